@@ -1,0 +1,19 @@
+/*
+** builtins.h -- the builtin table (builtins.c) and the domain arrays it
+** lists.  See LICENSE for copyright.
+*/
+#ifndef LISPBT_BUILTINS_H
+#define LISPBT_BUILTINS_H
+
+#include "lisp.h"
+
+extern const lisp_Reg lisp_lib_list[];
+extern const lisp_Reg lisp_lib_num[];
+extern const lisp_Reg lisp_lib_str[];
+extern const lisp_Reg lisp_lib_coll[];
+extern const lisp_Reg lisp_lib_sys[];
+
+/* NULL-terminated list of every domain array. */
+extern const lisp_Reg *const lispbt_builtins[];
+
+#endif

@@ -1,0 +1,59 @@
+/*
+** conf.h -- build configuration shared by every lispbt C file.
+** See LICENSE for copyright.
+**
+** This is the first include of every .c file in csrc/.  It holds the few
+** macros that describe the compiler and the build mode, never engine state:
+** nothing in lispbt is a process global (one engine = one host value).
+*/
+#ifndef LISPBT_CONF_H
+#define LISPBT_CONF_H
+
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The only symbol the shared object exports is 'luaopen_lispbt'; everything
+** else is hidden by -fvisibility=hidden, so internal functions need no mark. */
+#if defined(__GNUC__)
+#define LISPBT_EXPORT __attribute__((visibility("default")))
+#define lispbt_likely(x) __builtin_expect(!!(x), 1)
+#define lispbt_unlikely(x) __builtin_expect(!!(x), 0)
+#define LISPBT_NORETURN __attribute__((noreturn))
+#define LISPBT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define LISPBT_EXPORT
+#define lispbt_likely(x) (x)
+#define lispbt_unlikely(x) (x)
+#define LISPBT_NORETURN
+#define LISPBT_PRINTF(f, a)
+#endif
+
+/* Internal consistency checks: compiled only into test builds (LISPBT_TESTS),
+** in the manner of Lua's lua_assert. Never used for user errors. */
+#if defined(LISPBT_TESTS)
+#include <assert.h>
+#define lispbt_assert(c) assert(c)
+#else
+#define lispbt_assert(c) ((void)0)
+#endif
+
+/* Monotonic clock in nanoseconds (vDSO, no system call on Linux). */
+#include <time.h>
+static inline int64_t lispbt_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Wall clock in milliseconds since the epoch (for planner records). */
+static inline int64_t lispbt_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif

@@ -1,0 +1,60 @@
+/*
+** host.h -- lispbt_Host: one independent engine.  See LICENSE for copyright.
+**
+** A host owns its allocator accounting, Lisp state (heap, globals), and the
+** runtime subsystems attached to it (BT registry, scheduler, planner, log).
+** Hosts share no mutable state: a process may run any number of them.
+** A host is used only on the thread that owns it; its scheduler's worker
+** threads run plain C jobs and never touch it.
+*/
+#ifndef LISPBT_HOST_H
+#define LISPBT_HOST_H
+
+#include "conf.h"
+
+#include "lisp.h"
+#include "mem.h"
+
+typedef struct host_Opts {
+    int workers;          /* scheduler threads (default 2) */
+    int trace_capacity;   /* events per instance (default 4096) */
+    int log_capacity;     /* log records (default 1024) */
+    int planner_capacity; /* planner records (default 1024) */
+    int max_depth;        /* non-tail call depth (default 10000) */
+    size_t heap_limit;    /* bytes, 0 = unlimited */
+    int gc_stress;        /* collect at every allocation */
+} host_Opts;
+
+typedef struct lispbt_Host lispbt_Host;
+
+struct lispbt_Host {
+    mem_Heap mem;   /* every C-heap allocation of this host */
+    lisp_State *S;  /* NULL once closed */
+    host_Opts opts;
+    int *prims;     /* pins of the builtin primitives, by table ordinal */
+    int nprims;
+    void *L;        /* binding: the lua_State currently running this host */
+    int running;    /* binding: nesting of entries from Lua (close refused) */
+    int64_t cbnext; /* binding: next key in the Lua callback table */
+    int64_t *dead;  /* binding: callback keys of collected primitives, */
+    int ndead, capdead; /* cleared from the table at the next safe point */
+};
+
+/* Fill 'o' with the defaults of SPEC §2. */
+void host_defaults(host_Opts *o);
+
+/* Create a host; returns NULL and a message in 'err' on failure.  The
+** caller owns the host and frees it with host_free. */
+lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen);
+
+/* Release the engine (heap, subsystems) but keep the struct, so handles
+** that still point at it can see it is closed.  Idempotent. */
+void host_close(lispbt_Host *H);
+
+/* host_close, then free the struct.  'H' is no longer valid. */
+void host_free(lispbt_Host *H);
+
+/* The host of a Lisp state. */
+#define H(S) ((lispbt_Host *)lisp_host(S))
+
+#endif

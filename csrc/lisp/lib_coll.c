@@ -1,0 +1,196 @@
+/*
+** lib_coll.c -- vec and map builtins.  See LICENSE for copyright.
+**
+** vec: a growable array of values; indices are 0-based integers and out of
+** range indices raise.  map: a hash table whose keys compare with eqv
+** semantics (strings by content); map.keys order is the table order, which
+** is the same from run to run for the same insertions.
+*/
+#include "conf.h"
+
+#include "lisp_obj.h"
+
+static lisp_Vec *checkvec(lisp_State *S, lisp_Value *argv, int i) {
+    if (argv[i].tag != LISP_TVEC) {
+        lisp_argerror(S, argv, i, "expected a vec");
+    }
+    return AS(lisp_Vec, argv[i]);
+}
+
+static int64_t checkindex(lisp_State *S, lisp_Value *argv, int i, int64_t len) {
+    int64_t k = lisp_checkint(S, argv, i);
+    if (k < 0 || k >= len) {
+        lisp_argerror(S, argv, i, "index out of range");
+    }
+    return k;
+}
+
+static lisp_Value cfun_vec_make(lisp_State *S, int argc, lisp_Value *argv) {
+    int64_t n = 0, i;
+    lisp_Value v, fill = argc > 1 ? argv[1] : lisp_nil();
+    if (argc > 0) {
+        n = lisp_checkint(S, argv, 0);
+        if (n < 0 || n > ((int64_t)1 << 32)) {
+            lisp_argerror(S, argv, 0, "expected a size in 0..2^32");
+        }
+    }
+    v = lisp_vec(S, n);
+    for (i = 0; i < n; i++) {
+        lisp_vecitems(v)[i] = fill;
+    }
+    AS(lisp_Vec, v)->len = n;
+    return v;
+}
+
+static lisp_Value cfun_vec_len(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return lisp_int(checkvec(S, argv, 0)->len);
+}
+
+static lisp_Value cfun_vec_get(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Vec *v = checkvec(S, argv, 0);
+    (void)argc;
+    return v->items[checkindex(S, argv, 1, v->len)];
+}
+
+static lisp_Value cfun_vec_set(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Vec *v = checkvec(S, argv, 0);
+    (void)argc;
+    v->items[checkindex(S, argv, 1, v->len)] = argv[2];
+    return lisp_nil();
+}
+
+static lisp_Value cfun_vec_push(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    checkvec(S, argv, 0);
+    lisp_vecpush(S, argv[0], argv[1]);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_vec_pop(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Vec *v = checkvec(S, argv, 0);
+    lisp_Value x;
+    (void)argc;
+    if (v->len == 0) {
+        lisp_argerror(S, argv, 0, "expected a non-empty vec");
+    }
+    x = v->items[--v->len];
+    v->items[v->len] = lisp_nil();
+    return x;
+}
+
+static lisp_Value cfun_vec_clear(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Vec *v = checkvec(S, argv, 0);
+    (void)argc;
+    v->len = 0; /* capacity kept: refilling does not allocate */
+    return lisp_nil();
+}
+
+static lisp_Value cfun_vec_reserve(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Vec *v = checkvec(S, argv, 0);
+    int64_t n = lisp_checkint(S, argv, 1);
+    (void)argc;
+    if (n < 0 || n > ((int64_t)1 << 32)) {
+        lisp_argerror(S, argv, 1, "expected a capacity in 0..2^32");
+    }
+    lispO_growvec(S, v, n);
+    return lisp_nil();
+}
+
+static void checkmap(lisp_State *S, lisp_Value *argv, int i) {
+    if (argv[i].tag != LISP_TMAP) {
+        lisp_argerror(S, argv, i, "expected a map");
+    }
+}
+
+static lisp_Value cfun_map_make(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value m;
+    int i;
+    if (argc % 2 != 0) {
+        lisp_error(S, "map.make: expected key/value pairs, got %d arguments", argc);
+    }
+    m = lisp_map(S, argc / 2);
+    for (i = 0; i < argc; i += 2) {
+        lisp_mapset(S, m, argv[i], argv[i + 1]);
+    }
+    return m;
+}
+
+static lisp_Value cfun_map_get(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value v;
+    checkmap(S, argv, 0);
+    if (lisp_mapget(argv[0], argv[1], &v)) {
+        return v;
+    }
+    return argc > 2 ? argv[2] : lisp_nil();
+}
+
+static lisp_Value cfun_map_has(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value v;
+    (void)argc;
+    checkmap(S, argv, 0);
+    return lisp_bool(lisp_mapget(argv[0], argv[1], &v));
+}
+
+static lisp_Value cfun_map_set(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    checkmap(S, argv, 0);
+    lisp_mapset(S, argv[0], argv[1], argv[2]);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_map_del(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    checkmap(S, argv, 0);
+    return lisp_bool(lispO_mapdel(argv[0], argv[1]));
+}
+
+static lisp_Value cfun_map_keys(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value k, v, acc = lisp_nil();
+    int64_t it = 0;
+    int base;
+    (void)argc;
+    checkmap(S, argv, 0);
+    lisp_push(S, lisp_nil());
+    base = lisp_gettop(S);
+    /* collect in table order, then reverse in place by consing backwards */
+    while (lisp_mapnext(argv[0], &it, &k, &v)) {
+        acc = lisp_cons(S, k, acc);
+        *lisp_at(S, base - 1) = acc;
+        lisp_settop(S, base);
+    }
+    {
+        lisp_Value prev = lisp_nil(), cur = acc;
+        while (cur.tag == LISP_TCONS) {
+            lisp_Value next = lisp_cdr(cur);
+            lisp_setcdr(cur, prev);
+            prev = cur;
+            cur = next;
+        }
+        return prev;
+    }
+}
+
+static lisp_Value cfun_map_count(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    checkmap(S, argv, 0);
+    return lisp_int(lisp_mapcount(argv[0]));
+}
+
+const lisp_Reg lisp_lib_coll[] = {
+    {"vec.make", 0, 2, cfun_vec_make, 0, "(vec.make [n [fill]]) -> vec of n fills"},
+    {"vec.len", 1, 1, cfun_vec_len, 0, "(vec.len v) -> element count"},
+    {"vec.get", 2, 2, cfun_vec_get, 0, "(vec.get v i) -> element i"},
+    {"vec.set!", 3, 3, cfun_vec_set, 0, "(vec.set! v i x) -> nil"},
+    {"vec.push!", 2, 2, cfun_vec_push, 0, "(vec.push! v x) -> nil; appends"},
+    {"vec.pop!", 1, 1, cfun_vec_pop, 0, "(vec.pop! v) -> removed last element"},
+    {"vec.clear!", 1, 1, cfun_vec_clear, 0, "(vec.clear! v) -> nil; keeps capacity"},
+    {"vec.reserve!", 2, 2, cfun_vec_reserve, 0, "(vec.reserve! v n) -> nil; capacity >= n"},
+    {"map.make", 0, LISP_VARARG, cfun_map_make, 0, "(map.make [k v ...]) -> new map"},
+    {"map.get", 2, 3, cfun_map_get, 0, "(map.get m k [default]) -> value or default/nil"},
+    {"map.has?", 2, 2, cfun_map_has, 0, "(map.has? m k) -> #t if k is present"},
+    {"map.set!", 3, 3, cfun_map_set, 0, "(map.set! m k v) -> nil"},
+    {"map.del!", 2, 2, cfun_map_del, 0, "(map.del! m k) -> #t if k was present"},
+    {"map.keys", 1, 1, cfun_map_keys, 0, "(map.keys m) -> list of keys"},
+    {"map.count", 1, 1, cfun_map_count, 0, "(map.count m) -> number of entries"},
+    {NULL, 0, 0, NULL, 0, NULL}};

@@ -1,0 +1,259 @@
+/*
+** lib_sys.c -- rng, time, hashing, errors, printing, files and heap stats.
+** See LICENSE for copyright.
+**
+** Output builtins write to the process stdout and flush, so their text
+** interleaves correctly with Lua's print.
+*/
+#include "conf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lisp_obj.h"
+#include "sbuf.h"
+
+/* ---- rng ---- */
+
+static rng_State *checkrng(lisp_State *S, lisp_Value *argv, int i) {
+    if (argv[i].tag != LISP_TRNG) {
+        lisp_argerror(S, argv, i, "expected an rng");
+    }
+    return &AS(lisp_Rng, argv[i])->st;
+}
+
+static lisp_Value cfun_rng_make(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return lispO_newrng(S, (uint64_t)lisp_checkint(S, argv, 0));
+}
+
+static lisp_Value cfun_rng_uniform(lisp_State *S, int argc, lisp_Value *argv) {
+    rng_State *r = checkrng(S, argv, 0);
+    double lo = 0, hi = 1;
+    if (argc == 2) {
+        lisp_error(S, "rng.uniform: expected (rng.uniform r) or (rng.uniform r lo hi)");
+    }
+    if (argc == 3) {
+        lo = lisp_checknumber(S, argv, 1);
+        hi = lisp_checknumber(S, argv, 2);
+    }
+    return lisp_float(lo + (hi - lo) * rng_uniform(r));
+}
+
+static lisp_Value cfun_rng_normal(lisp_State *S, int argc, lisp_Value *argv) {
+    rng_State *r = checkrng(S, argv, 0);
+    double mean = 0, sd = 1;
+    if (argc == 2) {
+        lisp_error(S, "rng.normal: expected (rng.normal r) or (rng.normal r mean sd)");
+    }
+    if (argc == 3) {
+        mean = lisp_checknumber(S, argv, 1);
+        sd = lisp_checknumber(S, argv, 2);
+    }
+    return lisp_float(rng_normal(r, mean, sd));
+}
+
+static lisp_Value cfun_rng_int(lisp_State *S, int argc, lisp_Value *argv) {
+    rng_State *r = checkrng(S, argv, 0);
+    int64_t lo = lisp_checkint(S, argv, 1), hi = lisp_checkint(S, argv, 2);
+    (void)argc;
+    if (lo > hi) {
+        lisp_error(S, "rng.int: lo is greater than hi");
+    }
+    return lisp_int(rng_int(r, lo, hi));
+}
+
+/* ---- time, hashing ---- */
+
+static lisp_Value cfun_time_ms(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)S;
+    (void)argc;
+    (void)argv;
+    return lisp_float((double)lispbt_now_ns() / 1e6);
+}
+
+static lisp_Value cfun_time_ns(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)S;
+    (void)argc;
+    (void)argv;
+    return lisp_int(lispbt_now_ns());
+}
+
+static lisp_Value cfun_hash64(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    if (argv[0].tag == LISP_TINT) {
+        return lisp_int((int64_t)hash64_mix((uint64_t)argv[0].u.i));
+    }
+    {
+        size_t n;
+        const char *s = lisp_checkname(S, argv, 0, &n);
+        return lisp_int((int64_t)hash64(s, n));
+    }
+}
+
+/* ---- errors and output ---- */
+
+/* Render args: display the first if it is a string, write the others. */
+static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displayall) {
+    int i;
+    for (i = 0; i < argc; i++) {
+        if (i) {
+            sbuf_putc(b, ' ');
+        }
+        lisp_write(S, b, argv[i], displayall || (i == 0 && argv[0].tag == LISP_TSTRING));
+    }
+}
+
+static lisp_Value cfun_error(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    char msg[400];
+    sbuf_init(&b);
+    render(S, &b, argc, argv, 0);
+    snprintf(msg, sizeof msg, "%s", b.p ? b.p : "error");
+    sbuf_free(&b);
+    lisp_error(S, "%s", msg);
+}
+
+static void out(lisp_State *S, sbuf *b) {
+    if (b->oom) {
+        sbuf_free(b);
+        lisp_error(S, "out of memory");
+    }
+    if (b->len) {
+        fwrite(b->p, 1, b->len, stdout);
+    }
+    fflush(stdout);
+    sbuf_free(b);
+}
+
+static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    sbuf_init(&b);
+    render(S, &b, argc, argv, 1);
+    sbuf_putc(&b, '\n');
+    out(S, &b);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_write(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    (void)argc;
+    sbuf_init(&b);
+    lisp_write(S, &b, argv[0], 0);
+    out(S, &b);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_writestr(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    lisp_Value r;
+    (void)argc;
+    sbuf_init(&b);
+    lisp_write(S, &b, argv[0], 0);
+    if (b.oom) {
+        sbuf_free(&b);
+        lisp_error(S, "out of memory");
+    }
+    r = lisp_string(S, b.p ? b.p : "", b.len); /* raises only ERRMEM: 'b' leaks then */
+    sbuf_free(&b);
+    return r;
+}
+
+static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
+    const char *path = lisp_checkstring(S, argv, 0, NULL);
+    lisp_Value bad;
+    sbuf b;
+    FILE *f;
+    int ok;
+    (void)argc;
+    if (!lisp_readable(S, argv[1], &bad)) {
+        lisp_error(S, "save: cannot save a %s (it has no readable form)", lisp_typename(bad));
+    }
+    sbuf_init(&b);
+    lisp_write(S, &b, argv[1], 0);
+    sbuf_putc(&b, '\n');
+    if (b.oom) {
+        sbuf_free(&b);
+        lisp_error(S, "out of memory");
+    }
+    f = fopen(path, "w");
+    if (f == NULL) {
+        sbuf_free(&b);
+        lisp_error(S, "save: cannot open '%s': %s", path, strerror(errno));
+    }
+    ok = fwrite(b.p, 1, b.len, f) == b.len;
+    ok = (fclose(f) == 0) && ok;
+    sbuf_free(&b);
+    if (!ok) {
+        lisp_error(S, "save: cannot write '%s'", path);
+    }
+    return lisp_nil();
+}
+
+/* (load path): the special form 'load' compiles to a call of this. */
+static lisp_Value cfun_load(lisp_State *S, int argc, lisp_Value *argv) {
+    const char *path;
+    lisp_Value text;
+    FILE *f;
+    long n;
+    char *buf;
+    (void)argc;
+    if (argv[0].tag != LISP_TSTRING) {
+        lisp_error(S, "load: expected a path string");
+    }
+    path = lisp_str(argv[0], NULL);
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        lisp_error(S, "load: cannot open '%s': %s", path, strerror(errno));
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        lisp_error(S, "load: cannot read '%s'", path);
+    }
+    /* read into a Lisp string so an error while reading leaks nothing */
+    text = lisp_string(S, NULL, (size_t)n);
+    buf = (char *)lisp_str(text, NULL);
+    if ((long)fread(buf, 1, (size_t)n, f) != n) {
+        fclose(f);
+        lisp_error(S, "load: cannot read '%s'", path);
+    }
+    fclose(f);
+    return lisp_evalstring(S, buf, (size_t)n, path);
+}
+
+/* ---- heap statistics ---- */
+
+static lisp_Value cfun_heapstats(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    (void)argc;
+    (void)argv;
+    sbuf_init(&b);
+    lisp_heapstats_text(S, &b);
+    out(S, &b);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_gcstats(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_gc(S);
+    return cfun_heapstats(S, argc, argv);
+}
+
+const lisp_Reg lisp_lib_sys[] = {
+    {"rng.make", 1, 1, cfun_rng_make, 0, "(rng.make seed) -> new generator"},
+    {"rng.uniform", 1, 3, cfun_rng_uniform, 0, "(rng.uniform r [lo hi]) -> float in [lo, hi)"},
+    {"rng.normal", 1, 3, cfun_rng_normal, 0, "(rng.normal r [mean sd]) -> normal deviate"},
+    {"rng.int", 3, 3, cfun_rng_int, 0, "(rng.int r lo hi) -> integer in [lo, hi]"},
+    {"time.now-ms", 0, 0, cfun_time_ms, 0, "(time.now-ms) -> monotonic float milliseconds"},
+    {"time.now-ns", 0, 0, cfun_time_ns, 0, "(time.now-ns) -> monotonic integer nanoseconds"},
+    {"hash64", 1, 1, cfun_hash64, 0, "(hash64 string|symbol|int) -> 64-bit hash"},
+    {"error", 1, LISP_VARARG, cfun_error, 0, "(error msg x ...) -> raises"},
+    {"print", 0, LISP_VARARG, cfun_print, 0, "(print x ...) -> nil; displays, newline"},
+    {"write", 1, 1, cfun_write, 0, "(write x) -> nil; writes readable form"},
+    {"write-to-string", 1, 1, cfun_writestr, 0, "(write-to-string x) -> readable form"},
+    {"save", 2, 2, cfun_save, 0, "(save path x) -> nil; writes x readably to a file"},
+    {"%load", 1, 1, cfun_load, 0, "(%load path) -> last value; used by the load form"},
+    {"heap-stats", 0, 0, cfun_heapstats, LISP_FRUNTIME, "(heap-stats) -> nil; prints"},
+    {"gc-stats", 0, 0, cfun_gcstats, LISP_FRUNTIME, "(gc-stats) -> nil; collects, prints"},
+    {NULL, 0, 0, NULL, 0, NULL}};

@@ -1,0 +1,237 @@
+/*
+** lisp_obj.h -- object layouts and internal API of the Lisp core (private to
+** csrc/lisp/ and ltestlib.c).  See LICENSE for copyright.
+**
+** Every heap object starts with the common header {next, type, marked,
+** col, line}.  'next' links all collectable objects of a state in 'allgc',
+** except symbols, which live in the intern table and are swept from there.
+** 'line'/'col' are the source position of a cons read by the reader (zero
+** otherwise); they cost nothing because they fill the header's padding.
+**
+** Prefixes: lispO_ (lisp_obj.c: constructors, equality, hashing), lispS_
+** (lisp_sym.c), lispC_ (lisp_gc.c), lispR_ (lisp_read.c), lispP_
+** (lisp_print.c), lispK_ (lisp_compile.c), lispE_ (lisp_eval.c).
+*/
+#ifndef LISPBT_LISP_OBJ_H
+#define LISPBT_LISP_OBJ_H
+
+#include "conf.h"
+
+#include <setjmp.h>
+
+#include "lisp.h"
+#include "rng.h"
+
+struct lisp_Object {
+    lisp_Object *next;
+    uint8_t type;
+    uint8_t marked;
+    uint16_t col;
+    uint32_t line;
+};
+
+typedef struct lisp_String {
+    lisp_Object h;
+    size_t len;
+    char data[]; /* NUL-terminated */
+} lisp_String;
+
+typedef struct lisp_Symbol {
+    lisp_Object h;
+    lisp_Value value; /* global binding; tag LISP_TUNBOUND when unbound */
+    struct lisp_Symbol *hnext; /* intern chain */
+    uint64_t hash;
+    uint8_t fixed; /* never collected (special-form names, keywords) */
+    size_t len;
+    char name[];
+} lisp_Symbol;
+
+typedef struct lisp_Cons {
+    lisp_Object h;
+    lisp_Value car, cdr;
+} lisp_Cons;
+
+typedef struct lisp_Prim {
+    lisp_Object h;
+    lisp_CFunction fn;
+    const char *name;     /* static name, or nameobj's data */
+    lisp_Object *nameobj; /* dynamic name (a string), else NULL */
+    int16_t min, max;
+    int64_t ud;
+} lisp_Prim;
+
+typedef struct lisp_Vec {
+    lisp_Object h;
+    lisp_Value *items;
+    int64_t len, cap;
+} lisp_Vec;
+
+typedef struct lisp_MapEntry {
+    lisp_Value key, val;
+    uint64_t hash; /* 0 = empty slot; 1 = deleted */
+} lisp_MapEntry;
+
+typedef struct lisp_Map {
+    lisp_Object h;
+    lisp_MapEntry *e;
+    int64_t cap;   /* power of two, or 0 */
+    int64_t count; /* live entries */
+    int64_t used;  /* live + deleted */
+} lisp_Map;
+
+typedef struct lisp_Rng {
+    lisp_Object h;
+    rng_State st;
+} lisp_Rng;
+
+typedef struct lisp_Udata {
+    lisp_Object h;
+    const lisp_UType *t;
+    int64_t id;
+    size_t size;
+    union {
+        max_align_t align;
+        char bytes[1];
+    } data[];
+} lisp_Udata;
+
+typedef struct lisp_Env {
+    lisp_Object h;
+    struct lisp_Env *parent;
+    int32_t n;
+    lisp_Value v[];
+} lisp_Env;
+
+typedef struct lispK_Code lispK_Code;
+
+typedef struct lisp_Proto {
+    lisp_Object h;
+    lispK_Code *body;
+    lispK_Code *codes; /* every node of this proto, for freeing */
+    lisp_Value *k;     /* constants kept alive for the code */
+    int32_t nk, capk;
+    int16_t nparams;   /* required parameters */
+    uint8_t rest;      /* has a rest parameter (slot nparams) */
+    uint8_t heapframe; /* frame lives in a lisp_Env (inner lambdas) */
+    int32_t framesize; /* params + rest + locals */
+    lisp_Object *name;  /* symbol naming the procedure, or NULL */
+    lisp_Object *chunk; /* string: chunk name */
+    uint32_t line;
+} lisp_Proto;
+
+typedef struct lisp_Closure {
+    lisp_Object h;
+    lisp_Proto *p;
+    lisp_Env *env;
+} lisp_Closure;
+
+/* Internal tags never seen by users. */
+#define LISP_TUNBOUND 250 /* a symbol's value when unbound */
+#define LISP_TTAIL 251    /* an eval result meaning "tail call pending" */
+
+#define AS(T, v) ((T *)(v).u.o)
+#define isheap(v) ((v).tag >= LISP_TSTRING && (v).tag < LISP_NTYPES)
+
+/* A protected-call record in the per-state handler chain. */
+typedef struct lispE_Jmp {
+    struct lispE_Jmp *prev;
+    jmp_buf b;
+    volatile int status;
+} lispE_Jmp;
+
+struct lisp_State {
+    mem_Heap *M;
+    void *host;
+    /* value stack: fixed capacity, never moves (pointers into it are stable) */
+    lisp_Value *stack;
+    lisp_Value *top;
+    lisp_Value *stack_last; /* one past the last usable slot */
+    size_t stack_cap;
+    /* eval */
+    int depth, max_depth;
+    char *cstack_limit; /* lowest C stack address eval may reach */
+    uintptr_t cstack_thread;
+    const lispK_Code *cur; /* call site being evaluated, for error positions */
+    int nest;              /* nesting of lisp_pcall */
+    lispE_Jmp *jmp;
+    char errmsg[512];
+    /* symbols */
+    lisp_Symbol **symtab;
+    size_t symcap, symcount;
+    /* gc */
+    lisp_Object *allgc;
+    size_t gcbytes, threshold, heap_limit;
+    int gc_stress, gc_running;
+    uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
+    int64_t pause_last, pause_max, pause_total;
+    lisp_Object **gray;
+    size_t ngray, capgray;
+    int grayoverflow;
+    void (*markhook)(lisp_State *S, void *ud);
+    void (*primfree)(lisp_State *S, int64_t ud);
+    void *markud;
+    /* pins */
+    lisp_Value *pins;
+    int npins, cappins, pinfree;
+    int64_t nextid;
+    /* well-known symbols, fixed */
+    lisp_Symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing, *s_if, *s_cond,
+        *s_else, *s_and, *s_or, *s_define, *s_set, *s_lambda, *s_let, *s_letstar, *s_begin,
+        *s_load, *s_bt, *s_defbt, *s_dot, *s_arrow;
+    /* primitives the compiler inlines or calls directly (kept rooted) */
+    lisp_Value p_add, p_sub, p_mul, p_lt, p_gt, p_le, p_ge, p_numeq, p_car, p_cdr, p_cons,
+        p_append, p_list, p_eq, p_not, p_nullp, p_btcompile, p_load;
+};
+
+/* lisp_obj.c */
+lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size);
+size_t lispO_size(const lisp_Object *o);
+void lispO_free(lisp_State *S, lisp_Object *o);
+lisp_Value lispO_newclosure(lisp_State *S, lisp_Proto *p, lisp_Env *env);
+lisp_Env *lispO_newenv(lisp_State *S, int n, lisp_Env *parent);
+lisp_Proto *lispO_newproto(lisp_State *S);
+int lispO_growvec(lisp_State *S, lisp_Vec *v, int64_t need);
+int lispO_mapdel(lisp_Value map, lisp_Value key);
+lisp_Value lispO_newrng(lisp_State *S, uint64_t seed);
+
+/* lisp_sym.c */
+int lispS_init(lisp_State *S);
+void lispS_free(lisp_State *S);
+lisp_Symbol *lispS_intern(lisp_State *S, const char *s, size_t n);
+void lispS_sweep(lisp_State *S);
+void lispS_markbound(lisp_State *S);
+
+/* lisp_gc.c */
+void lispC_mark(lisp_State *S, lisp_Value v);
+void lispC_markobj(lisp_State *S, lisp_Object *o);
+void lispC_fullgc(lisp_State *S);
+void lispC_freeall(lisp_State *S);
+
+/* lisp_read.c */
+/* Read the next form starting at *pos; returns 0 at end of input, 1 with
+** the form pushed.  Raises ERRSYNTAX with chunk:line:col. */
+int lispR_read(lisp_State *S, const char *src, size_t n, size_t *pos, int *line, int *col,
+               const char *chunk, int *fline, int *fcol);
+
+/* lisp_compile.c */
+/* Compile one top-level form into a proto, pushed on the stack.  'line'
+** and 'col' locate the form (0 if unknown) for error messages. */
+lisp_Proto *lispK_compile(lisp_State *S, lisp_Value form, const char *chunk, int line, int col);
+void lispK_freecode(lisp_State *S, lisp_Proto *p);
+
+/* lisp_eval.c */
+LISPBT_NORETURN void lispE_throw(lisp_State *S, int status);
+lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs);
+lisp_Value lispE_runproto(lisp_State *S, lisp_Proto *p);
+void lispE_checkcstack(lisp_State *S);
+int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud);
+
+/* stack push with overflow check */
+static inline void lispE_push(lisp_State *S, lisp_Value v) {
+    if (lispbt_unlikely(S->top >= S->stack_last)) {
+        lisp_error(S, "stack overflow");
+    }
+    *S->top++ = v;
+}
+
+#endif

@@ -1,0 +1,300 @@
+/*
+** lisp_state.c -- creating and freeing a Lisp state, the stack API,
+** globals, evaluation of source text and argument checking.
+** See LICENSE for copyright.
+**
+** The value stack has a fixed capacity chosen from max_depth (so pointers
+** into it stay valid for the life of the state; the pages are only touched
+** when used).  Overflowing it raises "stack overflow" like the depth limit.
+*/
+#include "conf.h"
+
+#include <string.h>
+
+#include "lisp_code.h"
+#include <stdio.h>
+
+#include "sbuf.h"
+
+#define SLOTS_PER_LEVEL 24
+#define MIN_STACK 8192
+
+static lisp_Symbol *fixsym(lisp_State *S, const char *name) {
+    lisp_Symbol *s = lispS_intern(S, name, strlen(name));
+    s->fixed = 1;
+    return s;
+}
+
+typedef struct OpenArgs {
+    const lisp_Reg *const *libs;
+} OpenArgs;
+
+static lisp_Value getprim(lisp_State *S, const char *name) {
+    lisp_Value v;
+    if (!lisp_getglobal(S, name, &v) || v.tag != LISP_TPRIM) {
+        return lisp_nil();
+    }
+    return v;
+}
+
+static void openlibs(lisp_State *S, void *ud) {
+    OpenArgs *a = ud;
+    const lisp_Reg *const *lib;
+    S->s_quote = fixsym(S, "quote");
+    S->s_quasiquote = fixsym(S, "quasiquote");
+    S->s_unquote = fixsym(S, "unquote");
+    S->s_unquote_splicing = fixsym(S, "unquote-splicing");
+    S->s_if = fixsym(S, "if");
+    S->s_cond = fixsym(S, "cond");
+    S->s_else = fixsym(S, "else");
+    S->s_and = fixsym(S, "and");
+    S->s_or = fixsym(S, "or");
+    S->s_define = fixsym(S, "define");
+    S->s_set = fixsym(S, "set!");
+    S->s_lambda = fixsym(S, "lambda");
+    S->s_let = fixsym(S, "let");
+    S->s_letstar = fixsym(S, "let*");
+    S->s_begin = fixsym(S, "begin");
+    S->s_load = fixsym(S, "load");
+    S->s_bt = fixsym(S, "bt");
+    S->s_defbt = fixsym(S, "defbt");
+    S->s_else->fixed = 2; /* fixed, but not a special form head */
+    for (lib = a->libs; lib && *lib; lib++) {
+        const lisp_Reg *r;
+        for (r = *lib; r->name; r++) {
+            lisp_Prim *p = (lisp_Prim *)lispC_newobj(S, LISP_TPRIM, sizeof(lisp_Prim));
+            lisp_Value v;
+            p->fn = r->fn;
+            p->name = r->name;
+            p->nameobj = NULL;
+            p->min = (int16_t)r->min;
+            p->max = (int16_t)r->max;
+            p->ud = 0;
+            v = lisp_obj(&p->h, LISP_TPRIM);
+            lispE_push(S, v);
+            lispS_intern(S, r->name, strlen(r->name))->value = v;
+            S->top--;
+        }
+    }
+    S->p_add = getprim(S, "+");
+    S->p_sub = getprim(S, "-");
+    S->p_mul = getprim(S, "*");
+    S->p_lt = getprim(S, "<");
+    S->p_gt = getprim(S, ">");
+    S->p_le = getprim(S, "<=");
+    S->p_ge = getprim(S, ">=");
+    S->p_numeq = getprim(S, "=");
+    S->p_car = getprim(S, "car");
+    S->p_cdr = getprim(S, "cdr");
+    S->p_cons = getprim(S, "cons");
+    S->p_append = getprim(S, "append");
+    S->p_list = getprim(S, "list");
+    S->p_eq = getprim(S, "eq?");
+    S->p_not = getprim(S, "not");
+    S->p_nullp = getprim(S, "null?");
+    S->p_btcompile = getprim(S, "bt.compile");
+    S->p_load = getprim(S, "%load");
+}
+
+lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg *const *libs) {
+    lisp_State *S = mem_calloc(M, sizeof(lisp_State));
+    OpenArgs a;
+    size_t cap;
+    if (S == NULL) {
+        return NULL;
+    }
+    S->M = M;
+    S->host = host;
+    S->max_depth = o && o->max_depth > 0 ? o->max_depth : 10000;
+    S->heap_limit = o ? o->heap_limit : 0;
+    S->gc_stress = o ? o->gc_stress : 0;
+    S->threshold = 256 * 1024;
+    S->pinfree = -1;
+    cap = (size_t)S->max_depth * SLOTS_PER_LEVEL;
+    if (cap < MIN_STACK) {
+        cap = MIN_STACK;
+    }
+    S->stack = mem_calloc(M, sizeof(lisp_Value) * cap);
+    if (S->stack == NULL || lispS_init(S) != 0) {
+        mem_free(M, S->stack, sizeof(lisp_Value) * cap);
+        mem_free(M, S, sizeof(lisp_State));
+        return NULL;
+    }
+    S->stack_cap = cap;
+    S->top = S->stack;
+    S->stack_last = S->stack + cap - 8; /* slack for pushes before checks */
+    a.libs = libs;
+    if (lispE_rawpcall(S, openlibs, &a) != LISP_OK) {
+        lisp_free(S);
+        return NULL;
+    }
+    return S;
+}
+
+void lisp_free(lisp_State *S) {
+    mem_Heap *M;
+    if (S == NULL) {
+        return;
+    }
+    M = S->M;
+    S->top = S->stack;
+    lispC_freeall(S);
+    mem_free(M, S->pins, sizeof(lisp_Value) * (size_t)S->cappins);
+    mem_free(M, S->stack, sizeof(lisp_Value) * S->stack_cap);
+    mem_free(M, S, sizeof(lisp_State));
+}
+
+void *lisp_host(lisp_State *S) {
+    return S->host;
+}
+
+mem_Heap *lisp_mem(lisp_State *S) {
+    return S->M;
+}
+
+void lisp_setprimfree(lisp_State *S, void (*f)(lisp_State *S, int64_t ud)) {
+    S->primfree = f;
+}
+
+void lisp_setmarkhook(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) {
+    S->markhook = f;
+    S->markud = ud;
+}
+
+/* ---- stack ---- */
+
+int lisp_gettop(lisp_State *S) {
+    return (int)(S->top - S->stack);
+}
+
+void lisp_settop(lisp_State *S, int top) {
+    lisp_Value *t = S->stack + top;
+    while (S->top < t) {
+        (S->top++)->tag = LISP_TNIL;
+    }
+    S->top = t;
+}
+
+void lisp_push(lisp_State *S, lisp_Value v) {
+    lispE_push(S, v);
+}
+
+lisp_Value *lisp_at(lisp_State *S, int idx) {
+    return S->stack + idx;
+}
+
+/* ---- globals ---- */
+
+void lisp_setglobal(lisp_State *S, const char *name, lisp_Value v) {
+    lispE_push(S, v); /* interning may collect */
+    lispS_intern(S, name, strlen(name))->value = v;
+    S->top--;
+}
+
+int lisp_getglobal(lisp_State *S, const char *name, lisp_Value *out) {
+    lisp_Symbol *s = lispS_intern(S, name, strlen(name));
+    if (s->value.tag == LISP_TUNBOUND) {
+        return 0;
+    }
+    *out = s->value;
+    return 1;
+}
+
+/* ---- evaluation ---- */
+
+lisp_Value lisp_evalstring(lisp_State *S, const char *src, size_t n, const char *chunk) {
+    size_t pos = 0;
+    int line = 1, col = 1;
+    int base = lisp_gettop(S);
+    lisp_Value *last;
+    lispE_push(S, lisp_nil());
+    last = S->top - 1;
+    int fline, fcol;
+    while (lispR_read(S, src, n, &pos, &line, &col, chunk, &fline, &fcol)) {
+        lisp_Proto *p = lispK_compile(S, S->top[-1], chunk, fline, fcol);
+        *last = lispE_runproto(S, p);
+        lisp_settop(S, base + 1);
+    }
+    S->top = S->stack + base;
+    return *last; /* no allocation until the caller roots it */
+}
+
+/* ---- argument checking ---- */
+
+const char *lisp_fname(lisp_Value *argv) {
+    lisp_Value f = argv[-1];
+    return f.tag == LISP_TPRIM ? AS(lisp_Prim, f)->name : "?";
+}
+
+void lisp_argerror(lisp_State *S, lisp_Value *argv, int i, const char *what) {
+    sbuf b;
+    char repr[120];
+    sbuf_init(&b);
+    lisp_write(S, &b, argv[i], 0);
+    if (b.len > 100) {
+        snprintf(repr, sizeof repr, "%.100s...", b.p);
+    } else {
+        snprintf(repr, sizeof repr, "%s", b.p ? b.p : "?");
+    }
+    sbuf_free(&b);
+    lisp_error(S, "%s: %s, got %s", lisp_fname(argv), what, repr);
+}
+
+int64_t lisp_checkint(lisp_State *S, lisp_Value *argv, int i) {
+    if (argv[i].tag != LISP_TINT) {
+        lisp_argerror(S, argv, i, "expected an integer");
+    }
+    return argv[i].u.i;
+}
+
+double lisp_checknumber(lisp_State *S, lisp_Value *argv, int i) {
+    if (argv[i].tag == LISP_TINT) {
+        return (double)argv[i].u.i;
+    }
+    if (argv[i].tag != LISP_TFLOAT) {
+        lisp_argerror(S, argv, i, "expected a number");
+    }
+    return argv[i].u.f;
+}
+
+const char *lisp_checkstring(lisp_State *S, lisp_Value *argv, int i, size_t *len) {
+    if (argv[i].tag != LISP_TSTRING) {
+        lisp_argerror(S, argv, i, "expected a string");
+    }
+    return lisp_str(argv[i], len);
+}
+
+const char *lisp_checkname(lisp_State *S, lisp_Value *argv, int i, size_t *len) {
+    if (argv[i].tag != LISP_TSTRING && argv[i].tag != LISP_TSYMBOL) {
+        lisp_argerror(S, argv, i, "expected a symbol or string");
+    }
+    return lisp_str(argv[i], len);
+}
+
+void *lisp_checkudata(lisp_State *S, lisp_Value *argv, int i, const lisp_UType *t) {
+    if (!lisp_isudata(argv[i], t)) {
+        char what[64];
+        snprintf(what, sizeof what, "expected a %s", t->name);
+        lisp_argerror(S, argv, i, what);
+    }
+    return lisp_udata(argv[i]);
+}
+
+/* ---- heap statistics text (SPEC §8) ---- */
+
+void lisp_heapstats_text(lisp_State *S, sbuf *b) {
+    lisp_HeapStats h;
+    lisp_heapstats(S, &h);
+    sbuf_printf(b, "total allocated objects: %llu\n", (unsigned long long)h.total_allocated_objects);
+    sbuf_printf(b, "live objects after last GC: %llu\n",
+                (unsigned long long)h.live_objects_after_last_gc);
+    sbuf_printf(b, "bytes allocated: %llu\n", (unsigned long long)h.bytes_allocated);
+    sbuf_printf(b, "next GC threshold: %llu\n", (unsigned long long)h.next_gc_threshold);
+    sbuf_printf(b, "live objects: %llu\n", (unsigned long long)h.live_objects);
+    sbuf_printf(b, "freed objects: %llu\n", (unsigned long long)h.freed_objects);
+    sbuf_printf(b, "collections: %llu\n", (unsigned long long)h.collections);
+    sbuf_printf(b, "gc last pause ns: %lld\n", (long long)h.gc_last_pause_ns);
+    sbuf_printf(b, "gc max pause ns: %lld\n", (long long)h.gc_max_pause_ns);
+    sbuf_printf(b, "gc total pause ns: %lld\n", (long long)h.gc_total_pause_ns);
+    sbuf_printf(b, "heap limit: %llu\n", (unsigned long long)h.heap_limit);
+}

@@ -1,0 +1,538 @@
+/*
+** lauxbt.c -- binding helpers: value conversion, protected entry into the
+** engine, Lua callbacks, userdata for Lisp values.  See LICENSE for
+** copyright.  Contract: lauxbt.h.
+**
+** Invariants:
+** - Inside lx_run (a Lisp protected call) a Lua error must never be
+**   raised: it would longjmp over the Lisp handler chain.  Conversion from
+**   Lua uses only non-raising lua_* calls; the few raising operations
+**   (storing into a table, calling Lua) run under lua_pcall.
+** - Conversion to Lua happens outside lx_run, so it may raise freely; it
+**   only reads Lisp values and pins them (pinning never collects).
+** - Lua functions the engine may call live in the host userdata's
+**   callback table (uservalue 1), not in the registry, so a callback that
+**   captures its host does not keep the host alive forever.  The registry
+**   holds only a weak map from lispbt_Host* to its userdata.
+*/
+#include "conf.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "lauxbt.h"
+#include "sbuf.h"
+
+/* registry keys: addresses of static constants (no mutable globals) */
+static const char HOSTS_KEY = 'h';
+
+/* ---- hosts ---- */
+
+lispbt_Host *lx_checkhost(lua_State *L, int idx) {
+    lx_Host *h = luaL_checkudata(L, idx, LX_HOST);
+    if (h->H == NULL || h->H->S == NULL) {
+        luaL_error(L, "lispbt: host is closed");
+    }
+    return h->H;
+}
+
+void lx_registerhost(lua_State *L, int idx) {
+    lx_Host *h = lua_touserdata(L, idx);
+    idx = lua_absindex(L, idx);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOSTS_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "v");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &HOSTS_KEY);
+    }
+    lua_pushvalue(L, idx);
+    lua_rawsetp(L, -2, h->H);
+    lua_pop(L, 1);
+}
+
+int lx_pushhost(lua_State *L, lispbt_Host *H) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOSTS_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_rawgetp(L, -1, H) != LUA_TUSERDATA) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_remove(L, -2);
+    return 1;
+}
+
+/* Forget the callbacks of collected primitives (a safe point: outside
+** any Lisp protected call, with the host userdata reachable). */
+static void flushdead(lua_State *L, lispbt_Host *H) {
+    int i;
+    if (H->ndead == 0 || !lx_pushhost(L, H)) {
+        return;
+    }
+    lua_getiuservalue(L, -1, 1);
+    for (i = 0; i < H->ndead; i++) {
+        lua_pushnil(L);
+        lua_rawseti(L, -2, H->dead[i]);
+    }
+    H->ndead = 0;
+    lua_pop(L, 2);
+}
+
+void lx_run(lua_State *L, lispbt_Host *H, void (*f)(lisp_State *S, void *ud), void *ud) {
+    void *oldL = H->L;
+    int st;
+    H->L = L;
+    H->running++;
+    st = lisp_pcall(H->S, f, ud);
+    H->running--;
+    H->L = oldL;
+    if (H->running == 0) {
+        flushdead(L, H);
+    }
+    if (st != LISP_OK) {
+        lua_pushstring(L, lisp_errmsg(H->S));
+        lua_error(L);
+    }
+}
+
+/* ---- Lisp values as userdata ---- */
+
+lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname) {
+    lx_Value *v;
+    if (tname) {
+        return luaL_testudata(L, idx, tname);
+    }
+    v = luaL_testudata(L, idx, LX_VALUE);
+    if (v == NULL) {
+        v = luaL_testudata(L, idx, LX_TREE);
+    }
+    if (v == NULL) {
+        v = luaL_testudata(L, idx, LX_INST);
+    }
+    return v;
+}
+
+lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname) {
+    lx_Value *v = luaL_checkudata(L, idx, tname);
+    if (v->H->S == NULL) {
+        luaL_error(L, "lispbt: host is closed");
+    }
+    return v;
+}
+
+void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname) {
+    lx_Value *u = lua_newuserdatauv(L, sizeof(lx_Value), 1);
+    u->H = H;
+    u->pin = -1;
+    luaL_setmetatable(L, tname);
+    if (lx_pushhost(L, H)) {
+        lua_setiuservalue(L, -2, 1); /* keeps the lispbt_Host alive */
+    }
+    u->pin = lisp_pin(H->S, v);
+    if (u->pin < 0) {
+        luaL_error(L, "lispbt: out of memory");
+    }
+}
+
+static int value_gc(lua_State *L) {
+    lx_Value *u = lua_touserdata(L, 1);
+    if (u->pin >= 0 && u->H->S != NULL) {
+        lisp_unpin(u->H->S, u->pin);
+    }
+    u->pin = -1;
+    return 0;
+}
+
+static int value_tostring(lua_State *L) {
+    lx_Value *u = lua_touserdata(L, 1);
+    sbuf b;
+    if (u->H->S == NULL || u->pin < 0) {
+        lua_pushliteral(L, "#<closed>");
+        return 1;
+    }
+    sbuf_init(&b);
+    lisp_write(u->H->S, &b, lisp_pinned(u->H->S, u->pin), 0);
+    lua_pushlstring(L, b.p ? b.p : "", b.len);
+    sbuf_free(&b);
+    return 1;
+}
+
+typedef struct CallArgs {
+    lua_State *L;
+    lispbt_Host *H;
+    lisp_Value fn;
+    int first, nargs;
+    lisp_Value r;
+} CallArgs;
+
+static void docall(lisp_State *S, void *ud) {
+    CallArgs *a = ud;
+    int fidx = lisp_gettop(S), i;
+    lisp_push(S, a->fn);
+    for (i = 0; i < a->nargs; i++) {
+        lx_tolisp(a->L, a->H, a->first + i);
+    }
+    a->r = lisp_call(S, fidx, a->nargs);
+    lisp_push(S, a->r);
+}
+
+static int value_call(lua_State *L) {
+    lx_Value *u = lx_checkvalue(L, 1, LX_VALUE);
+    lisp_State *S = u->H->S;
+    int top = lisp_gettop(S);
+    CallArgs a;
+    a.L = L;
+    a.H = u->H;
+    a.fn = lisp_pinned(S, u->pin);
+    a.first = 2;
+    a.nargs = lua_gettop(L) - 1;
+    lx_run(L, u->H, docall, &a);
+    lx_pushlisp(L, u->H, a.r);
+    lisp_settop(S, top);
+    return 1;
+}
+
+/* ---- symbols ---- */
+
+static void newsymbol(lua_State *L, const char *s, size_t n) {
+    char *p = lua_newuserdatauv(L, n + 1, 0);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    luaL_setmetatable(L, LX_SYMBOL);
+}
+
+static int symbol_new(lua_State *L) {
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    luaL_argcheck(L, n > 0, 1, "symbol name must not be empty");
+    newsymbol(L, s, n);
+    return 1;
+}
+
+static int symbol_tostring(lua_State *L) {
+    lua_pushstring(L, luaL_checkudata(L, 1, LX_SYMBOL));
+    return 1;
+}
+
+static int symbol_eq(lua_State *L) {
+    const char *a = luaL_testudata(L, 1, LX_SYMBOL), *b = luaL_testudata(L, 2, LX_SYMBOL);
+    lua_pushboolean(L, a && b && strcmp(a, b) == 0);
+    return 1;
+}
+
+/* ---- Lua to Lisp ---- */
+
+static int setcallback(lua_State *L) {
+    lua_rawset(L, 1); /* t[key] = fn, under lua_pcall */
+    return 0;
+}
+
+int64_t lx_storecallback(lua_State *L, lispbt_Host *H, int idx) {
+    int64_t key = ++H->cbnext;
+    idx = lua_absindex(L, idx);
+    if (!lua_checkstack(L, 6) || !lx_pushhost(L, H)) {
+        lisp_error(H->S, "out of memory");
+    }
+    lua_getiuservalue(L, -1, 1);
+    lua_pushcfunction(L, setcallback);
+    lua_pushvalue(L, -2);
+    lua_pushinteger(L, key);
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+        lua_pop(L, 3);
+        lisp_error(H->S, "out of memory");
+    }
+    lua_pop(L, 2);
+    return key;
+}
+
+static void tolisp(lua_State *L, lispbt_Host *H, int idx, int depth);
+
+static void tabletolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
+    lisp_State *S = H->S;
+    lua_Unsigned n = lua_rawlen(L, idx), count = 0;
+    int isseq = 1, base;
+    if (depth >= LX_MAXDEPTH) {
+        lisp_error(S, "table is cyclic or nested deeper than %d levels", LX_MAXDEPTH);
+    }
+    if (!lua_checkstack(L, 4)) {
+        lisp_error(S, "stack overflow");
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        count++;
+        if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1 ||
+            (lua_Unsigned)lua_tointeger(L, -2) > n) {
+            isseq = 0;
+        }
+        lua_pop(L, 1);
+    }
+    if (isseq && count == n) { /* keys 1..n: a proper list */
+        lua_Unsigned i;
+        lisp_push(S, lisp_nil()); /* the list so far, built from the end */
+        base = lisp_gettop(S);
+        for (i = n; i >= 1; i--) {
+            lisp_Value cell;
+            lua_rawgeti(L, idx, (lua_Integer)i);
+            tolisp(L, H, -1, depth + 1);
+            lua_pop(L, 1);
+            cell = lisp_cons(S, *lisp_at(S, base), *lisp_at(S, base - 1));
+            *lisp_at(S, base - 1) = cell;
+            lisp_settop(S, base);
+        }
+        return;
+    }
+    {
+        lisp_Value m = lisp_map(S, (int64_t)count);
+        base = lisp_gettop(S);
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            tolisp(L, H, -2, depth + 1);
+            tolisp(L, H, -1, depth + 1);
+            lisp_mapset(S, m, *lisp_at(S, base), *lisp_at(S, base + 1));
+            lisp_settop(S, base);
+            lua_pop(L, 1);
+        }
+    }
+}
+
+static void tolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
+    lisp_State *S = H->S;
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+        case LUA_TNIL:
+        case LUA_TNONE: lisp_push(S, lisp_nil()); break;
+        case LUA_TBOOLEAN: lisp_push(S, lisp_bool(lua_toboolean(L, idx))); break;
+        case LUA_TNUMBER:
+            if (lua_isinteger(L, idx)) {
+                lisp_push(S, lisp_int(lua_tointeger(L, idx)));
+            } else {
+                lisp_push(S, lisp_float(lua_tonumber(L, idx)));
+            }
+            break;
+        case LUA_TSTRING: {
+            size_t n;
+            const char *s = lua_tolstring(L, idx, &n);
+            lisp_string(S, s, n);
+            break;
+        }
+        case LUA_TTABLE: tabletolisp(L, H, idx, depth); break;
+        case LUA_TFUNCTION: {
+            int64_t key = lx_storecallback(L, H, idx);
+            lisp_newprim(S, "lua-function", 0, LISP_VARARG, lx_luaprim, key);
+            break;
+        }
+        case LUA_TUSERDATA: {
+            const char *sym = luaL_testudata(L, idx, LX_SYMBOL);
+            lx_Value *v;
+            if (sym) {
+                lisp_cintern(S, sym);
+                break;
+            }
+            v = lx_testvalue(L, idx, NULL);
+            if (v) {
+                if (v->H != H) {
+                    lisp_error(S, "a Lisp value of another host cannot be used here");
+                }
+                if (v->pin < 0) {
+                    lisp_error(S, "use of a released Lisp value");
+                }
+                lisp_push(S, lisp_pinned(S, v->pin));
+                break;
+            }
+            lisp_error(S, "cannot convert a userdata to a Lisp value");
+        }
+        default: lisp_error(S, "cannot convert a %s to a Lisp value", lua_typename(L, lua_type(L, idx)));
+    }
+}
+
+void lx_tolisp(lua_State *L, lispbt_Host *H, int idx) {
+    tolisp(L, H, idx, 0);
+}
+
+/* ---- Lisp to Lua ---- */
+
+static const char *udatatname(lisp_Value v) {
+    const char *t = lisp_typename(v);
+    if (strcmp(t, "bt_def") == 0) {
+        return LX_TREE;
+    }
+    if (strcmp(t, "bt_instance") == 0) {
+        return LX_INST;
+    }
+    return LX_VALUE;
+}
+
+static void pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v, int depth) {
+    luaL_checkstack(L, 4, "lispbt: value nested too deeply");
+    if (depth > LX_MAXDEPTH && (v.tag == LISP_TCONS || v.tag == LISP_TVEC || v.tag == LISP_TMAP)) {
+        luaL_error(L, "lispbt: value is cyclic or nested deeper than %d levels", LX_MAXDEPTH);
+    }
+    switch (v.tag) {
+        case LISP_TNIL: lua_pushnil(L); break;
+        case LISP_TBOOL: lua_pushboolean(L, v.u.b); break;
+        case LISP_TINT: lua_pushinteger(L, v.u.i); break;
+        case LISP_TFLOAT: lua_pushnumber(L, v.u.f); break;
+        case LISP_TSTRING: {
+            size_t n;
+            const char *s = lisp_str(v, &n);
+            lua_pushlstring(L, s, n);
+            break;
+        }
+        case LISP_TSYMBOL: {
+            size_t n;
+            const char *s = lisp_str(v, &n);
+            newsymbol(L, s, n);
+            break;
+        }
+        case LISP_TCONS: {
+            int64_t n = lisp_listlen(v), i;
+            if (n < 0) {
+                lx_newvalue(L, H, v, LX_VALUE); /* improper or cyclic */
+                break;
+            }
+            lua_createtable(L, (int)(n > 1 << 20 ? 1 << 20 : n), 0);
+            for (i = 1; i <= n; i++, v = lisp_cdr(v)) {
+                pushlisp(L, H, lisp_car(v), depth + 1);
+                lua_rawseti(L, -2, i);
+            }
+            break;
+        }
+        case LISP_TVEC: {
+            int64_t n = lisp_veclen(v), i;
+            lua_createtable(L, (int)(n > 1 << 20 ? 1 << 20 : n), 0);
+            for (i = 0; i < n; i++) {
+                pushlisp(L, H, lisp_vecitems(v)[i], depth + 1);
+                lua_rawseti(L, -2, i + 1);
+            }
+            break;
+        }
+        case LISP_TMAP: {
+            int64_t it = 0;
+            lisp_Value k, x;
+            lua_createtable(L, 0, (int)lisp_mapcount(v));
+            while (lisp_mapnext(v, &it, &k, &x)) {
+                if (k.tag == LISP_TNIL || (k.tag == LISP_TFLOAT && isnan(k.u.f))) {
+                    continue; /* not a valid Lua key */
+                }
+                pushlisp(L, H, k, depth + 1);
+                pushlisp(L, H, x, depth + 1);
+                lua_rawset(L, -3);
+            }
+            break;
+        }
+        case LISP_TUDATA: lx_newvalue(L, H, v, udatatname(v)); break;
+        default: lx_newvalue(L, H, v, LX_VALUE); break;
+    }
+}
+
+void lx_pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v) {
+    pushlisp(L, H, v, 0);
+}
+
+/* ---- Lua callbacks ---- */
+
+typedef struct Bridge {
+    lispbt_Host *H;
+    int64_t key;
+    int nargs;
+    lisp_Value *argv;
+} Bridge;
+
+/* Runs under lua_pcall: push the callback and its converted arguments. */
+static int bridge(lua_State *L) {
+    Bridge *b = lua_touserdata(L, 1);
+    int i;
+    if (!lx_pushhost(L, b->H)) {
+        return luaL_error(L, "host is gone");
+    }
+    lua_getiuservalue(L, -1, 1);
+    lua_rawgeti(L, -1, b->key);
+    luaL_checkstack(L, b->nargs + 4, "too many arguments");
+    for (i = 0; i < b->nargs; i++) {
+        pushlisp(L, b->H, b->argv[i], 0);
+    }
+    lua_call(L, b->nargs, 1);
+    return 1;
+}
+
+lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv) {
+    lispbt_Host *H = H(S);
+    lua_State *L = H->L;
+    Bridge b;
+    int top = lua_gettop(L);
+    if (!lua_checkstack(L, 4)) {
+        lisp_error(S, "%s: Lua stack overflow", name);
+    }
+    b.H = H;
+    b.key = key;
+    b.nargs = nargs;
+    b.argv = argv;
+    lua_pushcfunction(L, bridge);
+    lua_pushlightuserdata(L, &b);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        char msg[300];
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1));
+        } else {
+            snprintf(msg, sizeof msg, "(error object is a %s value)", luaL_typename(L, -1));
+        }
+        lua_settop(L, top);
+        lisp_error(S, "%s: %s", name, msg);
+    }
+    tolisp(L, H, -1, 0);
+    lua_settop(L, top);
+    return *lisp_at(S, lisp_gettop(S) - 1);
+}
+
+lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv) {
+    return lx_callback(S, lisp_primud(argv[-1]), lisp_primname(argv[-1]), argc, argv);
+}
+
+/* ---- heap table ---- */
+
+void lx_pushheap(lua_State *L, lisp_State *S) {
+    lisp_HeapStats h;
+    lisp_heapstats(S, &h);
+    lua_createtable(L, 0, 12);
+#define F(name, v)                    \
+    lua_pushinteger(L, (lua_Integer)(v)); \
+    lua_setfield(L, -2, name)
+    F("total_allocated_objects", h.total_allocated_objects);
+    F("live_objects_after_last_gc", h.live_objects_after_last_gc);
+    F("bytes_allocated", h.bytes_allocated);
+    F("next_gc_threshold", h.next_gc_threshold);
+    F("live_objects", h.live_objects);
+    F("freed_objects", h.freed_objects);
+    F("collections", h.collections);
+    F("gc_last_pause_ns", h.gc_last_pause_ns);
+    F("gc_max_pause_ns", h.gc_max_pause_ns);
+    F("gc_total_pause_ns", h.gc_total_pause_ns);
+    F("heap_limit", h.heap_limit);
+#undef F
+}
+
+/* ---- metatables ---- */
+
+void lx_openvalue(lua_State *L) {
+    static const luaL_Reg valuemeta[] = {{"__gc", value_gc},
+                                         {"__close", value_gc},
+                                         {"__tostring", value_tostring},
+                                         {"__call", value_call},
+                                         {NULL, NULL}};
+    static const luaL_Reg symmeta[] = {
+        {"__tostring", symbol_tostring}, {"__eq", symbol_eq}, {NULL, NULL}};
+    luaL_newmetatable(L, LX_VALUE);
+    luaL_setfuncs(L, valuemeta, 0);
+    lua_pop(L, 1);
+    luaL_newmetatable(L, LX_SYMBOL);
+    luaL_setfuncs(L, symmeta, 0);
+    lua_pop(L, 1);
+    lua_pushcfunction(L, symbol_new);
+    lua_setfield(L, -2, "symbol"); /* module.symbol(name) */
+}

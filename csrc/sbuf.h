@@ -1,0 +1,36 @@
+/*
+** sbuf.h -- a growable text buffer for the read/render side (dumps, printer,
+** JSON).  See LICENSE for copyright.
+**
+** Uses the C heap directly (malloc/realloc): rendering happens only when a
+** user asks for text, never on a tick path.  An allocation failure sets 'oom'
+** and turns later appends into no-ops, so callers check once at the end.
+** The owner frees with sbuf_free; 'p' is NUL-terminated whenever len > 0.
+*/
+#ifndef LISPBT_SBUF_H
+#define LISPBT_SBUF_H
+
+#include "conf.h"
+
+#include <stdarg.h>
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+void sbuf_init(sbuf *b);
+void sbuf_free(sbuf *b);
+void sbuf_putn(sbuf *b, const char *s, size_t n);
+void sbuf_puts(sbuf *b, const char *s);
+void sbuf_putc(sbuf *b, char c);
+void sbuf_printf(sbuf *b, const char *fmt, ...) LISPBT_PRINTF(2, 3);
+void sbuf_vprintf(sbuf *b, const char *fmt, va_list ap);
+/* Append 's' as a JSON string literal (quotes and escapes included). */
+void sbuf_json_string(sbuf *b, const char *s, size_t n);
+/* Append a finite double in shortest round-trip form ("%.17g" fallback);
+** non-finite values become 'null' so the output stays valid JSON. */
+void sbuf_json_number(sbuf *b, double x);
+
+#endif
