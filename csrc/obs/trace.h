@@ -1,0 +1,238 @@
+/*
+** trace.h -- per-instance trace ring of integer-coded events (trace_).
+** See LICENSE for copyright.
+**
+** The write side is a fixed array of 64-byte trace_Event records allocated
+** once by trace_init.  Pushing an event is a struct copy, a sequence stamp
+** and an index bump: no allocation, no formatting, no lock, no system call.
+** Text is rendered only when someone reads the ring (trace_dump,
+** trace_chrome_json).  A ring belongs to one BT instance and is used on the
+** thread that ticks it; it is not thread-safe.
+**
+** Sequence numbers start at 1 and increase by one per pushed event for the
+** life of the ring: neither wraparound nor trace_clear resets them, so a
+** reader can tell how many events were dropped between two snapshots.
+**
+** Text (warning/error messages, string values) lives in a side ring of
+** fixed 128-byte slots, max(16, capacity / 16) of them.  An event refers to
+** its text by a message id (0 = none); slot = id % nslots, and the slot
+** remembers which id it holds, so an event whose text was overwritten by
+** later messages renders as msg=<lost> instead of someone else's text.
+** Ids are 32-bit; an id could only be confused with one 2^32 messages later,
+** by which time the event itself has long left any ring smaller than 2^32.
+*/
+#ifndef LISPBT_TRACE_H
+#define LISPBT_TRACE_H
+
+#include "conf.h"
+
+#include "mem.h"
+#include "sbuf.h"
+
+/* Event kinds; trace_kind_name gives the dump spelling. */
+enum {
+    TRACE_TICK_BEGIN,   /* tick_begin */
+    TRACE_TICK_END,     /* tick_end: status, duration_ns */
+    TRACE_NODE_ENTER,   /* node_enter: node */
+    TRACE_NODE_EXIT,    /* node_exit: node, status, duration_ns */
+    TRACE_BB_WRITE,     /* bb_write: key, value */
+    TRACE_BB_READ,      /* bb_read: key, value */
+    TRACE_SCHED_SUBMIT, /* scheduler_submit: job, job_status */
+    TRACE_SCHED_START,  /* scheduler_start */
+    TRACE_SCHED_FINISH, /* scheduler_finish */
+    TRACE_SCHED_CANCEL, /* scheduler_cancel */
+    TRACE_WARNING,      /* warning: msg */
+    TRACE_ERROR,        /* error: msg */
+    TRACE_NKINDS
+};
+
+/* Node statuses as the BT layer codes them (0 = field absent). */
+enum { TRACE_ST_NONE = 0, TRACE_ST_SUCCESS = 1, TRACE_ST_FAILURE = 2, TRACE_ST_RUNNING = 3 };
+
+/* Job statuses; printed only when 'job' != 0. */
+enum { TRACE_JOB_QUEUED, TRACE_JOB_RUNNING, TRACE_JOB_DONE, TRACE_JOB_FAILED, TRACE_JOB_CANCELLED };
+
+/* Value tags.  STR is a string value (rendered quoted and escaped); TEXT is
+** a pre-printed representation (rendered as is, e.g. "#<closure>").  Both
+** keep their characters in the message ring, so they are pushed with
+** trace_push_msg and such an event carries no separate msg. */
+enum {
+    TRACE_V_NONE,
+    TRACE_V_NIL,
+    TRACE_V_BOOL,
+    TRACE_V_INT,
+    TRACE_V_FLOAT,
+    TRACE_V_STR,
+    TRACE_V_TEXT
+};
+
+typedef struct trace_Event {
+    uint64_t seq;        /* stamped by the ring; >= 1 */
+    int64_t tick;        /* instance tick index */
+    int64_t ts_ns;       /* lispbt_now_ns() at the event */
+    int64_t duration_ns; /* -1 = none */
+    uint64_t job;        /* scheduler job id; 0 = none */
+    union {
+        int64_t i; /* INT, BOOL (0/1) */
+        double f;  /* FLOAT */
+    } v;
+    int32_t node;       /* node id; -1 = none */
+    int32_t key;        /* blackboard key id; -1 = none */
+    uint32_t msg;       /* message id; 0 = none */
+    uint8_t kind;       /* TRACE_TICK_BEGIN.. */
+    uint8_t status;     /* TRACE_ST_* */
+    uint8_t job_status; /* TRACE_JOB_* */
+    uint8_t vtag;       /* TRACE_V_* */
+} trace_Event;
+
+#define TRACE_MSG_SLOT 128
+#define TRACE_MSG_LEN (TRACE_MSG_SLOT - 4) /* text bytes incl. the NUL */
+#define TRACE_MAX_CAPACITY (1 << 26)
+
+typedef struct trace_MsgSlot {
+    uint32_t id;              /* message id held; 0 = never used */
+    char text[TRACE_MSG_LEN]; /* NUL-terminated, truncated with "..." */
+} trace_MsgSlot;
+
+typedef struct trace_Ring {
+    trace_Event *ev;     /* 'cap' events */
+    trace_MsgSlot *msgs; /* 'nmsgs' slots */
+    mem_Heap *M;         /* the heap both came from */
+    uint32_t cap;        /* events kept: exactly the requested capacity */
+    uint32_t head;       /* index of the next write */
+    uint32_t count;      /* events held, <= cap */
+    uint32_t nmsgs;
+    uint64_t seq;      /* seq of the next event */
+    uint32_t msg_next; /* id of the next message */
+} trace_Ring;
+
+/* Names used when rendering; any member (or the whole struct) may be NULL.
+** Callbacks return a borrowed string or NULL (then the number is printed). */
+typedef struct trace_Names {
+    void *ud;
+    const char *(*key_name)(void *ud, int32_t key);
+    const char *(*node_name)(void *ud, int32_t node);
+} trace_Names;
+
+/* Allocate a ring keeping the newest 'capacity' (1..TRACE_MAX_CAPACITY)
+** events, from 'M', which must outlive the ring.  Returns 0, or -1 (nothing
+** allocated) on a bad capacity or allocation failure. */
+int trace_init(trace_Ring *R, mem_Heap *M, int capacity);
+
+/* Free the ring's memory; 'R' may be freed again but not pushed to. */
+void trace_free(trace_Ring *R);
+
+/* Drop all events and messages.  Sequence numbers keep increasing. */
+void trace_clear(trace_Ring *R);
+
+/* Name of event kind 'k' ("tick_begin" ...), or "unknown". */
+const char *trace_kind_name(int k);
+
+/* Name of node status 's': "none", "success", "failure", "running", or
+** "unknown". */
+const char *trace_status_name(int s);
+
+/* Name of job status 's': "queued", "running", "done", "failed",
+** "cancelled", or "unknown". */
+const char *trace_job_status_name(int s);
+
+/* An event of 'kind' with every optional field absent. */
+static inline trace_Event trace_event(int kind, int64_t tick, int32_t node, int64_t ts_ns) {
+    trace_Event e;
+    e.seq = 0;
+    e.tick = tick;
+    e.ts_ns = ts_ns;
+    e.duration_ns = -1;
+    e.job = 0;
+    e.v.i = 0;
+    e.node = node;
+    e.key = -1;
+    e.msg = 0;
+    e.kind = (uint8_t)kind;
+    e.status = TRACE_ST_NONE;
+    e.job_status = 0;
+    e.vtag = TRACE_V_NONE;
+    return e;
+}
+
+/* Claim the slot of the next event, stamp its seq and return it for the
+** caller to fill (optional fields are left stale: use trace_emit or copy a
+** trace_event()).  O(1); overwrites the oldest event when full. */
+static inline trace_Event *trace_slot(trace_Ring *R) {
+    trace_Event *e = &R->ev[R->head];
+    R->head = R->head + 1 == R->cap ? 0 : R->head + 1;
+    R->count += R->count < R->cap;
+    e->seq = R->seq++;
+    return e;
+}
+
+/* Push a copy of '*ev' (its 'seq' and 'msg' are ignored: the ring stamps
+** the seq, and an event pushed this way has no message).  O(1). */
+static inline void trace_push(trace_Ring *R, const trace_Event *ev) {
+    trace_Event *e = &R->ev[R->head];
+    uint64_t seq = R->seq++;
+    *e = *ev;
+    e->seq = seq;
+    e->msg = 0;
+    R->head = R->head + 1 == R->cap ? 0 : R->head + 1;
+    R->count += R->count < R->cap;
+}
+
+/* Push an event of 'kind' with optional fields absent and return it so the
+** caller can set status, duration_ns, job, key or v/vtag in place; the
+** pointer is valid until the next push or clear.  O(1). */
+static inline trace_Event *trace_emit(trace_Ring *R, int kind, int64_t tick, int32_t node,
+                                      int64_t ts_ns) {
+    trace_Event *e = trace_slot(R);
+    uint64_t seq = e->seq;
+    *e = trace_event(kind, tick, node, ts_ns);
+    e->seq = seq;
+    return e;
+}
+
+/* Push a copy of '*ev' carrying text 'msg' (NULL is treated as "").  The
+** text is copied into the message ring, truncated to TRACE_MSG_LEN - 1
+** bytes with a trailing "..." (never splitting a UTF-8 sequence).  When
+** ev->vtag is TRACE_V_STR or TRACE_V_TEXT the text is the event's value;
+** otherwise it is its msg.  No allocation; not for per-tick hot paths. */
+void trace_push_msg(trace_Ring *R, const trace_Event *ev, const char *msg);
+
+/* Number of events held (<= capacity). */
+static inline int trace_count(const trace_Ring *R) {
+    return (int)R->count;
+}
+
+/* The 'i'-th event held, 0 = oldest; NULL when out of range.  Valid until
+** the next push or clear. */
+const trace_Event *trace_get(const trace_Ring *R, int i);
+
+/* The text of 'ev' (its msg or string value), NULL when it has none, or
+** the string "<lost>" when its slot was reused by a later message. */
+const char *trace_msg_text(const trace_Ring *R, const trace_Event *ev);
+
+/* Append the newest 'n' events (all when n < 0 or n > count), oldest
+** first, one line each, to 'b':
+**   SEQ kind=KIND tick=N node=N ts_ns=N [status=S] [duration_ns=N]
+**   [job=N job_status=S] [key=K] [value=V] [msg=TEXT]
+** Optional fields appear only when present.  K is names->key_name's answer
+** or the key id.  V is nil, true, false, an integer, a float (always with a
+** '.' or exponent: 2.0, 1e+20, inf, nan), a string in double quotes with
+** \" \\ \n \r \t escapes, or TEXT as stored.  TEXT of msg= (and of V, K)
+** escapes '\' as \\, newline as \n, CR as \r and other control bytes as
+** \xHH, so one event is always one line; a lost message prints <lost>. */
+void trace_dump(const trace_Ring *R, int n, const trace_Names *names, sbuf *b);
+
+/* Append the whole ring as Chrome Trace Event Format JSON to 'b':
+**   {"traceEvents":[...],"displayTimeUnit":"ns"}
+** pid 1; tid 1 "ticks": tick_begin/tick_end as B/E; tid 2 "nodes":
+** node_enter/node_exit as B/E named by names->node_name (else "node N");
+** tid 3 "scheduler": the scheduler kinds; other kinds are instant events
+** ("ph":"i","s":"t") on tid 2.  Each event's fields go in "args".  'ts' is
+** microseconds with ns precision ("12.345").  The output always nests: an
+** end whose begin fell off the ring is skipped, and spans still open at the
+** end are closed at the last timestamp with "args":{"truncated":true}.
+** Returns 0, or -1 when a scratch allocation from the ring's heap failed
+** (then 'b' holds nothing new). */
+int trace_chrome_json(const trace_Ring *R, const trace_Names *names, sbuf *b);
+
+#endif

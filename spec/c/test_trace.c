@@ -1,0 +1,578 @@
+/*
+** test_trace.c -- C tests for csrc/obs/trace.c.
+** See LICENSE for copyright.
+**
+** Covers: exact capacity and wraparound, seq across wrap and clear, no
+** allocation on push, allocation-failure cleanup, the exact SPEC §8 dump
+** format (every optional field and value tag), message truncation, lost
+** messages, escaping, and the Chrome JSON export (valid JSON by a small
+** strict parser, properly nested B/E per thread even when the ring cut
+** spans in half).
+*/
+#include "conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "sbuf.h"
+#include "trace.h"
+
+static int npass, nfail;
+
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (c) {                                                                                   \
+            npass++;                                                                               \
+        } else {                                                                                   \
+            nfail++;                                                                               \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                                    \
+        }                                                                                          \
+    } while (0)
+
+/* Compare, printing both texts on mismatch. */
+static int same(const char *got, const char *want) {
+    if (strcmp(got ? got : "", want) == 0) {
+        return 1;
+    }
+    printf("--- got:\n%s--- want:\n%s---\n", got ? got : "(null)", want);
+    return 0;
+}
+
+/* ---- a small strict JSON validator ---- */
+
+static const char *json_value(const char *p, int depth);
+
+static const char *ws(const char *p) {
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+        p++;
+    }
+    return p;
+}
+
+static const char *json_string(const char *p) {
+    if (*p++ != '"') {
+        return NULL;
+    }
+    while (*p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20) {
+            return NULL;
+        }
+        if (c == '\\') {
+            p++;
+            if (*p == 'u') {
+                int k;
+                for (k = 1; k <= 4; k++) {
+                    if (!strchr("0123456789abcdefABCDEF", p[k]) || !p[k]) {
+                        return NULL;
+                    }
+                }
+                p += 4;
+            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                return NULL;
+            }
+        }
+        p++;
+    }
+    return p + 1;
+}
+
+static const char *json_number(const char *p) {
+    const char *s;
+    if (*p == '-') {
+        p++;
+    }
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    } else {
+        return NULL;
+    }
+    if (*p == '.') {
+        s = ++p;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+        if (p == s) {
+            return NULL;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') {
+            p++;
+        }
+        s = p;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+        if (p == s) {
+            return NULL;
+        }
+    }
+    return p;
+}
+
+static const char *json_value(const char *p, int depth) {
+    if (depth > 64) {
+        return NULL;
+    }
+    p = ws(p);
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        int obj = *p == '{';
+        p = ws(p + 1);
+        if (*p == close) {
+            return p + 1;
+        }
+        for (;;) {
+            if (obj) {
+                p = json_string(ws(p));
+                if (p == NULL || *(p = ws(p)) != ':') {
+                    return NULL;
+                }
+                p++;
+            }
+            p = json_value(p, depth + 1);
+            if (p == NULL) {
+                return NULL;
+            }
+            p = ws(p);
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            return *p == close ? p + 1 : NULL;
+        }
+    }
+    if (*p == '"') {
+        return json_string(p);
+    }
+    if (strncmp(p, "true", 4) == 0) {
+        return p + 4;
+    }
+    if (strncmp(p, "false", 5) == 0) {
+        return p + 5;
+    }
+    if (strncmp(p, "null", 4) == 0) {
+        return p + 4;
+    }
+    return json_number(p);
+}
+
+static int json_valid(const char *s) {
+    const char *p = json_value(s, 0);
+    return p != NULL && *ws(p) == '\0';
+}
+
+/* Check that B/E events nest per tid: one event per line, as emitted. */
+static int chrome_nested(const char *s, int *nb, int *ne) {
+    int depth[8] = {0};
+    const char *line = s;
+    *nb = *ne = 0;
+    while ((line = strstr(line, "\n{")) != NULL) {
+        const char *end = strchr(line + 1, '\n');
+        const char *ph = strstr(line, "\"ph\":\"");
+        const char *tid = strstr(line, "\"tid\":");
+        int t;
+        line++;
+        if (ph == NULL || tid == NULL || (end && (ph > end || tid > end))) {
+            return 0;
+        }
+        t = atoi(tid + 6);
+        if (t < 0 || t > 7) {
+            return 0;
+        }
+        if (ph[6] == 'B') {
+            depth[t]++;
+            (*nb)++;
+        } else if (ph[6] == 'E') {
+            (*ne)++;
+            if (--depth[t] < 0) {
+                return 0;
+            }
+        }
+    }
+    for (int t = 0; t < 8; t++) {
+        if (depth[t] != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ---- name callbacks ---- */
+
+static const char *key_name(void *ud, int32_t key) {
+    (void)ud;
+    switch (key) {
+        case 0: return "battery";
+        case 1: return "goal x";
+        default: return NULL;
+    }
+}
+
+static const char *node_name(void *ud, int32_t node) {
+    static const char *const names[] = {"sel", "seq", "cond \"battery-ok\"", "act approach"};
+    (void)ud;
+    return node >= 0 && node < 4 ? names[node] : NULL;
+}
+
+static const trace_Names NAMES = {NULL, key_name, node_name};
+
+/* ---- tests ---- */
+
+static void test_init(void) {
+    mem_Heap M;
+    trace_Ring R;
+    mem_init(&M);
+    CHECK(trace_init(&R, &M, 0) == -1);
+    CHECK(trace_init(&R, &M, -3) == -1);
+    CHECK(trace_init(&R, &M, TRACE_MAX_CAPACITY + 1) == -1);
+    M.fail_after = 1;
+    CHECK(trace_init(&R, &M, 100) == -1 && M.bytes == 0);
+    M.fail_after = 2;
+    CHECK(trace_init(&R, &M, 100) == -1 && M.bytes == 0);
+    M.fail_after = 0;
+    CHECK(trace_init(&R, &M, 100) == 0);
+    CHECK(R.cap == 100 && R.nmsgs == 16 && trace_count(&R) == 0);
+    CHECK(sizeof(trace_Event) == 64);
+    trace_free(&R);
+    trace_free(&R);
+    CHECK(M.bytes == 0 && M.nalloc == M.nfree);
+    CHECK(trace_init(&R, &M, 4096) == 0 && R.nmsgs == 256);
+    trace_free(&R);
+    CHECK(M.bytes == 0);
+    CHECK(strcmp(trace_kind_name(TRACE_SCHED_SUBMIT), "scheduler_submit") == 0);
+    CHECK(strcmp(trace_kind_name(TRACE_ERROR), "error") == 0);
+    CHECK(strcmp(trace_kind_name(99), "unknown") == 0);
+    CHECK(strcmp(trace_status_name(TRACE_ST_RUNNING), "running") == 0);
+    CHECK(strcmp(trace_job_status_name(TRACE_JOB_CANCELLED), "cancelled") == 0);
+}
+
+static void test_wrap(void) {
+    mem_Heap M;
+    trace_Ring R;
+    uint64_t nalloc;
+    int i, ok = 1;
+    mem_init(&M);
+    CHECK(trace_init(&R, &M, 5) == 0);
+    nalloc = M.nalloc;
+    for (i = 0; i < 12; i++) {
+        trace_Event e = trace_event(TRACE_NODE_ENTER, i, i, 1000 + i);
+        trace_push(&R, &e);
+    }
+    CHECK(trace_count(&R) == 5);
+    for (i = 0; i < 5; i++) {
+        const trace_Event *e = trace_get(&R, i);
+        ok &= e != NULL && e->seq == (uint64_t)(8 + i) && e->tick == 7 + i;
+    }
+    CHECK(ok);
+    CHECK(trace_get(&R, 5) == NULL && trace_get(&R, -1) == NULL);
+    trace_clear(&R);
+    CHECK(trace_count(&R) == 0 && trace_get(&R, 0) == NULL);
+    trace_emit(&R, TRACE_TICK_BEGIN, 1, -1, 5);
+    CHECK(trace_count(&R) == 1 && trace_get(&R, 0)->seq == 13);
+    /* a million pushes of every flavour allocate nothing */
+    for (i = 0; i < 1000000; i++) {
+        trace_Event *e = trace_emit(&R, TRACE_NODE_EXIT, i, 3, i);
+        e->status = TRACE_ST_SUCCESS;
+        e->duration_ns = 10;
+        if (i % 1000 == 0) {
+            trace_Event w = trace_event(TRACE_WARNING, i, -1, i);
+            trace_push_msg(&R, &w, "tick budget overrun");
+        }
+    }
+    CHECK(M.nalloc == nalloc);
+    CHECK(trace_get(&R, 4)->seq == R.seq - 1);
+    trace_free(&R);
+    CHECK(M.bytes == 0);
+}
+
+static void test_dump(void) {
+    mem_Heap M;
+    trace_Ring R;
+    trace_Event e, *p;
+    sbuf b;
+    mem_init(&M);
+    sbuf_init(&b);
+    CHECK(trace_init(&R, &M, 64) == 0);
+    trace_emit(&R, TRACE_TICK_BEGIN, 1, -1, 100);
+    trace_emit(&R, TRACE_NODE_ENTER, 1, 2, 110);
+    p = trace_emit(&R, TRACE_BB_READ, 1, 2, 111);
+    p->key = 0;
+    p->vtag = TRACE_V_FLOAT;
+    p->v.f = 0.9;
+    p = trace_emit(&R, TRACE_NODE_EXIT, 1, 2, 120);
+    p->status = TRACE_ST_SUCCESS;
+    p->duration_ns = 10;
+    p = trace_emit(&R, TRACE_SCHED_SUBMIT, 1, 3, 130);
+    p->job = 7;
+    p->job_status = TRACE_JOB_QUEUED;
+    e = trace_event(TRACE_BB_WRITE, 1, 3, 131);
+    e.key = 1;
+    e.vtag = TRACE_V_STR;
+    trace_push_msg(&R, &e, "a \"b\"\nc");
+    e = trace_event(TRACE_BB_WRITE, 1, 3, 132);
+    e.key = 5;
+    e.vtag = TRACE_V_TEXT;
+    trace_push_msg(&R, &e, "#<closure>");
+    e.vtag = TRACE_V_INT;
+    e.v.i = -42;
+    trace_push(&R, &e);
+    e.vtag = TRACE_V_BOOL;
+    e.v.i = 1;
+    e.key = 0;
+    trace_push(&R, &e);
+    e.vtag = TRACE_V_BOOL;
+    e.v.i = 0;
+    trace_push(&R, &e);
+    e.vtag = TRACE_V_NIL;
+    trace_push(&R, &e);
+    e.vtag = TRACE_V_FLOAT;
+    e.v.f = 2.0;
+    trace_push(&R, &e);
+    e.v.f = 1e20;
+    trace_push(&R, &e);
+    e = trace_event(TRACE_WARNING, 1, -1, 140);
+    trace_push_msg(&R, &e, "tick budget overrun: 25000000 ns > 20 ms\nline2 \\ x");
+    e = trace_event(TRACE_ERROR, 1, 3, 141);
+    e.status = TRACE_ST_FAILURE;
+    trace_push_msg(&R, &e, NULL);
+    p = trace_emit(&R, TRACE_TICK_END, 1, -1, 150);
+    p->status = TRACE_ST_RUNNING;
+    p->duration_ns = 50;
+    trace_dump(&R, -1, &NAMES, &b);
+    CHECK(same(b.p, "1 kind=tick_begin tick=1 node=-1 ts_ns=100\n"
+                    "2 kind=node_enter tick=1 node=2 ts_ns=110\n"
+                    "3 kind=bb_read tick=1 node=2 ts_ns=111 key=battery value=0.9\n"
+                    "4 kind=node_exit tick=1 node=2 ts_ns=120 status=success duration_ns=10\n"
+                    "5 kind=scheduler_submit tick=1 node=3 ts_ns=130 job=7 job_status=queued\n"
+                    "6 kind=bb_write tick=1 node=3 ts_ns=131 key=goal x value=\"a \\\"b\\\"\\nc\"\n"
+                    "7 kind=bb_write tick=1 node=3 ts_ns=132 key=5 value=#<closure>\n"
+                    "8 kind=bb_write tick=1 node=3 ts_ns=132 key=5 value=-42\n"
+                    "9 kind=bb_write tick=1 node=3 ts_ns=132 key=battery value=true\n"
+                    "10 kind=bb_write tick=1 node=3 ts_ns=132 key=battery value=false\n"
+                    "11 kind=bb_write tick=1 node=3 ts_ns=132 key=battery value=nil\n"
+                    "12 kind=bb_write tick=1 node=3 ts_ns=132 key=battery value=2.0\n"
+                    "13 kind=bb_write tick=1 node=3 ts_ns=132 key=battery value=1e+20\n"
+                    "14 kind=warning tick=1 node=-1 ts_ns=140 msg=tick budget overrun: 25000000 ns "
+                    "> 20 ms\\nline2 \\\\ x\n"
+                    "15 kind=error tick=1 node=3 ts_ns=141 status=failure msg=\n"
+                    "16 kind=tick_end tick=1 node=-1 ts_ns=150 status=running duration_ns=50\n"));
+    sbuf_free(&b);
+    /* newest n, oldest first; no names -> key ids */
+    trace_dump(&R, 2, NULL, &b);
+    CHECK(same(b.p, "15 kind=error tick=1 node=3 ts_ns=141 status=failure msg=\n"
+                    "16 kind=tick_end tick=1 node=-1 ts_ns=150 status=running duration_ns=50\n"));
+    sbuf_free(&b);
+    trace_dump(&R, 0, NULL, &b);
+    CHECK(b.len == 0);
+    trace_dump(&R, 3, NULL, &b);
+    CHECK(strncmp(b.p, "14 kind=warning", 15) == 0);
+    sbuf_free(&b);
+    e = trace_event(TRACE_BB_READ, 2, 1, 1);
+    e.key = 0;
+    trace_push(&R, &e);
+    trace_dump(&R, 1, NULL, &b);
+    CHECK(same(b.p, "17 kind=bb_read tick=2 node=1 ts_ns=1 key=0\n"));
+    sbuf_free(&b);
+    trace_free(&R);
+}
+
+static void test_messages(void) {
+    mem_Heap M;
+    trace_Ring R;
+    trace_Event e;
+    sbuf b;
+    char big[400];
+    const char *t;
+    int i;
+    mem_init(&M);
+    sbuf_init(&b);
+    CHECK(trace_init(&R, &M, 64) == 0 && R.nmsgs == 16);
+    /* truncation */
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    e = trace_event(TRACE_ERROR, 0, -1, 0);
+    trace_push_msg(&R, &e, big);
+    t = trace_msg_text(&R, trace_get(&R, 0));
+    CHECK(t && strlen(t) == TRACE_MSG_LEN - 1);
+    CHECK(t && strcmp(t + strlen(t) - 3, "...") == 0 && t[strlen(t) - 4] == 'x');
+    /* exactly fitting text is kept whole */
+    big[TRACE_MSG_LEN - 1] = '\0';
+    trace_push_msg(&R, &e, big);
+    t = trace_msg_text(&R, trace_get(&R, 1));
+    CHECK(t && strlen(t) == TRACE_MSG_LEN - 1 && t[strlen(t) - 1] == 'x');
+    /* UTF-8: 2-byte sequences never split */
+    {
+        char u[300];
+        size_t k;
+        for (k = 0; k + 2 < sizeof u; k += 2) {
+            u[k] = (char)0xC3;
+            u[k + 1] = (char)0xA9; /* é */
+        }
+        u[k] = '\0';
+        trace_push_msg(&R, &e, u);
+        t = trace_msg_text(&R, trace_get(&R, 2));
+        k = strlen(t) - 3;
+        CHECK(strcmp(t + k, "...") == 0 && k % 2 == 0 && (unsigned char)t[k - 1] == 0xA9);
+    }
+    /* lost messages: 16 slots; 20 more messages overwrite the first ones */
+    trace_clear(&R);
+    for (i = 0; i < 20; i++) {
+        char m[32];
+        snprintf(m, sizeof m, "m%d", i);
+        e = trace_event(TRACE_WARNING, i, -1, i);
+        trace_push_msg(&R, &e, m);
+    }
+    CHECK(trace_count(&R) == 20);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 0)), "<lost>") == 0);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 3)), "<lost>") == 0);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 4)), "m4") == 0);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 19)), "m19") == 0);
+    trace_dump(&R, 17, NULL, &b);
+    CHECK(strstr(b.p, "msg=m2\n") == NULL && strstr(b.p, "msg=<lost>\n") != NULL);
+    CHECK(strstr(b.p, "kind=warning tick=3 node=-1 ts_ns=3 msg=<lost>\n") != NULL);
+    CHECK(strstr(b.p, "kind=warning tick=4 node=-1 ts_ns=4 msg=m4\n") != NULL);
+    sbuf_free(&b);
+    /* a lost string value */
+    trace_clear(&R);
+    e = trace_event(TRACE_BB_WRITE, 0, 0, 0);
+    e.vtag = TRACE_V_STR;
+    e.key = 9;
+    trace_push_msg(&R, &e, "hello");
+    for (i = 0; i < 16; i++) {
+        trace_Event w = trace_event(TRACE_WARNING, 0, -1, 0);
+        trace_push_msg(&R, &w, "w");
+    }
+    trace_dump(&R, -1, NULL, &b);
+    CHECK(strncmp(b.p, "24 kind=bb_write tick=0 node=0 ts_ns=0 key=9 value=<lost>\n", 58) ==
+          0); /* seq continues after 23 events and a clear */
+    sbuf_free(&b);
+    /* control bytes */
+    e = trace_event(TRACE_ERROR, 0, -1, 0);
+    trace_push_msg(&R, &e, "a\rb\x01\tc");
+    trace_dump(&R, 1, NULL, &b);
+    CHECK(strstr(b.p, " msg=a\\rb\\x01\tc\n") != NULL);
+    sbuf_free(&b);
+    trace_free(&R);
+}
+
+static void emit_tick(trace_Ring *R, int64_t tick, int64_t *ts) {
+    trace_Event *p;
+    trace_emit(R, TRACE_TICK_BEGIN, tick, -1, (*ts)++);
+    trace_emit(R, TRACE_NODE_ENTER, tick, 0, (*ts)++);
+    trace_emit(R, TRACE_NODE_ENTER, tick, 1, (*ts)++);
+    trace_emit(R, TRACE_NODE_ENTER, tick, 2, (*ts)++);
+    p = trace_emit(R, TRACE_NODE_EXIT, tick, 2, (*ts)++);
+    p->status = TRACE_ST_SUCCESS;
+    p->duration_ns = 1;
+    trace_emit(R, TRACE_NODE_ENTER, tick, 3, (*ts)++);
+    p = trace_emit(R, TRACE_SCHED_SUBMIT, tick, 3, (*ts)++);
+    p->job = (uint64_t)tick + 1;
+    p = trace_emit(R, TRACE_BB_WRITE, tick, 3, (*ts)++);
+    p->key = 1;
+    p->vtag = TRACE_V_FLOAT;
+    p->v.f = 0.5;
+    p = trace_emit(R, TRACE_NODE_EXIT, tick, 3, (*ts)++);
+    p->status = TRACE_ST_RUNNING;
+    p = trace_emit(R, TRACE_NODE_EXIT, tick, 1, (*ts)++);
+    p->status = TRACE_ST_RUNNING;
+    p = trace_emit(R, TRACE_NODE_EXIT, tick, 0, (*ts)++);
+    p->status = TRACE_ST_RUNNING;
+    p = trace_emit(R, TRACE_TICK_END, tick, -1, (*ts)++);
+    p->status = TRACE_ST_RUNNING;
+    p->duration_ns = 11;
+}
+
+static void test_chrome(void) {
+    mem_Heap M;
+    trace_Ring R;
+    trace_Event e;
+    sbuf b;
+    int64_t ts = 1234567891;
+    int nb, ne, cap;
+    mem_init(&M);
+    sbuf_init(&b);
+    CHECK(trace_init(&R, &M, 64) == 0);
+    /* empty ring */
+    CHECK(trace_chrome_json(&R, &NAMES, &b) == 0);
+    CHECK(json_valid(b.p) && chrome_nested(b.p, &nb, &ne) && nb == 0);
+    sbuf_free(&b);
+    emit_tick(&R, 0, &ts);
+    e = trace_event(TRACE_ERROR, 0, 3, ts++);
+    trace_push_msg(&R, &e, "boom \"quoted\"\n\x01");
+    CHECK(trace_chrome_json(&R, &NAMES, &b) == 0);
+    CHECK(json_valid(b.p));
+    CHECK(chrome_nested(b.p, &nb, &ne) && nb == 5 && ne == 5);
+    CHECK(strncmp(b.p, "{\"traceEvents\":[", 16) == 0);
+    CHECK(strstr(b.p, "],\"displayTimeUnit\":\"ns\"}\n") != NULL);
+    CHECK(strstr(b.p, "\"name\":\"cond \\\"battery-ok\\\"\"") != NULL);
+    CHECK(strstr(b.p, "\"ts\":1234567.891,") != NULL);
+    CHECK(strstr(b.p, "\"name\":\"tick 0\",\"cat\":\"tick\",\"ph\":\"B\"") != NULL);
+    CHECK(strstr(b.p, "\"ph\":\"i\",\"ts\":1234567.897,\"pid\":1,\"tid\":3,\"s\":\"t\"") != NULL);
+    CHECK(strstr(b.p, "\"key\":\"goal x\",\"value\":0.5") != NULL);
+    CHECK(strstr(b.p, "\"msg\":\"boom \\\"quoted\\\"\\n\\u0001\"") != NULL);
+    sbuf_free(&b);
+    /* a ring that cut spans on both ends, for several capacities */
+    for (cap = 1; cap <= 40; cap++) {
+        trace_Ring r2;
+        int64_t t2 = 0, k;
+        int ok;
+        CHECK(trace_init(&r2, &M, cap) == 0);
+        for (k = 0; k < 3; k++) {
+            emit_tick(&r2, k, &t2);
+        }
+        trace_emit(&r2, TRACE_TICK_BEGIN, 3, -1, t2++);
+        trace_emit(&r2, TRACE_NODE_ENTER, 3, 0, t2++);
+        /* an exit with no enter at all, out of order */
+        trace_emit(&r2, TRACE_NODE_EXIT, 3, 2, t2++);
+        trace_emit(&r2, TRACE_NODE_ENTER, 3, 1, t2++);
+        ok = trace_chrome_json(&r2, NULL, &b) == 0 && json_valid(b.p) &&
+             chrome_nested(b.p, &nb, &ne);
+        if (!ok) {
+            printf("cap %d:\n%s\n", cap, b.p);
+        }
+        CHECK(ok);
+        sbuf_free(&b);
+        trace_free(&r2);
+    }
+    /* out-of-order exits (halt of an outer node first) still nest */
+    trace_clear(&R);
+    trace_emit(&R, TRACE_TICK_BEGIN, 9, -1, 1);
+    trace_emit(&R, TRACE_NODE_ENTER, 9, 0, 2);
+    trace_emit(&R, TRACE_NODE_ENTER, 9, 1, 3);
+    trace_emit(&R, TRACE_NODE_EXIT, 9, 0, 4);
+    trace_emit(&R, TRACE_NODE_EXIT, 9, 1, 5);
+    trace_emit(&R, TRACE_TICK_END, 9, -1, 6);
+    CHECK(trace_chrome_json(&R, &NAMES, &b) == 0 && json_valid(b.p) &&
+          chrome_nested(b.p, &nb, &ne) && nb == 3 && ne == 3);
+    CHECK(strstr(b.p, "\"truncated\":true") != NULL);
+    sbuf_free(&b);
+    /* scratch allocation failure reports -1 and appends nothing */
+    M.fail_after = 1;
+    CHECK(trace_chrome_json(&R, &NAMES, &b) == -1 && b.len == 0);
+    M.fail_after = 2;
+    CHECK(trace_chrome_json(&R, &NAMES, &b) == -1 && b.len == 0);
+    M.fail_after = 0;
+    trace_free(&R);
+    CHECK(trace_chrome_json(&R, &NAMES, &b) == 0 && json_valid(b.p));
+    sbuf_free(&b);
+    CHECK(M.bytes == 0);
+}
+
+int main(void) {
+    test_init();
+    test_wrap();
+    test_dump();
+    test_messages();
+    test_chrome();
+    printf("%d passed, %d failed\n", npass, nfail);
+    return nfail != 0;
+}
