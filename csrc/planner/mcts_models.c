@@ -1,0 +1,223 @@
+/*
+** mcts_models.c -- the planner's built-in models: toy-1d and ptz-track.
+** See LICENSE for copyright.
+**
+** A model is 'static const' data plus three plain functions (mcts.h).  The
+** planner calls 'step' millions of times per second from rollouts, so the
+** step functions are branch-light, allocation-free and never divide.
+**
+** Invariants every model keeps (the planner relies on them):
+**   - 'step' is deterministic: the same (state, action) gives the same next
+**     state, reward and terminal flag.  All randomness lives in the planner.
+**   - 'step' is only given actions inside [action_lo, action_hi] and states
+**     that 'valid_state' accepted or that 'step' itself produced, and returns
+**     finite rewards for them.
+**   - 'heuristic_action' returns actions inside the bounds.
+**
+** Adding a model: write the three functions, a 'static const mcts_Model',
+** add it to 'models' below, and document it in docs/planner.md.
+*/
+#include "conf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mcts.h"
+
+static double clampd(double x, double lo, double hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Shared check: every value finite and within [-lim, lim]. */
+static int check_finite(const mcts_Model *m, const double *s, int n,
+                        double lim, char *err, size_t errlen) {
+    int i;
+    for (i = 0; i < n; i++) {
+        if (!isfinite(s[i]) || fabs(s[i]) > lim) {
+            if (err) {
+                snprintf(err, errlen,
+                         "state: %s %s must be a finite number in [-%.10g, %.10g], got %g",
+                         m->name, m->state_names[i], lim, lim, s[i]);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+** ---------------------------------------------------------------- toy-1d
+**
+** state  [x]                 position on a line
+** action [a], a in [-1, 1]   velocity command
+** x' = x + TOY_STEP * a
+** reward = -|x' - 1| - TOY_COST * a^2, plus TOY_BONUS when terminal
+** terminal when |x' - 1| < TOY_TOL
+**
+** From x = 0 the goal is 4 full steps away; a planner that picks a ~ 1 and
+** then the exact remaining fraction arrives in 5-6 plan/apply cycles.
+*/
+
+#define TOY_GOAL 1.0
+#define TOY_STEP 0.25
+#define TOY_TOL 0.01
+#define TOY_COST 0.01
+#define TOY_BONUS 1.0
+#define TOY_LIMIT 1e6
+
+static int toy_step(const mcts_Model *m, const double *s, const double *a,
+                    double *next, double *reward) {
+    double x = s[0] + TOY_STEP * a[0];
+    double d = fabs(x - TOY_GOAL);
+    (void)m;
+    next[0] = x;
+    *reward = -d - TOY_COST * a[0] * a[0];
+    if (d < TOY_TOL) {
+        *reward += TOY_BONUS;
+        return 1;
+    }
+    return 0;
+}
+
+static int toy_valid(const mcts_Model *m, const double *s, int n, char *err,
+                     size_t errlen) {
+    return check_finite(m, s, n, TOY_LIMIT, err, errlen);
+}
+
+/* Proportional controller that lands exactly on the goal when in reach. */
+static void toy_heuristic(const mcts_Model *m, const double *s, double *a) {
+    (void)m;
+    a[0] = clampd((TOY_GOAL - s[0]) * (1.0 / TOY_STEP), -1.0, 1.0);
+}
+
+static const mcts_Model toy_1d = {
+    "toy-1d",
+    "scalar x moves by 0.25*a per step, a in [-1,1]; goal x = 1 (tol 0.01)",
+    1,
+    1,
+    {"x"},
+    {-1.0},
+    {1.0},
+    toy_step,
+    toy_valid,
+    toy_heuristic,
+};
+
+/*
+** ------------------------------------------------------------- ptz-track
+**
+** state  [pan, tilt, target_pan, target_tilt, target_vpan, target_vtilt]
+**        (radians, radians per step); the camera looks at (pan, tilt), the
+**        target sits at (target_pan, target_tilt) and moves at a constant
+**        velocity (target_vpan, target_vtilt) per step.
+** action [dpan, dtilt], each in [-0.2, 0.2] rad per step (rate command)
+** pan'  = clamp(pan + dpan, -PTZ_PAN_MAX, PTZ_PAN_MAX)      (likewise tilt)
+** tp'   = tp + vp, tt' = tt + vt; velocities unchanged
+** reward = -sqrt((pan' - tp')^2 + (tilt' - tt')^2)
+**          - PTZ_COST * ((dpan/0.2)^2 + (dtilt/0.2)^2)
+** never terminal (tracking goes on); the error is measured in the pan/tilt
+** plane, a small-angle stand-in for the true angular distance.
+*/
+
+#define PTZ_RATE 0.2
+#define PTZ_PAN_MAX 3.0
+#define PTZ_TILT_MAX 1.2
+#define PTZ_COST 0.01
+#define PTZ_TARGET_LIMIT 1000.0
+#define PTZ_VEL_LIMIT 1.0
+
+static int ptz_step(const mcts_Model *m, const double *s, const double *a,
+                    double *next, double *reward) {
+    double pan = clampd(s[0] + a[0], -PTZ_PAN_MAX, PTZ_PAN_MAX);
+    double tilt = clampd(s[1] + a[1], -PTZ_TILT_MAX, PTZ_TILT_MAX);
+    double tp = s[2] + s[4];
+    double tt = s[3] + s[5];
+    double ep = pan - tp, et = tilt - tt;
+    double up = a[0] * (1.0 / PTZ_RATE), ut = a[1] * (1.0 / PTZ_RATE);
+    (void)m;
+    next[0] = pan;
+    next[1] = tilt;
+    next[2] = tp;
+    next[3] = tt;
+    next[4] = s[4];
+    next[5] = s[5];
+    *reward = -sqrt(ep * ep + et * et) - PTZ_COST * (up * up + ut * ut);
+    return 0;
+}
+
+static int ptz_valid(const mcts_Model *m, const double *s, int n, char *err,
+                     size_t errlen) {
+    static const double lim[6] = {PTZ_PAN_MAX, PTZ_TILT_MAX, PTZ_TARGET_LIMIT,
+                                  PTZ_TARGET_LIMIT, PTZ_VEL_LIMIT, PTZ_VEL_LIMIT};
+    int i;
+    for (i = 0; i < n && i < 6; i++) {
+        if (!isfinite(s[i]) || fabs(s[i]) > lim[i]) {
+            if (err) {
+                snprintf(err, errlen,
+                         "state: %s %s must be a finite number in [-%.10g, %.10g], got %g",
+                         m->name, m->state_names[i], lim[i], lim[i], s[i]);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Aim at where the target will be after this step, at the maximum rate. */
+static void ptz_heuristic(const mcts_Model *m, const double *s, double *a) {
+    (void)m;
+    a[0] = clampd(s[2] + s[4] - s[0], -PTZ_RATE, PTZ_RATE);
+    a[1] = clampd(s[3] + s[5] - s[1], -PTZ_RATE, PTZ_RATE);
+}
+
+static const mcts_Model ptz_track = {
+    "ptz-track",
+    "pan/tilt camera tracking a constant-velocity target; rates in [-0.2,0.2] rad/step",
+    6,
+    2,
+    {"pan", "tilt", "target_pan", "target_tilt", "target_vpan", "target_vtilt"},
+    {-PTZ_RATE, -PTZ_RATE},
+    {PTZ_RATE, PTZ_RATE},
+    ptz_step,
+    ptz_valid,
+    ptz_heuristic,
+};
+
+/*
+** ----------------------------------------------------------------- table
+*/
+
+static const mcts_Model *const models[] = {&toy_1d, &ptz_track};
+
+#define NMODELS ((int)(sizeof models / sizeof models[0]))
+
+const mcts_Model *mcts_model_find(const char *name) {
+    int i;
+    if (name == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < NMODELS; i++) {
+        if (strcmp(models[i]->name, name) == 0) {
+            return models[i];
+        }
+    }
+    return NULL;
+}
+
+const mcts_Model *mcts_model_at(int i) {
+    return (i >= 0 && i < NMODELS) ? models[i] : NULL;
+}
+
+void mcts_model_clamp(const mcts_Model *m, const double *a, double *out) {
+    int i;
+    for (i = 0; i < m->action_dim; i++) {
+        double x = a[i];
+        if (!(x >= m->action_lo[i])) {   /* also catches NaN */
+            x = m->action_lo[i];
+        } else if (x > m->action_hi[i]) {
+            x = m->action_hi[i];
+        }
+        out[i] = x;
+    }
+}
