@@ -1,0 +1,204 @@
+/*
+** sched_bench.c -- scheduler benchmark: trivial-job throughput and queue
+** delay.  See LICENSE for copyright.
+**
+** Build (from the repo root):
+**   cc -std=c11 -O2 -Icsrc csrc/mem.c csrc/sbuf.c csrc/sched/sched.c \
+**      bench/sched_bench.c -lpthread -lm -o sched_bench
+** Output: one 'name value unit' line per figure.
+**
+**   throughput      2 workers, trivial jobs, submit -> complete -> release,
+**                   with up to 'WINDOW' jobs in flight (target >= 1e6/s)
+**   submit_ns       owner-side cost of one sched_submit in that loop
+**   try_result_ns   owner-side cost of one sched_try_result (lock-free)
+**   steady_*        a stream of one job every 10 us (100k jobs/s) for 1 s:
+**                   queue delay percentiles (the owner busy-waits between
+**                   submits, as a tight tick loop would)
+**   heavy_*         the same at one job every 2 us (500k jobs/s)
+**   sparse_*        one job every millisecond, workers asleep in between:
+**                   queue delay includes the futex wake
+*/
+#include "conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "mem.h"
+#include "sched/sched.h"
+
+#define WINDOW 4096
+#define NJOBS 4000000
+#define STEADY_NS INT64_C(1000000000)
+#define SPARSE_JOBS 2000
+
+static int job_trivial(void *arg, const sched_Cancel *c) {
+    (void)arg;
+    (void)c;
+    return 0;
+}
+
+static void nap_ns(int64_t ns) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    nanosleep(&ts, NULL);
+}
+
+/* User + system CPU time of the whole process, in ns. */
+static int64_t cpu_ns(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+           ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+}
+
+static sched_Pool *make_pool(mem_Heap *M, int workers) {
+    int err = 0;
+    sched_Pool *P = sched_new(M, workers, &err);
+    if (P == NULL) {
+        fprintf(stderr, "sched_new failed: %d\n", err);
+        exit(1);
+    }
+    return P;
+}
+
+static void bench_throughput(void) {
+    mem_Heap M;
+    sched_Pool *P;
+    static uint64_t ring[WINDOW];
+    uint64_t head = 0, tail = 0, done = 0, polls = 0;
+    int64_t t0, t1, c0, c1, sub_ns = 0, nsub = 0;
+    mem_init(&M);
+    P = make_pool(&M, 2);
+    c0 = cpu_ns();
+    t0 = lispbt_now_ns();
+    while (done < NJOBS) {
+        /* fill the window */
+        while (head - tail < WINDOW && head < NJOBS) {
+            int64_t a = 0;
+            if ((head & 255) == 0) {
+                a = lispbt_now_ns();
+            }
+            ring[head % WINDOW] =
+                sched_submit(P, "trivial", job_trivial, NULL, 0, 0);
+            if ((head & 255) == 0) {
+                sub_ns += lispbt_now_ns() - a;
+                nsub++;
+            }
+            head++;
+        }
+        /* retire finished jobs, oldest first */
+        while (tail < head) {
+            uint64_t id = ring[tail % WINDOW];
+            polls++;
+            if (sched_try_result(P, id, NULL) < SCHED_DONE) {
+                break;
+            }
+            sched_release(P, id);
+            tail++;
+            done++;
+        }
+    }
+    t1 = lispbt_now_ns();
+    c1 = cpu_ns();
+    printf("throughput_jobs %d jobs\n", NJOBS);
+    printf("throughput %.0f jobs/s\n", (double)NJOBS * 1e9 / (double)(t1 - t0));
+    printf("throughput_per_job %.1f ns\n", (double)(t1 - t0) / NJOBS);
+    printf("throughput_cpu_per_job %.1f ns\n", (double)(c1 - c0) / NJOBS);
+    printf("submit_ns %.1f ns\n", (double)sub_ns / (double)nsub);
+    printf("throughput_polls_per_job %.2f polls\n", (double)polls / NJOBS);
+    printf("throughput_allocs %llu allocs\n", (unsigned long long)M.nalloc);
+    sched_free(P);
+}
+
+static void bench_try_result(void) {
+    mem_Heap M;
+    sched_Pool *P;
+    uint64_t ids[64];
+    int64_t t0, t1;
+    int i, k, sink = 0;
+    const int n = 10000000;
+    mem_init(&M);
+    P = make_pool(&M, 2);
+    for (i = 0; i < 64; i++) {
+        ids[i] = sched_submit(P, "t", job_trivial, NULL, 0, 0);
+    }
+    nap_ns(10000000);
+    t0 = lispbt_now_ns();
+    for (i = 0, k = 0; i < n; i++, k = (k + 1) & 63) {
+        sink += sched_try_result(P, ids[k], NULL);
+    }
+    t1 = lispbt_now_ns();
+    printf("try_result_ns %.2f ns\n", (double)(t1 - t0) / n + (sink & 0) * 0.0);
+    sched_free(P);
+}
+
+static void print_delay(const char *prefix, sched_Pool *P) {
+    sched_Stats s;
+    sched_stats(P, &s);
+    printf("%s_jobs %llu jobs\n", prefix, (unsigned long long)s.completed);
+    printf("%s_queue_delay_p50 %lld ns\n", prefix,
+           (long long)s.queue_delay_p50_ns);
+    printf("%s_queue_delay_p90 %lld ns\n", prefix,
+           (long long)s.queue_delay_p90_ns);
+    printf("%s_queue_delay_p99 %lld ns\n", prefix,
+           (long long)s.queue_delay_p99_ns);
+    printf("%s_queue_delay_p999 %lld ns\n", prefix,
+           (long long)s.queue_delay_p999_ns);
+    printf("%s_queue_delay_max %lld ns\n", prefix,
+           (long long)s.queue_delay_max_ns);
+}
+
+/* Submit one job every 'gap' ns for 'dur' ns (busy-waiting between
+** submits), retiring finished ones as we go. */
+static void stream(sched_Pool *P, int64_t gap, int64_t dur, int64_t maxjobs) {
+    static uint64_t ring[WINDOW];
+    uint64_t head = 0, tail = 0;
+    int64_t start = lispbt_now_ns(), next = start;
+    while ((dur == 0 || lispbt_now_ns() - start < dur) &&
+           (maxjobs == 0 || (int64_t)head < maxjobs)) {
+        if (lispbt_now_ns() >= next && head - tail < WINDOW) {
+            ring[head++ % WINDOW] =
+                sched_submit(P, "stream", job_trivial, NULL, 0, 0);
+            next += gap;
+        }
+        while (tail < head &&
+               sched_try_result(P, ring[tail % WINDOW], NULL) >= SCHED_DONE) {
+            sched_release(P, ring[tail++ % WINDOW]);
+        }
+        if (gap >= 100000) {
+            int64_t left = next - lispbt_now_ns();
+            if (left > 50000) {
+                nap_ns(left - 50000);
+            }
+        }
+    }
+    while (tail < head) {
+        if (sched_try_result(P, ring[tail % WINDOW], NULL) >= SCHED_DONE) {
+            sched_release(P, ring[tail++ % WINDOW]);
+        }
+    }
+}
+
+/* A stream of one job every 'gap' ns on a fresh 2-worker pool. */
+static void bench_stream(const char *prefix, int64_t gap, int64_t dur,
+                         int64_t maxjobs) {
+    mem_Heap M;
+    sched_Pool *P;
+    mem_init(&M);
+    P = make_pool(&M, 2);
+    stream(P, gap, dur, maxjobs);
+    printf("%s_rate %.0f jobs/s\n", prefix, 1e9 / (double)gap);
+    print_delay(prefix, P);
+    sched_free(P);
+}
+
+int main(void) {
+    bench_throughput();
+    bench_try_result();
+    bench_stream("steady", 10000, STEADY_NS, 0);
+    bench_stream("heavy", 2000, STEADY_NS, 0);
+    bench_stream("sparse", 1000000, 0, SPARSE_JOBS);
+    return 0;
+}

@@ -1,0 +1,1089 @@
+/*
+** sched.c -- per-host worker-thread scheduler.  See sched.h for the API and
+** docs/scheduler.md for the prose.  See LICENSE for copyright.
+**
+** Invariants, and why the code is shaped the way it is.
+**
+** 1. Two kinds of thread.  The *owner* thread calls every sched_* API
+**    function; it alone allocates (through the host's mem_Heap), issues ids,
+**    and edits the id table, the free list and the zombie list, so none of
+**    those needs a lock.  *Workers* only pop jobs, run them and publish the
+**    outcome; they never call mem_*, never look a job up by id and never
+**    recycle a record.
+**
+** 2. One mutex 'mu' guards the FIFO queue (doubly linked through 'next' and
+**    'prev', so a queued job can be unlinked in O(1) by a cancel), the idle
+**    count and the stop flag.  Critical sections are a handful of pointer
+**    moves: submit links one record, a worker unlinks one.  Condition
+**    signals are sent after unlocking and only when a worker is asleep and
+**    not already being woken ('nidle' > 'nwake'), so a steady stream costs
+**    no futex call; a worker that pops while more work is queued wakes the
+**    next sleeper itself (a wake chain, which batches wakeups).  When the
+**    machine has a spare CPU per worker plus one for the owner, a worker
+**    that finds the queue empty first spins briefly on the atomic 'qlen',
+**    which keeps short gaps between submits free of syscalls; without spare
+**    CPUs a spinner would only steal the owner's CPU, so it sleeps at once.
+**
+** 3. Status is an atomic int and the only channel by which a worker
+**    publishes a record.  Transitions and who makes them:
+**        QUEUED  -> RUNNING            worker, under 'mu' (pop)
+**        QUEUED  -> CANCELLED          owner, under 'mu' (unlink)
+**        RUNNING -> DONE|FAILED|CANCELLED   worker, no lock
+**        terminal -> FREE              owner (sched_release / zombie reap)
+**    A worker stores 'start_ns' before the release-store of RUNNING, and
+**    'end_ns', 'result', 'timed_out' and its statistics before the
+**    release-store of the terminal status, which is the last access it
+**    ever makes to the record.  The owner reads those fields only after an
+**    acquire-load has shown the matching status.  Hence sched_info and
+**    sched_try_result are lock-free, and a record whose terminal status the
+**    owner has seen may be recycled: no worker will touch it again.
+**
+** 4. Release of a job that is still running cannot recycle its record (a
+**    worker holds it), so the record goes on the 'zombies' list, marked
+**    dead by its absence from the id table, and is reaped at a safe point
+**    -- when the free list runs dry in sched_submit -- once its status is
+**    terminal (Redis ae's deleted timers, freed on a later loop turn).
+**
+** 5. Cancellation is cooperative.  Each record embeds a sched_Cancel whose
+**    atomic 'flag' is set by the owner (cancel, release, free) or by the
+**    job itself when sched_cancelled notices its deadline.  The first
+**    reason wins (compare-and-swap from 0).  Sleepers in sched_sleep_ns
+**    wait on the pool's 'sleep_cv'; whoever sets a flag broadcasts it after
+**    taking 'sleep_mu', and sleepers test the flag under 'sleep_mu', so no
+**    wakeup is lost.
+**
+** 6. Timeouts bound *run time*: deadline = start_ns + timeout_ns, set by the
+**    worker when it starts the job.  They are detected on the worker side,
+**    with no timer thread and no owner poll: sched_cancelled and
+**    sched_sleep_ns compare the clock with the deadline and set the flag to
+**    SCHED_STOP_TIMEOUT; and a job that never polls but returns after its
+**    deadline is judged timed out when it returns.  A timed-out job ends
+**    FAILED with 'timed_out' = 1 and counts in 'failed' and 'timed_out'.
+**    A cancel requested before the timeout was noticed wins: CANCELLED.
+**
+** 7. Statistics live per worker (a single writer each: relaxed atomic
+**    loads and stores, no read-modify-write, no shared cache line), plus
+**    two owner-only counters ('nsubmitted', 'ncancelq').  sched_stats sums
+**    them; a worker updates its block before publishing the terminal status,
+**    so once the owner has seen every job terminal the sums are exact.
+**    Latencies go to fixed log-linear histograms (128 sub-buckets per power
+**    of two, values 0 .. 2^41 ns), allocated once with the worker blocks.
+*/
+#include "conf.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched.h"
+
+/* Status of a record on the free or zombie list (never seen by users). */
+#define SCHED_FREE 5
+
+/* Workers spin this long on an empty queue before sleeping, when the
+** machine has a spare CPU for each of them and for the owner (otherwise a
+** spinner would steal the CPU the owner needs to submit: measured slower). */
+#if !defined(SCHED_SPIN_NS)
+#define SCHED_SPIN_NS 20000
+#endif
+
+/* First chunk of job records, and the cap of the doubling. */
+#define CHUNK_MIN 32
+#define CHUNK_MAX 1024
+
+/* ---------------------------------------------------------------------
+** Histograms.  Values below 2^HIST_SUB_BITS have one bucket each; above,
+** each power of two 2^e (e = 7..HIST_MAX_EXP) is split into HIST_SUB equal
+** buckets, so a bucket's width is at most 1/128 of its lower bound and the
+** reported midpoint is within 0.4% of any value in it.
+** ------------------------------------------------------------------- */
+
+#define HIST_SUB_BITS 7
+#define HIST_SUB (1 << HIST_SUB_BITS)
+#define HIST_MAX_EXP 40
+#define HIST_N ((HIST_MAX_EXP - HIST_SUB_BITS + 2) * HIST_SUB)
+
+typedef struct Hist {
+    _Atomic uint64_t b[HIST_N];
+} Hist;
+
+static int floorlog2(uint64_t u) {
+#if defined(__GNUC__)
+    return 63 - __builtin_clzll(u);
+#else
+    int e = 0;
+    while (u >>= 1) {
+        e++;
+    }
+    return e;
+#endif
+}
+
+static int hist_index(int64_t v) {
+    int e;
+    if (v < HIST_SUB) {
+        return v < 0 ? 0 : (int)v;
+    }
+    e = floorlog2((uint64_t)v);
+    if (e > HIST_MAX_EXP) {
+        return HIST_N - 1;
+    }
+    return (e - HIST_SUB_BITS + 1) * HIST_SUB +
+           (int)(((uint64_t)v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+}
+
+/* Representative value of bucket 'i': its midpoint (rounded down). */
+static int64_t hist_value(int i) {
+    int shift;
+    int64_t lo;
+    if (i < HIST_SUB) {
+        return i;
+    }
+    shift = i / HIST_SUB - 1;
+    lo = (int64_t)(HIST_SUB + i % HIST_SUB) << shift;
+    return lo + (((int64_t)1 << shift) - 1) / 2;
+}
+
+/* ---------------------------------------------------------------------
+** Records, workers, pool.
+** ------------------------------------------------------------------- */
+
+struct sched_Cancel {
+    _Atomic int flag;    /* 0, SCHED_STOP_CANCEL or SCHED_STOP_TIMEOUT */
+    int64_t deadline_ns; /* start + timeout, or 0; worker-private */
+    sched_Pool *P;       /* for the sleepers' condition variable */
+};
+
+typedef struct sched_Job {
+    struct sched_Job *next, *prev; /* queue (under 'mu'); free/zombie list */
+    /* written by the owner at submit, read by the worker after the pop */
+    uint64_t id; /* 0 while free */
+    const char *name;
+    sched_Fn fn;
+    void *arg;
+    uint64_t owner;
+    int64_t timeout_ns;
+    int64_t submit_ns;
+    /* written by the worker (or by the owner for a queued cancel) before
+    ** the status store that publishes them */
+    int64_t start_ns, end_ns;
+    int result, timed_out;
+    _Atomic int status;
+    sched_Cancel cancel;
+} sched_Job;
+
+typedef struct Chunk {
+    struct Chunk *next;
+    size_t n;
+    sched_Job jobs[];
+} Chunk;
+
+/* One per worker thread.  Every statistic has a single writer (this
+** worker); the owner reads them with relaxed loads. */
+typedef struct Worker {
+    sched_Pool *P;
+    pthread_t thread;
+    _Atomic uint64_t nstarted, ncompleted, nfailed, ncancelled, ntimedout;
+    _Atomic int busy;
+    _Atomic int64_t qd_last, qd_last_at, qd_max;
+    _Atomic int64_t rt_last, rt_last_at, rt_max;
+    char pad[64]; /* keep the hot counters off the neighbour's lines */
+    Hist qd, rt;
+} Worker;
+
+struct sched_Pool {
+    mem_Heap *M;
+    /* --- owner-only ------------------------------------------------- */
+    uint64_t next_id;
+    uint64_t nsubmitted; /* successful submits */
+    uint64_t ncancelq;   /* queued jobs the owner cancelled */
+    sched_Job *freelist; /* recyclable records (linked through 'next') */
+    sched_Job *zombies;  /* released while running (through 'next') */
+    Chunk *chunks;
+    size_t nrecords;
+    sched_Job **tab; /* open addressing, linear probing, id -> record */
+    size_t tabcap;   /* power of two, or 0 */
+    size_t tabcount;
+    int tabbits;
+    int nworkers;  /* requested */
+    int64_t spin_ns; /* SCHED_SPIN_NS, or 0 without spare CPUs */
+    int nthreads;  /* actually started */
+    Worker *workers;
+    int mu_ok, work_cv_ok, sleep_mu_ok, sleep_cv_ok;
+    char pad1[64];
+    /* --- shared, under 'mu' ----------------------------------------- */
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;
+    sched_Job *qhead, *qtail;
+    int nidle;            /* workers waiting on 'work_cv' */
+    int nwake;            /* signals sent and not yet consumed */
+    _Atomic size_t qlen;  /* written under 'mu', read by spinners/stats */
+    _Atomic int stopping; /* written under 'mu' */
+    char pad2[64];
+    /* --- sleepers --------------------------------------------------- */
+    pthread_mutex_t sleep_mu;
+    pthread_cond_t sleep_cv; /* monotonic clock */
+};
+
+#define RLX memory_order_relaxed
+#define ACQ memory_order_acquire
+#define REL memory_order_release
+#define LOAD(x) atomic_load_explicit(&(x), RLX)
+#define STORE(x, v) atomic_store_explicit(&(x), (v), RLX)
+/* increment / raise-to of a single-writer counter: no locked instruction */
+#define W_INC(x) STORE(x, LOAD(x) + 1)
+#define W_MAX(x, v)             \
+    do {                        \
+        if ((v) > LOAD(x)) {    \
+            STORE(x, (v));      \
+        }                       \
+    } while (0)
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* ---------------------------------------------------------------------
+** Id table (owner-only).
+** ------------------------------------------------------------------- */
+
+static size_t tab_home(const sched_Pool *P, uint64_t id) {
+    return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - P->tabbits));
+}
+
+/* Slot index of 'id', or (size_t)-1. */
+static size_t tab_find(const sched_Pool *P, uint64_t id) {
+    size_t i, mask;
+    if (P->tabcap == 0 || id == 0) {
+        return (size_t)-1;
+    }
+    mask = P->tabcap - 1;
+    for (i = tab_home(P, id);; i = (i + 1) & mask) {
+        sched_Job *j = P->tab[i];
+        if (j == NULL) {
+            return (size_t)-1;
+        }
+        if (j->id == id) {
+            return i;
+        }
+    }
+}
+
+static void tab_put(sched_Pool *P, sched_Job *j) {
+    size_t mask = P->tabcap - 1, i;
+    for (i = tab_home(P, j->id); P->tab[i] != NULL; i = (i + 1) & mask) {
+    }
+    P->tab[i] = j;
+    P->tabcount++;
+}
+
+/* Make room for one more entry (load factor <= 1/2); 0 or SCHED_ENOMEM. */
+static int tab_reserve(sched_Pool *P) {
+    size_t ncap, i, ocap = P->tabcap;
+    sched_Job **old = P->tab, **nt;
+    if ((P->tabcount + 1) * 2 <= ocap) {
+        return 0;
+    }
+    ncap = ocap ? ocap * 2 : 64;
+    nt = mem_calloc(P->M, ncap * sizeof *nt);
+    if (nt == NULL) {
+        return SCHED_ENOMEM;
+    }
+    P->tab = nt;
+    P->tabcap = ncap;
+    P->tabbits = floorlog2(ncap);
+    P->tabcount = 0;
+    for (i = 0; i < ocap; i++) {
+        if (old[i] != NULL) {
+            tab_put(P, old[i]);
+        }
+    }
+    mem_free(P->M, old, ocap * sizeof *old);
+    return 0;
+}
+
+/* Remove slot 'i' with backward-shift deletion (no tombstones, so the
+** table never needs a clean-up rehash). */
+static void tab_del(sched_Pool *P, size_t i) {
+    size_t mask = P->tabcap - 1, j = i, k;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (P->tab[j] == NULL) {
+            break;
+        }
+        k = tab_home(P, P->tab[j]->id);
+        /* move tab[j] into the hole unless its home lies in (i, j] */
+        if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j)) {
+            continue;
+        }
+        P->tab[i] = P->tab[j];
+        i = j;
+    }
+    P->tab[i] = NULL;
+    P->tabcount--;
+}
+
+/* ---------------------------------------------------------------------
+** Records (owner-only).
+** ------------------------------------------------------------------- */
+
+/* Move zombies whose job has returned to the free list. */
+static void reap_zombies(sched_Pool *P) {
+    sched_Job **pp = &P->zombies;
+    while (*pp != NULL) {
+        sched_Job *j = *pp;
+        int st = atomic_load_explicit(&j->status, ACQ);
+        if (st >= SCHED_DONE) {
+            *pp = j->next;
+            atomic_store_explicit(&j->status, SCHED_FREE, RLX);
+            j->next = P->freelist;
+            P->freelist = j;
+        } else {
+            pp = &j->next;
+        }
+    }
+}
+
+static sched_Job *record_get(sched_Pool *P) {
+    sched_Job *j;
+    if (P->freelist == NULL && P->zombies != NULL) {
+        reap_zombies(P);
+    }
+    if (P->freelist == NULL) {
+        size_t n = P->nrecords < CHUNK_MIN   ? CHUNK_MIN
+                   : P->nrecords > CHUNK_MAX ? CHUNK_MAX
+                                             : P->nrecords;
+        size_t i;
+        Chunk *c = mem_alloc(P->M, sizeof *c + n * sizeof(sched_Job));
+        if (c == NULL) {
+            return NULL;
+        }
+        memset(c, 0, sizeof *c + n * sizeof(sched_Job));
+        c->n = n;
+        c->next = P->chunks;
+        P->chunks = c;
+        P->nrecords += n;
+        for (i = n; i-- > 0;) {
+            atomic_init(&c->jobs[i].status, SCHED_FREE);
+            atomic_init(&c->jobs[i].cancel.flag, 0);
+            c->jobs[i].cancel.P = P;
+            c->jobs[i].next = P->freelist;
+            P->freelist = &c->jobs[i];
+        }
+    }
+    j = P->freelist;
+    P->freelist = j->next;
+    return j;
+}
+
+static void record_put(sched_Pool *P, sched_Job *j) {
+    j->id = 0;
+    atomic_store_explicit(&j->status, SCHED_FREE, RLX);
+    j->next = P->freelist;
+    P->freelist = j;
+}
+
+/* ---------------------------------------------------------------------
+** Queue and wakeups (under 'mu').
+** ------------------------------------------------------------------- */
+
+static void q_unlink(sched_Pool *P, sched_Job *j) {
+    if (j->prev != NULL) {
+        j->prev->next = j->next;
+    } else {
+        P->qhead = j->next;
+    }
+    if (j->next != NULL) {
+        j->next->prev = j->prev;
+    } else {
+        P->qtail = j->prev;
+    }
+    j->next = j->prev = NULL;
+    STORE(P->qlen, LOAD(P->qlen) - 1);
+}
+
+/* Whether a sleeping worker should be signalled for queued work; the
+** caller signals 'work_cv' after unlocking 'mu'. */
+static int want_wake(sched_Pool *P) {
+    if (P->qhead != NULL && P->nidle > P->nwake) {
+        P->nwake++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Set the cancel flag of a running job (first reason wins) and wake the
+** sleepers so that one notices at once. */
+static void flag_cancel(sched_Pool *P, sched_Job *j) {
+    int zero = 0;
+    atomic_compare_exchange_strong(&j->cancel.flag, &zero, SCHED_STOP_CANCEL);
+    pthread_mutex_lock(&P->sleep_mu);
+    pthread_cond_broadcast(&P->sleep_cv);
+    pthread_mutex_unlock(&P->sleep_mu);
+}
+
+/* Cancel 'j' if it is still queued: 1 if so (now CANCELLED, counted),
+** 0 if a worker got it first (it is then running or terminal). */
+static int cancel_queued(sched_Pool *P, sched_Job *j) {
+    int done = 0;
+    pthread_mutex_lock(&P->mu);
+    if (atomic_load_explicit(&j->status, RLX) == SCHED_QUEUED) {
+        q_unlink(P, j);
+        j->end_ns = lispbt_now_ns();
+        atomic_store_explicit(&j->status, SCHED_CANCELLED, REL);
+        done = 1;
+    }
+    pthread_mutex_unlock(&P->mu);
+    if (done) {
+        P->ncancelq++;
+    }
+    return done;
+}
+
+/* Shared by sched_cancel, sched_cancel_owner and sched_release. */
+static int cancel_job(sched_Pool *P, sched_Job *j) {
+    int st = atomic_load_explicit(&j->status, ACQ);
+    if (st == SCHED_QUEUED && cancel_queued(P, j)) {
+        return SCHED_CANCEL_DEQUEUED;
+    }
+    st = atomic_load_explicit(&j->status, ACQ);
+    if (st == SCHED_RUNNING) {
+        flag_cancel(P, j);
+        return SCHED_CANCEL_PENDING;
+    }
+    return SCHED_CANCEL_NOOP;
+}
+
+/* ---------------------------------------------------------------------
+** Workers.
+** ------------------------------------------------------------------- */
+
+/* Spin on the queue length for up to SCHED_SPIN_NS; 1 if work (or a stop)
+** showed up. */
+static int spin_for_work(sched_Pool *P) {
+    int64_t until = 0;
+    unsigned i;
+    if (P->spin_ns == 0) {
+        return 0;
+    }
+    for (i = 0;; i++) {
+        if (LOAD(P->qlen) != 0 || LOAD(P->stopping)) {
+            return 1;
+        }
+        if ((i & 63) == 0) {
+            int64_t now = lispbt_now_ns();
+            if (until == 0) {
+                until = now + P->spin_ns;
+            } else if (now >= until) {
+                return 0;
+            }
+        }
+        cpu_relax();
+    }
+}
+
+/* Run 'j' (already RUNNING, started at 'start') and publish its outcome;
+** the final status store is the last access to 'j'. */
+static void run_job(Worker *w, sched_Job *j, int64_t start) {
+    int rc, flag, st, tout = 0;
+    int64_t end, rt;
+    rc = j->fn(j->arg, &j->cancel);
+    end = lispbt_now_ns();
+    flag = atomic_load_explicit(&j->cancel.flag, ACQ);
+    if (flag == SCHED_STOP_CANCEL) {
+        st = SCHED_CANCELLED;
+        W_INC(w->ncancelled);
+    } else if (flag == SCHED_STOP_TIMEOUT ||
+               (j->timeout_ns > 0 && end - start > j->timeout_ns)) {
+        st = SCHED_FAILED;
+        tout = 1;
+        W_INC(w->nfailed);
+        W_INC(w->ntimedout);
+    } else if (rc == 0) {
+        st = SCHED_DONE;
+        W_INC(w->ncompleted);
+    } else {
+        st = SCHED_FAILED;
+        W_INC(w->nfailed);
+    }
+    rt = end - start;
+    W_INC(w->rt.b[hist_index(rt)]);
+    STORE(w->rt_last, rt);
+    STORE(w->rt_last_at, end);
+    W_MAX(w->rt_max, rt);
+    STORE(w->busy, 0);
+    j->result = rc;
+    j->timed_out = tout;
+    j->end_ns = end;
+    atomic_store_explicit(&j->status, st, REL);
+}
+
+static void *worker_main(void *ud) {
+    Worker *w = ud;
+    sched_Pool *P = w->P;
+    pthread_mutex_lock(&P->mu);
+    for (;;) {
+        sched_Job *j = P->qhead;
+        if (j != NULL) {
+            int64_t now = lispbt_now_ns(), qd;
+            int wake;
+            q_unlink(P, j);
+            j->start_ns = now;
+            j->cancel.deadline_ns = j->timeout_ns > 0 ? now + j->timeout_ns : 0;
+            STORE(w->busy, 1);
+            atomic_store_explicit(&j->status, SCHED_RUNNING, REL);
+            wake = want_wake(P);
+            pthread_mutex_unlock(&P->mu);
+            if (wake) {
+                pthread_cond_signal(&P->work_cv);
+            }
+            qd = now - j->submit_ns;
+            W_INC(w->nstarted);
+            W_INC(w->qd.b[hist_index(qd)]);
+            STORE(w->qd_last, qd);
+            STORE(w->qd_last_at, now);
+            W_MAX(w->qd_max, qd);
+            run_job(w, j, now);
+            pthread_mutex_lock(&P->mu);
+            continue;
+        }
+        if (LOAD(P->stopping)) {
+            break;
+        }
+        pthread_mutex_unlock(&P->mu);
+        if (spin_for_work(P)) {
+            pthread_mutex_lock(&P->mu);
+            continue;
+        }
+        pthread_mutex_lock(&P->mu);
+        if (P->qhead == NULL && !LOAD(P->stopping)) {
+            P->nidle++;
+            pthread_cond_wait(&P->work_cv, &P->mu);
+            P->nidle--;
+            if (P->nwake > 0) {
+                P->nwake--;
+            }
+        }
+    }
+    pthread_mutex_unlock(&P->mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------
+** Pool life.
+** ------------------------------------------------------------------- */
+
+/* Stop and join the started workers, then free everything.  The queue
+** must already be empty and every running job flagged. */
+static void pool_destroy(sched_Pool *P) {
+    mem_Heap *M = P->M;
+    int i;
+    for (i = 0; i < P->nthreads; i++) {
+        pthread_join(P->workers[i].thread, NULL);
+    }
+    while (P->chunks != NULL) {
+        Chunk *c = P->chunks;
+        P->chunks = c->next;
+        mem_free(M, c, sizeof *c + c->n * sizeof(sched_Job));
+    }
+    mem_free(M, P->tab, P->tabcap * sizeof *P->tab);
+    mem_free(M, P->workers, (size_t)P->nworkers * sizeof(Worker));
+    if (P->sleep_cv_ok) {
+        pthread_cond_destroy(&P->sleep_cv);
+    }
+    if (P->sleep_mu_ok) {
+        pthread_mutex_destroy(&P->sleep_mu);
+    }
+    if (P->work_cv_ok) {
+        pthread_cond_destroy(&P->work_cv);
+    }
+    if (P->mu_ok) {
+        pthread_mutex_destroy(&P->mu);
+    }
+    mem_free(M, P, sizeof *P);
+}
+
+static int init_sync(sched_Pool *P) {
+    pthread_mutexattr_t ma;
+    pthread_condattr_t ca;
+    int rc;
+    if (pthread_mutexattr_init(&ma) != 0) {
+        return SCHED_ETHREAD;
+    }
+#if defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
+    /* spin briefly before sleeping: our critical sections are tiny */
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    P->mu_ok = pthread_mutex_init(&P->mu, &ma) == 0;
+    pthread_mutexattr_destroy(&ma);
+    P->work_cv_ok = pthread_cond_init(&P->work_cv, NULL) == 0;
+    P->sleep_mu_ok = pthread_mutex_init(&P->sleep_mu, NULL) == 0;
+    if (pthread_condattr_init(&ca) != 0) {
+        return SCHED_ETHREAD;
+    }
+    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    P->sleep_cv_ok = rc == 0 && pthread_cond_init(&P->sleep_cv, &ca) == 0;
+    pthread_condattr_destroy(&ca);
+    if (!P->mu_ok || !P->work_cv_ok || !P->sleep_mu_ok || !P->sleep_cv_ok) {
+        return SCHED_ETHREAD;
+    }
+    return 0;
+}
+
+/* Contract in sched.h.  Allocates the pool and the worker blocks (with
+** their histograms) through 'M'; workers start with every signal blocked. */
+sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
+    sched_Pool *P = NULL;
+    sigset_t all, old;
+    int rc, i;
+    if (M == NULL || workers < 0 || workers > SCHED_MAX_WORKERS) {
+        rc = SCHED_EINVAL;
+        goto fail;
+    }
+    P = mem_calloc(M, sizeof *P);
+    if (P == NULL) {
+        rc = SCHED_ENOMEM;
+        goto fail;
+    }
+    P->M = M;
+    P->next_id = 1;
+    P->nworkers = workers;
+    if (sysconf(_SC_NPROCESSORS_ONLN) >= workers + 2) {
+        P->spin_ns = SCHED_SPIN_NS;
+    }
+    atomic_init(&P->qlen, 0);
+    atomic_init(&P->stopping, 0);
+    rc = init_sync(P);
+    if (rc != 0) {
+        goto fail;
+    }
+    if (workers > 0) {
+        P->workers = mem_calloc(M, (size_t)workers * sizeof(Worker));
+        if (P->workers == NULL) {
+            rc = SCHED_ENOMEM;
+            goto fail;
+        }
+    }
+    /* Workers block every signal: the host's signals go to its threads. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (i = 0; i < workers; i++) {
+        P->workers[i].P = P;
+        if (pthread_create(&P->workers[i].thread, NULL, worker_main,
+                           &P->workers[i]) != 0) {
+            break;
+        }
+        P->nthreads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (P->nthreads < workers) {
+        rc = SCHED_ETHREAD;
+        goto fail;
+    }
+    if (err != NULL) {
+        *err = 0;
+    }
+    return P;
+fail:
+    if (P != NULL) {
+        if (P->nthreads > 0) { /* sync objects are valid: stop them */
+            pthread_mutex_lock(&P->mu);
+            STORE(P->stopping, 1);
+            pthread_cond_broadcast(&P->work_cv);
+            pthread_mutex_unlock(&P->mu);
+        }
+        pool_destroy(P);
+    }
+    if (err != NULL) {
+        *err = rc;
+    }
+    return NULL;
+}
+
+/* Contract in sched.h.  Cancel the queue, flag running jobs (released ones
+** too: they are found by walking the chunks), wake, join, free. */
+void sched_free(sched_Pool *P) {
+    Chunk *c;
+    size_t i;
+    int64_t now;
+    if (P == NULL) {
+        return;
+    }
+    now = lispbt_now_ns();
+    /* 1. stop: cancel the queue, forbid further pops, wake the sleepers */
+    pthread_mutex_lock(&P->mu);
+    STORE(P->stopping, 1);
+    while (P->qhead != NULL) {
+        sched_Job *j = P->qhead;
+        q_unlink(P, j);
+        j->end_ns = now;
+        atomic_store_explicit(&j->status, SCHED_CANCELLED, REL);
+        P->ncancelq++;
+    }
+    pthread_mutex_unlock(&P->mu);
+    pthread_cond_broadcast(&P->work_cv);
+    /* 2. flag every running job (released ones included), then one
+    **    broadcast wakes all of them out of sched_sleep_ns */
+    for (c = P->chunks; c != NULL; c = c->next) {
+        for (i = 0; i < c->n; i++) {
+            sched_Job *j = &c->jobs[i];
+            if (atomic_load_explicit(&j->status, ACQ) ==
+                SCHED_RUNNING) {
+                int zero = 0;
+                atomic_compare_exchange_strong(&j->cancel.flag, &zero,
+                                               SCHED_STOP_CANCEL);
+            }
+        }
+    }
+    pthread_mutex_lock(&P->sleep_mu);
+    pthread_cond_broadcast(&P->sleep_cv);
+    pthread_mutex_unlock(&P->sleep_mu);
+    /* 3. join (each returns once its current job has returned), free */
+    pool_destroy(P);
+}
+
+/* ---------------------------------------------------------------------
+** Owner API.
+** ------------------------------------------------------------------- */
+
+/* Contract in sched.h.  Allocation happens only in tab_reserve and
+** record_get, and only while the pool grows to a new peak. */
+uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
+                      int64_t timeout_ns, uint64_t owner) {
+    sched_Job *j;
+    int wake;
+    if (fn == NULL || tab_reserve(P) != 0) {
+        return 0;
+    }
+    j = record_get(P);
+    if (j == NULL) {
+        return 0;
+    }
+    j->id = P->next_id++;
+    j->name = name != NULL ? name : "job";
+    j->fn = fn;
+    j->arg = arg;
+    j->owner = owner;
+    j->timeout_ns = timeout_ns > 0 ? timeout_ns : 0;
+    j->start_ns = j->end_ns = 0;
+    j->result = j->timed_out = 0;
+    j->cancel.deadline_ns = 0;
+    atomic_store_explicit(&j->cancel.flag, 0, RLX);
+    atomic_store_explicit(&j->status, SCHED_QUEUED, RLX);
+    tab_put(P, j);
+    P->nsubmitted++;
+    j->submit_ns = lispbt_now_ns();
+    /* publish: the mutex orders every write above before the pop */
+    pthread_mutex_lock(&P->mu);
+    j->next = NULL;
+    j->prev = P->qtail;
+    if (P->qtail != NULL) {
+        P->qtail->next = j;
+    } else {
+        P->qhead = j;
+    }
+    P->qtail = j;
+    STORE(P->qlen, LOAD(P->qlen) + 1);
+    wake = want_wake(P);
+    pthread_mutex_unlock(&P->mu);
+    if (wake) {
+        pthread_cond_signal(&P->work_cv);
+    }
+    return j->id;
+}
+
+/* Contract in sched.h.  Lock-free: reads only the fields that the status
+** just acquire-loaded has published (invariant 3). */
+int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
+    size_t i = tab_find(P, id);
+    const sched_Job *j;
+    int st;
+    if (i == (size_t)-1) {
+        return SCHED_EUNKNOWN;
+    }
+    j = P->tab[i];
+    st = atomic_load_explicit(&j->status, ACQ);
+    out->id = j->id;
+    out->name = j->name;
+    out->owner = j->owner;
+    out->status = st;
+    out->timeout_ns = j->timeout_ns;
+    out->submit_ns = j->submit_ns;
+    out->start_ns = st >= SCHED_RUNNING ? j->start_ns : 0;
+    if (st >= SCHED_DONE) {
+        out->end_ns = j->end_ns;
+        out->result = j->result;
+        out->timed_out = j->timed_out;
+    } else {
+        out->end_ns = 0;
+        out->result = 0;
+        out->timed_out = 0;
+    }
+    return 0;
+}
+
+/* Contract in sched.h.  The per-tick poll: one table probe, one acquire. */
+int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
+    size_t i = tab_find(P, id);
+    const sched_Job *j;
+    int st;
+    if (i == (size_t)-1) {
+        return SCHED_EUNKNOWN;
+    }
+    j = P->tab[i];
+    st = atomic_load_explicit(&j->status, ACQ);
+    if (st >= SCHED_DONE && result != NULL) {
+        *result = j->result;
+    }
+    return st;
+}
+
+/* Contract in sched.h. */
+int sched_cancel(sched_Pool *P, uint64_t id) {
+    size_t i = tab_find(P, id);
+    if (i == (size_t)-1) {
+        return SCHED_EUNKNOWN;
+    }
+    return cancel_job(P, P->tab[i]);
+}
+
+/* Contract in sched.h.  Walks the id table; cancel_job never edits it. */
+int sched_cancel_owner(sched_Pool *P, uint64_t owner) {
+    size_t i;
+    int n = 0;
+    for (i = 0; i < P->tabcap; i++) {
+        sched_Job *j = P->tab[i];
+        if (j != NULL && j->owner == owner &&
+            cancel_job(P, j) != SCHED_CANCEL_NOOP) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Contract in sched.h.  The id leaves the table first, so it is unknown
+** from here on whatever happens to the record (invariant 4). */
+int sched_release(sched_Pool *P, uint64_t id) {
+    size_t i = tab_find(P, id);
+    sched_Job *j;
+    if (i == (size_t)-1) {
+        return SCHED_EUNKNOWN;
+    }
+    j = P->tab[i];
+    tab_del(P, i);
+    if (cancel_job(P, j) == SCHED_CANCEL_PENDING) {
+        /* a worker still holds it: reap once its status is terminal */
+        j->id = 0;
+        j->next = P->zombies;
+        P->zombies = j;
+        return SCHED_RELEASE_DEFERRED;
+    }
+    record_put(P, j);
+    return SCHED_RELEASED;
+}
+
+/* ---------------------------------------------------------------------
+** Statistics.
+** ------------------------------------------------------------------- */
+
+/* The four quantiles (p50, p90, p99, p999) of the histogram at offset
+** 'off' in each worker, merged; each is capped at 'maxv' (exact max). */
+static void quantiles(const sched_Pool *P, size_t off, int64_t maxv,
+                      int64_t out[4]) {
+    static const uint64_t permille[4] = {500, 900, 990, 999};
+    uint64_t total = 0, cum = 0, rank[4];
+    int w, i, k = 0;
+    for (w = 0; w < P->nworkers; w++) {
+        const Hist *h = (const Hist *)((const char *)&P->workers[w] + off);
+        for (i = 0; i < HIST_N; i++) {
+            total += LOAD(h->b[i]);
+        }
+    }
+    for (i = 0; i < 4; i++) {
+        uint64_t r = (total * permille[i] + 999) / 1000;
+        rank[i] = r ? r : 1;
+        out[i] = 0;
+    }
+    if (total == 0) {
+        return;
+    }
+    for (i = 0; i < HIST_N && k < 4; i++) {
+        for (w = 0; w < P->nworkers; w++) {
+            const Hist *h = (const Hist *)((const char *)&P->workers[w] + off);
+            cum += LOAD(h->b[i]);
+        }
+        while (k < 4 && cum >= rank[k]) {
+            int64_t v = hist_value(i);
+            out[k++] = v < maxv ? v : maxv;
+        }
+    }
+    for (; k < 4; k++) { /* counts moved under us: fall back to the max */
+        out[k] = maxv;
+    }
+}
+
+/* Contract in sched.h.  Sums the per-worker single-writer blocks; 'last'
+** values come from the worker that recorded most recently. */
+void sched_stats(sched_Pool *P, sched_Stats *out) {
+    int64_t qd_at = -1, rt_at = -1, q[4];
+    int w;
+    memset(out, 0, sizeof *out);
+    out->submitted = P->nsubmitted;
+    out->cancelled = P->ncancelq;
+    out->queued = LOAD(P->qlen);
+    out->workers = (uint64_t)P->nworkers;
+    for (w = 0; w < P->nworkers; w++) {
+        Worker *k = &P->workers[w];
+        int64_t at;
+        out->started += LOAD(k->nstarted);
+        out->completed += LOAD(k->ncompleted);
+        out->failed += LOAD(k->nfailed);
+        out->cancelled += LOAD(k->ncancelled);
+        out->timed_out += LOAD(k->ntimedout);
+        out->running += (uint64_t)LOAD(k->busy);
+        at = LOAD(k->qd_last_at);
+        if (at > qd_at && LOAD(k->nstarted) > 0) {
+            qd_at = at;
+            out->queue_delay_last_ns = LOAD(k->qd_last);
+        }
+        at = LOAD(k->rt_last_at);
+        if (at > rt_at && at > 0) {
+            rt_at = at;
+            out->run_time_last_ns = LOAD(k->rt_last);
+        }
+        if (LOAD(k->qd_max) > out->queue_delay_max_ns) {
+            out->queue_delay_max_ns = LOAD(k->qd_max);
+        }
+        if (LOAD(k->rt_max) > out->run_time_max_ns) {
+            out->run_time_max_ns = LOAD(k->rt_max);
+        }
+    }
+    if (P->nworkers > 0) {
+        quantiles(P, offsetof(Worker, qd), out->queue_delay_max_ns, q);
+        out->queue_delay_p50_ns = q[0];
+        out->queue_delay_p90_ns = q[1];
+        out->queue_delay_p99_ns = q[2];
+        out->queue_delay_p999_ns = q[3];
+        quantiles(P, offsetof(Worker, rt), out->run_time_max_ns, q);
+        out->run_time_p50_ns = q[0];
+        out->run_time_p90_ns = q[1];
+        out->run_time_p99_ns = q[2];
+        out->run_time_p999_ns = q[3];
+    }
+}
+
+/* Contract in sched.h; the key order is SPEC section 8, then extras. */
+int sched_stats_text(sched_Pool *P, sbuf *b) {
+    sched_Stats s;
+    sched_stats(P, &s);
+    sbuf_printf(b,
+                "submitted=%" PRIu64 "\nstarted=%" PRIu64
+                "\ncompleted=%" PRIu64 "\nfailed=%" PRIu64
+                "\ncancelled=%" PRIu64 "\nqueue_delay_last_ns=%" PRId64
+                "\nrun_time_last_ns=%" PRId64 "\n",
+                s.submitted, s.started, s.completed, s.failed, s.cancelled,
+                s.queue_delay_last_ns, s.run_time_last_ns);
+    sbuf_printf(b,
+                "queued=%" PRIu64 "\nrunning=%" PRIu64 "\nworkers=%" PRIu64
+                "\ntimed_out=%" PRIu64 "\nqueue_delay_max_ns=%" PRId64
+                "\nrun_time_max_ns=%" PRId64 "\n",
+                s.queued, s.running, s.workers, s.timed_out,
+                s.queue_delay_max_ns, s.run_time_max_ns);
+    sbuf_printf(b,
+                "queue_delay_p50_ns=%" PRId64 "\nqueue_delay_p90_ns=%" PRId64
+                "\nqueue_delay_p99_ns=%" PRId64
+                "\nqueue_delay_p999_ns=%" PRId64 "\n",
+                s.queue_delay_p50_ns, s.queue_delay_p90_ns,
+                s.queue_delay_p99_ns, s.queue_delay_p999_ns);
+    sbuf_printf(b,
+                "run_time_p50_ns=%" PRId64 "\nrun_time_p90_ns=%" PRId64
+                "\nrun_time_p99_ns=%" PRId64 "\nrun_time_p999_ns=%" PRId64
+                "\n",
+                s.run_time_p50_ns, s.run_time_p90_ns, s.run_time_p99_ns,
+                s.run_time_p999_ns);
+    return b->oom ? SCHED_ENOMEM : 0;
+}
+
+/* Contract in sched.h. */
+const char *sched_status_name(int status) {
+    static const char *const names[] = {"queued", "running", "done", "failed",
+                                        "cancelled"};
+    if (status < SCHED_QUEUED || status > SCHED_CANCELLED) {
+        return "unknown";
+    }
+    return names[status];
+}
+
+/* ---------------------------------------------------------------------
+** Job side (worker threads).
+** ------------------------------------------------------------------- */
+
+/* The flag is shared mutable state even though the job sees the token as
+** const: a job may only *set* it, and only to record its own timeout. */
+static int note_timeout(const sched_Cancel *c) {
+    sched_Cancel *m = (sched_Cancel *)c;
+    int zero = 0;
+    atomic_compare_exchange_strong(&m->flag, &zero, SCHED_STOP_TIMEOUT);
+    return atomic_load_explicit(&m->flag, RLX);
+}
+
+/* Contract in sched.h.  Worker side; the clock is read only for jobs with
+** a deadline (invariant 6). */
+int sched_cancelled(const sched_Cancel *c) {
+    int f = atomic_load_explicit(&((sched_Cancel *)c)->flag, RLX);
+    if (lispbt_likely(f != 0 || c->deadline_ns == 0)) {
+        return f;
+    }
+    if (lispbt_now_ns() >= c->deadline_ns) {
+        return note_timeout(c);
+    }
+    return 0;
+}
+
+/* Contract in sched.h.  Waits on 'sleep_cv' until min(end, deadline); the
+** flag is tested under 'sleep_mu', so a cancel cannot be missed. */
+int sched_sleep_ns(const sched_Cancel *c, int64_t ns) {
+    sched_Pool *P = c->P;
+    int64_t end, limit;
+    int f;
+    if (ns <= 0) {
+        return sched_cancelled(c);
+    }
+    end = lispbt_now_ns() + ns;
+    limit = end;
+    if (c->deadline_ns != 0 && c->deadline_ns < end) {
+        limit = c->deadline_ns;
+    }
+    pthread_mutex_lock(&P->sleep_mu);
+    for (;;) {
+        struct timespec ts;
+        f = atomic_load_explicit(&((sched_Cancel *)c)->flag, RLX);
+        if (f != 0 || lispbt_now_ns() >= limit) {
+            break;
+        }
+        ts.tv_sec = (time_t)(limit / 1000000000);
+        ts.tv_nsec = (long)(limit % 1000000000);
+        pthread_cond_timedwait(&P->sleep_cv, &P->sleep_mu, &ts);
+    }
+    pthread_mutex_unlock(&P->sleep_mu);
+    if (f != 0) {
+        return f;
+    }
+    return limit < end ? note_timeout(c) : 0;
+}
+
+/* Contract in sched.h.  Reads '*arg' once, at start. */
+int sched_job_sleep_ms(void *arg, const sched_Cancel *c) {
+    int64_t ms = *(const int64_t *)arg;
+    if (ms > INT64_MAX / 1000000) {
+        ms = INT64_MAX / 1000000;
+    }
+    return sched_sleep_ns(c, ms * 1000000);
+}
