@@ -13,4 +13,5 @@
 #include "builtins.h"
 
 const lisp_Reg *const lispbt_builtins[] = {
-    lisp_lib_list, lisp_lib_num, lisp_lib_str, lisp_lib_coll, lisp_lib_sys, NULL};
+    lisp_lib_list, lisp_lib_num, lisp_lib_str, lisp_lib_coll, lisp_lib_sys, bt_lib, planner_lib,
+    NULL};

@@ -12,6 +12,8 @@ extern const lisp_Reg lisp_lib_num[];
 extern const lisp_Reg lisp_lib_str[];
 extern const lisp_Reg lisp_lib_coll[];
 extern const lisp_Reg lisp_lib_sys[];
+extern const lisp_Reg bt_lib[];      /* csrc/bt/lib_bt.c */
+extern const lisp_Reg planner_lib[]; /* csrc/planner/lib_planner.c */
 
 /* NULL-terminated list of every domain array. */
 extern const lisp_Reg *const lispbt_builtins[];

@@ -49,6 +49,21 @@ static inline int64_t lispbt_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A cheap monotonic cycle counter for profiling (rdtsc on x86-64; the
+** nanosecond clock elsewhere).  Hosts calibrate it against lispbt_now_ns. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static inline uint64_t lispbt_cycles(void) {
+    return __rdtsc();
+}
+#define LISPBT_HAVE_TSC 1
+#else
+static inline uint64_t lispbt_cycles(void) {
+    return (uint64_t)lispbt_now_ns();
+}
+#define LISPBT_HAVE_TSC 0
+#endif
+
 /* Wall clock in milliseconds since the epoch (for planner records). */
 static inline int64_t lispbt_wall_ms(void) {
     struct timespec ts;

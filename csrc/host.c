@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt.h"
 #include "builtins.h"
 #include "host.h"
+#include "lib_planner.h"
+#include "sched.h"
 
 void host_defaults(host_Opts *o) {
     memset(o, 0, sizeof *o);
@@ -22,6 +25,30 @@ void host_defaults(host_Opts *o) {
     o->log_capacity = 1024;
     o->planner_capacity = 1024;
     o->max_depth = 10000;
+}
+
+/* Measure the cycle counter against the monotonic clock for ~200 us. */
+static void calibrate(lispbt_Host *H) {
+    int64_t n1;
+    uint64_t c1;
+    H->ns0 = lispbt_now_ns();
+    H->c0 = lispbt_cycles();
+    if (!LISPBT_HAVE_TSC) {
+        H->ns_per_cycle = 1.0;
+        return;
+    }
+    do {
+        n1 = lispbt_now_ns();
+        c1 = lispbt_cycles();
+    } while (n1 - H->ns0 < 200000);
+    H->ns_per_cycle = c1 > H->c0 ? (double)(n1 - H->ns0) / (double)(c1 - H->c0) : 1.0;
+}
+
+static void markhost(lisp_State *S, void *ud) {
+    lispbt_Host *H = ud;
+    if (H->bt) {
+        bt_reg_mark(S, H->bt);
+    }
 }
 
 lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
@@ -38,9 +65,34 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
     lo.max_depth = o->max_depth;
     lo.heap_limit = o->heap_limit;
     lo.gc_stress = o->gc_stress;
+    calibrate(H);
+    if (log_init(&H->log, &H->mem, o->log_capacity) != 0) {
+        snprintf(err, errlen, "cannot create the log ring (out of memory)");
+        goto fail;
+    }
+    H->log_ok = 1;
+    H->bt = bt_reg_new(H);
+    if (H->bt == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    {
+        int serr = 0;
+        H->sched = sched_new(&H->mem, o->workers, &serr);
+        if (H->sched == NULL) {
+            snprintf(err, errlen, "cannot start %d scheduler workers (error %d)", o->workers, serr);
+            goto fail;
+        }
+    }
     H->S = lisp_new(&H->mem, &lo, H, lispbt_builtins);
     if (H->S == NULL) {
         snprintf(err, errlen, "cannot create the Lisp state (out of memory)");
+        goto fail;
+    }
+    lisp_setmarkhook(H->S, markhost, H);
+    bt_lib_open(H);
+    if (bt_leaves_open(H->S, H->bt) != 0 || planner_open(H) != 0) {
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
     /* pin every builtin by ordinal: the Lua mirror calls these even if
@@ -75,14 +127,46 @@ fail:
     return NULL;
 }
 
+void host_deadkey(lispbt_Host *H, int64_t key) {
+    if (H->ndead == H->capdead) {
+        int ncap = H->capdead ? H->capdead * 2 : 16;
+        int64_t *nd = mem_realloc(&H->mem, H->dead, sizeof(int64_t) * (size_t)H->capdead,
+                                  sizeof(int64_t) * (size_t)ncap);
+        if (nd == NULL) {
+            return;
+        }
+        H->dead = nd;
+        H->capdead = ncap;
+    }
+    H->dead[H->ndead++] = key;
+}
+
 void host_close(lispbt_Host *H) {
-    if (H == NULL || H->S == NULL) {
+    if (H == NULL) {
         return;
     }
-    lisp_free(H->S);
-    H->S = NULL;
+    /* workers first: cancel queued jobs and join, so nothing runs while
+    ** the instances that own jobs are freed with the heap */
+    if (H->sched) {
+        sched_free(H->sched);
+        H->sched = NULL;
+    }
+    if (H->S) {
+        lisp_free(H->S);
+        H->S = NULL;
+    }
+    planner_close(H);
+    bt_reg_free(H->bt);
+    H->bt = NULL;
+    if (H->log_ok) {
+        log_free(&H->log);
+        H->log_ok = 0;
+    }
     mem_free(&H->mem, H->prims, sizeof(int) * (size_t)H->nprims);
     H->prims = NULL;
+    mem_free(&H->mem, H->dead, sizeof(int64_t) * (size_t)H->capdead);
+    H->dead = NULL;
+    H->ndead = H->capdead = 0;
 }
 
 void host_free(lispbt_Host *H) {

@@ -13,7 +13,12 @@
 #include "conf.h"
 
 #include "lisp.h"
+#include "log.h"
 #include "mem.h"
+
+struct bt_Reg;
+struct sched_Pool;
+struct planner_Host;
 
 typedef struct host_Opts {
     int workers;          /* scheduler threads (default 2) */
@@ -33,8 +38,18 @@ struct lispbt_Host {
     host_Opts opts;
     int *prims;     /* pins of the builtin primitives, by table ordinal */
     int nprims;
+    struct bt_Reg *bt;        /* leaf registry and blackboard keys */
+    struct sched_Pool *sched; /* worker pool; NULL once closed */
+    struct planner_Host *planner; /* planner arena, record ring, file sink */
+    log_Ring log;             /* host log ring (thread-safe) */
+    int log_ok;
+    /* cycle-counter calibration: ns = (cycles - c0) * ns_per_cycle + ns0 */
+    uint64_t c0;
+    int64_t ns0;
+    double ns_per_cycle;
     void *L;        /* binding: the lua_State currently running this host */
     int running;    /* binding: nesting of entries from Lua (close refused) */
+    const char *fname; /* binding: the Lua function running, for messages */
     int64_t cbnext; /* binding: next key in the Lua callback table */
     int64_t *dead;  /* binding: callback keys of collected primitives, */
     int ndead, capdead; /* cleared from the table at the next safe point */
@@ -53,6 +68,11 @@ void host_close(lispbt_Host *H);
 
 /* host_close, then free the struct.  'H' is no longer valid. */
 void host_free(lispbt_Host *H);
+
+/* Queue Lua callback 'key' for removal at the binding's next safe point
+** (outside any Lisp call).  Never raises; if the queue cannot grow the
+** callback stays until the host is freed. */
+void host_deadkey(lispbt_Host *H, int64_t key);
 
 /* The host of a Lisp state. */
 #define H(S) ((lispbt_Host *)lisp_host(S))

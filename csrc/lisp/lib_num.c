@@ -16,7 +16,8 @@ static lisp_Value fold(lisp_State *S, int op, int argc, lisp_Value *argv, lisp_V
     lisp_Value acc = id;
     int i;
     for (i = 0; i < argc; i++) {
-        acc = lispE_arith(S, op, acc, argv[i], lisp_fname(argv));
+        /* not lisp_fname(argv): '+' passes argv + 1, whose [-1] is an argument */
+        acc = lispE_arith(S, op, acc, argv[i], op == OP_ADD ? "+" : "*");
     }
     return acc;
 }

@@ -117,6 +117,9 @@ mem_Heap *lisp_mem(lisp_State *S);
 ** collected (the binding releases the Lua function behind it).  The hook
 ** must not allocate Lisp objects or raise. */
 void lisp_setprimfree(lisp_State *S, void (*f)(lisp_State *S, int64_t ud));
+/* Mark 'v' reachable; only inside a lisp_UType mark hook or the host
+** mark hook. */
+void lisp_markvalue(lisp_State *S, lisp_Value v);
 /* Hook called during marking so the host can mark values it holds. */
 void lisp_setmarkhook(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud);
 
@@ -198,6 +201,8 @@ const char *lisp_primname(lisp_Value prim);
 /* Map access; lisp_mapget returns 1 and sets *out when found. */
 int lisp_mapget(lisp_Value map, lisp_Value key, lisp_Value *out);
 void lisp_mapset(lisp_State *S, lisp_Value map, lisp_Value key, lisp_Value val);
+/* Look up a string key by its bytes without allocating. */
+int lisp_mapgetstr(lisp_Value map, const char *s, size_t n, lisp_Value *out);
 /* Iterate: start with *it = 0; returns 0 when done. */
 int lisp_mapnext(lisp_Value map, int64_t *it, lisp_Value *key, lisp_Value *val);
 int64_t lisp_mapcount(lisp_Value map);

@@ -395,7 +395,10 @@ static lispK_Code *primcall(Compiler *C, lisp_Value prim, lispK_Code *a, lispK_C
     return c;
 }
 
-static lispK_Code *quasi(Compiler *C, lisp_Value x, int depth) {
+/* 'level' counts enclosing quasiquotes beyond the outermost (R7RS 4.2.8):
+** unquote and unquote-splicing evaluate only at level 0; a nested
+** quasiquote raises the level and an unquote inside it lowers it again. */
+static lispK_Code *quasi(Compiler *C, lisp_Value x, int depth, int level) {
     lisp_State *S = C->S;
     lisp_Value h;
     if (depth > COMPILE_MAXDEPTH) {
@@ -405,13 +408,24 @@ static lispK_Code *quasi(Compiler *C, lisp_Value x, int depth) {
         return constant(C, x);
     }
     h = lisp_car(x);
-    if (issym(h, S->s_unquote)) {
-        return compile(C, nth(x, 1), 0);
+    if (issym(h, S->s_unquote) || issym(h, S->s_unquote_splicing)) {
+        if (level == 0 && issym(h, S->s_unquote)) {
+            return compile(C, nth(x, 1), 0);
+        }
+        if (level > 0) {
+            return primcall(C, S->p_cons, constant(C, h),
+                            quasi(C, lisp_cdr(x), depth + 1, level - 1));
+        }
     }
-    if (h.tag == LISP_TCONS && issym(lisp_car(h), S->s_unquote_splicing)) {
-        return primcall(C, S->p_append, compile(C, nth(h, 1), 0), quasi(C, lisp_cdr(x), depth + 1));
+    if (issym(h, S->s_quasiquote)) {
+        return primcall(C, S->p_cons, constant(C, h), quasi(C, lisp_cdr(x), depth + 1, level + 1));
     }
-    return primcall(C, S->p_cons, quasi(C, h, depth + 1), quasi(C, lisp_cdr(x), depth + 1));
+    if (level == 0 && h.tag == LISP_TCONS && issym(lisp_car(h), S->s_unquote_splicing)) {
+        return primcall(C, S->p_append, compile(C, nth(h, 1), 0),
+                        quasi(C, lisp_cdr(x), depth + 1, level));
+    }
+    return primcall(C, S->p_cons, quasi(C, h, depth + 1, level),
+                    quasi(C, lisp_cdr(x), depth + 1, level));
 }
 
 static void checklen(Compiler *C, lisp_Value form, int64_t min, int64_t max, const char *usage) {
@@ -539,7 +553,7 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
     }
     if (issym(h, S->s_quasiquote)) {
         checklen(C, form, 2, 2, "quasiquote: expected (quasiquote datum)");
-        return quasi(C, nth(form, 1), 0);
+        return quasi(C, nth(form, 1), 0, 0);
     }
     if (issym(h, S->s_unquote) || issym(h, S->s_unquote_splicing)) {
         cerror(C, "%s: not inside quasiquote", AS(lisp_Symbol, h)->name);
@@ -729,8 +743,10 @@ static lispK_Code *call(Compiler *C, lisp_Value fn, lisp_Value args, int tail) {
         cerror(C, "call: too many arguments (max 250)");
     }
     /* a global bound to a builtin at compile time: inline with a guard
-    ** (the evaluator falls back to a call if the global changes) */
-    if (!tail && fn.tag == LISP_TSYMBOL && resolve(C, fn, &slot, &d) == 2) {
+    ** (the evaluator falls back to a call if the global changes).  Also in
+    ** tail position: a builtin never grows the frame, and the fallback path
+    ** is an ordinary call, which is bounded by max_depth like any. */
+    if (fn.tag == LISP_TSYMBOL && resolve(C, fn, &slot, &d) == 2) {
         op = inlineop(S, fn, (int)n);
     }
     c = newcode(C, op == OP_NONE ? (tail ? lispE_tailcall : lispE_callnode)

@@ -57,6 +57,10 @@ void lispC_mark(lisp_State *S, lisp_Value v) {
     }
 }
 
+void lisp_markvalue(lisp_State *S, lisp_Value v) {
+    lispC_mark(S, v);
+}
+
 static void traverse(lisp_State *S, lisp_Object *o) {
     int64_t i;
     switch (o->type) {

@@ -494,6 +494,28 @@ int lisp_mapget(lisp_Value map, lisp_Value key, lisp_Value *out) {
     return 0;
 }
 
+int lisp_mapgetstr(lisp_Value map, const char *s, size_t n, lisp_Value *out) {
+    lisp_Map *m = AS(lisp_Map, map);
+    uint64_t h, mask, i;
+    if (m->count == 0) {
+        return 0;
+    }
+    h = hash64(s, n);
+    h = h < 2 ? h + 2 : h; /* as lisp_hash */
+    mask = (uint64_t)m->cap - 1;
+    for (i = h & mask;; i = (i + 1) & mask) {
+        lisp_MapEntry *e = &m->e[i];
+        if (e->hash == 0) {
+            return 0;
+        }
+        if (e->hash == h && e->key.tag == LISP_TSTRING && AS(lisp_String, e->key)->len == n &&
+            memcmp(AS(lisp_String, e->key)->data, s, n) == 0) {
+            *out = e->val;
+            return 1;
+        }
+    }
+}
+
 static void rehash(lisp_State *S, lisp_Map *m, int64_t ncap) {
     lisp_MapEntry *old = m->e;
     int64_t ocap = m->cap, i;

@@ -35,7 +35,10 @@ static void writefloat(sbuf *b, double x) {
         sbuf_puts(b, x > 0 ? "+inf.0" : "-inf.0");
         return;
     }
-    for (prec = 1; prec <= 17; prec++) {
+    /* at least one digit per integer digit below 1e16, so %g stays in
+    ** fixed notation there: 100.0 prints "100.0", not "1e+02" */
+    prec = fabs(x) >= 1 && fabs(x) < 1e16 ? (int)floor(log10(fabs(x))) + 1 : 1;
+    for (; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, x);
         if (strtod(tmp, NULL) == x) {
             break;

@@ -69,30 +69,36 @@ int lx_pushhost(lua_State *L, lispbt_Host *H) {
 
 /* Forget the callbacks of collected primitives (a safe point: outside
 ** any Lisp protected call, with the host userdata reachable). */
-static void flushdead(lua_State *L, lispbt_Host *H) {
+void lx_flushdead(lua_State *L, lispbt_Host *H) {
     int i;
     if (H->ndead == 0 || !lx_pushhost(L, H)) {
         return;
     }
-    lua_getiuservalue(L, -1, 1);
+    lua_getiuservalue(L, -1, 1); /* callbacks */
+    lua_getiuservalue(L, -2, 3); /* per-instance Lua state */
     for (i = 0; i < H->ndead; i++) {
+        int64_t k = H->dead[i];
         lua_pushnil(L);
-        lua_rawseti(L, -2, H->dead[i]);
+        lua_rawseti(L, k > 0 ? -3 : -2, k > 0 ? k : -k);
     }
     H->ndead = 0;
-    lua_pop(L, 2);
+    lua_pop(L, 3);
 }
 
-void lx_run(lua_State *L, lispbt_Host *H, void (*f)(lisp_State *S, void *ud), void *ud) {
+void lx_run(lua_State *L, lispbt_Host *H, const char *fname, void (*f)(lisp_State *S, void *ud),
+            void *ud) {
     void *oldL = H->L;
+    const char *oldname = H->fname;
     int st;
     H->L = L;
+    H->fname = fname;
     H->running++;
     st = lisp_pcall(H->S, f, ud);
     H->running--;
     H->L = oldL;
+    H->fname = oldname;
     if (H->running == 0) {
-        flushdead(L, H);
+        lx_flushdead(L, H);
     }
     if (st != LISP_OK) {
         lua_pushstring(L, lisp_errmsg(H->S));
@@ -129,6 +135,7 @@ void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname) 
     lx_Value *u = lua_newuserdatauv(L, sizeof(lx_Value), 1);
     u->H = H;
     u->pin = -1;
+    u->p = v.tag == LISP_TUDATA ? lisp_udata(v) : NULL;
     luaL_setmetatable(L, tname);
     if (lx_pushhost(L, H)) {
         lua_setiuservalue(L, -2, 1); /* keeps the lispbt_Host alive */
@@ -139,7 +146,7 @@ void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname) 
     }
 }
 
-static int value_gc(lua_State *L) {
+int lx_valuegc(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
     if (u->pin >= 0 && u->H->S != NULL) {
         lisp_unpin(u->H->S, u->pin);
@@ -191,7 +198,7 @@ static int value_call(lua_State *L) {
     a.fn = lisp_pinned(S, u->pin);
     a.first = 2;
     a.nargs = lua_gettop(L) - 1;
-    lx_run(L, u->H, docall, &a);
+    lx_run(L, u->H, "call", docall, &a);
     lx_pushlisp(L, u->H, a.r);
     lisp_settop(S, top);
     return 1;
@@ -258,7 +265,7 @@ static void tabletolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
     lua_Unsigned n = lua_rawlen(L, idx), count = 0;
     int isseq = 1, base;
     if (depth >= LX_MAXDEPTH) {
-        lisp_error(S, "table is cyclic or nested deeper than %d levels", LX_MAXDEPTH);
+        lisp_error(S, "%s: table is cyclic or nested deeper than %d levels", H->fname, LX_MAXDEPTH);
     }
     if (!lua_checkstack(L, 4)) {
         lisp_error(S, "stack overflow");
@@ -337,17 +344,19 @@ static void tolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
             v = lx_testvalue(L, idx, NULL);
             if (v) {
                 if (v->H != H) {
-                    lisp_error(S, "a Lisp value of another host cannot be used here");
+                    lisp_error(S, "%s: a Lisp value of another host cannot be used here", H->fname);
                 }
                 if (v->pin < 0) {
-                    lisp_error(S, "use of a released Lisp value");
+                    lisp_error(S, "%s: use of a released Lisp value", H->fname);
                 }
                 lisp_push(S, lisp_pinned(S, v->pin));
                 break;
             }
-            lisp_error(S, "cannot convert a userdata to a Lisp value");
+            lisp_error(S, "%s: cannot convert a userdata to a Lisp value", H->fname);
         }
-        default: lisp_error(S, "cannot convert a %s to a Lisp value", lua_typename(L, lua_type(L, idx)));
+        default:
+            lisp_error(S, "%s: cannot convert a %s to a Lisp value", H->fname,
+                       lua_typename(L, lua_type(L, idx)));
     }
 }
 
@@ -520,8 +529,8 @@ void lx_pushheap(lua_State *L, lisp_State *S) {
 /* ---- metatables ---- */
 
 void lx_openvalue(lua_State *L) {
-    static const luaL_Reg valuemeta[] = {{"__gc", value_gc},
-                                         {"__close", value_gc},
+    static const luaL_Reg valuemeta[] = {{"__gc", lx_valuegc},
+                                         {"__close", lx_valuegc},
                                          {"__tostring", value_tostring},
                                          {"__call", value_call},
                                          {NULL, NULL}};

@@ -35,6 +35,7 @@
 #define LX_TREE "lispbt.tree"
 #define LX_INST "lispbt.instance"
 #define LX_SYMBOL "lispbt.symbol"
+#define LX_CTX "lispbt.ctx"
 
 /* Max nesting of converted tables/lists (cycles are reported as this). */
 #define LX_MAXDEPTH 100
@@ -46,6 +47,7 @@ typedef struct lx_Host {
 typedef struct lx_Value {
     lispbt_Host *H;
     int pin;
+    void *p; /* payload of a host object (bt_Def, bt_Inst), else NULL */
 } lx_Value;
 
 /* Host at 'idx'; raises "lispbt: host is closed" if closed. */
@@ -62,8 +64,10 @@ lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname);
 /* Like lx_testvalue, raising the standard bad-argument error. */
 lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname);
 
-/* Run f(S, ud) protected for host 'H'; on error raise it in Lua. */
-void lx_run(lua_State *L, lispbt_Host *H, void (*f)(lisp_State *S, void *ud), void *ud);
+/* Run f(S, ud) protected for host 'H'; on error raise it in Lua.  'fname'
+** names the Lua function for conversion errors ("set: table is cyclic"). */
+void lx_run(lua_State *L, lispbt_Host *H, const char *fname, void (*f)(lisp_State *S, void *ud),
+            void *ud);
 
 /* Convert Lua value at 'idx' to Lisp and push it on the Lisp stack.  Call
 ** only inside lx_run; raises Lisp errors only. */
@@ -75,6 +79,9 @@ void lx_pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v);
 
 /* Push a new userdata of type 'tname' (LX_VALUE/TREE/INST) for 'v'. */
 void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname);
+
+/* __gc/__close of lx_Value userdata: unpin (idempotent). */
+int lx_valuegc(lua_State *L);
 
 /* Lisp primitive calling the Lua function stored under 'ud' in the host's
 ** callback table. */
@@ -89,6 +96,19 @@ int64_t lx_storecallback(lua_State *L, lispbt_Host *H, int idx);
 ** Raises a Lisp error "NAME: message" if the Lua function raises.  Use
 ** inside lx_run only. */
 lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv);
+
+/* Drop Lua state of collected primitives and instances (a safe point). */
+void lx_flushdead(lua_State *L, lispbt_Host *H);
+
+/* Ordinal of builtin 'name' in the builtin table, or -1. */
+int lx_ordinal(const char *name);
+/* Push a closure calling builtin 'name' like its mirror; 'dropself'
+** drops the method's self (a host) from the arguments. */
+void lx_pushbuiltin(lua_State *L, const char *name, int dropself);
+
+/* Open the BT part of the binding (lbtlib.c): tree/instance/ctx metatables,
+** and host methods into the table at -1. */
+void lx_openbt(lua_State *L);
 
 /* Push a SPEC §4 table of heap counters. */
 void lx_pushheap(lua_State *L, lisp_State *S);

@@ -26,18 +26,7 @@ static const char DEFAULT_KEY = 'd';
 /* ---- host lifetime ---- */
 
 static void primfree(lisp_State *S, int64_t ud) {
-    lispbt_Host *H = H(S);
-    if (H->ndead == H->capdead) {
-        int ncap = H->capdead ? H->capdead * 2 : 16;
-        int64_t *nd = mem_realloc(&H->mem, H->dead, sizeof(int64_t) * (size_t)H->capdead,
-                                  sizeof(int64_t) * (size_t)ncap);
-        if (nd == NULL) {
-            return; /* the callback stays in the table until the host goes */
-        }
-        H->dead = nd;
-        H->capdead = ncap;
-    }
-    H->dead[H->ndead++] = ud;
+    host_deadkey(H(S), ud);
 }
 
 static void closehost(lispbt_Host *H) {
@@ -45,9 +34,6 @@ static void closehost(lispbt_Host *H) {
         lisp_setprimfree(H->S, NULL);
     }
     host_close(H);
-    mem_free(&H->mem, H->dead, sizeof(int64_t) * (size_t)H->capdead);
-    H->dead = NULL;
-    H->ndead = H->capdead = 0;
 }
 
 static int host_gc(lua_State *L) {
@@ -138,7 +124,7 @@ static void newhost(lua_State *L, int hasopts) {
         }
         lua_pop(L, 1);
     }
-    h = lua_newuserdatauv(L, sizeof(lx_Host), 2);
+    h = lua_newuserdatauv(L, sizeof(lx_Host), 3);
     h->H = NULL;
     luaL_setmetatable(L, LX_HOST);
     h->H = host_new(&o, err, sizeof err);
@@ -151,6 +137,8 @@ static void newhost(lua_State *L, int hasopts) {
     lua_newtable(L); /* uservalue 2: mirrored namespace */
     lx_mirror(L, lua_gettop(L), lua_gettop(L) - 1);
     lua_setiuservalue(L, -2, 2);
+    lua_newtable(L); /* uservalue 3: Lua state of instances (ctx), by id */
+    lua_setiuservalue(L, -2, 3);
     lx_registerhost(L, -1);
 }
 
@@ -202,8 +190,14 @@ static void domirror(lisp_State *S, void *ud) {
 
 static int mirror_call(lua_State *L) {
     MirrorArgs a;
-    lx_Value *v = lx_testvalue(L, 1, NULL);
-    int top;
+    lx_Value *v;
+    int top, first = 1;
+    if (lua_toboolean(L, lua_upvalueindex(3))) { /* a host method: drop self */
+        a.H = lx_checkhost(L, 1);
+        first = 2;
+        goto run;
+    }
+    v = lx_testvalue(L, 1, NULL);
     if (v) {
         if (v->H->S == NULL) {
             return luaL_error(L, "lispbt: host is closed");
@@ -215,15 +209,37 @@ static int mirror_call(lua_State *L) {
         a.H = defaulthost(L);
         lua_pop(L, 1);
     }
+run:
     a.L = L;
     a.ord = (int)lua_tointeger(L, lua_upvalueindex(2));
-    a.first = 1;
-    a.nargs = lua_gettop(L);
+    a.first = first;
+    a.nargs = lua_gettop(L) - first + 1;
     top = lisp_gettop(a.H->S);
-    lx_run(L, a.H, domirror, &a);
+    lx_run(L, a.H, a.H->S ? "builtin" : "builtin", domirror, &a);
     lx_pushlisp(L, a.H, a.r);
     lisp_settop(a.H->S, top);
     return 1;
+}
+
+int lx_ordinal(const char *name) {
+    const lisp_Reg *const *lib;
+    int ord = 0;
+    for (lib = lispbt_builtins; *lib; lib++) {
+        const lisp_Reg *r;
+        for (r = *lib; r->name; r++, ord++) {
+            if (strcmp(r->name, name) == 0) {
+                return ord;
+            }
+        }
+    }
+    return -1;
+}
+
+void lx_pushbuiltin(lua_State *L, const char *name, int dropself) {
+    lua_pushboolean(L, 0);
+    lua_pushinteger(L, lx_ordinal(name));
+    lua_pushboolean(L, dropself);
+    lua_pushcclosure(L, mirror_call, 3);
 }
 
 /* Lua name of Lisp builtin 'name' into 'out'; returns 0 if Lisp-only. */
@@ -294,7 +310,7 @@ static int evalsrc(lua_State *L, lispbt_Host *H, const char *src, size_t n, cons
     a.src = src;
     a.n = n;
     a.chunk = chunk;
-    lx_run(L, H, doeval, &a);
+    lx_run(L, H, "eval", doeval, &a);
     lx_pushlisp(L, H, a.r);
     lisp_settop(H->S, top);
     return 1;
@@ -373,7 +389,7 @@ static int host_get(lua_State *L) {
     GlobalArgs a;
     a.H = lx_checkhost(L, 1);
     a.name = luaL_checkstring(L, 2);
-    lx_run(L, a.H, dogetglobal, &a);
+    lx_run(L, a.H, "get", dogetglobal, &a);
     if (!a.found) {
         lua_pushnil(L);
         return 1;
@@ -391,7 +407,7 @@ static int host_set(lua_State *L) {
     luaL_argcheck(L, a.name[0] != '\0', 2, "name must not be empty");
     a.validx = 3;
     top = lisp_gettop(a.H->S);
-    lx_run(L, a.H, dosetglobal, &a);
+    lx_run(L, a.H, "set", dosetglobal, &a);
     lisp_settop(a.H->S, top);
     return 0;
 }
@@ -405,7 +421,7 @@ static int host_call(lua_State *L) {
     a.first = 3;
     a.nargs = lua_gettop(L) - 2;
     top = lisp_gettop(a.H->S);
-    lx_run(L, a.H, docallglobal, &a);
+    lx_run(L, a.H, "call", docallglobal, &a);
     lx_pushlisp(L, a.H, a.r);
     lisp_settop(a.H->S, top);
     return 1;
@@ -433,7 +449,7 @@ static int host_register_builtin(lua_State *L) {
     luaL_argcheck(L, a.name[0] != '\0', 2, "name must not be empty");
     luaL_checktype(L, 3, LUA_TFUNCTION);
     top = lisp_gettop(a.H->S);
-    lx_run(L, a.H, doregbuiltin, &a);
+    lx_run(L, a.H, "register_builtin", doregbuiltin, &a);
     lisp_settop(a.H->S, top);
     return 0;
 }
@@ -498,7 +514,6 @@ static int module_method(lua_State *L) {
 }
 
 void lx_openhost(lua_State *L) {
-    const luaL_Reg *m;
     luaL_newmetatable(L, LX_HOST);
     lua_pushcfunction(L, host_gc);
     lua_setfield(L, -2, "__close");
@@ -508,12 +523,16 @@ void lx_openhost(lua_State *L) {
     lua_setfield(L, -2, "__tostring");
     lua_newtable(L);
     luaL_setfuncs(L, hostmethods, 0);
+    lx_openbt(L); /* compile, register_condition, register_action, logs, ... */
     /* module.eval etc. for the default host (not close) */
-    for (m = hostmethods; m->name; m++) {
-        if (strcmp(m->name, "close") != 0) {
-            lua_getfield(L, -1, m->name);
+    lua_pushnil(L); /* stack: module, metatable, methods, key */
+    while (lua_next(L, -2)) {
+        const char *name = lua_tostring(L, -2);
+        if (strcmp(name, "close") != 0) {
             lua_pushcclosure(L, module_method, 1);
-            lua_setfield(L, -4, m->name);
+            lua_setfield(L, -5, name);
+        } else {
+            lua_pop(L, 1);
         }
     }
     lua_pushcclosure(L, host_index, 1);

@@ -1,0 +1,156 @@
+/*
+** bt_bb.c -- per-instance blackboard: slots indexed by host-wide key ids,
+** with write metadata.  See LICENSE for copyright.
+**
+** A slot records its value (any Lisp value; the instance marks it), the
+** tick and time of the last write, the writer node (-1 = outside the
+** tree) and the writer's name.  Writes and, with read tracing on, reads
+** become trace events carrying the key id and the value.
+*/
+#include "conf.h"
+
+#include <string.h>
+
+#include "bt_node.h"
+#include "host.h"
+#include "sbuf.h"
+
+/* Grow the slot array to hold 'key'; -1 when out of memory. */
+int bt_bb_reserve(bt_Inst *I, int key) {
+    int ncap = I->nbb ? I->nbb : 8, i;
+    bt_BBSlot *nb;
+    while (ncap <= key) {
+        ncap *= 2;
+    }
+    nb = mem_realloc(&I->H->mem, I->bb, sizeof(bt_BBSlot) * (size_t)I->nbb,
+                     sizeof(bt_BBSlot) * (size_t)ncap);
+    if (nb == NULL) {
+        return -1;
+    }
+    for (i = I->nbb; i < ncap; i++) {
+        memset(&nb[i], 0, sizeof nb[i]);
+        nb[i].v = lisp_nil();
+    }
+    I->bb = nb;
+    I->nbb = ncap;
+    return 0;
+}
+
+/* Fill the value fields of trace event 'e' from 'v'; returns text for
+** values the event cannot hold inline (NULL otherwise). */
+static const char *tracevalue(lisp_State *S, trace_Event *e, lisp_Value v, sbuf *b) {
+    switch (v.tag) {
+        case LISP_TNIL: e->vtag = TRACE_V_NIL; return NULL;
+        case LISP_TBOOL:
+            e->vtag = TRACE_V_BOOL;
+            e->v.i = v.u.b;
+            return NULL;
+        case LISP_TINT:
+            e->vtag = TRACE_V_INT;
+            e->v.i = v.u.i;
+            return NULL;
+        case LISP_TFLOAT:
+            e->vtag = TRACE_V_FLOAT;
+            e->v.f = v.u.f;
+            return NULL;
+        case LISP_TSTRING: e->vtag = TRACE_V_STR; return lisp_str(v, NULL);
+        default:
+            e->vtag = TRACE_V_TEXT;
+            lisp_write(S, b, v, 0);
+            return b->p ? b->p : "";
+    }
+}
+
+static void traceaccess(bt_Inst *I, int kind, int key, lisp_Value v, int32_t node) {
+    trace_Event e = trace_event(kind, I->tick, node, bt_ts(I->H, lispbt_cycles()));
+    sbuf b;
+    const char *text;
+    sbuf_init(&b);
+    e.key = key;
+    text = tracevalue(I->H->S, &e, v, &b);
+    if (text) {
+        trace_push_msg(&I->trace, &e, text);
+    } else {
+        trace_push(&I->trace, &e);
+    }
+    sbuf_free(&b);
+}
+
+int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *writer) {
+    bt_BBSlot *s;
+    if (lispbt_unlikely(key >= I->nbb) && bt_bb_reserve(I, key) != 0) {
+        return -1; /* no Lisp allocation happened: 'v' is still valid */
+    }
+    s = &I->bb[key];
+    s->v = v;
+    s->set = 1;
+    s->tick = I->tick;
+    s->ts_ns = bt_ts(I->H, lispbt_cycles());
+    s->node = node;
+    s->writer = writer;
+    if (I->trace_on) {
+        traceaccess(I, TRACE_BB_WRITE, key, v, node);
+    }
+    return 0;
+}
+
+int bt_bb_get(bt_Inst *I, int key, lisp_Value *out, int32_t node) {
+    if (key < 0 || key >= I->nbb || !I->bb[key].set) {
+        return 0;
+    }
+    *out = I->bb[key].v;
+    if (I->trace_on && I->readtrace_on) {
+        traceaccess(I, TRACE_BB_READ, key, *out, node);
+    }
+    return 1;
+}
+
+int bt_bb_next(bt_Inst *I, int *it, int *key, lisp_Value *v) {
+    while (*it < I->nbb) {
+        int k = (*it)++;
+        if (I->bb[k].set) {
+            *key = k;
+            *v = I->bb[k].v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *typename_of(lisp_Value v) {
+    switch (v.tag) {
+        case LISP_TNIL: return "nil";
+        case LISP_TBOOL: return "bool";
+        case LISP_TINT: return "int";
+        case LISP_TFLOAT: return "float";
+        case LISP_TSTRING: return "string";
+        case LISP_TVEC: {
+            int64_t i, n = lisp_veclen(v);
+            for (i = 0; i < n; i++) {
+                if (!lisp_isnumber(lisp_vecitems(v)[i])) {
+                    return "vec";
+                }
+            }
+            return "floatvec";
+        }
+        default: return lisp_typename(v);
+    }
+}
+
+void bt_bb_dump(bt_Inst *I, sbuf *b) {
+    int i;
+    for (i = 0; i < I->nbb; i++) {
+        bt_BBSlot *s = &I->bb[i];
+        if (!s->set) {
+            continue;
+        }
+        sbuf_printf(b, "%s=", bt_key_name(I->H, i));
+        lisp_write(I->H->S, b, s->v, 0);
+        sbuf_printf(b, " type=%s tick=%lld ts_ns=%lld writer_node=%d", typename_of(s->v),
+                    (long long)s->tick, (long long)s->ts_ns, (int)s->node);
+        if (s->writer) {
+            sbuf_printf(b, " writer_name=%s", s->writer);
+        }
+        sbuf_putc(b, '\n');
+    }
+}

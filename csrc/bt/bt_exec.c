@@ -1,0 +1,580 @@
+/*
+** bt_exec.c -- instances and the tick executor: semantics of SPEC §5.2,
+** halt and preemption (§5.6), tick budget, counters, histograms, trace.
+** See LICENSE for copyright.
+**
+** Invariants:
+** - Everything a tick touches is sized at instance creation (node memory,
+**   counters, histograms, trace ring); the only growth is the blackboard
+**   slot array when a key id is written for the first time.  A tick takes
+**   no lock and makes no system call: time comes from the cycle counter,
+**   converted with the host's calibration.
+** - A tick never raises.  Leaf errors are caught at their node (the leaf
+**   function returns BT_ERROR) and reported as an error trace event and an
+**   error log record; the node returns failure.
+** - mem[i].last is the status node i returned the last time it was ticked
+**   (BT_IDLE after a halt or reset).  A memoryless composite that stops
+**   before a child whose last status was running halts that child's
+**   subtree: running leaves get their halt callback, owned jobs are
+**   cancelled, and node memory in the subtree is cleared ('gen' bumped so
+**   the Lua side drops ctx.memory tables lazily).
+** - Recursion follows the tree depth, bounded by the compiler.
+** - Profiling "off" costs one branch per node: the profile level and trace
+**   switch are read once per node from the instance.
+*/
+#include "conf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bt_node.h"
+#include "host.h"
+#include "lib_planner.h"
+#include "sched.h"
+#include "sbuf.h"
+
+int64_t bt_ns(lispbt_Host *H, uint64_t cycles) {
+    return (int64_t)((double)cycles * H->ns_per_cycle);
+}
+
+int64_t bt_ts(lispbt_Host *H, uint64_t cycles) {
+    return H->ns0 + (int64_t)((double)(cycles - H->c0) * H->ns_per_cycle);
+}
+
+/* ---- instance object ---- */
+
+static void instfree(lisp_State *S, void *p) {
+    bt_Inst *I = p;
+    mem_Heap *M = lisp_mem(S);
+    int n = I->D ? I->D->n : 0, i;
+    size_t nb = hist_nbuckets(HIST_COARSE);
+    if (I->mem && I->H->sched) { /* jobs must not outlive their owner */
+        for (i = 0; i < n; i++) {
+            if (I->mem[i].job) {
+                sched_release(I->H->sched, I->mem[i].job);
+            }
+        }
+    }
+    mem_free(M, I->mem, sizeof(bt_NodeMem) * (size_t)n);
+    mem_free(M, I->stats, sizeof(bt_NodeStats) * (size_t)n);
+    mem_free(M, I->nhist, sizeof(hist_Hist) * (size_t)n);
+    mem_free(M, I->nbuckets, sizeof(uint32_t) * nb * (size_t)n);
+    mem_free(M, I->tbuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    mem_free(M, I->bb, sizeof(bt_BBSlot) * (size_t)I->nbb);
+    trace_free(&I->trace);
+    I->mem = NULL;
+    if (I->haslua) {
+        host_deadkey(I->H, -I->id);
+    }
+}
+
+static void instmark(lisp_State *S, void *p) {
+    bt_Inst *I = p;
+    int i;
+    lisp_markvalue(S, I->def);
+    for (i = 0; i < I->nbb; i++) {
+        lisp_markvalue(S, I->bb[i].v);
+    }
+}
+
+const lisp_UType bt_insttype = {"bt_instance", instmark, instfree};
+
+lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
+    lispbt_Host *H = H(S);
+    bt_Def *D = lisp_udata(def);
+    mem_Heap *M = lisp_mem(S);
+    lisp_Value v;
+    bt_Inst *I;
+    int n = D->n, i;
+    size_t nb = hist_nbuckets(HIST_COARSE);
+    lisp_push(S, def);
+    I = lisp_newudata(S, &bt_insttype, sizeof(bt_Inst), &v);
+    I->H = H;
+    I->def = def;
+    I->self = v;
+    I->D = D;
+    I->id = lisp_udataid(v);
+    I->profile = BT_PROFILE_TIMING;
+    I->budget_ns = 20 * 1000000LL;
+    I->mem = mem_calloc(M, sizeof(bt_NodeMem) * (size_t)n);
+    I->stats = mem_calloc(M, sizeof(bt_NodeStats) * (size_t)n);
+    I->nhist = mem_calloc(M, sizeof(hist_Hist) * (size_t)n);
+    I->nbuckets = mem_calloc(M, sizeof(uint32_t) * nb * (size_t)n);
+    I->tbuckets = mem_calloc(M, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    if (!I->mem || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
+        trace_init(&I->trace, M, H->opts.trace_capacity) != 0 ||
+        bt_bb_reserve(I, bt_key_count(H) > 0 ? bt_key_count(H) - 1 : 0) != 0) {
+        lisp_error(S, "bt.new-instance: out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        hist_init(&I->nhist[i], HIST_COARSE, I->nbuckets + nb * (size_t)i);
+    }
+    hist_init(&I->thist, HIST_FINE, I->tbuckets);
+    I->ctx.I = I;
+    I->ctx.S = S;
+    lisp_settop(S, lisp_gettop(S) - 2);
+    lisp_push(S, v);
+    return v;
+}
+
+/* ---- reporting ---- */
+
+void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt, ...) {
+    char msg[TRACE_MSG_SLOT * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (I->trace_on) {
+        trace_Event e = trace_event(level >= LOG_ERROR ? TRACE_ERROR : TRACE_WARNING, I->tick,
+                                    node, bt_ts(I->H, lispbt_cycles()));
+        trace_push_msg(&I->trace, &e, msg);
+    }
+    log_write(&I->H->log, level, I->tick, node, "bt", "%s", msg);
+}
+
+int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->I->errmsg, sizeof c->I->errmsg, fmt, ap);
+    va_end(ap);
+    return BT_ERROR;
+}
+
+/* ---- halt ---- */
+
+static void clearmem(bt_NodeMem *m) {
+    uint32_t gen = m->gen + 1;
+    memset(m, 0, sizeof *m);
+    m->gen = gen;
+}
+
+/* Cancel and release the job of node 'j', with its trace event. */
+static void canceljob(bt_Inst *I, int32_t j) {
+    bt_NodeMem *m = &I->mem[j];
+    if (m->job == 0 || I->H->sched == NULL) {
+        return;
+    }
+    if (I->trace_on) {
+        trace_Event *e = trace_emit(&I->trace, TRACE_SCHED_CANCEL, I->tick, j,
+                                    bt_ts(I->H, lispbt_cycles()));
+        e->job = m->job;
+        e->job_status = TRACE_JOB_CANCELLED;
+    }
+    log_write(&I->H->log, LOG_DEBUG, I->tick, j, "scheduler", "job %llu cancelled (%s)",
+              (unsigned long long)m->job, bt_def_nodename(I->D, j));
+    sched_release(I->H->sched, m->job); /* cancels if still queued or running */
+    m->job = 0;
+}
+
+/* Halt nodes [a, b): running leaves get their halt callback, jobs are
+** cancelled, memory is cleared. */
+static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
+    int32_t j;
+    for (j = a; j < b; j++) {
+        bt_NodeMem *m = &I->mem[j];
+        const bt_Node *n = &I->D->nodes[j];
+        if (m->last == BT_RUNNING && n->kind == BT_NACT) {
+            bt_Leaf *l = bt_reg_leaf(I->H->bt, n->param);
+            if (l->halt) {
+                bt_Ctx *c = &I->ctx;
+                c->node = j;
+                c->tick = I->tick;
+                c->halted = 1;
+                c->args = n->nargs ? lisp_vecitems(I->D->args) + n->argidx : NULL;
+                c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
+                c->nargs = n->nargs;
+                c->name = lisp_str(l->name, NULL);
+                l->halt(c, l);
+                if (c->halted < 0) {
+                    I->stats[j].errors++;
+                    I->errors++;
+                    bt_report(I, LOG_ERROR, j, "%s: halt: %s", bt_def_nodename(I->D, j),
+                              I->errmsg);
+                }
+                c->halted = 0;
+            }
+        }
+        canceljob(I, j);
+        clearmem(m);
+    }
+}
+
+/* Halt the subtrees of the children of 'i' from child 'c' on whose last
+** status was running (preemption by a memoryless composite). */
+static void preempt(bt_Inst *I, int32_t c, int32_t end) {
+    while (c < end) {
+        int32_t size = (int32_t)I->D->nodes[c].size;
+        if (I->mem[c].last == BT_RUNNING) {
+            haltrange(I, c, c + size);
+        }
+        c += size;
+    }
+}
+
+void bt_halt(bt_Inst *I) {
+    int32_t j;
+    for (j = 0; j < I->D->n; j++) {
+        if (I->mem[j].last == BT_RUNNING || I->mem[j].job) {
+            haltrange(I, 0, I->D->n);
+            return;
+        }
+    }
+    for (j = 0; j < I->D->n; j++) {
+        clearmem(&I->mem[j]);
+    }
+}
+
+void bt_reset(bt_Inst *I) {
+    int i;
+    bt_halt(I);
+    for (i = 0; i < I->nbb; i++) {
+        I->bb[i].set = 0;
+        I->bb[i].v = lisp_nil();
+    }
+}
+
+/* ---- leaves ---- */
+
+static int leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
+    bt_Leaf *l = bt_reg_leaf(I->H->bt, n->param);
+    bt_Ctx *c = &I->ctx;
+    int st;
+    if (lispbt_unlikely(l->impl == BT_IMPL_NONE)) {
+        I->stats[i].errors++;
+        I->errors++;
+        bt_report(I, LOG_ERROR, i, "%s: unknown %s '%s'", bt_def_nodename(I->D, i),
+                  l->kind == BT_KCOND ? "condition" : "action", lisp_str(l->name, NULL));
+        return BT_FAILURE;
+    }
+    c->node = i;
+    c->tick = I->tick;
+    c->args = n->nargs ? lisp_vecitems(I->D->args) + n->argidx : NULL;
+    c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
+    c->nargs = n->nargs;
+    c->name = lisp_str(l->name, NULL);
+    st = l->fn(c, l->ud);
+    if (lispbt_likely(st == BT_SUCCESS || st == BT_FAILURE)) {
+        return st;
+    }
+    if (st == BT_RUNNING && n->kind == BT_NACT) {
+        return st;
+    }
+    if (st != BT_ERROR) {
+        bt_leaf_error(c, "a condition must not return running");
+    }
+    I->stats[i].errors++;
+    I->errors++;
+    bt_report(I, LOG_ERROR, i, "%s: %s", bt_def_nodename(I->D, i), I->errmsg);
+    return BT_FAILURE;
+}
+
+
+/* ---- executor ---- */
+
+static int exec(bt_Inst *I, int32_t i) {
+    const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
+    bt_NodeMem *m = &I->mem[i];
+    int st = BT_SUCCESS, timing = I->profile == BT_PROFILE_TIMING;
+    uint64_t t0 = 0;
+    int32_t c, k;
+    if (lispbt_unlikely(I->trace_on)) {
+        trace_emit(&I->trace, TRACE_NODE_ENTER, I->tick, i, bt_ts(I->H, lispbt_cycles()));
+    }
+    if (timing) {
+        t0 = lispbt_cycles();
+    }
+    switch (n->kind) {
+        case BT_NSEQ:
+        case BT_NSEL: {
+            int cont = n->kind == BT_NSEQ ? BT_SUCCESS : BT_FAILURE;
+            for (k = 0, c = i + 1; k < n->nkids; k++) {
+                st = exec(I, c);
+                c += nodes[c].size;
+                if (st != cont) {
+                    preempt(I, c, i + (int32_t)n->size);
+                    break;
+                }
+            }
+            break;
+        }
+        case BT_NMEMSEQ:
+        case BT_NMEMSEL: {
+            int cont = n->kind == BT_NMEMSEQ ? BT_SUCCESS : BT_FAILURE;
+            for (k = 0, c = i + 1; k < m->idx; k++) {
+                c += nodes[c].size; /* skip children finished earlier */
+            }
+            for (; k < n->nkids; k++) {
+                st = exec(I, c);
+                c += nodes[c].size;
+                if (st != cont) {
+                    break;
+                }
+            }
+            m->idx = st == BT_RUNNING ? k : 0;
+            break;
+        }
+        case BT_NPAR: {
+            int32_t need = n->param, kids = n->nkids;
+            for (k = 0, c = i + 1; k < kids; k++, c += nodes[c].size) {
+                bt_NodeMem *cm = &I->mem[c];
+                int cs;
+                if (cm->pdone) {
+                    continue;
+                }
+                cs = exec(I, c);
+                if (cs != BT_RUNNING) {
+                    cm->pdone = 1;
+                    if (cs == BT_SUCCESS) {
+                        m->idx++;
+                    } else {
+                        m->idx2++;
+                    }
+                }
+            }
+            if (m->idx >= need) {
+                st = BT_SUCCESS;
+            } else if (m->idx2 > kids - need) {
+                st = BT_FAILURE;
+            } else {
+                st = BT_RUNNING;
+            }
+            if (st != BT_RUNNING) { /* finished: halt the rest, start afresh */
+                for (k = 0, c = i + 1; k < kids; k++, c += nodes[c].size) {
+                    if (I->mem[c].last == BT_RUNNING && !I->mem[c].pdone) {
+                        haltrange(I, c, c + (int32_t)nodes[c].size);
+                    }
+                    I->mem[c].pdone = 0;
+                }
+                m->idx = m->idx2 = 0;
+            }
+            break;
+        }
+        case BT_NINVERT:
+            st = exec(I, i + 1);
+            st = st == BT_SUCCESS ? BT_FAILURE : st == BT_FAILURE ? BT_SUCCESS : st;
+            break;
+        case BT_NREPEAT:
+            if (m->idx >= n->param) {
+                st = BT_SUCCESS; /* also n = 0: the child is not ticked */
+                break;
+            }
+            st = exec(I, i + 1);
+            if (st == BT_SUCCESS) {
+                st = ++m->idx >= n->param ? BT_SUCCESS : BT_RUNNING;
+            }
+            break;
+        case BT_NRETRY:
+            st = exec(I, i + 1);
+            if (st == BT_SUCCESS) {
+                m->idx = 0;
+            } else if (st == BT_FAILURE) {
+                if (++m->idx <= n->param) {
+                    st = BT_RUNNING;
+                } else {
+                    m->idx = 0; /* exhausted: the next activation starts afresh */
+                }
+            }
+            break;
+        case BT_NCOND:
+        case BT_NACT: st = leaf(I, i, n); break;
+        case BT_NSUCCEED: st = BT_SUCCESS; break;
+        case BT_NFAIL: st = BT_FAILURE; break;
+        case BT_NRUNNING: st = BT_RUNNING; break;
+        case BT_NPLAN: st = bt_plan_leaf(I, i, n); break;
+        default: st = BT_FAILURE; break;
+    }
+    m->last = (uint8_t)st;
+    I->stats[i].count[st]++;
+    if (timing) {
+        int64_t d = bt_ns(I->H, lispbt_cycles() - t0);
+        bt_NodeStats *ns = &I->stats[i];
+        ns->last_ns = d;
+        ns->total_ns += d;
+        if (d > ns->max_ns) {
+            ns->max_ns = d;
+        }
+        hist_record(&I->nhist[i], d);
+        if (lispbt_unlikely(I->trace_on)) {
+            trace_Event *e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i,
+                                        bt_ts(I->H, t0) + d);
+            e->status = (uint8_t)st;
+            e->duration_ns = d;
+        }
+    } else if (lispbt_unlikely(I->trace_on)) {
+        trace_Event *e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i,
+                                    bt_ts(I->H, lispbt_cycles()));
+        e->status = (uint8_t)st;
+    }
+    return st;
+}
+
+int bt_tick(bt_Inst *I) {
+    lispbt_Host *H = I->H;
+    uint64_t c0, c1;
+    int64_t d;
+    int st;
+    if (I->ticking) {
+        return -1;
+    }
+    I->ticking = 1;
+    I->tick++;
+    c0 = lispbt_cycles();
+    if (lispbt_unlikely(I->trace_on)) {
+        trace_emit(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, bt_ts(H, c0));
+    }
+    st = exec(I, 0);
+    c1 = lispbt_cycles();
+    d = bt_ns(H, c1 - c0);
+    I->count++;
+    I->last_ns = d;
+    I->total_ns += d;
+    if (d > I->max_ns) {
+        I->max_ns = d;
+    }
+    hist_record(&I->thist, d);
+    if (lispbt_unlikely(I->budget_ns > 0 && d > I->budget_ns)) {
+        I->overruns++;
+        bt_report(I, LOG_WARN, -1, "tick budget overrun: duration_ns=%lld budget_ms=%lld",
+                  (long long)d, (long long)(I->budget_ns / 1000000));
+    }
+    if (lispbt_unlikely(I->trace_on)) {
+        trace_Event *e = trace_emit(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, c1));
+        e->status = (uint8_t)st;
+        e->duration_ns = d;
+    }
+    I->ticking = 0;
+    return st;
+}
+
+/* ---- accessors and settings ---- */
+
+const char *bt_status_name(int st) {
+    switch (st) {
+        case BT_SUCCESS: return "success";
+        case BT_FAILURE: return "failure";
+        case BT_RUNNING: return "running";
+        default: return "idle";
+    }
+}
+
+bt_Def *bt_inst_def(bt_Inst *I) {
+    return I->D;
+}
+int64_t bt_inst_id(bt_Inst *I) {
+    return I->id;
+}
+int64_t bt_inst_ticks(bt_Inst *I) {
+    return I->tick;
+}
+bt_NodeMem *bt_inst_mem(bt_Inst *I, int node) {
+    return &I->mem[node];
+}
+trace_Ring *bt_inst_trace(bt_Inst *I) {
+    return &I->trace;
+}
+struct lispbt_Host *bt_inst_host(bt_Inst *I) {
+    return I->H;
+}
+void bt_inst_sethaslua(bt_Inst *I) {
+    I->haslua = 1;
+}
+void bt_set_budget_ms(bt_Inst *I, int64_t ms) {
+    I->budget_ns = ms * 1000000;
+}
+void bt_set_profile(bt_Inst *I, int level) {
+    I->profile = level;
+}
+void bt_set_trace(bt_Inst *I, int on) {
+    I->trace_on = on != 0;
+}
+void bt_set_readtrace(bt_Inst *I, int on) {
+    I->readtrace_on = on != 0;
+}
+
+void bt_tickstats(bt_Inst *I, bt_TickStats *out) {
+    out->count = I->count;
+    out->overruns = I->overruns;
+    out->errors = I->errors;
+    out->last_ns = I->last_ns;
+    out->max_ns = I->max_ns;
+    out->total_ns = I->total_ns;
+    out->budget_ns = I->budget_ns;
+    out->profile = I->profile;
+    out->trace = I->trace_on;
+    out->readtrace = I->readtrace_on;
+}
+
+const bt_NodeStats *bt_nodestats(bt_Inst *I, int node) {
+    return &I->stats[node];
+}
+
+const hist_Hist *bt_tickhist(bt_Inst *I) {
+    return &I->thist;
+}
+
+const hist_Hist *bt_nodehist(bt_Inst *I, int node) {
+    return &I->nhist[node];
+}
+
+void bt_stats_text(bt_Inst *I, sbuf *b) {
+    hist_Summary t;
+    int i;
+    hist_summary(&I->thist, &t);
+    sbuf_printf(b, "tick_count=%llu\n", (unsigned long long)I->count);
+    sbuf_printf(b, "tick_overrun_count=%llu\n", (unsigned long long)I->overruns);
+    sbuf_printf(b, "tick_last_ns=%lld\n", (long long)I->last_ns);
+    sbuf_printf(b, "tick_max_ns=%lld\n", (long long)I->max_ns);
+    sbuf_printf(b, "tick_total_ns=%lld\n", (long long)I->total_ns);
+    sbuf_printf(b, "tick_budget_ms=%lld\n", (long long)(I->budget_ns / 1000000));
+    sbuf_printf(b, "tick_p50_ns=%lld\n", (long long)t.p50);
+    sbuf_printf(b, "tick_p90_ns=%lld\n", (long long)t.p90);
+    sbuf_printf(b, "tick_p99_ns=%lld\n", (long long)t.p99);
+    sbuf_printf(b, "tick_p999_ns=%lld\n", (long long)t.p999);
+    sbuf_printf(b, "errors=%llu\n", (unsigned long long)I->errors);
+    sbuf_printf(b, "profile_level=%s\n", I->profile == BT_PROFILE_TIMING ? "timing" : "counters");
+    sbuf_printf(b, "trace_enabled=%d\n", I->trace_on);
+    sbuf_printf(b, "nodes=%d\n", I->D->n);
+    for (i = 0; i < I->D->n; i++) {
+        const bt_NodeStats *s = &I->stats[i];
+        hist_Summary h;
+        if (s->count[1] + s->count[2] + s->count[3] == 0) {
+            continue; /* never ticked */
+        }
+        hist_summary(&I->nhist[i], &h);
+        sbuf_printf(b,
+                    "node %d (%s) success=%llu failure=%llu running=%llu last_ns=%lld max_ns=%lld "
+                    "total_ns=%lld p50_ns=%lld p90_ns=%lld p99_ns=%lld p999_ns=%lld errors=%llu\n",
+                    i, bt_def_nodename(I->D, i), (unsigned long long)s->count[1],
+                    (unsigned long long)s->count[2], (unsigned long long)s->count[3],
+                    (long long)s->last_ns, (long long)s->max_ns, (long long)s->total_ns,
+                    (long long)h.p50, (long long)h.p90, (long long)h.p99, (long long)h.p999,
+                    (unsigned long long)s->errors);
+    }
+}
+
+static const char *keyname(void *ud, int32_t key) {
+    return bt_key_name(((bt_Inst *)ud)->H, key);
+}
+
+static const char *nodename(void *ud, int32_t node) {
+    bt_Inst *I = ud;
+    return node >= 0 && node < I->D->n ? bt_def_nodename(I->D, node) : "tick";
+}
+
+void bt_trace_dump(bt_Inst *I, int n, sbuf *b) {
+    trace_Names names;
+    names.ud = I;
+    names.key_name = keyname;
+    names.node_name = nodename;
+    trace_dump(&I->trace, n, &names, b);
+}
+
+int bt_trace_chrome(bt_Inst *I, sbuf *b) {
+    trace_Names names;
+    names.ud = I;
+    names.key_name = keyname;
+    names.node_name = nodename;
+    return trace_chrome_json(&I->trace, &names, b);
+}

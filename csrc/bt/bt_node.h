@@ -1,0 +1,99 @@
+/*
+** bt_node.h -- node kinds and the layout of definitions and instances.
+** Private to csrc/bt/ (and ltestlib.c).  See LICENSE for copyright.
+**
+** A definition is a flat preorder array: node i's first child is i+1, and
+** the next sibling of a child c is c + nodes[c].size (its subtree size).
+*/
+#ifndef LISPBT_BT_NODE_H
+#define LISPBT_BT_NODE_H
+
+#include "bt.h"
+
+/* kind                 operands */
+enum {
+    BT_NSEQ,    /* nkids                       memoryless sequence */
+    BT_NSEL,    /* nkids                       memoryless selector */
+    BT_NMEMSEQ, /* nkids                       resumes at running child */
+    BT_NMEMSEL, /* nkids                       resumes at running child */
+    BT_NPAR,    /* nkids, param = N            success when N succeed */
+    BT_NINVERT, /* one child                   swap success/failure */
+    BT_NREPEAT, /* one child, param = n        repeat n successes */
+    BT_NRETRY,  /* one child, param = n        retry up to n failures */
+    BT_NCOND,   /* param = leaf id, args       condition leaf */
+    BT_NACT,    /* param = leaf id, args       action leaf */
+    BT_NSUCCEED,
+    BT_NFAIL,
+    BT_NRUNNING,
+    BT_NPLAN,   /* args = :key value ...       planner leaf */
+    BT_NKINDS
+};
+
+#define BT_MAXDEPTH 200
+#define BT_MAXNODES (1 << 20)
+
+typedef struct bt_Node {
+    uint8_t kind;
+    uint8_t depth;
+    uint16_t nkids;
+    uint32_t size;  /* nodes in this subtree, itself included */
+    int32_t param;  /* see the table above */
+    int32_t argidx; /* first argument in bt_Def.args */
+    int32_t nargs;
+} bt_Node;
+
+struct bt_Def {
+    bt_Node *nodes;
+    int32_t n, cap;
+    int32_t nleaves;
+    lisp_Value args;  /* vec: leaf arguments, by argidx */
+    int32_t *argkeys; /* blackboard key id of each argument that is a name, else -1 */
+    int32_t nargkeys, capargkeys;
+    lisp_Value names; /* vec: display name of each node ("cond battery-ok") */
+    lisp_Value dsl;   /* canonical DSL data */
+    struct lispbt_Host *H;
+};
+
+/* A blackboard slot of an instance. */
+typedef struct bt_BBSlot {
+    lisp_Value v;
+    int64_t tick, ts_ns;
+    int32_t node;       /* writer node, -1 = outside the tree */
+    uint8_t set;
+    const char *writer; /* static text or a leaf name kept by the registry */
+} bt_BBSlot;
+
+struct bt_Inst {
+    struct lispbt_Host *H;
+    lisp_Value def;  /* keeps the definition alive */
+    lisp_Value self; /* this instance's own value (not marked: it is alive) */
+    bt_Def *D;
+    int64_t id;
+    int64_t tick; /* ticks started */
+    int ticking;
+    int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
+    int profile, trace_on, readtrace_on;
+    bt_NodeMem *mem;
+    bt_NodeStats *stats;
+    hist_Hist *nhist;   /* per node, HIST_COARSE */
+    uint32_t *nbuckets; /* storage of all node histograms */
+    hist_Hist thist;    /* tick durations, HIST_FINE */
+    uint32_t *tbuckets;
+    uint64_t count, overruns, errors;
+    int64_t last_ns, max_ns, total_ns, budget_ns;
+    trace_Ring trace;
+    bt_BBSlot *bb;
+    int nbb;
+    bt_Ctx ctx;
+    char errmsg[256]; /* text of the last leaf error */
+};
+
+int bt_bb_reserve(bt_Inst *I, int key);
+
+/* Cycle counter and conversions (host calibration, see host.c). */
+int64_t bt_ns(struct lispbt_Host *H, uint64_t cycles);
+int64_t bt_ts(struct lispbt_Host *H, uint64_t cycles);
+
+extern const char *const bt_kindnames[BT_NKINDS];
+
+#endif

@@ -1,0 +1,624 @@
+/*
+** lib_bt.c -- the bt.* builtins (SPEC §5.5, §8), one table for both
+** surfaces.  See LICENSE for copyright.
+**
+** Every entry is flagged LISP_FRUNTIME, so the Lua side mirrors it under
+** the derived name (bt.set-tick-budget-ms -> host.bt.set_tick_budget_ms),
+** except names holding '?', '!' or '>' (bt.status->symbol).
+**
+** Lisp procedures as leaves: (bt.register-action 'name proc [halt-proc])
+** pins 'proc'; the leaf calls (proc inst arg ...) under its own protected
+** call, so an error fails the node and never unwinds the tick.  An action
+** returns 'success, 'failure, 'running or a boolean; a condition's value
+** is tested for truth.
+*/
+#include "conf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bt_node.h"
+#include "host.h"
+#include "sbuf.h"
+#include "sched.h"
+
+/* ---- helpers ---- */
+
+static bt_Inst *checkinst(lisp_State *S, lisp_Value *argv, int i) {
+    return lisp_checkudata(S, argv, i, &bt_insttype);
+}
+
+static bt_Def *checkdef(lisp_State *S, lisp_Value *argv, int i) {
+    return lisp_checkudata(S, argv, i, &bt_deftype);
+}
+
+/* Push the text of 'b' as a Lisp string and free 'b'. */
+static lisp_Value textresult(lisp_State *S, sbuf *b) {
+    lisp_Value r;
+    if (b->oom) {
+        sbuf_free(b);
+        lisp_error(S, "out of memory");
+    }
+    /* copy into a Lisp string first; the sbuf is freed right after (on an
+    ** ERRMEM from lisp_string the sbuf leaks: callers keep texts small) */
+    r = lisp_string(S, b->p ? b->p : "", b->len);
+    sbuf_free(b);
+    return r;
+}
+
+static lisp_Value statussym(lisp_State *S, int st) {
+    return lisp_cintern(S, bt_status_name(st));
+}
+
+/* Optional non-negative count argument 'i' (default 'def'). */
+static int optcount(lisp_State *S, int argc, lisp_Value *argv, int i, int def) {
+    int64_t n;
+    if (argc <= i || argv[i].tag == LISP_TNIL) {
+        return def;
+    }
+    n = lisp_checkint(S, argv, i);
+    if (n < 0) {
+        lisp_argerror(S, argv, i, "expected a non-negative integer");
+    }
+    return n > 1 << 30 ? 1 << 30 : (int)n;
+}
+
+/* ---- Lisp procedures as leaves ---- */
+
+typedef struct LeafCall {
+    bt_Ctx *c;
+    int pin;
+    int kind;
+    int st;
+} LeafCall;
+
+static void runleaf(lisp_State *S, void *ud) {
+    LeafCall *a = ud;
+    bt_Ctx *c = a->c;
+    int fidx = lisp_gettop(S), i;
+    lisp_Value r;
+    lisp_push(S, lisp_pinned(S, a->pin));
+    lisp_push(S, c->I->self);
+    for (i = 0; i < c->nargs; i++) {
+        lisp_push(S, c->args[i]);
+    }
+    r = lisp_call(S, fidx, c->nargs + 1);
+    if (a->kind == BT_KCOND || c->halted) {
+        a->st = lisp_istrue(r) ? BT_SUCCESS : BT_FAILURE;
+        return;
+    }
+    if (r.tag == LISP_TBOOL) {
+        a->st = r.u.b ? BT_SUCCESS : BT_FAILURE;
+    } else if (r.tag == LISP_TSYMBOL || r.tag == LISP_TSTRING) {
+        const char *s = lisp_str(r, NULL);
+        a->st = strcmp(s, "success") == 0   ? BT_SUCCESS
+                : strcmp(s, "failure") == 0 ? BT_FAILURE
+                : strcmp(s, "running") == 0 ? BT_RUNNING
+                                            : -1;
+    } else {
+        a->st = -1;
+    }
+    if (a->st < 0) {
+        sbuf b;
+        char repr[80];
+        sbuf_init(&b);
+        lisp_write(S, &b, r, 0);
+        snprintf(repr, sizeof repr, "%s", b.p ? b.p : "?");
+        sbuf_free(&b);
+        lisp_error(S, "action returned %s (expected 'success, 'failure, 'running or a boolean)",
+                   repr);
+    }
+}
+
+static int callproc(bt_Ctx *c, int pin, int kind) {
+    lisp_State *S = c->S;
+    LeafCall a;
+    a.c = c;
+    a.pin = pin;
+    a.kind = kind;
+    a.st = BT_FAILURE;
+    if (lisp_pcall(S, runleaf, &a) != LISP_OK) {
+        return bt_leaf_error(c, "%s", lisp_errmsg(S));
+    }
+    return a.st;
+}
+
+static int lispcond(bt_Ctx *c, int64_t ud) {
+    return callproc(c, (int)ud, BT_KCOND);
+}
+
+static int lispact(bt_Ctx *c, int64_t ud) {
+    return callproc(c, (int)ud, BT_KACT);
+}
+
+/* The halt procedure is the entry's ud2. */
+static void lisphaltcall(bt_Ctx *c, const bt_Leaf *l) {
+    if (l->ud2 >= 0 && callproc(c, (int)l->ud2, BT_KACT) == BT_ERROR) {
+        c->halted = -1; /* tells the executor the halt callback failed */
+    }
+}
+
+static lisp_Value registerproc(lisp_State *S, int argc, lisp_Value *argv, int kind) {
+    lispbt_Host *H = H(S);
+    int pin, hpin = -1;
+    lisp_Value name = argv[0];
+    if (name.tag == LISP_TSTRING) {
+        size_t n;
+        const char *s = lisp_str(name, &n);
+        if (n == 0) {
+            lisp_argerror(S, argv, 0, "expected a non-empty name");
+        }
+        name = lisp_intern(S, s, n);
+    } else if (name.tag != LISP_TSYMBOL) {
+        lisp_argerror(S, argv, 0, "expected a symbol or string");
+    }
+    if (argv[1].tag != LISP_TCLOSURE && argv[1].tag != LISP_TPRIM) {
+        lisp_argerror(S, argv, 1, "expected a procedure");
+    }
+    if (argc > 2 && argv[2].tag != LISP_TCLOSURE && argv[2].tag != LISP_TPRIM) {
+        lisp_argerror(S, argv, 2, "expected a procedure");
+    }
+    pin = lisp_pin(S, argv[1]);
+    if (argc > 2) {
+        hpin = lisp_pin(S, argv[2]);
+    }
+    if (pin < 0 || (argc > 2 && hpin < 0)) {
+        lisp_error(S, "out of memory");
+    }
+    bt_reg_define(S, H->bt, kind, name, BT_IMPL_LISP, kind == BT_KCOND ? lispcond : lispact,
+                  kind == BT_KACT && hpin >= 0 ? lisphaltcall : NULL, pin, hpin);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_regcond(lisp_State *S, int argc, lisp_Value *argv) {
+    return registerproc(S, argc, argv, BT_KCOND);
+}
+
+static lisp_Value cfun_bt_regact(lisp_State *S, int argc, lisp_Value *argv) {
+    return registerproc(S, argc, argv, BT_KACT);
+}
+
+/* Release what a replaced registry entry held. */
+static void releaseleaf(lispbt_Host *H, const bt_Leaf *l) {
+    if (l->impl == BT_IMPL_LISP && H->S) {
+        lisp_unpin(H->S, (int)l->ud);
+        if (l->ud2 >= 0) {
+            lisp_unpin(H->S, (int)l->ud2);
+        }
+    } else if (l->impl == BT_IMPL_LUA) {
+        host_deadkey(H, l->ud);
+        if (l->ud2 > 0) {
+            host_deadkey(H, l->ud2);
+        }
+    }
+}
+
+void bt_lib_open(lispbt_Host *H) {
+    bt_reg_setrelease(H->bt, releaseleaf);
+}
+
+/* ---- definitions and instances ---- */
+
+static lisp_Value cfun_bt_compile(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value form = argv[0];
+    (void)argc;
+    if (form.tag == LISP_TSTRING) { /* DSL source text */
+        size_t n;
+        const char *src = lisp_str(form, &n);
+        lisp_Value forms = lisp_readall(S, src, n, "bt.compile");
+        if (lisp_listlen(forms) != 1) {
+            lisp_error(S, "bt.compile: expected exactly one DSL form in the source text, got %lld",
+                       (long long)lisp_listlen(forms));
+        }
+        form = lisp_car(forms);
+    }
+    return bt_compile(S, form);
+}
+
+static lisp_Value cfun_bt_newinst(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    checkdef(S, argv, 0);
+    return bt_instance(S, argv[0]);
+}
+
+/* Write tick input: an alist ((k v) ...) or ((k . v) ...), or a map. */
+static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
+    lisp_Value in = argv[i];
+    if (in.tag == LISP_TMAP) {
+        int64_t it = 0;
+        lisp_Value k, v;
+        while (lisp_mapnext(in, &it, &k, &v)) {
+            if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
+                lisp_error(S, "out of memory");
+            }
+        }
+        return;
+    }
+    if (lisp_listlen(in) < 0) {
+        lisp_argerror(S, argv, i, "expected an alist ((key value) ...) or a map");
+    }
+    for (; in.tag == LISP_TCONS; in = lisp_cdr(in)) {
+        lisp_Value e = lisp_car(in), k, v;
+        if (e.tag != LISP_TCONS) {
+            lisp_argerror(S, argv, i, "expected an alist ((key value) ...) or a map");
+        }
+        k = lisp_car(e);
+        v = lisp_cdr(e).tag == LISP_TCONS ? lisp_car(lisp_cdr(e)) : lisp_cdr(e);
+        if (k.tag != LISP_TSYMBOL && k.tag != LISP_TSTRING) {
+            lisp_argerror(S, argv, i, "input keys must be symbols or strings");
+        }
+        if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
+            lisp_error(S, "out of memory");
+        }
+    }
+}
+
+static lisp_Value cfun_bt_tick(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    int st;
+    if (argc > 1 && argv[1].tag != LISP_TNIL) {
+        writeinput(S, I, argv, 1);
+    }
+    st = bt_tick(I);
+    if (st < 0) {
+        lisp_error(S, "bt.tick: the instance is already ticking");
+    }
+    return statussym(S, st);
+}
+
+static lisp_Value cfun_bt_reset(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    bt_reset(checkinst(S, argv, 0));
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_halt(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    bt_halt(checkinst(S, argv, 0));
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_statussym(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value v = argv[0];
+    (void)argc;
+    if (v.tag == LISP_TINT && v.u.i >= BT_SUCCESS && v.u.i <= BT_RUNNING) {
+        return statussym(S, (int)v.u.i);
+    }
+    if (v.tag == LISP_TSTRING || v.tag == LISP_TSYMBOL) {
+        const char *s = lisp_str(v, NULL);
+        if (!strcmp(s, "success") || !strcmp(s, "failure") || !strcmp(s, "running")) {
+            return lisp_cintern(S, s);
+        }
+    }
+    if (v.tag == LISP_TBOOL) {
+        return statussym(S, v.u.b ? BT_SUCCESS : BT_FAILURE);
+    }
+    lisp_argerror(S, argv, 0, "expected a status (1..3, \"success\", \"failure\", \"running\")");
+}
+
+/* ---- blackboard ---- */
+
+static lisp_Value cfun_bt_bbget(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    size_t n;
+    const char *name = lisp_checkname(S, argv, 1, &n);
+    int key = bt_key_find(S, name, n);
+    lisp_Value v;
+    (void)argc;
+    return bt_bb_get(I, key, &v, -1) ? v : lisp_nil();
+}
+
+static lisp_Value cfun_bt_bbput(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    (void)argc;
+    lisp_checkname(S, argv, 1, NULL);
+    if (bt_bb_put(I, bt_key(S, argv[1]), argv[2], -1, "lisp") != 0) {
+        lisp_error(S, "bt.bb-put: out of memory");
+    }
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_bbdump(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    (void)argc;
+    sbuf_init(&b);
+    bt_bb_dump(checkinst(S, argv, 0), &b);
+    return textresult(S, &b);
+}
+
+/* ---- settings ---- */
+
+static lisp_Value cfun_bt_budget(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    (void)argc;
+    if (argv[1].tag != LISP_TINT || argv[1].u.i < 0 || argv[1].u.i > 86400000) {
+        lisp_argerror(S, argv, 1, "expected a non-negative integer number of milliseconds");
+    }
+    bt_set_budget_ms(I, argv[1].u.i);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_profile(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    const char *s = argv[1].tag == LISP_TSYMBOL || argv[1].tag == LISP_TSTRING
+                        ? lisp_str(argv[1], NULL)
+                        : "";
+    (void)argc;
+    if (strcmp(s, "counters") == 0) {
+        bt_set_profile(I, BT_PROFILE_COUNTERS);
+    } else if (strcmp(s, "timing") == 0) {
+        bt_set_profile(I, BT_PROFILE_TIMING);
+    } else {
+        lisp_argerror(S, argv, 1, "expected 'counters or 'timing");
+    }
+    return lisp_nil();
+}
+
+static int checkbool(lisp_State *S, lisp_Value *argv, int i) {
+    if (argv[i].tag != LISP_TBOOL) {
+        lisp_argerror(S, argv, i, "expected a boolean");
+    }
+    return argv[i].u.b;
+}
+
+static lisp_Value cfun_bt_settrace(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    bt_set_trace(checkinst(S, argv, 0), checkbool(S, argv, 1));
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_setreadtrace(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    bt_set_readtrace(checkinst(S, argv, 0), checkbool(S, argv, 1));
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_cleartrace(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    trace_clear(bt_inst_trace(checkinst(S, argv, 0)));
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_clearlogs(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    (void)argv;
+    log_clear(&H(S)->log);
+    return lisp_nil();
+}
+
+/* ---- reports ---- */
+
+static lisp_Value cfun_bt_stats(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    (void)argc;
+    sbuf_init(&b);
+    bt_stats_text(checkinst(S, argv, 0), &b);
+    return textresult(S, &b);
+}
+
+static lisp_Value cfun_bt_tracedump(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    int n = optcount(S, argc, argv, 1, -1);
+    sbuf b;
+    sbuf_init(&b);
+    bt_trace_dump(I, n, &b);
+    return textresult(S, &b);
+}
+
+static lisp_Value cfun_bt_tracechrome(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    (void)argc;
+    sbuf_init(&b);
+    bt_trace_chrome(checkinst(S, argv, 0), &b);
+    return textresult(S, &b);
+}
+
+static void setfield(lisp_State *S, lisp_Value m, const char *k, lisp_Value v) {
+    int base = lisp_gettop(S);
+    lisp_push(S, v);
+    lisp_mapset(S, m, lisp_cstring(S, k), v);
+    lisp_settop(S, base);
+}
+
+static lisp_Value cfun_bt_tracesnap(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    trace_Ring *R = bt_inst_trace(I);
+    int n = optcount(S, argc, argv, 1, -1), count = trace_count(R), i, base;
+    lisp_Value list;
+    if (n < 0 || n > count) {
+        n = count;
+    }
+    list = lisp_vec(S, n);
+    base = lisp_gettop(S);
+    for (i = count - n; i < count; i++) {
+        const trace_Event *e = trace_get(R, i);
+        const char *text = trace_msg_text(R, e);
+        lisp_Value m = lisp_map(S, 12);
+        setfield(S, m, "seq", lisp_int((int64_t)e->seq));
+        setfield(S, m, "kind", lisp_cstring(S, trace_kind_name(e->kind)));
+        setfield(S, m, "tick", lisp_int(e->tick));
+        setfield(S, m, "node", lisp_int(e->node));
+        setfield(S, m, "ts_ns", lisp_int(e->ts_ns));
+        if (e->status) {
+            setfield(S, m, "status", lisp_cstring(S, trace_status_name(e->status)));
+        }
+        if (e->duration_ns >= 0) {
+            setfield(S, m, "duration_ns", lisp_int(e->duration_ns));
+        }
+        if (e->job) {
+            setfield(S, m, "job", lisp_int((int64_t)e->job));
+            setfield(S, m, "job_status", lisp_cstring(S, trace_job_status_name(e->job_status)));
+        }
+        if (e->key >= 0) {
+            setfield(S, m, "key", lisp_cstring(S, bt_key_name(I->H, e->key)));
+        }
+        switch (e->vtag) {
+            case TRACE_V_BOOL: setfield(S, m, "value", lisp_bool((int)e->v.i)); break;
+            case TRACE_V_INT: setfield(S, m, "value", lisp_int(e->v.i)); break;
+            case TRACE_V_FLOAT: setfield(S, m, "value", lisp_float(e->v.f)); break;
+            case TRACE_V_STR:
+            case TRACE_V_TEXT:
+                setfield(S, m, "value", lisp_cstring(S, text ? text : ""));
+                break;
+            default: break;
+        }
+        if (e->kind == TRACE_WARNING || e->kind == TRACE_ERROR) {
+            setfield(S, m, "msg", lisp_cstring(S, text ? text : ""));
+        }
+        lisp_vecpush(S, list, m);
+        lisp_settop(S, base);
+    }
+    return list;
+}
+
+static lisp_Value cfun_bt_logsdump(lisp_State *S, int argc, lisp_Value *argv) {
+    int n = optcount(S, argc, argv, 0, -1);
+    sbuf b;
+    sbuf_init(&b);
+    log_dump(&H(S)->log, n, &b);
+    return textresult(S, &b);
+}
+
+static lisp_Value cfun_bt_logssnap(lisp_State *S, int argc, lisp_Value *argv) {
+    log_Ring *R = &H(S)->log;
+    int n = optcount(S, argc, argv, 0, -1), count = log_count(R), i, base;
+    lisp_Value list;
+    if (n < 0 || n > count) {
+        n = count;
+    }
+    list = lisp_vec(S, n);
+    base = lisp_gettop(S);
+    for (i = count - n; i < count; i++) {
+        log_Record r;
+        lisp_Value m;
+        if (log_copy(R, i, &r) != 0) {
+            break; /* a concurrent writer moved the window */
+        }
+        m = lisp_map(S, 8);
+        setfield(S, m, "seq", lisp_int((int64_t)r.seq));
+        setfield(S, m, "level", lisp_cstring(S, log_level_name(r.level)));
+        setfield(S, m, "ts_ns", lisp_int(r.ts_ns));
+        setfield(S, m, "tick", lisp_int(r.tick));
+        setfield(S, m, "node", lisp_int(r.node));
+        setfield(S, m, "category", lisp_cstring(S, r.category));
+        setfield(S, m, "msg", lisp_cstring(S, r.msg));
+        lisp_vecpush(S, list, m);
+        lisp_settop(S, base);
+    }
+    return list;
+}
+
+/* ---- persistence ---- */
+
+static lisp_Value cfun_bt_todsl(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return bt_todsl(checkdef(S, argv, 0));
+}
+
+static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Def *D = checkdef(S, argv, 0);
+    const char *path = lisp_checkstring(S, argv, 1, NULL);
+    sbuf b;
+    FILE *f;
+    int ok;
+    (void)argc;
+    sbuf_init(&b);
+    lisp_write(S, &b, bt_todsl(D), 0);
+    sbuf_putc(&b, '\n');
+    if (b.oom) {
+        sbuf_free(&b);
+        lisp_error(S, "bt.save-dsl: out of memory");
+    }
+    f = fopen(path, "w");
+    if (f == NULL) {
+        int e = errno;
+        sbuf_free(&b);
+        lisp_error(S, "bt.save-dsl: cannot open '%s': %s", path, strerror(e));
+    }
+    ok = fwrite(b.p, 1, b.len, f) == b.len;
+    ok = fclose(f) == 0 && ok;
+    sbuf_free(&b);
+    if (!ok) {
+        lisp_error(S, "bt.save-dsl: cannot write '%s'", path);
+    }
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
+    const char *path = lisp_checkstring(S, argv, 0, NULL);
+    FILE *f;
+    long n;
+    lisp_Value text, forms;
+    (void)argc;
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        lisp_error(S, "bt.load-dsl: cannot open '%s': %s", path, strerror(errno));
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        n > (64L << 20)) {
+        fclose(f);
+        lisp_error(S, "bt.load-dsl: cannot read '%s'", path);
+    }
+    text = lisp_string(S, NULL, (size_t)n);
+    if ((long)fread((char *)lisp_str(text, NULL), 1, (size_t)n, f) != n) {
+        fclose(f);
+        lisp_error(S, "bt.load-dsl: cannot read '%s'", path);
+    }
+    fclose(f);
+    forms = lisp_readall(S, lisp_str(text, NULL), (size_t)n, path);
+    if (lisp_listlen(forms) != 1) {
+        lisp_error(S, "bt.load-dsl: '%s' must hold exactly one DSL form, got %lld", path,
+                   (long long)lisp_listlen(forms));
+    }
+    return bt_compile(S, lisp_car(forms));
+}
+
+static lisp_Value cfun_bt_schedstats(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf b;
+    (void)argc;
+    (void)argv;
+    if (H(S)->sched == NULL) {
+        lisp_error(S, "bt.scheduler.stats: the scheduler is closed");
+    }
+    sbuf_init(&b);
+    sched_stats_text(H(S)->sched, &b);
+    return textresult(S, &b);
+}
+
+#define RT LISP_FRUNTIME
+const lisp_Reg bt_lib[] = {
+    {"bt.compile", 1, 1, cfun_bt_compile, RT, "(bt.compile form|source) -> bt_def"},
+    {"bt.new-instance", 1, 1, cfun_bt_newinst, RT, "(bt.new-instance def) -> bt_instance"},
+    {"bt.tick", 1, 2, cfun_bt_tick, RT, "(bt.tick inst [input]) -> 'success|'failure|'running"},
+    {"bt.reset", 1, 1, cfun_bt_reset, RT, "(bt.reset inst) -> nil; clears memory and blackboard"},
+    {"bt.halt", 1, 1, cfun_bt_halt, RT, "(bt.halt inst) -> nil; halts running nodes"},
+    {"bt.status->symbol", 1, 1, cfun_bt_statussym, RT, "(bt.status->symbol s) -> status symbol"},
+    {"bt.register-condition", 2, 2, cfun_bt_regcond, RT,
+     "(bt.register-condition name proc) -> nil"},
+    {"bt.register-action", 2, 3, cfun_bt_regact, RT,
+     "(bt.register-action name proc [halt-proc]) -> nil"},
+    {"bt.bb-get", 2, 2, cfun_bt_bbget, RT, "(bt.bb-get inst key) -> value or nil"},
+    {"bt.bb-put", 3, 3, cfun_bt_bbput, RT, "(bt.bb-put inst key value) -> nil"},
+    {"bt.blackboard.dump", 1, 1, cfun_bt_bbdump, RT, "(bt.blackboard.dump inst) -> text"},
+    {"bt.set-tick-budget-ms", 2, 2, cfun_bt_budget, RT, "(bt.set-tick-budget-ms inst ms) -> nil"},
+    {"bt.set-profile-level", 2, 2, cfun_bt_profile, RT,
+     "(bt.set-profile-level inst 'counters|'timing) -> nil"},
+    {"bt.set-trace-enabled", 2, 2, cfun_bt_settrace, RT, "(bt.set-trace-enabled inst b) -> nil"},
+    {"bt.set-read-trace-enabled", 2, 2, cfun_bt_setreadtrace, RT,
+     "(bt.set-read-trace-enabled inst b) -> nil"},
+    {"bt.clear-trace", 1, 1, cfun_bt_cleartrace, RT, "(bt.clear-trace inst) -> nil"},
+    {"bt.clear-logs", 0, 0, cfun_bt_clearlogs, RT, "(bt.clear-logs) -> nil"},
+    {"bt.stats", 1, 1, cfun_bt_stats, RT, "(bt.stats inst) -> text"},
+    {"bt.trace.dump", 1, 2, cfun_bt_tracedump, RT, "(bt.trace.dump inst [n]) -> text"},
+    {"bt.trace.snapshot", 1, 2, cfun_bt_tracesnap, RT, "(bt.trace.snapshot inst [n]) -> vec"},
+    {"bt.trace.chrome", 1, 1, cfun_bt_tracechrome, RT, "(bt.trace.chrome inst) -> JSON text"},
+    {"bt.logs.dump", 0, 1, cfun_bt_logsdump, RT, "(bt.logs.dump [n]) -> text"},
+    {"bt.logs.snapshot", 0, 1, cfun_bt_logssnap, RT, "(bt.logs.snapshot [n]) -> vec"},
+    {"bt.log.dump", 0, 1, cfun_bt_logsdump, RT, "(bt.log.dump [n]) -> text; alias"},
+    {"bt.log.snapshot", 0, 1, cfun_bt_logssnap, RT, "(bt.log.snapshot [n]) -> vec; alias"},
+    {"bt.to-dsl", 1, 1, cfun_bt_todsl, RT, "(bt.to-dsl def) -> canonical DSL data"},
+    {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> nil"},
+    {"bt.load-dsl", 1, 1, cfun_bt_loaddsl, RT, "(bt.load-dsl path) -> bt_def"},
+    {"bt.scheduler.stats", 0, 0, cfun_bt_schedstats, RT, "(bt.scheduler.stats) -> text"},
+    {NULL, 0, 0, NULL, 0, NULL}};

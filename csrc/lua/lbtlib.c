@@ -1,0 +1,712 @@
+/*
+** lbtlib.c -- the Lua surface of the BT engine: host:compile, trees,
+** instances (tick, blackboard, stats, trace), Lua leaves and their ctx.
+** See LICENSE for copyright.
+**
+** Lua leaves.  host:register_condition/action store the function (and the
+** optional halt function) in the host's callback table and define a
+** registry entry whose C function calls it.  The leaf runs on the thread
+** that ticks, inside whatever called the tick (inst:tick, or (bt.tick) in
+** Lisp); H->L is that Lua state.  The call is a lua_pcall, so a raising
+** callback fails its node with an error event and log record, and nothing
+** it does can unwind the tick.  Leaf arguments that are numbers, booleans
+** or nil are pushed directly; others are converted inside a protected
+** bridge, since converting may allocate and raise.
+**
+** ctx.  One userdata per instance (the host's uservalue 3, by instance id)
+** is reused for every leaf call; its fields are set before each call and
+** it is "active" only during the call.  ctx.memory is a Lua table per node
+** kept in the ctx's uservalue next to the node-memory generation it was
+** made for, so a halt or reset (which bumps the generation) empties it
+** without any Lua work on the tick path.
+**
+** inst:tick without input calls bt_tick directly (no Lisp protected call:
+** a tick never raises), which keeps the Lua-to-tick overhead small.
+*/
+#include "conf.h"
+
+#include <string.h>
+
+#include "bt.h"
+#include "lauxbt.h"
+#include "sched.h"
+
+typedef struct lx_Ctx {
+    bt_Inst *I;
+    int32_t node;
+    int64_t tick;
+    int halted;
+    int active;
+    const char *name;
+} lx_Ctx;
+
+/* ---- checks ---- */
+
+static bt_Inst *checkinst(lua_State *L, int idx) {
+    lx_Value *u = luaL_checkudata(L, idx, LX_INST);
+    if (u->H->S == NULL) {
+        luaL_error(L, "lispbt: host is closed");
+    }
+    return u->p;
+}
+
+static lx_Ctx *checkctx(lua_State *L) {
+    lx_Ctx *x = luaL_checkudata(L, 1, LX_CTX);
+    if (!x->active) {
+        luaL_error(L, "lispbt: ctx used outside its leaf callback");
+    }
+    return x;
+}
+
+/* ---- compile and instances ---- */
+
+typedef struct CompArgs {
+    const char *src;
+    size_t n;
+    lisp_Value r;
+    lisp_Value def;
+} CompArgs;
+
+static void docompile(lisp_State *S, void *ud) {
+    CompArgs *a = ud;
+    lisp_Value forms = lisp_readall(S, a->src, a->n, "compile");
+    if (lisp_listlen(forms) != 1) {
+        lisp_error(S, "compile: expected exactly one DSL form, got %lld",
+                   (long long)lisp_listlen(forms));
+    }
+    a->r = bt_compile(S, lisp_car(forms));
+}
+
+static int host_compile(lua_State *L) {
+    lispbt_Host *H = lx_checkhost(L, 1);
+    CompArgs a;
+    int top = lisp_gettop(H->S);
+    a.src = luaL_checklstring(L, 2, &a.n);
+    lx_run(L, H, "compile", docompile, &a);
+    lx_newvalue(L, H, a.r, LX_TREE);
+    lisp_settop(H->S, top);
+    return 1;
+}
+
+static void doinstance(lisp_State *S, void *ud) {
+    CompArgs *a = ud;
+    a->r = bt_instance(S, a->def);
+}
+
+static int tree_instance(lua_State *L) {
+    lx_Value *u = lx_checkvalue(L, 1, LX_TREE);
+    lisp_State *S = u->H->S;
+    CompArgs a;
+    int top = lisp_gettop(S);
+    a.def = lisp_pinned(S, u->pin);
+    lx_run(L, u->H, "instance", doinstance, &a);
+    lx_newvalue(L, u->H, a.r, LX_INST);
+    lisp_settop(S, top);
+    return 1;
+}
+
+/* ---- tick ---- */
+
+typedef struct InputArgs {
+    lua_State *L;
+    lispbt_Host *H;
+    bt_Inst *I;
+    int idx;
+    int32_t node;
+    const char *writer;
+} InputArgs;
+
+/* Write every key/value of the table at a->idx to the blackboard. */
+static void doinput(lisp_State *S, void *ud) {
+    InputArgs *a = ud;
+    lua_State *L = a->L;
+    int base = lisp_gettop(S);
+    if (!lua_checkstack(L, 4)) {
+        lisp_error(S, "tick: Lua stack overflow");
+    }
+    lua_pushnil(L);
+    while (lua_next(L, a->idx)) {
+        int key;
+        if (lua_type(L, -2) != LUA_TSTRING && !luaL_testudata(L, -2, LX_SYMBOL)) {
+            lua_pop(L, 2);
+            lisp_error(S, "%s: blackboard keys must be strings", a->H->fname);
+        }
+        lx_tolisp(L, a->H, -2);
+        key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
+        lx_tolisp(L, a->H, -1);
+        if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
+            lisp_error(S, "%s: out of memory", a->H->fname);
+        }
+        lisp_settop(S, base);
+        lua_pop(L, 1);
+    }
+}
+
+static int inst_tick(lua_State *L) {
+    lx_Value *u = luaL_checkudata(L, 1, LX_INST);
+    lispbt_Host *H = u->H;
+    bt_Inst *I = u->p;
+    void *oldL;
+    int st;
+    if (H->S == NULL) {
+        return luaL_error(L, "lispbt: host is closed");
+    }
+    if (!lua_isnoneornil(L, 2)) {
+        InputArgs a;
+        luaL_checktype(L, 2, LUA_TTABLE);
+        a.L = L;
+        a.H = H;
+        a.I = I;
+        a.idx = 2;
+        a.node = -1;
+        a.writer = "input";
+        lx_run(L, H, "tick", doinput, &a);
+        lua_settop(L, 1);
+    }
+    oldL = H->L;
+    H->L = L;
+    H->running++;
+    st = bt_tick(I);
+    H->running--;
+    H->L = oldL;
+    if (H->running == 0 && H->ndead) {
+        lx_flushdead(L, H);
+    }
+    if (st < 0) {
+        return luaL_error(L, "tick: the instance is already ticking");
+    }
+    lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
+    return 1;
+}
+
+/* ---- blackboard from Lua ---- */
+
+/* Key id of the name at 'idx' (string or symbol), -1 if never used. */
+static int findkey(lua_State *L, lispbt_Host *H, int idx) {
+    size_t n;
+    const char *s = luaL_testudata(L, idx, LX_SYMBOL);
+    if (s) {
+        n = strlen(s);
+    } else {
+        s = luaL_checklstring(L, idx, &n);
+    }
+    return bt_key_find(H->S, s, n);
+}
+
+static int inst_get(lua_State *L) {
+    bt_Inst *I = checkinst(L, 1);
+    lispbt_Host *H = bt_inst_host(I);
+    lisp_Value v;
+    if (!bt_bb_get(I, findkey(L, H, 2), &v, -1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lx_pushlisp(L, H, v);
+    return 1;
+}
+
+typedef struct PutArgs {
+    lua_State *L;
+    lispbt_Host *H;
+    bt_Inst *I;
+    int32_t node;
+    const char *writer;
+} PutArgs;
+
+/* Protected: write value at stack index 3 to the key at index 2. */
+static void doput(lisp_State *S, void *ud) {
+    PutArgs *a = ud;
+    int key;
+    lx_tolisp(a->L, a->H, 2);
+    key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
+    lx_tolisp(a->L, a->H, 3);
+    if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
+        lisp_error(S, "%s: out of memory", a->H->fname);
+    }
+}
+
+static int putkv(lua_State *L, bt_Inst *I, int32_t node, const char *writer, const char *fname) {
+    PutArgs a;
+    int top;
+    a.L = L;
+    a.H = bt_inst_host(I);
+    a.I = I;
+    a.node = node;
+    a.writer = writer;
+    if (lua_type(L, 2) != LUA_TSTRING && !luaL_testudata(L, 2, LX_SYMBOL)) {
+        return luaL_argerror(L, 2, "string expected");
+    }
+    lua_settop(L, 3);
+    top = lisp_gettop(a.H->S);
+    lx_run(L, a.H, fname, doput, &a);
+    lisp_settop(a.H->S, top);
+    return 0;
+}
+
+static int inst_put(lua_State *L) {
+    return putkv(L, checkinst(L, 1), -1, "lua", "put");
+}
+
+static int inst_blackboard(lua_State *L) {
+    bt_Inst *I = checkinst(L, 1);
+    lispbt_Host *H = bt_inst_host(I);
+    int it = 0, key;
+    lisp_Value v;
+    lua_newtable(L);
+    while (bt_bb_next(I, &it, &key, &v)) {
+        lx_pushlisp(L, H, v);
+        lua_setfield(L, -2, bt_key_name(H, key));
+    }
+    return 1;
+}
+
+/* ---- stats ---- */
+
+#define SETI(name, v)                     \
+    lua_pushinteger(L, (lua_Integer)(v)); \
+    lua_setfield(L, -2, name)
+
+static int inst_stats(lua_State *L) {
+    bt_Inst *I = checkinst(L, 1);
+    bt_Def *D = bt_inst_def(I);
+    bt_TickStats t;
+    hist_Summary h;
+    int i, k = 0;
+    bt_tickstats(I, &t);
+    hist_summary(bt_tickhist(I), &h);
+    lua_createtable(L, 0, 20);
+    SETI("tick_count", t.count);
+    SETI("tick_overrun_count", t.overruns);
+    SETI("tick_last_ns", t.last_ns);
+    SETI("tick_max_ns", t.max_ns);
+    SETI("tick_total_ns", t.total_ns);
+    SETI("tick_budget_ms", t.budget_ns / 1000000);
+    SETI("tick_p50_ns", h.p50);
+    SETI("tick_p90_ns", h.p90);
+    SETI("tick_p99_ns", h.p99);
+    SETI("tick_p999_ns", h.p999);
+    SETI("errors", t.errors);
+    lua_pushstring(L, t.profile == BT_PROFILE_TIMING ? "timing" : "counters");
+    lua_setfield(L, -2, "profile_level");
+    lua_pushboolean(L, t.trace);
+    lua_setfield(L, -2, "trace_enabled");
+    SETI("node_count", bt_def_nodes(D));
+    lua_newtable(L);
+    for (i = 0; i < bt_def_nodes(D); i++) {
+        const bt_NodeStats *s = bt_nodestats(I, i);
+        hist_Summary nh;
+        if (s->count[1] + s->count[2] + s->count[3] == 0) {
+            continue;
+        }
+        hist_summary(bt_nodehist(I, i), &nh);
+        lua_createtable(L, 0, 14);
+        SETI("id", i);
+        lua_pushstring(L, bt_def_nodename(D, i));
+        lua_setfield(L, -2, "name");
+        SETI("success", s->count[1]);
+        SETI("failure", s->count[2]);
+        SETI("running", s->count[3]);
+        SETI("last_ns", s->last_ns);
+        SETI("max_ns", s->max_ns);
+        SETI("total_ns", s->total_ns);
+        SETI("p50_ns", nh.p50);
+        SETI("p90_ns", nh.p90);
+        SETI("p99_ns", nh.p99);
+        SETI("p999_ns", nh.p999);
+        SETI("errors", s->errors);
+        lua_rawseti(L, -2, ++k);
+    }
+    lua_setfield(L, -2, "nodes");
+    return 1;
+}
+
+static int host_scheduler_stats(lua_State *L) {
+    lispbt_Host *H = lx_checkhost(L, 1);
+    sched_Stats s;
+    if (H->sched == NULL) {
+        return luaL_error(L, "lispbt: host is closed");
+    }
+    sched_stats(H->sched, &s);
+    lua_createtable(L, 0, 24);
+    SETI("submitted", s.submitted);
+    SETI("started", s.started);
+    SETI("completed", s.completed);
+    SETI("failed", s.failed);
+    SETI("cancelled", s.cancelled);
+    SETI("queue_delay_last_ns", s.queue_delay_last_ns);
+    SETI("run_time_last_ns", s.run_time_last_ns);
+    SETI("queued", s.queued);
+    SETI("running", s.running);
+    SETI("workers", s.workers);
+    SETI("timed_out", s.timed_out);
+    SETI("queue_delay_max_ns", s.queue_delay_max_ns);
+    SETI("run_time_max_ns", s.run_time_max_ns);
+    SETI("queue_delay_p50_ns", s.queue_delay_p50_ns);
+    SETI("queue_delay_p90_ns", s.queue_delay_p90_ns);
+    SETI("queue_delay_p99_ns", s.queue_delay_p99_ns);
+    SETI("queue_delay_p999_ns", s.queue_delay_p999_ns);
+    SETI("run_time_p50_ns", s.run_time_p50_ns);
+    SETI("run_time_p90_ns", s.run_time_p90_ns);
+    SETI("run_time_p99_ns", s.run_time_p99_ns);
+    SETI("run_time_p999_ns", s.run_time_p999_ns);
+    return 1;
+}
+
+/* ---- Lua leaves ---- */
+
+/* Protected: create the ctx userdata of instance id 'a2' into table 'a1'. */
+static int mkctx(lua_State *L) {
+    lx_Ctx *x = lua_newuserdatauv(L, sizeof(lx_Ctx), 1);
+    memset(x, 0, sizeof *x);
+    luaL_setmetatable(L, LX_CTX);
+    lua_newtable(L);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, 1, lua_tointeger(L, 2));
+    return 1;
+}
+
+typedef struct LeafArgs {
+    const lisp_Value *args;
+    int nargs;
+    lispbt_Host *H;
+} LeafArgs;
+
+/* Protected bridge for leaves whose arguments need conversion: stack is
+** (fn, ctx, lightuserdata LeafArgs). */
+static int callconv(lua_State *L) {
+    LeafArgs *a = lua_touserdata(L, 3);
+    int i;
+    lua_settop(L, 2);
+    luaL_checkstack(L, a->nargs + 4, "too many leaf arguments");
+    for (i = 0; i < a->nargs; i++) {
+        lx_pushlisp(L, a->H, a->args[i]);
+    }
+    lua_call(L, a->nargs + 1, 1);
+    return 1;
+}
+
+static int simpleargs(const bt_Ctx *c) {
+    int i;
+    for (i = 0; i < c->nargs; i++) {
+        int t = c->args[i].tag;
+        if (t != LISP_TNIL && t != LISP_TBOOL && t != LISP_TINT && t != LISP_TFLOAT) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Call Lua function 'key' for leaf context 'c'; returns a BT status. */
+static int calllua(bt_Ctx *c, int64_t key, int halting) {
+    bt_Inst *I = c->I;
+    lispbt_Host *H = bt_inst_host(I);
+    lua_State *L = H->L;
+    int top, hostidx, ctxidx, st, i, status;
+    lx_Ctx *x;
+    if (L == NULL) {
+        return bt_leaf_error(c, "no running Lua state to call the Lua leaf");
+    }
+    top = lua_gettop(L);
+    if (!lua_checkstack(L, c->nargs + 12) || !lx_pushhost(L, H)) {
+        return bt_leaf_error(c, "cannot reach the Lua state of the host");
+    }
+    hostidx = top + 1;
+    lua_getiuservalue(L, hostidx, 3); /* instance states */
+    if (lua_rawgeti(L, -1, bt_inst_id(I)) != LUA_TUSERDATA) {
+        lua_pop(L, 1);
+        lua_pushcfunction(L, mkctx);
+        lua_pushvalue(L, -2);
+        lua_pushinteger(L, bt_inst_id(I));
+        if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+            lua_settop(L, top);
+            return bt_leaf_error(c, "out of memory");
+        }
+        bt_inst_sethaslua(I);
+    }
+    ctxidx = lua_gettop(L);
+    x = lua_touserdata(L, ctxidx);
+    x->I = I;
+    x->node = c->node;
+    x->tick = c->tick;
+    x->halted = halting;
+    x->name = c->name;
+    x->active = 1;
+    lua_getiuservalue(L, hostidx, 1); /* callbacks */
+    lua_rawgeti(L, -1, key);
+    lua_pushvalue(L, ctxidx);
+    if (simpleargs(c)) {
+        for (i = 0; i < c->nargs; i++) {
+            lisp_Value v = c->args[i];
+            switch (v.tag) {
+                case LISP_TBOOL: lua_pushboolean(L, v.u.b); break;
+                case LISP_TINT: lua_pushinteger(L, v.u.i); break;
+                case LISP_TFLOAT: lua_pushnumber(L, v.u.f); break;
+                default: lua_pushnil(L); break;
+            }
+        }
+        status = lua_pcall(L, c->nargs + 1, 1, 0);
+    } else {
+        LeafArgs a;
+        a.args = c->args;
+        a.nargs = c->nargs;
+        a.H = H;
+        lua_pushcfunction(L, callconv);
+        lua_insert(L, -3);
+        lua_pushlightuserdata(L, &a);
+        status = lua_pcall(L, 3, 1, 0);
+    }
+    x->active = 0;
+    if (status != LUA_OK) {
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            st = bt_leaf_error(c, "%s", lua_tostring(L, -1));
+        } else {
+            st = bt_leaf_error(c, "(error object is a %s value)", luaL_typename(L, -1));
+        }
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        st = strcmp(s, "success") == 0   ? BT_SUCCESS
+             : strcmp(s, "failure") == 0 ? BT_FAILURE
+             : strcmp(s, "running") == 0 ? BT_RUNNING
+                                         : bt_leaf_error(c, "returned \"%.40s\" (expected "
+                                                            "\"success\", \"failure\", \"running\" "
+                                                            "or a boolean)",
+                                                         s);
+    } else {
+        st = lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
+    }
+    lua_settop(L, top);
+    return st;
+}
+
+static int luacond(bt_Ctx *c, int64_t key) {
+    int st = calllua(c, key, 0);
+    return st == BT_RUNNING ? BT_SUCCESS : st; /* a cond's value is tested for truth */
+}
+
+static int luaact(bt_Ctx *c, int64_t key) {
+    return calllua(c, key, 0);
+}
+
+/* Halt: the halt function if one was given, else the action itself with
+** ctx.halted = true. */
+static void luahalt(bt_Ctx *c, const bt_Leaf *l) {
+    if (calllua(c, l->ud2 ? l->ud2 : l->ud, 1) == BT_ERROR) {
+        c->halted = -1;
+    }
+}
+
+typedef struct RegArgs {
+    lua_State *L;
+    lispbt_Host *H;
+    int kind;
+    int64_t key, hkey;
+} RegArgs;
+
+static void doregister(lisp_State *S, void *ud) {
+    RegArgs *a = ud;
+    size_t n;
+    const char *name = lua_tolstring(a->L, 2, &n);
+    lisp_Value sym = lisp_intern(S, name, n);
+    bt_reg_define(S, a->H->bt, a->kind, sym, BT_IMPL_LUA, a->kind == BT_KCOND ? luacond : luaact,
+                  a->kind == BT_KACT ? luahalt : NULL, a->key, a->hkey);
+}
+
+/* Store the function at 'idx' in the callback table; returns its key. */
+static int64_t storefn(lua_State *L, lispbt_Host *H, int idx) {
+    int64_t key = ++H->cbnext;
+    lua_getiuservalue(L, 1, 1);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, key);
+    lua_pop(L, 1);
+    return key;
+}
+
+static int registerleaf(lua_State *L, int kind) {
+    lispbt_Host *H = lx_checkhost(L, 1);
+    RegArgs a;
+    size_t n;
+    luaL_checklstring(L, 2, &n);
+    luaL_argcheck(L, n > 0, 2, "name must not be empty");
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    if (kind == BT_KACT && !lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TFUNCTION);
+    }
+    a.L = L;
+    a.H = H;
+    a.kind = kind;
+    a.key = storefn(L, H, 3);
+    /* the halt callback: the given function, else the action itself */
+    a.hkey = kind == BT_KACT && !lua_isnoneornil(L, 4) ? storefn(L, H, 4) : 0;
+    lx_run(L, H, kind == BT_KCOND ? "register_condition" : "register_action", doregister, &a);
+    return 0;
+}
+
+static int host_register_condition(lua_State *L) {
+    return registerleaf(L, BT_KCOND);
+}
+
+static int host_register_action(lua_State *L) {
+    return registerleaf(L, BT_KACT);
+}
+
+/* ---- ctx ---- */
+
+static int ctx_get(lua_State *L) {
+    lx_Ctx *x = checkctx(L);
+    lispbt_Host *H = bt_inst_host(x->I);
+    lisp_Value v;
+    if (!bt_bb_get(x->I, findkey(L, H, 2), &v, x->node)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lx_pushlisp(L, H, v);
+    return 1;
+}
+
+static int ctx_put(lua_State *L) {
+    lx_Ctx *x = checkctx(L);
+    return putkv(L, x->I, x->node, x->name, "put");
+}
+
+/* ctx.memory: the table of this node, renewed when its memory generation
+** changed (halt or reset cleared the node). */
+static void pushmemory(lua_State *L, lx_Ctx *x) {
+    uint32_t gen = bt_inst_mem(x->I, x->node)->gen;
+    lua_getiuservalue(L, 1, 1);
+    if (lua_rawgeti(L, -1, 2 * (lua_Integer)x->node + 2) == LUA_TNUMBER &&
+        (uint32_t)lua_tointeger(L, -1) == gen &&
+        lua_rawgeti(L, -2, 2 * (lua_Integer)x->node + 1) == LUA_TTABLE) {
+        return;
+    }
+    lua_settop(L, 3);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, 3, 2 * (lua_Integer)x->node + 1);
+    lua_pushinteger(L, gen);
+    lua_rawseti(L, 3, 2 * (lua_Integer)x->node + 2);
+}
+
+static int ctx_index(lua_State *L) {
+    lx_Ctx *x = luaL_checkudata(L, 1, LX_CTX);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "get") == 0) {
+        lua_pushcfunction(L, ctx_get);
+    } else if (strcmp(k, "put") == 0) {
+        lua_pushcfunction(L, ctx_put);
+    } else if (!x->active) {
+        return luaL_error(L, "lispbt: ctx used outside its leaf callback");
+    } else if (strcmp(k, "memory") == 0) {
+        pushmemory(L, x);
+    } else if (strcmp(k, "tick") == 0) {
+        lua_pushinteger(L, x->tick);
+    } else if (strcmp(k, "node") == 0) {
+        lua_pushinteger(L, x->node);
+    } else if (strcmp(k, "name") == 0) {
+        lua_pushstring(L, x->name);
+    } else if (strcmp(k, "halted") == 0) {
+        lua_pushboolean(L, x->halted);
+    } else {
+        lua_pushnil(L);
+    }
+    return 1;
+}
+
+/* ---- trees ---- */
+
+static int tree_tostring(lua_State *L) {
+    lx_Value *u = lua_touserdata(L, 1);
+    if (u->H->S == NULL) {
+        lua_pushliteral(L, "lispbt.tree (closed)");
+    } else {
+        lua_pushfstring(L, "lispbt.tree (%d nodes)", bt_def_nodes(u->p));
+    }
+    return 1;
+}
+
+static int inst_tostring(lua_State *L) {
+    lx_Value *u = lua_touserdata(L, 1);
+    if (u->H->S == NULL) {
+        lua_pushliteral(L, "lispbt.instance (closed)");
+    } else {
+        lua_pushfstring(L, "lispbt.instance %d (tick %d)", (int)bt_inst_id(u->p),
+                        (int)bt_inst_ticks(u->p));
+    }
+    return 1;
+}
+
+/* Methods that are the mirrored builtins with self as first argument. */
+typedef struct Alias {
+    const char *method, *builtin;
+} Alias;
+
+static void setaliases(lua_State *L, const Alias *al, int dropself) {
+    for (; al->method; al++) {
+        lx_pushbuiltin(L, al->builtin, dropself);
+        lua_setfield(L, -2, al->method);
+    }
+}
+
+void lx_openbt(lua_State *L) {
+    static const luaL_Reg hostm[] = {{"compile", host_compile},
+                                     {"register_condition", host_register_condition},
+                                     {"register_action", host_register_action},
+                                     {"scheduler_stats", host_scheduler_stats},
+                                     {NULL, NULL}};
+    static const Alias hostal[] = {{"logs", "bt.logs.snapshot"},
+                                   {"planner_records", "planner.logs.snapshot"},
+                                   {NULL, NULL}};
+    static const Alias instal[] = {{"reset", "bt.reset"},
+                                   {"halt", "bt.halt"},
+                                   {"trace", "bt.trace.snapshot"},
+                                   {"clear_trace", "bt.clear-trace"},
+                                   {"set_tick_budget_ms", "bt.set-tick-budget-ms"},
+                                   {"set_trace_enabled", "bt.set-trace-enabled"},
+                                   {"set_read_trace_enabled", "bt.set-read-trace-enabled"},
+                                   {"set_profile_level", "bt.set-profile-level"},
+                                   {NULL, NULL}};
+    static const luaL_Reg instm[] = {{"get", inst_get},
+                                     {"put", inst_put},
+                                     {"blackboard", inst_blackboard},
+                                     {"stats", inst_stats},
+                                     {NULL, NULL}};
+    static const Alias treeal[] = {{"to_dsl", "bt.to-dsl"}, {NULL, NULL}};
+    /* host methods into the table at -1 */
+    luaL_setfuncs(L, hostm, 0);
+    setaliases(L, hostal, 1);
+    /* trees */
+    luaL_newmetatable(L, LX_TREE);
+    lua_pushcfunction(L, lx_valuegc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, tree_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_newtable(L);
+    lua_pushcfunction(L, tree_instance);
+    lua_setfield(L, -2, "instance");
+    setaliases(L, treeal, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    /* instances */
+    luaL_newmetatable(L, LX_INST);
+    lua_pushcfunction(L, lx_valuegc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, lx_valuegc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, inst_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_newtable(L);
+    luaL_setfuncs(L, instm, 0);
+    lua_pushstring(L, "success");
+    lua_pushstring(L, "failure");
+    lua_pushstring(L, "running");
+    lua_pushcclosure(L, inst_tick, 3); /* upvalues 1..3 = BT_SUCCESS..BT_RUNNING */
+    lua_setfield(L, -2, "tick");
+    setaliases(L, instal, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    /* ctx */
+    luaL_newmetatable(L, LX_CTX);
+    lua_pushcfunction(L, ctx_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
