@@ -397,6 +397,22 @@ static lisp_Value cfun_bt_stats(lisp_State *S, int argc, lisp_Value *argv) {
     return textresult(S, &b);
 }
 
+static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    const hist_Hist *h = bt_tickhist(I);
+    sbuf b;
+    if (argc > 1 && argv[1].tag != LISP_TNIL) {
+        int64_t node = lisp_checkint(S, argv, 1);
+        if (node < 0 || node >= bt_def_nodes(bt_inst_def(I))) {
+            lisp_argerror(S, argv, 1, "node id out of range");
+        }
+        h = bt_nodehist(I, (int)node);
+    }
+    sbuf_init(&b);
+    hist_render_ascii(h, &b, 50);
+    return textresult(S, &b);
+}
+
 static lisp_Value cfun_bt_tracedump(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     int n = optcount(S, argc, argv, 1, -1);
@@ -610,6 +626,8 @@ const lisp_Reg bt_lib[] = {
     {"bt.clear-trace", 1, 1, cfun_bt_cleartrace, RT, "(bt.clear-trace inst) -> nil"},
     {"bt.clear-logs", 0, 0, cfun_bt_clearlogs, RT, "(bt.clear-logs) -> nil"},
     {"bt.stats", 1, 1, cfun_bt_stats, RT, "(bt.stats inst) -> text"},
+    {"bt.histogram", 1, 2, cfun_bt_histogram, RT,
+     "(bt.histogram inst [node]) -> text bar chart of tick (or node) durations"},
     {"bt.trace.dump", 1, 2, cfun_bt_tracedump, RT, "(bt.trace.dump inst [n]) -> text"},
     {"bt.trace.snapshot", 1, 2, cfun_bt_tracesnap, RT, "(bt.trace.snapshot inst [n]) -> vec"},
     {"bt.trace.chrome", 1, 1, cfun_bt_tracechrome, RT, "(bt.trace.chrome inst) -> JSON text"},

@@ -226,7 +226,7 @@ lisp_Value lisp_newprim(lisp_State *S, const char *name, int min, int max, lisp_
     p->max = (int16_t)max;
     p->ud = ud;
     v = lisp_obj(&p->h, LISP_TPRIM);
-    lispE_push(S, v);
+    S->top[-1] = v; /* replaces the name (now held by the prim): push one value */
     return v;
 }
 

@@ -297,4 +297,6 @@ void lisp_heapstats_text(lisp_State *S, sbuf *b) {
     sbuf_printf(b, "gc max pause ns: %lld\n", (long long)h.gc_max_pause_ns);
     sbuf_printf(b, "gc total pause ns: %lld\n", (long long)h.gc_total_pause_ns);
     sbuf_printf(b, "heap limit: %llu\n", (unsigned long long)h.heap_limit);
+    sbuf_printf(b, "c heap bytes: %llu\n", (unsigned long long)S->M->bytes);
+    sbuf_printf(b, "c heap allocations: %llu\n", (unsigned long long)S->M->nalloc);
 }

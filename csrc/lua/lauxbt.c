@@ -523,6 +523,8 @@ void lx_pushheap(lua_State *L, lisp_State *S) {
     F("gc_max_pause_ns", h.gc_max_pause_ns);
     F("gc_total_pause_ns", h.gc_total_pause_ns);
     F("heap_limit", h.heap_limit);
+    F("c_heap_bytes", lisp_mem(S)->bytes);
+    F("c_heap_allocations", lisp_mem(S)->nalloc);
 #undef F
 }
 

@@ -131,8 +131,16 @@ static void doinput(lisp_State *S, void *ud) {
             lua_pop(L, 2);
             lisp_error(S, "%s: blackboard keys must be strings", a->H->fname);
         }
-        lx_tolisp(L, a->H, -2);
-        key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
+        key = -1;
+        if (lua_type(L, -2) == LUA_TSTRING) { /* known keys: no allocation */
+            size_t n;
+            const char *s = lua_tolstring(L, -2, &n);
+            key = bt_key_find(S, s, n);
+        }
+        if (key < 0) {
+            lx_tolisp(L, a->H, -2);
+            key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
+        }
         lx_tolisp(L, a->H, -1);
         if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
             lisp_error(S, "%s: out of memory", a->H->fname);

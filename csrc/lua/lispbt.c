@@ -8,9 +8,30 @@
 */
 #include "conf.h"
 
+#include <errno.h>
+#include <time.h>
+
 #include "lauxbt.h"
 
 LISPBT_EXPORT int luaopen_lispbt(lua_State *L);
+
+/* lispbt.clock_ns() -> monotonic nanoseconds (integer), for harnesses. */
+static int l_clock_ns(lua_State *L) {
+    lua_pushinteger(L, lispbt_now_ns());
+    return 1;
+}
+
+/* lispbt.sleep_ms(ms): sleep without spawning a process (cadence drivers). */
+static int l_sleep_ms(lua_State *L) {
+    lua_Number ms = luaL_checknumber(L, 1);
+    struct timespec ts;
+    luaL_argcheck(L, ms >= 0 && ms <= 86400000.0, 1, "milliseconds must be in 0..86400000");
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)((ms - (lua_Number)ts.tv_sec * 1000) * 1e6);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    return 0;
+}
 
 int luaopen_lispbt(lua_State *L) {
     lua_newtable(L);
@@ -18,5 +39,9 @@ int luaopen_lispbt(lua_State *L) {
     lx_openhost(L);
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "_VERSION");
+    lua_pushcfunction(L, l_clock_ns);
+    lua_setfield(L, -2, "clock_ns");
+    lua_pushcfunction(L, l_sleep_ms);
+    lua_setfield(L, -2, "sleep_ms");
     return 1;
 }
