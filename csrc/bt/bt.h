@@ -198,6 +198,13 @@ void bt_tickstats(bt_Inst *I, bt_TickStats *out);
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node);
 const hist_Hist *bt_tickhist(bt_Inst *I);
 const hist_Hist *bt_nodehist(bt_Inst *I, int node);
+/* Opt-in per-tick series: a ring of 'capacity' rows (tick, ts_ns,
+** duration_ns, status, overrun, Lisp objects allocated, GC ns inside the
+** tick); 0 turns it off.  Returns 0 or -1 (out of memory). */
+int bt_series_enable(bt_Inst *I, int capacity);
+/* Append rows with tick > 'after' as CSV (with a header line if 'header')
+** or JSON lines; returns the highest tick appended, or 'after'. */
+int64_t bt_series_render(bt_Inst *I, int csv, int header, int64_t after, struct sbuf *b);
 /* SPEC §8 text of (bt.stats inst). */
 void bt_stats_text(bt_Inst *I, struct sbuf *b);
 void bt_trace_dump(bt_Inst *I, int n, struct sbuf *b);

@@ -62,6 +62,7 @@ static void instfree(lisp_State *S, void *p) {
     mem_free(M, I->nbuckets, sizeof(uint32_t) * nb * (size_t)n);
     mem_free(M, I->tbuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
     mem_free(M, I->bb, sizeof(bt_BBSlot) * (size_t)I->nbb);
+    mem_free(M, I->series, sizeof(bt_Sample) * (size_t)I->scap);
     trace_free(&I->trace);
     I->mem = NULL;
     if (I->haslua) {
@@ -413,13 +414,17 @@ static int exec(bt_Inst *I, int32_t i) {
 int bt_tick(bt_Inst *I) {
     lispbt_Host *H = I->H;
     uint64_t c0, c1;
-    int64_t d;
-    int st;
+    int64_t d, objs0 = 0, gc0 = 0;
+    int st, overrun = 0;
     if (I->ticking) {
         return -1;
     }
     I->ticking = 1;
     I->tick++;
+    if (I->series) {
+        objs0 = (int64_t)lisp_objcount(H->S);
+        gc0 = lisp_gctime(H->S);
+    }
     c0 = lispbt_cycles();
     if (lispbt_unlikely(I->trace_on)) {
         trace_emit(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, bt_ts(H, c0));
@@ -435,6 +440,7 @@ int bt_tick(bt_Inst *I) {
     }
     hist_record(&I->thist, d);
     if (lispbt_unlikely(I->budget_ns > 0 && d > I->budget_ns)) {
+        overrun = 1;
         I->overruns++;
         bt_report(I, LOG_WARN, -1, "tick budget overrun: duration_ns=%lld budget_ms=%lld",
                   (long long)d, (long long)(I->budget_ns / 1000000));
@@ -443,6 +449,18 @@ int bt_tick(bt_Inst *I) {
         trace_Event *e = trace_emit(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, c1));
         e->status = (uint8_t)st;
         e->duration_ns = d;
+    }
+    if (I->series) {
+        bt_Sample *x = &I->series[I->shead];
+        x->tick = I->tick;
+        x->ts_ns = bt_ts(H, c0);
+        x->duration_ns = d;
+        x->status = (uint8_t)st;
+        x->overrun = (uint8_t)overrun;
+        x->objects = (int64_t)lisp_objcount(H->S) - objs0;
+        x->gc_ns = lisp_gctime(H->S) - gc0;
+        I->shead = I->shead + 1 == I->scap ? 0 : I->shead + 1;
+        I->scount += I->scount < I->scap;
     }
     I->ticking = 0;
     return st;
@@ -516,6 +534,54 @@ const hist_Hist *bt_tickhist(bt_Inst *I) {
 
 const hist_Hist *bt_nodehist(bt_Inst *I, int node) {
     return &I->nhist[node];
+}
+
+int bt_series_enable(bt_Inst *I, int capacity) {
+    mem_Heap *M = &I->H->mem;
+    bt_Sample *ns = NULL;
+    if (capacity > 0) {
+        ns = mem_calloc(M, sizeof(bt_Sample) * (size_t)capacity);
+        if (ns == NULL) {
+            return -1;
+        }
+    }
+    mem_free(M, I->series, sizeof(bt_Sample) * (size_t)I->scap);
+    I->series = ns;
+    I->scap = capacity;
+    I->shead = I->scount = 0;
+    I->swritten = 0;
+    return 0;
+}
+
+/* Render rows with tick > 'after' (all: after = -1); returns the highest
+** tick rendered (or 'after'). */
+int64_t bt_series_render(bt_Inst *I, int csv, int header, int64_t after, sbuf *b) {
+    int i;
+    int64_t last = after;
+    if (csv && header) {
+        sbuf_puts(b, "tick,ts_ns,duration_ns,status,overrun,objects,gc_ns\n");
+    }
+    for (i = 0; i < I->scount; i++) {
+        int k = (I->shead - I->scount + i + I->scap) % I->scap;
+        const bt_Sample *x = &I->series[k];
+        if (x->tick <= after) {
+            continue;
+        }
+        if (csv) {
+            sbuf_printf(b, "%lld,%lld,%lld,%s,%d,%lld,%lld\n", (long long)x->tick,
+                        (long long)x->ts_ns, (long long)x->duration_ns, bt_status_name(x->status),
+                        x->overrun, (long long)x->objects, (long long)x->gc_ns);
+        } else {
+            sbuf_printf(b,
+                        "{\"tick\":%lld,\"ts_ns\":%lld,\"duration_ns\":%lld,\"status\":\"%s\","
+                        "\"overrun\":%s,\"objects\":%lld,\"gc_ns\":%lld}\n",
+                        (long long)x->tick, (long long)x->ts_ns, (long long)x->duration_ns,
+                        bt_status_name(x->status), x->overrun ? "true" : "false",
+                        (long long)x->objects, (long long)x->gc_ns);
+        }
+        last = x->tick;
+    }
+    return last;
 }
 
 void bt_stats_text(bt_Inst *I, sbuf *b) {

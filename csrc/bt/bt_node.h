@@ -54,6 +54,14 @@ struct bt_Def {
     struct lispbt_Host *H;
 };
 
+/* One row of the opt-in per-tick series. */
+typedef struct bt_Sample {
+    int64_t tick, ts_ns, duration_ns;
+    int64_t objects; /* Lisp objects allocated during the tick */
+    int64_t gc_ns;   /* GC pause time inside the tick */
+    uint8_t status, overrun;
+} bt_Sample;
+
 /* A blackboard slot of an instance. */
 typedef struct bt_BBSlot {
     lisp_Value v;
@@ -82,6 +90,9 @@ struct bt_Inst {
     uint64_t count, overruns, errors;
     int64_t last_ns, max_ns, total_ns, budget_ns;
     trace_Ring trace;
+    bt_Sample *series; /* ring of 'scap' rows; NULL = off */
+    int scap, shead, scount;
+    int64_t swritten; /* highest tick written by bt.series.write */
     bt_BBSlot *bb;
     int nbb;
     bt_Ctx ctx;

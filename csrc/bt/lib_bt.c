@@ -413,6 +413,76 @@ static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
     return textresult(S, &b);
 }
 
+static int checkformat(lisp_State *S, int argc, lisp_Value *argv, int i) {
+    const char *f;
+    if (argc <= i || argv[i].tag == LISP_TNIL) {
+        return 0; /* JSON lines */
+    }
+    f = argv[i].tag == LISP_TSYMBOL || argv[i].tag == LISP_TSTRING ? lisp_str(argv[i], NULL) : "";
+    if (strcmp(f, "csv") == 0) {
+        return 1;
+    }
+    if (strcmp(f, "jsonl") != 0) {
+        lisp_argerror(S, argv, i, "expected 'jsonl or 'csv");
+    }
+    return 0;
+}
+
+static lisp_Value cfun_bt_seriesenable(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    int64_t n = lisp_checkint(S, argv, 1);
+    (void)argc;
+    if (n < 0 || n > (1 << 24)) {
+        lisp_argerror(S, argv, 1, "expected a capacity in 0..16777216");
+    }
+    if (bt_series_enable(I, (int)n) != 0) {
+        lisp_error(S, "bt.series.enable: out of memory");
+    }
+    return lisp_nil();
+}
+
+static lisp_Value cfun_bt_seriesdump(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    int csv = checkformat(S, argc, argv, 1);
+    sbuf b;
+    sbuf_init(&b);
+    bt_series_render(I, csv, 1, -1, &b);
+    return textresult(S, &b);
+}
+
+/* Append the rows not written yet to a file; returns the number of rows. */
+static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    const char *path = lisp_checkstring(S, argv, 1, NULL);
+    int csv = checkformat(S, argc, argv, 2), ok;
+    int64_t rows = 0, last;
+    long size;
+    sbuf b;
+    FILE *f = fopen(path, "a");
+    if (f == NULL) {
+        lisp_error(S, "bt.series.write: cannot open '%s': %s", path, strerror(errno));
+    }
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    sbuf_init(&b);
+    last = bt_series_render(I, csv, size == 0, I->swritten, &b);
+    {
+        const char *p;
+        for (p = b.p; p && *p; p++) {
+            rows += *p == '\n';
+        }
+        rows -= csv && size == 0 && b.len > 0;
+    }
+    ok = !b.oom && fwrite(b.p ? b.p : "", 1, b.len, f) == b.len;
+    ok = fclose(f) == 0 && ok;
+    sbuf_free(&b);
+    if (!ok) {
+        lisp_error(S, "bt.series.write: cannot write '%s'", path);
+    }
+    I->swritten = last;
+    return lisp_int(rows);
+}
+
 static lisp_Value cfun_bt_tracedump(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     int n = optcount(S, argc, argv, 1, -1);
@@ -628,6 +698,12 @@ const lisp_Reg bt_lib[] = {
     {"bt.stats", 1, 1, cfun_bt_stats, RT, "(bt.stats inst) -> text"},
     {"bt.histogram", 1, 2, cfun_bt_histogram, RT,
      "(bt.histogram inst [node]) -> text bar chart of tick (or node) durations"},
+    {"bt.series.enable", 2, 2, cfun_bt_seriesenable, RT,
+     "(bt.series.enable inst capacity) -> nil; 0 turns the per-tick series off"},
+    {"bt.series.dump", 1, 2, cfun_bt_seriesdump, RT,
+     "(bt.series.dump inst ['jsonl|'csv]) -> text of the kept rows"},
+    {"bt.series.write", 2, 3, cfun_bt_serieswrite, RT,
+     "(bt.series.write inst path ['jsonl|'csv]) -> rows appended since the last write"},
     {"bt.trace.dump", 1, 2, cfun_bt_tracedump, RT, "(bt.trace.dump inst [n]) -> text"},
     {"bt.trace.snapshot", 1, 2, cfun_bt_tracesnap, RT, "(bt.trace.snapshot inst [n]) -> vec"},
     {"bt.trace.chrome", 1, 1, cfun_bt_tracechrome, RT, "(bt.trace.chrome inst) -> JSON text"},

@@ -169,7 +169,10 @@ static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     int ok;
     (void)argc;
     if (!lisp_readable(S, argv[1], &bad)) {
-        lisp_error(S, "save: cannot save a %s (it has no readable form)", lisp_typename(bad));
+        lisp_error(S, "save: cannot save %s (it has no readable form)",
+                   bad.tag == LISP_TCONS || bad.tag == LISP_TVEC
+                       ? "a cyclic or too deeply nested value"
+                       : lisp_typename(bad));
     }
     sbuf_init(&b);
     lisp_write(S, &b, argv[1], 0);
@@ -223,6 +226,43 @@ static lisp_Value cfun_load(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_evalstring(S, buf, (size_t)n, path);
 }
 
+/* (read string): the first datum of 'string', unevaluated. */
+static lisp_Value cfun_read(lisp_State *S, int argc, lisp_Value *argv) {
+    size_t n;
+    const char *src = lisp_checkstring(S, argv, 0, &n);
+    lisp_Value forms;
+    (void)argc;
+    forms = lisp_readall(S, src, n, "read");
+    if (forms.tag == LISP_TNIL) {
+        lisp_error(S, "read: no datum in the string");
+    }
+    return lisp_car(forms);
+}
+
+/* (read-file path): every datum of the file, unevaluated, as a list. */
+static lisp_Value cfun_readfile(lisp_State *S, int argc, lisp_Value *argv) {
+    const char *path = lisp_checkstring(S, argv, 0, NULL);
+    lisp_Value text;
+    FILE *f;
+    long n;
+    (void)argc;
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        lisp_error(S, "read-file: cannot open '%s': %s", path, strerror(errno));
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        lisp_error(S, "read-file: cannot read '%s'", path);
+    }
+    text = lisp_string(S, NULL, (size_t)n); /* raises only ERRMEM: 'f' then leaks */
+    if ((long)fread((char *)lisp_str(text, NULL), 1, (size_t)n, f) != n) {
+        fclose(f);
+        lisp_error(S, "read-file: cannot read '%s'", path);
+    }
+    fclose(f);
+    return lisp_readall(S, lisp_str(text, NULL), (size_t)n, path);
+}
+
 /* ---- heap statistics ---- */
 
 static lisp_Value cfun_heapstats(lisp_State *S, int argc, lisp_Value *argv) {
@@ -253,6 +293,8 @@ const lisp_Reg lisp_lib_sys[] = {
     {"write", 1, 1, cfun_write, 0, "(write x) -> nil; writes readable form"},
     {"write-to-string", 1, 1, cfun_writestr, 0, "(write-to-string x) -> readable form"},
     {"save", 2, 2, cfun_save, 0, "(save path x) -> nil; writes x readably to a file"},
+    {"read", 1, 1, cfun_read, 0, "(read string) -> first datum, unevaluated"},
+    {"read-file", 1, 1, cfun_readfile, 0, "(read-file path) -> list of every datum in the file"},
     {"%load", 1, 1, cfun_load, 0, "(%load path) -> last value; used by the load form"},
     {"heap-stats", 0, 0, cfun_heapstats, LISP_FRUNTIME, "(heap-stats) -> nil; prints"},
     {"gc-stats", 0, 0, cfun_gcstats, LISP_FRUNTIME, "(gc-stats) -> nil; collects, prints"},

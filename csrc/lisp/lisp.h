@@ -272,9 +272,13 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out);
 void lisp_gc(lisp_State *S);
 /* Render the SPEC §8 heap-stats lines plus extra lines. */
 void lisp_heapstats_text(lisp_State *S, struct sbuf *b);
-/* Pause histogram access for exporters: returns the number of recorded
-** pauses and fills p50/p99/max (ns). */
-void lisp_gcpauses(lisp_State *S, int64_t *p50, int64_t *p99, int64_t *p999);
+/* GC pause durations (ns), for reports and exporters. */
+struct hist_Hist;
+const struct hist_Hist *lisp_gchist(lisp_State *S);
+/* Objects ever allocated and total GC pause time (cheap, for per-tick
+** series). */
+uint64_t lisp_objcount(lisp_State *S);
+int64_t lisp_gctime(lisp_State *S);
 
 /* ---- pins: keep a value alive while a foreign owner (Lua) holds it ---- */
 int lisp_pin(lisp_State *S, lisp_Value v); /* returns handle >= 0, or -1 OOM */

@@ -213,6 +213,7 @@ void lispC_fullgc(lisp_State *S) {
     if (S->pause_last > S->pause_max) {
         S->pause_max = S->pause_last;
     }
+    hist_record(&S->pauses, S->pause_last);
     S->gc_running = 0;
 }
 
@@ -262,6 +263,18 @@ void lispC_freeall(lisp_State *S) {
     lispS_free(S);
     mem_free(S->M, S->gray, sizeof(lisp_Object *) * S->capgray);
     S->gray = NULL;
+}
+
+const hist_Hist *lisp_gchist(lisp_State *S) {
+    return &S->pauses;
+}
+
+uint64_t lisp_objcount(lisp_State *S) {
+    return S->total_objects;
+}
+
+int64_t lisp_gctime(lisp_State *S) {
+    return S->pause_total;
 }
 
 void lisp_gc(lisp_State *S) {

@@ -20,6 +20,7 @@
 #include <setjmp.h>
 
 #include "lisp.h"
+#include "metrics.h"
 #include "rng.h"
 
 struct lisp_Object {
@@ -164,6 +165,8 @@ struct lisp_State {
     int gc_stress, gc_running;
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     int64_t pause_last, pause_max, pause_total;
+    hist_Hist pauses; /* GC pause durations, HIST_FINE */
+    uint32_t *pausebuckets;
     lisp_Object **gray;
     size_t ngray, capgray;
     int grayoverflow;

@@ -68,6 +68,47 @@ static void writestring(sbuf *b, const char *s, size_t n) {
 
 static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int depth);
 
+/* Does symbol name 's' need |...| to read back as the same symbol? */
+static int needsbars(const char *s, size_t n) {
+    size_t i;
+    char *end;
+    if (n == 0 || s[0] == '#' || strcmp(s, "nil") == 0 || strcmp(s, ".") == 0) {
+        return 1;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == '(' || c == ')' || c == '"' || c == ';' || c == '\'' || c == '`' ||
+            c == ',' || c == '{' || c == '}' || c == '|' || c == 127) {
+            return 1;
+        }
+    }
+    /* would it read as a number? */
+    if ((s[0] >= '0' && s[0] <= '9') || ((s[0] == '-' || s[0] == '+' || s[0] == '.') && n > 1)) {
+        strtod(s, &end);
+        if (*end == '\0' || strcmp(s, "+inf.0") == 0 || strcmp(s, "-inf.0") == 0 ||
+            strcmp(s, "+nan.0") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void writesymbol(sbuf *b, const char *s, size_t n, int display) {
+    size_t i;
+    if (display || !needsbars(s, n)) {
+        sbuf_putn(b, s, n);
+        return;
+    }
+    sbuf_putc(b, '|');
+    for (i = 0; i < n; i++) {
+        if (s[i] == '|' || s[i] == '\\') {
+            sbuf_putc(b, '\\');
+        }
+        sbuf_putc(b, s[i]);
+    }
+    sbuf_putc(b, '|');
+}
+
 static void writelist(lisp_State *S, sbuf *b, lisp_Value v, int display, int depth) {
     lisp_Value slow = v;
     int64_t n = 0;
@@ -133,7 +174,9 @@ static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int dept
                 writestring(b, AS(lisp_String, v)->data, AS(lisp_String, v)->len);
             }
             break;
-        case LISP_TSYMBOL: sbuf_putn(b, AS(lisp_Symbol, v)->name, AS(lisp_Symbol, v)->len); break;
+        case LISP_TSYMBOL:
+            writesymbol(b, AS(lisp_Symbol, v)->name, AS(lisp_Symbol, v)->len, display);
+            break;
         case LISP_TCONS: writelist(S, b, v, display, depth); break;
         case LISP_TPRIM: sbuf_printf(b, "#<primitive %s>", AS(lisp_Prim, v)->name); break;
         case LISP_TCLOSURE: {

@@ -79,7 +79,43 @@ static void skipspace(Reader *R) {
 static int isdelim(int c) {
     return c == -1 || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
            c == '(' || c == ')' || c == '"' || c == ';' || c == '\'' || c == '`' || c == ',' ||
-           c == '{' || c == '}';
+           c == '{' || c == '}' || c == '|';
+}
+
+/* |...| symbol: any characters, with \| and \\ escapes. */
+static void readbarsym(Reader *R, int line, int col) {
+    size_t start = R->pos, len = 0, i;
+    char *out;
+    lisp_Value tmp;
+    for (;;) {
+        int c = nextc(R);
+        if (c == -1) {
+            rerror(R, line, col, "unterminated |symbol|");
+        }
+        if (c == '|') {
+            break;
+        }
+        if (c == '\\' && nextc(R) == -1) {
+            rerror(R, line, col, "unterminated |symbol|");
+        }
+        len++;
+    }
+    if (len == 0) {
+        rerror(R, line, col, "empty |symbol|");
+    }
+    /* unescape into a scratch string object, then intern it */
+    tmp = lisp_string(R->S, NULL, len);
+    out = AS(lisp_String, tmp)->data;
+    for (i = start; i < R->pos - 1; i++) {
+        char c = R->src[i];
+        if (c == '\\') {
+            c = R->src[++i];
+        }
+        *out++ = c;
+    }
+    lisp_intern(R->S, AS(lisp_String, tmp)->data, len);
+    R->S->top[-2] = R->S->top[-1];
+    R->S->top--;
 }
 
 static void readform(Reader *R);
@@ -284,6 +320,10 @@ static void readform(Reader *R) {
         case '"':
             nextc(R);
             readstring(R, line, col);
+            break;
+        case '|':
+            nextc(R);
+            readbarsym(R, line, col);
             break;
         default: {
             size_t start = R->pos, n;

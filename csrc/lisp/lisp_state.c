@@ -121,6 +121,14 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg
         return NULL;
     }
     S->stack_cap = cap;
+    S->pausebuckets = mem_calloc(M, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    if (S->pausebuckets == NULL) {
+        lispS_free(S);
+        mem_free(M, S->stack, sizeof(lisp_Value) * cap);
+        mem_free(M, S, sizeof(lisp_State));
+        return NULL;
+    }
+    hist_init(&S->pauses, HIST_FINE, S->pausebuckets);
     S->top = S->stack;
     S->stack_last = S->stack + cap - 8; /* slack for pushes before checks */
     a.libs = libs;
@@ -141,6 +149,7 @@ void lisp_free(lisp_State *S) {
     lispC_freeall(S);
     mem_free(M, S->pins, sizeof(lisp_Value) * (size_t)S->cappins);
     mem_free(M, S->stack, sizeof(lisp_Value) * S->stack_cap);
+    mem_free(M, S->pausebuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
     mem_free(M, S, sizeof(lisp_State));
 }
 
@@ -296,6 +305,14 @@ void lisp_heapstats_text(lisp_State *S, sbuf *b) {
     sbuf_printf(b, "gc last pause ns: %lld\n", (long long)h.gc_last_pause_ns);
     sbuf_printf(b, "gc max pause ns: %lld\n", (long long)h.gc_max_pause_ns);
     sbuf_printf(b, "gc total pause ns: %lld\n", (long long)h.gc_total_pause_ns);
+    {
+        hist_Summary p;
+        hist_summary(&S->pauses, &p);
+        sbuf_printf(b, "gc pause p50 ns: %lld\n", (long long)p.p50);
+        sbuf_printf(b, "gc pause p90 ns: %lld\n", (long long)p.p90);
+        sbuf_printf(b, "gc pause p99 ns: %lld\n", (long long)p.p99);
+        sbuf_printf(b, "gc pause p999 ns: %lld\n", (long long)p.p999);
+    }
     sbuf_printf(b, "heap limit: %llu\n", (unsigned long long)h.heap_limit);
     sbuf_printf(b, "c heap bytes: %llu\n", (unsigned long long)S->M->bytes);
     sbuf_printf(b, "c heap allocations: %llu\n", (unsigned long long)S->M->nalloc);

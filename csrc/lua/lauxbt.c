@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "lauxbt.h"
+#include "metrics.h"
 #include "sbuf.h"
 
 /* registry keys: addresses of static constants (no mutable globals) */
@@ -523,6 +524,14 @@ void lx_pushheap(lua_State *L, lisp_State *S) {
     F("gc_max_pause_ns", h.gc_max_pause_ns);
     F("gc_total_pause_ns", h.gc_total_pause_ns);
     F("heap_limit", h.heap_limit);
+    {
+        hist_Summary p;
+        hist_summary(lisp_gchist(S), &p);
+        F("gc_pause_p50_ns", p.p50);
+        F("gc_pause_p90_ns", p.p90);
+        F("gc_pause_p99_ns", p.p99);
+        F("gc_pause_p999_ns", p.p999);
+    }
     F("c_heap_bytes", lisp_mem(S)->bytes);
     F("c_heap_allocations", lisp_mem(S)->nalloc);
 #undef F

@@ -405,8 +405,10 @@ static int simpleargs(const bt_Ctx *c) {
     return 1;
 }
 
-/* Call Lua function 'key' for leaf context 'c'; returns a BT status. */
-static int calllua(bt_Ctx *c, int64_t key, int halting) {
+/* Call Lua function 'key' for leaf context 'c'; returns a BT status.
+** A condition (or a halt callback) is tested for truth (SPEC §3: truthy =
+** success); an action must return a status string, a boolean or nil. */
+static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
     lispbt_Host *H = bt_inst_host(I);
     lua_State *L = H->L;
@@ -471,6 +473,8 @@ static int calllua(bt_Ctx *c, int64_t key, int halting) {
         } else {
             st = bt_leaf_error(c, "(error object is a %s value)", luaL_typename(L, -1));
         }
+    } else if (iscond || halting) {
+        st = lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
     } else if (lua_type(L, -1) == LUA_TSTRING) {
         const char *s = lua_tostring(L, -1);
         st = strcmp(s, "success") == 0   ? BT_SUCCESS
@@ -480,26 +484,29 @@ static int calllua(bt_Ctx *c, int64_t key, int halting) {
                                                             "\"success\", \"failure\", \"running\" "
                                                             "or a boolean)",
                                                          s);
-    } else {
+    } else if (lua_type(L, -1) == LUA_TBOOLEAN || lua_isnil(L, -1)) {
         st = lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
+    } else {
+        st = bt_leaf_error(c, "returned a %s value (expected \"success\", \"failure\", "
+                              "\"running\" or a boolean)",
+                           luaL_typename(L, -1));
     }
     lua_settop(L, top);
     return st;
 }
 
 static int luacond(bt_Ctx *c, int64_t key) {
-    int st = calllua(c, key, 0);
-    return st == BT_RUNNING ? BT_SUCCESS : st; /* a cond's value is tested for truth */
+    return calllua(c, key, 0, 1); /* a cond's value is tested for truth */
 }
 
 static int luaact(bt_Ctx *c, int64_t key) {
-    return calllua(c, key, 0);
+    return calllua(c, key, 0, 0);
 }
 
 /* Halt: the halt function if one was given, else the action itself with
 ** ctx.halted = true. */
 static void luahalt(bt_Ctx *c, const bt_Leaf *l) {
-    if (calllua(c, l->ud2 ? l->ud2 : l->ud, 1) == BT_ERROR) {
+    if (calllua(c, l->ud2 ? l->ud2 : l->ud, 1, 0) == BT_ERROR) {
         c->halted = -1;
     }
 }

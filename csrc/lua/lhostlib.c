@@ -67,7 +67,7 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
         return (int)def;
     }
     v = lua_tointegerx(L, -1, &isnum);
-    if (!isnum || v < min || v > 1000000000) {
+    if (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < min || v > 1000000000) {
         luaL_error(L, "bad argument #1 to 'new' (option '%s' must be an integer >= %d)", name,
                    (int)min);
     }
@@ -109,7 +109,7 @@ static void newhost(lua_State *L, int hasopts) {
         if (lua_getfield(L, 1, "heap_limit") != LUA_TNIL) {
             int isnum;
             lua_Integer v = lua_tointegerx(L, -1, &isnum);
-            if (!isnum || v < 0) {
+            if (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < 0) {
                 luaL_error(L, "bad argument #1 to 'new' (option 'heap_limit' must be an integer "
                               ">= 0)");
             }
@@ -198,6 +198,11 @@ static int mirror_call(lua_State *L) {
         goto run;
     }
     v = lx_testvalue(L, 1, NULL);
+    if (v == NULL && luaL_testudata(L, 1, LX_HOST)) {
+        return luaL_error(L, "%s: called with ':' on a host; call it as a function, e.g. "
+                             "host.bt.stats(inst)",
+                          lua_tostring(L, lua_upvalueindex(4)));
+    }
     if (v) {
         if (v->H->S == NULL) {
             return luaL_error(L, "lispbt: host is closed");
@@ -215,7 +220,7 @@ run:
     a.first = first;
     a.nargs = lua_gettop(L) - first + 1;
     top = lisp_gettop(a.H->S);
-    lx_run(L, a.H, a.H->S ? "builtin" : "builtin", domirror, &a);
+    lx_run(L, a.H, lua_tostring(L, lua_upvalueindex(4)), domirror, &a);
     lx_pushlisp(L, a.H, a.r);
     lisp_settop(a.H->S, top);
     return 1;
@@ -239,7 +244,8 @@ void lx_pushbuiltin(lua_State *L, const char *name, int dropself) {
     lua_pushboolean(L, 0);
     lua_pushinteger(L, lx_ordinal(name));
     lua_pushboolean(L, dropself);
-    lua_pushcclosure(L, mirror_call, 3);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, mirror_call, 4);
 }
 
 /* Lua name of Lisp builtin 'name' into 'out'; returns 0 if Lisp-only. */
@@ -282,7 +288,9 @@ void lx_mirror(lua_State *L, int idx, int hostidx) {
                 lua_pushboolean(L, 0);
             }
             lua_pushinteger(L, ord);
-            lua_pushcclosure(L, mirror_call, 2);
+            lua_pushboolean(L, 0);
+            lua_pushstring(L, r->name);
+            lua_pushcclosure(L, mirror_call, 4);
             lua_setfield(L, -2, part);
             lua_pop(L, 1);
         }
