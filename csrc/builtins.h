@@ -14,6 +14,7 @@ extern const lisp_Reg lisp_lib_coll[];
 extern const lisp_Reg lisp_lib_sys[];
 extern const lisp_Reg bt_lib[];      /* csrc/bt/lib_bt.c */
 extern const lisp_Reg planner_lib[]; /* csrc/planner/lib_planner.c */
+extern const lisp_Reg metrics_lib[]; /* csrc/lib_metrics.c */
 
 /* NULL-terminated list of every domain array. */
 extern const lisp_Reg *const lispbt_builtins[];

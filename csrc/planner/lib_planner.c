@@ -27,6 +27,7 @@
 #include "host.h"
 #include "lib_planner.h"
 #include "mcts.h"
+#include "metrics.h"
 #include "precord.h"
 #include "sbuf.h"
 
@@ -35,6 +36,9 @@ typedef struct planner_Host {
     precord_Ring ring;
     precord_Sink sink;
     uint64_t base_seed;
+    uint64_t calls[4];  /* by status: ok, timeout, noaction, error */
+    hist_Hist time;     /* time_used per call, ns, HIST_FINE */
+    uint32_t *timebuckets;
 } planner_Host;
 
 int planner_open(lispbt_Host *H) {
@@ -45,10 +49,25 @@ int planner_open(lispbt_Host *H) {
     H->planner = (struct planner_Host *)p;
     precord_sink_init(&p->sink);
     p->P = mcts_new(&H->mem);
-    if (p->P == NULL || precord_ring_init(&p->ring, &H->mem, H->opts.planner_capacity) != 0) {
+    p->timebuckets = mem_calloc(&H->mem, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    if (p->P == NULL || p->timebuckets == NULL ||
+        precord_ring_init(&p->ring, &H->mem, H->opts.planner_capacity) != 0) {
         return -1;
     }
+    hist_init(&p->time, HIST_FINE, p->timebuckets);
     return 0;
+}
+
+const hist_Hist *planner_timehist(lispbt_Host *H) {
+    return &((planner_Host *)H->planner)->time;
+}
+
+void planner_counts(lispbt_Host *H, uint64_t out[4], uint64_t *sink_written,
+                    uint64_t *sink_errors) {
+    planner_Host *p = (planner_Host *)H->planner;
+    memcpy(out, p->calls, sizeof p->calls);
+    *sink_written = p->sink.written;
+    *sink_errors = p->sink.errors;
 }
 
 void planner_close(lispbt_Host *H) {
@@ -57,6 +76,7 @@ void planner_close(lispbt_Host *H) {
         return;
     }
     mcts_free(p->P);
+    mem_free(&H->mem, p->timebuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
     precord_ring_free(&p->ring);
     precord_sink_free(&p->sink);
     mem_free(&H->mem, p, sizeof(planner_Host));
@@ -208,6 +228,10 @@ static void record(lisp_State *S, const mcts_Request *req, const mcts_Result *re
     mcts_Record rec;
     precord_from_result(&rec, req, res, lispbt_wall_ms());
     precord_push(&p->ring, &rec);
+    if (res->status >= 0 && res->status < 4) {
+        p->calls[res->status]++;
+    }
+    hist_record(&p->time, (int64_t)(res->time_used_ms * 1e6));
     if (p->sink.enabled && precord_sink_write(&p->sink, &rec) != 0) {
         log_write(&H->log, LOG_ERROR, tick, node, "planner", "record sink: %s",
                   precord_sink_last_error(&p->sink));

@@ -20,6 +20,13 @@ void planner_checkconfig(lisp_State *S, lisp_Value plist);
 
 extern const lisp_Reg planner_lib[];
 
+/* Figures for exporters: planning time per call (ns) and calls by status
+** (ok, timeout, noaction, error), plus the sink's line and error counts. */
+struct hist_Hist;
+const struct hist_Hist *planner_timehist(struct lispbt_Host *H);
+void planner_counts(struct lispbt_Host *H, uint64_t out[4], uint64_t *sink_written,
+                    uint64_t *sink_errors);
+
 struct bt_Inst;
 struct bt_Node;
 /* The plan-action leaf, called by the BT executor for BT_NPLAN nodes.
