@@ -24,7 +24,13 @@
 #define lispbt_unlikely(x) __builtin_expect(!!(x), 0)
 #define LISPBT_NORETURN __attribute__((noreturn))
 #define LISPBT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define LISPBT_COLD __attribute__((noinline, cold))
+#define LISPBT_INLINE inline __attribute__((always_inline))
+#define LISPBT_NOINLINE __attribute__((noinline))
 #else
+#define LISPBT_COLD
+#define LISPBT_INLINE inline
+#define LISPBT_NOINLINE
 #define LISPBT_EXPORT
 #define lispbt_likely(x) (x)
 #define lispbt_unlikely(x) (x)

@@ -35,6 +35,7 @@ static void calibrate(lispbt_Host *H) {
     H->c0 = lispbt_cycles();
     if (!LISPBT_HAVE_TSC) {
         H->ns_per_cycle = 1.0;
+        H->ns_mul = (uint64_t)1 << 32;
         return;
     }
     do {
@@ -42,6 +43,7 @@ static void calibrate(lispbt_Host *H) {
         c1 = lispbt_cycles();
     } while (n1 - H->ns0 < 200000);
     H->ns_per_cycle = c1 > H->c0 ? (double)(n1 - H->ns0) / (double)(c1 - H->c0) : 1.0;
+    H->ns_mul = (uint64_t)(H->ns_per_cycle * 4294967296.0);
 }
 
 static void markhost(lisp_State *S, void *ud) {

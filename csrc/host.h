@@ -47,6 +47,7 @@ struct lispbt_Host {
     uint64_t c0;
     int64_t ns0;
     double ns_per_cycle;
+    uint64_t ns_mul; /* ns_per_cycle * 2^32, for short durations */
     void *L;        /* binding: the lua_State currently running this host */
     int running;    /* binding: nesting of entries from Lua (close refused) */
     const char *fname; /* binding: the Lua function running, for messages */

@@ -64,7 +64,8 @@ typedef int (*bt_LeafFn)(bt_Ctx *c, int64_t ud);
 typedef void (*bt_HaltFn)(bt_Ctx *c, const struct bt_Leaf *l);
 
 typedef struct bt_Leaf {
-    lisp_Value name; /* symbol */
+    lisp_Value name;   /* symbol */
+    const char *cname; /* its characters (the registry keeps the symbol) */
     uint8_t kind;    /* BT_KCOND / BT_KACT */
     uint8_t impl;    /* BT_IMPL_* ; NONE = still unknown */
     bt_LeafFn fn;

@@ -332,6 +332,7 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
     if (bt_verify(D, err, sizeof err) != 0) {
         lisp_error(S, "bt.compile: internal error: %s", err);
     }
+    D->argp = lisp_vecitems(D->args);
     D->dsl = canon(S, D, 0);
     lisp_settop(S, base);
     lisp_push(S, def);

@@ -35,6 +35,9 @@
 #include "sbuf.h"
 
 int64_t bt_ns(lispbt_Host *H, uint64_t cycles) {
+    if (lispbt_likely(cycles < ((uint64_t)1 << 32))) {
+        return (int64_t)((cycles * H->ns_mul) >> 32); /* no float math per node */
+    }
     return (int64_t)((double)cycles * H->ns_per_cycle);
 }
 
@@ -97,6 +100,7 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->D = D;
     I->id = lisp_udataid(v);
     I->profile = BT_PROFILE_TIMING;
+    I->flags = BT_FTIMING;
     I->budget_ns = 20 * 1000000LL;
     I->mem = mem_calloc(M, sizeof(bt_NodeMem) * (size_t)n);
     I->stats = mem_calloc(M, sizeof(bt_NodeStats) * (size_t)n);
@@ -121,7 +125,7 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
 
 /* ---- reporting ---- */
 
-void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt, ...) {
+LISPBT_COLD void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt, ...) {
     char msg[TRACE_MSG_SLOT * 2];
     va_list ap;
     va_start(ap, fmt);
@@ -171,7 +175,7 @@ static void canceljob(bt_Inst *I, int32_t j) {
 
 /* Halt nodes [a, b): running leaves get their halt callback, jobs are
 ** cancelled, memory is cleared. */
-static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
+LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
     int32_t j;
     for (j = a; j < b; j++) {
         bt_NodeMem *m = &I->mem[j];
@@ -183,11 +187,12 @@ static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
                 c->node = j;
                 c->tick = I->tick;
                 c->halted = 1;
-                c->args = n->nargs ? lisp_vecitems(I->D->args) + n->argidx : NULL;
+                c->args = n->nargs ? I->D->argp + n->argidx : NULL;
                 c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
                 c->nargs = n->nargs;
-                c->name = lisp_str(l->name, NULL);
+                c->name = l->cname;
                 l->halt(c, l);
+                I->leaves = bt_reg_leaf(I->H->bt, 0); /* see leaf() */
                 if (c->halted < 0) {
                     I->stats[j].errors++;
                     I->errors++;
@@ -204,13 +209,19 @@ static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
 
 /* Halt the subtrees of the children of 'i' from child 'c' on whose last
 ** status was running (preemption by a memoryless composite). */
-static void preempt(bt_Inst *I, int32_t c, int32_t end) {
+LISPBT_COLD static void preemptslow(bt_Inst *I, int32_t c, int32_t end) {
     while (c < end) {
         int32_t size = (int32_t)I->D->nodes[c].size;
         if (I->mem[c].last == BT_RUNNING) {
             haltrange(I, c, c + size);
         }
         c += size;
+    }
+}
+
+static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
+    if (c < end) { /* the common case (the last child stopped the loop) is free */
+        preemptslow(I, c, end);
     }
 }
 
@@ -238,32 +249,17 @@ void bt_reset(bt_Inst *I) {
 
 /* ---- leaves ---- */
 
-static int leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
-    bt_Leaf *l = bt_reg_leaf(I->H->bt, n->param);
-    bt_Ctx *c = &I->ctx;
-    int st;
-    if (lispbt_unlikely(l->impl == BT_IMPL_NONE)) {
-        I->stats[i].errors++;
-        I->errors++;
-        bt_report(I, LOG_ERROR, i, "%s: unknown %s '%s'", bt_def_nodename(I->D, i),
-                  l->kind == BT_KCOND ? "condition" : "action", lisp_str(l->name, NULL));
-        return BT_FAILURE;
-    }
-    c->node = i;
-    c->tick = I->tick;
-    c->args = n->nargs ? lisp_vecitems(I->D->args) + n->argidx : NULL;
-    c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
-    c->nargs = n->nargs;
-    c->name = lisp_str(l->name, NULL);
-    st = l->fn(c, l->ud);
-    if (lispbt_likely(st == BT_SUCCESS || st == BT_FAILURE)) {
-        return st;
-    }
-    if (st == BT_RUNNING && n->kind == BT_NACT) {
-        return st;
-    }
+LISPBT_COLD static int unknownleaf(bt_Inst *I, int32_t i, const bt_Leaf *l) {
+    I->stats[i].errors++;
+    I->errors++;
+    bt_report(I, LOG_ERROR, i, "%s: unknown %s '%s'", bt_def_nodename(I->D, i),
+              l->kind == BT_KCOND ? "condition" : "action", l->cname);
+    return BT_FAILURE;
+}
+
+LISPBT_COLD static int leaferror(bt_Inst *I, int32_t i, int st) {
     if (st != BT_ERROR) {
-        bt_leaf_error(c, "a condition must not return running");
+        bt_leaf_error(&I->ctx, "a condition must not return running");
     }
     I->stats[i].errors++;
     I->errors++;
@@ -271,27 +267,125 @@ static int leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
     return BT_FAILURE;
 }
 
+static LISPBT_INLINE int leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
+    const bt_Leaf *l = &I->leaves[n->param];
+    bt_Ctx *c = &I->ctx;
+    int st, foreign;
+    if (lispbt_unlikely(l->impl == BT_IMPL_NONE)) {
+        return unknownleaf(I, i, l);
+    }
+    c->node = i;
+    c->args = n->nargs ? I->D->argp + n->argidx : NULL;
+    c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
+    c->nargs = n->nargs;
+    c->name = l->cname;
+    foreign = l->impl != BT_IMPL_C;
+    st = l->fn(c, l->ud);
+    if (foreign) { /* Lua or Lisp code may have registered leaves, moving the */
+        I->leaves = bt_reg_leaf(I->H->bt, 0); /* array: 'l' may dangle now */
+    }
+    if (lispbt_likely(st == BT_SUCCESS || st == BT_FAILURE)) {
+        return st;
+    }
+    if (st == BT_RUNNING && n->kind == BT_NACT) {
+        return st;
+    }
+    return leaferror(I, i, st);
+}
+
 
 /* ---- executor ---- */
 
-static int exec(bt_Inst *I, int32_t i) {
+/* node_exit event (at level counters the boundary is read here). */
+LISPBT_COLD static void traceexit(bt_Inst *I, int32_t i, int st, uint64_t *t, unsigned fl) {
+    trace_Event *e;
+    if (!(fl & BT_FTIMING)) {
+        *t = lispbt_cycles();
+    }
+    e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i, bt_ts(I->H, *t));
+    e->status = (uint8_t)st;
+    if (fl & BT_FTIMING) {
+        e->duration_ns = I->stats[i].last_ns;
+    }
+}
+
+/* Bookkeeping after node 'i' returned 'st': last status, counters, and at
+** profile level timing the duration since 't0' (one counter read, which
+** becomes the next boundary '*t'); the node_exit trace event. */
+static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint64_t *t, unsigned fl) {
+    I->mem[i].last = (uint8_t)st;
+    I->stats[i].count[st]++;
+    if (fl & BT_FTIMING) {
+        uint64_t t1 = lispbt_cycles();
+        int64_t d = bt_ns(I->H, t1 - t0);
+        bt_NodeStats *ns = &I->stats[i];
+        *t = t1;
+        ns->last_ns = d;
+        ns->total_ns += d;
+        if (d > ns->max_ns) {
+            ns->max_ns = d;
+        }
+        hist_record(&I->nhist[i], d);
+    }
+    if (lispbt_unlikely(fl & BT_FTRACE)) {
+        traceexit(I, i, st, t, fl);
+    }
+    return st;
+}
+
+/* node_enter event; at level counters the boundary is read here. */
+LISPBT_COLD static uint64_t traceenter(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
+    if (!(fl & BT_FTIMING)) {
+        *t = lispbt_cycles();
+    }
+    trace_emit(&I->trace, TRACE_NODE_ENTER, I->tick, i, bt_ts(I->H, *t));
+    return *t;
+}
+
+/* A leaf child, ticked without an exec frame of its own. */
+static LISPBT_INLINE int tickleaf(bt_Inst *I, int32_t i, const bt_Node *n, uint64_t *t) {
+    unsigned fl = I->flags;
+    uint64_t t0 = lispbt_unlikely(fl & BT_FTRACE) ? traceenter(I, i, t, fl) : *t;
+    int st;
+    switch (n->kind) {
+        case BT_NCOND:
+        case BT_NACT: st = leaf(I, i, n); break;
+        case BT_NSUCCEED: st = BT_SUCCESS; break;
+        case BT_NFAIL: st = BT_FAILURE; break;
+        default: st = BT_RUNNING; break;
+    }
+    return finish(I, i, st, t0, t, fl);
+}
+
+LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t);
+
+/* Tick child 'c': leaves inline, anything else through exec. */
+static LISPBT_INLINE int child(bt_Inst *I, int32_t c, uint64_t *t) {
+    const bt_Node *n = &I->D->nodes[c];
+    if (n->kind >= BT_NCOND && n->kind <= BT_NRUNNING) {
+        return tickleaf(I, c, n, t);
+    }
+    return exec(I, c, t);
+}
+
+/* Tick node 'i'.  At profile level timing, '*t' holds the cycle count at
+** which the node starts (the previous boundary: its parent's start or its
+** previous sibling's end) and is set to the count at which it ends, so each
+** node costs one counter read.  Trace events at level counters read the
+** counter themselves. */
+LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
     const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
     bt_NodeMem *m = &I->mem[i];
-    int st = BT_SUCCESS, timing = I->profile == BT_PROFILE_TIMING;
-    uint64_t t0 = 0;
+    unsigned fl = I->flags;
+    int st = BT_SUCCESS;
+    uint64_t t0 = lispbt_unlikely(fl & BT_FTRACE) ? traceenter(I, i, t, fl) : *t;
     int32_t c, k;
-    if (lispbt_unlikely(I->trace_on)) {
-        trace_emit(&I->trace, TRACE_NODE_ENTER, I->tick, i, bt_ts(I->H, lispbt_cycles()));
-    }
-    if (timing) {
-        t0 = lispbt_cycles();
-    }
     switch (n->kind) {
         case BT_NSEQ:
         case BT_NSEL: {
             int cont = n->kind == BT_NSEQ ? BT_SUCCESS : BT_FAILURE;
             for (k = 0, c = i + 1; k < n->nkids; k++) {
-                st = exec(I, c);
+                st = child(I, c, t);
                 c += nodes[c].size;
                 if (st != cont) {
                     preempt(I, c, i + (int32_t)n->size);
@@ -307,7 +401,7 @@ static int exec(bt_Inst *I, int32_t i) {
                 c += nodes[c].size; /* skip children finished earlier */
             }
             for (; k < n->nkids; k++) {
-                st = exec(I, c);
+                st = child(I, c, t);
                 c += nodes[c].size;
                 if (st != cont) {
                     break;
@@ -324,7 +418,7 @@ static int exec(bt_Inst *I, int32_t i) {
                 if (cm->pdone) {
                     continue;
                 }
-                cs = exec(I, c);
+                cs = child(I, c, t);
                 if (cs != BT_RUNNING) {
                     cm->pdone = 1;
                     if (cs == BT_SUCCESS) {
@@ -353,7 +447,7 @@ static int exec(bt_Inst *I, int32_t i) {
             break;
         }
         case BT_NINVERT:
-            st = exec(I, i + 1);
+            st = child(I, i + 1, t);
             st = st == BT_SUCCESS ? BT_FAILURE : st == BT_FAILURE ? BT_SUCCESS : st;
             break;
         case BT_NREPEAT:
@@ -361,13 +455,13 @@ static int exec(bt_Inst *I, int32_t i) {
                 st = BT_SUCCESS; /* also n = 0: the child is not ticked */
                 break;
             }
-            st = exec(I, i + 1);
+            st = child(I, i + 1, t);
             if (st == BT_SUCCESS) {
                 st = ++m->idx >= n->param ? BT_SUCCESS : BT_RUNNING;
             }
             break;
         case BT_NRETRY:
-            st = exec(I, i + 1);
+            st = child(I, i + 1, t);
             if (st == BT_SUCCESS) {
                 m->idx = 0;
             } else if (st == BT_FAILURE) {
@@ -386,34 +480,12 @@ static int exec(bt_Inst *I, int32_t i) {
         case BT_NPLAN: st = bt_plan_leaf(I, i, n); break;
         default: st = BT_FAILURE; break;
     }
-    m->last = (uint8_t)st;
-    I->stats[i].count[st]++;
-    if (timing) {
-        int64_t d = bt_ns(I->H, lispbt_cycles() - t0);
-        bt_NodeStats *ns = &I->stats[i];
-        ns->last_ns = d;
-        ns->total_ns += d;
-        if (d > ns->max_ns) {
-            ns->max_ns = d;
-        }
-        hist_record(&I->nhist[i], d);
-        if (lispbt_unlikely(I->trace_on)) {
-            trace_Event *e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i,
-                                        bt_ts(I->H, t0) + d);
-            e->status = (uint8_t)st;
-            e->duration_ns = d;
-        }
-    } else if (lispbt_unlikely(I->trace_on)) {
-        trace_Event *e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i,
-                                    bt_ts(I->H, lispbt_cycles()));
-        e->status = (uint8_t)st;
-    }
-    return st;
+    return finish(I, i, st, t0, t, fl);
 }
 
 int bt_tick(bt_Inst *I) {
     lispbt_Host *H = I->H;
-    uint64_t c0, c1;
+    uint64_t c0, t;
     int64_t d, objs0 = 0, gc0 = 0;
     int st, overrun = 0;
     if (I->ticking) {
@@ -421,17 +493,21 @@ int bt_tick(bt_Inst *I) {
     }
     I->ticking = 1;
     I->tick++;
+    I->ctx.tick = I->tick;
+    I->leaves = bt_reg_leaf(H->bt, 0); /* the array may have moved since */
     if (I->series) {
         objs0 = (int64_t)lisp_objcount(H->S);
         gc0 = lisp_gctime(H->S);
     }
-    c0 = lispbt_cycles();
-    if (lispbt_unlikely(I->trace_on)) {
+    t = c0 = lispbt_cycles();
+    if (lispbt_unlikely(I->flags & BT_FTRACE)) {
         trace_emit(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, bt_ts(H, c0));
     }
-    st = exec(I, 0);
-    c1 = lispbt_cycles();
-    d = bt_ns(H, c1 - c0);
+    st = child(I, 0, &t);
+    if (!(I->flags & BT_FTIMING)) {
+        t = lispbt_cycles();
+    }
+    d = bt_ns(H, t - c0);
     I->count++;
     I->last_ns = d;
     I->total_ns += d;
@@ -445,8 +521,8 @@ int bt_tick(bt_Inst *I) {
         bt_report(I, LOG_WARN, -1, "tick budget overrun: duration_ns=%lld budget_ms=%lld",
                   (long long)d, (long long)(I->budget_ns / 1000000));
     }
-    if (lispbt_unlikely(I->trace_on)) {
-        trace_Event *e = trace_emit(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, c1));
+    if (lispbt_unlikely(I->flags & BT_FTRACE)) {
+        trace_Event *e = trace_emit(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, t));
         e->status = (uint8_t)st;
         e->duration_ns = d;
     }
@@ -501,11 +577,16 @@ void bt_inst_sethaslua(bt_Inst *I) {
 void bt_set_budget_ms(bt_Inst *I, int64_t ms) {
     I->budget_ns = ms * 1000000;
 }
+static void setflags(bt_Inst *I) {
+    I->flags = (I->profile == BT_PROFILE_TIMING ? BT_FTIMING : 0u) | (I->trace_on ? BT_FTRACE : 0u);
+}
 void bt_set_profile(bt_Inst *I, int level) {
     I->profile = level;
+    setflags(I);
 }
 void bt_set_trace(bt_Inst *I, int on) {
     I->trace_on = on != 0;
+    setflags(I);
 }
 void bt_set_readtrace(bt_Inst *I, int on) {
     I->readtrace_on = on != 0;
@@ -601,7 +682,7 @@ void bt_stats_text(bt_Inst *I, sbuf *b) {
     sbuf_printf(b, "errors=%llu\n", (unsigned long long)I->errors);
     sbuf_printf(b, "profile_level=%s\n", I->profile == BT_PROFILE_TIMING ? "timing" : "counters");
     sbuf_printf(b, "trace_enabled=%d\n", I->trace_on);
-    sbuf_printf(b, "nodes=%d\n", I->D->n);
+    sbuf_printf(b, "node_count=%d\n", I->D->n); /* inst:stats().nodes is the node array */
     for (i = 0; i < I->D->n; i++) {
         const bt_NodeStats *s = &I->stats[i];
         hist_Summary h;

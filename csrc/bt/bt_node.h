@@ -47,6 +47,7 @@ struct bt_Def {
     int32_t n, cap;
     int32_t nleaves;
     lisp_Value args;  /* vec: leaf arguments, by argidx */
+    lisp_Value *argp; /* its items (the vec no longer grows after compile) */
     int32_t *argkeys; /* blackboard key id of each argument that is a name, else -1 */
     int32_t nargkeys, capargkeys;
     lisp_Value names; /* vec: display name of each node ("cond battery-ok") */
@@ -79,6 +80,8 @@ struct bt_Inst {
     int64_t id;
     int64_t tick; /* ticks started */
     int ticking;
+    unsigned flags;         /* BT_FTIMING | BT_FTRACE: read once per node */
+    const bt_Leaf *leaves;  /* the registry's array, loaded once per tick */
     int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
     int profile, trace_on, readtrace_on;
     bt_NodeMem *mem;
@@ -100,6 +103,9 @@ struct bt_Inst {
 };
 
 int bt_bb_reserve(bt_Inst *I, int key);
+
+#define BT_FTIMING 1u
+#define BT_FTRACE 2u
 
 /* Cycle counter and conversions (host calibration, see host.c). */
 int64_t bt_ns(struct lispbt_Host *H, uint64_t cycles);

@@ -94,6 +94,7 @@ int bt_reg_id(lisp_State *S, bt_Reg *R, int kind, lisp_Value name) {
     l = &R->leaves[R->n];
     memset(l, 0, sizeof *l);
     l->name = name;
+    l->cname = lisp_str(name, NULL);
     l->kind = (uint8_t)kind;
     l->impl = BT_IMPL_NONE;
     return R->n++;

@@ -245,8 +245,8 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
         }
         k = lisp_car(e);
         v = lisp_cdr(e).tag == LISP_TCONS ? lisp_car(lisp_cdr(e)) : lisp_cdr(e);
-        if (k.tag != LISP_TSYMBOL && k.tag != LISP_TSTRING) {
-            lisp_argerror(S, argv, i, "input keys must be symbols or strings");
+        if ((k.tag != LISP_TSYMBOL && k.tag != LISP_TSTRING) || lisp_str(k, NULL)[0] == '\0') {
+            lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings");
         }
         if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
             lisp_error(S, "out of memory");
@@ -311,8 +311,12 @@ static lisp_Value cfun_bt_bbget(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_bt_bbput(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
+    size_t n;
     (void)argc;
-    lisp_checkname(S, argv, 1, NULL);
+    lisp_checkname(S, argv, 1, &n);
+    if (n == 0) {
+        lisp_argerror(S, argv, 1, "expected a non-empty key");
+    }
     if (bt_bb_put(I, bt_key(S, argv[1]), argv[2], -1, "lisp") != 0) {
         lisp_error(S, "bt.bb-put: out of memory");
     }

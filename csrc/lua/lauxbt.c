@@ -137,6 +137,9 @@ void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname) 
     u->H = H;
     u->pin = -1;
     u->p = v.tag == LISP_TUDATA ? lisp_udata(v) : NULL;
+    u->kind = strcmp(tname, LX_INST) == 0   ? LX_KINST
+              : strcmp(tname, LX_TREE) == 0 ? LX_KTREE
+                                            : LX_KVALUE;
     luaL_setmetatable(L, tname);
     if (lx_pushhost(L, H)) {
         lua_setiuservalue(L, -2, 1); /* keeps the lispbt_Host alive */

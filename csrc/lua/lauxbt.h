@@ -44,9 +44,14 @@ typedef struct lx_Host {
     lispbt_Host *H;
 } lx_Host;
 
+/* lx_Value.kind: which metatable the userdata got (for fast checks on hot
+** methods; only C code writes userdata memory, so the tag is reliable). */
+enum { LX_KVALUE = 0x6c780001, LX_KTREE, LX_KINST };
+
 typedef struct lx_Value {
     lispbt_Host *H;
     int pin;
+    int kind;
     void *p; /* payload of a host object (bt_Def, bt_Inst), else NULL */
 } lx_Value;
 

@@ -131,6 +131,10 @@ static void doinput(lisp_State *S, void *ud) {
             lua_pop(L, 2);
             lisp_error(S, "%s: blackboard keys must be strings", a->H->fname);
         }
+        if (lua_type(L, -2) == LUA_TSTRING && lua_rawlen(L, -2) == 0) {
+            lua_pop(L, 2);
+            lisp_error(S, "%s: blackboard keys must not be empty", a->H->fname);
+        }
         key = -1;
         if (lua_type(L, -2) == LUA_TSTRING) { /* known keys: no allocation */
             size_t n;
@@ -151,15 +155,24 @@ static void doinput(lisp_State *S, void *ud) {
 }
 
 static int inst_tick(lua_State *L) {
-    lx_Value *u = luaL_checkudata(L, 1, LX_INST);
-    lispbt_Host *H = u->H;
-    bt_Inst *I = u->p;
+    lx_Value *u = lua_touserdata(L, 1);
+    lispbt_Host *H;
+    bt_Inst *I;
     void *oldL;
     int st;
+    /* fast type check: a full userdata of our size carrying the instance
+    ** tag (only C code writes userdata memory), else the standard check,
+    ** which raises the standard message */
+    if (u == NULL || lua_type(L, 1) != LUA_TUSERDATA || lua_rawlen(L, 1) != sizeof(lx_Value) ||
+        u->kind != LX_KINST) {
+        u = luaL_checkudata(L, 1, LX_INST);
+    }
+    H = u->H;
+    I = u->p;
     if (H->S == NULL) {
         return luaL_error(L, "lispbt: host is closed");
     }
-    if (!lua_isnoneornil(L, 2)) {
+    if (lua_gettop(L) >= 2 && !lua_isnil(L, 2)) {
         InputArgs a;
         luaL_checktype(L, 2, LUA_TTABLE);
         a.L = L;
@@ -244,6 +257,8 @@ static int putkv(lua_State *L, bt_Inst *I, int32_t node, const char *writer, con
     if (lua_type(L, 2) != LUA_TSTRING && !luaL_testudata(L, 2, LX_SYMBOL)) {
         return luaL_argerror(L, 2, "string expected");
     }
+    luaL_argcheck(L, lua_type(L, 2) != LUA_TSTRING || lua_rawlen(L, 2) > 0, 2,
+                  "blackboard key must not be empty");
     lua_settop(L, 3);
     top = lisp_gettop(a.H->S);
     lx_run(L, a.H, fname, doput, &a);
