@@ -1,0 +1,369 @@
+/*
+** bt_floor_bench.c -- the C floor for bench/bt_bench.lua: the work shape of
+** one tick of seq-255 (a sequence over 255 trivially-returning leaves, 256
+** nodes), done by the smallest C loops we can write.  It links nothing from
+** the engine.  See LICENSE for copyright.
+**
+** Build by hand:  cc -std=c11 -O2 -Icsrc bench/bt_floor_bench.c -o bt_floor_bench
+** Output: one 'name value unit' line per figure (process CPU time, median of
+** 7 runs of ~20 ms each); all ns/node figures divide by 256 nodes.
+**
+**   fnptr_ns_per_node     for-loop over an array of 255 leaf function
+**                         pointers, seq semantics (stop at non-success)
+**   switch_ns_per_node    lispbt's shape: flat preorder node array
+**                         {kind, size, nkids, leaf}, a recursive exec() that
+**                         switches on the kind; leaves are indirect calls
+**   counters_ns_per_node  + per node: last status stored, count[status]++
+**                         (what lispbt's 'counters level adds)
+**   timing_ns_per_node    + per node: two rdtsc reads, cycles->ns, last/
+**                         total/max, and a log-linear histogram bucket
+**                         (what lispbt's 'timing level adds)
+**   timing1_ns_per_node   the same with one counter read per node instead
+**                         of two (a node's entry time = the previous
+**                         node's exit time)
+**   rdtsc_ns              one cycle-counter read, back to back
+**   trace_ns_per_node     counters + a 72-byte enter and exit event with an
+**                         rdtsc timestamp into a 4096-event ring (tracing on)
+*/
+#include "conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SUCCESS = 1, FAILURE = 2, RUNNING = 3 };
+enum { K_SEQ, K_SEL, K_LEAF };
+
+#define NLEAVES 255
+#define NNODES (NLEAVES + 1)
+#define RUNS 7
+
+typedef int (*LeafFn)(void *ctx);
+
+typedef struct Node {
+    uint8_t kind;
+    uint16_t nkids;
+    uint32_t size;
+    LeafFn fn;
+} Node;
+
+typedef struct Stats {
+    uint64_t count[4];
+    int64_t last_ns, total_ns, max_ns;
+} Stats;
+
+typedef struct Event { /* the size of lispbt's trace_Event */
+    uint64_t seq;
+    int64_t tick, ts_ns, duration_ns;
+    uint64_t job;
+    int64_t v;
+    int32_t node, key;
+    uint32_t msg;
+    uint8_t kind, status, job_status, vtag;
+} Event;
+
+#define RING 4096
+#define HBUCKETS 512
+
+typedef struct Inst {
+    const Node *nodes;
+    uint8_t last[NNODES];
+    Stats stats[NNODES];
+    uint32_t hist[NNODES][HBUCKETS];
+    Event ring[RING];
+    uint32_t head;
+    uint64_t seq;
+    int64_t tick;
+    double ns_per_cycle;
+} Inst;
+
+__attribute__((noinline)) static int leaf_success(void *ctx) {
+    (void)ctx;
+    return SUCCESS;
+}
+__attribute__((noinline)) static int leaf_failure(void *ctx) {
+    (void)ctx;
+    return FAILURE;
+}
+
+/* Picked through a volatile so the compiler cannot see which leaf it is. */
+static LeafFn volatile pick[2] = {leaf_success, leaf_failure};
+
+static volatile int sink;
+
+static int64_t cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- 1. array of function pointers ---- */
+
+__attribute__((noinline)) static int tick_fnptr(LeafFn *fns, int n, void *ctx) {
+    int i;
+    for (i = 0; i < n; i++) {
+        int st = fns[i](ctx);
+        if (st != SUCCESS) {
+            return st;
+        }
+    }
+    return SUCCESS;
+}
+
+/* ---- 2..5. switch over a flat node array ---- */
+
+static int exec_plain(Inst *I, int32_t i) {
+    const Node *n = &I->nodes[i];
+    int st = SUCCESS;
+    switch (n->kind) {
+        case K_SEQ:
+        case K_SEL: {
+            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
+            int32_t c = i + 1, k;
+            for (k = 0; k < n->nkids; k++) {
+                st = exec_plain(I, c);
+                c += (int32_t)I->nodes[c].size;
+                if (st != cont) {
+                    break;
+                }
+            }
+            break;
+        }
+        default: st = n->fn(I); break;
+    }
+    return st;
+}
+
+static int exec_counters(Inst *I, int32_t i) {
+    const Node *n = &I->nodes[i];
+    int st = SUCCESS;
+    switch (n->kind) {
+        case K_SEQ:
+        case K_SEL: {
+            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
+            int32_t c = i + 1, k;
+            for (k = 0; k < n->nkids; k++) {
+                st = exec_counters(I, c);
+                c += (int32_t)I->nodes[c].size;
+                if (st != cont) {
+                    break;
+                }
+            }
+            break;
+        }
+        default: st = n->fn(I); break;
+    }
+    I->last[i] = (uint8_t)st;
+    I->stats[i].count[st]++;
+    return st;
+}
+
+static inline unsigned hbucket(uint64_t v) {
+    unsigned msb = 63u - (unsigned)__builtin_clzll(v | 1u);
+    unsigned shift = msb > 4 ? msb - 4 : 0u;
+    uint64_t b = ((uint64_t)shift << 4) + (v >> shift);
+    return b < HBUCKETS ? (unsigned)b : HBUCKETS - 1;
+}
+
+static int exec_timing(Inst *I, int32_t i) {
+    const Node *n = &I->nodes[i];
+    int st = SUCCESS;
+    uint64_t t0 = lispbt_cycles();
+    int64_t d;
+    Stats *s;
+    switch (n->kind) {
+        case K_SEQ:
+        case K_SEL: {
+            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
+            int32_t c = i + 1, k;
+            for (k = 0; k < n->nkids; k++) {
+                st = exec_timing(I, c);
+                c += (int32_t)I->nodes[c].size;
+                if (st != cont) {
+                    break;
+                }
+            }
+            break;
+        }
+        default: st = n->fn(I); break;
+    }
+    I->last[i] = (uint8_t)st;
+    s = &I->stats[i];
+    s->count[st]++;
+    d = (int64_t)((double)(lispbt_cycles() - t0) * I->ns_per_cycle);
+    s->last_ns = d;
+    s->total_ns += d;
+    s->max_ns = d > s->max_ns ? d : s->max_ns;
+    I->hist[i][hbucket((uint64_t)d)]++;
+    return st;
+}
+
+/* One counter read per node boundary: a node's entry time is the exit time
+** of the node before it (or its parent's entry), so seq-255 reads the
+** counter 256 times per tick instead of 512. */
+static int exec_timing1(Inst *I, int32_t i, uint64_t *t) {
+    const Node *n = &I->nodes[i];
+    int st = SUCCESS;
+    uint64_t t0 = *t;
+    int64_t d;
+    Stats *s;
+    switch (n->kind) {
+        case K_SEQ:
+        case K_SEL: {
+            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
+            int32_t c = i + 1, k;
+            for (k = 0; k < n->nkids; k++) {
+                st = exec_timing1(I, c, t);
+                c += (int32_t)I->nodes[c].size;
+                if (st != cont) {
+                    break;
+                }
+            }
+            break;
+        }
+        default:
+            st = n->fn(I);
+            *t = lispbt_cycles();
+            break;
+    }
+    I->last[i] = (uint8_t)st;
+    s = &I->stats[i];
+    s->count[st]++;
+    d = (int64_t)((double)(*t - t0) * I->ns_per_cycle);
+    s->last_ns = d;
+    s->total_ns += d;
+    s->max_ns = d > s->max_ns ? d : s->max_ns;
+    I->hist[i][hbucket((uint64_t)d)]++;
+    return st;
+}
+
+static int exec_timing1_root(Inst *I, int32_t i) {
+    uint64_t t = lispbt_cycles();
+    return exec_timing1(I, i, &t);
+}
+
+static inline Event *emit(Inst *I, int kind, int32_t node) {
+    Event *e = &I->ring[I->head];
+    I->head = (I->head + 1) & (RING - 1);
+    memset(e, 0, sizeof *e);
+    e->seq = ++I->seq;
+    e->tick = I->tick;
+    e->ts_ns = (int64_t)((double)lispbt_cycles() * I->ns_per_cycle);
+    e->duration_ns = -1;
+    e->node = node;
+    e->key = -1;
+    e->kind = (uint8_t)kind;
+    return e;
+}
+
+static int exec_trace(Inst *I, int32_t i) {
+    const Node *n = &I->nodes[i];
+    int st = SUCCESS;
+    emit(I, 2, i);
+    switch (n->kind) {
+        case K_SEQ:
+        case K_SEL: {
+            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
+            int32_t c = i + 1, k;
+            for (k = 0; k < n->nkids; k++) {
+                st = exec_trace(I, c);
+                c += (int32_t)I->nodes[c].size;
+                if (st != cont) {
+                    break;
+                }
+            }
+            break;
+        }
+        default: st = n->fn(I); break;
+    }
+    I->last[i] = (uint8_t)st;
+    I->stats[i].count[st]++;
+    emit(I, 3, i)->status = (uint8_t)st;
+    return st;
+}
+
+typedef int (*ExecFn)(Inst *I, int32_t i);
+
+/* Ticks per run so that a run takes ~20 ms at 'ns_guess' per tick. */
+static double median_ns_per_tick(Inst *I, ExecFn ex, LeafFn *fns) {
+    double v[RUNS];
+    int r, j, k;
+    long ticks = 2000;
+    /* size the run: ~20 ms */
+    for (;;) {
+        int64_t t0 = cpu_ns();
+        for (k = 0; k < ticks; k++) {
+            sink = ex ? ex(I, 0) : tick_fnptr(fns, NLEAVES, I);
+        }
+        if (cpu_ns() - t0 > 10000000 || ticks > (1L << 28)) {
+            ticks *= 2;
+            break;
+        }
+        ticks *= 2;
+    }
+    for (r = 0; r < RUNS; r++) {
+        int64_t t0 = cpu_ns();
+        for (k = 0; k < ticks; k++) {
+            I->tick++;
+            sink = ex ? ex(I, 0) : tick_fnptr(fns, NLEAVES, I);
+        }
+        v[r] = (double)(cpu_ns() - t0) / (double)ticks;
+    }
+    for (r = 1; r < RUNS; r++) { /* insertion sort */
+        double x = v[r];
+        for (j = r - 1; j >= 0 && v[j] > x; j--) {
+            v[j + 1] = v[j];
+        }
+        v[j + 1] = x;
+    }
+    return v[RUNS / 2];
+}
+
+static double calibrate(void) {
+    int64_t t0 = lispbt_now_ns(), t1;
+    uint64_t c0 = lispbt_cycles(), c1;
+    do {
+        t1 = lispbt_now_ns();
+    } while (t1 - t0 < 20000000);
+    c1 = lispbt_cycles();
+    return (double)(t1 - t0) / (double)(c1 - c0);
+}
+
+int main(void) {
+    static Node nodes[NNODES];
+    static LeafFn fns[NLEAVES];
+    Inst *I = calloc(1, sizeof(Inst));
+    int i;
+    if (I == NULL) {
+        return 1;
+    }
+    nodes[0].kind = K_SEQ;
+    nodes[0].nkids = NLEAVES;
+    nodes[0].size = NNODES;
+    for (i = 1; i < NNODES; i++) {
+        nodes[i].kind = K_LEAF;
+        nodes[i].size = 1;
+        nodes[i].fn = pick[0];
+        fns[i - 1] = pick[0];
+    }
+    I->nodes = nodes;
+    I->ns_per_cycle = calibrate();
+    printf("nodes %d nodes\n", NNODES);
+    printf("fnptr_ns_per_node %.3f ns\n", median_ns_per_tick(I, NULL, fns) / NNODES);
+    printf("switch_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_plain, NULL) / NNODES);
+    printf("counters_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_counters, NULL) / NNODES);
+    printf("timing_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_timing, NULL) / NNODES);
+    printf("timing1_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_timing1_root, NULL) / NNODES);
+    printf("trace_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_trace, NULL) / NNODES);
+    {
+        uint64_t acc = 0;
+        int64_t t0 = cpu_ns();
+        for (i = 0; i < 10000000; i++) {
+            acc += lispbt_cycles();
+        }
+        printf("rdtsc_ns %.3f ns\n", (double)(cpu_ns() - t0) / 1e7);
+        sink = (int)(acc & 1);
+    }
+    free(I);
+    return 0;
+}

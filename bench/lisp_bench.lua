@@ -1,0 +1,243 @@
+--[[
+bench/lisp_bench.lua -- the Lisp evaluator against Lua 5.4, in the same
+process, same clock, same run.
+
+  fib(25)            naive doubly recursive fib, lispbt vs the same Lua
+                     function (a local); target lispbt <= 2x Lua
+  tail loop          10,000,000 iterations of a self tail call vs a Lua
+                     `while` loop (ns/iter)
+  cons building      a 1,000,000-element list built by a tail loop vs Lua
+                     2-slot tables {i, acc} (M allocs/s, bytes each), then
+                     GC figures from host:heap() on a fresh host:
+                     collections, max and mean pause, for a large live set
+                     (the 1M list) and for churn (short-lived lists)
+  boundary calls     host:eval of a small form vs Lua load()+call;
+                     host:call of a Lisp procedure vs a Lua call;
+                     a Lua function registered with register_builtin,
+                     called from a Lisp loop, net of the empty loop, vs a
+                     Lua->Lua call net of its empty loop
+
+Every host is lispbt.new{workers = 0}: no scheduler threads to compete for
+the two cores.  Kernels for bench/callgrind.sh are registered at the top.
+]]
+
+local B = ...
+local lispbt = require("lispbt")
+
+local DEFS = [[
+(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+(define (loop i n) (if (< i n) (loop (+ i 1) n) i))
+(define (build i n acc) (if (< i n) (build (+ i 1) n (cons i acc)) acc))
+(define (build-len n) (length (build 0 n nil)))
+(define (churn k m) (if (> k 0) (begin (build 0 m nil) (churn (- k 1) m)) #t))
+(define (add a b) (+ a b))
+(define (callb i n) (if (< i n) (begin (lua-id i) (callb (+ i 1) n)) i))
+(define (nocallb i n) (if (< i n) (begin i (nocallb (+ i 1) n)) i))
+]]
+
+local function newhost()
+    local h = lispbt.new({workers = 0})
+    h:register_builtin("lua-id", function(x) return x end)
+    h:eval(DEFS, "lisp_bench")
+    return h
+end
+
+local function fib(n)
+    if n < 2 then
+        return n
+    end
+    return fib(n - 1) + fib(n - 2)
+end
+
+local function lua_loop(n)
+    local i = 0
+    while i < n do
+        i = i + 1
+    end
+    return i
+end
+
+local function lua_build(n)
+    local acc = nil
+    for i = 0, n - 1 do
+        acc = {i, acc}
+    end
+    return acc
+end
+
+local function lua_id(x)
+    return x
+end
+
+local function lua_callb(n)
+    local i = 0
+    while i < n do
+        lua_id(i)
+        i = i + 1
+    end
+    return i
+end
+
+-- fib(n) makes this many calls
+local function fib_calls(n)
+    local a, b = 1, 1 -- calls(0), calls(1)
+    for _ = 2, n do
+        a, b = b, a + b + 1
+    end
+    return n == 0 and 1 or b
+end
+
+-- ---------------------------------------------------------------------------
+-- callgrind kernels: setup is shared by every side and by the baseline
+
+local function ksetup()
+    return {h = newhost()}
+end
+
+B.kernel("fib", {
+    desc = "fib(n): lispbt (host:eval) vs Lua local function", n = 20, setup = ksetup,
+    order = {"lisp", "lua"},
+    sides = {
+        lisp = function(c, n) return c.h:eval("(fib " .. n .. ")") end,
+        lua = function(_, n) return fib(n) end,
+    },
+})
+B.kernel("loop", {
+    desc = "n-iteration tail loop vs Lua while", n = 1000000, setup = ksetup,
+    order = {"lisp", "lua"},
+    sides = {
+        lisp = function(c, n) return c.h:eval("(loop 0 " .. n .. ")") end,
+        lua = function(_, n) return lua_loop(n) end,
+    },
+})
+B.kernel("cons", {
+    desc = "n-element list vs n Lua {i, acc} tables", n = 100000, setup = ksetup,
+    order = {"lisp", "lua"},
+    sides = {
+        lisp = function(c, n) return c.h:eval("(build-len " .. n .. ")") end,
+        lua = function(_, n) return lua_build(n) ~= nil end,
+    },
+})
+B.kernel("eval", {
+    desc = "n x host:eval('(+ 1 2)') vs n x load('return 1+2')()", n = 10000, setup = ksetup,
+    order = {"lisp", "lua"},
+    sides = {
+        lisp = function(c, n)
+            local h, r = c.h, nil
+            for _ = 1, n do
+                r = h:eval("(+ 1 2)")
+            end
+            return r
+        end,
+        lua = function(_, n)
+            local r
+            for _ = 1, n do
+                r = load("return 1+2")()
+            end
+            return r
+        end,
+    },
+})
+B.kernel("callback", {
+    desc = "n Lisp->Lua builtin calls vs n Lua->Lua calls", n = 100000, setup = ksetup,
+    order = {"lisp", "lua"},
+    sides = {
+        lisp = function(c, n) return c.h:eval("(callb 0 " .. n .. ")") end,
+        lua = function(_, n) return lua_callb(n) end,
+    },
+})
+
+-- ---------------------------------------------------------------------------
+
+return function()
+    local h = newhost()
+    assert(h:eval("(fib 20)") == fib(20), "fib mismatch")
+
+    B.section("Lisp evaluator vs Lua " .. _VERSION:match("%d.*"))
+
+    -- fib(25)
+    local N = B.quick and 20 or 25
+    local lisp, lua, r = B.compare(function() h:eval("(fib " .. N .. ")") end,
+                                   function() fib(N) end)
+    B.row(string.format("fib(%d) via host:eval", N), lisp / 1e6, "ms", lua / 1e6,
+          "Lua local function", r)
+    local calls = fib_calls(N)
+    B.row("  per Lisp procedure call", lisp / calls, "ns", lua / calls, "Lua call", r)
+    local viacall, lua2, r2 = B.compare(function() h:call("fib", N) end, function() fib(N) end)
+    B.row(string.format("fib(%d) via host:call", N), viacall / 1e6, "ms", lua2 / 1e6,
+          "Lua local function", r2)
+    B.target{name = string.format("fib(%d) lispbt / Lua", N), value = r, op = "<=", limit = 2,
+             unit = "x"}
+
+    -- tail loop
+    local iters = B.scale(10000000)
+    local tl, wl, rl = B.compare(function() h:eval("(loop 0 " .. iters .. ")") end,
+                                 function() lua_loop(iters) end, {ops = iters})
+    B.row(string.format("tail loop, %d iters", iters), tl, "ns/iter", wl, "Lua while loop", rl)
+
+    -- cons building: rate and size
+    local nc = B.scale(1000000)
+    local cl, ct, rc = B.compare(function() h:eval("(build-len " .. nc .. ")") end,
+                                 function() lua_build(nc) end, {ops = nc})
+    B.row(string.format("cons building, %d-list", nc), 1e3 / cl, "M/s", 1e3 / ct,
+          "Lua {i, acc} tables", 1 / rc)
+    do
+        local g = newhost()
+        local before = g:gc()
+        g:eval("(define keep (build 0 " .. nc .. " nil))")
+        local after = g:gc()
+        local bytes = (after.bytes_allocated - before.bytes_allocated) / nc
+        collectgarbage("collect")
+        local kb0 = collectgarbage("count")
+        local keep = lua_build(nc)
+        collectgarbage("collect")
+        local lbytes = (collectgarbage("count") - kb0) * 1024 / nc
+        assert(keep)
+        B.row("  bytes per live cons", bytes, "B", lbytes, "Lua 2-slot table")
+        g:close()
+    end
+
+    -- GC pauses on fresh hosts: a large live set, then churn with a small one
+    local function gc_rows(label, src)
+        local g = newhost()
+        local t0 = B.wall_clock()
+        g:eval(src)
+        local wall = B.wall_clock() - t0
+        local st = g:heap()
+        local n = st.collections
+        B.row(label .. ": collections", n, "")
+        if n > 0 then
+            B.row("  max pause", st.gc_max_pause_ns / 1e3, "us")
+            B.row("  mean pause", st.gc_total_pause_ns / n / 1e3, "us")
+            B.row("  GC share of run", 100 * st.gc_total_pause_ns / wall, "%")
+        end
+        g:close()
+    end
+    gc_rows(string.format("GC, %d live conses", nc), "(define keep (build 0 " .. nc .. " nil)) #t")
+    local k = B.scale(10000, 100)
+    gc_rows(string.format("GC, churn %dx1000 conses", k), "(churn " .. k .. " 1000)")
+
+    -- boundary calls
+    local ne = B.scale(200000)
+    local ev, ld, re = B.compare(function() h:eval("(+ 1 2)") end,
+                                 function() load("return 1+2")() end, {ops = ne, loop = true})
+    B.row("host:eval('(+ 1 2)')", ev, "ns/call", ld, "Lua load('return 1+2')()", re)
+
+    local nk = B.scale(1000000)
+    local function add(a, b) return a + b end
+    local hc, lc, rk = B.compare(function() h:call("add", 1, 2) end, function() add(1, 2) end,
+                                 {ops = nk, loop = true})
+    B.row("host:call('add', 1, 2)", hc, "ns/call", lc, "Lua call (in a loop)", rk)
+
+    local nb = B.scale(2000000)
+    local withcb, lwith = B.compare(function() h:eval("(callb 0 " .. nb .. ")") end,
+                                    function() lua_callb(nb) end, {ops = nb})
+    local without, lwithout = B.compare(function() h:eval("(nocallb 0 " .. nb .. ")") end,
+                                        function() lua_loop(nb) end, {ops = nb})
+    B.row("Lisp->Lua builtin (lua-id x), net", withcb - without, "ns/call", lwith - lwithout,
+          "Lua->Lua call, net")
+    B.note(string.format("(gross %s ns/iter with the call, %s without; Lua %s and %s)",
+                         B.fmt(withcb), B.fmt(without), B.fmt(lwith), B.fmt(lwithout)))
+
+    h:close()
+end

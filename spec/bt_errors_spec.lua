@@ -1,0 +1,400 @@
+-- spec/bt_errors_spec.lua -- BT error handling (SPEC §3 errors, §5.2,
+-- §10): raising leaves, unknown leaves registered later, bad arguments to
+-- every method, closed hosts, re-entrant ticks, values of another host,
+-- ctx used outside its callback.
+package.path = "./spec/?.lua;" .. package.path
+local T = require("support.bt_helpers")
+local lispbt = require("lispbt")
+
+-- Method table of a userdata (hosts keep theirs in an __index upvalue).
+local function methods(u)
+  local idx = getmetatable(u).__index
+  if type(idx) == "function" then
+    local _, t = debug.getupvalue(idx, 1)
+    return t
+  end
+  return idx
+end
+
+local function sorted(t)
+  local names = {}
+  for k in pairs(t) do
+    names[#names + 1] = k
+  end
+  table.sort(names)
+  return names
+end
+
+describe("bt errors", function()
+  local host
+  before_each(function()
+    host = T.host()
+  end)
+  after_each(function()
+    host:close()
+  end)
+
+  describe("raising leaves", function()
+    it("a raising Lua leaf fails its node with an error record; the instance stays usable", function()
+      local boom = true
+      host:register_action("boom", function()
+        if boom then
+          error("kaboom", 0)
+        end
+        return "success"
+      end)
+      host:register_condition("tablerr", function()
+        error({ code = 1 })
+      end)
+      local inst = host:compile("(sel (cond tablerr) (act boom) (succeed))"):instance()
+      inst:set_trace_enabled(true)
+      assert.are.equal("success", inst:tick())
+      local logs = host:logs()
+      assert.are.equal(2, #logs)
+      assert.are.same({ "error", "bt", 1, 1, "cond tablerr: (error object is a table value)" },
+        { logs[1].level, logs[1].category, logs[1].tick, logs[1].node, logs[1].msg })
+      assert.are.same({ "error", "bt", 1, 2, "act boom: kaboom" },
+        { logs[2].level, logs[2].category, logs[2].tick, logs[2].node, logs[2].msg })
+      local errs = {}
+      for _, e in ipairs(inst:trace()) do
+        if e.kind == "error" then
+          errs[#errs + 1] = e.node .. ":" .. e.msg
+        end
+      end
+      assert.are.same({ "1:cond tablerr: (error object is a table value)", "2:act boom: kaboom" }, errs)
+      local n = T.nodelines(host.bt.stats(inst))
+      assert.are.equal(1, T.parsenode(n[2]).failure)
+      assert.are.equal(1, T.parsenode(n[2]).errors)
+      assert.are.equal(2, inst:stats().errors)
+      boom = false
+      assert.are.equal("success", inst:tick())
+      assert.are.equal(1, T.parsenode(T.nodelines(host.bt.stats(inst))[2]).success)
+      assert.are.equal(3, #host:logs())
+    end)
+
+    it("a Lua error message keeps its position", function()
+      host:register_action("pos", function()
+        error("with position")
+      end)
+      local inst = host:compile("(act pos)"):instance()
+      assert.are.equal("failure", inst:tick())
+      assert.is_truthy(host:logs(1)[1].msg:find("^act pos: .-bt_errors_spec%.lua:%d+: with position$"))
+    end)
+
+    it("a raising Lisp leaf fails its node with an error record", function()
+      host:eval("(bt.register-action 'le (lambda (inst) (car 3)))")
+      host:eval("(bt.register-condition 'lc (lambda (inst) (error \"lisp cond broke\")))")
+      local inst = host:compile("(sel (act le) (cond lc))"):instance()
+      assert.are.equal("failure", inst:tick())
+      local logs = host:logs()
+      assert.are.equal("act le: eval:1:40: car: expected a list, got 3", logs[1].msg)
+      assert.is_truthy(logs[2].msg:find("^cond lc: .*lisp cond broke"), logs[2].msg)
+      assert.are.equal("error", logs[2].level)
+      assert.are.equal(2, inst:stats().errors)
+      -- usable afterwards, from Lisp too
+      host:set("inst", inst)
+      assert.are.equal("failure", tostring(host:eval("(bt.tick inst)")))
+      assert.are.equal(2, host:eval("(+ 1 1)"))
+    end)
+
+    it("a raising Lua leaf under a Lisp-driven tick fails its node too", function()
+      host:register_action("boom", function()
+        error("from lua", 0)
+      end)
+      host:eval("(define inst (bt.new-instance (bt (sel (act boom) (succeed)))))")
+      assert.are.equal("success", tostring(host:eval("(bt.tick inst)")))
+      assert.are.equal("act boom: from lua", host:logs(1)[1].msg)
+    end)
+  end)
+
+  describe("unknown leaves", function()
+    it("fail at tick with an error event and record; registering later makes the same tree work", function()
+      local tree = host:compile("(seq (cond later-cond) (act later-act))")
+      local inst = tree:instance()
+      inst:set_trace_enabled(true)
+      assert.are.equal("failure", inst:tick())
+      assert.are.equal("cond later-cond: unknown condition 'later-cond'", host:logs(1)[1].msg)
+      assert.are.equal(0 + 1, host:logs(1)[1].node)
+      local kinds = {}
+      for _, e in ipairs(inst:trace()) do
+        kinds[#kinds + 1] = e.kind
+      end
+      assert.is_truthy(table.concat(kinds, " "):find("node_enter error node_exit", 1, true))
+      host:register_condition("later-cond", function()
+        return true
+      end)
+      assert.are.equal("failure", inst:tick())
+      assert.are.equal("act later-act: unknown action 'later-act'", host:logs(1)[1].msg)
+      host:eval("(bt.register-action 'later-act (lambda (inst) 'success))")
+      assert.are.equal("success", inst:tick())
+      assert.are.equal("success", tree:instance():tick())
+      assert.are.equal(2, inst:stats().errors)
+    end)
+
+    it("a condition name is not an action name", function()
+      host:register_condition("only-cond", function()
+        return true
+      end)
+      local inst = host:compile("(act only-cond)"):instance()
+      assert.are.equal("failure", inst:tick())
+      assert.are.equal("act only-cond: unknown action 'only-cond'", host:logs(1)[1].msg)
+    end)
+  end)
+
+  describe("bad arguments name the function", function()
+    it("instance methods with a bad self", function()
+      local inst = host:compile("(succeed)"):instance()
+      local m = methods(inst)
+      assert.is_true(#sorted(m) >= 13)
+      for _, name in ipairs(sorted(m)) do
+        -- called as a named field, so luaL_argerror can name it
+        local msg = T.err(load("local m = ...; return m." .. name .. "(5)"), m)
+        assert.is_truthy(msg:find("bad argument #1 to '" .. name .. "' (lispbt.instance expected, got number)", 1, true)
+          or msg:find("^bt%.[%w%.%-]+: expected a bt_instance, got 5$")
+          or msg:find("^bt%.[%w%.%-]+: expected %d arguments, got 1$"), name .. ": " .. msg)
+      end
+      assert.are.equal("bad argument #1 to 'tick' (lispbt.instance expected, got nil)",
+        T.err(function() return inst.tick(nil) end):gsub("^.-:%d+: ", ""))
+      assert.are.equal("bad argument #1 to 'tick' (lispbt.instance expected, got lispbt.tree)",
+        T.err(function() return inst.tick(host:compile("(succeed)")) end):gsub("^.-:%d+: ", ""))
+      assert.are.equal("bad argument #1 to 'get' (lispbt.instance expected, got nil)",
+        T.err(function() return inst.get(nil, "k") end):gsub("^.-:%d+: ", ""))
+      assert.are.equal("bad argument #1 to 'stats' (lispbt.instance expected, got string)",
+        T.err(function() return inst.stats("x") end):gsub("^.-:%d+: ", ""))
+      assert.are.equal("bt.reset: expected a bt_instance, got nil", T.err(inst.reset, nil))
+      assert.are.equal("bt.halt: expected a bt_instance, got 3", T.err(inst.halt, 3))
+      assert.are.equal("bt.trace.snapshot: expected a bt_instance, got nil", T.err(inst.trace, nil))
+    end)
+
+    it("instance methods with bad arguments", function()
+      local inst = host:compile("(succeed)"):instance()
+      local function e(f)
+        return (T.err(f):gsub("^.-:%d+: ", ""))
+      end
+      assert.are.equal("bad argument #1 to 'tick' (table expected, got number)", e(function() return inst:tick(5) end))
+      assert.are.equal("bad argument #1 to 'get' (string expected, got no value)", e(function() return inst:get() end))
+      assert.are.equal("bad argument #1 to 'get' (string expected, got table)", e(function() return inst:get({}) end))
+      assert.are.equal("bad argument #1 to 'put' (string expected)", e(function() return inst:put(true, 1) end))
+      assert.are.equal("bt.trace.snapshot: expected a non-negative integer, got -1", e(function() return inst:trace(-1) end))
+      assert.are.equal('bt.trace.snapshot: expected an integer, got "x"', e(function() return inst:trace("x") end))
+      assert.are.equal("bt.set-trace-enabled: expected 2 arguments, got 1", e(function() return inst:set_trace_enabled() end))
+      assert.are.equal("success", inst:tick())
+    end)
+
+    it("tree methods", function()
+      local tree = host:compile("(succeed)")
+      local inst = tree:instance()
+      assert.are.same({ "instance", "to_dsl" }, sorted(methods(tree)))
+      assert.are.equal("bad argument #1 to 'instance' (lispbt.tree expected, got nil)",
+        T.err(function() return tree.instance(nil) end):gsub("^.-:%d+: ", ""))
+      assert.are.equal("bad argument #1 to 'instance' (lispbt.tree expected, got lispbt.instance)",
+        T.err(function() return tree.instance(inst) end):gsub("^.-:%d+: ", ""))
+      assert.is_truthy(T.err(tree.to_dsl, inst):find("^bt.to%-dsl: expected a bt_def, got #<bt_instance %d+>$"))
+      assert.are.equal("bt.to-dsl: expected a bt_def, got nil", T.err(tree.to_dsl, nil))
+    end)
+
+    it("host methods", function()
+      local m = methods(host)
+      for _, name in ipairs(sorted(m)) do
+        local msg = T.err(load("local m = ...; return m." .. name .. "(5)"), m)
+        assert.is_truthy(msg:find("bad argument #1 to '" .. name .. "' (lispbt.host expected, got number)", 1, true),
+          name .. ": " .. msg)
+      end
+      local function e(f)
+        return (T.err(f):gsub("^.-:%d+: ", ""))
+      end
+      assert.are.equal("bad argument #1 to 'compile' (lispbt.host expected, got nil)",
+        e(function() return host.compile(nil, "(succeed)") end))
+      assert.are.equal("bad argument #1 to 'compile' (string expected, got no value)", e(function() return host:compile() end))
+      assert.are.equal("bad argument #1 to 'register_action' (string expected, got boolean)",
+        e(function() return host:register_action(true, function() end) end))
+      assert.are.equal("bad argument #1 to 'register_action' (name must not be empty)",
+        e(function() return host:register_action("", function() end) end))
+      assert.are.equal("bad argument #2 to 'register_action' (function expected, got number)",
+        e(function() return host:register_action("x", 5) end))
+      assert.are.equal("bad argument #3 to 'register_action' (function expected, got string)",
+        e(function() return host:register_action("x", function() end, "h") end))
+      assert.are.equal("bad argument #2 to 'register_condition' (function expected, got no value)",
+        e(function() return host:register_condition("x") end))
+      assert.are.equal("bt.logs.snapshot: expected a non-negative integer, got -1", e(function() return host:logs(-1) end))
+      assert.are.equal("bt.compile: expected a node form like (seq ...), (cond name) or (act name), got 5",
+        e(function() return host.bt.compile(5) end))
+      assert.are.equal("bt.new-instance: expected a bt_def, got 5", e(function() return host.bt.new_instance(5) end))
+      assert.are.equal("bt.tick: expected a bt_instance, got nil", e(function() return host.bt.tick(nil) end))
+      assert.are.equal("eval:1:1: bt.register-action: expected a procedure, got 5",
+        T.err(function() return host:eval("(bt.register-action 'x 5)") end))
+      assert.are.equal("eval:1:1: bt.register-condition: expected a symbol or string, got 5",
+        T.err(function() return host:eval("(bt.register-condition 5 (lambda (i) #t))") end))
+      assert.are.equal('eval:1:1: bt.register-action: expected a non-empty name, got ""',
+        T.err(function() return host:eval("(bt.register-action \"\" (lambda (i) #t))") end))
+      -- the host is unharmed
+      assert.are.equal("success", host:compile("(succeed)"):instance():tick())
+    end)
+  end)
+
+  describe("closed hosts", function()
+    it("trees and instances of a closed host raise 'lispbt: host is closed'", function()
+      local h = T.host()
+      local tree = h:compile("(seq (succeed))")
+      local inst = tree:instance()
+      inst:tick()
+      local bt = h.bt
+      h:close()
+      for _, name in ipairs(sorted(methods(inst))) do
+        assert.are.equal("lispbt: host is closed", T.err(function() return methods(inst)[name](inst, "k", 1) end)
+          :gsub("^.-:%d+: ", ""), name)
+      end
+      for _, name in ipairs(sorted(methods(tree))) do
+        assert.are.equal("lispbt: host is closed", T.err(function() return methods(tree)[name](tree) end)
+          :gsub("^.-:%d+: ", ""), name)
+      end
+      for _, name in ipairs({ "compile", "eval", "logs", "heap", "register_action" }) do
+        assert.are.equal("lispbt: host is closed", T.err(function() return h[name](h, "x", function() end) end)
+          :gsub("^.-:%d+: ", ""), name)
+      end
+      assert.are.equal("lispbt: host is closed", T.err(bt.stats, inst))
+      assert.are.equal("lispbt: host is closed", T.err(lispbt.bt.stats, inst))
+      assert.are.equal("lispbt: host is closed", T.err(bt.tick, inst))
+      assert.are.equal("lispbt.instance (closed)", tostring(inst))
+      assert.are.equal("lispbt.tree (closed)", tostring(tree))
+      h:close() -- idempotent
+    end)
+
+    it("a host cannot be closed from inside its own tick", function()
+      local h = T.host()
+      local msg
+      h:register_action("closer", function()
+        local ok, e = pcall(h.close, h)
+        msg = e
+        return ok
+      end)
+      local inst = h:compile("(act closer)"):instance()
+      assert.are.equal("failure", inst:tick())
+      assert.is_truthy(tostring(msg):find("lispbt: cannot close a host while it is running", 1, true))
+      assert.are.equal("failure", inst:tick())
+      h:close()
+    end)
+  end)
+
+  describe("re-entrancy", function()
+    it("a leaf ticking its own instance gets an error; the node fails cleanly", function()
+      local inst
+      local inner
+      host:register_action("self-tick", function()
+        local ok, e = pcall(inst.tick, inst)
+        inner = e
+        if not ok then
+          error(e, 0)
+        end
+        return true
+      end)
+      inst = host:compile("(seq (succeed) (act self-tick))"):instance()
+      assert.are.equal("failure", inst:tick())
+      assert.are.equal("tick: the instance is already ticking", inner)
+      assert.are.equal("act self-tick: tick: the instance is already ticking", host:logs(1)[1].msg)
+      assert.are.equal(1, inst:stats().tick_count)
+      assert.are.equal("failure", inst:tick())
+      assert.are.equal(2, inst:stats().tick_count)
+    end)
+
+    it("a Lisp leaf ticking its own instance gets an error too", function()
+      host:eval("(bt.register-action 'selfl (lambda (inst) (bt.tick inst)))")
+      assert.are.equal("failure", tostring(host:eval("(bt.tick (bt.new-instance (bt (act selfl))))")))
+      assert.is_truthy(host:logs(1)[1].msg:find("^act selfl: .*bt%.tick: the instance is already ticking$"),
+        host:logs(1)[1].msg)
+    end)
+
+    it("a leaf may tick another instance", function()
+      local other = host:compile("(act bb-put-int k 1)"):instance()
+      host:register_action("tick-other", function()
+        return other:tick()
+      end)
+      local inst = host:compile("(act tick-other)"):instance()
+      assert.are.equal("success", inst:tick())
+      assert.are.equal(1, other:get("k"))
+      assert.are.equal(1, other:stats().tick_count)
+    end)
+
+    it("reset and halt from inside a leaf of the same instance", function()
+      local inst
+      host:register_action("resetter", function()
+        inst:reset()
+        return true
+      end)
+      inst = host:compile("(seq (act bb-put-int k 1) (act resetter) (act bb-put-int j 2))"):instance()
+      assert.are.equal("success", inst:tick())
+      assert.is_nil(inst:get("k"))
+      assert.are.equal(2, inst:get("j"))
+      assert.are.equal("success", inst:tick())
+    end)
+  end)
+
+  describe("values of another host", function()
+    it("are refused by conversions; mirrored functions follow the instance's host", function()
+      local other = T.host()
+      local tree2 = other:compile("(succeed)")
+      local inst2 = tree2:instance()
+      local inst = host:compile("(succeed)"):instance()
+      assert.are.equal("set: a Lisp value of another host cannot be used here", T.err(host.set, host, "x", inst2))
+      assert.are.equal("call: a Lisp value of another host cannot be used here", T.err(host.call, host, "bt.tick", inst2))
+      assert.are.equal("put: a Lisp value of another host cannot be used here", T.err(inst.put, inst, "k", tree2))
+      assert.are.equal("tick: a Lisp value of another host cannot be used here", T.err(inst.tick, inst, { k = tree2 }))
+      assert.are.equal("bt.bb-put: a Lisp value of another host cannot be used here",
+        T.err(host.bt.bb_put, inst, "k", tree2))
+      assert.are.equal(0, inst:stats().tick_count)
+      -- host.bt.* with another host's instance acts on that host
+      assert.are.equal("success", host.bt.tick(inst2) and tostring(host.bt.tick(inst2)))
+      assert.are.equal(2, inst2:stats().tick_count)
+      assert.are.equal(other.bt.stats(inst2), host.bt.stats(inst2))
+      other:close()
+      assert.are.equal("lispbt: host is closed", T.err(host.bt.stats, inst2))
+      assert.are.equal("success", inst:tick())
+    end)
+  end)
+
+  describe("ctx outside its callback", function()
+    it("raises on every use", function()
+      local saved
+      host:register_action("save", function(ctx)
+        saved = ctx
+        return true
+      end)
+      local inst = host:compile("(act save)"):instance()
+      assert.are.equal("success", inst:tick())
+      local msg = "lispbt: ctx used outside its leaf callback"
+      assert.are.equal(msg, T.err(function() return saved:get("x") end):gsub("^.-:%d+: ", ""))
+      assert.are.equal(msg, T.err(function() return saved:put("x", 1) end):gsub("^.-:%d+: ", ""))
+      assert.are.equal(msg, T.err(function() return saved.memory end):gsub("^.-:%d+: ", ""))
+      assert.are.equal(msg, T.err(function() return saved.tick end):gsub("^.-:%d+: ", ""))
+      assert.are.equal(msg, T.err(function() return saved.node end):gsub("^.-:%d+: ", ""))
+      assert.are.equal(msg, T.err(function() return saved.name end):gsub("^.-:%d+: ", ""))
+      assert.are.equal(msg, T.err(function() return saved.halted end):gsub("^.-:%d+: ", ""))
+      -- nothing was written; the next callback gets a working ctx again
+      assert.is_nil(inst:get("x"))
+      host:register_action("save", function(ctx)
+        ctx:put("x", ctx.tick)
+        return true
+      end)
+      inst:tick()
+      assert.are.equal(2, inst:get("x"))
+    end)
+
+    it("a ctx of one instance used inside another instance's callback is refused", function()
+      local saved
+      host:register_action("save", function(ctx)
+        saved = ctx
+        return true
+      end)
+      local a = host:compile("(act save)"):instance()
+      a:tick()
+      local sa = saved
+      local got
+      host:register_action("use-other", function()
+        got = select(2, pcall(sa.get, sa, "k"))
+        return true
+      end)
+      host:compile("(act use-other)"):instance():tick()
+      assert.is_truthy(tostring(got):find("ctx used outside its leaf callback", 1, true))
+    end)
+  end)
+end)

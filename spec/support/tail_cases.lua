@@ -1,0 +1,65 @@
+-- spec/support/tail_cases.lua -- proper tail calls, as data.  Every loop
+-- runs far deeper than max_depth (default 10000), so a call that is not
+-- a tail call fails with "stack overflow".  n = { normal, gc_stress }.
+-- Format: spec/support/cases.lua.
+local C = require("support.cases")
+local sym = C.sym
+
+return {
+  { "(define (loop i) (if (= i 0) 'done (loop (- i 1)))) (loop $N)", sym("done"),
+    n = { 1000000, 50000 }, name = "self tail call in if" },
+  { "(define (ev? n) (if (= n 0) #t (od? (- n 1)))) (define (od? n) (if (= n 0) #f (ev? (- n 1)))) "
+      .. "(list (ev? $N) (od? $N))", { true, false },
+    n = { 1000000, 50000 }, name = "mutual tail recursion even?/odd?" },
+  { "(define (f i) (cond ((= i 0) 'c) ((< i 0) 'neg) (else (f (- i 1))))) (f $N)", sym("c"),
+    n = { 1000000, 50000 }, name = "tail call in a cond else clause" },
+  { "(define (f i) (cond ((= i 0) 'c) ((> i 0) (f (- i 1))))) (f $N)", sym("c"),
+    n = { 1000000, 50000 }, name = "tail call in a cond clause body" },
+  { "(define (f i) (and #t (if (= i 0) 'a (f (- i 1))))) (f $N)", sym("a"),
+    n = { 1000000, 50000 }, name = "tail call as the last form of and" },
+  { "(define (f i) (or (= i 0) (f (- i 1)))) (f $N)", true,
+    n = { 1000000, 50000 }, name = "tail call as the last form of or" },
+  { "(define (f i) (let ((j (- i 1))) (if (< j 0) 'l (f j)))) (f $N)", sym("l"),
+    n = { 1000000, 50000 }, name = "tail call in a let body" },
+  { "(define (f i) (let* ((j (- i 1)) (k j)) (if (< k 0) 'l* (f k)))) (f $N)", sym("l*"),
+    n = { 1000000, 50000 }, name = "tail call in a let* body" },
+  { "(define (f i) (begin 1 (if (= i 0) 'b (f (- i 1))))) (f $N)", sym("b"),
+    n = { 1000000, 50000 }, name = "tail call at the end of begin" },
+  { "(define (f i) (define j (- i 1)) (if (< j 0) 'd (f j))) (f $N)", sym("d"),
+    n = { 1000000, 50000 }, name = "tail call after an internal define" },
+  { "(let loop ((i 0) (acc 0)) (if (= i $N) acc (loop (+ i 1) (+ acc 1))))", 1000000,
+    n = { 1000000, 50000 }, name = "named let loop",
+    check = function(v) assert(v == 1000000 or v == 50000, tostring(v)) end },
+  { "(define (f i) ((lambda (j) (if (= j 0) 'lam (f (- j 1)))) i)) (f $N)", sym("lam"),
+    n = { 1000000, 50000 }, name = "tail call through an immediate lambda" },
+  { "(define (f i . r) (if (= i 0) r (f (- i 1) 'x))) (f $N)", { sym("x") },
+    n = { 1000000, 50000 }, name = "tail call to a rest-args procedure" },
+  { "(define (f i acc) (if (= i 0) (length acc) (f (- i 1) (cons i acc)))) (f $N nil)", 0,
+    n = { 300000, 4000 }, name = "tail loop that allocates",
+    check = function(v) assert(v == 300000 or v == 4000, tostring(v)) end },
+  { "(define (f i) (let ((g (lambda (k) (if (= k 0) 'cl (f (- k 1)))))) (g i))) (f $N)", sym("cl"),
+    n = { 500000, 30000 }, name = "tail call from a closure back to its creator" },
+
+  -- non-tail recursion hits max_depth as an error, and the host survives
+  { "(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 1000000)",
+    err = "eval:1:37: stack overflow", name = "1,000,000-deep non-tail recursion" },
+  { "(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 9999)", 9999,
+    name = "9999-deep recursion fits the default max_depth" },
+  { "(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 10000)",
+    err = "eval:1:37: stack overflow", name = "10000-deep recursion exceeds the default max_depth" },
+  { "(define (f) (cons 1 (f))) (f)", err = "eval:1:21: stack overflow" },
+  { "(define (f n) (if (= n 0) 0 (car (map f (list (- n 1)))))) (f 1000000)",
+    err = "eval:1:34: stack overflow", name = "recursion through map (a builtin) is limited too" },
+  { "(define (g n) (if (= n 0) 0 (apply g (list (- n 1))))) (g 1000000)",
+    err = "eval:1:38: stack overflow", name = "apply in tail position is not a proper tail call" },
+  { "(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 100)", opts = { max_depth = 50 },
+    err = "eval:1:37: stack overflow", name = "max_depth = 50: depth 100 fails" },
+  { "(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 40)", 40, opts = { max_depth = 50 },
+    name = "max_depth = 50: depth 40 succeeds" },
+  { "(let loop ((i 0)) (if (< i $N) (loop (+ i 1)) i))", opts = { max_depth = 50 },
+    n = { 100000, 10000 }, check = function(v) assert(v == 100000 or v == 10000) end,
+    name = "max_depth = 50: tail loops are unlimited" },
+  { "(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 200000)",
+    opts = { max_depth = 1000000 }, err = "eval:1:37: stack overflow",
+    name = "a huge max_depth is still bounded by the C stack (error, not a crash)", nostress = true },
+}
