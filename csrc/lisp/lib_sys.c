@@ -169,10 +169,11 @@ static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     int ok;
     (void)argc;
     if (!lisp_readable(S, argv[1], &bad)) {
-        lisp_error(S, "save: cannot save %s (it has no readable form)",
-                   bad.tag == LISP_TCONS || bad.tag == LISP_TVEC
-                       ? "a cyclic or too deeply nested value"
-                       : lisp_typename(bad));
+        if (bad.tag == LISP_TCONS || bad.tag == LISP_TVEC || bad.tag == LISP_TMAP) {
+            lisp_error(S, "save: cannot save a cyclic or too deeply nested value");
+        }
+        lisp_error(S, "save: cannot save a%s %s (it has no readable form)",
+                   lisp_typename(bad)[0] == 'r' ? "n" : "", lisp_typename(bad));
     }
     sbuf_init(&b);
     lisp_write(S, &b, argv[1], 0);
