@@ -241,12 +241,15 @@ describe("errors", function()
       assert.are.equal("set: cannot convert a userdata to a Lisp value", errof(h.set, h, "x", io.stdout))
     end)
 
-    pending("module-level functions report their own argument numbers and names " ..
-            "(BUG: lispbt.eval(nil) says \"bad argument #2 to '?'\"; module_method in " ..
-            "csrc/lua/lhostlib.c calls the method with the default host inserted)", function()
+    it("module-level functions report their own argument numbers and names", function()
       local err = errof(function() return lispbt.eval(nil) end)
       assert.are.equal("bad argument #1 to 'eval' (string expected, got nil)",
         (err:gsub("^[^:]*errors_spec%.lua:%d+: ", "")))
+      err = errof(function() return lispbt.register_action("x", 5) end)
+      assert.are.equal("bad argument #2 to 'register_action' (function expected, got number)",
+        (err:gsub("^[^:]*errors_spec%.lua:%d+: ", "")))
+      -- a host still works after the errors
+      assert.are.equal(3, lispbt.eval("(+ 1 2)"))
     end)
   end)
 end)

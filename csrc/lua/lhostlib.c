@@ -102,6 +102,9 @@ static void newhost(lua_State *L, int hasopts) {
             lua_pop(L, 1);
         }
         o.workers = readopt(L, "workers", 0, o.workers);
+        if (o.workers > 256) {
+            luaL_error(L, "bad argument #1 to 'new' (option 'workers' must be at most 256)");
+        }
         o.trace_capacity = readopt(L, "trace_capacity", 1, o.trace_capacity);
         o.log_capacity = readopt(L, "log_capacity", 1, o.log_capacity);
         o.planner_capacity = readopt(L, "planner_capacity", 1, o.planner_capacity);
@@ -511,13 +514,25 @@ static int host_index(lua_State *L) {
 }
 
 /* Module-level form of a host method: acts on the default host. */
+/* Module-level form of a host method: acts on the default host.  The
+** method sees the host as argument 1, so its "bad argument #N to '?'"
+** errors are renumbered and named for the caller (upvalue 2: the name). */
 static int module_method(lua_State *L) {
     int n = lua_gettop(L);
     defaulthost(L);
     lua_insert(L, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, n + 1, LUA_MULTRET);
+    if (lua_pcall(L, n + 1, LUA_MULTRET, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        int argn;
+        char rest[400];
+        if (msg && sscanf(msg, "bad argument #%d to '?' %399[^\n]", &argn, rest) == 2) {
+            lua_pushfstring(L, "bad argument #%d to '%s' %s", argn - 1,
+                            lua_tostring(L, lua_upvalueindex(2)), rest);
+        }
+        return lua_error(L);
+    }
     return lua_gettop(L);
 }
 
@@ -537,7 +552,8 @@ void lx_openhost(lua_State *L) {
     while (lua_next(L, -2)) {
         const char *name = lua_tostring(L, -2);
         if (strcmp(name, "close") != 0) {
-            lua_pushcclosure(L, module_method, 1);
+            lua_pushstring(L, name);
+            lua_pushcclosure(L, module_method, 2);
             lua_setfield(L, -5, name);
         } else {
             lua_pop(L, 1);

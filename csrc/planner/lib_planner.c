@@ -325,37 +325,49 @@ static lisp_Value recordmap(lisp_State *S, const mcts_Record *r) {
 
 /* ---- builtins ---- */
 
+/* A call that fails validation still appends a record (status error). */
+LISPBT_NORETURN static void badrequest(lisp_State *S, const mcts_Request *req, const char *err) {
+    mcts_Result bad;
+    memset(&bad, 0, sizeof bad);
+    bad.status = MCTS_ERROR;
+    bad.seed = req->seed;
+    snprintf(bad.error, sizeof bad.error, "%s", err);
+    record(S, req, &bad, -1, -1);
+    lisp_error(S, "planner.mcts: %s", err);
+}
+
 static lisp_Value cfun_planner_mcts(lisp_State *S, int argc, lisp_Value *argv) {
     mcts_Request req;
     mcts_Result res;
-    char err[200];
+    char err[MCTS_ERR_MAX];
     int64_t it = 0;
     lisp_Value k, v;
     (void)argc;
-    if (argv[0].tag != LISP_TMAP) {
+    if (argv[0].tag != LISP_TMAP && argv[0].tag != LISP_TNIL) { /* nil: {} from Lua */
         lisp_argerror(S, argv, 0, "expected a request map");
     }
     mcts_request_defaults(&req);
-    while (lisp_mapnext(argv[0], &it, &k, &v)) {
+    while (argv[0].tag == LISP_TMAP && lisp_mapnext(argv[0], &it, &k, &v)) {
         size_t n;
         const char *name = keyname(k, &n);
         char key[64];
         int idx;
         if (name == NULL || n >= sizeof key) {
-            lisp_error(S, "planner.mcts: request keys must be strings or symbols");
+            badrequest(S, &req, "request keys must be strings or symbols");
         }
         memcpy(key, name, n);
         key[n] = '\0';
         idx = mcts_request_key_index(key);
         if (idx < 0) {
-            lisp_error(S, "planner.mcts: unknown key '%s'", key);
+            snprintf(err, sizeof err, "unknown key '%s'", key);
+            badrequest(S, &req, err);
         }
         if (setkey(&req, idx, v, err, sizeof err) != 0) {
-            lisp_error(S, "planner.mcts: %s", err);
+            badrequest(S, &req, err);
         }
     }
     if (mcts_request_check(&req, err, sizeof err) != 0) {
-        lisp_error(S, "planner.mcts: %s", err);
+        badrequest(S, &req, err);
     }
     mcts_run(PH(S)->P, &req, &res);
     record(S, &req, &res, -1, -1);
