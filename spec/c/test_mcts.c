@@ -372,7 +372,9 @@ static void test_budget_and_caps(void) {
     CHECK(mcts_run(P, &r, &res) == MCTS_TIMEOUT);
     printf("# budget 20 ms: time_used_ms=%.3f iters=%lld\n", res.time_used_ms,
            (long long)res.iters);
-    CHECK(res.time_used_ms >= 19.9 && res.time_used_ms <= 30.0);
+    /* the deadline ended the search; the upper bound only catches a missing
+    ** deadline check (a loaded or sanitized machine may be late by ms) */
+    CHECK(res.time_used_ms >= 19.9 && res.time_used_ms <= 200.0);
     CHECK(res.iters > 10 && res.iters < MCTS_ITERS_LIMIT);
     CHECK(res.action_dim == 1 && res.root_children > 0);
     CHECK(res.root_visits == res.iters);
