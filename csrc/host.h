@@ -32,6 +32,13 @@ typedef struct host_Opts {
 
 typedef struct lispbt_Host lispbt_Host;
 
+/* Binding state of the inst:tick running (see calllua in lbtlib.c). */
+typedef struct host_TickCache {
+    void *L, *I;       /* its Lua state and instance */
+    int running;       /* H->running inside it: other entries don't match */
+    int cbidx, ctxidx; /* stack slots of the callback table and ctx; 0 = none */
+} host_TickCache;
+
 struct lispbt_Host {
     mem_Heap mem;   /* every C-heap allocation of this host */
     lisp_State *S;  /* NULL once closed */
@@ -51,6 +58,7 @@ struct lispbt_Host {
     void *L;        /* binding: the lua_State currently running this host */
     int running;    /* binding: nesting of entries from Lua (close refused) */
     const char *fname; /* binding: the Lua function running, for messages */
+    host_TickCache tc; /* binding: Lua leaf cache of the inst:tick running */
     int64_t cbnext; /* binding: next key in the Lua callback table */
     int64_t *dead;  /* binding: callback keys of collected primitives, */
     int ndead, capdead; /* cleared from the table at the next safe point */

@@ -133,7 +133,7 @@ lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname) {
 }
 
 void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname) {
-    lx_Value *u = lua_newuserdatauv(L, sizeof(lx_Value), 1);
+    lx_Value *u = lua_newuserdatauv(L, sizeof(lx_Value), 2); /* 2: instances cache their ctx */
     u->H = H;
     u->pin = -1;
     u->p = v.tag == LISP_TUDATA ? lisp_udata(v) : NULL;

@@ -187,7 +187,17 @@ static int inst_tick(lua_State *L) {
     oldL = H->L;
     H->L = L;
     H->running++;
-    st = bt_tick(I);
+    {
+        /* Lua leaves of this tick may keep the callback table and ctx in
+        ** this frame's stack slots (calllua) */
+        host_TickCache saved = H->tc;
+        H->tc.L = L;
+        H->tc.I = I;
+        H->tc.running = H->running;
+        H->tc.cbidx = H->tc.ctxidx = 0;
+        st = bt_tick(I);
+        H->tc = saved;
+    }
     H->running--;
     H->L = oldL;
     if (H->running == 0 && H->ndead) {
@@ -377,13 +387,16 @@ static int host_scheduler_stats(lua_State *L) {
 
 /* ---- Lua leaves ---- */
 
-/* Protected: create the ctx userdata of instance id 'a2' into table 'a1'. */
+/* Protected: create the ctx userdata of instance id 'a2' into table 'a1';
+** its uservalue 1 holds ctx.memory tables, 2 the callback table 'a3'. */
 static int mkctx(lua_State *L) {
-    lx_Ctx *x = lua_newuserdatauv(L, sizeof(lx_Ctx), 1);
+    lx_Ctx *x = lua_newuserdatauv(L, sizeof(lx_Ctx), 2);
     memset(x, 0, sizeof *x);
     luaL_setmetatable(L, LX_CTX);
     lua_newtable(L);
     lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, 3);
+    lua_setiuservalue(L, -2, 2);
     lua_pushvalue(L, -1);
     lua_rawseti(L, 1, lua_tointeger(L, 2));
     return 1;
@@ -427,29 +440,59 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
     lispbt_Host *H = bt_inst_host(I);
     lua_State *L = H->L;
-    int top, hostidx, ctxidx, st, i, status;
+    int top, cbidx, ctxidx, st, i, status;
+    int cached = H->tc.L == L && H->tc.I == I && H->tc.running == H->running;
     lx_Ctx *x;
     if (L == NULL) {
         return bt_leaf_error(c, "no running Lua state to call the Lua leaf");
     }
     top = lua_gettop(L);
-    if (!lua_checkstack(L, c->nargs + 12) || !lx_pushhost(L, H)) {
-        return bt_leaf_error(c, "cannot reach the Lua state of the host");
+    if (!lua_checkstack(L, c->nargs + 12)) {
+        return bt_leaf_error(c, "Lua stack overflow");
     }
-    hostidx = top + 1;
-    lua_getiuservalue(L, hostidx, 3); /* instance states */
-    if (lua_rawgeti(L, -1, bt_inst_id(I)) != LUA_TUSERDATA) {
-        lua_pop(L, 1);
-        lua_pushcfunction(L, mkctx);
-        lua_pushvalue(L, -2);
-        lua_pushinteger(L, bt_inst_id(I));
-        if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
-            lua_settop(L, top);
-            return bt_leaf_error(c, "out of memory");
+    if (cached && H->tc.cbidx) { /* a later Lua leaf of this inst:tick */
+        cbidx = H->tc.cbidx;
+        ctxidx = H->tc.ctxidx;
+    } else if (cached && lua_getiuservalue(L, 1, 2) == LUA_TUSERDATA) {
+        /* inst:tick's instance userdata (index 1) caches its ctx */
+        ctxidx = top + 1;
+        lua_getiuservalue(L, ctxidx, 2); /* callbacks */
+        cbidx = top + 2;
+    } else {
+        int hostidx;
+        if (cached) {
+            lua_pop(L, 1);
         }
-        bt_inst_sethaslua(I);
+        hostidx = top + 1;
+        if (!lx_pushhost(L, H)) {
+            return bt_leaf_error(c, "cannot reach the Lua state of the host");
+        }
+        lua_getiuservalue(L, hostidx, 3); /* instance states */
+        if (lua_rawgeti(L, -1, bt_inst_id(I)) != LUA_TUSERDATA) {
+            lua_pop(L, 1);
+            lua_pushcfunction(L, mkctx);
+            lua_pushvalue(L, -2);
+            lua_pushinteger(L, bt_inst_id(I));
+            lua_getiuservalue(L, hostidx, 1); /* callbacks */
+            if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+                lua_settop(L, top);
+                return bt_leaf_error(c, "out of memory");
+            }
+            bt_inst_sethaslua(I);
+        }
+        ctxidx = lua_gettop(L);
+        lua_getiuservalue(L, ctxidx, 2); /* callbacks */
+        cbidx = lua_gettop(L);
+        if (cached) { /* remember the ctx on the instance userdata */
+            lua_pushvalue(L, ctxidx);
+            lua_setiuservalue(L, 1, 2);
+        }
     }
-    ctxidx = lua_gettop(L);
+    if (cached && !H->tc.cbidx) { /* keep the slots for this tick's later Lua leaves */
+        H->tc.cbidx = cbidx;
+        H->tc.ctxidx = ctxidx;
+        top = cbidx;
+    }
     x = lua_touserdata(L, ctxidx);
     x->I = I;
     x->node = c->node;
@@ -457,8 +500,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     x->halted = halting;
     x->name = c->name;
     x->active = 1;
-    lua_getiuservalue(L, hostidx, 1); /* callbacks */
-    lua_rawgeti(L, -1, key);
+    lua_rawgeti(L, cbidx, key);
     lua_pushvalue(L, ctxidx);
     if (simpleargs(c)) {
         for (i = 0; i < c->nargs; i++) {
