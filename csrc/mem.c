@@ -24,12 +24,21 @@ void mem_init(mem_Heap *M) {
     M->f = mem_default;
 }
 
-/* Test hook: count down 'fail_after' and report whether this one fails. */
+/* Test hook: the allocation at which 'fail_after' counts down to zero
+** fails; with 'fail_sticky' every later one fails too, until a test clears
+** 'failing' (so even a retry after a collection fails). */
 static int injectfail(mem_Heap *M) {
-    if (lispbt_likely(M->fail_after == 0)) {
+    if (lispbt_likely(M->fail_after == 0 && !M->failing)) {
         return 0;
     }
-    return --M->fail_after == 0;
+    if (M->failing) {
+        return 1;
+    }
+    if (--M->fail_after == 0) {
+        M->failing = M->fail_sticky;
+        return 1;
+    }
+    return 0;
 }
 
 void *mem_realloc(mem_Heap *M, void *p, size_t osize, size_t nsize) {

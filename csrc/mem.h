@@ -24,6 +24,8 @@ typedef struct mem_Heap {
     uint64_t nalloc;    /* number of successful allocations (incl. growth) */
     uint64_t nfree;     /* number of frees */
     int64_t fail_after; /* tests: fail the Nth next allocation (0 = never) */
+    int fail_sticky;    /* tests: ...and every allocation after it, until */
+    int failing;        /* tests clear 'failing' */
 } mem_Heap;
 
 /* realloc/free; the default hook.  Safe to call from any thread. */

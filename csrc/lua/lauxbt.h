@@ -115,6 +115,9 @@ void lx_pushbuiltin(lua_State *L, const char *name, int dropself);
 ** and host methods into the table at -1. */
 void lx_openbt(lua_State *L);
 
+/* The test-only lispbt.T table (ltestlib.c; LISPBT_TESTS builds only). */
+void lx_opentest(lua_State *L);
+
 /* Push a SPEC §4 table of heap counters. */
 void lx_pushheap(lua_State *L, lisp_State *S);
 

@@ -39,6 +39,9 @@ int luaopen_lispbt(lua_State *L) {
     lx_openhost(L);
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "_VERSION");
+#if defined(LISPBT_TESTS)
+    lx_opentest(L);
+#endif
     lua_pushcfunction(L, l_clock_ns);
     lua_setfield(L, -2, "clock_ns");
     lua_pushcfunction(L, l_sleep_ms);

@@ -441,6 +441,7 @@ static void test_allocfail(void) {
         }
         created++;
         M.fail_after = 0;
+        M.failing = 0;
         lisp_free(S);
         CHECK(M.bytes == 0);
     }
@@ -455,6 +456,7 @@ static void test_allocfail(void) {
                      "(map.set! m i (string-append \"k\" (number->string i))) (loop (+ i 1)))))",
                   NULL);
         M.fail_after = 0;
+        M.failing = 0;
         CHECK(st == LISP_OK || st == LISP_ERRMEM);
         if (st == LISP_ERRMEM) {
             memerrs++;

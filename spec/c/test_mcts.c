@@ -514,6 +514,7 @@ static void test_bounds_and_fallback(void) {
     M.fail_after = 2;
     CHECK(mcts_new(&M) == NULL);
     M.fail_after = 0;
+    M.failing = 0;
     CHECK(M.bytes == 0);
 }
 

@@ -1,0 +1,70 @@
+/*
+** ltestlib.c -- the test-only table lispbt.T (compiled with LISPBT_TESTS),
+** in the manner of Lua's ltests.c.  See LICENSE for copyright.
+**
+**   T.verify(host)          -> 0 when the heap is consistent (lisp_verify)
+**   T.allocfail(host, n)    make the n-th next C allocation of the host and
+**                           every one after it fail (0 turns it off)
+**   T.allocs(host)          -> C-heap allocations so far
+**   T.nodes(tree)           -> { {kind=, size=, nkids=, param=}, ... }
+** Release builds (no LISPBT_TESTS) have no T.
+*/
+#include "conf.h"
+
+#if defined(LISPBT_TESTS)
+
+#include "../bt/bt_node.h"
+#include "lauxbt.h"
+
+static int t_verify(lua_State *L) {
+    lua_pushinteger(L, lisp_verify(lx_checkhost(L, 1)->S));
+    return 1;
+}
+
+static int t_allocfail(lua_State *L) {
+    lispbt_Host *H = lx_checkhost(L, 1);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, n >= 0, 2, "non-negative count expected");
+    H->mem.fail_after = n;
+    H->mem.fail_sticky = 1;
+    H->mem.failing = 0;
+    return 0;
+}
+
+static int t_allocs(lua_State *L) {
+    lua_pushinteger(L, (lua_Integer)lx_checkhost(L, 1)->mem.nalloc);
+    return 1;
+}
+
+static int t_nodes(lua_State *L) {
+    lx_Value *u = lx_checkvalue(L, 1, LX_TREE);
+    bt_Def *D = u->p;
+    int i;
+    lua_createtable(L, D->n, 0);
+    for (i = 0; i < D->n; i++) {
+        const bt_Node *n = &D->nodes[i];
+        lua_createtable(L, 0, 4);
+        lua_pushstring(L, bt_kindnames[n->kind]);
+        lua_setfield(L, -2, "kind");
+        lua_pushinteger(L, n->size);
+        lua_setfield(L, -2, "size");
+        lua_pushinteger(L, n->nkids);
+        lua_setfield(L, -2, "nkids");
+        lua_pushinteger(L, n->param);
+        lua_setfield(L, -2, "param");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+void lx_opentest(lua_State *L) {
+    static const luaL_Reg funcs[] = {{"verify", t_verify},
+                                     {"allocfail", t_allocfail},
+                                     {"allocs", t_allocs},
+                                     {"nodes", t_nodes},
+                                     {NULL, NULL}};
+    luaL_newlib(L, funcs);
+    lua_setfield(L, -2, "T");
+}
+
+#endif
