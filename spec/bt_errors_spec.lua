@@ -397,4 +397,33 @@ describe("bt errors", function()
       assert.is_truthy(tostring(got):find("ctx used outside its leaf callback", 1, true))
     end)
   end)
+
+  it("an instance or tree used after <close> raises cleanly, even after collection", function()
+    local h = lispbt.new()
+    local tree = h:compile("(seq (act always-success))")
+    local inst = tree:instance()
+    do
+      local closing <close> = inst
+    end
+    do
+      local closing <close> = tree
+    end
+    collectgarbage(); collectgarbage()
+    h:eval("(gc-stats)")
+    local ok, err = pcall(inst.tick, inst)
+    assert.is_false(ok)
+    assert.are.equal("lispbt: instance is closed", err)
+    ok, err = pcall(inst.stats, inst)
+    assert.is_false(ok)
+    assert.matches("lispbt: instance is closed", err)
+    ok, err = pcall(h.bt.stats, inst)
+    assert.is_false(ok)
+    assert.matches("released Lisp value", err)
+    ok, err = pcall(tree.instance, tree)
+    assert.is_false(ok)
+    assert.matches("lispbt: tree is closed", err)
+    assert.are.equal("lispbt.instance (closed)", tostring(inst))
+    -- the host is fine
+    assert.are.equal("success", h:compile("(succeed)"):instance():tick())
+  end)
 end)

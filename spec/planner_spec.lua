@@ -237,12 +237,15 @@ describe("planner", function()
         if e.kind == "error" then nerr = nerr + 1 end
       end
       assert.are.equal(2, nerr)
-      -- no record for a call that never reached the planner
-      assert.are.equal(0, #h:planner_records())
+      -- every call appends a record, failed ones with status error
+      local recs = h:planner_records()
+      assert.are.equal(2, #recs)
+      assert.are.equal("error", recs[1].status)
+      assert.are.equal("no state at key 'state'", recs[1].error)
       -- usable
       assert.are.equal("success", inst:tick { state = 0.5 })
       assert.are.equal("number", type(inst:get("action")))
-      assert.are.equal(1, #h:planner_records())
+      assert.are.equal(3, #h:planner_records())
     end)
 
     it("a state the model rejects fails the leaf and records status error", function()

@@ -231,8 +231,9 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
             const char *kn = bt_kindnames[kind];
             lisp_Value name = lisp_car(rest), a;
             bt_Def *D = C->D;
-            if (len < 2 || (name.tag != LISP_TSYMBOL && name.tag != LISP_TSTRING)) {
-                cerr(C, kn, len < 2 ? form : name, "leaf name must be a symbol");
+            if (len < 2 || (name.tag != LISP_TSYMBOL && name.tag != LISP_TSTRING) ||
+                lisp_str(name, NULL)[0] == '\0') {
+                cerr(C, kn, len < 2 ? form : name, "leaf name must be a non-empty symbol");
             }
             if (name.tag == LISP_TSTRING) {
                 size_t n;

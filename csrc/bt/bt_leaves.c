@@ -86,7 +86,7 @@ static int leaf_bbhas(bt_Ctx *c, int64_t ud) {
     lisp_Value v;
     (void)ud;
     if (c->nargs != 1 || c->keys[0] < 0) {
-        return bt_leaf_error(c, "bb-has: expected (cond bb-has KEY)");
+        return bt_leaf_error(c, "expected (cond bb-has KEY)");
     }
     return bt_bb_get(c->I, c->keys[0], &v, c->node) ? BT_SUCCESS : BT_FAILURE;
 }
@@ -98,7 +98,7 @@ static int leaf_goal1d(bt_Ctx *c, int64_t ud) {
     (void)ud;
     key = argkey(c, 0, bt_key_find(S, "state", 5));
     if (!argnum(c, 1, 1.0, &goal) || !argnum(c, 2, 0.01, &tol)) {
-        return bt_leaf_error(c, "goal-reached-1d: expected (cond goal-reached-1d [KEY GOAL TOL])");
+        return bt_leaf_error(c, "expected (cond goal-reached-1d [KEY GOAL TOL])");
     }
     if (!bbnum(c, key, &x)) {
         return BT_FAILURE; /* no state yet */
@@ -123,7 +123,7 @@ static int leaf_runthen(bt_Ctx *c, int64_t ud) {
     double n;
     (void)ud;
     if (!argnum(c, 0, 1, &n) || n < 0) {
-        return bt_leaf_error(c, "running-then-success: expected a non-negative count");
+        return bt_leaf_error(c, "expected a non-negative count");
     }
     if (m->idx < (int32_t)n) {
         m->idx++;
@@ -136,10 +136,10 @@ static int leaf_runthen(bt_Ctx *c, int64_t ud) {
 static int leaf_putint(bt_Ctx *c, int64_t ud) {
     (void)ud;
     if (c->nargs != 2 || c->keys[0] < 0 || c->args[1].tag != LISP_TINT) {
-        return bt_leaf_error(c, "bb-put-int: expected (act bb-put-int KEY INTEGER)");
+        return bt_leaf_error(c, "expected (act bb-put-int KEY INTEGER)");
     }
     if (bt_bb_put(c->I, c->keys[0], c->args[1], c->node, c->name) != 0) {
-        return bt_leaf_error(c, "bb-put-int: out of memory");
+        return bt_leaf_error(c, "out of memory");
     }
     return BT_SUCCESS;
 }
@@ -148,10 +148,10 @@ static int leaf_putfloat(bt_Ctx *c, int64_t ud) {
     double x;
     (void)ud;
     if (c->nargs != 2 || c->keys[0] < 0 || !argnum(c, 1, 0, &x)) {
-        return bt_leaf_error(c, "bb-put-float: expected (act bb-put-float KEY NUMBER)");
+        return bt_leaf_error(c, "expected (act bb-put-float KEY NUMBER)");
     }
     if (bt_bb_put(c->I, c->keys[0], lisp_float(x), c->node, c->name) != 0) {
-        return bt_leaf_error(c, "bb-put-float: out of memory");
+        return bt_leaf_error(c, "out of memory");
     }
     return BT_SUCCESS;
 }
@@ -165,18 +165,18 @@ static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
     double s[1], a[1], next[1], reward;
     (void)ud;
     if (!bbnum(c, skey, &s[0])) {
-        return bt_leaf_error(c, "apply-planned-1d: no numeric state on the blackboard");
+        return bt_leaf_error(c, "no numeric state on the blackboard");
     }
     if (!bbnum(c, akey, &a[0])) {
-        return bt_leaf_error(c, "apply-planned-1d: no numeric action on the blackboard");
+        return bt_leaf_error(c, "no numeric action on the blackboard");
     }
     if (okey < 0) {
-        return bt_leaf_error(c, "apply-planned-1d: bad output key");
+        return bt_leaf_error(c, "bad output key");
     }
     mcts_model_clamp(m, a, a);
     m->step(m, s, a, next, &reward);
     if (bt_bb_put(c->I, okey, lisp_float(next[0]), c->node, c->name) != 0) {
-        return bt_leaf_error(c, "apply-planned-1d: out of memory");
+        return bt_leaf_error(c, "out of memory");
     }
     return BT_SUCCESS;
 }
@@ -193,6 +193,14 @@ static void jobevent(bt_Ctx *c, int kind, uint64_t job, int jstatus, int64_t ts)
     }
 }
 
+/* The job of async-sleep-ms.  Its duration travels by value in the
+** argument pointer: a job must never read instance memory, which the owner
+** may reuse for its next job or free while an old job is starting. */
+static int job_sleep(void *arg, const sched_Cancel *c) {
+    int64_t ms = (int64_t)(uintptr_t)arg;
+    return sched_sleep_ns(c, ms * 1000000);
+}
+
 static int leaf_sleep(bt_Ctx *c, int64_t ud) {
     bt_Inst *I = c->I;
     lispbt_Host *H = I->H;
@@ -201,18 +209,18 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
     double ms;
     (void)ud;
     if (H->sched == NULL) {
-        return bt_leaf_error(c, "async-sleep-ms: the scheduler is closed");
+        return bt_leaf_error(c, "the scheduler is closed");
     }
     if (m->job == 0) {
         if (c->nargs != 1 || !argnum(c, 0, 0, &ms) || ms < 0 || ms > 86400000.0) {
-            return bt_leaf_error(c, "async-sleep-ms: expected (act async-sleep-ms MS), MS >= 0");
+            return bt_leaf_error(c, "expected (act async-sleep-ms MS), MS >= 0");
         }
-        m->arg = (int64_t)ms; /* read by the job when it starts */
+        m->arg = (int64_t)ms; /* for the log line only */
         m->flags = 0;
-        m->job = sched_submit(H->sched, "async-sleep-ms", sched_job_sleep_ms, &m->arg, 0,
+        m->job = sched_submit(H->sched, "async-sleep-ms", job_sleep, (void *)(uintptr_t)m->arg, 0,
                               (uint64_t)I->id);
         if (m->job == 0) {
-            return bt_leaf_error(c, "async-sleep-ms: cannot submit the job (out of memory)");
+            return bt_leaf_error(c, "cannot submit the job (out of memory)");
         }
         jobevent(c, TRACE_SCHED_SUBMIT, m->job, TRACE_JOB_QUEUED, bt_ts(H, lispbt_cycles()));
         log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu submitted (%s %lld ms)",
@@ -221,7 +229,7 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
     }
     if (sched_info(H->sched, m->job, &info) != 0) {
         m->job = 0;
-        return bt_leaf_error(c, "async-sleep-ms: job vanished");
+        return bt_leaf_error(c, "job vanished");
     }
     if (info.status != SCHED_QUEUED && !(m->flags & 1)) {
         m->flags |= 1;

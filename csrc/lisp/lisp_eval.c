@@ -113,8 +113,8 @@ int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) 
     j.status = LISP_OK;
     if (S->nest == 0) {
         setcstacklimit(S);
-        S->cur = NULL;
     }
+    S->cur = NULL; /* errors inside name their own call sites, not the caller's */
     S->nest++;
     S->jmp = &j;
     if (setjmp(j.b) == 0) {
@@ -122,10 +122,10 @@ int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) 
     }
     S->jmp = j.prev;
     S->nest--;
+    S->cur = cur;
     if (j.status != LISP_OK) {
         S->top = top;
         S->depth = depth;
-        S->cur = cur;
     }
     return j.status;
 }

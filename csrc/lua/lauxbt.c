@@ -129,6 +129,9 @@ lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname) {
     if (v->H->S == NULL) {
         luaL_error(L, "lispbt: host is closed");
     }
+    if (v->pin < 0) { /* released by <close>: its object may be collected */
+        luaL_error(L, "lispbt: %s is closed", tname + 7 /* skip "lispbt." */);
+    }
     return v;
 }
 

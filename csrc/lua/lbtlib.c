@@ -43,11 +43,7 @@ typedef struct lx_Ctx {
 /* ---- checks ---- */
 
 static bt_Inst *checkinst(lua_State *L, int idx) {
-    lx_Value *u = luaL_checkudata(L, idx, LX_INST);
-    if (u->H->S == NULL) {
-        luaL_error(L, "lispbt: host is closed");
-    }
-    return u->p;
+    return lx_checkvalue(L, idx, LX_INST)->p;
 }
 
 static lx_Ctx *checkctx(lua_State *L) {
@@ -169,8 +165,8 @@ static int inst_tick(lua_State *L) {
     }
     H = u->H;
     I = u->p;
-    if (H->S == NULL) {
-        return luaL_error(L, "lispbt: host is closed");
+    if (H->S == NULL || u->pin < 0) {
+        return luaL_error(L, u->pin < 0 ? "lispbt: instance is closed" : "lispbt: host is closed");
     }
     if (lua_gettop(L) >= 2 && !lua_isnil(L, 2)) {
         InputArgs a;
@@ -688,7 +684,7 @@ static int ctx_index(lua_State *L) {
 
 static int tree_tostring(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    if (u->H->S == NULL) {
+    if (u->H->S == NULL || u->pin < 0) {
         lua_pushliteral(L, "lispbt.tree (closed)");
     } else {
         lua_pushfstring(L, "lispbt.tree (%d nodes)", bt_def_nodes(u->p));
@@ -698,7 +694,7 @@ static int tree_tostring(lua_State *L) {
 
 static int inst_tostring(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    if (u->H->S == NULL) {
+    if (u->H->S == NULL || u->pin < 0) {
         lua_pushliteral(L, "lispbt.instance (closed)");
     } else {
         lua_pushfstring(L, "lispbt.instance %d (tick %d)", (int)bt_inst_id(u->p),
@@ -750,6 +746,8 @@ void lx_openbt(lua_State *L) {
     luaL_newmetatable(L, LX_TREE);
     lua_pushcfunction(L, lx_valuegc);
     lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, lx_valuegc);
+    lua_setfield(L, -2, "__close");
     lua_pushcfunction(L, tree_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_newtable(L);

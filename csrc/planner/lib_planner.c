@@ -471,6 +471,19 @@ const lisp_Reg planner_lib[] = {
 
 /* ---- the plan-action leaf ---- */
 
+/* A plan-action call that cannot plan still appends a record (status
+** error), then fails the node with 'err'. */
+LISPBT_NORETURN static void planfail(lisp_State *S, const mcts_Request *req, const char *err,
+                                     int64_t tick, int32_t node) {
+    mcts_Result bad;
+    memset(&bad, 0, sizeof bad);
+    bad.status = MCTS_ERROR;
+    bad.seed = req->seed;
+    snprintf(bad.error, sizeof bad.error, "%s", err);
+    record(S, req, &bad, tick, node);
+    lisp_error(S, "%s", err);
+}
+
 typedef struct PlanCall {
     bt_Inst *I;
     int32_t node;
@@ -511,19 +524,6 @@ static void runplan(lisp_State *S, void *ud) {
     if (leaf[PK_NODE_NAME] >= 0) {
         snprintf(req.node_name, sizeof req.node_name, "%s", lisp_str(args[leaf[PK_NODE_NAME]], NULL));
     }
-    {
-        int skey = leaf[PK_STATE_KEY] >= 0 ? keys[leaf[PK_STATE_KEY]] : bt_key_find(S, "state", 5);
-        snprintf(req.state_key, sizeof req.state_key, "%s", bt_key_name(I->H, skey));
-        if (!bt_bb_get(I, skey, &v, a->node)) {
-            lisp_error(S, "plan-action: no state at key '%s'", bt_key_name(I->H, skey));
-        }
-        ns = numbers(v, xs, MCTS_MAX_STATE);
-        if (ns < 1) {
-            lisp_error(S, "plan-action: state at key '%s' is not a number or numeric vector",
-                       bt_key_name(I->H, skey));
-        }
-        mcts_request_set_vector(&req, MCTS_KEY_STATE, xs, ns, err, sizeof err);
-    }
     req.tick_index = I->tick;
     if (leaf[PK_SEED_KEY] >= 0 && bt_bb_get(I, keys[leaf[PK_SEED_KEY]], &v, a->node) &&
         v.tag == LISP_TINT) {
@@ -531,19 +531,28 @@ static void runplan(lisp_State *S, void *ud) {
     } else {
         req.seed = mcts_derive_seed(p->base_seed, req.node_name, req.tick_index);
     }
+    {
+        int skey = leaf[PK_STATE_KEY] >= 0 ? keys[leaf[PK_STATE_KEY]] : bt_key_find(S, "state", 5);
+        snprintf(req.state_key, sizeof req.state_key, "%s", bt_key_name(I->H, skey));
+        if (!bt_bb_get(I, skey, &v, a->node)) {
+            snprintf(err, sizeof err, "no state at key '%s'", bt_key_name(I->H, skey));
+            planfail(S, &req, err, I->tick, a->node);
+        }
+        ns = numbers(v, xs, MCTS_MAX_STATE);
+        if (ns < 1) {
+            snprintf(err, sizeof err, "state at key '%s' is not a number or numeric vector",
+                     bt_key_name(I->H, skey));
+            planfail(S, &req, err, I->tick, a->node);
+        }
+        mcts_request_set_vector(&req, MCTS_KEY_STATE, xs, ns, err, sizeof err);
+    }
     if (mcts_request_check(&req, err, sizeof err) != 0) {
-        mcts_Result bad;
-        memset(&bad, 0, sizeof bad);
-        bad.status = MCTS_ERROR;
-        bad.seed = req.seed;
-        snprintf(bad.error, sizeof bad.error, "%s", err);
-        record(S, &req, &bad, I->tick, a->node);
-        lisp_error(S, "plan-action: %s", err);
+        planfail(S, &req, err, I->tick, a->node);
     }
     mcts_run(p->P, &req, &res);
     record(S, &req, &res, I->tick, a->node);
     if (res.action_dim == 0) {
-        lisp_error(S, "plan-action: no action (%s%s%s)", mcts_status_name(res.status),
+        lisp_error(S, "no action (%s%s%s)", mcts_status_name(res.status),
                    res.error[0] ? ": " : "", res.error);
     }
     {
@@ -551,7 +560,7 @@ static void runplan(lisp_State *S, void *ud) {
         lisp_Value act = res.action_dim == 1 ? lisp_float(res.action[0])
                                              : numvec(S, res.action, res.action_dim);
         if (bt_bb_put(I, akey, act, a->node, "plan-action") != 0) {
-            lisp_error(S, "plan-action: out of memory");
+            lisp_error(S, "out of memory");
         }
     }
     if (leaf[PK_META_KEY] >= 0) {
@@ -564,7 +573,7 @@ static void runplan(lisp_State *S, void *ud) {
         meta = lisp_string(S, b.p ? b.p : "", b.len); /* b leaks only on ERRMEM */
         sbuf_free(&b);
         if (bt_bb_put(I, keys[leaf[PK_META_KEY]], meta, a->node, "plan-action") != 0) {
-            lisp_error(S, "plan-action: out of memory");
+            lisp_error(S, "out of memory");
         }
     }
     a->st = BT_SUCCESS;
@@ -583,7 +592,7 @@ int bt_plan_leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
     if (lisp_pcall(S, runplan, &a) != LISP_OK) {
         I->stats[i].errors++;
         I->errors++;
-        bt_report(I, LOG_ERROR, i, "%s", lisp_errmsg(S));
+        bt_report(I, LOG_ERROR, i, "plan-action: %s", lisp_errmsg(S));
         return BT_FAILURE;
     }
     lisp_settop(S, base);

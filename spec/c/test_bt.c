@@ -330,7 +330,7 @@ static void test_compile_errors(void) {
     CHECK(evalerr(H, "(bt (invert))", "t:1:1: bt.compile: invert: expected (invert child), got (invert)"));
     CHECK(evalerr(H, "(bt (zap))", "t:1:1: bt.compile: unknown node kind, got zap"));
     CHECK(evalerr(H, "(bt (seq))", "t:1:1: bt.compile: seq: expected at least one child, got nil"));
-    CHECK(evalerr(H, "(bt (cond 1))", "t:1:1: bt.compile: cond: leaf name must be a symbol, got 1"));
+    CHECK(evalerr(H, "(bt (cond 1))", "t:1:1: bt.compile: cond: leaf name must be a non-empty symbol, got 1"));
     CHECK(evalerr(H, "(bt.compile \"(seq\")", "bt.compile:1:1: unterminated list"));
     CHECK(evalerr(H, "(bt.tick 5)", "t:1:1: bt.tick: expected a bt_instance, got 5"));
     CHECK(evalerr(H, "(bt.set-tick-budget-ms (bt.new-instance (bt (succeed))) -1)",
