@@ -36,6 +36,9 @@ static void calibrate(lispbt_Host *H) {
     if (!LISPBT_HAVE_TSC) {
         H->ns_per_cycle = 1.0;
         H->ns_mul = (uint64_t)1 << 32;
+        H->cbase = H->c0;
+        H->nsbase = H->ns0;
+        H->reanchor = UINT64_MAX;
         return;
     }
     do {
@@ -44,6 +47,19 @@ static void calibrate(lispbt_Host *H) {
     } while (n1 - H->ns0 < 200000);
     H->ns_per_cycle = c1 > H->c0 ? (double)(n1 - H->ns0) / (double)(c1 - H->c0) : 1.0;
     H->ns_mul = (uint64_t)(H->ns_per_cycle * 4294967296.0);
+    H->cbase = H->c0;
+    H->nsbase = H->ns0;
+    H->reanchor = (uint64_t)(20e6 / H->ns_per_cycle); /* ~20 ms */
+}
+
+void host_reanchor(lispbt_Host *H, uint64_t c) {
+    int64_t n = lispbt_now_ns();
+    if (LISPBT_HAVE_TSC && c > H->cbase && n > H->nsbase) {
+        H->ns_per_cycle = (double)(n - H->nsbase) / (double)(c - H->cbase);
+        H->ns_mul = (uint64_t)(H->ns_per_cycle * 4294967296.0);
+    }
+    H->ns0 = n;
+    H->c0 = c;
 }
 
 static void markhost(lisp_State *S, void *ud) {

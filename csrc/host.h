@@ -55,6 +55,9 @@ struct lispbt_Host {
     int64_t ns0;
     double ns_per_cycle;
     uint64_t ns_mul; /* ns_per_cycle * 2^32, for short durations */
+    uint64_t cbase;  /* first calibration point: the rate is refined over */
+    int64_t nsbase;  /* the whole life of the host */
+    uint64_t reanchor; /* cycles between re-anchors to the monotonic clock */
     void *L;        /* binding: the lua_State currently running this host */
     int running;    /* binding: nesting of entries from Lua (close refused) */
     const char *fname; /* binding: the Lua function running, for messages */
@@ -77,6 +80,11 @@ void host_close(lispbt_Host *H);
 
 /* host_close, then free the struct.  'H' is no longer valid. */
 void host_free(lispbt_Host *H);
+
+/* Re-anchor cycle timestamps to the monotonic clock at cycle count 'c'
+** (one vDSO clock read, no system call) and refine the cycle rate over the
+** host's whole life, so trace and log timestamps never drift apart. */
+void host_reanchor(lispbt_Host *H, uint64_t c);
 
 /* Queue Lua callback 'key' for removal at the binding's next safe point
 ** (outside any Lisp call).  Never raises; if the queue cannot grow the

@@ -42,7 +42,11 @@ int64_t bt_ns(lispbt_Host *H, uint64_t cycles) {
 }
 
 int64_t bt_ts(lispbt_Host *H, uint64_t cycles) {
-    return H->ns0 + (int64_t)((double)(cycles - H->c0) * H->ns_per_cycle);
+    uint64_t d = cycles - H->c0;
+    if (lispbt_likely(d < ((uint64_t)1 << 32))) { /* since the last re-anchor */
+        return H->ns0 + (int64_t)((d * H->ns_mul) >> 32);
+    }
+    return H->ns0 + (int64_t)((double)(int64_t)d * H->ns_per_cycle);
 }
 
 /* ---- instance object ---- */
@@ -249,14 +253,6 @@ void bt_reset(bt_Inst *I) {
 
 /* ---- leaves ---- */
 
-LISPBT_COLD static int unknownleaf(bt_Inst *I, int32_t i, const bt_Leaf *l) {
-    I->stats[i].errors++;
-    I->errors++;
-    bt_report(I, LOG_ERROR, i, "%s: unknown %s '%s'", bt_def_nodename(I->D, i),
-              l->kind == BT_KCOND ? "condition" : "action", l->cname);
-    return BT_FAILURE;
-}
-
 LISPBT_COLD static int leaferror(bt_Inst *I, int32_t i, int st) {
     if (st != BT_ERROR) {
         bt_leaf_error(&I->ctx, "a condition must not return running");
@@ -271,9 +267,6 @@ static LISPBT_INLINE int leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
     const bt_Leaf *l = &I->leaves[n->param];
     bt_Ctx *c = &I->ctx;
     int st, foreign;
-    if (lispbt_unlikely(l->impl == BT_IMPL_NONE)) {
-        return unknownleaf(I, i, l);
-    }
     c->node = i;
     c->args = n->nargs ? I->D->argp + n->argidx : NULL;
     c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
@@ -325,7 +318,7 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
         if (d > ns->max_ns) {
             ns->max_ns = d;
         }
-        hist_record(&I->nhist[i], d);
+        hist_add(&I->nhist[i], d); /* min/max/sum live in 'ns' (nodehist) */
     }
     if (lispbt_unlikely(fl & BT_FTRACE)) {
         traceexit(I, i, st, t, fl);
@@ -333,11 +326,10 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
     return st;
 }
 
-/* node_enter event; at level counters the boundary is read here. */
+/* node_enter event at the previous boundary (with tracing on, every
+** node_exit reads the counter, so '*t' is current at either level). */
 LISPBT_COLD static uint64_t traceenter(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
-    if (!(fl & BT_FTIMING)) {
-        *t = lispbt_cycles();
-    }
+    (void)fl;
     trace_emit(&I->trace, TRACE_NODE_ENTER, I->tick, i, bt_ts(I->H, *t));
     return *t;
 }
@@ -500,6 +492,9 @@ int bt_tick(bt_Inst *I) {
         gc0 = lisp_gctime(H->S);
     }
     t = c0 = lispbt_cycles();
+    if (lispbt_unlikely(c0 - H->c0 > H->reanchor)) {
+        host_reanchor(H, c0);
+    }
     if (lispbt_unlikely(I->flags & BT_FTRACE)) {
         trace_emit(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, bt_ts(H, c0));
     }
@@ -614,7 +609,13 @@ const hist_Hist *bt_tickhist(bt_Inst *I) {
 }
 
 const hist_Hist *bt_nodehist(bt_Inst *I, int node) {
-    return &I->nhist[node];
+    hist_Hist *h = &I->nhist[node];
+    const bt_NodeStats *s = &I->stats[node];
+    /* the tick path records only buckets and count; fill in the rest */
+    h->min = 0;
+    h->max = s->max_ns;
+    h->sum = s->total_ns;
+    return h;
 }
 
 int bt_series_enable(bt_Inst *I, int capacity) {
@@ -689,7 +690,7 @@ void bt_stats_text(bt_Inst *I, sbuf *b) {
         if (s->count[1] + s->count[2] + s->count[3] == 0) {
             continue; /* never ticked */
         }
-        hist_summary(&I->nhist[i], &h);
+        hist_summary(bt_nodehist(I, i), &h);
         sbuf_printf(b,
                     "node %d (%s) success=%llu failure=%llu running=%llu last_ns=%lld max_ns=%lld "
                     "total_ns=%lld p50_ns=%lld p90_ns=%lld p99_ns=%lld p999_ns=%lld errors=%llu\n",

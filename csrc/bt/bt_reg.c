@@ -28,6 +28,13 @@ struct bt_Reg {
     void (*release)(lispbt_Host *H, const bt_Leaf *l);
 };
 
+/* The function of a leaf not registered (yet): fails with an error. */
+static int unknownleaf(bt_Ctx *c, int64_t ud) {
+    const bt_Leaf *l = &c->I->H->bt->leaves[ud];
+    return bt_leaf_error(c, "unknown %s '%s'", l->kind == BT_KCOND ? "condition" : "action",
+                         l->cname);
+}
+
 bt_Reg *bt_reg_new(lispbt_Host *H) {
     bt_Reg *R = mem_calloc(&H->mem, sizeof(bt_Reg));
     if (R == NULL) {
@@ -97,6 +104,8 @@ int bt_reg_id(lisp_State *S, bt_Reg *R, int kind, lisp_Value name) {
     l->cname = lisp_str(name, NULL);
     l->kind = (uint8_t)kind;
     l->impl = BT_IMPL_NONE;
+    l->fn = unknownleaf;
+    l->ud = R->n;
     return R->n++;
 }
 

@@ -104,6 +104,14 @@ static inline uint64_t hist_index(unsigned sub_bits, uint64_t v) {
 
 /* Record one sample.  O(1), no allocation, no locks; compiles to a handful
 ** of conditional moves.  'h' must have been initialised. */
+/* Bucket and count only (callers that keep min, max and sum themselves
+** fill them in before reading quantiles). */
+static inline void hist_add(hist_Hist *h, int64_t v) {
+    uint64_t i = hist_index(h->sub_bits, v < 0 ? 0u : (uint64_t)v);
+    h->b[i < h->nbuckets ? i : h->nbuckets - 1u]++;
+    h->count++;
+}
+
 static inline void hist_record(hist_Hist *h, int64_t v) {
     uint64_t i;
     v = v < 0 ? 0 : v;
