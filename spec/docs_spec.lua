@@ -303,6 +303,32 @@ describe("docs examples", function()
     end
 end)
 
+-- Every builtin of every builtin table has a reference entry.
+describe("docs/reference", function()
+    it("documents every builtin of the runtime tables (bt, planner, metrics)", function()
+        local doc = read_file(DOCS .. "/reference/bt.md") .. read_file(DOCS .. "/reference/planner.md")
+        local missing = {}
+        for _, file in ipairs({ "csrc/bt/lib_bt.c", "csrc/planner/lib_planner.c",
+                                "csrc/lib_metrics.c" }) do
+            local src = read_file(ROOT .. "/" .. file)
+            for entry in src:gmatch('\n%s*{"([^"]+)",%s*%-?%d+,') do
+                -- a heading line (## or ###) naming it, possibly with aliases
+                local found = false
+                for line in doc:gmatch("\n(##[^\n]*)") do
+                    if line:find("`" .. entry .. "`", 1, true) then
+                        found = true
+                        break
+                    end
+                end
+                if not found then
+                    missing[#missing + 1] = entry .. " (" .. file .. ")"
+                end
+            end
+        end
+        assert(#missing == 0, "undocumented builtins: " .. table.concat(missing, ", "))
+    end)
+end)
+
 -- Every builtin of the general library has an entry in the Lisp reference.
 describe("docs/reference/lisp.md", function()
     it("documents every builtin of csrc/lisp/lib_*.c", function()
