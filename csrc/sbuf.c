@@ -89,6 +89,25 @@ void sbuf_printf(sbuf *b, const char *fmt, ...) {
     va_end(ap);
 }
 
+void sbuf_oneline(sbuf *b, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\\') {
+            sbuf_putn(b, "\\\\", 2);
+        } else if (c == '\n') {
+            sbuf_putn(b, "\\n", 2);
+        } else if (c == '\r') {
+            sbuf_putn(b, "\\r", 2);
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            sbuf_putn(b, x, 4);
+        } else {
+            sbuf_putc(b, (char)c);
+        }
+    }
+}
+
 void sbuf_json_string(sbuf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     size_t i;

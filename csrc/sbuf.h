@@ -27,6 +27,9 @@ void sbuf_puts(sbuf *b, const char *s);
 void sbuf_putc(sbuf *b, char c);
 void sbuf_printf(sbuf *b, const char *fmt, ...) LISPBT_PRINTF(2, 3);
 void sbuf_vprintf(sbuf *b, const char *fmt, va_list ap);
+/* Append 's' so that it stays on one line: backslash, newline and CR are
+** escaped (\\ \n \r), other control bytes as \xHH; tabs stay. */
+void sbuf_oneline(sbuf *b, const char *s);
 /* Append 's' as a JSON string literal (quotes and escapes included). */
 void sbuf_json_string(sbuf *b, const char *s, size_t n);
 /* Append a finite double in shortest round-trip form ("%.17g" fallback);

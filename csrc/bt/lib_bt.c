@@ -323,12 +323,18 @@ static lisp_Value cfun_bt_bbput(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_nil();
 }
 
-static lisp_Value cfun_bt_bbdump(lisp_State *S, int argc, lisp_Value *argv) {
+/* The text 'render' makes of the instance argv[0], as a Lisp string. */
+static lisp_Value insttext(lisp_State *S, lisp_Value *argv, void (*render)(bt_Inst *, sbuf *)) {
+    bt_Inst *I = checkinst(S, argv, 0);
     sbuf b;
-    (void)argc;
     sbuf_init(&b);
-    bt_bb_dump(checkinst(S, argv, 0), &b);
+    render(I, &b);
     return textresult(S, &b);
+}
+
+static lisp_Value cfun_bt_bbdump(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return insttext(S, argv, bt_bb_dump);
 }
 
 /* ---- settings ---- */
@@ -394,11 +400,8 @@ static lisp_Value cfun_bt_clearlogs(lisp_State *S, int argc, lisp_Value *argv) {
 /* ---- reports ---- */
 
 static lisp_Value cfun_bt_stats(lisp_State *S, int argc, lisp_Value *argv) {
-    sbuf b;
     (void)argc;
-    sbuf_init(&b);
-    bt_stats_text(checkinst(S, argv, 0), &b);
-    return textresult(S, &b);
+    return insttext(S, argv, bt_stats_text);
 }
 
 static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
@@ -496,19 +499,13 @@ static lisp_Value cfun_bt_tracedump(lisp_State *S, int argc, lisp_Value *argv) {
     return textresult(S, &b);
 }
 
-static lisp_Value cfun_bt_tracechrome(lisp_State *S, int argc, lisp_Value *argv) {
-    sbuf b;
-    (void)argc;
-    sbuf_init(&b);
-    bt_trace_chrome(checkinst(S, argv, 0), &b);
-    return textresult(S, &b);
+static void chrome(bt_Inst *I, sbuf *b) {
+    bt_trace_chrome(I, b); /* an allocation failure shows as b->oom */
 }
 
-static void setfield(lisp_State *S, lisp_Value m, const char *k, lisp_Value v) {
-    int base = lisp_gettop(S);
-    lisp_push(S, v);
-    lisp_mapset(S, m, lisp_cstring(S, k), v);
-    lisp_settop(S, base);
+static lisp_Value cfun_bt_tracechrome(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return insttext(S, argv, chrome);
 }
 
 static lisp_Value cfun_bt_tracesnap(lisp_State *S, int argc, lisp_Value *argv) {
@@ -525,36 +522,36 @@ static lisp_Value cfun_bt_tracesnap(lisp_State *S, int argc, lisp_Value *argv) {
         const trace_Event *e = trace_get(R, i);
         const char *text = trace_msg_text(R, e);
         lisp_Value m = lisp_map(S, 12);
-        setfield(S, m, "seq", lisp_int((int64_t)e->seq));
-        setfield(S, m, "kind", lisp_cstring(S, trace_kind_name(e->kind)));
-        setfield(S, m, "tick", lisp_int(e->tick));
-        setfield(S, m, "node", lisp_int(e->node));
-        setfield(S, m, "ts_ns", lisp_int(e->ts_ns));
+        lisp_mapsetstr(S, m, "seq", lisp_int((int64_t)e->seq));
+        lisp_mapsetstr(S, m, "kind", lisp_cstring(S, trace_kind_name(e->kind)));
+        lisp_mapsetstr(S, m, "tick", lisp_int(e->tick));
+        lisp_mapsetstr(S, m, "node", lisp_int(e->node));
+        lisp_mapsetstr(S, m, "ts_ns", lisp_int(e->ts_ns));
         if (e->status) {
-            setfield(S, m, "status", lisp_cstring(S, trace_status_name(e->status)));
+            lisp_mapsetstr(S, m, "status", lisp_cstring(S, trace_status_name(e->status)));
         }
         if (e->duration_ns >= 0) {
-            setfield(S, m, "duration_ns", lisp_int(e->duration_ns));
+            lisp_mapsetstr(S, m, "duration_ns", lisp_int(e->duration_ns));
         }
         if (e->job) {
-            setfield(S, m, "job", lisp_int((int64_t)e->job));
-            setfield(S, m, "job_status", lisp_cstring(S, trace_job_status_name(e->job_status)));
+            lisp_mapsetstr(S, m, "job", lisp_int((int64_t)e->job));
+            lisp_mapsetstr(S, m, "job_status", lisp_cstring(S, trace_job_status_name(e->job_status)));
         }
         if (e->key >= 0) {
-            setfield(S, m, "key", lisp_cstring(S, bt_key_name(I->H, e->key)));
+            lisp_mapsetstr(S, m, "key", lisp_cstring(S, bt_key_name(I->H, e->key)));
         }
         switch (e->vtag) {
-            case TRACE_V_BOOL: setfield(S, m, "value", lisp_bool((int)e->v.i)); break;
-            case TRACE_V_INT: setfield(S, m, "value", lisp_int(e->v.i)); break;
-            case TRACE_V_FLOAT: setfield(S, m, "value", lisp_float(e->v.f)); break;
+            case TRACE_V_BOOL: lisp_mapsetstr(S, m, "value", lisp_bool((int)e->v.i)); break;
+            case TRACE_V_INT: lisp_mapsetstr(S, m, "value", lisp_int(e->v.i)); break;
+            case TRACE_V_FLOAT: lisp_mapsetstr(S, m, "value", lisp_float(e->v.f)); break;
             case TRACE_V_STR:
             case TRACE_V_TEXT:
-                setfield(S, m, "value", lisp_cstring(S, text ? text : ""));
+                lisp_mapsetstr(S, m, "value", lisp_cstring(S, text ? text : ""));
                 break;
             default: break;
         }
         if (e->kind == TRACE_WARNING || e->kind == TRACE_ERROR) {
-            setfield(S, m, "msg", lisp_cstring(S, text ? text : ""));
+            lisp_mapsetstr(S, m, "msg", lisp_cstring(S, text ? text : ""));
         }
         lisp_vecpush(S, list, m);
         lisp_settop(S, base);
@@ -586,13 +583,13 @@ static lisp_Value cfun_bt_logssnap(lisp_State *S, int argc, lisp_Value *argv) {
             break; /* a concurrent writer moved the window */
         }
         m = lisp_map(S, 8);
-        setfield(S, m, "seq", lisp_int((int64_t)r.seq));
-        setfield(S, m, "level", lisp_cstring(S, log_level_name(r.level)));
-        setfield(S, m, "ts_ns", lisp_int(r.ts_ns));
-        setfield(S, m, "tick", lisp_int(r.tick));
-        setfield(S, m, "node", lisp_int(r.node));
-        setfield(S, m, "category", lisp_cstring(S, r.category));
-        setfield(S, m, "msg", lisp_cstring(S, r.msg));
+        lisp_mapsetstr(S, m, "seq", lisp_int((int64_t)r.seq));
+        lisp_mapsetstr(S, m, "level", lisp_cstring(S, log_level_name(r.level)));
+        lisp_mapsetstr(S, m, "ts_ns", lisp_int(r.ts_ns));
+        lisp_mapsetstr(S, m, "tick", lisp_int(r.tick));
+        lisp_mapsetstr(S, m, "node", lisp_int(r.node));
+        lisp_mapsetstr(S, m, "category", lisp_cstring(S, r.category));
+        lisp_mapsetstr(S, m, "msg", lisp_cstring(S, r.msg));
         lisp_vecpush(S, list, m);
         lisp_settop(S, base);
     }
@@ -637,26 +634,11 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
     const char *path = lisp_checkstring(S, argv, 0, NULL);
-    FILE *f;
-    long n;
-    lisp_Value text, forms;
+    size_t n;
+    lisp_Value text = lisp_readfile(S, path, "bt.load-dsl");
+    const char *src = lisp_str(text, &n);
+    lisp_Value forms = lisp_readall(S, src, n, path);
     (void)argc;
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        lisp_error(S, "bt.load-dsl: cannot open '%s': %s", path, strerror(errno));
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-        n > (64L << 20)) {
-        fclose(f);
-        lisp_error(S, "bt.load-dsl: cannot read '%s'", path);
-    }
-    text = lisp_string(S, NULL, (size_t)n);
-    if ((long)fread((char *)lisp_str(text, NULL), 1, (size_t)n, f) != n) {
-        fclose(f);
-        lisp_error(S, "bt.load-dsl: cannot read '%s'", path);
-    }
-    fclose(f);
-    forms = lisp_readall(S, lisp_str(text, NULL), (size_t)n, path);
     if (lisp_listlen(forms) != 1) {
         lisp_error(S, "bt.load-dsl: '%s' must hold exactly one DSL form, got %lld", path,
                    (long long)lisp_listlen(forms));

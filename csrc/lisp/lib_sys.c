@@ -196,35 +196,40 @@ static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_nil();
 }
 
+lisp_Value lisp_readfile(lisp_State *S, const char *path, const char *fname) {
+    lisp_Value text;
+    long n;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        lisp_error(S, "%s: cannot open '%s': %s", fname, path, strerror(errno));
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        n > (256L << 20)) {
+        fclose(f);
+        lisp_error(S, "%s: cannot read '%s'", fname, path);
+    }
+    /* the buffer is a Lisp string, so an error while reading leaks nothing;
+    ** only an ERRMEM from lisp_string itself would leave 'f' open */
+    text = lisp_string(S, NULL, (size_t)n);
+    if ((long)fread((char *)lisp_str(text, NULL), 1, (size_t)n, f) != n) {
+        fclose(f);
+        lisp_error(S, "%s: cannot read '%s'", fname, path);
+    }
+    fclose(f);
+    return text;
+}
+
 /* (load path): the special form 'load' compiles to a call of this. */
 static lisp_Value cfun_load(lisp_State *S, int argc, lisp_Value *argv) {
-    const char *path;
-    lisp_Value text;
-    FILE *f;
-    long n;
-    char *buf;
+    const char *path, *src;
+    size_t n;
     (void)argc;
     if (argv[0].tag != LISP_TSTRING) {
         lisp_error(S, "load: expected a path string");
     }
     path = lisp_str(argv[0], NULL);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        lisp_error(S, "load: cannot open '%s': %s", path, strerror(errno));
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        lisp_error(S, "load: cannot read '%s'", path);
-    }
-    /* read into a Lisp string so an error while reading leaks nothing */
-    text = lisp_string(S, NULL, (size_t)n);
-    buf = (char *)lisp_str(text, NULL);
-    if ((long)fread(buf, 1, (size_t)n, f) != n) {
-        fclose(f);
-        lisp_error(S, "load: cannot read '%s'", path);
-    }
-    fclose(f);
-    return lisp_evalstring(S, buf, (size_t)n, path);
+    src = lisp_str(lisp_readfile(S, path, "load"), &n);
+    return lisp_evalstring(S, src, n, path);
 }
 
 /* (read string): the first datum of 'string', unevaluated. */
@@ -243,25 +248,11 @@ static lisp_Value cfun_read(lisp_State *S, int argc, lisp_Value *argv) {
 /* (read-file path): every datum of the file, unevaluated, as a list. */
 static lisp_Value cfun_readfile(lisp_State *S, int argc, lisp_Value *argv) {
     const char *path = lisp_checkstring(S, argv, 0, NULL);
-    lisp_Value text;
-    FILE *f;
-    long n;
+    size_t n;
+    lisp_Value text = lisp_readfile(S, path, "read-file");
+    const char *src = lisp_str(text, &n);
     (void)argc;
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        lisp_error(S, "read-file: cannot open '%s': %s", path, strerror(errno));
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        lisp_error(S, "read-file: cannot read '%s'", path);
-    }
-    text = lisp_string(S, NULL, (size_t)n); /* raises only ERRMEM: 'f' then leaks */
-    if ((long)fread((char *)lisp_str(text, NULL), 1, (size_t)n, f) != n) {
-        fclose(f);
-        lisp_error(S, "read-file: cannot read '%s'", path);
-    }
-    fclose(f);
-    return lisp_readall(S, lisp_str(text, NULL), (size_t)n, path);
+    return lisp_readall(S, src, n, path);
 }
 
 /* ---- heap statistics ---- */

@@ -201,6 +201,8 @@ const char *lisp_primname(lisp_Value prim);
 /* Map access; lisp_mapget returns 1 and sets *out when found. */
 int lisp_mapget(lisp_Value map, lisp_Value key, lisp_Value *out);
 void lisp_mapset(lisp_State *S, lisp_Value map, lisp_Value key, lisp_Value val);
+/* map[key] = v with a string key made from 'key' ('v' is rooted here). */
+void lisp_mapsetstr(lisp_State *S, lisp_Value map, const char *key, lisp_Value v);
 /* Look up a string key by its bytes without allocating. */
 int lisp_mapgetstr(lisp_Value map, const char *s, size_t n, lisp_Value *out);
 /* Iterate: start with *it = 0; returns 0 when done. */
@@ -230,6 +232,9 @@ lisp_Value lisp_call(lisp_State *S, int fidx, int nargs);
 /* Read and evaluate every form of 'src' (chunk name 'chunk' for messages);
 ** returns the last value.  Raises on error. */
 lisp_Value lisp_evalstring(lisp_State *S, const char *src, size_t n, const char *chunk);
+/* The contents of file 'path' as a Lisp string (pushed).  Raises
+** "FNAME: cannot open 'PATH': REASON" or "FNAME: cannot read 'PATH'". */
+lisp_Value lisp_readfile(lisp_State *S, const char *path, const char *fname);
 /* Read all forms of 'src' into a proper list (pushed).  Raises ERRSYNTAX. */
 lisp_Value lisp_readall(lisp_State *S, const char *src, size_t n, const char *chunk);
 

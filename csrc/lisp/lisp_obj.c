@@ -563,6 +563,13 @@ void lisp_mapset(lisp_State *S, lisp_Value map, lisp_Value key, lisp_Value val) 
     m->count++;
 }
 
+void lisp_mapsetstr(lisp_State *S, lisp_Value map, const char *key, lisp_Value v) {
+    lisp_Value *top = S->top;
+    lispE_push(S, v); /* rooted while the key string is made */
+    lisp_mapset(S, map, lisp_cstring(S, key), v);
+    S->top = top;
+}
+
 int lispO_mapdel(lisp_Value map, lisp_Value key) {
     lisp_Map *m = AS(lisp_Map, map);
     lisp_MapEntry *e;

@@ -177,31 +177,12 @@ void log_counts(log_Ring *R, uint64_t out[LOG_NLEVELS]) {
     pthread_mutex_unlock(&R->mu);
 }
 
-/* Append 's' so that it stays on one line (see log_dump). */
-static void put_line_text(sbuf *b, const char *s) {
-    static const char hex[] = "0123456789abcdef";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\\') {
-            sbuf_putn(b, "\\\\", 2);
-        } else if (c == '\n') {
-            sbuf_putn(b, "\\n", 2);
-        } else if (c == '\r') {
-            sbuf_putn(b, "\\r", 2);
-        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            sbuf_putn(b, x, 4);
-        } else {
-            sbuf_putc(b, (char)c);
-        }
-    }
-}
 
 void log_format(const log_Record *rec, sbuf *b) {
     sbuf_printf(b, "%llu level=%s ts_ns=%lld tick=%lld node=%ld category=%s msg=",
                 (unsigned long long)rec->seq, log_level_name(rec->level), (long long)rec->ts_ns,
                 (long long)rec->tick, (long)rec->node, rec->category);
-    put_line_text(b, rec->msg);
+    sbuf_oneline(b, rec->msg);
     sbuf_putc(b, '\n');
 }
 

@@ -151,25 +151,6 @@ const char *trace_msg_text(const trace_Ring *R, const trace_Event *ev) {
 
 /* ---- text dump ---- */
 
-/* Append 's' so that it stays on one line (see trace_dump). */
-static void put_line_text(sbuf *b, const char *s) {
-    static const char hex[] = "0123456789abcdef";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\\') {
-            sbuf_putn(b, "\\\\", 2);
-        } else if (c == '\n') {
-            sbuf_putn(b, "\\n", 2);
-        } else if (c == '\r') {
-            sbuf_putn(b, "\\r", 2);
-        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            sbuf_putn(b, x, 4);
-        } else {
-            sbuf_putc(b, (char)c);
-        }
-    }
-}
 
 /* Append a string value in double quotes with Lisp-readable escapes. */
 static void put_quoted(sbuf *b, const char *s) {
@@ -250,7 +231,7 @@ static void dump_value(const trace_Ring *R, const trace_Event *e, sbuf *b) {
             } else if (e->vtag == TRACE_V_STR) {
                 put_quoted(b, text);
             } else {
-                put_line_text(b, text);
+                sbuf_oneline(b, text);
             }
             break;
         default: break;
@@ -275,7 +256,7 @@ static void dump_event(const trace_Ring *R, const trace_Event *e, const trace_Na
         const char *k = key_name(names, e->key);
         sbuf_puts(b, " key=");
         if (k) {
-            put_line_text(b, k);
+            sbuf_oneline(b, k);
         } else {
             sbuf_printf(b, "%ld", (long)e->key);
         }
@@ -283,7 +264,7 @@ static void dump_event(const trace_Ring *R, const trace_Event *e, const trace_Na
     dump_value(R, e, b);
     if (e->msg != 0 && e->vtag != TRACE_V_STR && e->vtag != TRACE_V_TEXT) {
         sbuf_puts(b, " msg=");
-        put_line_text(b, trace_msg_text(R, e));
+        sbuf_oneline(b, trace_msg_text(R, e));
     }
     sbuf_putc(b, '\n');
 }

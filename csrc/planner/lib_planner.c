@@ -240,13 +240,6 @@ static void record(lisp_State *S, const mcts_Request *req, const mcts_Result *re
 
 /* ---- results as Lisp data ---- */
 
-static void setf(lisp_State *S, lisp_Value m, const char *k, lisp_Value v) {
-    int base = lisp_gettop(S);
-    lisp_push(S, v);
-    lisp_mapset(S, m, lisp_cstring(S, k), v);
-    lisp_settop(S, base);
-}
-
 static lisp_Value numvec(lisp_State *S, const double *x, int n) {
     lisp_Value v = lisp_vec(S, n);
     int i;
@@ -261,9 +254,9 @@ static lisp_Value alts(lisp_State *S, const mcts_Alt *top, int n, int dim) {
     int base = lisp_gettop(S), i;
     for (i = 0; i < n; i++) {
         lisp_Value m = lisp_map(S, 4);
-        setf(S, m, "action", numvec(S, top[i].action, dim));
-        setf(S, m, "visits", lisp_int(top[i].visits));
-        setf(S, m, "q", lisp_float(top[i].q));
+        lisp_mapsetstr(S, m, "action", numvec(S, top[i].action, dim));
+        lisp_mapsetstr(S, m, "visits", lisp_int(top[i].visits));
+        lisp_mapsetstr(S, m, "q", lisp_float(top[i].q));
         lisp_vecpush(S, v, m);
         lisp_settop(S, base);
     }
@@ -272,53 +265,53 @@ static lisp_Value alts(lisp_State *S, const mcts_Alt *top, int n, int dim) {
 
 static lisp_Value resultmap(lisp_State *S, const mcts_Result *r) {
     lisp_Value m = lisp_map(S, 16);
-    setf(S, m, "status", lisp_cstring(S, mcts_status_name(r->status)));
-    setf(S, m, "action", r->action_dim ? numvec(S, r->action, r->action_dim) : lisp_nil());
-    setf(S, m, "confidence", lisp_float(r->confidence));
-    setf(S, m, "value_est", lisp_float(r->value_est));
-    setf(S, m, "iters", lisp_int(r->iters));
-    setf(S, m, "root_visits", lisp_int(r->root_visits));
-    setf(S, m, "root_children", lisp_int(r->root_children));
-    setf(S, m, "widen_added", lisp_int(r->widen_added));
-    setf(S, m, "depth_max", lisp_int(r->depth_max));
-    setf(S, m, "depth_mean", lisp_float(r->depth_mean));
-    setf(S, m, "time_used_ms", lisp_float(r->time_used_ms));
-    setf(S, m, "seed", lisp_int((int64_t)r->seed));
-    setf(S, m, "top_k", alts(S, r->top, r->top_n, r->action_dim));
+    lisp_mapsetstr(S, m, "status", lisp_cstring(S, mcts_status_name(r->status)));
+    lisp_mapsetstr(S, m, "action", r->action_dim ? numvec(S, r->action, r->action_dim) : lisp_nil());
+    lisp_mapsetstr(S, m, "confidence", lisp_float(r->confidence));
+    lisp_mapsetstr(S, m, "value_est", lisp_float(r->value_est));
+    lisp_mapsetstr(S, m, "iters", lisp_int(r->iters));
+    lisp_mapsetstr(S, m, "root_visits", lisp_int(r->root_visits));
+    lisp_mapsetstr(S, m, "root_children", lisp_int(r->root_children));
+    lisp_mapsetstr(S, m, "widen_added", lisp_int(r->widen_added));
+    lisp_mapsetstr(S, m, "depth_max", lisp_int(r->depth_max));
+    lisp_mapsetstr(S, m, "depth_mean", lisp_float(r->depth_mean));
+    lisp_mapsetstr(S, m, "time_used_ms", lisp_float(r->time_used_ms));
+    lisp_mapsetstr(S, m, "seed", lisp_int((int64_t)r->seed));
+    lisp_mapsetstr(S, m, "top_k", alts(S, r->top, r->top_n, r->action_dim));
     if (r->error[0]) {
-        setf(S, m, "error", lisp_cstring(S, r->error));
+        lisp_mapsetstr(S, m, "error", lisp_cstring(S, r->error));
     }
     return m;
 }
 
 static lisp_Value recordmap(lisp_State *S, const mcts_Record *r) {
     lisp_Value m = lisp_map(S, 24);
-    setf(S, m, "ts_ms", lisp_int(r->ts_ms));
-    setf(S, m, "run_id", lisp_cstring(S, r->run_id));
-    setf(S, m, "tick_index", lisp_int(r->tick_index));
-    setf(S, m, "node_name", lisp_cstring(S, r->node_name));
-    setf(S, m, "budget_ms", lisp_float(r->budget_ms));
-    setf(S, m, "time_used_ms", lisp_float(r->time_used_ms));
-    setf(S, m, "iters", lisp_int(r->iters));
-    setf(S, m, "root_visits", lisp_int(r->root_visits));
-    setf(S, m, "root_children", lisp_int(r->root_children));
-    setf(S, m, "widen_added", lisp_int(r->widen_added));
-    setf(S, m, "action", numvec(S, r->action, r->action_dim));
-    setf(S, m, "confidence", lisp_float(r->confidence));
-    setf(S, m, "value_est", lisp_float(r->value_est));
-    setf(S, m, "status", lisp_cstring(S, mcts_status_name(r->status)));
-    setf(S, m, "depth_max", lisp_int(r->depth_max));
-    setf(S, m, "depth_mean", lisp_float(r->depth_mean));
-    setf(S, m, "seed", lisp_int((int64_t)r->seed));
-    setf(S, m, "model_service", lisp_cstring(S, r->model_service));
+    lisp_mapsetstr(S, m, "ts_ms", lisp_int(r->ts_ms));
+    lisp_mapsetstr(S, m, "run_id", lisp_cstring(S, r->run_id));
+    lisp_mapsetstr(S, m, "tick_index", lisp_int(r->tick_index));
+    lisp_mapsetstr(S, m, "node_name", lisp_cstring(S, r->node_name));
+    lisp_mapsetstr(S, m, "budget_ms", lisp_float(r->budget_ms));
+    lisp_mapsetstr(S, m, "time_used_ms", lisp_float(r->time_used_ms));
+    lisp_mapsetstr(S, m, "iters", lisp_int(r->iters));
+    lisp_mapsetstr(S, m, "root_visits", lisp_int(r->root_visits));
+    lisp_mapsetstr(S, m, "root_children", lisp_int(r->root_children));
+    lisp_mapsetstr(S, m, "widen_added", lisp_int(r->widen_added));
+    lisp_mapsetstr(S, m, "action", numvec(S, r->action, r->action_dim));
+    lisp_mapsetstr(S, m, "confidence", lisp_float(r->confidence));
+    lisp_mapsetstr(S, m, "value_est", lisp_float(r->value_est));
+    lisp_mapsetstr(S, m, "status", lisp_cstring(S, mcts_status_name(r->status)));
+    lisp_mapsetstr(S, m, "depth_max", lisp_int(r->depth_max));
+    lisp_mapsetstr(S, m, "depth_mean", lisp_float(r->depth_mean));
+    lisp_mapsetstr(S, m, "seed", lisp_int((int64_t)r->seed));
+    lisp_mapsetstr(S, m, "model_service", lisp_cstring(S, r->model_service));
     if (r->state_key[0]) {
-        setf(S, m, "state_key", lisp_cstring(S, r->state_key));
+        lisp_mapsetstr(S, m, "state_key", lisp_cstring(S, r->state_key));
     }
     if (r->top_n) {
-        setf(S, m, "top_k", alts(S, r->top, r->top_n, r->action_dim));
+        lisp_mapsetstr(S, m, "top_k", alts(S, r->top, r->top_n, r->action_dim));
     }
     if (r->error[0]) {
-        setf(S, m, "error", lisp_cstring(S, r->error));
+        lisp_mapsetstr(S, m, "error", lisp_cstring(S, r->error));
     }
     return m;
 }
