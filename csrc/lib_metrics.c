@@ -34,71 +34,70 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
     lisp_HeapStats h;
     uint64_t logs[LOG_NLEVELS], calls[4], written, errors;
     static const char *const statuses[4] = {"ok", "timeout", "noaction", "error"};
-    sbuf b;
-    lisp_Value r;
+    sbuf *b;
     int i;
     for (i = 0; i < argc; i++) {
         lisp_checkudata(S, argv, i, &bt_insttype);
     }
     lisp_heapstats(S, &h);
-    sbuf_init(&b);
-    prom_counter(&b, "lispbt_lisp_objects_allocated_total", "Lisp objects ever allocated", NULL,
+    b = lisp_scratch(S);
+    prom_counter(b, "lispbt_lisp_objects_allocated_total", "Lisp objects ever allocated", NULL,
                  (double)h.total_allocated_objects);
-    prom_gauge(&b, "lispbt_lisp_live_objects", "Lisp objects alive now", NULL,
+    prom_gauge(b, "lispbt_lisp_live_objects", "Lisp objects alive now", NULL,
                (double)h.live_objects);
-    prom_gauge(&b, "lispbt_lisp_live_objects_after_last_gc", "Lisp objects alive after the last GC",
+    prom_gauge(b, "lispbt_lisp_live_objects_after_last_gc", "Lisp objects alive after the last GC",
                NULL, (double)h.live_objects_after_last_gc);
-    prom_gauge(&b, "lispbt_lisp_heap_bytes", "Lisp heap bytes allocated", NULL,
+    prom_gauge(b, "lispbt_lisp_heap_bytes", "Lisp heap bytes allocated", NULL,
                (double)h.bytes_allocated);
-    prom_gauge(&b, "lispbt_lisp_next_gc_threshold_bytes", "heap size that triggers the next GC",
+    prom_gauge(b, "lispbt_lisp_next_gc_threshold_bytes", "heap size that triggers the next GC",
                NULL, (double)h.next_gc_threshold);
-    prom_counter(&b, "lispbt_gc_collections_total", "full collections", NULL,
+    prom_counter(b, "lispbt_gc_collections_total", "full collections", NULL,
                  (double)h.collections);
-    prom_summary_scaled(&b, "lispbt_gc_pause_seconds", "GC pause durations", NULL, lisp_gchist(S),
+    prom_summary_scaled(b, "lispbt_gc_pause_seconds", "GC pause durations", NULL, lisp_gchist(S),
                         1e9);
-    prom_gauge(&b, "lispbt_c_heap_bytes", "C heap bytes held by the host", NULL,
+    prom_gauge(b, "lispbt_c_heap_bytes", "C heap bytes held by the host", NULL,
                (double)lisp_mem(S)->bytes);
-    prom_counter(&b, "lispbt_c_heap_allocations_total", "C heap allocations by the host", NULL,
+    prom_counter(b, "lispbt_c_heap_allocations_total", "C heap allocations by the host", NULL,
                  (double)lisp_mem(S)->nalloc);
     log_counts(&H->log, logs);
-    prom_family(&b, "lispbt_log_records_total", "counter", "log records written, by level");
+    prom_family(b, "lispbt_log_records_total", "counter", "log records written, by level");
     for (i = 0; i < LOG_NLEVELS; i++) {
         char lab[40];
         snprintf(lab, sizeof lab, "level=\"%s\"", log_level_name(i));
-        prom_sample(&b, "lispbt_log_records_total", lab, (double)logs[i]);
+        prom_sample(b, "lispbt_log_records_total", lab, (double)logs[i]);
     }
     if (H->sched) {
         sched_Stats s;
         sched_stats(H->sched, &s);
-        prom_family(&b, "lispbt_scheduler_jobs_total", "counter", "scheduler jobs, by event");
-        prom_sample(&b, "lispbt_scheduler_jobs_total", "event=\"submitted\"", (double)s.submitted);
-        prom_sample(&b, "lispbt_scheduler_jobs_total", "event=\"started\"", (double)s.started);
-        prom_sample(&b, "lispbt_scheduler_jobs_total", "event=\"completed\"", (double)s.completed);
-        prom_sample(&b, "lispbt_scheduler_jobs_total", "event=\"failed\"", (double)s.failed);
-        prom_sample(&b, "lispbt_scheduler_jobs_total", "event=\"cancelled\"", (double)s.cancelled);
-        prom_sample(&b, "lispbt_scheduler_jobs_total", "event=\"timed_out\"", (double)s.timed_out);
-        prom_gauge(&b, "lispbt_scheduler_queued", "jobs queued now", NULL, (double)s.queued);
-        prom_gauge(&b, "lispbt_scheduler_running", "jobs running now", NULL, (double)s.running);
-        prom_gauge(&b, "lispbt_scheduler_workers", "worker threads", NULL, (double)s.workers);
-        schedquantiles(&b, "lispbt_scheduler_queue_delay_seconds", "queue delay quantiles",
+        prom_family(b, "lispbt_scheduler_jobs_total", "counter", "scheduler jobs, by event");
+        prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"submitted\"", (double)s.submitted);
+        prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"started\"", (double)s.started);
+        prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"completed\"", (double)s.completed);
+        prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"failed\"", (double)s.failed);
+        prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"cancelled\"", (double)s.cancelled);
+        prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"timed_out\"", (double)s.timed_out);
+        prom_gauge(b, "lispbt_scheduler_queued", "jobs queued now", NULL, (double)s.queued);
+        prom_gauge(b, "lispbt_scheduler_running", "jobs running now", NULL, (double)s.running);
+        prom_gauge(b, "lispbt_scheduler_workers", "worker threads", NULL, (double)s.workers);
+        schedquantiles(b, "lispbt_scheduler_queue_delay_seconds", "queue delay quantiles",
                        s.queue_delay_p50_ns, s.queue_delay_p90_ns, s.queue_delay_p99_ns,
                        s.queue_delay_p999_ns);
-        schedquantiles(&b, "lispbt_scheduler_run_time_seconds", "job run time quantiles",
+        schedquantiles(b, "lispbt_scheduler_run_time_seconds", "job run time quantiles",
                        s.run_time_p50_ns, s.run_time_p90_ns, s.run_time_p99_ns,
                        s.run_time_p999_ns);
     }
     planner_counts(H, calls, &written, &errors);
-    prom_family(&b, "lispbt_planner_calls_total", "counter", "planner calls, by status");
+    prom_family(b, "lispbt_planner_calls_total", "counter", "planner calls, by status");
     for (i = 0; i < 4; i++) {
         char lab[40];
         snprintf(lab, sizeof lab, "status=\"%s\"", statuses[i]);
-        prom_sample(&b, "lispbt_planner_calls_total", lab, (double)calls[i]);
+        prom_sample(b, "lispbt_planner_calls_total", lab, (double)calls[i]);
     }
-    prom_summary_scaled(&b, "lispbt_planner_time_seconds", "planning time per call", NULL,
+    prom_summary_scaled(b, "lispbt_planner_time_seconds", "planning time per call", NULL,
                         planner_timehist(H), 1e9);
-    prom_counter(&b, "lispbt_planner_sink_lines_total", "record lines written to the sink", NULL,
+    prom_counter(b, "lispbt_planner_sink_lines_total", "record lines written to the sink", NULL,
                  (double)written);
-    prom_counter(&b, "lispbt_planner_sink_errors_total", "failed sink writes", NULL,
+    prom_counter(b, "lispbt_planner_sink_errors_total", "failed sink writes", NULL,
                  (double)errors);
     for (i = 0; i < argc; i++) {
         bt_Inst *I = lisp_udata(argv[i]);
@@ -107,21 +106,15 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
         int first = i == 0;
         snprintf(lab, sizeof lab, "instance=\"%lld\"", (long long)bt_inst_id(I));
         bt_tickstats(I, &t);
-        prom_counter(&b, "lispbt_bt_ticks_total", first ? "ticks" : NULL, lab, (double)t.count);
-        prom_counter(&b, "lispbt_bt_tick_overruns_total", first ? "ticks over budget" : NULL, lab,
+        prom_counter(b, "lispbt_bt_ticks_total", first ? "ticks" : NULL, lab, (double)t.count);
+        prom_counter(b, "lispbt_bt_tick_overruns_total", first ? "ticks over budget" : NULL, lab,
                      (double)t.overruns);
-        prom_counter(&b, "lispbt_bt_errors_total", first ? "leaf errors" : NULL, lab,
+        prom_counter(b, "lispbt_bt_errors_total", first ? "leaf errors" : NULL, lab,
                      (double)t.errors);
-        prom_summary_scaled(&b, "lispbt_bt_tick_seconds", first ? "tick durations" : NULL, lab,
+        prom_summary_scaled(b, "lispbt_bt_tick_seconds", first ? "tick durations" : NULL, lab,
                             bt_tickhist(I), 1e9);
     }
-    if (b.oom) {
-        sbuf_free(&b);
-        lisp_error(S, "metrics.prometheus: out of memory");
-    }
-    r = lisp_string(S, b.p ? b.p : "", b.len);
-    sbuf_free(&b);
-    return r;
+    return lisp_scratchstring(S);
 }
 
 const lisp_Reg metrics_lib[] = {

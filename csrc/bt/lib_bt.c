@@ -33,20 +33,6 @@ static bt_Def *checkdef(lisp_State *S, lisp_Value *argv, int i) {
     return lisp_checkudata(S, argv, i, &bt_deftype);
 }
 
-/* Push the text of 'b' as a Lisp string and free 'b'. */
-static lisp_Value textresult(lisp_State *S, sbuf *b) {
-    lisp_Value r;
-    if (b->oom) {
-        sbuf_free(b);
-        lisp_error(S, "out of memory");
-    }
-    /* copy into a Lisp string first; the sbuf is freed right after (on an
-    ** ERRMEM from lisp_string the sbuf leaks: callers keep texts small) */
-    r = lisp_string(S, b->p ? b->p : "", b->len);
-    sbuf_free(b);
-    return r;
-}
-
 static lisp_Value statussym(lisp_State *S, int st) {
     return lisp_cintern(S, bt_status_name(st));
 }
@@ -326,10 +312,8 @@ static lisp_Value cfun_bt_bbput(lisp_State *S, int argc, lisp_Value *argv) {
 /* The text 'render' makes of the instance argv[0], as a Lisp string. */
 static lisp_Value insttext(lisp_State *S, lisp_Value *argv, void (*render)(bt_Inst *, sbuf *)) {
     bt_Inst *I = checkinst(S, argv, 0);
-    sbuf b;
-    sbuf_init(&b);
-    render(I, &b);
-    return textresult(S, &b);
+    render(I, lisp_scratch(S));
+    return lisp_scratchstring(S);
 }
 
 static lisp_Value cfun_bt_bbdump(lisp_State *S, int argc, lisp_Value *argv) {
@@ -407,7 +391,6 @@ static lisp_Value cfun_bt_stats(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     const hist_Hist *h = bt_tickhist(I);
-    sbuf b;
     if (argc > 1 && argv[1].tag != LISP_TNIL) {
         int64_t node = lisp_checkint(S, argv, 1);
         if (node < 0 || node >= bt_def_nodes(bt_inst_def(I))) {
@@ -415,9 +398,8 @@ static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
         }
         h = bt_nodehist(I, (int)node);
     }
-    sbuf_init(&b);
-    hist_render_ascii(h, &b, 50);
-    return textresult(S, &b);
+    hist_render_ascii(h, lisp_scratch(S), 50);
+    return lisp_scratchstring(S);
 }
 
 static int checkformat(lisp_State *S, int argc, lisp_Value *argv, int i) {
@@ -451,10 +433,8 @@ static lisp_Value cfun_bt_seriesenable(lisp_State *S, int argc, lisp_Value *argv
 static lisp_Value cfun_bt_seriesdump(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     int csv = checkformat(S, argc, argv, 1);
-    sbuf b;
-    sbuf_init(&b);
-    bt_series_render(I, csv, 1, -1, &b);
-    return textresult(S, &b);
+    bt_series_render(I, csv, 1, -1, lisp_scratch(S));
+    return lisp_scratchstring(S);
 }
 
 /* Append the rows not written yet to a file; returns the number of rows. */
@@ -493,10 +473,8 @@ static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv)
 static lisp_Value cfun_bt_tracedump(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     int n = optcount(S, argc, argv, 1, -1);
-    sbuf b;
-    sbuf_init(&b);
-    bt_trace_dump(I, n, &b);
-    return textresult(S, &b);
+    bt_trace_dump(I, n, lisp_scratch(S));
+    return lisp_scratchstring(S);
 }
 
 static void chrome(bt_Inst *I, sbuf *b) {
@@ -561,10 +539,8 @@ static lisp_Value cfun_bt_tracesnap(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_bt_logsdump(lisp_State *S, int argc, lisp_Value *argv) {
     int n = optcount(S, argc, argv, 0, -1);
-    sbuf b;
-    sbuf_init(&b);
-    log_dump(&H(S)->log, n, &b);
-    return textresult(S, &b);
+    log_dump(&H(S)->log, n, lisp_scratch(S));
+    return lisp_scratchstring(S);
 }
 
 static lisp_Value cfun_bt_logssnap(lisp_State *S, int argc, lisp_Value *argv) {
@@ -647,15 +623,13 @@ static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_bt_schedstats(lisp_State *S, int argc, lisp_Value *argv) {
-    sbuf b;
     (void)argc;
     (void)argv;
     if (H(S)->sched == NULL) {
         lisp_error(S, "bt.scheduler.stats: the scheduler is closed");
     }
-    sbuf_init(&b);
-    sched_stats_text(H(S)->sched, &b);
-    return textresult(S, &b);
+    sched_stats_text(H(S)->sched, lisp_scratch(S));
+    return lisp_scratchstring(S);
 }
 
 #define RT LISP_FRUNTIME

@@ -46,19 +46,10 @@ static lisp_Value cfun_str_length(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_str_numtostring(lisp_State *S, int argc, lisp_Value *argv) {
-    sbuf b;
-    lisp_Value r;
     (void)argc;
     lisp_checknumber(S, argv, 0);
-    sbuf_init(&b);
-    lisp_write(S, &b, argv[0], 1);
-    if (b.oom) {
-        sbuf_free(&b);
-        lisp_error(S, "out of memory");
-    }
-    r = lisp_string(S, b.p, b.len);
-    sbuf_free(&b);
-    return r;
+    lisp_write(S, lisp_scratch(S), argv[0], 1);
+    return lisp_scratchstring(S);
 }
 
 static lisp_Value cfun_str_symtostring(lisp_State *S, int argc, lisp_Value *argv) {

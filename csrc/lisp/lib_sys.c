@@ -147,18 +147,9 @@ static lisp_Value cfun_write(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_writestr(lisp_State *S, int argc, lisp_Value *argv) {
-    sbuf b;
-    lisp_Value r;
     (void)argc;
-    sbuf_init(&b);
-    lisp_write(S, &b, argv[0], 0);
-    if (b.oom) {
-        sbuf_free(&b);
-        lisp_error(S, "out of memory");
-    }
-    r = lisp_string(S, b.p ? b.p : "", b.len); /* raises only ERRMEM: 'b' leaks then */
-    sbuf_free(&b);
-    return r;
+    lisp_write(S, lisp_scratch(S), argv[0], 0);
+    return lisp_scratchstring(S);
 }
 
 static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {

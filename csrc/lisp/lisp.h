@@ -254,6 +254,14 @@ const char *lisp_fname(lisp_Value *argv);
 
 /* ---- printing ---- */
 struct sbuf;
+/* The state's scratch text buffer, emptied.  Builtins that return text
+** render into it and finish with lisp_scratchstring: the buffer belongs to
+** the state, so an error between the two can never leak it.  Valid until
+** the next lisp_scratch call; not for use across calls into Lisp code. */
+struct sbuf *lisp_scratch(lisp_State *S);
+/* The scratch text as a new Lisp string (pushed); raises ERRMEM if the
+** rendering ran out of memory. */
+lisp_Value lisp_scratchstring(lisp_State *S);
 /* Append the written (readable) form of 'v'; 'display' omits string quotes. */
 void lisp_write(lisp_State *S, struct sbuf *b, lisp_Value v, int display);
 /* 1 if 'v' has a readable written form (no closures, host objects, ...). */

@@ -22,6 +22,7 @@
 #include "lisp.h"
 #include "metrics.h"
 #include "rng.h"
+#include "sbuf.h"
 
 struct lisp_Object {
     lisp_Object *next;
@@ -177,6 +178,7 @@ struct lisp_State {
     lisp_Value *pins;
     int npins, cappins, pinfree;
     int64_t nextid;
+    sbuf scratch; /* lisp_scratch */
     /* well-known symbols, fixed */
     lisp_Symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing, *s_if, *s_cond,
         *s_else, *s_and, *s_or, *s_define, *s_set, *s_lambda, *s_let, *s_letstar, *s_begin,

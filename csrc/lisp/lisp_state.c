@@ -150,6 +150,7 @@ void lisp_free(lisp_State *S) {
     mem_free(M, S->pins, sizeof(lisp_Value) * (size_t)S->cappins);
     mem_free(M, S->stack, sizeof(lisp_Value) * S->stack_cap);
     mem_free(M, S->pausebuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    sbuf_free(&S->scratch);
     mem_free(M, S, sizeof(lisp_State));
 }
 
@@ -226,6 +227,27 @@ lisp_Value lisp_evalstring(lisp_State *S, const char *src, size_t n, const char 
     }
     S->top = S->stack + base;
     return *last; /* no allocation until the caller roots it */
+}
+
+/* ---- scratch text ---- */
+
+sbuf *lisp_scratch(lisp_State *S) {
+    if (S->scratch.cap > ((size_t)1 << 20)) {
+        sbuf_free(&S->scratch); /* don't keep a huge buffer for good */
+    }
+    S->scratch.len = 0;
+    S->scratch.oom = 0;
+    if (S->scratch.p) {
+        S->scratch.p[0] = '\0';
+    }
+    return &S->scratch;
+}
+
+lisp_Value lisp_scratchstring(lisp_State *S) {
+    if (S->scratch.oom) {
+        lisp_error(S, "out of memory");
+    }
+    return lisp_string(S, S->scratch.p ? S->scratch.p : "", S->scratch.len);
 }
 
 /* ---- argument checking ---- */

@@ -164,15 +164,14 @@ int lx_valuegc(lua_State *L) {
 
 static int value_tostring(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    sbuf b;
+    sbuf *b;
     if (u->H->S == NULL || u->pin < 0) {
         lua_pushliteral(L, "#<closed>");
         return 1;
     }
-    sbuf_init(&b);
-    lisp_write(u->H->S, &b, lisp_pinned(u->H->S, u->pin), 0);
-    lua_pushlstring(L, b.p ? b.p : "", b.len);
-    sbuf_free(&b);
+    b = lisp_scratch(u->H->S); /* owned by the state: a Lua error cannot leak it */
+    lisp_write(u->H->S, b, lisp_pinned(u->H->S, u->pin), 0);
+    lua_pushlstring(L, b->p ? b->p : "", b->len);
     return 1;
 }
 

@@ -413,16 +413,8 @@ static int countarg(lisp_State *S, int argc, lisp_Value *argv, int def) {
 
 static lisp_Value cfun_planner_dump(lisp_State *S, int argc, lisp_Value *argv) {
     int n = countarg(S, argc, argv, 200);
-    sbuf b;
-    lisp_Value r;
-    sbuf_init(&b);
-    if (precord_dump(&PH(S)->ring, n, &b) < 0) {
-        sbuf_free(&b);
-        lisp_error(S, "planner.logs.dump: out of memory");
-    }
-    r = lisp_string(S, b.p ? b.p : "", b.len);
-    sbuf_free(&b);
-    return r;
+    precord_dump(&PH(S)->ring, n, lisp_scratch(S)); /* out of memory: raised below */
+    return lisp_scratchstring(S);
 }
 
 static lisp_Value cfun_planner_snapshot(lisp_State *S, int argc, lisp_Value *argv) {
@@ -558,13 +550,10 @@ static void runplan(lisp_State *S, void *ud) {
     }
     if (leaf[PK_META_KEY] >= 0) {
         mcts_Record rec;
-        sbuf b;
         lisp_Value meta;
         precord_from_result(&rec, &req, &res, lispbt_wall_ms());
-        sbuf_init(&b);
-        precord_json(&rec, &b);
-        meta = lisp_string(S, b.p ? b.p : "", b.len); /* b leaks only on ERRMEM */
-        sbuf_free(&b);
+        precord_json(&rec, lisp_scratch(S));
+        meta = lisp_scratchstring(S);
         if (bt_bb_put(I, keys[leaf[PK_META_KEY]], meta, a->node, "plan-action") != 0) {
             lisp_error(S, "out of memory");
         }
