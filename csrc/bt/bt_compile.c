@@ -30,6 +30,8 @@ static void deffree(lisp_State *S, void *p) {
     bt_Def *D = p;
     mem_free(lisp_mem(S), D->nodes, sizeof(bt_Node) * (size_t)D->cap);
     mem_free(lisp_mem(S), D->argkeys, sizeof(int32_t) * (size_t)D->capargkeys);
+    mem_free(lisp_mem(S), D->largs, sizeof(bt_LeafArgs) * (size_t)D->n);
+    D->largs = NULL;
     D->nodes = NULL;
     D->argkeys = NULL;
 }
@@ -333,7 +335,22 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
     if (bt_verify(D, err, sizeof err) != 0) {
         lisp_error(S, "bt.compile: internal error: %s", err);
     }
-    D->argp = lisp_vecitems(D->args);
+    D->argp = lisp_vecitems(D->args); /* the arrays no longer move */
+    D->largs = mem_calloc(lisp_mem(S), sizeof(bt_LeafArgs) * (size_t)D->n);
+    if (D->largs == NULL) {
+        lisp_error(S, "out of memory");
+    }
+    {
+        int32_t i;
+        for (i = 0; i < D->n; i++) {
+            const bt_Node *n = &D->nodes[i];
+            if (n->nargs > 0) {
+                D->largs[i].args = D->argp + n->argidx;
+                D->largs[i].keys = D->argkeys + n->argidx;
+                D->largs[i].nargs = n->nargs;
+            }
+        }
+    }
     D->dsl = canon(S, D, 0);
     lisp_settop(S, base);
     lisp_push(S, def);

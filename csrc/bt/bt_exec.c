@@ -191,9 +191,9 @@ LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
                 c->node = j;
                 c->tick = I->tick;
                 c->halted = 1;
-                c->args = n->nargs ? I->D->argp + n->argidx : NULL;
-                c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
-                c->nargs = n->nargs;
+                c->args = I->D->largs[j].args;
+                c->keys = I->D->largs[j].keys;
+                c->nargs = I->D->largs[j].nargs;
                 c->name = l->cname;
                 l->halt(c, l);
                 I->leaves = bt_reg_leaf(I->H->bt, 0); /* see leaf() */
@@ -268,9 +268,9 @@ static LISPBT_INLINE int leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
     bt_Ctx *c = &I->ctx;
     int st, foreign;
     c->node = i;
-    c->args = n->nargs ? I->D->argp + n->argidx : NULL;
-    c->keys = n->nargs ? I->D->argkeys + n->argidx : NULL;
-    c->nargs = n->nargs;
+    c->args = I->D->largs[i].args;
+    c->keys = I->D->largs[i].keys;
+    c->nargs = I->D->largs[i].nargs;
     c->name = l->cname;
     foreign = l->impl != BT_IMPL_C;
     st = l->fn(c, l->ud);

@@ -42,6 +42,14 @@ typedef struct bt_Node {
     int32_t nargs;
 } bt_Node;
 
+/* A leaf's arguments as the ctx shows them, precomputed per node so that a
+** leaf call copies three fields and tests nothing. */
+typedef struct bt_LeafArgs {
+    const lisp_Value *args; /* NULL when none */
+    const int32_t *keys;
+    int32_t nargs;
+} bt_LeafArgs;
+
 struct bt_Def {
     bt_Node *nodes;
     int32_t n, cap;
@@ -49,6 +57,7 @@ struct bt_Def {
     lisp_Value args;  /* vec: leaf arguments, by argidx */
     lisp_Value *argp; /* its items (the vec no longer grows after compile) */
     int32_t *argkeys; /* blackboard key id of each argument that is a name, else -1 */
+    bt_LeafArgs *largs; /* per node (n entries) */
     int32_t nargkeys, capargkeys;
     lisp_Value names; /* vec: display name of each node ("cond battery-ok") */
     lisp_Value dsl;   /* canonical DSL data */
