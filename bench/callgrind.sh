@@ -98,7 +98,7 @@ if [ $annotate = 1 ]; then
     # Per-function exclusive Ir of the lispbt side minus the baseline: the
     # kernel's own profile, as a share of its kernel Ir.
     fns() {
-        callgrind_annotate --inclusive=no --threshold=100 "$1" 2>/dev/null |
+        callgrind_annotate --auto=no --inclusive=no --threshold=100 "$1" 2>/dev/null |
             awk '/^ *[0-9][0-9,]* +\(/ && !/PROGRAM TOTALS/ {
                      ir = $1; gsub(",", "", ir); fn = $0
                      sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", fn)
