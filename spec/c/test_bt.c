@@ -29,17 +29,7 @@
 #include "mem.h"
 #include "sbuf.h"
 
-static int npass, nfail;
-
-#define CHECK(c)                                                \
-    do {                                                        \
-        if (c) {                                                \
-            npass++;                                            \
-        } else {                                                \
-            nfail++;                                            \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); \
-        }                                                       \
-    } while (0)
+#include "ctest.h"
 
 static int same(const char *got, const char *want) {
     if (strcmp(got ? got : "", want) == 0) {

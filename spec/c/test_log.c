@@ -20,17 +20,7 @@
 #include "mem.h"
 #include "sbuf.h"
 
-static int npass, nfail;
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (c) {                                                                                   \
-            npass++;                                                                               \
-        } else {                                                                                   \
-            nfail++;                                                                               \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                                    \
-        }                                                                                          \
-    } while (0)
+#include "ctest.h"
 
 /* One dump line parsed back. */
 typedef struct Line {

@@ -17,17 +17,7 @@
 #include "metrics.h"
 #include "sbuf.h"
 
-static int npass, nfail;
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (c) {                                                                                   \
-            npass++;                                                                               \
-        } else {                                                                                   \
-            nfail++;                                                                               \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                                    \
-        }                                                                                          \
-    } while (0)
+#include "ctest.h"
 
 /* xorshift64*: a private PRNG so the test is reproducible. */
 static uint64_t rnd(uint64_t *s) {

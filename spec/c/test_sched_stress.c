@@ -21,17 +21,7 @@
 #include "sbuf.h"
 #include "sched/sched.h"
 
-static int npass, nfail;
-
-#define CHECK(c)                                                    \
-    do {                                                            \
-        if (c) {                                                    \
-            npass++;                                                \
-        } else {                                                    \
-            nfail++;                                                \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);     \
-        }                                                           \
-    } while (0)
+#include "ctest.h"
 
 #define MS (INT64_C(1000000))
 #define NPOOLS 3

@@ -19,17 +19,7 @@
 #include "sbuf.h"
 #include "trace.h"
 
-static int npass, nfail;
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (c) {                                                                                   \
-            npass++;                                                                               \
-        } else {                                                                                   \
-            nfail++;                                                                               \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                                    \
-        }                                                                                          \
-    } while (0)
+#include "ctest.h"
 
 /* Compare, printing both texts on mismatch. */
 static int same(const char *got, const char *want) {
