@@ -182,10 +182,10 @@ struct lisp_State {
     /* well-known symbols, fixed */
     lisp_Symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing, *s_if, *s_cond,
         *s_else, *s_and, *s_or, *s_define, *s_set, *s_lambda, *s_let, *s_letstar, *s_begin,
-        *s_load, *s_bt, *s_defbt, *s_dot, *s_arrow;
+        *s_load, *s_bt, *s_defbt;
     /* primitives the compiler inlines or calls directly (kept rooted) */
     lisp_Value p_add, p_sub, p_mul, p_lt, p_gt, p_le, p_ge, p_numeq, p_car, p_cdr, p_cons,
-        p_append, p_list, p_eq, p_not, p_nullp, p_btcompile, p_load;
+        p_append, p_eq, p_not, p_nullp, p_btcompile, p_load;
 };
 
 /* lisp_obj.c */

@@ -88,7 +88,6 @@ static void openlibs(lisp_State *S, void *ud) {
     S->p_cdr = getprim(S, "cdr");
     S->p_cons = getprim(S, "cons");
     S->p_append = getprim(S, "append");
-    S->p_list = getprim(S, "list");
     S->p_eq = getprim(S, "eq?");
     S->p_not = getprim(S, "not");
     S->p_nullp = getprim(S, "null?");
