@@ -27,6 +27,13 @@ void host_defaults(host_Opts *o) {
     o->max_depth = 10000;
 }
 
+/* Set the cycle length.  Kept within (0, 256] ns: the BT tick path relies on
+** a duration under 2^32 cycles converting to under 2^41 ns. */
+static void setrate(lispbt_Host *H, double ns_per_cycle) {
+    H->ns_per_cycle = ns_per_cycle > 0 && ns_per_cycle <= 256 ? ns_per_cycle : 1.0;
+    H->ns_mul = (uint64_t)(H->ns_per_cycle * 4294967296.0);
+}
+
 /* Measure the cycle counter against the monotonic clock for ~200 us. */
 static void calibrate(lispbt_Host *H) {
     int64_t n1;
@@ -34,8 +41,7 @@ static void calibrate(lispbt_Host *H) {
     H->ns0 = lispbt_now_ns();
     H->c0 = lispbt_cycles();
     if (!LISPBT_HAVE_TSC) {
-        H->ns_per_cycle = 1.0;
-        H->ns_mul = (uint64_t)1 << 32;
+        setrate(H, 1.0);
         H->cbase = H->c0;
         H->nsbase = H->ns0;
         H->reanchor = UINT64_MAX;
@@ -45,8 +51,7 @@ static void calibrate(lispbt_Host *H) {
         n1 = lispbt_now_ns();
         c1 = lispbt_cycles();
     } while (n1 - H->ns0 < 200000);
-    H->ns_per_cycle = c1 > H->c0 ? (double)(n1 - H->ns0) / (double)(c1 - H->c0) : 1.0;
-    H->ns_mul = (uint64_t)(H->ns_per_cycle * 4294967296.0);
+    setrate(H, c1 > H->c0 ? (double)(n1 - H->ns0) / (double)(c1 - H->c0) : 1.0);
     H->cbase = H->c0;
     H->nsbase = H->ns0;
     H->reanchor = (uint64_t)(20e6 / H->ns_per_cycle); /* ~20 ms */
@@ -55,8 +60,7 @@ static void calibrate(lispbt_Host *H) {
 void host_reanchor(lispbt_Host *H, uint64_t c) {
     int64_t n = lispbt_now_ns();
     if (LISPBT_HAVE_TSC && c > H->cbase && n > H->nsbase) {
-        H->ns_per_cycle = (double)(n - H->nsbase) / (double)(c - H->cbase);
-        H->ns_mul = (uint64_t)(H->ns_per_cycle * 4294967296.0);
+        setrate(H, (double)(n - H->nsbase) / (double)(c - H->cbase));
     }
     H->ns0 = n;
     H->c0 = c;

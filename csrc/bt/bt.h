@@ -43,21 +43,29 @@ typedef struct bt_Def bt_Def;
 typedef struct bt_Inst bt_Inst;
 typedef struct bt_Reg bt_Reg;
 
-/* What a leaf callback sees.  'args' are the DSL arguments after the leaf
-** name (rooted by the definition). */
+struct bt_Leaf;
+
+/* A leaf node as its callback sees it, precomputed per node by the compiler
+** (bt_Def.largs), so that calling a leaf stores two ctx fields and copies
+** nothing.  'args' are the DSL arguments after the leaf name (rooted by the
+** definition). */
+typedef struct bt_LeafArgs {
+    const struct bt_Leaf *leaf; /* registry entry (its address never changes) */
+    const lisp_Value *args;     /* NULL when none */
+    const int32_t *keys; /* keys[i]: blackboard key id of args[i] if a name, else -1 */
+    int32_t nargs;
+    uint32_t nok; /* statuses 1..nok are valid returns: 2 condition, 3 action */
+} bt_LeafArgs;
+
+/* What a leaf callback sees: the leaf and its arguments are c->a. */
 typedef struct bt_Ctx {
     bt_Inst *I;
     lisp_State *S;
     int32_t node;
-    int64_t tick;
     int halted; /* 1 inside a halt callback; a failing halt callback sets -1 */
-    const lisp_Value *args;
-    const int32_t *keys; /* keys[i]: blackboard key id of args[i] if a name, else -1 */
-    int nargs;
-    const char *name; /* leaf name */
+    int64_t tick;
+    const bt_LeafArgs *a;
 } bt_Ctx;
-
-struct bt_Leaf;
 typedef int (*bt_LeafFn)(bt_Ctx *c, int64_t ud);
 /* Halt callback of a running action; sets c->halted = -1 if it failed
 ** (the message in bt_leaf_error's buffer). */
@@ -77,10 +85,9 @@ typedef struct bt_Leaf {
 typedef struct bt_NodeMem {
     int32_t idx;     /* mem-seq/mem-sel resume child, repeat/retry/par counters */
     int32_t idx2;    /* par failures */
-    uint8_t last;    /* status returned by the last tick of this node */
     uint8_t pdone;   /* par: finished in the current activation */
     uint8_t flags;   /* leaf-private flags (async: start event emitted) */
-    uint8_t pad;
+    uint8_t pad[2];
     uint32_t gen;    /* bumped when cleared (Lua ctx.memory tables) */
     uint64_t job;    /* scheduler job owned by this leaf, 0 = none */
     int64_t arg;     /* leaf-private scalar (job argument) */
@@ -105,6 +112,8 @@ int bt_reg_id(lisp_State *S, bt_Reg *R, int kind, lisp_Value name);
 /* Define leaf 'name': replaces any previous implementation.  Returns id. */
 int bt_reg_define(lisp_State *S, bt_Reg *R, int kind, lisp_Value name, int impl, bt_LeafFn fn,
                   bt_HaltFn halt, int64_t ud, int64_t ud2);
+/* Entry 'id'; entries never move, so the pointer stays valid for the
+** registry's life. */
 bt_Leaf *bt_reg_leaf(bt_Reg *R, int id);
 /* Hook: release 'ud'/'ud2' of an entry being replaced (Lua keys, pins). */
 void bt_reg_setrelease(bt_Reg *R, void (*f)(struct lispbt_Host *H, const bt_Leaf *l));
@@ -196,6 +205,7 @@ typedef struct bt_TickStats {
 } bt_TickStats;
 
 void bt_tickstats(bt_Inst *I, bt_TickStats *out);
+/* Counters of 'node' (valid until the next call for this instance). */
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node);
 const hist_Hist *bt_tickhist(bt_Inst *I);
 const hist_Hist *bt_nodehist(bt_Inst *I, int node);

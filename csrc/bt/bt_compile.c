@@ -81,7 +81,7 @@ LISPBT_NORETURN static void cerr(Comp *C, const char *kind, lisp_Value got, cons
     lisp_error(C->S, "bt.compile: %s, got %s", what, repr);
 }
 
-static int32_t newnode(Comp *C, int kind, int depth) {
+static int32_t newnode(Comp *C, int kind) {
     bt_Def *D = C->D;
     bt_Node *n;
     if (D->n == D->cap) {
@@ -101,7 +101,6 @@ static int32_t newnode(Comp *C, int kind, int depth) {
     n = &D->nodes[D->n];
     memset(n, 0, sizeof *n);
     n->kind = (uint8_t)kind;
-    n->depth = (uint8_t)depth;
     n->argidx = -1;
     return D->n++;
 }
@@ -179,7 +178,7 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
     if (kind < 0) {
         cerr(C, NULL, h, "unknown node kind");
     }
-    i = newnode(C, kind, depth);
+    i = newnode(C, kind);
     switch (kind) {
         case BT_NSEQ:
         case BT_NSEL:
@@ -344,10 +343,23 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
         int32_t i;
         for (i = 0; i < D->n; i++) {
             const bt_Node *n = &D->nodes[i];
+            bt_LeafArgs *a = &D->largs[i];
             if (n->nargs > 0) {
-                D->largs[i].args = D->argp + n->argidx;
-                D->largs[i].keys = D->argkeys + n->argidx;
-                D->largs[i].nargs = n->nargs;
+                a->args = D->argp + n->argidx;
+                a->keys = D->argkeys + n->argidx;
+                a->nargs = n->nargs;
+            }
+            if (n->kind == BT_NCOND || n->kind == BT_NACT) {
+                a->leaf = bt_reg_leaf(H(S)->bt, n->param);
+                a->nok = n->kind == BT_NCOND ? BT_FAILURE : BT_RUNNING;
+            }
+            if ((n->kind == BT_NSEQ || n->kind == BT_NSEL) && n->size == (uint32_t)n->nkids + 1) {
+                int32_t c = i + 1;
+                while (c < i + (int32_t)n->size &&
+                       (D->nodes[c].kind == BT_NCOND || D->nodes[c].kind == BT_NACT)) {
+                    c++;
+                }
+                D->nodes[i].leafy = c == i + (int32_t)n->size;
             }
         }
     }

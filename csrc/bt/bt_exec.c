@@ -12,7 +12,7 @@
 ** - A tick never raises.  Leaf errors are caught at their node (the leaf
 **   function returns BT_ERROR) and reported as an error trace event and an
 **   error log record; the node returns failure.
-** - mem[i].last is the status node i returned the last time it was ticked
+** - last[i] is the status node i returned the last time it was ticked
 **   (BT_IDLE after a halt or reset).  A memoryless composite that stops
 **   before a child whose last status was running halts that child's
 **   subtree: running leaves get their halt callback, owned jobs are
@@ -64,6 +64,8 @@ static void instfree(lisp_State *S, void *p) {
         }
     }
     mem_free(M, I->mem, sizeof(bt_NodeMem) * (size_t)n);
+    mem_free(M, I->last, (size_t)n);
+    mem_free(M, I->counts, sizeof(uint64_t) * 4 * (size_t)n);
     mem_free(M, I->stats, sizeof(bt_NodeStats) * (size_t)n);
     mem_free(M, I->nhist, sizeof(hist_Hist) * (size_t)n);
     mem_free(M, I->nbuckets, sizeof(uint32_t) * nb * (size_t)n);
@@ -106,12 +108,15 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->profile = BT_PROFILE_TIMING;
     I->flags = BT_FTIMING;
     I->budget_ns = 20 * 1000000LL;
+    I->min_ns = INT64_MAX;
     I->mem = mem_calloc(M, sizeof(bt_NodeMem) * (size_t)n);
+    I->last = mem_calloc(M, (size_t)n);
+    I->counts = mem_calloc(M, sizeof(uint64_t) * 4 * (size_t)n);
     I->stats = mem_calloc(M, sizeof(bt_NodeStats) * (size_t)n);
     I->nhist = mem_calloc(M, sizeof(hist_Hist) * (size_t)n);
     I->nbuckets = mem_calloc(M, sizeof(uint32_t) * nb * (size_t)n);
     I->tbuckets = mem_calloc(M, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
-    if (!I->mem || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
+    if (!I->mem || !I->last || !I->counts || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
         trace_init(&I->trace, M, H->opts.trace_capacity) != 0 ||
         bt_bb_reserve(I, bt_key_count(H) > 0 ? bt_key_count(H) - 1 : 0) != 0) {
         lisp_error(S, "bt.new-instance: out of memory");
@@ -153,10 +158,12 @@ int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) {
 
 /* ---- halt ---- */
 
-static void clearmem(bt_NodeMem *m) {
+static void clearnode(bt_Inst *I, int32_t j) {
+    bt_NodeMem *m = &I->mem[j];
     uint32_t gen = m->gen + 1;
     memset(m, 0, sizeof *m);
     m->gen = gen;
+    I->last[j] = BT_IDLE;
 }
 
 /* Cancel and release the job of node 'j', with its trace event. */
@@ -182,21 +189,16 @@ static void canceljob(bt_Inst *I, int32_t j) {
 LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
     int32_t j;
     for (j = a; j < b; j++) {
-        bt_NodeMem *m = &I->mem[j];
         const bt_Node *n = &I->D->nodes[j];
-        if (m->last == BT_RUNNING && n->kind == BT_NACT) {
-            bt_Leaf *l = bt_reg_leaf(I->H->bt, n->param);
+        if (I->last[j] == BT_RUNNING && n->kind == BT_NACT) {
+            const bt_Leaf *l = I->D->largs[j].leaf;
             if (l->halt) {
                 bt_Ctx *c = &I->ctx;
                 c->node = j;
                 c->tick = I->tick;
                 c->halted = 1;
-                c->args = I->D->largs[j].args;
-                c->keys = I->D->largs[j].keys;
-                c->nargs = I->D->largs[j].nargs;
-                c->name = l->cname;
+                c->a = &I->D->largs[j];
                 l->halt(c, l);
-                I->leaves = bt_reg_leaf(I->H->bt, 0); /* see leaf() */
                 if (c->halted < 0) {
                     I->stats[j].errors++;
                     I->errors++;
@@ -207,7 +209,7 @@ LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
             }
         }
         canceljob(I, j);
-        clearmem(m);
+        clearnode(I, j);
     }
 }
 
@@ -216,7 +218,7 @@ LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
 LISPBT_COLD static void preemptslow(bt_Inst *I, int32_t c, int32_t end) {
     while (c < end) {
         int32_t size = (int32_t)I->D->nodes[c].size;
-        if (I->mem[c].last == BT_RUNNING) {
+        if (I->last[c] == BT_RUNNING) {
             haltrange(I, c, c + size);
         }
         c += size;
@@ -232,13 +234,13 @@ static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
 void bt_halt(bt_Inst *I) {
     int32_t j;
     for (j = 0; j < I->D->n; j++) {
-        if (I->mem[j].last == BT_RUNNING || I->mem[j].job) {
+        if (I->last[j] == BT_RUNNING || I->mem[j].job) {
             haltrange(I, 0, I->D->n);
             return;
         }
     }
     for (j = 0; j < I->D->n; j++) {
-        clearmem(&I->mem[j]);
+        clearnode(I, j);
     }
 }
 
@@ -254,8 +256,10 @@ void bt_reset(bt_Inst *I) {
 /* ---- leaves ---- */
 
 LISPBT_COLD static int leaferror(bt_Inst *I, int32_t i, int st) {
-    if (st != BT_ERROR) {
+    if (st == BT_RUNNING) {
         bt_leaf_error(&I->ctx, "a condition must not return running");
+    } else if (st != BT_ERROR) {
+        bt_leaf_error(&I->ctx, "invalid status %d returned", st);
     }
     I->stats[i].errors++;
     I->errors++;
@@ -263,124 +267,146 @@ LISPBT_COLD static int leaferror(bt_Inst *I, int32_t i, int st) {
     return BT_FAILURE;
 }
 
-static LISPBT_INLINE int leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
-    const bt_Leaf *l = &I->leaves[n->param];
-    bt_Ctx *c = &I->ctx;
-    int st, foreign;
-    c->node = i;
-    c->args = I->D->largs[i].args;
-    c->keys = I->D->largs[i].keys;
-    c->nargs = I->D->largs[i].nargs;
-    c->name = l->cname;
-    foreign = l->impl != BT_IMPL_C;
-    st = l->fn(c, l->ud);
-    if (foreign) { /* Lua or Lisp code may have registered leaves, moving the */
-        I->leaves = bt_reg_leaf(I->H->bt, 0); /* array: 'l' may dangle now */
-    }
-    if (lispbt_likely(st == BT_SUCCESS || st == BT_FAILURE)) {
-        return st;
-    }
-    if (st == BT_RUNNING && n->kind == BT_NACT) {
+/* Call the leaf of node 'i' (cond or act).  Its registry entry and
+** arguments were resolved by the compiler, and registry entries never move,
+** so nothing is looked up here even if the callback registers leaves. */
+static LISPBT_INLINE int leaf(bt_Inst *I, int32_t i) {
+    const bt_LeafArgs *a = &I->D->largs[i];
+    const bt_Leaf *l = a->leaf;
+    int st;
+    I->ctx.node = i;
+    I->ctx.a = a;
+    st = l->fn(&I->ctx, l->ud);
+    if (lispbt_likely((unsigned)st - 1u < a->nok)) { /* 1..2, or 1..3 for actions */
         return st;
     }
     return leaferror(I, i, st);
 }
 
+/* ---- executor ----
+**
+** One executor body, execk, is compiled four times with the flags as a
+** constant: exec0 (level counters), exec1 (level timing), and execx0 and
+** execx1, the same with tracing on.  bt_tick picks the copy once per tick,
+** so a feature that is off costs nothing inside the tree, and a setting
+** changed by a leaf takes effect at the next tick.
+**
+** At level timing '*t' holds the cycle count at which the node starts (the
+** previous boundary: its parent's start or its previous sibling's end) and
+** is set to the count at which it ends, so each node costs one counter
+** read.  At level counters no node reads the clock: trace events of nodes
+** then carry the tick's start time (I->tick_ts) and no duration. */
 
-/* ---- executor ---- */
+LISPBT_NOINLINE static int exec0(bt_Inst *I, int32_t i, uint64_t *t);
+LISPBT_NOINLINE static int exec1(bt_Inst *I, int32_t i, uint64_t *t);
+LISPBT_NOINLINE static int execx0(bt_Inst *I, int32_t i, uint64_t *t);
+LISPBT_NOINLINE static int execx1(bt_Inst *I, int32_t i, uint64_t *t);
 
-/* node_exit event (at level counters the boundary is read here). */
-LISPBT_COLD static void traceexit(bt_Inst *I, int32_t i, int st, uint64_t *t, unsigned fl) {
-    trace_Event *e;
-    if (!(fl & BT_FTIMING)) {
-        *t = lispbt_cycles();
+static LISPBT_INLINE int64_t nodets(bt_Inst *I, uint64_t t, unsigned fl) {
+    return (fl & BT_FTIMING) ? bt_ts(I->H, t) : I->tick_ts;
+}
+
+/* Node 'i' starts: its node_enter event; returns its start boundary. */
+static LISPBT_INLINE uint64_t enter(bt_Inst *I, int32_t i, const uint64_t *t, unsigned fl) {
+    if (fl & BT_FTRACE) {
+        trace_emit(&I->trace, TRACE_NODE_ENTER, I->tick, i, nodets(I, *t, fl));
     }
-    e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i, bt_ts(I->H, *t));
-    e->status = (uint8_t)st;
-    if (fl & BT_FTIMING) {
-        e->duration_ns = I->stats[i].last_ns;
-    }
+    return (fl & BT_FTIMING) ? *t : 0;
 }
 
 /* Bookkeeping after node 'i' returned 'st': last status, counters, and at
-** profile level timing the duration since 't0' (one counter read, which
-** becomes the next boundary '*t'); the node_exit trace event. */
-static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint64_t *t, unsigned fl) {
-    I->mem[i].last = (uint8_t)st;
-    I->stats[i].count[st]++;
+** level timing the duration since 't0' (one counter read, which becomes
+** the next boundary '*t'); the node_exit event. */
+LISPBT_COLD static int64_t nodetime(bt_Inst *I, int32_t i, uint64_t cycles) {
+    int64_t d = bt_ns(I->H, cycles);
+    bt_NodeStats *ns = &I->stats[i];
+    ns->last_ns = d;
+    ns->total_ns += d;
+    ns->max_ns = d > ns->max_ns ? d : ns->max_ns;
+    hist_bump(I->nbuckets + (size_t)i * HIST_NBUCKETS(HIST_COARSE), HIST_COARSE, d);
+    return d;
+}
+
+static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint64_t *t,
+                                unsigned fl) {
+    bt_NodeStats *ns = &I->stats[i];
+    int64_t d = -1;
+    I->last[i] = (uint8_t)st;
+    I->counts[4 * i + st]++;
     if (fl & BT_FTIMING) {
-        uint64_t t1 = lispbt_cycles();
-        int64_t d = bt_ns(I->H, t1 - t0);
-        bt_NodeStats *ns = &I->stats[i];
+        uint64_t t1 = lispbt_cycles(), dc = t1 - t0;
         *t = t1;
-        ns->last_ns = d;
-        ns->total_ns += d;
-        if (d > ns->max_ns) {
-            ns->max_ns = d;
+        if (lispbt_likely(dc < ((uint64_t)1 << 32))) {
+            /* d < 2^41 (the histogram's range) while a cycle lasts < 512 ns,
+            ** so the bucket needs no clamping */
+            d = (int64_t)((dc * I->H->ns_mul) >> 32);
+            ns->last_ns = d;
+            ns->total_ns += d;
+            ns->max_ns = d > ns->max_ns ? d : ns->max_ns;
+            I->nbuckets[(size_t)i * HIST_NBUCKETS(HIST_COARSE) + hist_index(HIST_COARSE, (uint64_t)d)]++;
+        } else {
+            d = nodetime(I, i, dc);
         }
-        hist_add(&I->nhist[i], d); /* min/max/sum live in 'ns' (nodehist) */
     }
-    if (lispbt_unlikely(fl & BT_FTRACE)) {
-        traceexit(I, i, st, t, fl);
+    if (fl & BT_FTRACE) {
+        trace_Event *e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i, nodets(I, *t, fl));
+        e->status = (uint8_t)st;
+        e->duration_ns = d;
     }
     return st;
 }
 
-/* node_enter event at the previous boundary (with tracing on, every
-** node_exit reads the counter, so '*t' is current at either level). */
-LISPBT_COLD static uint64_t traceenter(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
-    (void)fl;
-    trace_emit(&I->trace, TRACE_NODE_ENTER, I->tick, i, bt_ts(I->H, *t));
-    return *t;
-}
-
-/* A leaf child, ticked without an exec frame of its own. */
-static LISPBT_INLINE int tickleaf(bt_Inst *I, int32_t i, const bt_Node *n, uint64_t *t) {
-    unsigned fl = I->flags;
-    uint64_t t0 = lispbt_unlikely(fl & BT_FTRACE) ? traceenter(I, i, t, fl) : *t;
+/* Tick child 'c': leaves inline, composites through the executor copy of
+** 'fl'. */
+static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint64_t *t,
+                               unsigned fl) {
+    unsigned kind = nodes[c].kind;
+    uint64_t t0;
     int st;
-    switch (n->kind) {
-        case BT_NCOND:
-        case BT_NACT: st = leaf(I, i, n); break;
-        case BT_NSUCCEED: st = BT_SUCCESS; break;
-        case BT_NFAIL: st = BT_FAILURE; break;
-        default: st = BT_RUNNING; break;
+    if (lispbt_likely(kind - BT_NCOND <= BT_NACT - BT_NCOND)) {
+        t0 = enter(I, c, t, fl);
+        return finish(I, c, leaf(I, c), t0, t, fl);
     }
-    return finish(I, i, st, t0, t, fl);
+    if (kind - BT_NSUCCEED <= BT_NRUNNING - BT_NSUCCEED) {
+        t0 = enter(I, c, t, fl);
+        st = kind == BT_NSUCCEED ? BT_SUCCESS : kind == BT_NFAIL ? BT_FAILURE : BT_RUNNING;
+        return finish(I, c, st, t0, t, fl);
+    }
+    switch (fl) {
+        case 0: return exec0(I, c, t);
+        case BT_FTIMING: return exec1(I, c, t);
+        case BT_FTRACE: return execx0(I, c, t);
+        default: return execx1(I, c, t);
+    }
 }
 
-LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t);
-
-/* Tick child 'c': leaves inline, anything else through exec. */
-static LISPBT_INLINE int child(bt_Inst *I, int32_t c, uint64_t *t) {
-    const bt_Node *n = &I->D->nodes[c];
-    if (n->kind >= BT_NCOND && n->kind <= BT_NRUNNING) {
-        return tickleaf(I, c, n, t);
-    }
-    return exec(I, c, t);
-}
-
-/* Tick node 'i'.  At profile level timing, '*t' holds the cycle count at
-** which the node starts (the previous boundary: its parent's start or its
-** previous sibling's end) and is set to the count at which it ends, so each
-** node costs one counter read.  Trace events at level counters read the
-** counter themselves. */
-LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
+/* Tick composite (or planner) node 'i'. */
+static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
     const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
     bt_NodeMem *m = &I->mem[i];
-    unsigned fl = I->flags;
+    uint64_t t0 = enter(I, i, t, fl);
+    int32_t c, k, end = i + (int32_t)n->size;
     int st = BT_SUCCESS;
-    uint64_t t0 = lispbt_unlikely(fl & BT_FTRACE) ? traceenter(I, i, t, fl) : *t;
-    int32_t c, k;
     switch (n->kind) {
         case BT_NSEQ:
         case BT_NSEL: {
             int cont = n->kind == BT_NSEQ ? BT_SUCCESS : BT_FAILURE;
-            for (k = 0, c = i + 1; k < n->nkids; k++) {
-                st = child(I, c, t);
-                c += nodes[c].size;
+            if (n->leafy) { /* the children are leaves i+1 .. end-1: no kind tests */
+                for (c = i + 1; c < end; c++) {
+                    uint64_t c0 = enter(I, c, t, fl);
+                    st = finish(I, c, leaf(I, c), c0, t, fl);
+                    if (st != cont) {
+                        preempt(I, c + 1, end);
+                        break;
+                    }
+                }
+                break;
+            }
+            for (c = i + 1; c < end;) {
+                st = child(I, nodes, c, t, fl);
+                c += (int32_t)nodes[c].size;
                 if (st != cont) {
-                    preempt(I, c, i + (int32_t)n->size);
+                    preempt(I, c, end);
                     break;
                 }
             }
@@ -390,11 +416,11 @@ LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
         case BT_NMEMSEL: {
             int cont = n->kind == BT_NMEMSEQ ? BT_SUCCESS : BT_FAILURE;
             for (k = 0, c = i + 1; k < m->idx; k++) {
-                c += nodes[c].size; /* skip children finished earlier */
+                c += (int32_t)nodes[c].size; /* skip children finished earlier */
             }
             for (; k < n->nkids; k++) {
-                st = child(I, c, t);
-                c += nodes[c].size;
+                st = child(I, nodes, c, t, fl);
+                c += (int32_t)nodes[c].size;
                 if (st != cont) {
                     break;
                 }
@@ -404,15 +430,14 @@ LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
         }
         case BT_NPAR: {
             int32_t need = n->param, kids = n->nkids;
-            for (k = 0, c = i + 1; k < kids; k++, c += nodes[c].size) {
-                bt_NodeMem *cm = &I->mem[c];
+            for (k = 0, c = i + 1; k < kids; k++, c += (int32_t)nodes[c].size) {
                 int cs;
-                if (cm->pdone) {
+                if (I->mem[c].pdone) {
                     continue;
                 }
-                cs = child(I, c, t);
+                cs = child(I, nodes, c, t, fl);
                 if (cs != BT_RUNNING) {
-                    cm->pdone = 1;
+                    I->mem[c].pdone = 1;
                     if (cs == BT_SUCCESS) {
                         m->idx++;
                     } else {
@@ -428,8 +453,8 @@ LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
                 st = BT_RUNNING;
             }
             if (st != BT_RUNNING) { /* finished: halt the rest, start afresh */
-                for (k = 0, c = i + 1; k < kids; k++, c += nodes[c].size) {
-                    if (I->mem[c].last == BT_RUNNING && !I->mem[c].pdone) {
+                for (k = 0, c = i + 1; k < kids; k++, c += (int32_t)nodes[c].size) {
+                    if (I->last[c] == BT_RUNNING && !I->mem[c].pdone) {
                         haltrange(I, c, c + (int32_t)nodes[c].size);
                     }
                     I->mem[c].pdone = 0;
@@ -439,7 +464,7 @@ LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
             break;
         }
         case BT_NINVERT:
-            st = child(I, i + 1, t);
+            st = child(I, nodes, i + 1, t, fl);
             st = st == BT_SUCCESS ? BT_FAILURE : st == BT_FAILURE ? BT_SUCCESS : st;
             break;
         case BT_NREPEAT:
@@ -447,13 +472,13 @@ LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
                 st = BT_SUCCESS; /* also n = 0: the child is not ticked */
                 break;
             }
-            st = child(I, i + 1, t);
+            st = child(I, nodes, i + 1, t, fl);
             if (st == BT_SUCCESS) {
                 st = ++m->idx >= n->param ? BT_SUCCESS : BT_RUNNING;
             }
             break;
         case BT_NRETRY:
-            st = child(I, i + 1, t);
+            st = child(I, nodes, i + 1, t, fl);
             if (st == BT_SUCCESS) {
                 m->idx = 0;
             } else if (st == BT_FAILURE) {
@@ -465,7 +490,7 @@ LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
             }
             break;
         case BT_NCOND:
-        case BT_NACT: st = leaf(I, i, n); break;
+        case BT_NACT: st = leaf(I, i); break;
         case BT_NSUCCEED: st = BT_SUCCESS; break;
         case BT_NFAIL: st = BT_FAILURE; break;
         case BT_NRUNNING: st = BT_RUNNING; break;
@@ -475,48 +500,31 @@ LISPBT_NOINLINE static int exec(bt_Inst *I, int32_t i, uint64_t *t) {
     return finish(I, i, st, t0, t, fl);
 }
 
-int bt_tick(bt_Inst *I) {
+LISPBT_NOINLINE static int exec0(bt_Inst *I, int32_t i, uint64_t *t) {
+    return execk(I, i, t, 0);
+}
+LISPBT_NOINLINE static int exec1(bt_Inst *I, int32_t i, uint64_t *t) {
+    return execk(I, i, t, BT_FTIMING);
+}
+LISPBT_NOINLINE static int execx0(bt_Inst *I, int32_t i, uint64_t *t) {
+    return execk(I, i, t, BT_FTRACE);
+}
+LISPBT_NOINLINE static int execx1(bt_Inst *I, int32_t i, uint64_t *t) {
+    return execk(I, i, t, BT_FTRACE | BT_FTIMING);
+}
+
+/* Tick-level bookkeeping after the root returned 'st' (cold parts out of
+** line: budget overrun, trace, series). */
+LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, uint64_t c0, uint64_t t,
+                                  int64_t d, int64_t objs0, int64_t gc0) {
     lispbt_Host *H = I->H;
-    uint64_t c0, t;
-    int64_t d, objs0 = 0, gc0 = 0;
-    int st, overrun = 0;
-    if (I->ticking) {
-        return -1;
-    }
-    I->ticking = 1;
-    I->tick++;
-    I->ctx.tick = I->tick;
-    I->leaves = bt_reg_leaf(H->bt, 0); /* the array may have moved since */
-    if (I->series) {
-        objs0 = (int64_t)lisp_objcount(H->S);
-        gc0 = lisp_gctime(H->S);
-    }
-    t = c0 = lispbt_cycles();
-    if (lispbt_unlikely(c0 - H->c0 > H->reanchor)) {
-        host_reanchor(H, c0);
-    }
-    if (lispbt_unlikely(I->flags & BT_FTRACE)) {
-        trace_emit(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, bt_ts(H, c0));
-    }
-    st = child(I, 0, &t);
-    if (!(I->flags & BT_FTIMING)) {
-        t = lispbt_cycles();
-    }
-    d = bt_ns(H, t - c0);
-    I->count++;
-    I->last_ns = d;
-    I->total_ns += d;
-    if (d > I->max_ns) {
-        I->max_ns = d;
-    }
-    hist_record(&I->thist, d);
-    if (lispbt_unlikely(I->budget_ns > 0 && d > I->budget_ns)) {
-        overrun = 1;
+    int overrun = I->budget_ns > 0 && d > I->budget_ns;
+    if (overrun) {
         I->overruns++;
         bt_report(I, LOG_WARN, -1, "tick budget overrun: duration_ns=%lld budget_ms=%lld",
                   (long long)d, (long long)(I->budget_ns / 1000000));
     }
-    if (lispbt_unlikely(I->flags & BT_FTRACE)) {
+    if (fl & BT_FTRACE) {
         trace_Event *e = trace_emit(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, t));
         e->status = (uint8_t)st;
         e->duration_ns = d;
@@ -532,6 +540,55 @@ int bt_tick(bt_Inst *I) {
         x->gc_ns = lisp_gctime(H->S) - gc0;
         I->shead = I->shead + 1 == I->scap ? 0 : I->shead + 1;
         I->scount += I->scount < I->scap;
+    }
+}
+
+int bt_tick(bt_Inst *I) {
+    lispbt_Host *H = I->H;
+    const bt_Node *nodes = I->D->nodes;
+    unsigned fl = I->flags;
+    uint64_t c0, t;
+    int64_t d, objs0 = 0, gc0 = 0;
+    int st;
+    if (I->ticking) {
+        return -1;
+    }
+    I->ticking = 1;
+    I->tick++;
+    I->ctx.tick = I->tick;
+    if (lispbt_unlikely(I->series != NULL)) {
+        objs0 = (int64_t)lisp_objcount(H->S);
+        gc0 = lisp_gctime(H->S);
+    }
+    t = c0 = lispbt_cycles();
+    if (lispbt_unlikely(c0 - H->c0 > H->reanchor)) {
+        host_reanchor(H, c0);
+    }
+    if (lispbt_likely(fl == 0)) {
+        st = child(I, nodes, 0, &t, 0);
+        t = lispbt_cycles();
+    } else if (fl == BT_FTIMING) {
+        st = child(I, nodes, 0, &t, BT_FTIMING);
+    } else {
+        I->tick_ts = bt_ts(H, c0);
+        trace_emit(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, I->tick_ts);
+        if (fl & BT_FTIMING) {
+            st = child(I, nodes, 0, &t, BT_FTRACE | BT_FTIMING);
+        } else {
+            st = child(I, nodes, 0, &t, BT_FTRACE);
+            t = lispbt_cycles();
+        }
+    }
+    d = bt_ns(H, t - c0);
+    I->count++;
+    I->last_ns = d;
+    I->total_ns += d;
+    I->max_ns = d > I->max_ns ? d : I->max_ns;
+    I->min_ns = d < I->min_ns ? d : I->min_ns;
+    hist_bump(I->tbuckets, HIST_FINE, d);
+    if (lispbt_unlikely((I->budget_ns > 0 && d > I->budget_ns) || (fl & BT_FTRACE) ||
+                        I->series != NULL)) {
+        tickextra(I, fl, st, c0, t, d, objs0, gc0);
     }
     I->ticking = 0;
     return st;
@@ -601,18 +658,32 @@ void bt_tickstats(bt_Inst *I, bt_TickStats *out) {
 }
 
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node) {
-    return &I->stats[node];
+    bt_NodeStats *s = &I->stats[node];
+    memcpy(s->count, &I->counts[4 * node], sizeof s->count);
+    return s;
 }
 
+/* The tick path counts into the buckets only (hist_bump); the histogram
+** readers get count, min, max and sum from the counters kept beside them. */
 const hist_Hist *bt_tickhist(bt_Inst *I) {
-    return &I->thist;
+    hist_Hist *h = &I->thist;
+    h->count = I->count;
+    h->min = I->count ? I->min_ns : INT64_MAX;
+    h->max = I->count ? I->max_ns : INT64_MIN;
+    h->sum = I->total_ns;
+    return h;
 }
 
 const hist_Hist *bt_nodehist(bt_Inst *I, int node) {
     hist_Hist *h = &I->nhist[node];
     const bt_NodeStats *s = &I->stats[node];
-    /* the tick path records only buckets and count; fill in the rest */
-    h->min = 0;
+    uint64_t count = 0;
+    uint32_t k;
+    for (k = 0; k < h->nbuckets; k++) {
+        count += h->b[k];
+    }
+    h->count = count;
+    h->min = 0; /* not kept per node: quantiles clamp at 0 instead */
     h->max = s->max_ns;
     h->sum = s->total_ns;
     return h;
@@ -669,7 +740,7 @@ int64_t bt_series_render(bt_Inst *I, int csv, int header, int64_t after, sbuf *b
 void bt_stats_text(bt_Inst *I, sbuf *b) {
     hist_Summary t;
     int i;
-    hist_summary(&I->thist, &t);
+    hist_summary(bt_tickhist(I), &t);
     sbuf_printf(b, "tick_count=%llu\n", (unsigned long long)I->count);
     sbuf_printf(b, "tick_overrun_count=%llu\n", (unsigned long long)I->overruns);
     sbuf_printf(b, "tick_last_ns=%lld\n", (long long)I->last_ns);
@@ -685,7 +756,7 @@ void bt_stats_text(bt_Inst *I, sbuf *b) {
     sbuf_printf(b, "trace_enabled=%d\n", I->trace_on);
     sbuf_printf(b, "node_count=%d\n", I->D->n); /* inst:stats().nodes is the node array */
     for (i = 0; i < I->D->n; i++) {
-        const bt_NodeStats *s = &I->stats[i];
+        const bt_NodeStats *s = bt_nodestats(I, i);
         hist_Summary h;
         if (s->count[1] + s->count[2] + s->count[3] == 0) {
             continue; /* never ticked */

@@ -10,7 +10,7 @@
 **     writes the toy-1d model's next state for the planned action,
 **   async-sleep-ms MS: the reference scheduler leaf (SPEC §6).
 **
-** Blackboard keys come resolved from the compiler (ctx->keys), so no leaf
+** Blackboard keys come resolved from the compiler (c->a->keys), so no leaf
 ** looks a name up while ticking.  Argument errors are leaf errors: the node
 ** fails with an error event and log record naming the problem.
 */
@@ -24,23 +24,23 @@
 #include "sched.h"
 
 static int argkey(bt_Ctx *c, int i, int def) {
-    if (i < c->nargs) {
-        return c->keys[i];
+    if (i < c->a->nargs) {
+        return c->a->keys[i];
     }
     return def;
 }
 
 static int argnum(bt_Ctx *c, int i, double def, double *out) {
-    if (i >= c->nargs) {
+    if (i >= c->a->nargs) {
         *out = def;
         return 1;
     }
-    if (c->args[i].tag == LISP_TINT) {
-        *out = (double)c->args[i].u.i;
+    if (c->a->args[i].tag == LISP_TINT) {
+        *out = (double)c->a->args[i].u.i;
         return 1;
     }
-    if (c->args[i].tag == LISP_TFLOAT) {
-        *out = c->args[i].u.f;
+    if (c->a->args[i].tag == LISP_TFLOAT) {
+        *out = c->a->args[i].u.f;
         return 1;
     }
     return 0;
@@ -85,10 +85,10 @@ static int leaf_false(bt_Ctx *c, int64_t ud) {
 static int leaf_bbhas(bt_Ctx *c, int64_t ud) {
     lisp_Value v;
     (void)ud;
-    if (c->nargs != 1 || c->keys[0] < 0) {
+    if (c->a->nargs != 1 || c->a->keys[0] < 0) {
         return bt_leaf_error(c, "expected (cond bb-has KEY)");
     }
-    return bt_bb_get(c->I, c->keys[0], &v, c->node) ? BT_SUCCESS : BT_FAILURE;
+    return bt_bb_get(c->I, c->a->keys[0], &v, c->node) ? BT_SUCCESS : BT_FAILURE;
 }
 
 static int leaf_goal1d(bt_Ctx *c, int64_t ud) {
@@ -135,10 +135,10 @@ static int leaf_runthen(bt_Ctx *c, int64_t ud) {
 
 static int leaf_putint(bt_Ctx *c, int64_t ud) {
     (void)ud;
-    if (c->nargs != 2 || c->keys[0] < 0 || c->args[1].tag != LISP_TINT) {
+    if (c->a->nargs != 2 || c->a->keys[0] < 0 || c->a->args[1].tag != LISP_TINT) {
         return bt_leaf_error(c, "expected (act bb-put-int KEY INTEGER)");
     }
-    if (bt_bb_put(c->I, c->keys[0], c->args[1], c->node, c->name) != 0) {
+    if (bt_bb_put(c->I, c->a->keys[0], c->a->args[1], c->node, c->a->leaf->cname) != 0) {
         return bt_leaf_error(c, "out of memory");
     }
     return BT_SUCCESS;
@@ -147,10 +147,10 @@ static int leaf_putint(bt_Ctx *c, int64_t ud) {
 static int leaf_putfloat(bt_Ctx *c, int64_t ud) {
     double x;
     (void)ud;
-    if (c->nargs != 2 || c->keys[0] < 0 || !argnum(c, 1, 0, &x)) {
+    if (c->a->nargs != 2 || c->a->keys[0] < 0 || !argnum(c, 1, 0, &x)) {
         return bt_leaf_error(c, "expected (act bb-put-float KEY NUMBER)");
     }
-    if (bt_bb_put(c->I, c->keys[0], lisp_float(x), c->node, c->name) != 0) {
+    if (bt_bb_put(c->I, c->a->keys[0], lisp_float(x), c->node, c->a->leaf->cname) != 0) {
         return bt_leaf_error(c, "out of memory");
     }
     return BT_SUCCESS;
@@ -175,7 +175,7 @@ static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
     }
     mcts_model_clamp(m, a, a);
     m->step(m, s, a, next, &reward);
-    if (bt_bb_put(c->I, okey, lisp_float(next[0]), c->node, c->name) != 0) {
+    if (bt_bb_put(c->I, okey, lisp_float(next[0]), c->node, c->a->leaf->cname) != 0) {
         return bt_leaf_error(c, "out of memory");
     }
     return BT_SUCCESS;
@@ -212,7 +212,7 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
         return bt_leaf_error(c, "the scheduler is closed");
     }
     if (m->job == 0) {
-        if (c->nargs != 1 || !argnum(c, 0, 0, &ms) || ms < 0 || ms > 86400000.0) {
+        if (c->a->nargs != 1 || !argnum(c, 0, 0, &ms) || ms < 0 || ms > 86400000.0) {
             return bt_leaf_error(c, "expected (act async-sleep-ms MS), MS >= 0");
         }
         m->arg = (int64_t)ms; /* for the log line only */
@@ -224,7 +224,7 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
         }
         jobevent(c, TRACE_SCHED_SUBMIT, m->job, TRACE_JOB_QUEUED, bt_ts(H, lispbt_cycles()));
         log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu submitted (%s %lld ms)",
-                  (unsigned long long)m->job, c->name, (long long)m->arg);
+                  (unsigned long long)m->job, c->a->leaf->cname, (long long)m->arg);
         return BT_RUNNING;
     }
     if (sched_info(H->sched, m->job, &info) != 0) {

@@ -34,21 +34,13 @@ enum {
 
 typedef struct bt_Node {
     uint8_t kind;
-    uint8_t depth;
+    uint8_t leafy; /* seq/sel whose children are all cond/act: nodes i+1 .. i+nkids */
     uint16_t nkids;
     uint32_t size;  /* nodes in this subtree, itself included */
     int32_t param;  /* see the table above */
     int32_t argidx; /* first argument in bt_Def.args */
     int32_t nargs;
 } bt_Node;
-
-/* A leaf's arguments as the ctx shows them, precomputed per node so that a
-** leaf call copies three fields and tests nothing. */
-typedef struct bt_LeafArgs {
-    const lisp_Value *args; /* NULL when none */
-    const int32_t *keys;
-    int32_t nargs;
-} bt_LeafArgs;
 
 struct bt_Def {
     bt_Node *nodes;
@@ -57,7 +49,7 @@ struct bt_Def {
     lisp_Value args;  /* vec: leaf arguments, by argidx */
     lisp_Value *argp; /* its items (the vec no longer grows after compile) */
     int32_t *argkeys; /* blackboard key id of each argument that is a name, else -1 */
-    bt_LeafArgs *largs; /* per node (n entries) */
+    bt_LeafArgs *largs; /* per node (n entries); leaf == NULL but for cond/act */
     int32_t nargkeys, capargkeys;
     lisp_Value names; /* vec: display name of each node ("cond battery-ok") */
     lisp_Value dsl;   /* canonical DSL data */
@@ -89,18 +81,23 @@ struct bt_Inst {
     int64_t id;
     int64_t tick; /* ticks started */
     int ticking;
-    unsigned flags;         /* BT_FTIMING | BT_FTRACE: read once per node */
-    const bt_Leaf *leaves;  /* the registry's array, loaded once per tick */
+    unsigned flags; /* BT_FTIMING | BT_FTRACE, from the settings; read once per tick */
+    int64_t tick_ts; /* ts_ns of the tick's start (tracing on only) */
     int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
     int profile, trace_on, readtrace_on;
     bt_NodeMem *mem;
+    /* Per node, split by how hot: 'last' and 'counts' are all a tick at level
+    ** counters touches, so they are dense; 'stats' keeps the errors and the
+    ** durations and gets its counts from 'counts' in bt_nodestats. */
+    uint8_t *last;    /* status returned by the node's last tick; BT_IDLE after halt/reset */
+    uint64_t *counts; /* counts[4 * i + status] */
     bt_NodeStats *stats;
-    hist_Hist *nhist;   /* per node, HIST_COARSE */
+    hist_Hist *nhist;   /* per node, HIST_COARSE; buckets only (bt_nodehist) */
     uint32_t *nbuckets; /* storage of all node histograms */
-    hist_Hist thist;    /* tick durations, HIST_FINE */
+    hist_Hist thist;    /* tick durations, HIST_FINE; buckets only (bt_tickhist) */
     uint32_t *tbuckets;
     uint64_t count, overruns, errors;
-    int64_t last_ns, max_ns, total_ns, budget_ns;
+    int64_t last_ns, max_ns, min_ns, total_ns, budget_ns;
     trace_Ring trace;
     bt_Sample *series; /* ring of 'scap' rows; NULL = off */
     int scap, shead, scount;

@@ -2,7 +2,10 @@
 ** bt_reg.c -- the per-host leaf registry and blackboard key table.
 ** See LICENSE for copyright.
 **
-** Leaf ids index 'leaves'; two Lisp maps (conditions, actions) take a
+** Leaf ids index 'leaves', an array of separately allocated entries whose
+** addresses never change: compiled trees keep pointers to them (bt_LeafArgs),
+** so a tick never looks an id up and a leaf may register leaves while it
+** runs.  Two Lisp maps (conditions, actions) take a
 ** name symbol to its id and are used only at compile and registration
 ** time.  Registering a name that trees already use fills in the same
 ** entry, so compiled trees see the new implementation.
@@ -20,7 +23,7 @@
 
 struct bt_Reg {
     lispbt_Host *H;
-    bt_Leaf *leaves;
+    bt_Leaf **leaves;
     int n, cap;
     lisp_Value maps[2]; /* BT_KCOND, BT_KACT: name symbol -> id */
     lisp_Value keymap;  /* name string -> key id */
@@ -30,7 +33,8 @@ struct bt_Reg {
 
 /* The function of a leaf not registered (yet): fails with an error. */
 static int unknownleaf(bt_Ctx *c, int64_t ud) {
-    const bt_Leaf *l = &c->I->H->bt->leaves[ud];
+    const bt_Leaf *l = c->a->leaf;
+    (void)ud;
     return bt_leaf_error(c, "unknown %s '%s'", l->kind == BT_KCOND ? "condition" : "action",
                          l->cname);
 }
@@ -46,10 +50,14 @@ bt_Reg *bt_reg_new(lispbt_Host *H) {
 }
 
 void bt_reg_free(bt_Reg *R) {
+    int i;
     if (R == NULL) {
         return;
     }
-    mem_free(&R->H->mem, R->leaves, sizeof(bt_Leaf) * (size_t)R->cap);
+    for (i = 0; i < R->n; i++) {
+        mem_free(&R->H->mem, R->leaves[i], sizeof(bt_Leaf));
+    }
+    mem_free(&R->H->mem, R->leaves, sizeof(bt_Leaf *) * (size_t)R->cap);
     mem_free(&R->H->mem, R, sizeof(bt_Reg));
 }
 
@@ -64,7 +72,7 @@ void bt_reg_mark(lisp_State *S, bt_Reg *R) {
     lisp_markvalue(S, R->keymap);
     lisp_markvalue(S, R->keynames);
     for (i = 0; i < R->n; i++) {
-        lisp_markvalue(S, R->leaves[i].name);
+        lisp_markvalue(S, R->leaves[i]->name);
     }
 }
 
@@ -89,30 +97,32 @@ int bt_reg_id(lisp_State *S, bt_Reg *R, int kind, lisp_Value name) {
     }
     if (R->n == R->cap) {
         int ncap = R->cap ? R->cap * 2 : 32;
-        bt_Leaf *nl = mem_realloc(&R->H->mem, R->leaves, sizeof(bt_Leaf) * (size_t)R->cap,
-                                  sizeof(bt_Leaf) * (size_t)ncap);
+        bt_Leaf **nl = mem_realloc(&R->H->mem, R->leaves, sizeof(bt_Leaf *) * (size_t)R->cap,
+                                   sizeof(bt_Leaf *) * (size_t)ncap);
         if (nl == NULL) {
             lisp_error(S, "out of memory");
         }
         R->leaves = nl;
         R->cap = ncap;
     }
-    lisp_mapset(S, R->maps[kind], name, lisp_int(R->n));
-    l = &R->leaves[R->n];
-    memset(l, 0, sizeof *l);
+    l = mem_calloc(&R->H->mem, sizeof(bt_Leaf));
+    if (l == NULL) {
+        lisp_error(S, "out of memory");
+    }
     l->name = name;
     l->cname = lisp_str(name, NULL);
     l->kind = (uint8_t)kind;
     l->impl = BT_IMPL_NONE;
     l->fn = unknownleaf;
-    l->ud = R->n;
-    return R->n++;
+    R->leaves[R->n++] = l; /* owned (and marked) before the map insert, which may raise */
+    lisp_mapset(S, R->maps[kind], name, lisp_int(R->n - 1));
+    return R->n - 1;
 }
 
 int bt_reg_define(lisp_State *S, bt_Reg *R, int kind, lisp_Value name, int impl, bt_LeafFn fn,
                   bt_HaltFn halt, int64_t ud, int64_t ud2) {
     int id = bt_reg_id(S, R, kind, name);
-    bt_Leaf *l = &R->leaves[id];
+    bt_Leaf *l = R->leaves[id];
     if (l->impl != BT_IMPL_NONE && R->release) {
         R->release(R->H, l);
     }
@@ -125,7 +135,7 @@ int bt_reg_define(lisp_State *S, bt_Reg *R, int kind, lisp_Value name, int impl,
 }
 
 bt_Leaf *bt_reg_leaf(bt_Reg *R, int id) {
-    return &R->leaves[id];
+    return R->leaves[id];
 }
 
 int bt_key(lisp_State *S, lisp_Value name) {

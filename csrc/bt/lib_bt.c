@@ -66,10 +66,10 @@ static void runleaf(lisp_State *S, void *ud) {
     lisp_Value r;
     lisp_push(S, lisp_pinned(S, a->pin));
     lisp_push(S, c->I->self);
-    for (i = 0; i < c->nargs; i++) {
-        lisp_push(S, c->args[i]);
+    for (i = 0; i < c->a->nargs; i++) {
+        lisp_push(S, c->a->args[i]);
     }
-    r = lisp_call(S, fidx, c->nargs + 1);
+    r = lisp_call(S, fidx, c->a->nargs + 1);
     if (a->kind == BT_KCOND || c->halted) {
         a->st = lisp_istrue(r) ? BT_SUCCESS : BT_FAILURE;
         return;

@@ -420,8 +420,8 @@ static int callconv(lua_State *L) {
 
 static int simpleargs(const bt_Ctx *c) {
     int i;
-    for (i = 0; i < c->nargs; i++) {
-        int t = c->args[i].tag;
+    for (i = 0; i < c->a->nargs; i++) {
+        int t = c->a->args[i].tag;
         if (t != LISP_TNIL && t != LISP_TBOOL && t != LISP_TINT && t != LISP_TFLOAT) {
             return 0;
         }
@@ -443,7 +443,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
         return bt_leaf_error(c, "no running Lua state to call the Lua leaf");
     }
     top = lua_gettop(L);
-    if (!lua_checkstack(L, c->nargs + 12)) {
+    if (!lua_checkstack(L, c->a->nargs + 12)) {
         return bt_leaf_error(c, "Lua stack overflow");
     }
     if (cached && H->tc.cbidx) { /* a later Lua leaf of this inst:tick */
@@ -494,13 +494,13 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     x->node = c->node;
     x->tick = c->tick;
     x->halted = halting;
-    x->name = c->name;
+    x->name = c->a->leaf->cname;
     x->active = 1;
     lua_rawgeti(L, cbidx, key);
     lua_pushvalue(L, ctxidx);
     if (simpleargs(c)) {
-        for (i = 0; i < c->nargs; i++) {
-            lisp_Value v = c->args[i];
+        for (i = 0; i < c->a->nargs; i++) {
+            lisp_Value v = c->a->args[i];
             switch (v.tag) {
                 case LISP_TBOOL: lua_pushboolean(L, v.u.b); break;
                 case LISP_TINT: lua_pushinteger(L, v.u.i); break;
@@ -508,11 +508,11 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
                 default: lua_pushnil(L); break;
             }
         }
-        status = lua_pcall(L, c->nargs + 1, 1, 0);
+        status = lua_pcall(L, c->a->nargs + 1, 1, 0);
     } else {
         LeafArgs a;
-        a.args = c->args;
-        a.nargs = c->nargs;
+        a.args = c->a->args;
+        a.nargs = c->a->nargs;
         a.H = H;
         lua_pushcfunction(L, callconv);
         lua_insert(L, -3);

@@ -94,24 +94,29 @@ int64_t hist_bucket_hi(int sub_bits, size_t i);
 ** "  (no samples)\n". */
 void hist_render_ascii(const hist_Hist *h, sbuf *b, int width);
 
+#define HIST_NBUCKETS(s) ((size_t)(HIST_RANGE_BITS + 1 - (s)) << (s)) /* hist_nbuckets */
+
 /* Bucket index of 'v' (already clamped to >= 0) with 'sub_bits', before
 ** clamping to the last bucket.  Exposed for hist_record and tests. */
 static inline uint64_t hist_index(unsigned sub_bits, uint64_t v) {
-    unsigned msb = 63u - (unsigned)__builtin_clzll(v | 1u);
-    unsigned shift = msb > sub_bits ? msb - sub_bits : 0u;
+    /* below 2^S the bit S set here makes msb = S and shift = 0: index v */
+    unsigned msb = 63u - (unsigned)__builtin_clzll(v | ((uint64_t)1 << sub_bits));
+    unsigned shift = msb - sub_bits;
     return ((uint64_t)shift << sub_bits) + (v >> shift);
+}
+
+/* Count 'v' (< 0 counts as 0) into bucket array 'b' of a histogram with
+** 'sub_bits', a compile-time constant at the hot call sites: the bucket only,
+** for callers that keep count, min, max and sum beside it and fill them in
+** before reading quantiles (the BT tick path). */
+static inline void hist_bump(uint32_t *b, unsigned sub_bits, int64_t v) {
+    uint64_t i = hist_index(sub_bits, v < 0 ? 0u : (uint64_t)v);
+    uint64_t last = HIST_NBUCKETS(sub_bits) - 1u;
+    b[i < last ? i : last]++;
 }
 
 /* Record one sample.  O(1), no allocation, no locks; compiles to a handful
 ** of conditional moves.  'h' must have been initialised. */
-/* Bucket and count only (callers that keep min, max and sum themselves
-** fill them in before reading quantiles). */
-static inline void hist_add(hist_Hist *h, int64_t v) {
-    uint64_t i = hist_index(h->sub_bits, v < 0 ? 0u : (uint64_t)v);
-    h->b[i < h->nbuckets ? i : h->nbuckets - 1u]++;
-    h->count++;
-}
-
 static inline void hist_record(hist_Hist *h, int64_t v) {
     uint64_t i;
     v = v < 0 ? 0 : v;

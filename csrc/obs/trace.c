@@ -3,10 +3,10 @@
 ** See trace.h.  See LICENSE for copyright.
 **
 ** Invariants of a trace_Ring (between calls):
-**   - 0 <= count <= cap, 0 <= head < cap;
-**   - the events held are ev[(head - count + i) mod cap] for i in
-**     [0, count), oldest first, with consecutive seq numbers ending at
-**     seq - 1;
+**   - the ring has mask + 1 slots, a power of two >= cap, so that a push
+**     is an increment and a mask, with no wrap test and no count to keep;
+**   - count = min(seq - seq0, cap); the events held are those with seq
+**     numbers seq - count .. seq - 1, event s in ev[s & mask];
 **   - slot msgs[id % nmsgs] holds message 'id' iff msgs[...].id == id; an
 **     event with msg == 0 has no text; ids are never 0 (the counter skips
 **     0 when it wraps).
@@ -54,14 +54,17 @@ const char *trace_job_status_name(int s) {
 }
 
 int trace_init(trace_Ring *R, mem_Heap *M, int capacity) {
-    uint32_t nmsgs;
+    uint32_t nmsgs, slots = 1;
     memset(R, 0, sizeof *R);
     if (capacity <= 0 || capacity > TRACE_MAX_CAPACITY) {
         return -1;
     }
+    while (slots < (uint32_t)capacity) {
+        slots <<= 1;
+    }
     nmsgs = (uint32_t)capacity / 16;
     nmsgs = nmsgs < 16 ? 16 : nmsgs;
-    R->ev = mem_alloc(M, (size_t)capacity * sizeof(trace_Event));
+    R->ev = mem_alloc(M, (size_t)slots * sizeof(trace_Event));
     if (R->ev == NULL) {
         goto fail;
     }
@@ -71,19 +74,20 @@ int trace_init(trace_Ring *R, mem_Heap *M, int capacity) {
     }
     R->M = M;
     R->cap = (uint32_t)capacity;
+    R->mask = slots - 1;
     R->nmsgs = nmsgs;
-    R->seq = 1;
+    R->seq = R->seq0 = 1;
     R->msg_next = 1;
     return 0;
 fail:
-    mem_free(M, R->ev, (size_t)capacity * sizeof(trace_Event));
+    mem_free(M, R->ev, (size_t)slots * sizeof(trace_Event));
     memset(R, 0, sizeof *R);
     return -1;
 }
 
 void trace_free(trace_Ring *R) {
     if (R->M != NULL) {
-        mem_free(R->M, R->ev, (size_t)R->cap * sizeof(trace_Event));
+        mem_free(R->M, R->ev, ((size_t)R->mask + 1) * sizeof(trace_Event));
         mem_free(R->M, R->msgs, (size_t)R->nmsgs * sizeof(trace_MsgSlot));
     }
     memset(R, 0, sizeof *R);
@@ -91,8 +95,7 @@ void trace_free(trace_Ring *R) {
 
 void trace_clear(trace_Ring *R) {
     uint32_t i;
-    R->head = 0;
-    R->count = 0;
+    R->seq0 = R->seq;
     for (i = 0; i < R->nmsgs; i++) {
         R->msgs[i].id = 0;
     }
@@ -131,13 +134,11 @@ void trace_push_msg(trace_Ring *R, const trace_Event *ev, const char *msg) {
 }
 
 const trace_Event *trace_get(const trace_Ring *R, int i) {
-    uint32_t idx;
-    if (i < 0 || (uint32_t)i >= R->count) {
+    int count = trace_count(R);
+    if (i < 0 || i >= count) {
         return NULL;
     }
-    idx = R->head + R->cap - R->count + (uint32_t)i;
-    idx = idx >= R->cap ? idx - R->cap : idx;
-    return &R->ev[idx];
+    return &R->ev[(R->seq - (uint64_t)count + (uint64_t)i) & R->mask];
 }
 
 const char *trace_msg_text(const trace_Ring *R, const trace_Event *ev) {
@@ -423,7 +424,7 @@ static void span_close(sbuf *b, int *first, const trace_Ring *R, Stack *st, int6
 
 int trace_chrome_json(const trace_Ring *R, const trace_Names *names, sbuf *b) {
     Stack ticks, nodes;
-    size_t bytes = (size_t)(R->count ? R->count : 1) * sizeof(Span);
+    size_t bytes = (size_t)(trace_count(R) ? trace_count(R) : 1) * sizeof(Span);
     int count = trace_count(R), i, first = 1;
     int64_t last_ts = 0;
     ticks.n = nodes.n = 0;

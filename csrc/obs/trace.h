@@ -3,8 +3,8 @@
 ** See LICENSE for copyright.
 **
 ** The write side is a fixed array of 64-byte trace_Event records allocated
-** once by trace_init.  Pushing an event is a struct copy, a sequence stamp
-** and an index bump: no allocation, no formatting, no lock, no system call.
+** once by trace_init, rounded up to a power of two slots.  Pushing an event
+** is a struct copy, a sequence stamp and a counter bump: no allocation, no formatting, no lock, no system call.
 ** Text is rendered only when someone reads the ring (trace_dump,
 ** trace_chrome_json).  A ring belongs to one BT instance and is used on the
 ** thread that ticks it; it is not thread-safe.
@@ -95,14 +95,14 @@ typedef struct trace_MsgSlot {
 } trace_MsgSlot;
 
 typedef struct trace_Ring {
-    trace_Event *ev;     /* 'cap' events */
+    trace_Event *ev;     /* mask + 1 slots: event 'seq' lives in ev[seq & mask] */
     trace_MsgSlot *msgs; /* 'nmsgs' slots */
     mem_Heap *M;         /* the heap both came from */
+    uint64_t seq;        /* seq of the next event */
+    uint64_t seq0;       /* seq of the first event since init or clear */
     uint32_t cap;        /* events kept: exactly the requested capacity */
-    uint32_t head;       /* index of the next write */
-    uint32_t count;      /* events held, <= cap */
+    uint32_t mask;       /* the power of two >= cap, minus 1 */
     uint32_t nmsgs;
-    uint64_t seq;      /* seq of the next event */
     uint32_t msg_next; /* id of the next message */
 } trace_Ring;
 
@@ -115,7 +115,8 @@ typedef struct trace_Names {
 } trace_Names;
 
 /* Allocate a ring keeping the newest 'capacity' (1..TRACE_MAX_CAPACITY)
-** events, from 'M', which must outlive the ring.  Returns 0, or -1 (nothing
+** events (in the next power of two slots), from 'M', which must outlive
+** the ring.  Returns 0, or -1 (nothing
 ** allocated) on a bad capacity or allocation failure. */
 int trace_init(trace_Ring *R, mem_Heap *M, int capacity);
 
@@ -159,23 +160,22 @@ static inline trace_Event trace_event(int kind, int64_t tick, int32_t node, int6
 ** caller to fill (optional fields are left stale: use trace_emit or copy a
 ** trace_event()).  O(1); overwrites the oldest event when full. */
 static inline trace_Event *trace_slot(trace_Ring *R) {
-    trace_Event *e = &R->ev[R->head];
-    R->head = R->head + 1 == R->cap ? 0 : R->head + 1;
-    R->count += R->count < R->cap;
-    e->seq = R->seq++;
+    uint64_t seq = R->seq;
+    trace_Event *e = &R->ev[seq & R->mask];
+    R->seq = seq + 1;
+    e->seq = seq;
     return e;
 }
 
 /* Push a copy of '*ev' (its 'seq' and 'msg' are ignored: the ring stamps
 ** the seq, and an event pushed this way has no message).  O(1). */
 static inline void trace_push(trace_Ring *R, const trace_Event *ev) {
-    trace_Event *e = &R->ev[R->head];
-    uint64_t seq = R->seq++;
+    uint64_t seq = R->seq;
+    trace_Event *e = &R->ev[seq & R->mask];
+    R->seq = seq + 1;
     *e = *ev;
     e->seq = seq;
     e->msg = 0;
-    R->head = R->head + 1 == R->cap ? 0 : R->head + 1;
-    R->count += R->count < R->cap;
 }
 
 /* Push an event of 'kind' with optional fields absent and return it so the
@@ -199,7 +199,8 @@ void trace_push_msg(trace_Ring *R, const trace_Event *ev, const char *msg);
 
 /* Number of events held (<= capacity). */
 static inline int trace_count(const trace_Ring *R) {
-    return (int)R->count;
+    uint64_t n = R->seq - R->seq0;
+    return (int)(n < R->cap ? n : R->cap);
 }
 
 /* The 'i'-th event held, 0 = oldest; NULL when out of range.  Valid until

@@ -203,8 +203,8 @@ static int probe_leaf(bt_Ctx *c, int64_t ud) {
     p->calls++;
     p->last_tick = c->tick;
     p->last_node = c->node;
-    p->last_nargs = c->nargs;
-    p->arg0 = c->nargs > 0 && c->args[0].tag == LISP_TINT ? c->args[0].u.i : -1;
+    p->last_nargs = c->a->nargs;
+    p->arg0 = c->a->nargs > 0 && c->a->args[0].tag == LISP_TINT ? c->a->args[0].u.i : -1;
     if (p->reenter) {
         p->reenter_result = bt_tick(p->reenter);
     }
@@ -225,10 +225,10 @@ static void probe_halt(bt_Ctx *c, const bt_Leaf *l) {
 static int count_leaf(bt_Ctx *c, int64_t ud) {
     bt_NodeMem *m = bt_inst_mem(c->I, c->node);
     (void)ud;
-    if (c->nargs != 1 || c->args[0].tag != LISP_TINT) {
+    if (c->a->nargs != 1 || c->a->args[0].tag != LISP_TINT) {
         return bt_leaf_error(c, "count: expected (act count N)");
     }
-    if (++m->idx < c->args[0].u.i) {
+    if (++m->idx < c->a->args[0].u.i) {
         return BT_RUNNING;
     }
     m->idx = 0;
