@@ -6,8 +6,8 @@
 **        csrc/obs/metrics.c csrc/obs/trace.c csrc/obs/log.c
 **        bench/obs_bench.c -lpthread -lm -o obs_bench
 **
-** Reports ns per operation for: trace_emit / trace_push into a full ring
-** against a plain store loop writing the same 64-byte records into an
+** Reports ns per operation for: trace_node / trace_push into a full ring
+** against a plain store loop writing the same 32-byte records into an
 ** array with the same wraparound (the floor any ring can reach);
 ** hist_record (fine and coarse) against a plain counter increment; and
 ** log_write, enabled and filtered out.  Numbers are targets to watch, not
@@ -41,7 +41,7 @@ static uint64_t rnd(uint64_t *s) {
 static void bench_trace(long n) {
     mem_Heap M;
     trace_Ring R;
-    trace_Event *plain = calloc(4096, sizeof *plain);
+    trace_Rec *plain = calloc(4096, sizeof *plain);
     double best_emit = 1e9, best_push = 1e9, best_plain = 1e9;
     long i;
     int r;
@@ -51,7 +51,7 @@ static void bench_trace(long n) {
         exit(1);
     }
     for (i = 0; i < 8192; i++) { /* full ring */
-        trace_emit(&R, TRACE_NODE_ENTER, i, 1, i);
+        trace_node(&R, TRACE_NODE_ENTER, i, 1, i, TRACE_ST_NONE, -1);
     }
     for (r = 0; r < REPS; r++) {
         int64_t t0 = lispbt_now_ns(), t1;
@@ -59,9 +59,7 @@ static void bench_trace(long n) {
         uint64_t seq = 1;
         double d;
         for (i = 0; i < n; i++) {
-            trace_Event *e = trace_emit(&R, TRACE_NODE_EXIT, i, (int32_t)(i & 63), i);
-            e->status = TRACE_ST_SUCCESS;
-            e->duration_ns = 100;
+            trace_node(&R, TRACE_NODE_EXIT, i, (int32_t)(i & 63), i, TRACE_ST_SUCCESS, 100);
             CLOBBER();
         }
         t1 = lispbt_now_ns();
@@ -82,30 +80,22 @@ static void bench_trace(long n) {
 
         t0 = lispbt_now_ns();
         for (i = 0; i < n; i++) { /* the same stores, no ring logic */
-            trace_Event *e = &plain[head];
+            trace_Rec *e = &plain[head];
             head = head + 1 == 4096 ? 0 : head + 1;
-            e->seq = seq++;
             e->tick = i;
             e->ts_ns = i;
-            e->duration_ns = 100;
-            e->job = 0;
-            e->v.i = 0;
-            e->node = (int32_t)(i & 63);
-            e->key = -1;
-            e->msg = 0;
-            e->kind = TRACE_NODE_EXIT;
-            e->status = TRACE_ST_SUCCESS;
-            e->job_status = 0;
-            e->vtag = 0;
+            e->x = 100;
+            e->w = (uint32_t)seq++;
+            e->aux = 0;
             CLOBBER();
         }
         t1 = lispbt_now_ns();
         d = per_op(t0, t1, n);
         best_plain = d < best_plain ? d : best_plain;
     }
-    printf("trace_emit (ring full, 4096)   %6.2f ns/event\n", best_emit);
+    printf("trace_node (ring full, 4096)   %6.2f ns/event\n", best_emit);
     printf("trace_push (copy, ring full)   %6.2f ns/event\n", best_push);
-    printf("plain 64-byte store loop       %6.2f ns/event\n", best_plain);
+    printf("plain 32-byte store loop       %6.2f ns/event\n", best_plain);
     {
         trace_Event w = trace_event(TRACE_WARNING, 0, -1, 0);
         int64_t t0 = lispbt_now_ns(), t1;

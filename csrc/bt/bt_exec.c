@@ -173,10 +173,10 @@ static void canceljob(bt_Inst *I, int32_t j) {
         return;
     }
     if (I->trace_on) {
-        trace_Event *e = trace_emit(&I->trace, TRACE_SCHED_CANCEL, I->tick, j,
-                                    bt_ts(I->H, lispbt_cycles()));
-        e->job = m->job;
-        e->job_status = TRACE_JOB_CANCELLED;
+        trace_Event e = trace_event(TRACE_SCHED_CANCEL, I->tick, j, bt_ts(I->H, lispbt_cycles()));
+        e.job = m->job;
+        e.job_status = TRACE_JOB_CANCELLED;
+        trace_push(&I->trace, &e);
     }
     log_write(&I->H->log, LOG_DEBUG, I->tick, j, "scheduler", "job %llu cancelled (%s)",
               (unsigned long long)m->job, bt_def_nodename(I->D, j));
@@ -309,7 +309,7 @@ static LISPBT_INLINE int64_t nodets(bt_Inst *I, uint64_t t, unsigned fl) {
 /* Node 'i' starts: its node_enter event; returns its start boundary. */
 static LISPBT_INLINE uint64_t enter(bt_Inst *I, int32_t i, const uint64_t *t, unsigned fl) {
     if (fl & BT_FTRACE) {
-        trace_emit(&I->trace, TRACE_NODE_ENTER, I->tick, i, nodets(I, *t, fl));
+        trace_node(&I->trace, TRACE_NODE_ENTER, I->tick, i, nodets(I, *t, fl), TRACE_ST_NONE, -1);
     }
     return (fl & BT_FTIMING) ? *t : 0;
 }
@@ -349,9 +349,7 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
         }
     }
     if (fl & BT_FTRACE) {
-        trace_Event *e = trace_emit(&I->trace, TRACE_NODE_EXIT, I->tick, i, nodets(I, *t, fl));
-        e->status = (uint8_t)st;
-        e->duration_ns = d;
+        trace_node(&I->trace, TRACE_NODE_EXIT, I->tick, i, nodets(I, *t, fl), st, d);
     }
     return st;
 }
@@ -525,9 +523,7 @@ LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, uint64_t c0, 
                   (long long)d, (long long)(I->budget_ns / 1000000));
     }
     if (fl & BT_FTRACE) {
-        trace_Event *e = trace_emit(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, t));
-        e->status = (uint8_t)st;
-        e->duration_ns = d;
+        trace_node(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, t), st, d);
     }
     if (I->series) {
         bt_Sample *x = &I->series[I->shead];
@@ -571,7 +567,7 @@ int bt_tick(bt_Inst *I) {
         st = child(I, nodes, 0, &t, BT_FTIMING);
     } else {
         I->tick_ts = bt_ts(H, c0);
-        trace_emit(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, I->tick_ts);
+        trace_node(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, I->tick_ts, TRACE_ST_NONE, -1);
         if (fl & BT_FTIMING) {
             st = child(I, nodes, 0, &t, BT_FTRACE | BT_FTIMING);
         } else {

@@ -187,9 +187,10 @@ static void jobevent(bt_Ctx *c, int kind, uint64_t job, int jstatus, int64_t ts)
     bt_Inst *I = c->I;
     trace_Ring *R = bt_inst_trace(I);
     if (I->trace_on) {
-        trace_Event *e = trace_emit(R, kind, I->tick, c->node, ts);
-        e->job = job;
-        e->job_status = (uint8_t)jstatus;
+        trace_Event e = trace_event(kind, I->tick, c->node, ts);
+        e.job = job;
+        e.job_status = (uint8_t)jstatus;
+        trace_push(R, &e);
     }
 }
 

@@ -497,7 +497,8 @@ static lisp_Value cfun_bt_tracesnap(lisp_State *S, int argc, lisp_Value *argv) {
     list = lisp_vec(S, n);
     base = lisp_gettop(S);
     for (i = count - n; i < count; i++) {
-        const trace_Event *e = trace_get(R, i);
+        trace_Event ev;
+        const trace_Event *e = trace_get(R, i, &ev);
         const char *text = trace_msg_text(R, e);
         lisp_Value m = lisp_map(S, 12);
         lisp_mapsetstr(S, m, "seq", lisp_int((int64_t)e->seq));

@@ -64,7 +64,7 @@ int trace_init(trace_Ring *R, mem_Heap *M, int capacity) {
     }
     nmsgs = (uint32_t)capacity / 16;
     nmsgs = nmsgs < 16 ? 16 : nmsgs;
-    R->ev = mem_alloc(M, (size_t)slots * sizeof(trace_Event));
+    R->ev = mem_alloc(M, (size_t)slots * sizeof(trace_Rec));
     if (R->ev == NULL) {
         goto fail;
     }
@@ -80,14 +80,14 @@ int trace_init(trace_Ring *R, mem_Heap *M, int capacity) {
     R->msg_next = 1;
     return 0;
 fail:
-    mem_free(M, R->ev, (size_t)slots * sizeof(trace_Event));
+    mem_free(M, R->ev, (size_t)slots * sizeof(trace_Rec));
     memset(R, 0, sizeof *R);
     return -1;
 }
 
 void trace_free(trace_Ring *R) {
     if (R->M != NULL) {
-        mem_free(R->M, R->ev, ((size_t)R->mask + 1) * sizeof(trace_Event));
+        mem_free(R->M, R->ev, ((size_t)R->mask + 1) * sizeof(trace_Rec));
         mem_free(R->M, R->msgs, (size_t)R->nmsgs * sizeof(trace_MsgSlot));
     }
     memset(R, 0, sizeof *R);
@@ -117,28 +117,68 @@ static void copy_trunc(char *dst, size_t size, const char *s) {
     memcpy(dst + cut, "...", 4);
 }
 
+void trace_push_id(trace_Ring *R, const trace_Event *ev, uint32_t msg) {
+    int kind = ev->kind, sched = trace_kind_is_sched(kind), bb = trace_kind_is_bb(kind);
+    int text = ev->vtag == TRACE_V_STR || ev->vtag == TRACE_V_TEXT;
+    uint64_t seq = R->seq;
+    trace_Rec *r = &R->ev[seq & R->mask];
+    R->seq = seq + 1;
+    r->tick = ev->tick;
+    r->ts_ns = ev->ts_ns;
+    r->x = trace_kind_has_duration(kind) ? (uint64_t)ev->duration_ns
+           : sched                       ? ev->job
+           : bb                          ? (text ? msg : (uint64_t)ev->v.i)
+                                         : 0; /* node and tick kinds: msg dropped */
+    r->w = (uint32_t)kind | (uint32_t)((sched ? ev->job_status : ev->status) & 7) << 4 |
+           (uint32_t)(bb ? ev->vtag & 7 : 0) << 7 | (uint32_t)(ev->node + 1) << 10;
+    r->aux = bb ? (uint32_t)(ev->key + 1) : msg;
+}
+
 void trace_push_msg(trace_Ring *R, const trace_Event *ev, const char *msg) {
     uint32_t id = R->msg_next;
     trace_MsgSlot *slot = &R->msgs[id % R->nmsgs];
-    trace_Event *e;
     R->msg_next = id + 1 == 0 ? 1 : id + 1;
     slot->id = id;
     copy_trunc(slot->text, sizeof slot->text, msg ? msg : "");
-    e = trace_slot(R);
-    {
-        uint64_t seq = e->seq;
-        *e = *ev;
-        e->seq = seq;
-    }
-    e->msg = id;
+    trace_push_id(R, ev, id);
 }
 
-const trace_Event *trace_get(const trace_Ring *R, int i) {
-    int count = trace_count(R);
+const trace_Event *trace_get(const trace_Ring *R, int i, trace_Event *out) {
+    int count = trace_count(R), kind, bb, text;
+    uint64_t seq;
+    const trace_Rec *r;
     if (i < 0 || i >= count) {
         return NULL;
     }
-    return &R->ev[(R->seq - (uint64_t)count + (uint64_t)i) & R->mask];
+    seq = R->seq - (uint64_t)count + (uint64_t)i;
+    r = &R->ev[seq & R->mask];
+    kind = (int)(r->w & 15);
+    *out = trace_event(kind, r->tick, (int32_t)(r->w >> 10) - 1, r->ts_ns);
+    out->seq = seq;
+    bb = trace_kind_is_bb(kind);
+    if (trace_kind_is_sched(kind)) {
+        out->job = r->x;
+        out->job_status = (uint8_t)(r->w >> 4 & 7);
+        return out;
+    }
+    out->status = (uint8_t)(r->w >> 4 & 7);
+    if (trace_kind_is_node(kind)) {
+        out->duration_ns = trace_kind_has_duration(kind) ? (int64_t)r->x : -1;
+        return out;
+    }
+    if (bb) {
+        out->vtag = (uint8_t)(r->w >> 7 & 7);
+        out->key = (int32_t)r->aux - 1;
+        text = out->vtag == TRACE_V_STR || out->vtag == TRACE_V_TEXT;
+        if (text) {
+            out->msg = (uint32_t)r->x;
+        } else {
+            out->v.i = (int64_t)r->x;
+        }
+        return out;
+    }
+    out->msg = r->aux;
+    return out;
 }
 
 const char *trace_msg_text(const trace_Ring *R, const trace_Event *ev) {
@@ -276,7 +316,8 @@ void trace_dump(const trace_Ring *R, int n, const trace_Names *names, sbuf *b) {
         n = count;
     }
     for (i = count - n; i < count; i++) {
-        dump_event(R, trace_get(R, i), names, b);
+        trace_Event e;
+        dump_event(R, trace_get(R, i, &e), names, b);
     }
 }
 
@@ -287,7 +328,7 @@ enum { TID_TICKS = 1, TID_NODES = 2, TID_SCHED = 3 };
 /* One open span: identity (tick index or node id) and its begin event. */
 typedef struct Span {
     int64_t id;
-    const trace_Event *begin;
+    trace_Event begin;
 } Span;
 
 typedef struct Stack {
@@ -397,7 +438,7 @@ static void ev_args(sbuf *b, const trace_Ring *R, const trace_Event *e, const tr
 /* Close the innermost span of 'st' with synthetic or real end 'e'. */
 static void span_end(sbuf *b, int *first, const trace_Ring *R, Stack *st, const trace_Event *e,
                      const trace_Names *names, int tid, int64_t ts) {
-    const trace_Event *bg = st->s[--st->n].begin;
+    const trace_Event *bg = &st->s[--st->n].begin;
     ev_head(b, first, bg, names, "E", tid, ts);
     if (e) {
         ev_args(b, R, e, names);
@@ -456,12 +497,13 @@ int trace_chrome_json(const trace_Ring *R, const trace_Names *names, sbuf *b) {
                 TID_SCHED);
     first = 0;
     for (i = 0; i < count; i++) {
-        const trace_Event *e = trace_get(R, i);
+        trace_Event ev;
+        const trace_Event *e = trace_get(R, i, &ev);
         last_ts = e->ts_ns > last_ts || i == 0 ? e->ts_ns : last_ts;
         switch (e->kind) {
             case TRACE_TICK_BEGIN:
                 ticks.s[ticks.n].id = e->tick;
-                ticks.s[ticks.n++].begin = e;
+                ticks.s[ticks.n++].begin = *e;
                 ev_head(b, &first, e, names, "B", TID_TICKS, e->ts_ns);
                 ev_args(b, R, e, names);
                 break;
@@ -470,7 +512,7 @@ int trace_chrome_json(const trace_Ring *R, const trace_Names *names, sbuf *b) {
                 break;
             case TRACE_NODE_ENTER:
                 nodes.s[nodes.n].id = e->node;
-                nodes.s[nodes.n++].begin = e;
+                nodes.s[nodes.n++].begin = *e;
                 ev_head(b, &first, e, names, "B", TID_NODES, e->ts_ns);
                 ev_args(b, R, e, names);
                 break;

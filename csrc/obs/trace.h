@@ -66,6 +66,14 @@ enum {
     TRACE_V_TEXT
 };
 
+/* An event as pushed and as read back (trace_get decodes it).  Which
+** optional fields an event keeps depends on its kind (trace_Rec):
+**   node_exit, tick_end      status, duration_ns
+**   bb_write, bb_read        key, vtag/v (a text value in the message ring)
+**   scheduler_*              job, job_status
+**   all others               status, msg
+**   tick_begin, node_enter   status
+** Fields outside its kind's set are dropped on push. */
 typedef struct trace_Event {
     uint64_t seq;        /* stamped by the ring; >= 1 */
     int64_t tick;        /* instance tick index */
@@ -76,7 +84,7 @@ typedef struct trace_Event {
         int64_t i; /* INT, BOOL (0/1) */
         double f;  /* FLOAT */
     } v;
-    int32_t node;       /* node id; -1 = none */
+    int32_t node;       /* node id, -1 .. TRACE_MAX_NODE; -1 = none */
     int32_t key;        /* blackboard key id; -1 = none */
     uint32_t msg;       /* message id; 0 = none */
     uint8_t kind;       /* TRACE_TICK_BEGIN.. */
@@ -84,6 +92,20 @@ typedef struct trace_Event {
     uint8_t job_status; /* TRACE_JOB_* */
     uint8_t vtag;       /* TRACE_V_* */
 } trace_Event;
+
+/* The stored form: 32 bytes, half a cache line, so that the two events a
+** traced node writes cost one line.  The sequence number is implied by the
+** slot.  w packs kind (bits 0-3), status or job_status (4-6), vtag (7-9)
+** and node + 1 (10-31). */
+typedef struct trace_Rec {
+    int64_t tick;
+    int64_t ts_ns;
+    uint64_t x;   /* duration_ns | job | value bits | msg id of a text value */
+    uint32_t w;
+    uint32_t aux; /* key + 1 (bb kinds), else msg id */
+} trace_Rec;
+
+#define TRACE_MAX_NODE ((1 << 22) - 2)
 
 #define TRACE_MSG_SLOT 128
 #define TRACE_MSG_LEN (TRACE_MSG_SLOT - 4) /* text bytes incl. the NUL */
@@ -95,7 +117,7 @@ typedef struct trace_MsgSlot {
 } trace_MsgSlot;
 
 typedef struct trace_Ring {
-    trace_Event *ev;     /* mask + 1 slots: event 'seq' lives in ev[seq & mask] */
+    trace_Rec *ev;       /* mask + 1 slots: event 'seq' lives in ev[seq & mask] */
     trace_MsgSlot *msgs; /* 'nmsgs' slots */
     mem_Heap *M;         /* the heap both came from */
     uint64_t seq;        /* seq of the next event */
@@ -156,38 +178,43 @@ static inline trace_Event trace_event(int kind, int64_t tick, int32_t node, int6
     return e;
 }
 
-/* Claim the slot of the next event, stamp its seq and return it for the
-** caller to fill (optional fields are left stale: use trace_emit or copy a
-** trace_event()).  O(1); overwrites the oldest event when full. */
-static inline trace_Event *trace_slot(trace_Ring *R) {
-    uint64_t seq = R->seq;
-    trace_Event *e = &R->ev[seq & R->mask];
-    R->seq = seq + 1;
-    e->seq = seq;
-    return e;
+static inline int trace_kind_has_duration(int kind) {
+    return kind == TRACE_NODE_EXIT || kind == TRACE_TICK_END;
 }
+static inline int trace_kind_is_bb(int kind) {
+    return kind == TRACE_BB_WRITE || kind == TRACE_BB_READ;
+}
+static inline int trace_kind_is_sched(int kind) {
+    return kind >= TRACE_SCHED_SUBMIT && kind <= TRACE_SCHED_CANCEL;
+}
+
+static inline int trace_kind_is_node(int kind) {
+    return kind <= TRACE_NODE_EXIT;
+}
+
+/* Push a node or tick event (tick_begin/end, node_enter/exit): status
+** TRACE_ST_*, duration_ns -1 when none (ignored for begin and enter).
+** O(1), four stores: the tick path's push. */
+static inline void trace_node(trace_Ring *R, int kind, int64_t tick, int32_t node, int64_t ts_ns,
+                              int status, int64_t duration_ns) {
+    uint64_t seq = R->seq;
+    trace_Rec *r = &R->ev[seq & R->mask];
+    R->seq = seq + 1;
+    r->tick = tick;
+    r->ts_ns = ts_ns;
+    r->x = (uint64_t)duration_ns;
+    r->w = (uint32_t)kind | (uint32_t)status << 4 | (uint32_t)(node + 1) << 10;
+    r->aux = 0; /* whole records: cheaper than leaving holes */
+}
+
+/* Push '*ev' with message id 'msg' (0 = none); trace_push and
+** trace_push_msg are the public forms.  O(1). */
+void trace_push_id(trace_Ring *R, const trace_Event *ev, uint32_t msg);
 
 /* Push a copy of '*ev' (its 'seq' and 'msg' are ignored: the ring stamps
 ** the seq, and an event pushed this way has no message).  O(1). */
 static inline void trace_push(trace_Ring *R, const trace_Event *ev) {
-    uint64_t seq = R->seq;
-    trace_Event *e = &R->ev[seq & R->mask];
-    R->seq = seq + 1;
-    *e = *ev;
-    e->seq = seq;
-    e->msg = 0;
-}
-
-/* Push an event of 'kind' with optional fields absent and return it so the
-** caller can set status, duration_ns, job, key or v/vtag in place; the
-** pointer is valid until the next push or clear.  O(1). */
-static inline trace_Event *trace_emit(trace_Ring *R, int kind, int64_t tick, int32_t node,
-                                      int64_t ts_ns) {
-    trace_Event *e = trace_slot(R);
-    uint64_t seq = e->seq;
-    *e = trace_event(kind, tick, node, ts_ns);
-    e->seq = seq;
-    return e;
+    trace_push_id(R, ev, 0);
 }
 
 /* Push a copy of '*ev' carrying text 'msg' (NULL is treated as "").  The
@@ -203,9 +230,9 @@ static inline int trace_count(const trace_Ring *R) {
     return (int)(n < R->cap ? n : R->cap);
 }
 
-/* The 'i'-th event held, 0 = oldest; NULL when out of range.  Valid until
-** the next push or clear. */
-const trace_Event *trace_get(const trace_Ring *R, int i);
+/* Decode the 'i'-th event held (0 = oldest) into '*out' and return 'out';
+** NULL when out of range. */
+const trace_Event *trace_get(const trace_Ring *R, int i, trace_Event *out);
 
 /* The text of 'ev' (its msg or string value), NULL when it has none, or
 ** the string "<lost>" when its slot was reused by a later message. */

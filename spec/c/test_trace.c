@@ -259,27 +259,25 @@ static void test_wrap(void) {
     }
     CHECK(trace_count(&R) == 5);
     for (i = 0; i < 5; i++) {
-        const trace_Event *e = trace_get(&R, i);
+        const trace_Event *e = trace_get(&R, i, &(trace_Event){0});
         ok &= e != NULL && e->seq == (uint64_t)(8 + i) && e->tick == 7 + i;
     }
     CHECK(ok);
-    CHECK(trace_get(&R, 5) == NULL && trace_get(&R, -1) == NULL);
+    CHECK(trace_get(&R, 5, &(trace_Event){0}) == NULL && trace_get(&R, -1, &(trace_Event){0}) == NULL);
     trace_clear(&R);
-    CHECK(trace_count(&R) == 0 && trace_get(&R, 0) == NULL);
-    trace_emit(&R, TRACE_TICK_BEGIN, 1, -1, 5);
-    CHECK(trace_count(&R) == 1 && trace_get(&R, 0)->seq == 13);
+    CHECK(trace_count(&R) == 0 && trace_get(&R, 0, &(trace_Event){0}) == NULL);
+    trace_node(&R, TRACE_TICK_BEGIN, 1, -1, 5, TRACE_ST_NONE, -1);
+    CHECK(trace_count(&R) == 1 && trace_get(&R, 0, &(trace_Event){0})->seq == 13);
     /* a million pushes of every flavour allocate nothing */
     for (i = 0; i < 1000000; i++) {
-        trace_Event *e = trace_emit(&R, TRACE_NODE_EXIT, i, 3, i);
-        e->status = TRACE_ST_SUCCESS;
-        e->duration_ns = 10;
+        trace_node(&R, TRACE_NODE_EXIT, i, 3, i, TRACE_ST_SUCCESS, 10);
         if (i % 1000 == 0) {
             trace_Event w = trace_event(TRACE_WARNING, i, -1, i);
             trace_push_msg(&R, &w, "tick budget overrun");
         }
     }
     CHECK(M.nalloc == nalloc);
-    CHECK(trace_get(&R, 4)->seq == R.seq - 1);
+    CHECK(trace_get(&R, 4, &(trace_Event){0})->seq == R.seq - 1);
     trace_free(&R);
     CHECK(M.bytes == 0);
 }
@@ -287,23 +285,32 @@ static void test_wrap(void) {
 static void test_dump(void) {
     mem_Heap M;
     trace_Ring R;
-    trace_Event e, *p;
+    trace_Event e;
     sbuf b;
     mem_init(&M);
     sbuf_init(&b);
     CHECK(trace_init(&R, &M, 64) == 0);
-    trace_emit(&R, TRACE_TICK_BEGIN, 1, -1, 100);
-    trace_emit(&R, TRACE_NODE_ENTER, 1, 2, 110);
-    p = trace_emit(&R, TRACE_BB_READ, 1, 2, 111);
-    p->key = 0;
-    p->vtag = TRACE_V_FLOAT;
-    p->v.f = 0.9;
-    p = trace_emit(&R, TRACE_NODE_EXIT, 1, 2, 120);
-    p->status = TRACE_ST_SUCCESS;
-    p->duration_ns = 10;
-    p = trace_emit(&R, TRACE_SCHED_SUBMIT, 1, 3, 130);
-    p->job = 7;
-    p->job_status = TRACE_JOB_QUEUED;
+    trace_node(&R, TRACE_TICK_BEGIN, 1, -1, 100, TRACE_ST_NONE, -1);
+    trace_node(&R, TRACE_NODE_ENTER, 1, 2, 110, TRACE_ST_NONE, -1);
+    {
+        trace_Event q = trace_event(TRACE_BB_READ, 1, 2, 111);
+        q.key = 0;
+        q.vtag = TRACE_V_FLOAT;
+        q.v.f = 0.9;
+        trace_push(&R, &q);
+    }
+    {
+        trace_Event q = trace_event(TRACE_NODE_EXIT, 1, 2, 120);
+        q.status = TRACE_ST_SUCCESS;
+        q.duration_ns = 10;
+        trace_push(&R, &q);
+    }
+    {
+        trace_Event q = trace_event(TRACE_SCHED_SUBMIT, 1, 3, 130);
+        q.job = 7;
+        q.job_status = TRACE_JOB_QUEUED;
+        trace_push(&R, &q);
+    }
     e = trace_event(TRACE_BB_WRITE, 1, 3, 131);
     e.key = 1;
     e.vtag = TRACE_V_STR;
@@ -334,9 +341,12 @@ static void test_dump(void) {
     e = trace_event(TRACE_ERROR, 1, 3, 141);
     e.status = TRACE_ST_FAILURE;
     trace_push_msg(&R, &e, NULL);
-    p = trace_emit(&R, TRACE_TICK_END, 1, -1, 150);
-    p->status = TRACE_ST_RUNNING;
-    p->duration_ns = 50;
+    {
+        trace_Event q = trace_event(TRACE_TICK_END, 1, -1, 150);
+        q.status = TRACE_ST_RUNNING;
+        q.duration_ns = 50;
+        trace_push(&R, &q);
+    }
     trace_dump(&R, -1, &NAMES, &b);
     CHECK(same(b.p, "1 kind=tick_begin tick=1 node=-1 ts_ns=100\n"
                     "2 kind=node_enter tick=1 node=2 ts_ns=110\n"
@@ -391,13 +401,13 @@ static void test_messages(void) {
     big[sizeof big - 1] = '\0';
     e = trace_event(TRACE_ERROR, 0, -1, 0);
     trace_push_msg(&R, &e, big);
-    t = trace_msg_text(&R, trace_get(&R, 0));
+    t = trace_msg_text(&R, trace_get(&R, 0, &(trace_Event){0}));
     CHECK(t && strlen(t) == TRACE_MSG_LEN - 1);
     CHECK(t && strcmp(t + strlen(t) - 3, "...") == 0 && t[strlen(t) - 4] == 'x');
     /* exactly fitting text is kept whole */
     big[TRACE_MSG_LEN - 1] = '\0';
     trace_push_msg(&R, &e, big);
-    t = trace_msg_text(&R, trace_get(&R, 1));
+    t = trace_msg_text(&R, trace_get(&R, 1, &(trace_Event){0}));
     CHECK(t && strlen(t) == TRACE_MSG_LEN - 1 && t[strlen(t) - 1] == 'x');
     /* UTF-8: 2-byte sequences never split */
     {
@@ -409,7 +419,7 @@ static void test_messages(void) {
         }
         u[k] = '\0';
         trace_push_msg(&R, &e, u);
-        t = trace_msg_text(&R, trace_get(&R, 2));
+        t = trace_msg_text(&R, trace_get(&R, 2, &(trace_Event){0}));
         k = strlen(t) - 3;
         CHECK(strcmp(t + k, "...") == 0 && k % 2 == 0 && (unsigned char)t[k - 1] == 0xA9);
     }
@@ -422,10 +432,10 @@ static void test_messages(void) {
         trace_push_msg(&R, &e, m);
     }
     CHECK(trace_count(&R) == 20);
-    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 0)), "<lost>") == 0);
-    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 3)), "<lost>") == 0);
-    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 4)), "m4") == 0);
-    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 19)), "m19") == 0);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 0, &(trace_Event){0})), "<lost>") == 0);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 3, &(trace_Event){0})), "<lost>") == 0);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 4, &(trace_Event){0})), "m4") == 0);
+    CHECK(strcmp(trace_msg_text(&R, trace_get(&R, 19, &(trace_Event){0})), "m19") == 0);
     trace_dump(&R, 17, NULL, &b);
     CHECK(strstr(b.p, "msg=m2\n") == NULL && strstr(b.p, "msg=<lost>\n") != NULL);
     CHECK(strstr(b.p, "kind=warning tick=3 node=-1 ts_ns=3 msg=<lost>\n") != NULL);
@@ -455,30 +465,50 @@ static void test_messages(void) {
 }
 
 static void emit_tick(trace_Ring *R, int64_t tick, int64_t *ts) {
-    trace_Event *p;
-    trace_emit(R, TRACE_TICK_BEGIN, tick, -1, (*ts)++);
-    trace_emit(R, TRACE_NODE_ENTER, tick, 0, (*ts)++);
-    trace_emit(R, TRACE_NODE_ENTER, tick, 1, (*ts)++);
-    trace_emit(R, TRACE_NODE_ENTER, tick, 2, (*ts)++);
-    p = trace_emit(R, TRACE_NODE_EXIT, tick, 2, (*ts)++);
-    p->status = TRACE_ST_SUCCESS;
-    p->duration_ns = 1;
-    trace_emit(R, TRACE_NODE_ENTER, tick, 3, (*ts)++);
-    p = trace_emit(R, TRACE_SCHED_SUBMIT, tick, 3, (*ts)++);
-    p->job = (uint64_t)tick + 1;
-    p = trace_emit(R, TRACE_BB_WRITE, tick, 3, (*ts)++);
-    p->key = 1;
-    p->vtag = TRACE_V_FLOAT;
-    p->v.f = 0.5;
-    p = trace_emit(R, TRACE_NODE_EXIT, tick, 3, (*ts)++);
-    p->status = TRACE_ST_RUNNING;
-    p = trace_emit(R, TRACE_NODE_EXIT, tick, 1, (*ts)++);
-    p->status = TRACE_ST_RUNNING;
-    p = trace_emit(R, TRACE_NODE_EXIT, tick, 0, (*ts)++);
-    p->status = TRACE_ST_RUNNING;
-    p = trace_emit(R, TRACE_TICK_END, tick, -1, (*ts)++);
-    p->status = TRACE_ST_RUNNING;
-    p->duration_ns = 11;
+    trace_node(R, TRACE_TICK_BEGIN, tick, -1, (*ts)++, TRACE_ST_NONE, -1);
+    trace_node(R, TRACE_NODE_ENTER, tick, 0, (*ts)++, TRACE_ST_NONE, -1);
+    trace_node(R, TRACE_NODE_ENTER, tick, 1, (*ts)++, TRACE_ST_NONE, -1);
+    trace_node(R, TRACE_NODE_ENTER, tick, 2, (*ts)++, TRACE_ST_NONE, -1);
+    {
+        trace_Event q = trace_event(TRACE_NODE_EXIT, tick, 2, (*ts)++);
+        q.status = TRACE_ST_SUCCESS;
+        q.duration_ns = 1;
+        trace_push(R, &q);
+    }
+    trace_node(R, TRACE_NODE_ENTER, tick, 3, (*ts)++, TRACE_ST_NONE, -1);
+    {
+        trace_Event q = trace_event(TRACE_SCHED_SUBMIT, tick, 3, (*ts)++);
+        q.job = (uint64_t)tick + 1;
+        trace_push(R, &q);
+    }
+    {
+        trace_Event q = trace_event(TRACE_BB_WRITE, tick, 3, (*ts)++);
+        q.key = 1;
+        q.vtag = TRACE_V_FLOAT;
+        q.v.f = 0.5;
+        trace_push(R, &q);
+    }
+    {
+        trace_Event q = trace_event(TRACE_NODE_EXIT, tick, 3, (*ts)++);
+        q.status = TRACE_ST_RUNNING;
+        trace_push(R, &q);
+    }
+    {
+        trace_Event q = trace_event(TRACE_NODE_EXIT, tick, 1, (*ts)++);
+        q.status = TRACE_ST_RUNNING;
+        trace_push(R, &q);
+    }
+    {
+        trace_Event q = trace_event(TRACE_NODE_EXIT, tick, 0, (*ts)++);
+        q.status = TRACE_ST_RUNNING;
+        trace_push(R, &q);
+    }
+    {
+        trace_Event q = trace_event(TRACE_TICK_END, tick, -1, (*ts)++);
+        q.status = TRACE_ST_RUNNING;
+        q.duration_ns = 11;
+        trace_push(R, &q);
+    }
 }
 
 static void test_chrome(void) {
@@ -519,11 +549,11 @@ static void test_chrome(void) {
         for (k = 0; k < 3; k++) {
             emit_tick(&r2, k, &t2);
         }
-        trace_emit(&r2, TRACE_TICK_BEGIN, 3, -1, t2++);
-        trace_emit(&r2, TRACE_NODE_ENTER, 3, 0, t2++);
+        trace_node(&r2, TRACE_TICK_BEGIN, 3, -1, t2++, TRACE_ST_NONE, -1);
+        trace_node(&r2, TRACE_NODE_ENTER, 3, 0, t2++, TRACE_ST_NONE, -1);
         /* an exit with no enter at all, out of order */
-        trace_emit(&r2, TRACE_NODE_EXIT, 3, 2, t2++);
-        trace_emit(&r2, TRACE_NODE_ENTER, 3, 1, t2++);
+        trace_node(&r2, TRACE_NODE_EXIT, 3, 2, t2++, TRACE_ST_NONE, -1);
+        trace_node(&r2, TRACE_NODE_ENTER, 3, 1, t2++, TRACE_ST_NONE, -1);
         ok = trace_chrome_json(&r2, NULL, &b) == 0 && json_valid(b.p) &&
              chrome_nested(b.p, &nb, &ne);
         if (!ok) {
@@ -535,12 +565,12 @@ static void test_chrome(void) {
     }
     /* out-of-order exits (halt of an outer node first) still nest */
     trace_clear(&R);
-    trace_emit(&R, TRACE_TICK_BEGIN, 9, -1, 1);
-    trace_emit(&R, TRACE_NODE_ENTER, 9, 0, 2);
-    trace_emit(&R, TRACE_NODE_ENTER, 9, 1, 3);
-    trace_emit(&R, TRACE_NODE_EXIT, 9, 0, 4);
-    trace_emit(&R, TRACE_NODE_EXIT, 9, 1, 5);
-    trace_emit(&R, TRACE_TICK_END, 9, -1, 6);
+    trace_node(&R, TRACE_TICK_BEGIN, 9, -1, 1, TRACE_ST_NONE, -1);
+    trace_node(&R, TRACE_NODE_ENTER, 9, 0, 2, TRACE_ST_NONE, -1);
+    trace_node(&R, TRACE_NODE_ENTER, 9, 1, 3, TRACE_ST_NONE, -1);
+    trace_node(&R, TRACE_NODE_EXIT, 9, 0, 4, TRACE_ST_NONE, -1);
+    trace_node(&R, TRACE_NODE_EXIT, 9, 1, 5, TRACE_ST_NONE, -1);
+    trace_node(&R, TRACE_TICK_END, 9, -1, 6, TRACE_ST_NONE, -1);
     CHECK(trace_chrome_json(&R, &NAMES, &b) == 0 && json_valid(b.p) &&
           chrome_nested(b.p, &nb, &ne) && nb == 3 && ne == 3);
     CHECK(strstr(b.p, "\"truncated\":true") != NULL);
