@@ -252,8 +252,10 @@ local function native_section(B)
        "C + 2 rdtsc/node")
     fr("lispbt timing, trace off", s.timing[false].node, "timing1_ns_per_node",
        "C + 1 rdtsc/node")
+    fr("lispbt timing, trace off", s.timing[false].node, "rdtsc1_ns_per_node",
+       "C counters + bare rdtsc")
     fr("lispbt counters, trace on", s.counters[true].node, "trace_ns_per_node",
-       "C + 2 ring events/node")
+       "C + 2 ring records/node")
     B.row("C: fn-pointer loop / switch", floor.fnptr_ns_per_node, "ns/node",
           floor.switch_ns_per_node, "C switch, no counters")
     B.row("C: one rdtsc read", floor.rdtsc_ns, "ns")

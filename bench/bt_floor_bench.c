@@ -21,9 +21,12 @@
 **   timing1_ns_per_node   the same with one counter read per node instead
 **                         of two (a node's entry time = the previous
 **                         node's exit time)
+**   rdtsc1_ns_per_node    counters + one counter read per node and nothing
+**                         done with it: what any 'timing level must cost
 **   rdtsc_ns              one cycle-counter read, back to back
-**   trace_ns_per_node     counters + a 72-byte enter and exit event with an
-**                         rdtsc timestamp into a 4096-event ring (tracing on)
+**   trace_ns_per_node     counters + a 32-byte enter and exit record stamped
+**                         with the tick's time into a 4096-event ring
+**                         (lispbt's tracing at level counters)
 */
 #include "conf.h"
 
@@ -52,14 +55,9 @@ typedef struct Stats {
     int64_t last_ns, total_ns, max_ns;
 } Stats;
 
-typedef struct Event { /* the size of lispbt's trace_Event */
-    uint64_t seq;
-    int64_t tick, ts_ns, duration_ns;
-    uint64_t job;
-    int64_t v;
-    int32_t node, key;
-    uint32_t msg;
-    uint8_t kind, status, job_status, vtag;
+typedef struct Event { /* the size of lispbt's stored trace record */
+    int64_t tick, ts_ns, x;
+    uint32_t w, aux;
 } Event;
 
 #define RING 4096
@@ -72,8 +70,8 @@ typedef struct Inst {
     uint32_t hist[NNODES][HBUCKETS];
     Event ring[RING];
     uint32_t head;
-    uint64_t seq;
-    int64_t tick;
+    int64_t tick, tick_ts;
+    uint64_t stamp;
     double ns_per_cycle;
 } Inst;
 
@@ -237,29 +235,50 @@ static int exec_timing1(Inst *I, int32_t i, uint64_t *t) {
     return st;
 }
 
+static int exec_rdtsc1(Inst *I, int32_t i) {
+    const Node *n = &I->nodes[i];
+    int st = SUCCESS;
+    switch (n->kind) {
+        case K_SEQ:
+        case K_SEL: {
+            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
+            int32_t c = i + 1, k;
+            for (k = 0; k < n->nkids; k++) {
+                st = exec_rdtsc1(I, c);
+                c += (int32_t)I->nodes[c].size;
+                if (st != cont) {
+                    break;
+                }
+            }
+            break;
+        }
+        default: st = n->fn(I); break;
+    }
+    I->last[i] = (uint8_t)st;
+    I->stats[i].count[st]++;
+    I->stamp = lispbt_cycles();
+    return st;
+}
+
 static int exec_timing1_root(Inst *I, int32_t i) {
     uint64_t t = lispbt_cycles();
     return exec_timing1(I, i, &t);
 }
 
-static inline Event *emit(Inst *I, int kind, int32_t node) {
+static inline void emit(Inst *I, int kind, int32_t node, int st) {
     Event *e = &I->ring[I->head];
     I->head = (I->head + 1) & (RING - 1);
-    memset(e, 0, sizeof *e);
-    e->seq = ++I->seq;
     e->tick = I->tick;
-    e->ts_ns = (int64_t)((double)lispbt_cycles() * I->ns_per_cycle);
-    e->duration_ns = -1;
-    e->node = node;
-    e->key = -1;
-    e->kind = (uint8_t)kind;
-    return e;
+    e->ts_ns = I->tick_ts;
+    e->x = -1;
+    e->w = (uint32_t)kind | (uint32_t)st << 4 | (uint32_t)(node + 1) << 10;
+    e->aux = 0;
 }
 
 static int exec_trace(Inst *I, int32_t i) {
     const Node *n = &I->nodes[i];
     int st = SUCCESS;
-    emit(I, 2, i);
+    emit(I, 2, i, 0);
     switch (n->kind) {
         case K_SEQ:
         case K_SEL: {
@@ -278,8 +297,13 @@ static int exec_trace(Inst *I, int32_t i) {
     }
     I->last[i] = (uint8_t)st;
     I->stats[i].count[st]++;
-    emit(I, 3, i)->status = (uint8_t)st;
+    emit(I, 3, i, st);
     return st;
+}
+
+static int exec_trace_root(Inst *I, int32_t i) {
+    I->tick_ts = (int64_t)((double)lispbt_cycles() * I->ns_per_cycle);
+    return exec_trace(I, i);
 }
 
 typedef int (*ExecFn)(Inst *I, int32_t i);
@@ -354,7 +378,8 @@ int main(void) {
     printf("counters_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_counters, NULL) / NNODES);
     printf("timing_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_timing, NULL) / NNODES);
     printf("timing1_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_timing1_root, NULL) / NNODES);
-    printf("trace_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_trace, NULL) / NNODES);
+    printf("rdtsc1_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_rdtsc1, NULL) / NNODES);
+    printf("trace_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_trace_root, NULL) / NNODES);
     {
         uint64_t acc = 0;
         int64_t t0 = cpu_ns();

@@ -237,6 +237,95 @@ describe("bt profiling", function()
         T.err(host.eval, host, "(bt.set-profile-level inst 'off)"))
       assert.are.equal("counters", inst:stats().profile_level)
     end)
+
+    it("'timing: durations nest, sum up and land in the node histograms", function()
+      host:register_action("slow2", function()
+        busy(2)
+        return true
+      end)
+      local inst = host:compile("(seq (act slow2) (sel (cond always-false) (act slow2)))"):instance()
+      for _ = 1, 3 do
+        assert.are.equal("success", inst:tick())
+      end
+      local s = inst:stats()
+      local root, a, sel, f, b = s.nodes[1], s.nodes[2], s.nodes[3], s.nodes[4], s.nodes[5]
+      for _, nd in ipairs({ a, b }) do
+        assert.is_true(nd.last_ns >= 2e6 and nd.max_ns >= nd.last_ns and nd.total_ns >= 6e6)
+      end
+      -- one counter read per boundary: a parent spans exactly its children
+      -- plus its own bookkeeping, so the sums cannot exceed the parent
+      assert.is_true(sel.last_ns >= f.last_ns + b.last_ns)
+      assert.is_true(root.last_ns >= a.last_ns + sel.last_ns)
+      assert.is_true(s.tick_last_ns >= root.last_ns)
+      assert.is_true(root.total_ns >= a.total_ns + sel.total_ns)
+      assert.is_true(b.p50_ns >= 1.9e6 and b.p50_ns <= b.max_ns)
+    end)
+
+    it("'timing: counts are live, node durations are filled in when the tick ends", function()
+      local inst
+      local seen = {}
+      local function node(id)
+        for _, nd in ipairs(inst:stats().nodes) do
+          if nd.id == id then
+            return nd
+          end
+        end
+      end
+      host:register_action("slow2", function()
+        busy(2)
+        return true
+      end)
+      host:register_action("peek", function()
+        local nd = node(1)
+        seen[#seen + 1] = { nd.success, nd.total_ns }
+        return true
+      end)
+      inst = host:compile("(seq (act slow2) (act peek))"):instance()
+      inst:tick()
+      local after1 = node(1).total_ns
+      inst:tick()
+      -- in tick 2, slow2 has returned twice, but its total still holds tick 1 only
+      assert.are.equal(1, seen[1][1])
+      assert.are.equal(0, seen[1][2])
+      assert.are.equal(2, seen[2][1])
+      assert.is_true(after1 >= 2e6)
+      assert.are.equal(after1, seen[2][2])
+      assert.is_true(node(1).total_ns >= after1 + 2e6)
+      assert.are.equal(2, node(2).success)
+    end)
+
+    it("a level set by a leaf takes effect at the next tick", function()
+      local inst
+      host:register_action("to-counters", function()
+        inst:set_profile_level("counters")
+        return true
+      end)
+      inst = host:compile("(seq (act to-counters) (act always-success))"):instance()
+      inst:set_trace_enabled(true)
+      inst:tick() -- started at 'timing: every node of this tick is timed
+      local ev = inst:trace()
+      local exits = 0
+      for _, e in ipairs(ev) do
+        if e.kind == "node_exit" then
+          exits = exits + 1
+          assert.is_not_nil(e.duration_ns)
+        end
+      end
+      assert.are.equal(3, exits)
+      assert.is_true(inst:stats().nodes[3].last_ns >= 0 and inst:stats().nodes[3].success == 1)
+      inst:clear_trace()
+      inst:tick() -- now at 'counters: no durations, node events at the tick's time
+      local begin_ts
+      for _, e in ipairs(inst:trace()) do
+        if e.kind == "tick_begin" then
+          begin_ts = e.ts_ns
+        elseif e.kind == "node_enter" or e.kind == "node_exit" then
+          assert.are.equal(begin_ts, e.ts_ns)
+          assert.is_nil(e.duration_ns)
+        end
+      end
+      assert.is_not_nil(begin_ts)
+    end)
   end)
 
   describe("tick budget", function()

@@ -65,6 +65,7 @@ static void instfree(lisp_State *S, void *p) {
     }
     mem_free(M, I->mem, sizeof(bt_NodeMem) * (size_t)n);
     mem_free(M, I->last, (size_t)n);
+    mem_free(M, I->visits, sizeof(bt_Visit) * (size_t)n);
     mem_free(M, I->counts, sizeof(uint64_t) * 4 * (size_t)n);
     mem_free(M, I->stats, sizeof(bt_NodeStats) * (size_t)n);
     mem_free(M, I->nhist, sizeof(hist_Hist) * (size_t)n);
@@ -111,12 +112,13 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->min_ns = INT64_MAX;
     I->mem = mem_calloc(M, sizeof(bt_NodeMem) * (size_t)n);
     I->last = mem_calloc(M, (size_t)n);
+    I->visits = mem_calloc(M, sizeof(bt_Visit) * (size_t)n);
     I->counts = mem_calloc(M, sizeof(uint64_t) * 4 * (size_t)n);
     I->stats = mem_calloc(M, sizeof(bt_NodeStats) * (size_t)n);
     I->nhist = mem_calloc(M, sizeof(hist_Hist) * (size_t)n);
     I->nbuckets = mem_calloc(M, sizeof(uint32_t) * nb * (size_t)n);
     I->tbuckets = mem_calloc(M, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
-    if (!I->mem || !I->last || !I->counts || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
+    if (!I->mem || !I->last || !I->visits || !I->counts || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
         trace_init(&I->trace, M, H->opts.trace_capacity) != 0 ||
         bt_bb_reserve(I, bt_key_count(H) > 0 ? bt_key_count(H) - 1 : 0) != 0) {
         lisp_error(S, "bt.new-instance: out of memory");
@@ -314,44 +316,57 @@ static LISPBT_INLINE uint64_t enter(bt_Inst *I, int32_t i, const uint64_t *t, un
     return (fl & BT_FTIMING) ? *t : 0;
 }
 
-/* Bookkeeping after node 'i' returned 'st': last status, counters, and at
-** level timing the duration since 't0' (one counter read, which becomes
-** the next boundary '*t'); the node_exit event. */
-LISPBT_COLD static int64_t nodetime(bt_Inst *I, int32_t i, uint64_t cycles) {
-    int64_t d = bt_ns(I->H, cycles);
-    bt_NodeStats *ns = &I->stats[i];
-    ns->last_ns = d;
-    ns->total_ns += d;
-    ns->max_ns = d > ns->max_ns ? d : ns->max_ns;
-    hist_bump(I->nbuckets + (size_t)i * HIST_NBUCKETS(HIST_COARSE), HIST_COARSE, d);
-    return d;
-}
-
+/* Bookkeeping after node 'i' returned 'st': last status, counters, the
+** node_exit event, and at level timing one counter read, which ends this
+** node and becomes the next boundary '*t'.  The node's start and end go to
+** the tick's visit log; nodetimes() turns them into durations, counters
+** and histograms when the tick ends, so that no work waits for the
+** counter read on the tick path (a read takes ~10 ns here, and work that
+** depends on it does not overlap with it). */
 static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint64_t *t,
                                 unsigned fl) {
-    bt_NodeStats *ns = &I->stats[i];
     int64_t d = -1;
     I->last[i] = (uint8_t)st;
     I->counts[4 * i + st]++;
     if (fl & BT_FTIMING) {
-        uint64_t t1 = lispbt_cycles(), dc = t1 - t0;
+        uint64_t t1 = lispbt_cycles();
+        bt_Visit *v = &I->visits[I->nvisits++]; /* a tick visits a node at most once */
         *t = t1;
-        if (lispbt_likely(dc < ((uint64_t)1 << 32))) {
-            /* d < 2^41 (the histogram's range) while a cycle lasts < 512 ns,
-            ** so the bucket needs no clamping */
-            d = (int64_t)((dc * I->H->ns_mul) >> 32);
-            ns->last_ns = d;
-            ns->total_ns += d;
-            ns->max_ns = d > ns->max_ns ? d : ns->max_ns;
-            I->nbuckets[(size_t)i * HIST_NBUCKETS(HIST_COARSE) + hist_index(HIST_COARSE, (uint64_t)d)]++;
-        } else {
-            d = nodetime(I, i, dc);
+        v->node = i;
+        v->t0 = t0;
+        v->t1 = t1;
+        if (fl & BT_FTRACE) {
+            d = bt_ns(I->H, t1 - t0);
         }
     }
     if (fl & BT_FTRACE) {
         trace_node(&I->trace, TRACE_NODE_EXIT, I->tick, i, nodets(I, *t, fl), st, d);
     }
     return st;
+}
+
+/* Level timing, at the end of a tick: durations of the nodes it visited. */
+static void nodetimes(bt_Inst *I) {
+    const bt_Visit *v = I->visits, *end = v + I->nvisits;
+    uint64_t mul = I->H->ns_mul;
+    for (; v < end; v++) {
+        bt_NodeStats *ns = &I->stats[v->node];
+        uint64_t dc = v->t1 - v->t0;
+        int64_t d;
+        if (lispbt_likely(dc < ((uint64_t)1 << 32))) {
+            /* d < 2^41 (the histogram's range) while a cycle lasts < 512 ns,
+            ** so the bucket needs no clamping */
+            d = (int64_t)((dc * mul) >> 32);
+            I->nbuckets[(size_t)v->node * HIST_NBUCKETS(HIST_COARSE) + hist_index(HIST_COARSE, (uint64_t)d)]++;
+        } else {
+            d = bt_ns(I->H, dc);
+            hist_bump(I->nbuckets + (size_t)v->node * HIST_NBUCKETS(HIST_COARSE), HIST_COARSE, d);
+        }
+        ns->last_ns = d;
+        ns->total_ns += d;
+        ns->max_ns = d > ns->max_ns ? d : ns->max_ns;
+    }
+    I->nvisits = 0;
 }
 
 /* Tick child 'c': leaves inline, composites through the executor copy of
@@ -574,6 +589,10 @@ int bt_tick(bt_Inst *I) {
             st = child(I, nodes, 0, &t, BT_FTRACE);
             t = lispbt_cycles();
         }
+    }
+    if (fl & BT_FTIMING) {
+        lispbt_assert(I->nvisits <= I->D->n);
+        nodetimes(I);
     }
     d = bt_ns(H, t - c0);
     I->count++;

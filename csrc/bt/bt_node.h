@@ -64,6 +64,12 @@ typedef struct bt_Sample {
     uint8_t status, overrun;
 } bt_Sample;
 
+/* A node ticked at level timing: its start and end cycle counts. */
+typedef struct bt_Visit {
+    uint64_t t0, t1;
+    int32_t node;
+} bt_Visit;
+
 /* A blackboard slot of an instance. */
 typedef struct bt_BBSlot {
     lisp_Value v;
@@ -91,6 +97,8 @@ struct bt_Inst {
     ** durations and gets its counts from 'counts' in bt_nodestats. */
     uint8_t *last;    /* status returned by the node's last tick; BT_IDLE after halt/reset */
     uint64_t *counts; /* counts[4 * i + status] */
+    bt_Visit *visits; /* level timing: nodes ticked so far this tick (each at most once) */
+    int32_t nvisits;
     bt_NodeStats *stats;
     hist_Hist *nhist;   /* per node, HIST_COARSE; buckets only (bt_nodehist) */
     uint32_t *nbuckets; /* storage of all node histograms */
