@@ -319,10 +319,11 @@ static LISPBT_INLINE uint64_t enter(bt_Inst *I, int32_t i, const uint64_t *t, un
 /* Bookkeeping after node 'i' returned 'st': last status, counters, the
 ** node_exit event, and at level timing one counter read, which ends this
 ** node and becomes the next boundary '*t'.  The node's start and end go to
-** the tick's visit log; nodetimes() turns them into durations, counters
-** and histograms when the tick ends, so that no work waits for the
-** counter read on the tick path (a read takes ~10 ns here, and work that
-** depends on it does not overlap with it). */
+** the visit log; nodetimes() turns them into durations, counters and
+** histograms at the start of the next tick or when the node counters are
+** read, so that no work waits for the counter read on the tick path (a
+** read takes ~10 ns on the bench VM, and work that depends on it does not
+** overlap with it). */
 static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint64_t *t,
                                 unsigned fl) {
     int64_t d = -1;
@@ -345,7 +346,7 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
     return st;
 }
 
-/* Level timing, at the end of a tick: durations of the nodes it visited. */
+/* Level timing: durations of the nodes in the visit log. */
 static void nodetimes(bt_Inst *I) {
     const bt_Visit *v = I->visits, *end = v + I->nvisits;
     uint64_t mul = I->H->ns_mul;
@@ -565,6 +566,9 @@ int bt_tick(bt_Inst *I) {
         return -1;
     }
     I->ticking = 1;
+    if (I->nvisits) { /* the previous tick's, before this tick's clock starts */
+        nodetimes(I);
+    }
     I->tick++;
     I->ctx.tick = I->tick;
     if (lispbt_unlikely(I->series != NULL)) {
@@ -590,10 +594,7 @@ int bt_tick(bt_Inst *I) {
             t = lispbt_cycles();
         }
     }
-    if (fl & BT_FTIMING) {
-        lispbt_assert(I->nvisits <= I->D->n);
-        nodetimes(I);
-    }
+    lispbt_assert(I->nvisits <= I->D->n);
     d = bt_ns(H, t - c0);
     I->count++;
     I->last_ns = d;
@@ -674,6 +675,7 @@ void bt_tickstats(bt_Inst *I, bt_TickStats *out) {
 
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node) {
     bt_NodeStats *s = &I->stats[node];
+    nodetimes(I);
     memcpy(s->count, &I->counts[4 * node], sizeof s->count);
     return s;
 }
@@ -694,6 +696,7 @@ const hist_Hist *bt_nodehist(bt_Inst *I, int node) {
     const bt_NodeStats *s = &I->stats[node];
     uint64_t count = 0;
     uint32_t k;
+    nodetimes(I);
     for (k = 0; k < h->nbuckets; k++) {
         count += h->b[k];
     }

@@ -97,7 +97,9 @@ struct bt_Inst {
     ** durations and gets its counts from 'counts' in bt_nodestats. */
     uint8_t *last;    /* status returned by the node's last tick; BT_IDLE after halt/reset */
     uint64_t *counts; /* counts[4 * i + status] */
-    bt_Visit *visits; /* level timing: nodes ticked so far this tick (each at most once) */
+    bt_Visit *visits; /* level timing: nodes ticked but not yet accounted (a tick
+                         visits each node at most once; the log is emptied at the
+                         start of the next tick and whenever node counters are read) */
     int32_t nvisits;
     bt_NodeStats *stats;
     hist_Hist *nhist;   /* per node, HIST_COARSE; buckets only (bt_nodehist) */

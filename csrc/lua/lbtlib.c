@@ -157,10 +157,10 @@ static int inst_tick(lua_State *L) {
     void *oldL;
     int st;
     /* fast type check: a full userdata of our size carrying the instance
-    ** tag (only C code writes userdata memory), else the standard check,
-    ** which raises the standard message */
-    if (u == NULL || lua_type(L, 1) != LUA_TUSERDATA || lua_rawlen(L, 1) != sizeof(lx_Value) ||
-        u->kind != LX_KINST) {
+    ** tag (only C code writes userdata memory; lua_rawlen of a light
+    ** userdata is 0), else the standard check, which raises the standard
+    ** message */
+    if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
         u = luaL_checkudata(L, 1, LX_INST);
     }
     H = u->H;
