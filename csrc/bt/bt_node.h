@@ -31,6 +31,7 @@ enum {
 
 #define BT_MAXDEPTH 200
 #define BT_MAXNODES (1 << 20)
+_Static_assert(BT_MAXNODES - 1 <= TRACE_MAX_NODE, "trace records must hold every node id");
 
 typedef struct bt_Node {
     uint8_t kind;
