@@ -2,7 +2,9 @@
 ** test_trace.c -- C tests for csrc/obs/trace.c.
 ** See LICENSE for copyright.
 **
-** Covers: exact capacity and wraparound, seq across wrap and clear, no
+** Covers: packing of every kind's fields into 32-byte records and back
+** (extremes included, fields outside a kind's set dropped), exact capacity
+** and wraparound with a power-of-two slot array, seq across wrap and clear, no
 ** allocation on push, allocation-failure cleanup, the exact SPEC §8 dump
 ** format (every optional field and value tag), message truncation, lost
 ** messages, escaping, and the Chrome JSON export (valid JSON by a small
@@ -587,7 +589,64 @@ static void test_chrome(void) {
     CHECK(M.bytes == 0);
 }
 
+/* Every kind's fields survive the 32-byte record; others are dropped. */
+static void test_pack(void) {
+    mem_Heap M;
+    trace_Ring R;
+    trace_Event e, g;
+    const trace_Event *p;
+    mem_init(&M);
+    CHECK(trace_init(&R, &M, 3) == 0); /* 4 slots, 3 kept */
+    CHECK(R.mask == 3);
+    trace_node(&R, TRACE_NODE_EXIT, INT64_MAX, TRACE_MAX_NODE, INT64_MIN, TRACE_ST_RUNNING,
+               INT64_MAX);
+    p = trace_get(&R, 0, &g);
+    CHECK(p == &g && g.seq == 1 && g.kind == TRACE_NODE_EXIT && g.tick == INT64_MAX);
+    CHECK(g.node == TRACE_MAX_NODE && g.ts_ns == INT64_MIN && g.status == TRACE_ST_RUNNING);
+    CHECK(g.duration_ns == INT64_MAX && g.job == 0 && g.key == -1 && g.msg == 0);
+    CHECK(g.vtag == TRACE_V_NONE && g.job_status == 0);
+    /* scheduler kinds keep job and job_status, drop status and duration */
+    e = trace_event(TRACE_SCHED_FINISH, 5, -1, 7);
+    e.job = UINT64_MAX;
+    e.job_status = TRACE_JOB_CANCELLED;
+    e.status = TRACE_ST_FAILURE;
+    e.duration_ns = 99;
+    trace_push(&R, &e);
+    trace_get(&R, 1, &g);
+    CHECK(g.kind == TRACE_SCHED_FINISH && g.node == -1 && g.job == UINT64_MAX);
+    CHECK(g.job_status == TRACE_JOB_CANCELLED && g.status == TRACE_ST_NONE && g.duration_ns == -1);
+    /* bb kinds keep key and value; a float's bits and a text value's id */
+    e = trace_event(TRACE_BB_READ, 6, 0, 8);
+    e.key = 2147483646;
+    e.vtag = TRACE_V_FLOAT;
+    e.v.f = -0.1;
+    e.duration_ns = 5;
+    trace_push(&R, &e);
+    trace_get(&R, 2, &g);
+    CHECK(g.key == 2147483646 && g.vtag == TRACE_V_FLOAT && g.v.f == -0.1 && g.duration_ns == -1);
+    e.vtag = TRACE_V_STR;
+    trace_push_msg(&R, &e, "text");
+    CHECK(trace_count(&R) == 3 && trace_get(&R, 0, &g)->kind == TRACE_SCHED_FINISH);
+    trace_get(&R, 2, &g);
+    CHECK(g.seq == 4 && g.vtag == TRACE_V_STR && strcmp(trace_msg_text(&R, &g), "text") == 0);
+    /* other kinds keep status and msg; enters and begins have no duration */
+    e = trace_event(TRACE_ERROR, 9, 3, 10);
+    e.status = TRACE_ST_FAILURE;
+    e.key = 4;
+    e.job = 8;
+    trace_push_msg(&R, &e, "boom");
+    trace_get(&R, 2, &g);
+    CHECK(g.kind == TRACE_ERROR && g.status == TRACE_ST_FAILURE && g.key == -1 && g.job == 0);
+    CHECK(strcmp(trace_msg_text(&R, &g), "boom") == 0);
+    trace_node(&R, TRACE_TICK_BEGIN, 1, -1, 2, TRACE_ST_NONE, 123);
+    trace_get(&R, 2, &g);
+    CHECK(g.kind == TRACE_TICK_BEGIN && g.duration_ns == -1 && g.msg == 0 && g.node == -1);
+    trace_free(&R);
+    CHECK(M.bytes == 0);
+}
+
 int main(void) {
+    test_pack();
     test_init();
     test_wrap();
     test_dump();
