@@ -108,161 +108,18 @@ __attribute__((noinline)) static int tick_fnptr(LeafFn *fns, int n, void *ctx) {
     return SUCCESS;
 }
 
-/* ---- 2..5. switch over a flat node array ---- */
+/* ---- 2..7. switch over a flat node array ----
+**
+** One body, compiled once per mode with the mode as a constant (as lispbt's
+** executor is), so each mode's loop carries only its own work. */
 
-static int exec_plain(Inst *I, int32_t i) {
-    const Node *n = &I->nodes[i];
-    int st = SUCCESS;
-    switch (n->kind) {
-        case K_SEQ:
-        case K_SEL: {
-            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
-            int32_t c = i + 1, k;
-            for (k = 0; k < n->nkids; k++) {
-                st = exec_plain(I, c);
-                c += (int32_t)I->nodes[c].size;
-                if (st != cont) {
-                    break;
-                }
-            }
-            break;
-        }
-        default: st = n->fn(I); break;
-    }
-    return st;
-}
-
-static int exec_counters(Inst *I, int32_t i) {
-    const Node *n = &I->nodes[i];
-    int st = SUCCESS;
-    switch (n->kind) {
-        case K_SEQ:
-        case K_SEL: {
-            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
-            int32_t c = i + 1, k;
-            for (k = 0; k < n->nkids; k++) {
-                st = exec_counters(I, c);
-                c += (int32_t)I->nodes[c].size;
-                if (st != cont) {
-                    break;
-                }
-            }
-            break;
-        }
-        default: st = n->fn(I); break;
-    }
-    I->last[i] = (uint8_t)st;
-    I->stats[i].count[st]++;
-    return st;
-}
+enum { M_PLAIN, M_COUNTERS, M_TIMING, M_TIMING1, M_RDTSC1, M_TRACE };
 
 static inline unsigned hbucket(uint64_t v) {
     unsigned msb = 63u - (unsigned)__builtin_clzll(v | 1u);
     unsigned shift = msb > 4 ? msb - 4 : 0u;
     uint64_t b = ((uint64_t)shift << 4) + (v >> shift);
     return b < HBUCKETS ? (unsigned)b : HBUCKETS - 1;
-}
-
-static int exec_timing(Inst *I, int32_t i) {
-    const Node *n = &I->nodes[i];
-    int st = SUCCESS;
-    uint64_t t0 = lispbt_cycles();
-    int64_t d;
-    Stats *s;
-    switch (n->kind) {
-        case K_SEQ:
-        case K_SEL: {
-            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
-            int32_t c = i + 1, k;
-            for (k = 0; k < n->nkids; k++) {
-                st = exec_timing(I, c);
-                c += (int32_t)I->nodes[c].size;
-                if (st != cont) {
-                    break;
-                }
-            }
-            break;
-        }
-        default: st = n->fn(I); break;
-    }
-    I->last[i] = (uint8_t)st;
-    s = &I->stats[i];
-    s->count[st]++;
-    d = (int64_t)((double)(lispbt_cycles() - t0) * I->ns_per_cycle);
-    s->last_ns = d;
-    s->total_ns += d;
-    s->max_ns = d > s->max_ns ? d : s->max_ns;
-    I->hist[i][hbucket((uint64_t)d)]++;
-    return st;
-}
-
-/* One counter read per node boundary: a node's entry time is the exit time
-** of the node before it (or its parent's entry), so seq-255 reads the
-** counter 256 times per tick instead of 512. */
-static int exec_timing1(Inst *I, int32_t i, uint64_t *t) {
-    const Node *n = &I->nodes[i];
-    int st = SUCCESS;
-    uint64_t t0 = *t;
-    int64_t d;
-    Stats *s;
-    switch (n->kind) {
-        case K_SEQ:
-        case K_SEL: {
-            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
-            int32_t c = i + 1, k;
-            for (k = 0; k < n->nkids; k++) {
-                st = exec_timing1(I, c, t);
-                c += (int32_t)I->nodes[c].size;
-                if (st != cont) {
-                    break;
-                }
-            }
-            break;
-        }
-        default:
-            st = n->fn(I);
-            *t = lispbt_cycles();
-            break;
-    }
-    I->last[i] = (uint8_t)st;
-    s = &I->stats[i];
-    s->count[st]++;
-    d = (int64_t)((double)(*t - t0) * I->ns_per_cycle);
-    s->last_ns = d;
-    s->total_ns += d;
-    s->max_ns = d > s->max_ns ? d : s->max_ns;
-    I->hist[i][hbucket((uint64_t)d)]++;
-    return st;
-}
-
-static int exec_rdtsc1(Inst *I, int32_t i) {
-    const Node *n = &I->nodes[i];
-    int st = SUCCESS;
-    switch (n->kind) {
-        case K_SEQ:
-        case K_SEL: {
-            int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
-            int32_t c = i + 1, k;
-            for (k = 0; k < n->nkids; k++) {
-                st = exec_rdtsc1(I, c);
-                c += (int32_t)I->nodes[c].size;
-                if (st != cont) {
-                    break;
-                }
-            }
-            break;
-        }
-        default: st = n->fn(I); break;
-    }
-    I->last[i] = (uint8_t)st;
-    I->stats[i].count[st]++;
-    I->stamp = lispbt_cycles();
-    return st;
-}
-
-static int exec_timing1_root(Inst *I, int32_t i) {
-    uint64_t t = lispbt_cycles();
-    return exec_timing1(I, i, &t);
 }
 
 static inline void emit(Inst *I, int kind, int32_t node, int st) {
@@ -275,17 +132,27 @@ static inline void emit(Inst *I, int kind, int32_t node, int st) {
     e->aux = 0;
 }
 
-static int exec_trace(Inst *I, int32_t i) {
+#define FLOOR_INLINE static inline __attribute__((always_inline))
+
+FLOOR_INLINE int exec_mode(Inst *I, int32_t i, uint64_t *t, int mode);
+
+/* Tick node 'i'.  M_TIMING reads the counter at a node's start and end;
+** M_TIMING1 once per node ('*t' is the boundary: a node's entry time is the
+** exit time of the node before it, or its parent's entry). */
+FLOOR_INLINE int body(Inst *I, int32_t i, uint64_t *t, int mode) {
     const Node *n = &I->nodes[i];
     int st = SUCCESS;
-    emit(I, 2, i, 0);
+    uint64_t t0 = mode == M_TIMING ? lispbt_cycles() : mode == M_TIMING1 ? *t : 0;
+    if (mode == M_TRACE) {
+        emit(I, 2, i, 0);
+    }
     switch (n->kind) {
         case K_SEQ:
         case K_SEL: {
             int cont = n->kind == K_SEQ ? SUCCESS : FAILURE;
             int32_t c = i + 1, k;
             for (k = 0; k < n->nkids; k++) {
-                st = exec_trace(I, c);
+                st = exec_mode(I, c, t, mode);
                 c += (int32_t)I->nodes[c].size;
                 if (st != cont) {
                     break;
@@ -293,23 +160,70 @@ static int exec_trace(Inst *I, int32_t i) {
             }
             break;
         }
-        default: st = n->fn(I); break;
+        default:
+            st = n->fn(I);
+            if (mode == M_TIMING1) {
+                *t = lispbt_cycles();
+            }
+            break;
+    }
+    if (mode == M_PLAIN) {
+        return st;
     }
     I->last[i] = (uint8_t)st;
     I->stats[i].count[st]++;
-    emit(I, 3, i, st);
+    if (mode == M_TIMING || mode == M_TIMING1) {
+        Stats *s = &I->stats[i];
+        uint64_t t1 = mode == M_TIMING ? lispbt_cycles() : *t;
+        int64_t d = (int64_t)((double)(t1 - t0) * I->ns_per_cycle);
+        s->last_ns = d;
+        s->total_ns += d;
+        s->max_ns = d > s->max_ns ? d : s->max_ns;
+        I->hist[i][hbucket((uint64_t)d)]++;
+    }
+    if (mode == M_RDTSC1) {
+        I->stamp = lispbt_cycles();
+    }
+    if (mode == M_TRACE) {
+        emit(I, 3, i, st);
+    }
     return st;
 }
 
-static int exec_trace_root(Inst *I, int32_t i) {
-    I->tick_ts = (int64_t)((double)lispbt_cycles() * I->ns_per_cycle);
-    return exec_trace(I, i);
+#define FLOOR_EXEC(name, mode)                                            \
+    __attribute__((noinline)) static int name(Inst *I, int32_t i, uint64_t *t) { \
+        return body(I, i, t, mode);                                       \
+    }
+FLOOR_EXEC(exec_plain, M_PLAIN)
+FLOOR_EXEC(exec_counters, M_COUNTERS)
+FLOOR_EXEC(exec_timing, M_TIMING)
+FLOOR_EXEC(exec_timing1, M_TIMING1)
+FLOOR_EXEC(exec_rdtsc1, M_RDTSC1)
+FLOOR_EXEC(exec_trace, M_TRACE)
+
+FLOOR_INLINE int exec_mode(Inst *I, int32_t i, uint64_t *t, int mode) {
+    switch (mode) { /* a constant wherever body() is expanded */
+        case M_PLAIN: return exec_plain(I, i, t);
+        case M_COUNTERS: return exec_counters(I, i, t);
+        case M_TIMING: return exec_timing(I, i, t);
+        case M_TIMING1: return exec_timing1(I, i, t);
+        case M_RDTSC1: return exec_rdtsc1(I, i, t);
+        default: return exec_trace(I, i, t);
+    }
 }
 
-typedef int (*ExecFn)(Inst *I, int32_t i);
+/* One tick from the root: the boundary and the tick's timestamp start here. */
+static int tick_mode(Inst *I, int mode) {
+    uint64_t t = lispbt_cycles();
+    if (mode == M_TRACE) {
+        I->tick_ts = (int64_t)((double)t * I->ns_per_cycle);
+    }
+    return exec_mode(I, 0, &t, mode);
+}
 
-/* Ticks per run so that a run takes ~20 ms at 'ns_guess' per tick. */
-static double median_ns_per_tick(Inst *I, ExecFn ex, LeafFn *fns) {
+/* Median ns per tick of 'mode' (or of the fn-pointer loop when 'fns' is
+** set); each run takes ~20 ms. */
+static double median_ns_per_tick(Inst *I, int mode, LeafFn *fns) {
     double v[RUNS];
     int r, j, k;
     long ticks = 2000;
@@ -317,7 +231,7 @@ static double median_ns_per_tick(Inst *I, ExecFn ex, LeafFn *fns) {
     for (;;) {
         int64_t t0 = cpu_ns();
         for (k = 0; k < ticks; k++) {
-            sink = ex ? ex(I, 0) : tick_fnptr(fns, NLEAVES, I);
+            sink = fns ? tick_fnptr(fns, NLEAVES, I) : tick_mode(I, mode);
         }
         if (cpu_ns() - t0 > 10000000 || ticks > (1L << 28)) {
             ticks *= 2;
@@ -329,7 +243,7 @@ static double median_ns_per_tick(Inst *I, ExecFn ex, LeafFn *fns) {
         int64_t t0 = cpu_ns();
         for (k = 0; k < ticks; k++) {
             I->tick++;
-            sink = ex ? ex(I, 0) : tick_fnptr(fns, NLEAVES, I);
+            sink = fns ? tick_fnptr(fns, NLEAVES, I) : tick_mode(I, mode);
         }
         v[r] = (double)(cpu_ns() - t0) / (double)ticks;
     }
@@ -373,13 +287,13 @@ int main(void) {
     I->nodes = nodes;
     I->ns_per_cycle = calibrate();
     printf("nodes %d nodes\n", NNODES);
-    printf("fnptr_ns_per_node %.3f ns\n", median_ns_per_tick(I, NULL, fns) / NNODES);
-    printf("switch_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_plain, NULL) / NNODES);
-    printf("counters_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_counters, NULL) / NNODES);
-    printf("timing_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_timing, NULL) / NNODES);
-    printf("timing1_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_timing1_root, NULL) / NNODES);
-    printf("rdtsc1_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_rdtsc1, NULL) / NNODES);
-    printf("trace_ns_per_node %.3f ns\n", median_ns_per_tick(I, exec_trace_root, NULL) / NNODES);
+    printf("fnptr_ns_per_node %.3f ns\n", median_ns_per_tick(I, 0, fns) / NNODES);
+    printf("switch_ns_per_node %.3f ns\n", median_ns_per_tick(I, M_PLAIN, NULL) / NNODES);
+    printf("counters_ns_per_node %.3f ns\n", median_ns_per_tick(I, M_COUNTERS, NULL) / NNODES);
+    printf("timing_ns_per_node %.3f ns\n", median_ns_per_tick(I, M_TIMING, NULL) / NNODES);
+    printf("timing1_ns_per_node %.3f ns\n", median_ns_per_tick(I, M_TIMING1, NULL) / NNODES);
+    printf("rdtsc1_ns_per_node %.3f ns\n", median_ns_per_tick(I, M_RDTSC1, NULL) / NNODES);
+    printf("trace_ns_per_node %.3f ns\n", median_ns_per_tick(I, M_TRACE, NULL) / NNODES);
     {
         uint64_t acc = 0;
         int64_t t0 = cpu_ns();
