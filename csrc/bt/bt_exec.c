@@ -331,7 +331,9 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
     I->counts[4 * i + st]++;
     if (fl & BT_FTIMING) {
         uint64_t t1 = lispbt_cycles();
-        bt_Visit *v = &I->visits[I->nvisits++]; /* a tick visits a node at most once */
+        bt_Visit *v;
+        lispbt_assert(I->nvisits < I->D->n); /* a tick visits a node at most once */
+        v = &I->visits[I->nvisits++];
         *t = t1;
         v->node = i;
         v->t0 = t0;
@@ -394,7 +396,7 @@ static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint
     }
 }
 
-/* Tick composite (or planner) node 'i'. */
+/* Tick composite (or planner) node 'i'; reached only through child(). */
 static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
     const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
     bt_NodeMem *m = &I->mem[i];
@@ -503,13 +505,11 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
                 }
             }
             break;
-        case BT_NCOND:
-        case BT_NACT: st = leaf(I, i); break;
-        case BT_NSUCCEED: st = BT_SUCCESS; break;
-        case BT_NFAIL: st = BT_FAILURE; break;
-        case BT_NRUNNING: st = BT_RUNNING; break;
         case BT_NPLAN: st = bt_plan_leaf(I, i, n); break;
-        default: st = BT_FAILURE; break;
+        default: /* leaf kinds never get here: child() ticks them inline */
+            lispbt_assert(0);
+            st = BT_FAILURE;
+            break;
     }
     return finish(I, i, st, t0, t, fl);
 }
@@ -594,7 +594,6 @@ int bt_tick(bt_Inst *I) {
             t = lispbt_cycles();
         }
     }
-    lispbt_assert(I->nvisits <= I->D->n);
     d = bt_ns(H, t - c0);
     I->count++;
     I->last_ns = d;

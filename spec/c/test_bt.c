@@ -385,6 +385,20 @@ static void test_c_leaves(void) {
     text = logs(H, 1);
     CHECK(contains(text, "msg=cond gate: a condition must not return running\n"));
     free(text);
+    /* a status outside 1..3 is an error; the instance stays usable */
+    cond.status = BT_SUCCESS;
+    act.status = 7;
+    CHECK(bt_tick(I) == BT_FAILURE);
+    text = logs(H, 1);
+    CHECK(contains(text, "msg=act work: invalid status 7 returned\n"));
+    free(text);
+    act.status = BT_IDLE;
+    CHECK(bt_tick(I) == BT_FAILURE);
+    text = logs(H, 1);
+    CHECK(contains(text, "msg=act work: invalid status 0 returned\n"));
+    free(text);
+    act.status = BT_SUCCESS;
+    CHECK(bt_tick(I) == BT_SUCCESS);
     /* per-node memory across ticks and its reset by bt_halt */
     regleaf(H, "count", BT_KACT, count_leaf, NULL, NULL);
     I = mkinst(H, "k", "(mem-seq (act count 3) (act count 2))");
