@@ -715,6 +715,20 @@ static void setaliases(lua_State *L, const Alias *al, int dropself) {
     }
 }
 
+/* Push a new metatable 'name' for closable host values (trees, instances):
+** __gc and __close release the value, __tostring is 'tostr', and an empty
+** method table is left on top for the caller to fill and set as __index. */
+static void valuemeta(lua_State *L, const char *name, lua_CFunction tostr) {
+    luaL_newmetatable(L, name);
+    lua_pushcfunction(L, lx_valuegc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, lx_valuegc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, tostr);
+    lua_setfield(L, -2, "__tostring");
+    lua_newtable(L);
+}
+
 void lx_openbt(lua_State *L) {
     static const luaL_Reg hostm[] = {{"compile", host_compile},
                                      {"register_condition", host_register_condition},
@@ -743,28 +757,14 @@ void lx_openbt(lua_State *L) {
     luaL_setfuncs(L, hostm, 0);
     setaliases(L, hostal, 1);
     /* trees */
-    luaL_newmetatable(L, LX_TREE);
-    lua_pushcfunction(L, lx_valuegc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, lx_valuegc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, tree_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_newtable(L);
+    valuemeta(L, LX_TREE, tree_tostring);
     lua_pushcfunction(L, tree_instance);
     lua_setfield(L, -2, "instance");
     setaliases(L, treeal, 0);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     /* instances */
-    luaL_newmetatable(L, LX_INST);
-    lua_pushcfunction(L, lx_valuegc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, lx_valuegc);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, inst_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_newtable(L);
+    valuemeta(L, LX_INST, inst_tostring);
     luaL_setfuncs(L, instm, 0);
     lua_pushstring(L, "success");
     lua_pushstring(L, "failure");
