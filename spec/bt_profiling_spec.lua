@@ -514,6 +514,80 @@ describe("bt profiling", function()
       assert.are.same(inst:trace(3), host.bt.trace.snapshot(inst, 3))
     end)
 
+    describe("at level 'counters", function()
+      -- The dump without times: what both levels must record alike.
+      local function untimed(inst)
+        local t = {}
+        for _, l in ipairs(T.lines(host.bt.trace.dump(inst))) do
+          t[#t + 1] = (l:gsub(" ts_ns=%d+", ""):gsub(" duration_ns=%d+", ""))
+        end
+        return t
+      end
+      local function leaves(n, at)
+        local t = {}
+        for k = 1, n do
+          t[k] = at[k] or "(act always-success)"
+        end
+        return table.concat(t, " ")
+      end
+      -- Trees whose leaves push events of their own (blackboard writes,
+      -- errors) at and around the boundaries of the ring's 32-leaf runs.
+      local put = "(act bb-put-int k 1)"
+      local trees = {
+        "(seq " .. leaves(70, { [1] = put, [32] = put, [33] = put, [64] = put, [70] = "(cond always-true)" }) .. ")",
+        "(sel " .. leaves(45, setmetatable({ [41] = "(act always-success)" }, {
+          __index = function()
+            return "(cond always-false)"
+          end,
+        })) .. ")",
+        "(seq " .. leaves(40, { [35] = "(act running-then-success 2)" }) .. ")",
+        "(sel " .. leaves(40, setmetatable({ [11] = "(act bb-put-int k)", [17] = "(act missing-leaf)",
+          [40] = "(act always-success)" }, {
+          __index = function()
+            return "(cond always-false)"
+          end,
+        })) .. ")",
+        "(seq (invert (cond always-false)) (succeed) (sel (fail) (cond always-true)) (repeat 2 (act always-success)) "
+          .. put .. " (par 1 (act running-then-success 1) (fail)) (act always-success))",
+      }
+
+      it("records the same events and seqs as 'timing, ring full or not", function()
+        for _, cap in ipairs({ 4096, 37, 32, 1 }) do
+          local h = T.host({ trace_capacity = cap })
+          for _, src in ipairs(trees) do
+            local got = {}
+            for _, level in ipairs({ "timing", "counters" }) do
+              local inst = h:compile(src):instance()
+              inst:set_profile_level(level)
+              inst:set_trace_enabled(true)
+              for _ = 1, 4 do
+                inst:tick()
+              end
+              got[level] = untimed(inst)
+              assert.are.equal(math.min(cap, #got[level]), #got[level])
+            end
+            assert.are.same(got.timing, got.counters, src .. " capacity " .. cap)
+          end
+          h:close()
+        end
+      end)
+
+      it("a Lua leaf reading the trace finds its own node_enter newest", function()
+        local inst
+        local seen = {}
+        host:register_condition("peek", function(ctx)
+          local e = inst:trace(1)[1]
+          seen[#seen + 1] = e.kind .. ":" .. e.node .. "/" .. ctx.node
+          return true
+        end)
+        inst = host:compile("(seq " .. leaves(40, { [3] = "(cond peek)", [36] = "(cond peek)" }) .. ")"):instance()
+        inst:set_profile_level("counters")
+        inst:set_trace_enabled(true)
+        assert.are.equal("success", inst:tick())
+        assert.are.same({ "node_enter:3/3", "node_enter:36/36" }, seen)
+      end)
+    end)
+
     it("clear-trace empties the ring, not the logs", function()
       local inst = host:compile("(act missing)"):instance()
       inst:set_trace_enabled(true)

@@ -297,7 +297,8 @@ static LISPBT_INLINE int leaf(bt_Inst *I, int32_t i) {
 ** previous boundary: its parent's start or its previous sibling's end) and
 ** is set to the count at which it ends, so each node costs one counter
 ** read.  At level counters no node reads the clock: trace events of nodes
-** then carry the tick's start time (I->tick_ts) and no duration. */
+** then carry the tick's start time (I->tick_ts) and no duration, and the
+** events of consecutive C leaves share one ring record (see runleaf). */
 
 LISPBT_NOINLINE static int exec0(bt_Inst *I, int32_t i, uint64_t *t);
 LISPBT_NOINLINE static int exec1(bt_Inst *I, int32_t i, uint64_t *t);
@@ -316,6 +317,12 @@ static LISPBT_INLINE uint64_t enter(bt_Inst *I, int32_t i, const uint64_t *t, un
     return (fl & BT_FTIMING) ? *t : 0;
 }
 
+/* Node 'i' returned 'st': its last status and counters. */
+static LISPBT_INLINE void count(bt_Inst *I, int32_t i, int st) {
+    I->last[i] = (uint8_t)st;
+    I->counts[4 * i + st]++;
+}
+
 /* Bookkeeping after node 'i' returned 'st': last status, counters, the
 ** node_exit event, and at level timing one counter read, which ends this
 ** node and becomes the next boundary '*t'.  The node's start and end go to
@@ -327,8 +334,7 @@ static LISPBT_INLINE uint64_t enter(bt_Inst *I, int32_t i, const uint64_t *t, un
 static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint64_t *t,
                                 unsigned fl) {
     int64_t d = -1;
-    I->last[i] = (uint8_t)st;
-    I->counts[4 * i + st]++;
+    count(I, i, st);
     if (fl & BT_FTIMING) {
         uint64_t t1 = lispbt_cycles();
         bt_Visit *v;
@@ -372,6 +378,80 @@ static void nodetimes(bt_Inst *I) {
     I->nvisits = 0;
 }
 
+/* ---- runs: leaves at level counters with tracing ----
+**
+** At level counters the node events of a leaf carry the tick's start time
+** and no duration, so the node_enter and node_exit of consecutive C leaves
+** go into the ring as one run record (trace_run, up to TRACE_RUN_MAX
+** leaves) instead of two records per leaf.  An open run (Run) has its
+** events counted in the ring's seq but not yet written.  Before each call
+** the seq counts the leaf's node_enter too, so any event the call pushes
+** (a blackboard write, a job, an error) comes after it; such a leaf ends
+** the run, which is written around those events (trace_fill_run).  A C leaf
+** never reads the ring, so it cannot tell that the run is not written yet.
+** A Lua or Lisp leaf may read the trace during its call and must find its
+** node_enter there, so the run is written before it and it gets two
+** records of its own. */
+
+typedef struct Run {
+    uint64_t first; /* seq of the run's first event */
+    int32_t node0;  /* its first leaf; the others follow in node order */
+    int k;          /* leaves in the run, 0..TRACE_RUN_MAX - 1 */
+} Run;
+
+/* Write the open run, whose last leaf returned 'last' (the others 'cont'),
+** and start a new one at the ring's seq. */
+static LISPBT_INLINE void endrun(bt_Inst *I, Run *r, int cont, int last) {
+    if (r->k > 0) {
+        I->trace.seq = r->first + 2 * (uint64_t)r->k;
+        trace_run(&I->trace, r->first, I->tick, r->node0, r->k, I->tick_ts, cont, last);
+        r->k = 0;
+    }
+    r->first = I->trace.seq;
+}
+
+/* runleaf's other cases, each after the run 'r' has been written: a Lua
+** or Lisp leaf, and a C leaf that pushed events. */
+LISPBT_COLD static int scriptleaf(bt_Inst *I, int32_t c) {
+    int st;
+    trace_node(&I->trace, TRACE_NODE_ENTER, I->tick, c, I->tick_ts, TRACE_ST_NONE, -1);
+    st = leaf(I, c);
+    trace_node(&I->trace, TRACE_NODE_EXIT, I->tick, c, I->tick_ts, st, -1);
+    return st;
+}
+LISPBT_COLD static void pushedleaf(bt_Inst *I, int32_t c, Run r, int cont, int st) {
+    trace_fill_run(&I->trace, r.first, I->tick, r.node0, r.k, I->tick_ts, cont);
+    trace_node(&I->trace, TRACE_NODE_EXIT, I->tick, c, I->tick_ts, st, -1);
+}
+
+/* Tick leaf 'c' (cond or act), the next one after the open run 'r' if
+** that is not empty, at level counters with tracing. */
+static LISPBT_INLINE int runleaf(bt_Inst *I, int32_t c, Run *r, int cont) {
+    trace_Ring *R = &I->trace;
+    uint64_t enter = r->first + 2 * (uint64_t)r->k; /* seq of c's node_enter */
+    int st;
+    if (r->k == 0) {
+        r->node0 = c;
+    }
+    if (lispbt_unlikely(I->D->largs[c].leaf->impl >= BT_IMPL_LISP)) {
+        endrun(I, r, cont, cont);
+        st = scriptleaf(I, c);
+        r->first = R->seq;
+    } else {
+        R->seq = enter + 1;
+        st = leaf(I, c);
+        if (lispbt_unlikely(R->seq != enter + 1)) {
+            pushedleaf(I, c, *r, cont, st);
+            r->k = 0;
+            r->first = R->seq;
+        } else if (++r->k == TRACE_RUN_MAX) {
+            endrun(I, r, cont, st);
+        }
+    }
+    count(I, c, st);
+    return st;
+}
+
 /* Tick child 'c': leaves inline, composites through the executor copy of
 ** 'fl'. */
 static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint64_t *t,
@@ -380,12 +460,24 @@ static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint
     uint64_t t0;
     int st;
     if (lispbt_likely(kind - BT_NCOND <= BT_NACT - BT_NCOND)) {
+        if (fl == BT_FTRACE) {
+            Run r = {I->trace.seq, c, 0};
+            st = runleaf(I, c, &r, 0);
+            endrun(I, &r, 0, st);
+            return st;
+        }
         t0 = enter(I, c, t, fl);
         return finish(I, c, leaf(I, c), t0, t, fl);
     }
     if (kind - BT_NSUCCEED <= BT_NRUNNING - BT_NSUCCEED) {
-        t0 = enter(I, c, t, fl);
         st = kind == BT_NSUCCEED ? BT_SUCCESS : kind == BT_NFAIL ? BT_FAILURE : BT_RUNNING;
+        if (fl == BT_FTRACE) { /* a run of this one leaf */
+            Run r = {I->trace.seq, c, 1};
+            endrun(I, &r, 0, st);
+            count(I, c, st);
+            return st;
+        }
+        t0 = enter(I, c, t, fl);
         return finish(I, c, st, t0, t, fl);
     }
     switch (fl) {
@@ -408,13 +500,23 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
         case BT_NSEL: {
             int cont = n->kind == BT_NSEQ ? BT_SUCCESS : BT_FAILURE;
             if (n->leafy) { /* the children are leaves i+1 .. end-1: no kind tests */
+                Run run = {I->trace.seq, i + 1, 0};
                 for (c = i + 1; c < end; c++) {
-                    uint64_t c0 = enter(I, c, t, fl);
-                    st = finish(I, c, leaf(I, c), c0, t, fl);
+                    if (fl == BT_FTRACE) {
+                        st = runleaf(I, c, &run, cont);
+                    } else {
+                        uint64_t c0 = enter(I, c, t, fl);
+                        st = finish(I, c, leaf(I, c), c0, t, fl);
+                    }
                     if (st != cont) {
-                        preempt(I, c + 1, end);
                         break;
                     }
+                }
+                if (fl == BT_FTRACE) {
+                    endrun(I, &run, cont, st);
+                }
+                if (c < end) {
+                    preempt(I, c + 1, end);
                 }
                 break;
             }

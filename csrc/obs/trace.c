@@ -6,7 +6,16 @@
 **   - the ring has mask + 1 slots, a power of two >= cap, so that a push
 **     is an increment and a mask, with no wrap test and no count to keep;
 **   - count = min(seq - seq0, cap); the events held are those with seq
-**     numbers seq - count .. seq - 1, event s in ev[s & mask];
+**     numbers seq - count .. seq - 1;
+**   - event s is in ev[s & mask], unless a run holds it: a run of k leaves
+**     holding events x .. j = x + 2k - 1 is in ev[j & mask], and the slots
+**     of x .. j - 1 keep what they held.  A slot is rewritten M = mask + 1
+**     seqs after it was written and cap <= M, so the run of a held event
+**     is still there; and a record found in slot j is the run ending at j
+**     only if its own x and k say so, which tells it from a stale one
+**     (written M or more seqs earlier; the ring starts zeroed).  A run is
+**     counted and written around calls of C leaves, which never clear the
+**     ring, so none straddles seq0.
 **   - slot msgs[id % nmsgs] holds message 'id' iff msgs[...].id == id; an
 **     event with msg == 0 has no text; ids are never 0 (the counter skips
 **     0 when it wraps).
@@ -64,7 +73,7 @@ int trace_init(trace_Ring *R, mem_Heap *M, int capacity) {
     }
     nmsgs = (uint32_t)capacity / 16;
     nmsgs = nmsgs < 16 ? 16 : nmsgs;
-    R->ev = mem_alloc(M, (size_t)slots * sizeof(trace_Rec));
+    R->ev = mem_calloc(M, (size_t)slots * sizeof(trace_Rec)); /* no stale runs */
     if (R->ev == NULL) {
         goto fail;
     }
@@ -143,6 +152,40 @@ void trace_push_msg(trace_Ring *R, const trace_Event *ev, const char *msg) {
     trace_push_id(R, ev, id);
 }
 
+void trace_fill_run(trace_Ring *R, uint64_t first, int64_t tick, int32_t node0, int k,
+                    int64_t ts_ns, int cont) {
+    /* the slot of seq q was overwritten if q + m < seq (m = mask + 1) */
+    uint64_t end = first + 2 * (uint64_t)k, seq = R->seq, m = (uint64_t)R->mask + 1;
+    trace_Rec *r = &R->ev[end & R->mask];
+    lispbt_assert(k >= 0 && k <= TRACE_RUN_MAX && end < seq);
+    if (k > 0 && end - 1 + m >= seq) { /* the run's record: slot of seq end - 1 */
+        trace_run(R, first, tick, node0, k, ts_ns, cont, cont);
+    }
+    if (end + m < seq) {
+        return;
+    }
+    r->tick = tick;
+    r->ts_ns = ts_ns;
+    r->x = (uint64_t)-1;
+    r->w = (uint32_t)TRACE_NODE_ENTER | (uint32_t)(node0 + k + 1) << 10;
+    r->aux = 0;
+}
+
+/* The run holding event 'e', or NULL when e has a record of its own.  A
+** run ends within 2 * TRACE_RUN_MAX seqs of each of its events, and runs
+** cover disjoint seqs, so the first run found ending at or after e either
+** holds e or starts after it. */
+static const trace_Rec *run_of(const trace_Ring *R, uint64_t e) {
+    uint64_t j;
+    for (j = e; j < e + 2 * TRACE_RUN_MAX; j++) {
+        const trace_Rec *r = &R->ev[j & R->mask];
+        if ((r->w & 15) == TRACE_RUN && r->x + 2 * (uint64_t)r->aux - 1 == j) {
+            return r->x <= e ? r : NULL;
+        }
+    }
+    return NULL;
+}
+
 const trace_Event *trace_get(const trace_Ring *R, int i, trace_Event *out) {
     int count = trace_count(R), kind, bb, text;
     uint64_t seq;
@@ -151,6 +194,17 @@ const trace_Event *trace_get(const trace_Ring *R, int i, trace_Event *out) {
         return NULL;
     }
     seq = R->seq - (uint64_t)count + (uint64_t)i;
+    r = run_of(R, seq);
+    if (r != NULL) { /* leaf (seq - x) / 2 of the run; no durations */
+        uint32_t leaf = (uint32_t)((seq - r->x) / 2);
+        kind = (seq - r->x) & 1 ? TRACE_NODE_EXIT : TRACE_NODE_ENTER;
+        *out = trace_event(kind, r->tick, (int32_t)(r->w >> 10) - 1 + (int32_t)leaf, r->ts_ns);
+        out->seq = seq;
+        if (kind == TRACE_NODE_EXIT) {
+            out->status = (uint8_t)(r->w >> (leaf + 1 == r->aux ? 4 : 7) & 7);
+        }
+        return out;
+    }
     r = &R->ev[seq & R->mask];
     kind = (int)(r->w & 15);
     *out = trace_event(kind, r->tick, (int32_t)(r->w >> 10) - 1, r->ts_ns);

@@ -2,9 +2,10 @@
 ** trace.h -- per-instance trace ring of integer-coded events (trace_).
 ** See LICENSE for copyright.
 **
-** The write side is a fixed array of 64-byte trace_Event records allocated
+** The write side is a fixed array of 32-byte trace_Rec records allocated
 ** once by trace_init, rounded up to a power of two slots.  Pushing an event
-** is a struct copy, a sequence stamp and a counter bump: no allocation, no formatting, no lock, no system call.
+** packs it into its slot and bumps the sequence counter: no allocation, no
+** formatting, no lock, no system call.
 ** Text is rendered only when someone reads the ring (trace_dump,
 ** trace_chrome_json).  A ring belongs to one BT instance and is used on the
 ** thread that ticks it; it is not thread-safe.
@@ -12,6 +13,12 @@
 ** Sequence numbers start at 1 and increase by one per pushed event for the
 ** life of the ring: neither wraparound nor trace_clear resets them, so a
 ** reader can tell how many events were dropped between two snapshots.
+**
+** Runs.  At level counters the node events of a leaf all carry the tick's
+** start time, and a C leaf usually pushes nothing of its own, so the BT
+** layer writes the enter and exit of up to TRACE_RUN_MAX consecutive leaves
+** as one run record (trace_run) instead of two records per leaf.  Readers
+** get the same events and seqs either way.
 **
 ** Text (warning/error messages, string values) lives in a side ring of
 ** fixed 128-byte slots, max(16, capacity / 16) of them.  An event refers to
@@ -29,7 +36,8 @@
 #include "mem.h"
 #include "sbuf.h"
 
-/* Event kinds; trace_kind_name gives the dump spelling. */
+/* Event kinds; trace_kind_name gives the dump spelling.  TRACE_RUN is
+** internal to the ring: the node events of a run of leaves in one record. */
 enum {
     TRACE_TICK_BEGIN,   /* tick_begin */
     TRACE_TICK_END,     /* tick_end: status, duration_ns */
@@ -43,7 +51,8 @@ enum {
     TRACE_SCHED_CANCEL, /* scheduler_cancel */
     TRACE_WARNING,      /* warning: msg */
     TRACE_ERROR,        /* error: msg */
-    TRACE_NKINDS
+    TRACE_NKINDS,
+    TRACE_RUN = TRACE_NKINDS
 };
 
 /* Node statuses as the BT layer codes them (0 = field absent). */
@@ -96,16 +105,20 @@ typedef struct trace_Event {
 /* The stored form: 32 bytes, half a cache line, so that the two events a
 ** traced node writes cost one line.  The sequence number is implied by the
 ** slot.  w packs kind (bits 0-3), status or job_status (4-6), vtag (7-9)
-** and node + 1 (10-31). */
+** and node + 1 (10-31).  A run of k leaves (seqs x .. x + 2k - 1) sits in
+** the slot of its last event, the slots before it keep what they held; w
+** has the first leaf's node, the last leaf's status and, in the vtag bits,
+** the status of the others; aux = k. */
 typedef struct trace_Rec {
     int64_t tick;
     int64_t ts_ns;
-    uint64_t x;   /* duration_ns | job | value bits | msg id of a text value */
+    uint64_t x; /* duration_ns | job | value bits | msg id of a text value | a run's first seq */
     uint32_t w;
     uint32_t aux; /* key + 1 (bb kinds), else msg id */
 } trace_Rec;
 
 #define TRACE_MAX_NODE ((1 << 22) - 2)
+#define TRACE_RUN_MAX 32 /* leaves per run: a read looks at most 2x that many slots */
 
 #define TRACE_MSG_SLOT 128
 #define TRACE_MSG_LEN (TRACE_MSG_SLOT - 4) /* text bytes incl. the NUL */
@@ -206,6 +219,34 @@ static inline void trace_node(trace_Ring *R, int kind, int64_t tick, int32_t nod
     r->w = (uint32_t)kind | (uint32_t)status << 4 | (uint32_t)(node + 1) << 10;
     r->aux = 0; /* whole records: cheaper than leaving holes */
 }
+
+/* Runs are pushed in two steps.  The BT layer first counts their events
+** in R->seq (before a leaf's call: events the call pushes get later
+** seqs), then writes them: with trace_run when nothing was pushed since,
+** else with trace_fill_run.  Until then the ring must not be read. */
+
+/* Write the node_enter and node_exit (no duration), all at 'tick' and
+** 'ts_ns', of each of the 'k' (1..TRACE_RUN_MAX) leaves node0 ..
+** node0 + k - 1, in that order, as seqs first .. first + 2k - 1: one
+** record.  The last leaf returned status 'last', the others 'cont'
+** (TRACE_ST_*).  O(1), four stores. */
+static inline void trace_run(trace_Ring *R, uint64_t first, int64_t tick, int32_t node0, int k,
+                             int64_t ts_ns, int cont, int last) {
+    trace_Rec *r = &R->ev[(first + 2 * (uint64_t)k - 1) & R->mask];
+    r->tick = tick;
+    r->ts_ns = ts_ns;
+    r->x = first;
+    r->w = (uint32_t)TRACE_RUN | (uint32_t)last << 4 | (uint32_t)cont << 7 |
+           (uint32_t)(node0 + 1) << 10;
+    r->aux = (uint32_t)k;
+}
+
+/* Write seqs first .. first + 2k, counted before events were pushed: a run
+** of 'k' (0..TRACE_RUN_MAX) leaves as trace_run (all returned 'cont'),
+** then the node_enter of node0 + k; what the pushes have overwritten
+** since is left out. */
+void trace_fill_run(trace_Ring *R, uint64_t first, int64_t tick, int32_t node0, int k,
+                    int64_t ts_ns, int cont);
 
 /* Push '*ev' with message id 'msg' (0 = none); trace_push and
 ** trace_push_msg are the public forms.  O(1). */

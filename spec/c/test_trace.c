@@ -9,7 +9,8 @@
 ** format (every optional field and value tag), message truncation, lost
 ** messages, escaping, and the Chrome JSON export (valid JSON by a small
 ** strict parser, properly nested B/E per thread even when the ring cut
-** spans in half).
+** spans in half), and runs of leaves (one record for many events) read
+** back exactly, against a model, in rings of every shape.
 */
 #include "conf.h"
 
@@ -645,8 +646,150 @@ static void test_pack(void) {
     CHECK(M.bytes == 0);
 }
 
+/* ---- runs against a model ----
+** A model keeps every event ever pushed, by seq.  Leaves are ticked as the
+** BT layer does at level counters (see runleaf in bt_exec.c): a run counts
+** its events first and is written when it ends; a leaf pushing events ends
+** it through trace_fill_run.  After every step, every event the ring holds
+** must decode to the model's. */
+
+#define NMODEL 200000
+static trace_Event model[NMODEL];
+static uint64_t rngstate = 88172645463325252ull;
+
+static unsigned rnd(unsigned n) {
+    rngstate ^= rngstate << 13;
+    rngstate ^= rngstate >> 7;
+    rngstate ^= rngstate << 17;
+    return (unsigned)(rngstate % n);
+}
+
+static trace_Event nodeev(int kind, int64_t tick, int32_t node, int status) {
+    trace_Event e = trace_event(kind, tick, node, 1000 * tick);
+    e.status = (uint8_t)status;
+    return e;
+}
+
+/* Tick 'n' leaves from node 'node0' like runleaf: the first n - 1 return
+** success; leaf i pushes pushes[i] bb_write events during its call. */
+static void leaves(trace_Ring *R, int64_t tick, int32_t node0, int n, int last, const int *pushes) {
+    uint64_t first = R->seq;
+    int32_t rn0 = node0;
+    int i, j, k = 0, st = TRACE_ST_SUCCESS;
+    for (i = 0; i < n; i++) {
+        int32_t c = node0 + i;
+        uint64_t enter = first + 2 * (uint64_t)k;
+        st = i == n - 1 ? last : TRACE_ST_SUCCESS;
+        if (k == 0) {
+            rn0 = c;
+        }
+        R->seq = enter + 1;
+        model[enter] = nodeev(TRACE_NODE_ENTER, tick, c, TRACE_ST_NONE);
+        for (j = 0; j < pushes[i]; j++) {
+            trace_Event e = trace_event(TRACE_BB_WRITE, tick, c, 1000 * tick + 1);
+            e.key = j;
+            e.vtag = TRACE_V_INT;
+            e.v.i = (int64_t)R->seq;
+            model[R->seq] = e;
+            trace_push(R, &e);
+        }
+        if (R->seq != enter + 1) {
+            trace_fill_run(R, first, tick, rn0, k, 1000 * tick, TRACE_ST_SUCCESS);
+            model[R->seq] = nodeev(TRACE_NODE_EXIT, tick, c, st);
+            trace_node(R, TRACE_NODE_EXIT, tick, c, 1000 * tick, st, -1);
+            k = 0;
+            first = R->seq;
+            continue;
+        }
+        model[enter + 1] = nodeev(TRACE_NODE_EXIT, tick, c, st);
+        if (++k == TRACE_RUN_MAX) {
+            R->seq = first + 2 * (uint64_t)k;
+            trace_run(R, first, tick, rn0, k, 1000 * tick, TRACE_ST_SUCCESS, st);
+            k = 0;
+            first = R->seq;
+        }
+    }
+    if (k > 0) {
+        R->seq = first + 2 * (uint64_t)k;
+        trace_run(R, first, tick, rn0, k, 1000 * tick, TRACE_ST_SUCCESS, st);
+    }
+}
+
+/* Whether the events held are the model's newest ones since 'seq0'. */
+static int matches(const trace_Ring *R, uint64_t seq0) {
+    uint64_t want = R->seq - seq0 < R->cap ? R->seq - seq0 : R->cap;
+    int i, n = trace_count(R);
+    if ((uint64_t)n != want) {
+        printf("count %d, want %llu\n", n, (unsigned long long)want);
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        trace_Event g;
+        const trace_Event *m = &model[R->seq - (uint64_t)n + (uint64_t)i];
+        trace_get(R, i, &g);
+        if (g.seq != R->seq - (uint64_t)n + (uint64_t)i || g.kind != m->kind || g.tick != m->tick ||
+            g.node != m->node || g.ts_ns != m->ts_ns || g.status != m->status ||
+            g.duration_ns != m->duration_ns || g.key != m->key || g.v.i != m->v.i) {
+            printf("seq %llu: got %s node %d status %d, want %s node %d status %d\n",
+                   (unsigned long long)g.seq, trace_kind_name(g.kind), g.node, g.status,
+                   trace_kind_name(m->kind), m->node, m->status);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_runs(void) {
+    static const int caps[] = {1, 2, 3, 5, 8, 32, 33, 100, 4096};
+    mem_Heap M;
+    trace_Ring R;
+    size_t ci;
+    int pushes[3 * TRACE_RUN_MAX];
+    mem_init(&M);
+    for (ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+        uint64_t seq0 = 1;
+        int64_t tick;
+        int ok = 1;
+        CHECK(trace_init(&R, &M, caps[ci]) == 0);
+        for (tick = 1; ok && tick <= 400 && R.seq < NMODEL - 4096; tick++) {
+            int n = 1 + (int)rnd(3 * TRACE_RUN_MAX), i;
+            for (i = 0; i < n; i++) { /* mostly quiet leaves, some pushing, a few past the ring */
+                unsigned r = rnd(100);
+                pushes[i] = r < 85 ? 0 : r < 98 ? 1 + (int)rnd(3) : caps[ci] + (int)rnd(3);
+            }
+            model[R.seq] = nodeev(TRACE_TICK_BEGIN, tick, -1, TRACE_ST_NONE);
+            trace_node(&R, TRACE_TICK_BEGIN, tick, -1, 1000 * tick, TRACE_ST_NONE, -1);
+            leaves(&R, tick, 1 + (int32_t)rnd(50), n, 1 + (int)rnd(3), pushes);
+            if (rnd(20) == 0) {
+                trace_clear(&R);
+                seq0 = R.seq;
+            }
+            ok = matches(&R, seq0);
+        }
+        CHECK(ok);
+        trace_free(&R);
+    }
+    /* a run reads back in the dump format */
+    {
+        static const int none[2] = {0, 0};
+        sbuf b;
+        sbuf_init(&b);
+        CHECK(trace_init(&R, &M, 8) == 0);
+        leaves(&R, 3, 4, 2, TRACE_ST_FAILURE, none);
+        trace_dump(&R, -1, NULL, &b);
+        CHECK(same(b.p, "1 kind=node_enter tick=3 node=4 ts_ns=3000\n"
+                        "2 kind=node_exit tick=3 node=4 ts_ns=3000 status=success\n"
+                        "3 kind=node_enter tick=3 node=5 ts_ns=3000\n"
+                        "4 kind=node_exit tick=3 node=5 ts_ns=3000 status=failure\n"));
+        sbuf_free(&b);
+        trace_free(&R);
+    }
+    CHECK(M.bytes == 0);
+}
+
 int main(void) {
     test_pack();
+    test_runs();
     test_init();
     test_wrap();
     test_dump();
