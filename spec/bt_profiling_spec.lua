@@ -564,7 +564,9 @@ describe("bt profiling", function()
                 inst:tick()
               end
               got[level] = untimed(inst)
-              assert.are.equal(math.min(cap, #got[level]), #got[level])
+              if cap < 4096 then -- every tree makes more events than that in 4 ticks
+                assert.are.equal(cap, #got[level])
+              end
             end
             assert.are.same(got.timing, got.counters, src .. " capacity " .. cap)
           end

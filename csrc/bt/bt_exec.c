@@ -410,8 +410,9 @@ static LISPBT_INLINE void endrun(bt_Inst *I, Run *r, int cont, int last) {
     r->first = I->trace.seq;
 }
 
-/* runleaf's other cases, each after the run 'r' has been written: a Lua
-** or Lisp leaf, and a C leaf that pushed events. */
+/* runleaf's other cases: a Lua or Lisp leaf, once the open run is written,
+** and a C leaf whose call pushed events (the open run 'r' and the leaf's
+** node_enter are written before them). */
 LISPBT_COLD static int scriptleaf(bt_Inst *I, int32_t c) {
     int st;
     trace_node(&I->trace, TRACE_NODE_ENTER, I->tick, c, I->tick_ts, TRACE_ST_NONE, -1);
