@@ -523,10 +523,11 @@ describe("bt profiling", function()
         end
         return t
       end
-      local function leaves(n, at)
+      -- 'n' leaves: at[k] where given, else 'other' (default always-success).
+      local function leaves(n, at, other)
         local t = {}
         for k = 1, n do
-          t[k] = at[k] or "(act always-success)"
+          t[k] = at[k] or other or "(act always-success)"
         end
         return table.concat(t, " ")
       end
@@ -535,18 +536,10 @@ describe("bt profiling", function()
       local put = "(act bb-put-int k 1)"
       local trees = {
         "(seq " .. leaves(70, { [1] = put, [32] = put, [33] = put, [64] = put, [70] = "(cond always-true)" }) .. ")",
-        "(sel " .. leaves(45, setmetatable({ [41] = "(act always-success)" }, {
-          __index = function()
-            return "(cond always-false)"
-          end,
-        })) .. ")",
+        "(sel " .. leaves(45, { [41] = "(act always-success)" }, "(cond always-false)") .. ")",
         "(seq " .. leaves(40, { [35] = "(act running-then-success 2)" }) .. ")",
-        "(sel " .. leaves(40, setmetatable({ [11] = "(act bb-put-int k)", [17] = "(act missing-leaf)",
-          [40] = "(act always-success)" }, {
-          __index = function()
-            return "(cond always-false)"
-          end,
-        })) .. ")",
+        "(sel " .. leaves(40, { [11] = "(act bb-put-int k)", [17] = "(act missing-leaf)",
+          [40] = "(act always-success)" }, "(cond always-false)") .. ")",
         "(seq (invert (cond always-false)) (succeed) (sel (fail) (cond always-true)) (repeat 2 (act always-success)) "
           .. put .. " (par 1 (act running-then-success 1) (fail)) (act always-success))",
       }
