@@ -36,33 +36,28 @@ static void setrate(lispbt_Host *H, double ns_per_cycle) {
 
 /* Measure the cycle counter against the monotonic clock for ~200 us. */
 static void calibrate(lispbt_Host *H) {
-    int64_t n1;
+    int64_t n0 = lispbt_now_ns(), n1;
     uint64_t c1;
-    H->ns0 = lispbt_now_ns();
-    H->c0 = lispbt_cycles();
+    H->c0 = H->cbase = lispbt_cycles();
+    H->nsbase = n0;
     if (!LISPBT_HAVE_TSC) {
         setrate(H, 1.0);
-        H->cbase = H->c0;
-        H->nsbase = H->ns0;
-        H->reanchor = UINT64_MAX;
+        H->recal = UINT64_MAX;
         return;
     }
     do {
         n1 = lispbt_now_ns();
         c1 = lispbt_cycles();
-    } while (n1 - H->ns0 < 200000);
-    setrate(H, c1 > H->c0 ? (double)(n1 - H->ns0) / (double)(c1 - H->c0) : 1.0);
-    H->cbase = H->c0;
-    H->nsbase = H->ns0;
-    H->reanchor = (uint64_t)(20e6 / H->ns_per_cycle); /* ~20 ms */
+    } while (n1 - n0 < 200000);
+    setrate(H, c1 > H->c0 ? (double)(n1 - n0) / (double)(c1 - H->c0) : 1.0);
+    H->recal = (uint64_t)(20e6 / H->ns_per_cycle); /* ~20 ms */
 }
 
-void host_reanchor(lispbt_Host *H, uint64_t c) {
+void host_recalibrate(lispbt_Host *H, uint64_t c) {
     int64_t n = lispbt_now_ns();
     if (LISPBT_HAVE_TSC && c > H->cbase && n > H->nsbase) {
         setrate(H, (double)(n - H->nsbase) / (double)(c - H->cbase));
     }
-    H->ns0 = n;
     H->c0 = c;
 }
 
@@ -93,6 +88,7 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
         goto fail;
     }
     H->log_ok = 1;
+    log_set_clock(&H->log, &H->clock);
     H->bt = bt_reg_new(H);
     if (H->bt == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -105,6 +101,7 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
             snprintf(err, errlen, "cannot start %d scheduler workers (error %d)", o->workers, serr);
             goto fail;
         }
+        sched_set_clock(H->sched, &H->clock);
     }
     H->S = lisp_new(&H->mem, &lo, H, lispbt_builtins);
     if (H->S == NULL) {

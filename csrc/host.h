@@ -12,6 +12,7 @@
 
 #include "conf.h"
 
+#include "clock.h"
 #include "lisp.h"
 #include "log.h"
 #include "mem.h"
@@ -50,14 +51,15 @@ struct lispbt_Host {
     struct planner_Host *planner; /* planner arena, record ring, file sink */
     log_Ring log;             /* host log ring (thread-safe) */
     int log_ok;
-    /* cycle-counter calibration: ns = (cycles - c0) * ns_per_cycle + ns0 */
-    uint64_t c0;
-    int64_t ns0;
+    clk_Clock clock; /* every timestamp of the host (clock.h) */
+    /* cycle-counter rate, for durations: refined at most every 'recal'
+    ** cycles over the host's whole life (from cbase/nsbase to c0) */
     double ns_per_cycle;
     uint64_t ns_mul; /* ns_per_cycle * 2^32, for short durations */
-    uint64_t cbase;  /* first calibration point: the rate is refined over */
-    int64_t nsbase;  /* the whole life of the host */
-    uint64_t reanchor; /* cycles between re-anchors to the monotonic clock */
+    uint64_t cbase;  /* first calibration point */
+    int64_t nsbase;
+    uint64_t c0;     /* cycle count of the last refinement */
+    uint64_t recal;  /* cycles between refinements */
     void *L;        /* binding: the lua_State currently running this host */
     int running;    /* binding: nesting of entries from Lua (close refused) */
     const char *fname; /* binding: the Lua function running, for messages */
@@ -81,10 +83,10 @@ void host_close(lispbt_Host *H);
 /* host_close, then free the struct.  'H' is no longer valid. */
 void host_free(lispbt_Host *H);
 
-/* Re-anchor cycle timestamps to the monotonic clock at cycle count 'c'
-** (one vDSO clock read, no system call) and refine the cycle rate over the
-** host's whole life, so trace and log timestamps never drift apart. */
-void host_reanchor(lispbt_Host *H, uint64_t c);
+/* Refine the cycle rate at cycle count 'c' over the host's whole life (one
+** vDSO clock read, no system call).  Only durations use the rate: every
+** timestamp comes from H->clock. */
+void host_recalibrate(lispbt_Host *H, uint64_t c);
 
 /* Queue Lua callback 'key' for removal at the binding's next safe point
 ** (outside any Lisp call).  Never raises; if the queue cannot grow the

@@ -61,8 +61,8 @@ static const char *tracevalue(lisp_State *S, trace_Event *e, lisp_Value v, sbuf 
     }
 }
 
-static void traceaccess(bt_Inst *I, int kind, int key, lisp_Value v, int32_t node) {
-    trace_Event e = trace_event(kind, I->tick, node, bt_ts(I->H, lispbt_cycles()));
+static void traceaccess(bt_Inst *I, int kind, int key, lisp_Value v, int32_t node, int64_t ts) {
+    trace_Event e = trace_event(kind, I->tick, node, ts);
     sbuf b;
     const char *text;
     sbuf_init(&b);
@@ -85,11 +85,11 @@ int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *write
     s->v = v;
     s->set = 1;
     s->tick = I->tick;
-    s->ts_ns = bt_ts(I->H, lispbt_cycles());
+    s->ts_ns = bt_now(I); /* one stamp for the slot and its trace event */
     s->node = node;
     s->writer = writer;
     if (I->trace_on) {
-        traceaccess(I, TRACE_BB_WRITE, key, v, node);
+        traceaccess(I, TRACE_BB_WRITE, key, v, node, s->ts_ns);
     }
     return 0;
 }
@@ -100,7 +100,7 @@ int bt_bb_get(bt_Inst *I, int key, lisp_Value *out, int32_t node) {
     }
     *out = I->bb[key].v;
     if (I->trace_on && I->readtrace_on) {
-        traceaccess(I, TRACE_BB_READ, key, *out, node);
+        traceaccess(I, TRACE_BB_READ, key, *out, node, bt_now(I));
     }
     return 1;
 }

@@ -41,12 +41,18 @@ int64_t bt_ns(lispbt_Host *H, uint64_t cycles) {
     return (int64_t)((double)cycles * H->ns_per_cycle);
 }
 
-int64_t bt_ts(lispbt_Host *H, uint64_t cycles) {
-    uint64_t d = cycles - H->c0;
-    if (lispbt_likely(d < ((uint64_t)1 << 32))) { /* since the last re-anchor */
-        return H->ns0 + (int64_t)((d * H->ns_mul) >> 32);
+int64_t bt_now(bt_Inst *I) {
+    lispbt_Host *H = I->H;
+    int64_t ts;
+    if (!I->ticking || I->tick_stamps == BT_STAMP_CLOCK) {
+        return clk_now(&H->clock);
     }
-    return H->ns0 + (int64_t)((double)(int64_t)d * H->ns_per_cycle);
+    ts = I->tick_ts;
+    if (I->tick_stamps == BT_STAMP_CYCLES) {
+        ts += bt_ns(H, lispbt_cycles() - I->tick_c0);
+    }
+    clk_raise(&H->clock, ts);
+    return ts;
 }
 
 /* ---- instance object ---- */
@@ -144,7 +150,7 @@ LISPBT_COLD void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt,
     va_end(ap);
     if (I->trace_on) {
         trace_Event e = trace_event(level >= LOG_ERROR ? TRACE_ERROR : TRACE_WARNING, I->tick,
-                                    node, bt_ts(I->H, lispbt_cycles()));
+                                    node, bt_now(I));
         trace_push_msg(&I->trace, &e, msg);
     }
     log_write(&I->H->log, level, I->tick, node, "bt", "%s", msg);
@@ -175,7 +181,7 @@ static void canceljob(bt_Inst *I, int32_t j) {
         return;
     }
     if (I->trace_on) {
-        trace_Event e = trace_event(TRACE_SCHED_CANCEL, I->tick, j, bt_ts(I->H, lispbt_cycles()));
+        trace_Event e = trace_event(TRACE_SCHED_CANCEL, I->tick, j, bt_now(I));
         e.job = m->job;
         e.job_status = TRACE_JOB_CANCELLED;
         trace_push(&I->trace, &e);
@@ -306,7 +312,7 @@ LISPBT_NOINLINE static int execx0(bt_Inst *I, int32_t i, uint64_t *t);
 LISPBT_NOINLINE static int execx1(bt_Inst *I, int32_t i, uint64_t *t);
 
 static LISPBT_INLINE int64_t nodets(bt_Inst *I, uint64_t t, unsigned fl) {
-    return (fl & BT_FTIMING) ? bt_ts(I->H, t) : I->tick_ts;
+    return (fl & BT_FTIMING) ? I->tick_ts + bt_ns(I->H, t - I->tick_c0) : I->tick_ts;
 }
 
 /* Node 'i' starts: its node_enter event; returns its start boundary. */
@@ -632,22 +638,29 @@ LISPBT_NOINLINE static int execx1(bt_Inst *I, int32_t i, uint64_t *t) {
 
 /* Tick-level bookkeeping after the root returned 'st' (cold parts out of
 ** line: budget overrun, trace, series). */
-LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, uint64_t c0, uint64_t t,
-                                  int64_t d, int64_t objs0, int64_t gc0) {
+LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, int64_t d, int64_t objs0,
+                                  int64_t gc0) {
     lispbt_Host *H = I->H;
     int overrun = I->budget_ns > 0 && d > I->budget_ns;
-    if (overrun) {
+    int64_t start = I->tick_ts;
+    if (I->tick_stamps != BT_STAMP_CLOCK) { /* the tick has a tick_ts */
+        if (fl & BT_FTRACE) {
+            trace_node(&I->trace, TRACE_TICK_END, I->tick, -1, start + d, st, d);
+        }
+        clk_raise(&H->clock, start + d); /* later stamps come after this tick */
+        if (I->tick_stamps == BT_STAMP_TICK) {
+            I->tick_ts = start + d; /* the overrun warning is not before tick_end */
+        }
+    }
+    if (overrun) { /* after tick_end: its warning is stamped later than the tick's end */
         I->overruns++;
         bt_report(I, LOG_WARN, -1, "tick budget overrun: duration_ns=%lld budget_ms=%lld",
                   (long long)d, (long long)(I->budget_ns / 1000000));
     }
-    if (fl & BT_FTRACE) {
-        trace_node(&I->trace, TRACE_TICK_END, I->tick, -1, bt_ts(H, t), st, d);
-    }
     if (I->series) {
         bt_Sample *x = &I->series[I->shead];
         x->tick = I->tick;
-        x->ts_ns = bt_ts(H, c0);
+        x->ts_ns = start;
         x->duration_ns = d;
         x->status = (uint8_t)st;
         x->overrun = (uint8_t)overrun;
@@ -679,8 +692,14 @@ int bt_tick(bt_Inst *I) {
         gc0 = lisp_gctime(H->S);
     }
     t = c0 = lispbt_cycles();
-    if (lispbt_unlikely(c0 - H->c0 > H->reanchor)) {
-        host_reanchor(H, c0);
+    if (lispbt_unlikely(c0 - H->c0 > H->recal)) {
+        host_recalibrate(H, c0);
+    }
+    I->tick_stamps = BT_STAMP_CLOCK;
+    if (lispbt_unlikely((fl & BT_FTRACE) || I->series != NULL)) {
+        I->tick_ts = clk_now(&H->clock); /* not below any earlier stamp of the host */
+        I->tick_c0 = c0;
+        I->tick_stamps = (fl & BT_FTIMING) ? BT_STAMP_CYCLES : BT_STAMP_TICK;
     }
     if (lispbt_likely(fl == 0)) {
         st = child(I, nodes, 0, &t, 0);
@@ -688,7 +707,6 @@ int bt_tick(bt_Inst *I) {
     } else if (fl == BT_FTIMING) {
         st = child(I, nodes, 0, &t, BT_FTIMING);
     } else {
-        I->tick_ts = bt_ts(H, c0);
         trace_node(&I->trace, TRACE_TICK_BEGIN, I->tick, -1, I->tick_ts, TRACE_ST_NONE, -1);
         if (fl & BT_FTIMING) {
             st = child(I, nodes, 0, &t, BT_FTRACE | BT_FTIMING);
@@ -706,7 +724,7 @@ int bt_tick(bt_Inst *I) {
     hist_bump(I->tbuckets, HIST_FINE, d);
     if (lispbt_unlikely((I->budget_ns > 0 && d > I->budget_ns) || (fl & BT_FTRACE) ||
                         I->series != NULL)) {
-        tickextra(I, fl, st, c0, t, d, objs0, gc0);
+        tickextra(I, fl, st, d, objs0, gc0);
     }
     I->ticking = 0;
     return st;

@@ -183,6 +183,10 @@ static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
 
 /* ---- async-sleep-ms: submit, then poll the job each tick ---- */
 
+/* A scheduler event of the node's job, stamped 'ts'.  Start and finish are
+** stamped when the instance observes them (the job's own times are in
+** sched_info): the trace is in the order the instance saw things, and its
+** stamps never go backwards. */
 static void jobevent(bt_Ctx *c, int kind, uint64_t job, int jstatus, int64_t ts) {
     bt_Inst *I = c->I;
     trace_Ring *R = bt_inst_trace(I);
@@ -208,6 +212,7 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
     bt_NodeMem *m = bt_inst_mem(I, c->node);
     sched_JobInfo info;
     double ms;
+    int64_t ts;
     (void)ud;
     if (H->sched == NULL) {
         return bt_leaf_error(c, "the scheduler is closed");
@@ -218,12 +223,13 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
         }
         m->arg = (int64_t)ms; /* for the log line only */
         m->flags = 0;
+        ts = bt_now(I); /* before a worker can see the job: submit <= start */
         m->job = sched_submit(H->sched, "async-sleep-ms", job_sleep, (void *)(uintptr_t)m->arg, 0,
                               (uint64_t)I->id);
         if (m->job == 0) {
             return bt_leaf_error(c, "cannot submit the job (out of memory)");
         }
-        jobevent(c, TRACE_SCHED_SUBMIT, m->job, TRACE_JOB_QUEUED, bt_ts(H, lispbt_cycles()));
+        jobevent(c, TRACE_SCHED_SUBMIT, m->job, TRACE_JOB_QUEUED, ts);
         log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu submitted (%s %lld ms)",
                   (unsigned long long)m->job, c->a->leaf->cname, (long long)m->arg);
         return BT_RUNNING;
@@ -234,7 +240,7 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
     }
     if (info.status != SCHED_QUEUED && !(m->flags & 1)) {
         m->flags |= 1;
-        jobevent(c, TRACE_SCHED_START, m->job, TRACE_JOB_RUNNING, info.start_ns);
+        jobevent(c, TRACE_SCHED_START, m->job, TRACE_JOB_RUNNING, bt_now(I));
         log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu started",
                   (unsigned long long)m->job);
     }
@@ -246,7 +252,7 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
         int js = ok ? TRACE_JOB_DONE : info.status == SCHED_FAILED ? TRACE_JOB_FAILED
                                                                      : TRACE_JOB_CANCELLED;
         jobevent(c, info.status == SCHED_CANCELLED ? TRACE_SCHED_CANCEL : TRACE_SCHED_FINISH,
-                 m->job, js, info.end_ns);
+                 m->job, js, bt_now(I));
         log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu %s",
                   (unsigned long long)m->job, sched_status_name(info.status));
         sched_release(H->sched, m->job);

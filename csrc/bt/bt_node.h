@@ -89,7 +89,9 @@ struct bt_Inst {
     int64_t tick; /* ticks started */
     int ticking;
     unsigned flags; /* BT_FTIMING | BT_FTRACE, from the settings; read once per tick */
-    int64_t tick_ts; /* ts_ns of the tick's start (tracing on only) */
+    int64_t tick_ts;  /* ts_ns of the tick's start (tracing or series on only) */
+    uint64_t tick_c0; /* its cycle count */
+    int tick_stamps;  /* this tick's stamps (bt_now): BT_STAMP_* */
     int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
     int profile, trace_on, readtrace_on;
     bt_NodeMem *mem;
@@ -124,9 +126,20 @@ int bt_bb_reserve(bt_Inst *I, int key);
 #define BT_FTIMING 1u
 #define BT_FTRACE 2u
 
-/* Cycle counter and conversions (host calibration, see host.c). */
+/* Cycles to nanoseconds (host calibration, see host.c). */
 int64_t bt_ns(struct lispbt_Host *H, uint64_t cycles);
-int64_t bt_ts(struct lispbt_Host *H, uint64_t cycles);
+
+/* How bt_now stamps inside the tick running: with no tick_ts (tracing and
+** series off) from the host's clock; at level counters the tick's start,
+** like its node events; at level timing tick_ts plus the cycles since the
+** tick began, the conversion its node events use. */
+enum { BT_STAMP_CLOCK, BT_STAMP_TICK, BT_STAMP_CYCLES };
+
+/* A timestamp for an event of 'I' now, on the host's clock (clock.h), as
+** tick_stamps says inside a tick.  An instance's events and blackboard
+** stamps never go backwards; the host's clock is raised to the stamp, so
+** later stamps of the host are not lower. */
+int64_t bt_now(bt_Inst *I);
 
 extern const char *const bt_kindnames[BT_NKINDS];
 

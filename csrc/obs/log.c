@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 
 static const char *const level_names[LOG_NLEVELS] = {"debug", "info", "warn", "error"};
@@ -56,6 +57,10 @@ int log_init(log_Ring *R, mem_Heap *M, int capacity) {
     R->cap = (uint32_t)capacity;
     R->seq = 1;
     return 0;
+}
+
+void log_set_clock(log_Ring *R, clk_Clock *k) {
+    R->clk = k;
 }
 
 void log_free(log_Ring *R) {
@@ -107,7 +112,7 @@ void log_vwrite(log_Ring *R, int level, int64_t tick, int32_t node, const char *
     pthread_mutex_lock(&R->mu);
     rec = &R->r[(R->seq - 1) % R->cap];
     rec->seq = R->seq++;
-    rec->ts_ns = lispbt_now_ns();
+    rec->ts_ns = R->clk != NULL ? clk_now(R->clk) : lispbt_now_ns();
     rec->tick = tick;
     rec->node = node;
     rec->level = (uint8_t)level;

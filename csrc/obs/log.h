@@ -36,7 +36,7 @@ enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_NLEVELS };
 
 typedef struct log_Record {
     uint64_t seq;  /* >= 1 */
-    int64_t ts_ns; /* lispbt_now_ns() when written */
+    int64_t ts_ns; /* the ring's clock when written (log_set_clock) */
     int64_t tick;  /* -1 = none */
     int32_t node;  /* -1 = none */
     uint8_t level; /* LOG_DEBUG.. */
@@ -53,6 +53,7 @@ typedef struct log_Ring {
     uint64_t seq;   /* seq of the next record */
     uint64_t written[LOG_NLEVELS];
     atomic_int min_level; /* records below it are dropped before locking */
+    struct clk_Clock *clk; /* stamps records; NULL = the raw monotonic clock */
 } log_Ring;
 
 /* Allocate a ring keeping the newest 'capacity' (1..LOG_MAX_CAPACITY)
@@ -60,6 +61,11 @@ typedef struct log_Ring {
 ** Returns 0, or -1 (nothing allocated) on a bad capacity, allocation or
 ** mutex failure. */
 int log_init(log_Ring *R, mem_Heap *M, int capacity);
+
+/* Stamp records with clock 'k' (clock.h, must outlive the ring) instead of
+** the raw monotonic clock.  Records are stamped under the ring's lock, so
+** their stamps never decrease in seq order, whichever threads write. */
+void log_set_clock(log_Ring *R, struct clk_Clock *k);
 
 /* Free the ring.  No thread may be using it.  Safe to call twice. */
 void log_free(log_Ring *R);

@@ -78,6 +78,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sched.h"
 
 /* Status of a record on the free or zombie list (never seen by users). */
@@ -196,6 +197,7 @@ typedef struct Worker {
 
 struct sched_Pool {
     mem_Heap *M;
+    clk_Clock *clk; /* job timestamps; NULL = the raw monotonic clock */
     /* --- owner-only ------------------------------------------------- */
     uint64_t next_id;
     uint64_t nsubmitted; /* successful submits */
@@ -248,6 +250,17 @@ static void cpu_relax(void) {
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+/* Job timestamps go through the host's clock (clock.h): the owner's raise
+** it, so a worker's later stamp of the same job cannot be lower; a worker's
+** only read it (no shared-line write per job). */
+static int64_t stamp_now(sched_Pool *P) {
+    return P->clk != NULL ? clk_now(P->clk) : lispbt_now_ns();
+}
+
+static int64_t stamp_peek(const sched_Pool *P) {
+    return P->clk != NULL ? clk_peek(P->clk) : lispbt_now_ns();
 }
 
 /* ---------------------------------------------------------------------
@@ -436,7 +449,7 @@ static int cancel_queued(sched_Pool *P, sched_Job *j) {
     pthread_mutex_lock(&P->mu);
     if (atomic_load_explicit(&j->status, RLX) == SCHED_QUEUED) {
         q_unlink(P, j);
-        j->end_ns = lispbt_now_ns();
+        j->end_ns = stamp_now(P);
         atomic_store_explicit(&j->status, SCHED_CANCELLED, REL);
         done = 1;
     }
@@ -495,7 +508,7 @@ static void run_job(Worker *w, sched_Job *j, int64_t start) {
     int rc, flag, st, tout = 0;
     int64_t end, rt;
     rc = j->fn(j->arg, &j->cancel);
-    end = lispbt_now_ns();
+    end = stamp_peek(w->P);
     flag = atomic_load_explicit(&j->cancel.flag, ACQ);
     if (flag == SCHED_STOP_CANCEL) {
         st = SCHED_CANCELLED;
@@ -532,7 +545,7 @@ static void *worker_main(void *ud) {
     for (;;) {
         sched_Job *j = P->qhead;
         if (j != NULL) {
-            int64_t now = lispbt_now_ns(), qd;
+            int64_t now = stamp_peek(P), qd;
             int wake;
             q_unlink(P, j);
             j->start_ns = now;
@@ -707,6 +720,10 @@ fail:
     return NULL;
 }
 
+void sched_set_clock(sched_Pool *P, clk_Clock *k) {
+    P->clk = k;
+}
+
 /* Contract in sched.h.  Cancel the queue, flag running jobs (released ones
 ** too: they are found by walking the chunks), wake, join, free. */
 void sched_free(sched_Pool *P) {
@@ -716,7 +733,7 @@ void sched_free(sched_Pool *P) {
     if (P == NULL) {
         return;
     }
-    now = lispbt_now_ns();
+    now = stamp_now(P);
     /* 1. stop: cancel the queue, forbid further pops, wake the sleepers */
     pthread_mutex_lock(&P->mu);
     STORE(P->stopping, 1);
@@ -779,7 +796,7 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
     atomic_store_explicit(&j->status, SCHED_QUEUED, RLX);
     tab_put(P, j);
     P->nsubmitted++;
-    j->submit_ns = lispbt_now_ns();
+    j->submit_ns = stamp_now(P); /* before the job is visible: submit <= start */
     /* publish: the mutex orders every write above before the pop */
     pthread_mutex_lock(&P->mu);
     j->next = NULL;

@@ -93,7 +93,7 @@ typedef struct sched_Cancel sched_Cancel; /* opaque; one per job */
 ** other value = failed (that value is kept as the job's result code). */
 typedef int (*sched_Fn)(void *arg, const sched_Cancel *c);
 
-/* Snapshot of one job (sched_info).  Timestamps are lispbt_now_ns() values;
+/* Snapshot of one job (sched_info).  Timestamps are the pool's clock (sched_set_clock) values;
 ** a stage not reached yet reads 0.  'result' and 'timed_out' are meaningful
 ** once the status is terminal (DONE, FAILED, CANCELLED); 'result' is 0 for a
 ** job cancelled before it started. */
@@ -137,6 +137,12 @@ typedef struct sched_Stats {
 ** is not NULL) set to SCHED_EINVAL, SCHED_ENOMEM or SCHED_ETHREAD; on
 ** failure nothing is left allocated and no thread is left running. */
 sched_Pool *sched_new(mem_Heap *M, int workers, int *err);
+
+/* Stamp job times (sched_JobInfo) with clock 'k' (clock.h), which must
+** outlive the pool, instead of the raw monotonic clock.  Call before the
+** first sched_submit. */
+struct clk_Clock;
+void sched_set_clock(sched_Pool *P, struct clk_Clock *k);
 
 /* Destroy 'P' (NULL is a no-op): every queued job becomes CANCELLED without
 ** running, every running job gets its cancel flag set, then the workers are

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "sbuf.h"
@@ -322,12 +323,15 @@ static void test_threads(void) {
     pthread_t w[NWRITERS], r;
     Arg args[NWRITERS];
     uint64_t counts[LOG_NLEVELS];
+    log_Record recs[256];
+    clk_Clock clk = {0};
     sbuf b;
     int k;
     mem_init(&M);
     sbuf_init(&b);
     pthread_mutex_init(&S->mu, NULL);
     CHECK(log_init(&S->R, &M, 256) == 0);
+    log_set_clock(&S->R, &clk);
     CHECK(pthread_create(&r, NULL, reader, S) == 0);
     for (k = 0; k < NWRITERS; k++) {
         args[k].S = S;
@@ -347,6 +351,12 @@ static void test_threads(void) {
     CHECK(counts[LOG_DEBUG] + counts[LOG_INFO] == (uint64_t)NWRITERS * NPER);
     CHECK(counts[LOG_DEBUG] == (uint64_t)NWRITERS * ((NPER + 2) / 3));
     CHECK(log_count(&S->R) == 256);
+    /* stamped under the lock through one clock: never backwards in seq order */
+    CHECK(log_snapshot(&S->R, recs, 256) == 256);
+    for (k = 1; k < 256; k++) {
+        CHECK(recs[k].seq == recs[k - 1].seq + 1 && recs[k].ts_ns >= recs[k - 1].ts_ns);
+    }
+    CHECK(recs[255].ts_ns <= clk_peek(&clk));
     log_dump(&S->R, -1, &b);
     {
         long nl = 0;
@@ -369,7 +379,19 @@ static void test_threads(void) {
     CHECK(M.bytes == 0);
 }
 
+/* The clock: never below a stamp handed out or raised to. */
+static void test_clock(void) {
+    clk_Clock k = {0};
+    int64_t a = clk_now(&k), b, far = a + 3600 * INT64_C(1000000000);
+    CHECK(a > 0 && clk_now(&k) >= a);
+    CHECK(clk_raise(&k, far) == far);
+    CHECK(clk_raise(&k, a) == far); /* lower raise: the high-water mark */
+    b = clk_now(&k);
+    CHECK(b == far && clk_peek(&k) == far);
+}
+
 int main(void) {
+    test_clock();
     test_basic();
     test_threads();
     printf("%d passed, %d failed\n", npass, nfail);
