@@ -20,6 +20,13 @@
 **   heavy_*         the same at one job every 2 us (500k jobs/s)
 **   sparse_*        one job every millisecond, workers asleep in between:
 **                   queue delay includes the futex wake
+**   cancel_wake_*   a job sleeping in sched_sleep_ns is cancelled: time
+**                   from sched_cancel to the job's end (p50 and max of 101)
+**   free_1000_*     sched_free of a 2-worker pool with two sleepers running
+**                   and 1000 jobs queued (median and max of RUNS)
+** The specs only check that a cancel wakes a sleeper and that a free or a
+** host close cancels everything (with hour-long sleepers, which would
+** otherwise hang them); how fast is measured here.
 */
 #include "conf.h"
 
@@ -219,11 +226,81 @@ static void bench_stream(const char *prefix, int64_t gap, int64_t dur,
     sched_free(P);
 }
 
+/* Sleeps for an hour unless cancelled. */
+static int job_sleep_hour(void *arg, const sched_Cancel *c) {
+    (void)arg;
+    return sched_sleep_ns(c, INT64_C(3600) * 1000000000);
+}
+
+/* Wait until job 'id' has left the queue. */
+static void wait_running(sched_Pool *P, uint64_t id) {
+    while (sched_try_result(P, id, NULL) == SCHED_QUEUED) {
+        nap_ns(10000);
+    }
+}
+
+static void bench_cancel_wake(void) {
+    enum { N = 101 };
+    mem_Heap M;
+    sched_Pool *P;
+    double us[N];
+    int i;
+    mem_init(&M);
+    P = make_pool(&M, 1);
+    for (i = 0; i < N; i++) {
+        sched_JobInfo ji;
+        uint64_t id = sched_submit(P, "sleep", job_sleep_hour, NULL, 0, 0);
+        int64_t t0;
+        wait_running(P, id);
+        nap_ns(100000); /* let it reach its wait */
+        t0 = lispbt_now_ns();
+        sched_cancel(P, id);
+        while (sched_try_result(P, id, NULL) < SCHED_DONE) {
+            nap_ns(10000);
+        }
+        sched_info(P, id, &ji);
+        us[i] = (double)(ji.end_ns - t0) * 1e-3;
+        sched_release(P, id);
+    }
+    qsort(us, N, sizeof us[0], cmpdouble);
+    printf("cancel_wake_p50 %.1f us\n", us[N / 2]);
+    printf("cancel_wake_max %.1f us\n", us[N - 1]);
+    sched_free(P);
+}
+
+static void bench_free(void) {
+    double ms[RUNS];
+    int r, i;
+    for (r = 0; r < RUNS; r++) {
+        mem_Heap M;
+        sched_Pool *P;
+        uint64_t a, b;
+        int64_t t0;
+        mem_init(&M);
+        P = make_pool(&M, 2);
+        a = sched_submit(P, "sleep", job_sleep_hour, NULL, 0, 0);
+        b = sched_submit(P, "sleep", job_sleep_hour, NULL, 0, 0);
+        wait_running(P, a);
+        wait_running(P, b);
+        for (i = 0; i < 1000; i++) {
+            sched_submit(P, "sleep", job_sleep_hour, NULL, 0, 0);
+        }
+        t0 = lispbt_now_ns();
+        sched_free(P);
+        ms[r] = (double)(lispbt_now_ns() - t0) * 1e-6;
+    }
+    qsort(ms, RUNS, sizeof ms[0], cmpdouble);
+    printf("free_1000_queued_ms %.3f ms\n", ms[RUNS / 2]);
+    printf("free_1000_queued_max %.3f ms\n", ms[RUNS - 1]);
+}
+
 int main(void) {
     bench_throughput();
     bench_try_result();
     bench_stream("steady", 10000, STEADY_NS, 0);
     bench_stream("heavy", 2000, STEADY_NS, 0);
     bench_stream("sparse", 1000000, 0, SPARSE_JOBS);
+    bench_cancel_wake();
+    bench_free();
     return 0;
 }

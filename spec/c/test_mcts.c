@@ -372,10 +372,13 @@ static void test_budget_and_caps(void) {
     CHECK(mcts_run(P, &r, &res) == MCTS_TIMEOUT);
     printf("# budget 20 ms: time_used_ms=%.3f iters=%lld\n", res.time_used_ms,
            (long long)res.iters);
-    /* the deadline ended the search; the upper bound only catches a missing
-    ** deadline check (a loaded or sanitized machine may be late by ms) */
-    CHECK(res.time_used_ms >= 19.9 && res.time_used_ms <= 200.0);
-    CHECK(res.iters > 10 && res.iters < MCTS_ITERS_LIMIT);
+    /* the deadline ended the search (without a deadline check it would run
+    ** MCTS_ITERS_LIMIT iterations and hit ctest's timeout).  No upper bound
+    ** on the time or lower bound on the iterations: a loaded machine may
+    ** stall the search past its deadline; the overshoot is a figure of
+    ** bench/mcts_bench.c. */
+    CHECK(res.time_used_ms >= 19.9);
+    CHECK(res.iters >= 1 && res.iters < MCTS_ITERS_LIMIT);
     CHECK(res.action_dim == 1 && res.root_children > 0);
     CHECK(res.root_visits == res.iters);
 

@@ -4,8 +4,16 @@
 **
 ** Plain C, no framework: each CHECK counts a pass or prints the failing
 ** expression; main prints "N passed, M failed" and exits non-zero on any
-** failure.  Timing checks are loose (seconds, not milliseconds) so that a
-** loaded CI machine or a sanitizer build does not make them flaky.
+** failure.
+**
+** No check depends on how fast a thread runs: CI runs these on two shared
+** cores under sanitizers, beside other work.  A test that needs something
+** to happen polls for it with a bound of seconds (WAIT_MS); a job that must
+** still be running when the test acts on it waits on a gate or sleeps far
+** longer than any bound, so it cannot end early; times are only checked
+** from below (a 20 ms sleep lasts at least 20 ms).  Latencies -- how fast a
+** cancel wakes a sleeper, how long sched_free takes -- are figures of
+** bench/sched_bench.c.
 */
 #include "conf.h"
 
@@ -23,6 +31,7 @@
 #include "ctest.h"
 
 #define MS (INT64_C(1000000))
+#define WAIT_MS 10000 /* bound of every poll: generous, never reached */
 
 static void nap_ns(int64_t ns) {
     struct timespec ts;
@@ -50,6 +59,36 @@ static int wait_started(sched_Pool *P, uint64_t id, int64_t limit_ms) {
         int st = sched_try_result(P, id, NULL);
         if (st != SCHED_QUEUED || lispbt_now_ns() > until) {
             return st;
+        }
+        nap_ns(50000);
+    }
+}
+
+/* Poll until the pool counts 'n' started jobs; the stats.  A worker
+** counts a start just after it publishes RUNNING, so wait_started can
+** return before the count moves. */
+static sched_Stats wait_nstarted(sched_Pool *P, uint64_t n) {
+    int64_t until = lispbt_now_ns() + WAIT_MS * MS;
+    sched_Stats s;
+    for (;;) {
+        sched_stats(P, &s);
+        if (s.started >= n || lispbt_now_ns() > until) {
+            return s;
+        }
+        nap_ns(50000);
+    }
+}
+
+/* Poll until every submitted job is counted as terminal (released running
+** jobs end on their own time); the stats. */
+static sched_Stats wait_books(sched_Pool *P) {
+    int64_t until = lispbt_now_ns() + WAIT_MS * MS;
+    sched_Stats s;
+    for (;;) {
+        sched_stats(P, &s);
+        if (s.completed + s.failed + s.cancelled == s.submitted ||
+            lispbt_now_ns() > until) {
+            return s;
         }
         nap_ns(50000);
     }
@@ -152,13 +191,13 @@ static void test_lifecycle(void) {
     CHECK(sched_info(P, id, &ji) == 0);
     CHECK(ji.id == id && ji.name == name && ji.owner == 42);
     CHECK(ji.submit_ns > 0 && ji.end_ns == 0);
-    st = wait_started(P, id, 5000);
+    st = wait_started(P, id, WAIT_MS);
     CHECK(st == SCHED_RUNNING);
     CHECK(sched_info(P, id, &ji) == 0 && ji.status == SCHED_RUNNING);
     CHECK(ji.start_ns >= ji.submit_ns && ji.end_ns == 0);
     CHECK(sched_try_result(P, id, &rc) == SCHED_RUNNING && rc == -1);
     atomic_store(&p.gate, 1);
-    CHECK(wait_done(P, id, 5000) == SCHED_DONE);
+    CHECK(wait_done(P, id, WAIT_MS) == SCHED_DONE);
     CHECK(sched_try_result(P, id, &rc) == SCHED_DONE && rc == 0);
     CHECK(sched_info(P, id, &ji) == 0 && ji.status == SCHED_DONE);
     CHECK(ji.end_ns >= ji.start_ns && ji.start_ns >= ji.submit_ns);
@@ -177,7 +216,7 @@ static void test_lifecycle(void) {
     /* failure keeps the result code; NULL name becomes "job" */
     id2 = sched_submit(P, NULL, job_fail, NULL, 0, 0);
     CHECK(id2 == 2);
-    CHECK(wait_done(P, id2, 5000) == SCHED_FAILED);
+    CHECK(wait_done(P, id2, WAIT_MS) == SCHED_FAILED);
     CHECK(sched_info(P, id2, &ji) == 0 && ji.result == 7 && !ji.timed_out);
     CHECK(strcmp(ji.name, "job") == 0);
     CHECK(sched_release(P, id2) == SCHED_RELEASED);
@@ -199,7 +238,7 @@ static void test_cancel_before_start(void) {
     probe_init(&victim);
     P = sched_new(&M, 1, NULL);
     b = sched_submit(P, "blocker", job_gate, &blocker, 0, 1);
-    CHECK(wait_started(P, b, 5000) == SCHED_RUNNING);
+    CHECK(wait_started(P, b, WAIT_MS) == SCHED_RUNNING);
     v = sched_submit(P, "victim", job_ok, &victim, 0, 2);
     CHECK(sched_try_result(P, v, NULL) == SCHED_QUEUED);
     CHECK(sched_cancel(P, v) == SCHED_CANCEL_DEQUEUED);
@@ -208,7 +247,7 @@ static void test_cancel_before_start(void) {
     CHECK(ji.result == 0 && ji.timed_out == 0);
     CHECK(sched_cancel(P, v) == SCHED_CANCEL_NOOP);
     atomic_store(&blocker.gate, 1);
-    CHECK(wait_done(P, b, 5000) == SCHED_DONE);
+    CHECK(wait_done(P, b, WAIT_MS) == SCHED_DONE);
     nap_ns(5 * MS);
     CHECK(atomic_load(&victim.runs) == 0); /* it never ran */
     sched_stats(P, &s);
@@ -225,29 +264,29 @@ static void test_cancel_running(void) {
     sched_Stats s;
     Probe p;
     uint64_t id;
-    int64_t ms = 100000, t0;
+    int64_t ms = 100000;
     int rc = -1;
     mem_init(&M);
     probe_init(&p);
     P = sched_new(&M, 2, NULL);
     /* a polling job that returns 0 after noticing the cancel: CANCELLED */
     id = sched_submit(P, "gate", job_gate, &p, 0, 0);
-    CHECK(wait_started(P, id, 5000) == SCHED_RUNNING);
+    CHECK(wait_started(P, id, WAIT_MS) == SCHED_RUNNING);
     CHECK(sched_cancel(P, id) == SCHED_CANCEL_PENDING);
-    CHECK(wait_done(P, id, 5000) == SCHED_CANCELLED);
+    CHECK(wait_done(P, id, WAIT_MS) == SCHED_CANCELLED);
     CHECK(sched_try_result(P, id, &rc) == SCHED_CANCELLED && rc == 0);
     CHECK(atomic_load(&p.saw) == SCHED_STOP_CANCEL);
     CHECK(sched_info(P, id, &ji) == 0 && ji.start_ns > 0 && !ji.timed_out);
     CHECK(sched_cancel(P, id) == SCHED_CANCEL_NOOP);
     sched_release(P, id);
-    /* a sleeping job wakes at once (condition variable, not slices) */
+    /* a sleeping job wakes when cancelled: it sleeps 100 s, far longer than
+    ** the wait, so ending within it shows the wake-up (the latency is a
+    ** figure of bench/sched_bench.c) */
     id = sched_submit(P, "sleep", sched_job_sleep_ms, &ms, 0, 0);
-    CHECK(wait_started(P, id, 5000) == SCHED_RUNNING);
+    CHECK(wait_started(P, id, WAIT_MS) == SCHED_RUNNING);
     nap_ns(2 * MS);
-    t0 = lispbt_now_ns();
     CHECK(sched_cancel(P, id) == SCHED_CANCEL_PENDING);
-    CHECK(wait_done(P, id, 5000) == SCHED_CANCELLED);
-    CHECK(lispbt_now_ns() - t0 < 1000 * MS);
+    CHECK(wait_done(P, id, WAIT_MS) == SCHED_CANCELLED);
     CHECK(sched_try_result(P, id, &rc) == SCHED_CANCELLED &&
           rc == SCHED_STOP_CANCEL);
     sched_release(P, id);
@@ -269,45 +308,48 @@ static void test_timeout(void) {
     probe_init(&p);
     probe_init(&gate);
     P = sched_new(&M, 2, NULL);
-    /* (a) a sleeper is woken by its deadline */
+    /* (a) a sleeper is woken by its deadline (a 100 s sleep ending within
+    **     the wait) */
     a = sched_submit(P, "sleep", sched_job_sleep_ms, &long_ms, 20 * MS, 0);
-    CHECK(wait_done(P, a, 5000) == SCHED_FAILED);
+    CHECK(wait_done(P, a, WAIT_MS) == SCHED_FAILED);
     CHECK(sched_info(P, a, &ji) == 0 && ji.timed_out == 1);
     CHECK(ji.result == SCHED_STOP_TIMEOUT);
     CHECK(ji.end_ns - ji.start_ns >= 20 * MS);
-    CHECK(ji.end_ns - ji.start_ns < 2000 * MS);
     /* (b) a poller sees SCHED_STOP_TIMEOUT from sched_cancelled */
     b = sched_submit(P, "poll", job_gate, &p, 10 * MS, 0);
-    CHECK(wait_done(P, b, 5000) == SCHED_FAILED);
+    CHECK(wait_done(P, b, WAIT_MS) == SCHED_FAILED);
     CHECK(sched_info(P, b, &ji) == 0 && ji.timed_out == 1 && ji.result == 0);
     CHECK(atomic_load(&p.saw) == SCHED_STOP_TIMEOUT);
     /* (c) a job that never polls is judged when it returns */
     c = sched_submit(P, "busy", job_busy_nopoll, &busy, 5 * MS, 0);
-    CHECK(wait_done(P, c, 5000) == SCHED_FAILED);
+    CHECK(wait_done(P, c, WAIT_MS) == SCHED_FAILED);
     CHECK(sched_info(P, c, &ji) == 0 && ji.timed_out == 1 && ji.result == 0);
-    /* (d) finishing inside the budget is success */
-    d = sched_submit(P, "quick", sched_job_sleep_ms, &quick_ms, 2000 * MS, 0);
-    CHECK(wait_done(P, d, 5000) == SCHED_DONE);
+    /* (d) finishing inside the budget is success (a budget of a minute: a
+    **     loaded machine may stall the 1 ms sleeper for a while) */
+    d = sched_submit(P, "quick", sched_job_sleep_ms, &quick_ms, 60000 * MS, 0);
+    CHECK(wait_done(P, d, WAIT_MS) == SCHED_DONE);
     CHECK(sched_info(P, d, &ji) == 0 && ji.timed_out == 0);
     /* (e) the timeout bounds run time, not queue time: a trivial job that
-    **     waits in the queue longer than its timeout still succeeds */
+    **     waits in the queue longer than its timeout still succeeds.  The
+    **     timeout is a second, so that no stall of the worker while it runs
+    **     the job can exceed it; the job is held in the queue for longer. */
     blk = sched_submit(P, "blk", job_gate, &gate, 0, 0);
-    CHECK(wait_started(P, blk, 5000) == SCHED_RUNNING);
+    CHECK(wait_started(P, blk, WAIT_MS) == SCHED_RUNNING);
     {
         Probe gate2;
         uint64_t blk2;
         probe_init(&gate2);
         blk2 = sched_submit(P, "blk2", job_gate, &gate2, 0, 0);
-        CHECK(wait_started(P, blk2, 5000) == SCHED_RUNNING);
-        e = sched_submit(P, "late", job_ok, NULL, 1 * MS, 0);
-        nap_ns(20 * MS);
+        CHECK(wait_started(P, blk2, WAIT_MS) == SCHED_RUNNING);
+        e = sched_submit(P, "late", job_ok, NULL, 1000 * MS, 0);
+        nap_ns(1100 * MS);
         CHECK(sched_try_result(P, e, NULL) == SCHED_QUEUED);
         atomic_store(&gate.gate, 1);
         atomic_store(&gate2.gate, 1);
-        CHECK(wait_done(P, e, 5000) == SCHED_DONE);
-        CHECK(wait_done(P, blk2, 5000) == SCHED_DONE);
+        CHECK(wait_done(P, e, WAIT_MS) == SCHED_DONE);
+        CHECK(wait_done(P, blk2, WAIT_MS) == SCHED_DONE);
     }
-    CHECK(wait_done(P, blk, 5000) == SCHED_DONE);
+    CHECK(wait_done(P, blk, WAIT_MS) == SCHED_DONE);
     sched_stats(P, &s);
     CHECK(s.timed_out == 3 && s.failed == 3 && s.completed == 4);
     CHECK(s.cancelled == 0 && s.started == 7 && s.submitted == 7);
@@ -365,8 +407,8 @@ static void test_stats_exact_and_text(void) {
     CHECK(s.submitted == 0 && s.workers == 2 && s.queue_delay_p50_ns == 0);
     ids[n++] = sched_submit(P, "g1", job_gate, &g1, 0, 0);
     ids[n++] = sched_submit(P, "g2", job_gate, &g2, 0, 0);
-    CHECK(wait_started(P, ids[0], 5000) == SCHED_RUNNING);
-    CHECK(wait_started(P, ids[1], 5000) == SCHED_RUNNING);
+    CHECK(wait_started(P, ids[0], WAIT_MS) == SCHED_RUNNING);
+    CHECK(wait_started(P, ids[1], WAIT_MS) == SCHED_RUNNING);
     for (i = 0; i < 3; i++) {
         ids[n++] = sched_submit(P, "ok", job_ok, NULL, 0, 0);
     }
@@ -381,20 +423,20 @@ static void test_stats_exact_and_text(void) {
     /* released while queued: cancelled too, and the id is gone */
     CHECK(sched_release(P, sched_submit(P, "dropped", job_ok, NULL, 0, 0)) ==
           SCHED_RELEASED);
-    sched_stats(P, &s);
+    s = wait_nstarted(P, 2);
     CHECK(s.submitted == 11 && s.started == 2 && s.running == 2);
     CHECK(s.queued == 5 && s.cancelled == 4 && s.completed == 0);
     atomic_store(&g1.gate, 1);
     atomic_store(&g2.gate, 1);
     for (i = 0; i < n; i++) {
-        CHECK(wait_done(P, ids[i], 5000) >= SCHED_DONE);
+        CHECK(wait_done(P, ids[i], WAIT_MS) >= SCHED_DONE);
     }
     run_cancel = sched_submit(P, "spin", job_gate, &spin, 0, 0);
-    CHECK(wait_started(P, run_cancel, 5000) == SCHED_RUNNING);
+    CHECK(wait_started(P, run_cancel, WAIT_MS) == SCHED_RUNNING);
     CHECK(sched_cancel(P, run_cancel) == SCHED_CANCEL_PENDING);
-    CHECK(wait_done(P, run_cancel, 5000) == SCHED_CANCELLED);
+    CHECK(wait_done(P, run_cancel, WAIT_MS) == SCHED_CANCELLED);
     tmo = sched_submit(P, "tmo", sched_job_sleep_ms, &long_ms, 2 * MS, 0);
-    CHECK(wait_done(P, tmo, 5000) == SCHED_FAILED);
+    CHECK(wait_done(P, tmo, WAIT_MS) == SCHED_FAILED);
     sched_stats(P, &s);
     CHECK(s.submitted == 13);
     CHECK(s.started == 2 + 3 + 2 + 2);
@@ -435,29 +477,45 @@ static void test_stats_exact_and_text(void) {
     CHECK(M.bytes == 0);
 }
 
-/* Run time of 3 ms sleepers: the percentiles land near 3 ms. */
+/* Run time of 3 ms sleepers: the percentiles are at least 3 ms.  Four
+** gate jobs hold the four workers while the 40 sleepers are queued and
+** for 3 ms more, so every job runs at least 3 ms and every sleeper waits
+** at least 3 ms in the queue, however the OS schedules the threads. */
 static void test_percentiles(void) {
     mem_Heap M;
     sched_Pool *P;
     sched_Stats s;
-    uint64_t ids[40];
+    Probe gate;
+    uint64_t ids[40], gates[4];
     int64_t ms = 3;
     int i;
     mem_init(&M);
+    probe_init(&gate);
     P = sched_new(&M, 4, NULL);
+    for (i = 0; i < 4; i++) {
+        gates[i] = sched_submit(P, "gate", job_gate, &gate, 0, 0);
+    }
+    for (i = 0; i < 4; i++) {
+        CHECK(wait_started(P, gates[i], WAIT_MS) == SCHED_RUNNING);
+    }
     for (i = 0; i < 40; i++) {
         ids[i] = sched_submit(P, "sleep3", sched_job_sleep_ms, &ms, 0, 0);
     }
+    nap_ns(3 * MS);
+    atomic_store(&gate.gate, 1);
+    for (i = 0; i < 4; i++) {
+        CHECK(wait_done(P, gates[i], WAIT_MS) == SCHED_DONE);
+        sched_release(P, gates[i]);
+    }
     for (i = 0; i < 40; i++) {
-        CHECK(wait_done(P, ids[i], 5000) == SCHED_DONE);
+        CHECK(wait_done(P, ids[i], WAIT_MS) == SCHED_DONE);
         sched_release(P, ids[i]);
     }
     sched_stats(P, &s);
-    CHECK(s.completed == 40);
-    CHECK(s.run_time_p50_ns >= 3 * MS && s.run_time_p50_ns < 300 * MS);
+    CHECK(s.completed == 44);
+    CHECK(s.run_time_p50_ns >= 3 * MS);
     CHECK(s.run_time_p999_ns == s.run_time_max_ns ||
           s.run_time_max_ns - s.run_time_p999_ns <= s.run_time_max_ns / 128);
-    /* 40 jobs on 4 workers: the last ones queue behind ~9 sleeps */
     CHECK(s.queue_delay_max_ns >= 3 * MS);
     CHECK(s.queue_delay_p50_ns <= s.queue_delay_max_ns);
     sched_free(P);
@@ -476,7 +534,7 @@ static void test_two_pools(void) {
     b1 = sched_submit(B, "b", job_ok, NULL, 0, 0);
     b2 = sched_submit(B, "b", job_ok, NULL, 0, 0);
     CHECK(a1 == 1 && b1 == 1 && b2 == 2); /* ids are per pool */
-    CHECK(wait_done(A, a1, 5000) == SCHED_DONE);
+    CHECK(wait_done(A, a1, WAIT_MS) == SCHED_DONE);
     CHECK(sched_try_result(B, b1, NULL) == SCHED_QUEUED);
     CHECK(sched_try_result(A, b2, NULL) == SCHED_EUNKNOWN);
     CHECK(sched_cancel(B, b1) == SCHED_CANCEL_DEQUEUED);
@@ -525,12 +583,17 @@ static void test_zero_workers(void) {
     CHECK(M.bytes == 0 && M.nalloc == M.nfree);
 }
 
-static void test_free_promptly(void) {
+/* sched_free with 1000 queued jobs and two running ones (a sleeper and a
+** poller) cancels them all.  The jobs sleep for an hour, longer than
+** ctest's timeout, so a free that ran a queued job or waited for a
+** sleeper would fail the test by hanging; how long it takes is a figure
+** of bench/sched_bench.c. */
+static void test_free_cancels(void) {
     mem_Heap M;
     sched_Pool *P;
     sched_Stats s;
     Probe spin;
-    int64_t long_ms = 100000, t0, dt;
+    int64_t long_ms = 3600000;
     uint64_t a, b;
     int i;
     mem_init(&M);
@@ -542,14 +605,11 @@ static void test_free_promptly(void) {
         CHECK(sched_submit(P, "sleep", sched_job_sleep_ms, &long_ms, 0, 0) !=
               0);
     }
-    CHECK(wait_started(P, a, 5000) == SCHED_RUNNING);
-    CHECK(wait_started(P, b, 5000) == SCHED_RUNNING);
+    CHECK(wait_started(P, a, WAIT_MS) == SCHED_RUNNING);
+    CHECK(wait_started(P, b, WAIT_MS) == SCHED_RUNNING);
     sched_stats(P, &s);
     CHECK(s.queued == 1000 && s.running == 2);
-    t0 = lispbt_now_ns();
     sched_free(P);
-    dt = lispbt_now_ns() - t0;
-    CHECK(dt < 2000 * MS);
     CHECK(M.bytes == 0 && M.nalloc == M.nfree);
 }
 
@@ -570,7 +630,7 @@ static void test_no_alloc_steady(void) {
             ids[k] = sched_submit(P, "w", job_ok, NULL, 0, 0);
         }
         for (k = 0; k < 8; k++) {
-            wait_done(P, ids[k], 5000);
+            wait_done(P, ids[k], WAIT_MS);
             sched_release(P, ids[k]);
         }
     }
@@ -589,24 +649,23 @@ static void test_no_alloc_steady(void) {
     /* zombies: release running jobs, let them end, repeat */
     for (i = 0; i < 200; i++) {
         uint64_t id = sched_submit(P, "z", job_gate, &spin, 0, 0);
-        if (wait_started(P, id, 5000) != SCHED_RUNNING) {
+        if (wait_started(P, id, WAIT_MS) != SCHED_RUNNING) {
             bad++;
         }
         bad += sched_release(P, id) != SCHED_RELEASE_DEFERRED;
     }
-    nap_ns(20 * MS);
+    wait_books(P); /* let them end */
     n0 = M.nalloc;
     for (i = 0; i < 2000; i++) {
         uint64_t id = sched_submit(P, "z", job_gate, &spin, 0, 0);
-        if (wait_started(P, id, 5000) != SCHED_RUNNING) {
+        if (wait_started(P, id, WAIT_MS) != SCHED_RUNNING) {
             bad++;
         }
         bad += sched_release(P, id) != SCHED_RELEASE_DEFERRED;
     }
     CHECK(bad == 0);
     CHECK(M.nalloc == n0);
-    nap_ns(20 * MS);
-    sched_stats(P, &s);
+    s = wait_books(P);
     CHECK(s.submitted == 2400 + 10000 + 2200);
     CHECK(s.completed == 2400 + 10000 && s.cancelled == 2200);
     sched_free(P);
@@ -627,7 +686,7 @@ static void test_submit_oom(void) {
     M.fail_after = 0;
     id = sched_submit(P, "x", job_ok, NULL, 0, 0);
     CHECK(id == 1);
-    CHECK(wait_done(P, id, 5000) == SCHED_DONE);
+    CHECK(wait_done(P, id, WAIT_MS) == SCHED_DONE);
     sched_free(P);
     CHECK(M.bytes == 0 && M.nalloc == M.nfree);
 }
@@ -648,7 +707,7 @@ static void test_sleep_accuracy(void) {
     mem_init(&M);
     P = sched_new(&M, 1, NULL);
     id = sched_submit(P, "sleep", job_sleep_ns_direct, NULL, 0, 0);
-    CHECK(wait_done(P, id, 5000) == SCHED_DONE);
+    CHECK(wait_done(P, id, WAIT_MS) == SCHED_DONE);
     CHECK(sched_info(P, id, &ji) == 0);
     CHECK(ji.end_ns - ji.start_ns >= 4 * MS);
     sched_free(P);
@@ -665,7 +724,7 @@ int main(void) {
     test_percentiles();
     test_two_pools();
     test_zero_workers();
-    test_free_promptly();
+    test_free_cancels();
     test_no_alloc_steady();
     test_submit_oom();
     test_sleep_accuracy();
