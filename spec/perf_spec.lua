@@ -1,4 +1,8 @@
 -- lispbt.perf: cadence driver, summary, report and luassert assertions.
+--
+-- No assertion here depends on how fast the machine is: times are checked
+-- only from below (a run that sleeps between ticks lasts at least its
+-- periods), and overrun checks use a budget no stall reaches.
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
 local lispbt = require("lispbt")
 local perf = require("lispbt.perf")
@@ -28,21 +32,29 @@ describe("lispbt.perf", function()
       assert.are.equal(20, s.running)
       assert.are.equal(0, s.failure)
       assert.are.equal(30, inst:stats().tick_count)
-      assert.are.equal(0, s.overruns)
+      -- the summary's overruns are the engine's counter (0 unless the OS
+      -- stalled a tick past the 20 ms default budget)
+      assert.are.equal(inst:stats().tick_overrun_count, s.overruns)
       assert.are.equal(0, s.c_heap_allocations)
       assert.are.equal(0, s.lisp_objects_allocated)
       assert.is_true(s.tick_p99_ns > 0 and s.tick_p50_ns <= s.tick_p99_ns)
     end)
 
     it("keeps a cadence: 20 ticks at 200 Hz take at least 95 ms", function()
+      -- a lower bound: the 19 periods are slept, and load only adds to them
       local s = perf.run(inst, { ticks = 20, hz = 200 })
       assert.are.equal(20, s.ticks)
       assert.is_true(s.elapsed_ns >= 95e6, "elapsed " .. s.elapsed_ns)
+      assert.is_true(s.missed_slots >= 0)
     end)
 
     it("stops after 'seconds'", function()
+      -- it ends only once the time is up, and a 100 Hz cadence fits at most
+      -- 6 ticks in 50 ms (a loaded machine fits fewer, possibly none)
       local s = perf.run(inst, { seconds = 0.05, hz = 100 })
-      assert.is_true(s.ticks >= 1 and s.ticks <= 7, "ticks " .. s.ticks)
+      assert.is_true(s.elapsed_ns >= 50e6, "elapsed " .. s.elapsed_ns)
+      assert.is_true(s.ticks <= 7, "ticks " .. s.ticks)
+      assert.are.equal(s.ticks, inst:stats().tick_count)
     end)
 
     it("passes input tables or functions to tick", function()
@@ -77,7 +89,7 @@ describe("lispbt.perf", function()
       assert.matches("== lispbt perf report ==", text, 1, true)
       assert.matches("run: 50 ticks", text, 1, true)
       assert.matches("allocation: 0 C%-heap allocations, 0 Lisp objects", text)
-      assert.matches("ticks: count=50 overruns=0 errors=0 budget=20 ms", text, 1, true)
+      assert.matches("ticks: count=50 overruns=%d+ errors=0 budget=20 ms", text)
       assert.matches("tick time: p50=", text, 1, true)
       assert.matches("|#", text, 1, true) -- histogram bars
       assert.matches("act running%-then%-success", text)
@@ -92,11 +104,12 @@ describe("lispbt.perf", function()
 
   describe("assertions", function()
     it("no_overruns passes and fails on the overrun counter", function()
+      inst:set_tick_budget_ms(60000) -- no stall of the OS reaches a minute
       perf.run(inst, { ticks = 5 })
       assert.no_overruns(inst)
-      host:register_action("slow", function()
-        local t = os.clock() + 0.003
-        while os.clock() < t do end
+      host:register_action("slow", function() -- 3 ms of wall-clock time: over a 1 ms budget
+        local t = lispbt.clock_ns()
+        while lispbt.clock_ns() - t < 3e6 do end
         return true
       end)
       local slow = host:compile("(act slow)"):instance()
@@ -108,7 +121,7 @@ describe("lispbt.perf", function()
 
     it("tick_p99_below compares the engine's p99 in milliseconds", function()
       perf.run(inst, { ticks = 100 })
-      assert.tick_p99_below(inst, 1000)
+      assert.tick_p99_below(inst, 60000)
       assert.has_error(function() assert.tick_p99_below(inst, 0) end)
     end)
 
