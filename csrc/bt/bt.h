@@ -93,11 +93,13 @@ typedef struct bt_NodeMem {
     int64_t arg;     /* leaf-private scalar (job argument) */
 } bt_NodeMem;
 
-/* Per-node counters. */
+/* Per-node counters.  The durations cover the visits made at the timing
+** level; 'min_ns' is INT64_MAX and the others 0 before the first. */
 typedef struct bt_NodeStats {
     uint64_t count[4]; /* by status: [1] success, [2] failure, [3] running */
     uint64_t errors;
     int64_t last_ns, max_ns, total_ns;
+    int64_t min_ns; /* exact, so that node quantiles clamp to it (bt_nodehist) */
 } bt_NodeStats;
 
 /* ---- registry (per host) ---- */

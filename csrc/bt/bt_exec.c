@@ -131,6 +131,7 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     }
     for (i = 0; i < n; i++) {
         hist_init(&I->nhist[i], HIST_COARSE, I->nbuckets + nb * (size_t)i);
+        I->stats[i].min_ns = INT64_MAX;
     }
     hist_init(&I->thist, HIST_FINE, I->tbuckets);
     I->ctx.I = I;
@@ -380,6 +381,7 @@ static void nodetimes(bt_Inst *I) {
         ns->last_ns = d;
         ns->total_ns += d;
         ns->max_ns = d > ns->max_ns ? d : ns->max_ns;
+        ns->min_ns = d < ns->min_ns ? d : ns->min_ns;
     }
     I->nvisits = 0;
 }
@@ -821,8 +823,8 @@ const hist_Hist *bt_nodehist(bt_Inst *I, int node) {
         count += h->b[k];
     }
     h->count = count;
-    h->min = 0; /* not kept per node: quantiles clamp at 0 instead */
-    h->max = s->max_ns;
+    h->min = count ? s->min_ns : INT64_MAX; /* exact extremes: ranks 1 and n are exact */
+    h->max = count ? s->max_ns : INT64_MIN;
     h->sum = s->total_ns;
     return h;
 }

@@ -396,26 +396,31 @@ void prom_gauge(sbuf *b, const char *name, const char *help, const char *labels,
     prom_sample(b, name, labels, v);
 }
 
-void prom_summary_scaled(sbuf *b, const char *name, const char *help, const char *labels,
-                         const hist_Hist *h, double divisor) {
+void prom_summary(sbuf *b, const char *name, const char *help, const char *labels,
+                  const double q[4], double sum, uint64_t count) {
     static const char *const qlabel[4] = {"quantile=\"0.5\"", "quantile=\"0.9\"",
                                           "quantile=\"0.99\"", "quantile=\"0.999\""};
-    hist_Summary s;
-    double qv[4];
     int k;
     if (help) {
         prom_family(b, name, "summary", help);
     }
-    hist_summary(h, &s);
-    qv[0] = (double)s.p50;
-    qv[1] = (double)s.p90;
-    qv[2] = (double)s.p99;
-    qv[3] = (double)s.p999;
     for (k = 0; k < 4; k++) {
-        sample2(b, name, NULL, labels, qlabel[k], s.count ? qv[k] / divisor : NAN);
+        sample2(b, name, NULL, labels, qlabel[k], count ? q[k] : NAN);
     }
-    sample2(b, name, "_sum", labels, NULL, (double)s.sum / divisor);
-    sample2(b, name, "_count", labels, NULL, (double)s.count);
+    sample2(b, name, "_sum", labels, NULL, sum);
+    sample2(b, name, "_count", labels, NULL, (double)count);
+}
+
+void prom_summary_scaled(sbuf *b, const char *name, const char *help, const char *labels,
+                         const hist_Hist *h, double divisor) {
+    hist_Summary s;
+    double qv[4];
+    hist_summary(h, &s);
+    qv[0] = (double)s.p50 / divisor;
+    qv[1] = (double)s.p90 / divisor;
+    qv[2] = (double)s.p99 / divisor;
+    qv[3] = (double)s.p999 / divisor;
+    prom_summary(b, name, help, labels, qv, (double)s.sum / divisor, s.count);
 }
 
 void prom_hist_summary(sbuf *b, const char *name, const char *help, const char *labels,

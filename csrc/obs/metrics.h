@@ -11,6 +11,15 @@
 **     HIST_FINE   (S = 7)   <= 0.39 %   tick times, GC pauses, planner time
 **     HIST_COARSE (S = 4)   <= 3.2 %    per-node durations
 **
+** Quantiles are nearest-rank: with n samples the q-quantile is the sample of
+** rank ceil(q * n) (at least 1), reported as the middle of its bucket
+** clamped to the exact [min, max].  So it is always within the bound above
+** of one of the n samples, never outside the observed range, and exact for
+** ranks 1 and n: with one sample every quantile is that sample, with two
+** p50 is the smaller and p90..p999 the larger.  This needs exact 'min' and
+** 'max'; a caller that keeps them beside the buckets (hist_bump) must fill
+** both in before reading quantiles.
+**
 ** The covered range is 0 .. 2^41 - 1 (about 36 minutes in ns); larger values
 ** are counted in the last bucket, while 'min' and 'max' stay exact.
 ** Negative samples (a clock that stepped back) are recorded as 0.
@@ -32,8 +41,8 @@
 
 #include "sbuf.h"
 
-#define HIST_FINE 7   /* sub-bucket bits: <= 1 % relative error */
-#define HIST_COARSE 4 /* sub-bucket bits: <= 7 % relative error */
+#define HIST_FINE 7   /* sub-bucket bits: <= 0.39 % relative error */
+#define HIST_COARSE 4 /* sub-bucket bits: <= 3.2 % relative error */
 #define HIST_MIN_SUBBITS 1
 #define HIST_MAX_SUBBITS 12
 #define HIST_RANGE_BITS 41 /* values 0 .. 2^41-1 get exact buckets */
@@ -165,6 +174,13 @@ void prom_gauge(sbuf *b, const char *name, const char *help, const char *labels,
 ** histogram are NaN.  Family header only when 'help' is non-NULL. */
 void prom_summary_scaled(sbuf *b, const char *name, const char *help, const char *labels,
                          const hist_Hist *h, double divisor);
+
+/* A Prometheus 'summary' from values already computed: quantile="0.5",
+** "0.9", "0.99", "0.999" lines with 'q[0..3]', then name_sum ('sum') and
+** name_count ('count'), each carrying 'labels'.  The quantiles are written
+** as NaN when 'count' is 0.  Family header only when 'help' is non-NULL. */
+void prom_summary(sbuf *b, const char *name, const char *help, const char *labels,
+                  const double q[4], double sum, uint64_t count);
 
 /* prom_summary_scaled with 'divisor' 1. */
 void prom_hist_summary(sbuf *b, const char *name, const char *help, const char *labels,

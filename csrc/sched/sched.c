@@ -191,6 +191,7 @@ typedef struct Worker {
     _Atomic int busy;
     _Atomic int64_t qd_last, qd_last_at, qd_max;
     _Atomic int64_t rt_last, rt_last_at, rt_max;
+    _Atomic int64_t qd_min, qd_sum, rt_min, rt_sum; /* of the samples clamped to >= 0 */
     char pad[64]; /* keep the hot counters off the neighbour's lines */
     Hist qd, rt;
 } Worker;
@@ -243,6 +244,13 @@ struct sched_Pool {
             STORE(x, (v));      \
         }                       \
     } while (0)
+#define W_MIN(x, v)             \
+    do {                        \
+        if ((v) < LOAD(x)) {    \
+            STORE(x, (v));      \
+        }                       \
+    } while (0)
+#define W_ADD(x, v) STORE(x, LOAD(x) + (v))
 
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -531,6 +539,8 @@ static void run_job(Worker *w, sched_Job *j, int64_t start) {
     STORE(w->rt_last, rt);
     STORE(w->rt_last_at, end);
     W_MAX(w->rt_max, rt);
+    W_MIN(w->rt_min, rt < 0 ? 0 : rt);
+    W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
     STORE(w->busy, 0);
     j->result = rc;
     j->timed_out = tout;
@@ -563,6 +573,8 @@ static void *worker_main(void *ud) {
             STORE(w->qd_last, qd);
             STORE(w->qd_last_at, now);
             W_MAX(w->qd_max, qd);
+            W_MIN(w->qd_min, qd < 0 ? 0 : qd);
+            W_ADD(w->qd_sum, qd < 0 ? 0 : qd);
             run_job(w, j, now);
             pthread_mutex_lock(&P->mu);
             continue;
@@ -689,6 +701,8 @@ sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
     pthread_sigmask(SIG_SETMASK, &all, &old);
     for (i = 0; i < workers; i++) {
         P->workers[i].P = P;
+        atomic_init(&P->workers[i].qd_min, INT64_MAX);
+        atomic_init(&P->workers[i].rt_min, INT64_MAX);
         if (pthread_create(&P->workers[i].thread, NULL, worker_main,
                            &P->workers[i]) != 0) {
             break;
@@ -911,9 +925,12 @@ int sched_release(sched_Pool *P, uint64_t id) {
 ** ------------------------------------------------------------------- */
 
 /* The four quantiles (p50, p90, p99, p999) of the histogram at offset
-** 'off' in each worker, merged; each is capped at 'maxv' (exact max). */
-static void quantiles(const sched_Pool *P, size_t off, int64_t maxv,
-                      int64_t out[4]) {
+** 'off' in each worker, merged, nearest-rank as metrics.h describes: the
+** sample of rank ceil(q * n), reported as its bucket's midpoint clamped to
+** the exact extremes ['minv', 'maxv'], so that ranks 1 and n are exact.
+** Returns n, the samples counted (0: every quantile is 0). */
+static uint64_t quantiles(const sched_Pool *P, size_t off, int64_t minv, int64_t maxv,
+                          int64_t out[4]) {
     static const uint64_t permille[4] = {500, 900, 990, 999};
     uint64_t total = 0, cum = 0, rank[4];
     int w, i, k = 0;
@@ -929,7 +946,7 @@ static void quantiles(const sched_Pool *P, size_t off, int64_t maxv,
         out[i] = 0;
     }
     if (total == 0) {
-        return;
+        return 0;
     }
     for (i = 0; i < HIST_N && k < 4; i++) {
         for (w = 0; w < P->nworkers; w++) {
@@ -937,19 +954,23 @@ static void quantiles(const sched_Pool *P, size_t off, int64_t maxv,
             cum += LOAD(h->b[i]);
         }
         while (k < 4 && cum >= rank[k]) {
-            int64_t v = hist_value(i);
-            out[k++] = v < maxv ? v : maxv;
+            int64_t v = rank[k] == 1 ? minv : (rank[k] >= total ? maxv : hist_value(i));
+            /* a racing worker may have counted a sample whose extremes are
+            ** not visible yet: clamping to 'maxv' last keeps v <= max */
+            v = v < minv ? minv : v;
+            out[k++] = v > maxv ? maxv : v;
         }
     }
     for (; k < 4; k++) { /* counts moved under us: fall back to the max */
         out[k] = maxv;
     }
+    return total;
 }
 
 /* Contract in sched.h.  Sums the per-worker single-writer blocks; 'last'
 ** values come from the worker that recorded most recently. */
 void sched_stats(sched_Pool *P, sched_Stats *out) {
-    int64_t qd_at = -1, rt_at = -1, q[4];
+    int64_t qd_at = -1, rt_at = -1, q[4], qd_min = INT64_MAX, rt_min = INT64_MAX;
     int w;
     memset(out, 0, sizeof *out);
     out->submitted = P->nsubmitted;
@@ -981,14 +1002,21 @@ void sched_stats(sched_Pool *P, sched_Stats *out) {
         if (LOAD(k->rt_max) > out->run_time_max_ns) {
             out->run_time_max_ns = LOAD(k->rt_max);
         }
+        qd_min = LOAD(k->qd_min) < qd_min ? LOAD(k->qd_min) : qd_min;
+        rt_min = LOAD(k->rt_min) < rt_min ? LOAD(k->rt_min) : rt_min;
+        out->queue_delay_sum_ns += LOAD(k->qd_sum);
+        out->run_time_sum_ns += LOAD(k->rt_sum);
     }
+    out->queue_delay_min_ns = qd_min == INT64_MAX ? 0 : qd_min;
+    out->run_time_min_ns = rt_min == INT64_MAX ? 0 : rt_min;
     if (P->nworkers > 0) {
-        quantiles(P, offsetof(Worker, qd), out->queue_delay_max_ns, q);
+        out->queue_delay_count =
+            quantiles(P, offsetof(Worker, qd), qd_min, out->queue_delay_max_ns, q);
         out->queue_delay_p50_ns = q[0];
         out->queue_delay_p90_ns = q[1];
         out->queue_delay_p99_ns = q[2];
         out->queue_delay_p999_ns = q[3];
-        quantiles(P, offsetof(Worker, rt), out->run_time_max_ns, q);
+        out->run_time_count = quantiles(P, offsetof(Worker, rt), rt_min, out->run_time_max_ns, q);
         out->run_time_p50_ns = q[0];
         out->run_time_p90_ns = q[1];
         out->run_time_p99_ns = q[2];

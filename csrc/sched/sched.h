@@ -110,8 +110,10 @@ typedef struct sched_JobInfo {
 
 /* Per-pool counters and latency summary (sched_stats).  Queue delay is
 ** start_ns - submit_ns of each started job; run time is end_ns - start_ns.
-** Percentiles come from log-linear histograms (relative error <= 0.4%) and
-** are 0 while nothing has been recorded. */
+** Percentiles are nearest-rank (metrics.h) from log-linear histograms
+** (relative error <= 0.4%, ranks 1 and n exact) and are 0 while nothing has
+** been recorded, as are the minima; counts and sums (of the samples, negative
+** ones counted as 0) are what a Prometheus summary needs. */
 typedef struct sched_Stats {
     uint64_t submitted; /* successful sched_submit calls */
     uint64_t started;   /* jobs a worker began running */
@@ -128,6 +130,9 @@ typedef struct sched_Stats {
     int64_t queue_delay_p99_ns, queue_delay_p999_ns;
     int64_t run_time_p50_ns, run_time_p90_ns;
     int64_t run_time_p99_ns, run_time_p999_ns;
+    uint64_t queue_delay_count, run_time_count; /* samples in the histograms */
+    int64_t queue_delay_sum_ns, run_time_sum_ns;
+    int64_t queue_delay_min_ns, run_time_min_ns;
 } sched_Stats;
 
 /* Create a pool with 'workers' threads (0..SCHED_MAX_WORKERS; with 0, jobs

@@ -4,8 +4,11 @@
 **
 ** Checks the bucket layout exhaustively, the relative-error promise of both
 ** presets against exact nearest-rank quantiles of sorted random data over
-** several distributions, the edge cases (empty, 0, 1, huge, negative),
-** merge/reset, the ASCII renderer's shape and the exact Prometheus text.
+** several distributions, nearest rank with few samples (exact for ranks 1
+** and n, one of the samples within the bound otherwise, also when only the
+** buckets are counted and the extremes are filled in later, as the BT tick
+** path does), the edge cases (empty, 0, 1, huge, negative), merge/reset,
+** the ASCII renderer's shape and the exact Prometheus text.
 */
 #include "conf.h"
 
@@ -182,6 +185,75 @@ static void test_accuracy(void) {
     free(sorted);
 }
 
+/* Nearest rank with few samples, on exact synthetic data. */
+static void test_small_n(void) {
+    static const double qs[] = {0.0, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0};
+    int sb;
+    for (sb = HIST_COARSE; sb <= HIST_FINE; sb += HIST_FINE - HIST_COARSE) {
+        hist_Hist *h = hnew(sb);
+        hist_Summary s;
+        double bound = ldexp(1.0, -(sb + 1));
+        uint64_t seed = 99;
+        int n, ok = 1;
+        /* one sample: every quantile is that sample, whatever its bucket */
+        hist_record(h, 123457);
+        hist_summary(h, &s);
+        CHECK(s.p50 == 123457 && s.p90 == 123457 && s.p99 == 123457 && s.p999 == 123457);
+        CHECK(hist_quantile(h, 0.0) == 123457 && hist_quantile(h, 1.0) == 123457);
+        /* two: p50 is the smaller, p90 and up the larger, both exact */
+        hist_record(h, 7001);
+        hist_summary(h, &s);
+        CHECK(s.p50 == 7001 && s.p90 == 123457 && s.p99 == 123457 && s.p999 == 123457);
+        /* three: p50 is the middle one within the bound, p90 the largest */
+        hist_record(h, 50003);
+        hist_summary(h, &s);
+        CHECK(relerr(s.p50, 50003) <= bound && s.p90 == 123457);
+        hdel(h);
+        /* n = 1..64 random samples: each quantile is within the bound of the
+        ** sample of rank ceil(q * n), exact for ranks 1 and n, in [min, max] */
+        for (n = 1; n <= 64; n++) {
+            int64_t v[64], sorted[64];
+            size_t qi;
+            int i;
+            h = hnew(sb);
+            for (i = 0; i < n; i++) {
+                v[i] = 100 + (int64_t)exp2(rnd01(&seed) * 30.0);
+                hist_record(h, v[i]);
+            }
+            memcpy(sorted, v, (size_t)n * sizeof v[0]);
+            qsort(sorted, (size_t)n, sizeof sorted[0], cmp64);
+            for (qi = 0; qi < sizeof qs / sizeof qs[0]; qi++) {
+                double r = ceil(qs[qi] * n);
+                int rank = r < 1 ? 1 : (int)r;
+                int64_t got = hist_quantile(h, qs[qi]), want = sorted[rank - 1];
+                if (got < sorted[0] || got > sorted[n - 1] || relerr(got, want) > bound ||
+                    ((rank == 1 || rank == n) && got != want)) {
+                    ok = 0;
+                    printf("  sb=%d n=%d q=%g got=%lld want=%lld\n", sb, n, qs[qi], (long long)got,
+                           (long long)want);
+                }
+            }
+            hdel(h);
+        }
+        CHECK(ok);
+    }
+    /* buckets counted alone (hist_bump), count and extremes filled in
+    ** before reading, as bt_tickhist / bt_nodehist do */
+    {
+        hist_Hist *h = hnew(HIST_COARSE);
+        hist_bump(h->b, HIST_COARSE, 1999);
+        h->count = 1;
+        h->min = h->max = h->sum = 1999;
+        CHECK(hist_quantile(h, 0.5) == 1999 && hist_quantile(h, 0.99) == 1999);
+        hist_bump(h->b, HIST_COARSE, 1001);
+        h->count = 2;
+        h->min = 1001;
+        h->sum += 1001;
+        CHECK(hist_quantile(h, 0.5) == 1001 && hist_quantile(h, 0.9) == 1999);
+        hdel(h);
+    }
+}
+
 static void test_edges(void) {
     hist_Hist *h = hnew(HIST_FINE);
     hist_Summary s;
@@ -347,6 +419,27 @@ static void test_prom(void) {
                       "e_sum{a=\"b\"} 0\n"
                       "e_count{a=\"b\"} 0\n") == 0);
     sbuf_free(&b);
+    /* a summary from precomputed values (the scheduler's) */
+    {
+        const double q[4] = {0.5, 1.5, 2.5, 3.5};
+        prom_summary(&b, "s_seconds", "S.", "l=\"x\"", q, 8.25, 4);
+        prom_summary(&b, "s_seconds", NULL, "l=\"y\"", q, 0, 0);
+        CHECK(strcmp(b.p, "# HELP s_seconds S.\n"
+                          "# TYPE s_seconds summary\n"
+                          "s_seconds{l=\"x\",quantile=\"0.5\"} 0.5\n"
+                          "s_seconds{l=\"x\",quantile=\"0.9\"} 1.5\n"
+                          "s_seconds{l=\"x\",quantile=\"0.99\"} 2.5\n"
+                          "s_seconds{l=\"x\",quantile=\"0.999\"} 3.5\n"
+                          "s_seconds_sum{l=\"x\"} 8.25\n"
+                          "s_seconds_count{l=\"x\"} 4\n"
+                          "s_seconds{l=\"y\",quantile=\"0.5\"} NaN\n"
+                          "s_seconds{l=\"y\",quantile=\"0.9\"} NaN\n"
+                          "s_seconds{l=\"y\",quantile=\"0.99\"} NaN\n"
+                          "s_seconds{l=\"y\",quantile=\"0.999\"} NaN\n"
+                          "s_seconds_sum{l=\"y\"} 0\n"
+                          "s_seconds_count{l=\"y\"} 0\n") == 0);
+        sbuf_free(&b);
+    }
     prom_sample(&b, "v", NULL, 0.1);
     prom_sample(&b, "v", NULL, 1e300);
     prom_sample(&b, "v", NULL, NAN);
@@ -359,6 +452,7 @@ static void test_prom(void) {
 int main(void) {
     test_layout();
     test_accuracy();
+    test_small_n();
     test_edges();
     test_merge();
     test_render();
