@@ -4,10 +4,24 @@
 **
 ** (metrics.prometheus [inst ...]) renders the host's Lisp heap and GC
 ** (pause summary), C heap, log records by level, scheduler counters and
-** queue-delay/run-time quantiles, planner calls by status and planning
+** queue-delay/run-time summaries, planner calls by status and planning
 ** time, and, for each instance given, its tick counters and tick-duration
-** summary labelled instance="ID".  Durations are in seconds, the
-** Prometheus base unit.  Rendering happens only when called.
+** summary labelled bt_instance="ID".  Rendering happens only when called.
+**
+** The output is meant to pass `promtool check metrics` without a message
+** (spec/metrics_spec.lua runs it):
+**   - every family has # HELP and # TYPE, and its samples follow it
+**     contiguously: the per-instance families loop over the instances
+**     inside each family, never the other way round;
+**   - names carry their unit: '_seconds' (durations, the base unit; our
+**     nanoseconds are divided by 1e9), '_bytes', and counters end in
+**     '_total';
+**   - quantiles only ever appear in a 'summary', with its _sum and _count;
+**   - no label is called 'instance' or 'job': Prometheus attaches those to
+**     every scraped series and renames a clash to 'exported_instance', so
+**     ours is 'bt_instance';
+**   - an instance given twice is rendered once (a duplicate series would
+**     fail the scrape).
 */
 #include "conf.h"
 
@@ -20,13 +34,58 @@
 #include "sbuf.h"
 #include "sched.h"
 
-static void schedquantiles(sbuf *b, const char *name, const char *help, int64_t p50, int64_t p90,
-                           int64_t p99, int64_t p999) {
-    prom_family(b, name, "gauge", help);
-    prom_sample(b, name, "quantile=\"0.5\"", (double)p50 / 1e9);
-    prom_sample(b, name, "quantile=\"0.9\"", (double)p90 / 1e9);
-    prom_sample(b, name, "quantile=\"0.99\"", (double)p99 / 1e9);
-    prom_sample(b, name, "quantile=\"0.999\"", (double)p999 / 1e9);
+/* A summary from the scheduler's nanosecond quantiles, count and sum. */
+static void schedsummary(sbuf *b, const char *name, const char *help, const int64_t q[4],
+                         int64_t sum_ns, uint64_t count) {
+    double qs[4];
+    int k;
+    for (k = 0; k < 4; k++) {
+        qs[k] = (double)q[k] / 1e9;
+    }
+    prom_summary(b, name, help, NULL, qs, (double)sum_ns / 1e9, count);
+}
+
+/* The per-instance counter families, in output order. */
+enum { IC_TICKS, IC_OVERRUNS, IC_ERRORS, IC_N };
+static const char *const icname[IC_N] = {"lispbt_bt_ticks_total", "lispbt_bt_tick_overruns_total",
+                                         "lispbt_bt_errors_total"};
+static const char *const ichelp[IC_N] = {"ticks run", "ticks over their budget", "leaf errors"};
+
+/* Whether argv[i] repeats an earlier argument (rendered once: a duplicate
+** series fails the scrape). */
+static int repeated(lisp_Value *argv, int i) {
+    int j;
+    for (j = 0; j < i; j++) {
+        if (lisp_udata(argv[j]) == lisp_udata(argv[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Family 'k' of the per-instance families (IC_N: the tick summary) for
+** every distinct instance in argv[0..argc-1], labelled bt_instance="ID". */
+static void instfamily(sbuf *b, int k, int argc, lisp_Value *argv) {
+    int i;
+    for (i = 0; i < argc; i++) {
+        bt_Inst *I = lisp_udata(argv[i]);
+        bt_TickStats t;
+        char lab[48];
+        if (repeated(argv, i)) {
+            continue;
+        }
+        snprintf(lab, sizeof lab, "bt_instance=\"%lld\"", (long long)bt_inst_id(I));
+        if (k == IC_N) {
+            prom_summary_scaled(b, "lispbt_bt_tick_seconds", i == 0 ? "tick durations" : NULL, lab,
+                                bt_tickhist(I), 1e9);
+            continue;
+        }
+        bt_tickstats(I, &t);
+        prom_counter(b, icname[k], i == 0 ? ichelp[k] : NULL, lab,
+                     (double)(k == IC_TICKS      ? t.count
+                              : k == IC_OVERRUNS ? t.overruns
+                                                 : t.errors));
+    }
 }
 
 static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *argv) {
@@ -35,7 +94,7 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
     uint64_t logs[LOG_NLEVELS], calls[4], written, errors;
     static const char *const statuses[4] = {"ok", "timeout", "noaction", "error"};
     sbuf *b;
-    int i;
+    int i, k;
     for (i = 0; i < argc; i++) {
         lisp_checkudata(S, argv, i, &bt_insttype);
     }
@@ -51,8 +110,7 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
                (double)h.bytes_allocated);
     prom_gauge(b, "lispbt_lisp_next_gc_threshold_bytes", "heap size that triggers the next GC",
                NULL, (double)h.next_gc_threshold);
-    prom_counter(b, "lispbt_gc_collections_total", "full collections", NULL,
-                 (double)h.collections);
+    prom_counter(b, "lispbt_gc_collections_total", "full collections", NULL, (double)h.collections);
     prom_summary_scaled(b, "lispbt_gc_pause_seconds", "GC pause durations", NULL, lisp_gchist(S),
                         1e9);
     prom_gauge(b, "lispbt_c_heap_bytes", "C heap bytes held by the host", NULL,
@@ -76,15 +134,25 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
         prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"failed\"", (double)s.failed);
         prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"cancelled\"", (double)s.cancelled);
         prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"timed_out\"", (double)s.timed_out);
-        prom_gauge(b, "lispbt_scheduler_queued", "jobs queued now", NULL, (double)s.queued);
-        prom_gauge(b, "lispbt_scheduler_running", "jobs running now", NULL, (double)s.running);
+        prom_gauge(b, "lispbt_scheduler_queued_jobs", "jobs queued now", NULL, (double)s.queued);
+        prom_gauge(b, "lispbt_scheduler_running_jobs", "jobs running now", NULL, (double)s.running);
         prom_gauge(b, "lispbt_scheduler_workers", "worker threads", NULL, (double)s.workers);
-        schedquantiles(b, "lispbt_scheduler_queue_delay_seconds", "queue delay quantiles",
-                       s.queue_delay_p50_ns, s.queue_delay_p90_ns, s.queue_delay_p99_ns,
-                       s.queue_delay_p999_ns);
-        schedquantiles(b, "lispbt_scheduler_run_time_seconds", "job run time quantiles",
-                       s.run_time_p50_ns, s.run_time_p90_ns, s.run_time_p99_ns,
-                       s.run_time_p999_ns);
+        {
+            int64_t q[4];
+            q[0] = s.queue_delay_p50_ns;
+            q[1] = s.queue_delay_p90_ns;
+            q[2] = s.queue_delay_p99_ns;
+            q[3] = s.queue_delay_p999_ns;
+            schedsummary(b, "lispbt_scheduler_queue_delay_seconds",
+                         "time jobs waited in the queue before a worker started them", q,
+                         s.queue_delay_sum_ns, s.queue_delay_count);
+            q[0] = s.run_time_p50_ns;
+            q[1] = s.run_time_p90_ns;
+            q[2] = s.run_time_p99_ns;
+            q[3] = s.run_time_p999_ns;
+            schedsummary(b, "lispbt_scheduler_run_time_seconds", "time jobs ran on a worker", q,
+                         s.run_time_sum_ns, s.run_time_count);
+        }
     }
     planner_counts(H, calls, &written, &errors);
     prom_family(b, "lispbt_planner_calls_total", "counter", "planner calls, by status");
@@ -97,22 +165,9 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
                         planner_timehist(H), 1e9);
     prom_counter(b, "lispbt_planner_sink_lines_total", "record lines written to the sink", NULL,
                  (double)written);
-    prom_counter(b, "lispbt_planner_sink_errors_total", "failed sink writes", NULL,
-                 (double)errors);
-    for (i = 0; i < argc; i++) {
-        bt_Inst *I = lisp_udata(argv[i]);
-        bt_TickStats t;
-        char lab[40];
-        int first = i == 0;
-        snprintf(lab, sizeof lab, "instance=\"%lld\"", (long long)bt_inst_id(I));
-        bt_tickstats(I, &t);
-        prom_counter(b, "lispbt_bt_ticks_total", first ? "ticks" : NULL, lab, (double)t.count);
-        prom_counter(b, "lispbt_bt_tick_overruns_total", first ? "ticks over budget" : NULL, lab,
-                     (double)t.overruns);
-        prom_counter(b, "lispbt_bt_errors_total", first ? "leaf errors" : NULL, lab,
-                     (double)t.errors);
-        prom_summary_scaled(b, "lispbt_bt_tick_seconds", first ? "tick durations" : NULL, lab,
-                            bt_tickhist(I), 1e9);
+    prom_counter(b, "lispbt_planner_sink_errors_total", "failed sink writes", NULL, (double)errors);
+    for (k = 0; k <= IC_N; k++) { /* one family at a time, every instance inside it */
+        instfamily(b, k, argc, argv);
     }
     return lisp_scratchstring(S);
 }
