@@ -62,8 +62,8 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LISPBT_SANITIZER=address
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 LISPBT_SANITIZER=thread
 
-.PHONY: all deps build configure test ctest busted exports rock-check fastcheck \
-        sanitize tsan demo bench format clean
+.PHONY: all deps build configure test ctest busted exports rock-check \
+        sanitize tsan ci-stress demo bench format clean
 
 all: build
 
@@ -83,7 +83,7 @@ build: configure
 
 test: WERROR = ON
 test: build
-	@$(MAKE) --no-print-directory ctest busted rock-check fastcheck
+	@$(MAKE) --no-print-directory ctest busted rock-check
 
 ctest:
 	cd $(BUILD) && $(CTEST) --output-on-failure -j$(JOBS)
@@ -105,13 +105,6 @@ rock-check:
 	env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 \
 	    $(LUA) spec/tools/rock_check.lua "$$tree" $$helpers
 
-# Optional Lua-side quick checks (lead-owned): spec/fastcheck.lua.
-fastcheck:
-	@if [ -f spec/fastcheck.lua ]; then \
-	    echo "LUA_CPATH=./$(BUILD)/?.so $(LUA) spec/fastcheck.lua"; \
-	    LUA_PATH='$(LUA_PATHS)' LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) spec/fastcheck.lua; \
-	fi
-
 # -- sanitizers ----------------------------------------------------------------
 
 # ASan + UBSan: C tests directly, specs through lua5.4 with the runtime preloaded.
@@ -126,29 +119,41 @@ sanitize:
 	    $(BUSTED) --cpath='./$(ASAN_BUILD)/?.so' $(SAN_BUSTED_ARGS) $(BUSTED_ARGS)
 	@echo "sanitize: no ASan/LSan/UBSan reports"
 
-# TSan: the scheduler stress C test(s) and scheduler spec(s) that exist.
+# TSan: the C tests TSAN_TESTS and the specs TSAN_SPECS.  Every entry must
+# exist (a misspelt or deleted one would otherwise be skipped silently).
 tsan:
 	@.ci/deps $(TSAN_DEPS)
 	$(CMAKE) -S . -B $(TSAN_BUILD) -DCMAKE_C_COMPILER=$(TSAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DLISPBT_TESTS=ON -DLISPBT_TSAN=ON
 	$(CMAKE) --build $(TSAN_BUILD) -j$(JOBS)
-	@ran=0; \
-	for t in $(TSAN_TESTS); do \
-	    if [ -x $(TSAN_BUILD)/spec/c/$$t ]; then ran=1; \
-	        echo "tsan: $$t"; \
-	        spec/tools/sanrun.sh $(TSAN_BUILD)/$$t.log env $(TSAN_ENV) $(TSAN_BUILD)/spec/c/$$t; \
+	@for t in $(TSAN_TESTS); do \
+	    if [ ! -x $(TSAN_BUILD)/spec/c/$$t ]; then \
+	        echo "tsan: TSAN_TESTS names '$$t', which is not a C test in $(TSAN_BUILD)/spec/c" >&2; \
+	        exit 1; \
 	    fi; \
 	done; \
 	for s in $(TSAN_SPECS); do \
-	    if [ -f $$s ]; then ran=1; \
-	        echo "tsan: $$s"; \
-	        spec/tools/sanrun.sh $(TSAN_BUILD)/$$(basename $$s .lua).log \
-	            env $(TSAN_ENV) LD_PRELOAD=$(TSAN_RT) \
-	            $(BUSTED) --cpath='./$(TSAN_BUILD)/?.so' $(SAN_BUSTED_ARGS) $$s; \
+	    if [ ! -f $$s ]; then \
+	        echo "tsan: TSAN_SPECS names '$$s', which does not exist" >&2; \
+	        exit 1; \
 	    fi; \
+	done
+	@for t in $(TSAN_TESTS); do \
+	    echo "tsan: $$t"; \
+	    spec/tools/sanrun.sh $(TSAN_BUILD)/$$t.log env $(TSAN_ENV) $(TSAN_BUILD)/spec/c/$$t; \
 	done; \
-	if [ $$ran = 0 ]; then echo "tsan: nothing to run yet ($(TSAN_TESTS) $(TSAN_SPECS))"; \
-	else echo "tsan: no ThreadSanitizer reports"; fi
+	for s in $(TSAN_SPECS); do \
+	    echo "tsan: $$s"; \
+	    spec/tools/sanrun.sh $(TSAN_BUILD)/$$(basename $$s .lua).log \
+	        env $(TSAN_ENV) LD_PRELOAD=$(TSAN_RT) \
+	        $(BUSTED) --cpath='./$(TSAN_BUILD)/?.so' $(SAN_BUSTED_ARGS) $$s; \
+	done; \
+	echo "tsan: no ThreadSanitizer reports"
+
+# .ci/run three times in a row beside two CPU burners; not part of CI itself
+# (docs/building.md).
+ci-stress:
+	.ci/stress
 
 # -- demo, benchmarks, formatting ------------------------------------------------
 
