@@ -391,6 +391,13 @@ local function busyhost()
     insts[1]:tick()
     insts[3]:tick()
   end
+  -- those ticks may leave a job in flight, whose figures would then race the
+  -- reads below: tick until it is done (a worker publishes a job's counts and
+  -- histogram samples before its final status, which the leaf waits for)
+  while insts[1]:tick() == "running" do
+    assert(lispbt.clock_ns() < deadline, "scheduler jobs did not finish within 30 s")
+    lispbt.sleep_ms(1)
+  end
   insts[4]:tick()
   host.planner.mcts{ state = { 0.0 }, seed = 1, iters_max = 20, budget_ms = 10000 }
   host:eval("(define mk (lambda (n acc) (if (= n 0) acc (mk (- n 1) (cons (list n n) acc)))))")
