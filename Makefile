@@ -62,7 +62,7 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LISPBT_SANITIZER=address
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 LISPBT_SANITIZER=thread
 
-.PHONY: all deps build configure test ctest busted exports rock-check \
+.PHONY: all deps build configure test ctest busted exports rock-check readme-check \
         sanitize tsan ci-stress demo bench format clean
 
 all: build
@@ -83,7 +83,7 @@ build: configure
 
 test: WERROR = ON
 test: build
-	@$(MAKE) --no-print-directory ctest busted rock-check
+	@$(MAKE) --no-print-directory ctest busted rock-check readme-check
 
 ctest:
 	cd $(BUILD) && $(CTEST) --output-on-failure -j$(JOBS)
@@ -104,6 +104,11 @@ rock-check:
 	helpers=$$(for f in lua/lispbt/*.lua; do if [ -f "$$f" ]; then echo "lispbt.$$(basename "$$f" .lua)"; fi; done); \
 	env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 \
 	    $(LUA) spec/tools/rock_check.lua "$$tree" $$helpers
+
+# README.md's install-and-run-busted recipe, run as written (commands and spec
+# read from the README) in a scratch HOME and project outside the checkout.
+readme-check:
+	spec/tools/readme_recipe.sh
 
 # -- sanitizers ----------------------------------------------------------------
 
