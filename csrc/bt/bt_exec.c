@@ -842,7 +842,6 @@ int bt_series_enable(bt_Inst *I, int capacity) {
     I->series = ns;
     I->scap = capacity;
     I->shead = I->scount = 0;
-    I->swritten = 0;
     return 0;
 }
 

@@ -114,7 +114,6 @@ struct bt_Inst {
     trace_Ring trace;
     bt_Sample *series; /* ring of 'scap' rows; NULL = off */
     int scap, shead, scount;
-    int64_t swritten; /* highest tick written by bt.series.write */
     bt_BBSlot *bb;
     int nbb;
     bt_Ctx ctx;

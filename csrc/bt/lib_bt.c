@@ -437,28 +437,76 @@ static lisp_Value cfun_bt_seriesdump(lisp_State *S, int argc, lisp_Value *argv) 
     return lisp_scratchstring(S);
 }
 
-/* Append the rows not written yet to a file; returns the number of rows. */
+/* The tick of the last row of series file 'f' (open for reading and
+** appending) in format 'csv': -1 if the file is empty or holds only the CSV
+** header, -2 if its last line is not a row of that format. */
+static int64_t lastrow(FILE *f, int csv) {
+    char buf[512], *line, *end;
+    long size, n;
+    long long tick;
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0) {
+        return -2;
+    }
+    if (size == 0) {
+        return -1;
+    }
+    n = size < (long)sizeof buf - 1 ? size : (long)sizeof buf - 1;
+    if (fseek(f, size - n, SEEK_SET) != 0 || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        return -2;
+    }
+    buf[n] = '\0';
+    if (buf[n - 1] != '\n') {
+        return -2; /* a torn last line */
+    }
+    buf[n - 1] = '\0';
+    line = strrchr(buf, '\n');
+    line = line ? line + 1 : (n == size ? buf : NULL);
+    if (line == NULL) {
+        return -2; /* a last line longer than any row */
+    }
+    if (csv && strncmp(line, "tick,", 5) == 0) {
+        return -1;
+    }
+    if (!csv && strncmp(line, "{\"tick\":", 8) != 0) {
+        return -2;
+    }
+    tick = strtoll(csv ? line : line + 8, &end, 10);
+    return end != (csv ? line : line + 8) && *end == ',' && tick >= 0 ? (int64_t)tick : -2;
+}
+
+/* Write the kept rows to a file: all of them, replacing the file, or (mode
+** 'append) those newer than the file's last row.  Returns the rows written. */
 static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
-    const char *path = lisp_checkstring(S, argv, 1, NULL);
-    int csv = checkformat(S, argc, argv, 2), ok;
-    int64_t rows = 0, last;
-    long size;
+    const char *path = lisp_checkstring(S, argv, 1, NULL), *mode = "replace";
+    int csv = checkformat(S, argc, argv, 2), append, ok;
+    int64_t rows = 0, after = -1;
     sbuf b;
-    FILE *f = fopen(path, "a");
+    FILE *f;
+    if (argc > 3 && (argv[3].tag == LISP_TSYMBOL || argv[3].tag == LISP_TSTRING)) {
+        mode = lisp_str(argv[3], NULL);
+    }
+    append = strcmp(mode, "append") == 0;
+    if (argc > 3 && !append && strcmp(mode, "replace") != 0) {
+        lisp_argerror(S, argv, 3, "expected 'replace or 'append");
+    }
+    f = fopen(path, append ? "a+" : "w");
     if (f == NULL) {
         lisp_error(S, "bt.series.write: cannot open '%s': %s", path, strerror(errno));
     }
-    fseek(f, 0, SEEK_END);
-    size = ftell(f);
+    if (append && (after = lastrow(f, csv)) == -2) {
+        fclose(f);
+        lisp_error(S, "bt.series.write: '%s' does not end with a %s series row", path,
+                   csv ? "CSV" : "JSON lines");
+    }
     sbuf_init(&b);
-    last = bt_series_render(I, csv, size == 0, I->swritten, &b);
+    bt_series_render(I, csv, after == -1 && !(append && ftell(f) > 0), after, &b);
     {
         const char *p;
         for (p = b.p; p && *p; p++) {
             rows += *p == '\n';
         }
-        rows -= csv && size == 0 && b.len > 0;
+        rows -= csv && b.len > 0 && strncmp(b.p, "tick,", 5) == 0;
     }
     ok = !b.oom && fwrite(b.p ? b.p : "", 1, b.len, f) == b.len;
     ok = fclose(f) == 0 && ok;
@@ -466,7 +514,6 @@ static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv)
     if (!ok) {
         lisp_error(S, "bt.series.write: cannot write '%s'", path);
     }
-    I->swritten = last;
     return lisp_int(rows);
 }
 
@@ -663,8 +710,8 @@ const lisp_Reg bt_lib[] = {
      "(bt.series.enable inst capacity) -> nil; 0 turns the per-tick series off"},
     {"bt.series.dump", 1, 2, cfun_bt_seriesdump, RT,
      "(bt.series.dump inst ['jsonl|'csv]) -> text of the kept rows"},
-    {"bt.series.write", 2, 3, cfun_bt_serieswrite, RT,
-     "(bt.series.write inst path ['jsonl|'csv]) -> rows appended since the last write"},
+    {"bt.series.write", 2, 4, cfun_bt_serieswrite, RT,
+     "(bt.series.write inst path ['jsonl|'csv ['replace|'append]]) -> rows written"},
     {"bt.trace.dump", 1, 2, cfun_bt_tracedump, RT, "(bt.trace.dump inst [n]) -> text"},
     {"bt.trace.snapshot", 1, 2, cfun_bt_tracesnap, RT, "(bt.trace.snapshot inst [n]) -> vec"},
     {"bt.trace.chrome", 1, 1, cfun_bt_tracechrome, RT, "(bt.trace.chrome inst) -> JSON text"},
