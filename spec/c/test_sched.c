@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "sbuf.h"
 #include "sched/sched.h"
@@ -713,8 +714,42 @@ static void test_sleep_accuracy(void) {
     sched_free(P);
 }
 
+/* With the host's clock (clock.h): job times are on it, and a job's submit
+** is stamped before a worker can see it, even when another thread of the
+** host has raised the clock ahead of the raw monotonic clock. */
+static void test_clock(void) {
+    mem_Heap M;
+    sched_Pool *P;
+    sched_JobInfo ji;
+    clk_Clock k = {0};
+    uint64_t ids[200];
+    int64_t ahead = 0;
+    int i;
+    mem_init(&M);
+    P = sched_new(&M, 2, NULL);
+    CHECK(P != NULL);
+    sched_set_clock(P, &k);
+    for (i = 0; i < 200; i++) {
+        if (i == 100) { /* like an in-tick stamp that runs ahead */
+            ahead = clk_raise(&k, lispbt_now_ns() + 50 * MS);
+        }
+        ids[i] = sched_submit(P, "clock", job_ok, NULL, 0, 0);
+        CHECK(ids[i] != 0);
+    }
+    for (i = 0; i < 200; i++) {
+        CHECK(wait_done(P, ids[i], 10000) == SCHED_DONE);
+        CHECK(sched_info(P, ids[i], &ji) == 0);
+        CHECK(ji.submit_ns <= ji.start_ns && ji.start_ns <= ji.end_ns);
+        CHECK(i < 100 || ji.submit_ns >= ahead);
+        CHECK(sched_release(P, ids[i]) == SCHED_RELEASED);
+    }
+    sched_free(P);
+    CHECK(M.bytes == 0);
+}
+
 int main(void) {
     test_names();
+    test_clock();
     test_new_errors();
     test_lifecycle();
     test_cancel_before_start();
