@@ -8,9 +8,9 @@
 ** 20), which the specs check only from below (time_used_ms >= budget).
 **
 ** Prints one 'name value unit' line per figure.  Build by hand:
-**   gcc -std=c11 -O2 -Icsrc -Icsrc/planner csrc/mem.c csrc/rng.c csrc/sbuf.c \
-**       csrc/planner/mcts.c csrc/planner/mcts_models.c \
-**       csrc/planner/precord.c bench/mcts_bench.c -lm -o mcts_bench
+**   gcc -std=c11 -O2 -Icsrc -Icsrc/planner csrc/base/mem.c csrc/base/rng.c csrc/base/sbuf.c \
+**       csrc/planner/planner_mcts.c csrc/planner/planner_models.c \
+**       csrc/planner/planner_record.c bench/mcts_bench.c -lm -o mcts_bench
 ** Target (SPEC §7, docs/planner.md): toy-1d <= 0.8 ms per call.
 */
 #include "conf.h"
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcts.h"
-#include "precord.h"
+#include "planner_mcts.h"
+#include "planner_record.h"
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

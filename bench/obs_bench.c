@@ -2,8 +2,8 @@
 ** obs_bench.c -- cost of the observability write paths.
 ** See LICENSE for copyright.
 **
-** Build: gcc -std=c11 -O2 -Icsrc -Icsrc/obs csrc/mem.c csrc/sbuf.c
-**        csrc/obs/metrics.c csrc/obs/trace.c csrc/obs/log.c
+** Build: gcc -std=c11 -O2 -Icsrc -Icsrc/obs csrc/base/mem.c csrc/base/sbuf.c
+**        csrc/base/hist.c csrc/bt/bt_trace.c csrc/base/log.c
 **        bench/obs_bench.c -lpthread -lm -o obs_bench
 **
 ** Reports ns per operation for: trace_node / trace_push into a full ring
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "metrics.h"
-#include "trace.h"
+#include "hist.h"
+#include "bt_trace.h"
 
 #define CLOBBER() __asm__ volatile("" ::: "memory")
 

@@ -962,8 +962,8 @@ describe("docs/reference", function()
     it("documents every builtin of the runtime tables (bt, planner, metrics)", function()
         local doc = read_file(DOCS .. "/reference/bt.md") .. read_file(DOCS .. "/reference/planner.md")
         local missing = {}
-        for _, file in ipairs({ "csrc/bt/lib_bt.c", "csrc/planner/lib_planner.c",
-                                "csrc/lib_metrics.c" }) do
+        for _, file in ipairs({ "csrc/bt/bt_lib.c", "csrc/planner/planner_lib.c",
+                                "csrc/obs/obs_lib.c" }) do
             local src = read_file(ROOT .. "/" .. file)
             for entry in src:gmatch('\n%s*{"([^"]+)",%s*%-?%d+,') do
                 -- a heading line (## or ###) naming it, possibly with aliases

@@ -7,7 +7,7 @@
 -- with each other (a percentile with the max, the total, the count).
 local lispbt = require("lispbt")
 
--- Relative error bounds of the histograms (docs/profiling.md, metrics.h):
+-- Relative error bounds of the histograms (docs/profiling.md, hist.h):
 -- per-node durations 2^-5, tick times, GC pauses, scheduler latency 2^-8.
 local COARSE, FINE = 2 ^ -5, 2 ^ -8
 

@@ -23,8 +23,8 @@
 
 #include "lisp.h"
 #include "log.h"
-#include "metrics.h"
-#include "trace.h"
+#include "hist.h"
+#include "bt_trace.h"
 
 struct lispbt_Host;
 
@@ -192,7 +192,7 @@ int bt_bb_next(bt_Inst *I, int *it, int *key, lisp_Value *v);
 
 /* Report an error from a leaf; returns BT_ERROR for 'return'. */
 int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) LISPBT_PRINTF(2, 3);
-/* Install the registry hooks of lib_bt.c (release of replaced leaves). */
+/* Install the registry hooks of bt_lib.c (release of replaced leaves). */
 void bt_lib_open(struct lispbt_Host *H);
 /* Register the built-in C leaves (bt_leaves.c); returns a Lisp status. */
 int bt_leaves_open(lisp_State *S, bt_Reg *R);

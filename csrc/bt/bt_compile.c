@@ -19,7 +19,7 @@
 
 #include "bt_node.h"
 #include "host.h"
-#include "lib_planner.h"
+#include "planner_lib.h"
 #include "sbuf.h"
 
 const char *const bt_kindnames[BT_NKINDS] = {"seq",    "sel",   "mem-seq", "mem-sel", "par",

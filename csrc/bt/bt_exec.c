@@ -30,7 +30,7 @@
 
 #include "bt_node.h"
 #include "host.h"
-#include "lib_planner.h"
+#include "planner_lib.h"
 #include "sched.h"
 #include "sbuf.h"
 

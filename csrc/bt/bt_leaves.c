@@ -20,7 +20,7 @@
 
 #include "bt_node.h"
 #include "host.h"
-#include "mcts.h"
+#include "planner_mcts.h"
 #include "sched.h"
 
 static int argkey(bt_Ctx *c, int i, int def) {

@@ -1,6 +1,6 @@
 /*
 ** bt_node.h -- node kinds and the layout of definitions and instances.
-** Private to csrc/bt/ (and ltestlib.c).  See LICENSE for copyright.
+** Private to csrc/bt/ (and lua_test.c).  See LICENSE for copyright.
 **
 ** A definition is a flat preorder array: node i's first child is i+1, and
 ** the next sibling of a child c is c + nodes[c].size (its subtree size).

@@ -1,6 +1,6 @@
 /*
 ** lisp_obj.h -- object layouts and internal API of the Lisp core (private to
-** csrc/lisp/ and ltestlib.c).  See LICENSE for copyright.
+** csrc/lisp/ and lua_test.c).  See LICENSE for copyright.
 **
 ** Every heap object starts with the common header {next, type, marked,
 ** col, line}.  'next' links all collectable objects of a state in 'allgc',
@@ -20,7 +20,7 @@
 #include <setjmp.h>
 
 #include "lisp.h"
-#include "metrics.h"
+#include "hist.h"
 #include "rng.h"
 #include "sbuf.h"
 

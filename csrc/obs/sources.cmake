@@ -1,1 +1,3 @@
-list(APPEND LISPBT_CORE_SOURCES ${CMAKE_CURRENT_LIST_DIR}/metrics.c ${CMAKE_CURRENT_LIST_DIR}/trace.c ${CMAKE_CURRENT_LIST_DIR}/log.c)
+# csrc/obs/ -- exporters that read every engine layer: Prometheus exposition
+# and the metrics.* builtins.
+list(APPEND LISPBT_CORE_SOURCES obs_prom.c obs_lib.c)

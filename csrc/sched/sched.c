@@ -925,7 +925,7 @@ int sched_release(sched_Pool *P, uint64_t id) {
 ** ------------------------------------------------------------------- */
 
 /* The four quantiles (p50, p90, p99, p999) of the histogram at offset
-** 'off' in each worker, merged, nearest-rank as metrics.h describes: the
+** 'off' in each worker, merged, nearest-rank as hist.h describes: the
 ** sample of rank ceil(q * n), reported as its bucket's midpoint clamped to
 ** the exact extremes ['minv', 'maxv'], so that ranks 1 and n are exact.
 ** Returns n, the samples counted (0: every quantile is 0). */

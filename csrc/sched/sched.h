@@ -110,7 +110,7 @@ typedef struct sched_JobInfo {
 
 /* Per-pool counters and latency summary (sched_stats).  Queue delay is
 ** start_ns - submit_ns of each started job; run time is end_ns - start_ns.
-** Percentiles are nearest-rank (metrics.h) from log-linear histograms
+** Percentiles are nearest-rank (hist.h) from log-linear histograms
 ** (relative error <= 0.4%, ranks 1 and n exact) and are 0 while nothing has
 ** been recorded, as are the minima; counts and sums (of the samples, negative
 ** ones counted as 0) are what a Prometheus summary needs. */

@@ -1,1 +1,2 @@
-list(APPEND LISPBT_CORE_SOURCES ${CMAKE_CURRENT_LIST_DIR}/sched.c)
+# csrc/sched/ -- the worker-thread pool (see docs/scheduler.md).
+list(APPEND LISPBT_CORE_SOURCES sched.c)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtins.h"
+#include "host_builtins.h"
 #include "lisp.h"
 #include "mem.h"
 

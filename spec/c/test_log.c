@@ -1,5 +1,5 @@
 /*
-** test_log.c -- C tests for csrc/obs/log.c.
+** test_log.c -- C tests for csrc/base/log.c.
 ** See LICENSE for copyright.
 **
 ** Covers: the exact SPEC §8 dump format (lines parsed back field by field),

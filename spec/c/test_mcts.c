@@ -1,11 +1,11 @@
 /*
-** test_mcts.c -- C tests of the planner core (csrc/planner/mcts.*).
+** test_mcts.c -- C tests of the planner core (csrc/planner/planner_mcts.*).
 ** See LICENSE for copyright.
 **
 ** Plain main(); prints "N passed, M failed" last and exits non-zero on any
 ** failure.  Build by hand:
-**   gcc -std=c11 -O2 -Icsrc -Icsrc/planner csrc/mem.c csrc/rng.c csrc/sbuf.c
-**       csrc/planner/mcts.c csrc/planner/mcts_models.c csrc/planner/precord.c
+**   gcc -std=c11 -O2 -Icsrc -Icsrc/planner csrc/base/mem.c csrc/base/rng.c csrc/base/sbuf.c
+**       csrc/planner/planner_mcts.c csrc/planner/planner_models.c csrc/planner/planner_record.c
 **       spec/c/test_mcts.c -lm
 */
 #include "conf.h"
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mcts.h"
+#include "planner_mcts.h"
 
 static int passed, failed;
 

@@ -1,5 +1,5 @@
 /*
-** test_metrics.c -- C tests for csrc/obs/metrics.c (hist_, prom_).
+** test_metrics.c -- C tests for csrc/base/hist.c (hist_, prom_).
 ** See LICENSE for copyright.
 **
 ** Checks the bucket layout exhaustively, the relative-error promise of both
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "obs_prom.h"
 #include "sbuf.h"
 
 #include "ctest.h"

@@ -1,5 +1,5 @@
 /*
-** test_precord.c -- C tests of planner records (csrc/planner/precord.*):
+** test_precord.c -- C tests of planner records (csrc/planner/planner_record.*):
 ** JSON rendering, the ring, the JSON-lines file sink.
 ** See LICENSE for copyright.
 **
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mcts.h"
-#include "precord.h"
+#include "planner_mcts.h"
+#include "planner_record.h"
 
 static int passed, failed;
 

@@ -27,7 +27,7 @@
 #include "clock.h"
 #include "mem.h"
 #include "sbuf.h"
-#include "sched/sched.h"
+#include "sched.h"
 
 #include "ctest.h"
 

@@ -19,7 +19,7 @@
 
 #include "mem.h"
 #include "sbuf.h"
-#include "sched/sched.h"
+#include "sched.h"
 
 #include "ctest.h"
 

@@ -1,5 +1,5 @@
 /*
-** test_trace.c -- C tests for csrc/obs/trace.c.
+** test_trace.c -- C tests for csrc/bt/bt_trace.c.
 ** See LICENSE for copyright.
 **
 ** Covers: packing of every kind's fields into 32-byte records and back
@@ -20,7 +20,7 @@
 
 #include "mem.h"
 #include "sbuf.h"
-#include "trace.h"
+#include "bt_trace.h"
 
 #include "ctest.h"
 

@@ -1,5 +1,5 @@
 /*
-** lbtlib.c -- the Lua surface of the BT engine: host:compile, trees,
+** lua_bt.c -- the Lua surface of the BT engine: host:compile, trees,
 ** instances (tick, blackboard, stats, trace), Lua leaves and their ctx.
 ** See LICENSE for copyright.
 **
@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "bt.h"
-#include "lauxbt.h"
+#include "lua_aux.h"
 #include "sched.h"
 
 typedef struct lx_Ctx {

@@ -1,5 +1,5 @@
 /*
-** precord.h -- planner records: the per-host ring, JSON rendering and the
+** planner_record.h -- planner records: the per-host ring, JSON rendering and the
 ** JSON-lines file sink (SPEC §7, §8 'planner.logs.dump').
 ** See LICENSE for copyright.
 **
@@ -18,7 +18,7 @@
 
 #include <stdio.h>
 
-#include "mcts.h"
+#include "planner_mcts.h"
 #include "mem.h"
 #include "sbuf.h"
 

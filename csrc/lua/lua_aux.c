@@ -1,7 +1,7 @@
 /*
-** lauxbt.c -- binding helpers: value conversion, protected entry into the
+** lua_aux.c -- binding helpers: value conversion, protected entry into the
 ** engine, Lua callbacks, userdata for Lisp values.  See LICENSE for
-** copyright.  Contract: lauxbt.h.
+** copyright.  Contract: lua_aux.h.
 **
 ** Invariants:
 ** - Inside lx_run (a Lisp protected call) a Lua error must never be
@@ -20,8 +20,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "lauxbt.h"
-#include "metrics.h"
+#include "lua_aux.h"
+#include "hist.h"
 #include "sbuf.h"
 
 /* registry keys: addresses of static constants (no mutable globals) */

@@ -1,11 +1,11 @@
 /*
-** mcts.h -- bounded-time MCTS planner core: models, requests, results.
+** planner_mcts.h -- bounded-time MCTS planner core: models, requests, results.
 ** See LICENSE for copyright.
 **
 ** This is the Lua-free, Lisp-free planner API (SPEC §7).  The bindings
 ** ('planner.mcts', the 'plan-action' leaf) fill an mcts_Request, call
 ** mcts_run on a per-owner mcts_Planner, and turn the mcts_Result into a map,
-** a blackboard write and a record (precord.h).
+** a blackboard write and a record (planner_record.h).
 **
 ** Ownership in one paragraph: an mcts_Planner owns its search arena and uses
 ** its mem_Heap only inside mcts_new / mcts_reserve / mcts_run / mcts_free.

@@ -1,5 +1,5 @@
 /*
-** builtins.c -- the one table of builtins, in the manner of Lua's linit.c.
+** host_builtins.c -- the one table of builtins, in the manner of Lua's linit.c.
 ** See LICENSE for copyright.
 **
 ** Each domain file exports one lisp_Reg array; this file only lists them.
@@ -10,7 +10,7 @@
 */
 #include "conf.h"
 
-#include "builtins.h"
+#include "host_builtins.h"
 
 const lisp_Reg *const lispbt_builtins[] = {
     lisp_lib_list, lisp_lib_num, lisp_lib_str, lisp_lib_coll, lisp_lib_sys, bt_lib, planner_lib,

@@ -1,5 +1,5 @@
 /*
-** lauxbt.h -- binding helpers shared by the Lua-facing files (lx_ prefix).
+** lua_aux.h -- binding helpers shared by the Lua-facing files (lx_ prefix).
 ** See LICENSE for copyright.  Only csrc/lua/ includes lua.h.
 **
 ** Userdata types (one metatable each, names defined only here):
@@ -111,11 +111,11 @@ int lx_ordinal(const char *name);
 ** drops the method's self (a host) from the arguments. */
 void lx_pushbuiltin(lua_State *L, const char *name, int dropself);
 
-/* Open the BT part of the binding (lbtlib.c): tree/instance/ctx metatables,
+/* Open the BT part of the binding (lua_bt.c): tree/instance/ctx metatables,
 ** and host methods into the table at -1. */
 void lx_openbt(lua_State *L);
 
-/* The test-only lispbt.T table (ltestlib.c; LISPBT_TESTS builds only). */
+/* The test-only lispbt.T table (lua_test.c; LISPBT_TESTS builds only). */
 void lx_opentest(lua_State *L);
 
 /* Push a SPEC §4 table of heap counters. */

@@ -1,6 +1,6 @@
 /*
-** metrics.c -- log-linear histograms and Prometheus text helpers.
-** See metrics.h.  See LICENSE for copyright.
+** hist.c -- log-linear histograms.
+** See hist.h.  See LICENSE for copyright.
 **
 ** Bucket layout.  With S = sub_bits and a sample v >= 0, let e be the index
 ** of v's highest set bit and shift = max(0, e - S).  The bucket index is
@@ -16,7 +16,7 @@
 ** within 2^-(S+1) of any value in it: the whole error budget.
 **
 ** Invariants of a hist_Hist:
-**   - sum over b[] == count (until a single bucket wraps; see metrics.h);
+**   - sum over b[] == count (until a single bucket wraps; see hist.h);
 **   - count == 0  <=>  min == INT64_MAX and max == INT64_MIN;
 **   - min and max are exact, so quantiles are clamped into [min, max] and
 **     ranks 1 and 'count' return them exactly.
@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "hist.h"
 
 size_t hist_nbuckets(int sub_bits) {
     if (sub_bits < HIST_MIN_SUBBITS || sub_bits > HIST_MAX_SUBBITS) {
@@ -151,7 +151,7 @@ static void quantiles(const hist_Hist *h, const uint64_t *ranks, int k, int64_t 
         while (i < h->nbuckets && cum + h->b[i] < ranks[j]) {
             cum += h->b[i++];
         }
-        /* a bucket wrapped (see metrics.h): fall back to the maximum */
+        /* a bucket wrapped (see hist.h): fall back to the maximum */
         out[j++] = i < h->nbuckets ? bucket_value(h, i) : h->max;
     }
 }
@@ -295,135 +295,3 @@ void hist_render_ascii(const hist_Hist *h, sbuf *b, int width) {
     }
 }
 
-/* ---- Prometheus ---- */
-
-/* Append a sample value: integers exactly, else shortest round-trip. */
-static void prom_value(sbuf *b, double v) {
-    char tmp[40];
-    int prec;
-    if (isnan(v)) {
-        sbuf_puts(b, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        sbuf_puts(b, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (v == floor(v) && fabs(v) < 9007199254740992.0) { /* 2^53 */
-        sbuf_printf(b, "%lld", (long long)v);
-        return;
-    }
-    for (prec = 6; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v) {
-            break;
-        }
-    }
-    sbuf_puts(b, tmp);
-}
-
-/* Append 's' escaped for HELP text (label values also escape '"'). */
-static void prom_escape(sbuf *b, const char *s, int quote) {
-    for (; *s; s++) {
-        if (*s == '\\') {
-            sbuf_putn(b, "\\\\", 2);
-        } else if (*s == '\n') {
-            sbuf_putn(b, "\\n", 2);
-        } else if (quote && *s == '"') {
-            sbuf_putn(b, "\\\"", 2);
-        } else {
-            sbuf_putc(b, *s);
-        }
-    }
-}
-
-void prom_family(sbuf *b, const char *name, const char *type, const char *help) {
-    sbuf_printf(b, "# HELP %s ", name);
-    prom_escape(b, help ? help : "", 0);
-    sbuf_printf(b, "\n# TYPE %s %s\n", name, type);
-}
-
-/* "name{labels[,extra]} v\n" with 'extra' a pre-rendered label or NULL. */
-static void sample2(sbuf *b, const char *name, const char *suffix, const char *labels,
-                    const char *extra, double v) {
-    int has = labels && *labels;
-    sbuf_puts(b, name);
-    if (suffix) {
-        sbuf_puts(b, suffix);
-    }
-    if (has || extra) {
-        sbuf_putc(b, '{');
-        if (has) {
-            sbuf_puts(b, labels);
-        }
-        if (extra) {
-            if (has) {
-                sbuf_putc(b, ',');
-            }
-            sbuf_puts(b, extra);
-        }
-        sbuf_putc(b, '}');
-    }
-    sbuf_putc(b, ' ');
-    prom_value(b, v);
-    sbuf_putc(b, '\n');
-}
-
-void prom_sample(sbuf *b, const char *name, const char *labels, double v) {
-    sample2(b, name, NULL, labels, NULL, v);
-}
-
-void prom_label(sbuf *b, const char *name, const char *value) {
-    if (b->len > 0) {
-        sbuf_putc(b, ',');
-    }
-    sbuf_printf(b, "%s=\"", name);
-    prom_escape(b, value ? value : "", 1);
-    sbuf_putc(b, '"');
-}
-
-void prom_counter(sbuf *b, const char *name, const char *help, const char *labels, double v) {
-    if (help) {
-        prom_family(b, name, "counter", help);
-    }
-    prom_sample(b, name, labels, v);
-}
-
-void prom_gauge(sbuf *b, const char *name, const char *help, const char *labels, double v) {
-    if (help) {
-        prom_family(b, name, "gauge", help);
-    }
-    prom_sample(b, name, labels, v);
-}
-
-void prom_summary(sbuf *b, const char *name, const char *help, const char *labels,
-                  const double q[4], double sum, uint64_t count) {
-    static const char *const qlabel[4] = {"quantile=\"0.5\"", "quantile=\"0.9\"",
-                                          "quantile=\"0.99\"", "quantile=\"0.999\""};
-    int k;
-    if (help) {
-        prom_family(b, name, "summary", help);
-    }
-    for (k = 0; k < 4; k++) {
-        sample2(b, name, NULL, labels, qlabel[k], count ? q[k] : NAN);
-    }
-    sample2(b, name, "_sum", labels, NULL, sum);
-    sample2(b, name, "_count", labels, NULL, (double)count);
-}
-
-void prom_summary_scaled(sbuf *b, const char *name, const char *help, const char *labels,
-                         const hist_Hist *h, double divisor) {
-    hist_Summary s;
-    double qv[4];
-    hist_summary(h, &s);
-    qv[0] = (double)s.p50 / divisor;
-    qv[1] = (double)s.p90 / divisor;
-    qv[2] = (double)s.p99 / divisor;
-    qv[3] = (double)s.p999 / divisor;
-    prom_summary(b, name, help, labels, qv, (double)s.sum / divisor, s.count);
-}
-
-void prom_hist_summary(sbuf *b, const char *name, const char *help, const char *labels,
-                       const hist_Hist *h) {
-    prom_summary_scaled(b, name, help, labels, h, 1.0);
-}

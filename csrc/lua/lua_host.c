@@ -1,5 +1,5 @@
 /*
-** lhostlib.c -- the Lua surface of hosts: lispbt.new, host methods, and the
+** lua_host.c -- the Lua surface of hosts: lispbt.new, host methods, and the
 ** mirrored runtime builtins (host.bt.stats, host.heap_stats, ...).
 ** See LICENSE for copyright.
 **
@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "builtins.h"
-#include "lauxbt.h"
+#include "host_builtins.h"
+#include "lua_aux.h"
 #include "sbuf.h"
 
 static const char DEFAULT_KEY = 'd';

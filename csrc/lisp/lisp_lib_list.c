@@ -1,5 +1,5 @@
 /*
-** lib_list.c -- pairs, lists, predicates and procedure application.
+** lisp_lib_list.c -- pairs, lists, predicates and procedure application.
 ** See LICENSE for copyright.
 **
 ** (car nil) and (cdr nil) are nil, as in most Lisps used for scripting;

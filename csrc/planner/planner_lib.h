@@ -1,5 +1,5 @@
 /*
-** lib_planner.h -- the planner's host state and its bindings to Lisp and
+** planner_lib.h -- the planner's host state and its bindings to Lisp and
 ** to the BT engine (plan-action).  See LICENSE for copyright.
 */
 #ifndef LISPBT_LIB_PLANNER_H

@@ -1,5 +1,5 @@
 /*
-** lispbt.c -- luaopen_lispbt: the module table.  See LICENSE for copyright.
+** lua_init.c -- luaopen_lispbt: the module table.  See LICENSE for copyright.
 **
 ** The module holds lispbt.new, lispbt.default, lispbt.symbol, the host
 ** methods in module form and the mirrored runtime builtins, all acting on
@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "lauxbt.h"
+#include "lua_aux.h"
 
 LISPBT_EXPORT int luaopen_lispbt(lua_State *L);
 

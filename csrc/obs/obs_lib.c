@@ -1,5 +1,5 @@
 /*
-** lib_metrics.c -- metrics.prometheus: every host metric in the Prometheus
+** obs_lib.c -- metrics.prometheus: every host metric in the Prometheus
 ** text exposition format (SPEC §9).  See LICENSE for copyright.
 **
 ** (metrics.prometheus [inst ...]) renders the host's Lisp heap and GC
@@ -29,8 +29,8 @@
 
 #include "bt.h"
 #include "host.h"
-#include "lib_planner.h"
-#include "metrics.h"
+#include "planner_lib.h"
+#include "obs_prom.h"
 #include "sbuf.h"
 #include "sched.h"
 

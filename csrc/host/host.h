@@ -33,7 +33,7 @@ typedef struct host_Opts {
 
 typedef struct lispbt_Host lispbt_Host;
 
-/* Binding state of the inst:tick running (see calllua in lbtlib.c). */
+/* Binding state of the inst:tick running (see calllua in lua_bt.c). */
 typedef struct host_TickCache {
     void *L, *I;       /* its Lua state and instance */
     int running;       /* H->running inside it: other entries don't match */

@@ -1,5 +1,5 @@
 /*
-** trace.h -- per-instance trace ring of integer-coded events (trace_).
+** bt_trace.h -- per-instance trace ring of integer-coded events (trace_).
 ** See LICENSE for copyright.
 **
 ** The write side is a fixed array of 32-byte trace_Rec records allocated

@@ -1,8 +1,8 @@
 /*
-** mcts_models.c -- the planner's built-in models: toy-1d and ptz-track.
+** planner_models.c -- the planner's built-in models: toy-1d and ptz-track.
 ** See LICENSE for copyright.
 **
-** A model is 'static const' data plus three plain functions (mcts.h).  The
+** A model is 'static const' data plus three plain functions (planner_mcts.h).  The
 ** planner calls 'step' millions of times per second from rollouts, so the
 ** step functions are branch-light, allocation-free and never divide.
 **
@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mcts.h"
+#include "planner_mcts.h"
 
 static double clampd(double x, double lo, double hi) {
     return x < lo ? lo : (x > hi ? hi : x);

@@ -1,5 +1,5 @@
 /*
-** lib_coll.c -- vec and map builtins.  See LICENSE for copyright.
+** lisp_lib_coll.c -- vec and map builtins.  See LICENSE for copyright.
 **
 ** vec: a growable array of values; indices are 0-based integers and out of
 ** range indices raise.  map: a hash table whose keys compare with eqv

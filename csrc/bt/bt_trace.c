@@ -1,6 +1,6 @@
 /*
-** trace.c -- per-instance trace ring: allocation, messages and rendering.
-** See trace.h.  See LICENSE for copyright.
+** bt_trace.c -- per-instance trace ring: allocation, messages and rendering.
+** See bt_trace.h.  See LICENSE for copyright.
 **
 ** Invariants of a trace_Ring (between calls):
 **   - the ring has mask + 1 slots, a power of two >= cap, so that a push
@@ -20,7 +20,7 @@
 **     event with msg == 0 has no text; ids are never 0 (the counter skips
 **     0 when it wraps).
 **
-** The push paths are inline in trace.h.  Everything here is either setup or
+** The push paths are inline in bt_trace.h.  Everything here is either setup or
 ** the read side; the read side formats into an sbuf (which uses the C heap)
 ** and, for the Chrome export, takes one scratch array from the ring's heap
 ** to match begin and end events.
@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace.h"
+#include "bt_trace.h"
 
 static const char *const kind_names[TRACE_NKINDS] = {
     "tick_begin",       "tick_end",         "node_enter",       "node_exit",

@@ -1,6 +1,6 @@
 /*
-** mcts.c -- bounded-time MCTS with progressive widening over continuous
-** actions, plus request validation.  See mcts.h and docs/planner.md.
+** planner_mcts.c -- bounded-time MCTS with progressive widening over continuous
+** actions, plus request validation.  See planner_mcts.h and docs/planner.md.
 ** See LICENSE for copyright.
 **
 ** The search
@@ -29,7 +29,7 @@
 **   - Every child has visits >= 1 once its creating iteration has backed
 **     up, which is before any later selection looks at it.  The root's
 **     visits equal the completed iterations.
-**   - Dynamics are deterministic (mcts_models.c), so a node's state is
+**   - Dynamics are deterministic (planner_models.c), so a node's state is
 **     computed once, when it is created, and stored beside it.
 **   - All randomness comes from one rng_State seeded from the request seed,
 **     and the clock only decides *when* to stop.  Hence a search stopped by
@@ -52,7 +52,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mcts.h"
+#include "planner_mcts.h"
 #include "rng.h"
 
 /* Size of the sqrt(ln n) / 1/sqrt(n) table: covers any node with fewer

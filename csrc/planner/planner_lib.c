@@ -1,5 +1,5 @@
 /*
-** lib_planner.c -- planner.* builtins and the plan-action leaf (SPEC §7).
+** planner_lib.c -- planner.* builtins and the plan-action leaf (SPEC §7).
 ** See LICENSE for copyright.
 **
 ** Per host: one mcts_Planner (its arena is reused across calls), the record
@@ -25,10 +25,10 @@
 
 #include "bt_node.h"
 #include "host.h"
-#include "lib_planner.h"
-#include "mcts.h"
-#include "metrics.h"
-#include "precord.h"
+#include "planner_lib.h"
+#include "planner_mcts.h"
+#include "hist.h"
+#include "planner_record.h"
 #include "sbuf.h"
 
 typedef struct planner_Host {

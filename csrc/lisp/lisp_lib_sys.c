@@ -1,5 +1,5 @@
 /*
-** lib_sys.c -- rng, time, hashing, errors, printing, files and heap stats.
+** lisp_lib_sys.c -- rng, time, hashing, errors, printing, files and heap stats.
 ** See LICENSE for copyright.
 **
 ** Output builtins write to the process stdout and flush, so their text

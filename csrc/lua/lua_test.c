@@ -1,5 +1,5 @@
 /*
-** ltestlib.c -- the test-only table lispbt.T (compiled with LISPBT_TESTS),
+** lua_test.c -- the test-only table lispbt.T (compiled with LISPBT_TESTS),
 ** in the manner of Lua's ltests.c.  See LICENSE for copyright.
 **
 **   T.verify(host)          -> 0 when the heap is consistent (lisp_verify)
@@ -13,8 +13,8 @@
 
 #if defined(LISPBT_TESTS)
 
-#include "../bt/bt_node.h"
-#include "lauxbt.h"
+#include "bt_node.h"
+#include "lua_aux.h"
 
 static int t_verify(lua_State *L) {
     lua_pushinteger(L, lisp_verify(lx_checkhost(L, 1)->S));

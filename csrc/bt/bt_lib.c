@@ -1,5 +1,5 @@
 /*
-** lib_bt.c -- the bt.* builtins (SPEC §5.5, §8), one table for both
+** bt_lib.c -- the bt.* builtins (SPEC §5.5, §8), one table for both
 ** surfaces.  See LICENSE for copyright.
 **
 ** Every entry is flagged LISP_FRUNTIME, so the Lua side mirrors it under

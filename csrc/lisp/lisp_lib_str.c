@@ -1,5 +1,5 @@
 /*
-** lib_str.c -- strings and symbols.  See LICENSE for copyright.
+** lisp_lib_str.c -- strings and symbols.  See LICENSE for copyright.
 ** Strings are immutable byte strings.
 */
 #include "conf.h"

@@ -1,6 +1,6 @@
 /*
-** precord.c -- planner record ring, JSON rendering and JSON-lines sink.
-** See precord.h and docs/planner.md.  See LICENSE for copyright.
+** planner_record.c -- planner record ring, JSON rendering and JSON-lines sink.
+** See planner_record.h and docs/planner.md.  See LICENSE for copyright.
 **
 ** Invariants
 ** ----------
@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "precord.h"
+#include "planner_record.h"
 
 /*
 ** --------------------------------------------------------------- records

@@ -1,5 +1,5 @@
 /*
-** builtins.h -- the builtin table (builtins.c) and the domain arrays it
+** host_builtins.h -- the builtin table (host_builtins.c) and the domain arrays it
 ** lists.  See LICENSE for copyright.
 */
 #ifndef LISPBT_BUILTINS_H
@@ -12,9 +12,9 @@ extern const lisp_Reg lisp_lib_num[];
 extern const lisp_Reg lisp_lib_str[];
 extern const lisp_Reg lisp_lib_coll[];
 extern const lisp_Reg lisp_lib_sys[];
-extern const lisp_Reg bt_lib[];      /* csrc/bt/lib_bt.c */
-extern const lisp_Reg planner_lib[]; /* csrc/planner/lib_planner.c */
-extern const lisp_Reg metrics_lib[]; /* csrc/lib_metrics.c */
+extern const lisp_Reg bt_lib[];      /* csrc/bt/bt_lib.c */
+extern const lisp_Reg planner_lib[]; /* csrc/planner/planner_lib.c */
+extern const lisp_Reg metrics_lib[]; /* csrc/obs/obs_lib.c */
 
 /* NULL-terminated list of every domain array. */
 extern const lisp_Reg *const lispbt_builtins[];

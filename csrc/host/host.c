@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "bt.h"
-#include "builtins.h"
+#include "host_builtins.h"
 #include "host.h"
-#include "lib_planner.h"
+#include "planner_lib.h"
 #include "sched.h"
 
 void host_defaults(host_Opts *o) {

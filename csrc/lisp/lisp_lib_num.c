@@ -1,5 +1,5 @@
 /*
-** lib_num.c -- number builtins: + - * / = < > <= >= and the math library.
+** lisp_lib_num.c -- number builtins: + - * / = < > <= >= and the math library.
 ** See LICENSE for copyright.
 **
 ** Integers are int64 and overflow raises; mixing an integer with a float
