@@ -47,6 +47,15 @@
 #define lispbt_assert(c) ((void)0)
 #endif
 
+/* Slots of a Lisp state (lisp_slot): the object each layer above the
+** language keeps per state, set by whoever assembles the layers (host.c). */
+enum {
+    LISPBT_SLOT_BT,      /* bt_Reg: leaf registry, keys, the engine's services */
+    LISPBT_SLOT_SCHED,   /* sched_Pool */
+    LISPBT_SLOT_PLANNER, /* planner_Host */
+    LISPBT_NSLOTS
+};
+
 /* Monotonic clock in nanoseconds (vDSO, no system call on Linux). */
 #include <time.h>
 static inline int64_t lispbt_now_ns(void) {

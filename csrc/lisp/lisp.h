@@ -112,6 +112,12 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host,
 /* Free every object and the state itself.  'S' is no longer valid. */
 void lisp_free(lisp_State *S);
 void *lisp_host(lisp_State *S);
+/* Slots of the layers above the language (LISPBT_SLOT_* in conf.h): a layer
+** that builds on Lisp keeps its per-state object in its slot, so its
+** builtins find it from 'S' without knowing who assembled the state.  A
+** slot is NULL until set; setting never allocates or raises. */
+void *lisp_slot(lisp_State *S, int slot);
+void lisp_setslot(lisp_State *S, int slot, void *p);
 mem_Heap *lisp_mem(lisp_State *S);
 /* Hook called when a primitive made by lisp_newprim with ud > 0 is
 ** collected (the binding releases the Lua function behind it).  The hook

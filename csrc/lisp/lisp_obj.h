@@ -144,6 +144,7 @@ typedef struct lispE_Jmp {
 struct lisp_State {
     mem_Heap *M;
     void *host;
+    void *slots[LISPBT_NSLOTS]; /* lisp_slot: per-layer objects */
     /* value stack: fixed capacity, never moves (pointers into it are stable) */
     lisp_Value *stack;
     lisp_Value *top;

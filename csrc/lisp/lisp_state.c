@@ -157,6 +157,16 @@ void *lisp_host(lisp_State *S) {
     return S->host;
 }
 
+void *lisp_slot(lisp_State *S, int slot) {
+    lispbt_assert(slot >= 0 && slot < LISPBT_NSLOTS);
+    return S->slots[slot];
+}
+
+void lisp_setslot(lisp_State *S, int slot, void *p) {
+    lispbt_assert(slot >= 0 && slot < LISPBT_NSLOTS);
+    S->slots[slot] = p;
+}
+
 mem_Heap *lisp_mem(lisp_State *S) {
     return S->M;
 }
