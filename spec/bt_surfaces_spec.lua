@@ -11,7 +11,7 @@ local lispbt = require("lispbt")
 -- new builtin is covered without editing this spec.
 local function btbuiltins()
   local names = {}
-  for _, path in ipairs({ "csrc/bt/bt_lib.c" }) do
+  for _, path in ipairs({ "csrc/bt/bt_lib.c", "csrc/sched/sched_lib.c" }) do
     local f = assert(io.open(path, "r"))
     local src = f:read("a")
     f:close()

@@ -12,6 +12,11 @@
 **
 ** clk_now costs one vDSO clock read and, when time has moved on (nearly
 ** always), one compare-and-swap; clk_peek only loads.  Thread-safe.
+**
+** A clk_Rate converts cycle-counter differences (lispbt_cycles) to
+** nanoseconds, for durations only: it is calibrated against the monotonic
+** clock at creation and refined over its whole life.  A clk_Rate belongs to
+** one thread (the host's); clk_ns only reads it.
 */
 #ifndef LISPBT_CLOCK_H
 #define LISPBT_CLOCK_H
@@ -48,6 +53,70 @@ static inline int64_t clk_peek(const clk_Clock *k) {
     int64_t t = lispbt_now_ns();
     int64_t h = atomic_load_explicit(&((clk_Clock *)k)->hi, memory_order_acquire);
     return t > h ? t : h;
+}
+
+/* The cycle-counter rate.  Kept within (0, 256] ns per cycle: a duration
+** under 2^32 cycles then converts to under 2^40 ns with integer math. */
+typedef struct clk_Rate {
+    double ns_per_cycle;
+    uint64_t ns_mul; /* ns_per_cycle * 2^32, for short durations */
+    uint64_t cbase;  /* first calibration point: cycles ... */
+    int64_t nsbase;  /* ... and monotonic ns */
+    uint64_t c0;     /* cycle count of the last refinement */
+    uint64_t recal;  /* cycles between refinements (~20 ms) */
+} clk_Rate;
+
+static inline void clk_rate_set(clk_Rate *r, double ns_per_cycle) {
+    r->ns_per_cycle = ns_per_cycle > 0 && ns_per_cycle <= 256 ? ns_per_cycle : 1.0;
+    r->ns_mul = (uint64_t)(r->ns_per_cycle * 4294967296.0);
+}
+
+/* Calibrate 'r': measure the cycle counter against the monotonic clock
+** for ~200 us (busy wait).  Without a cycle counter the rate is 1 ns per
+** "cycle" (lispbt_cycles is then the monotonic clock) and never refined.
+** Never fails. */
+static inline void clk_rate_init(clk_Rate *r) {
+    int64_t n0 = lispbt_now_ns(), n1;
+    uint64_t c1;
+    r->c0 = r->cbase = lispbt_cycles();
+    r->nsbase = n0;
+    if (!LISPBT_HAVE_TSC) {
+        clk_rate_set(r, 1.0);
+        r->recal = UINT64_MAX;
+        return;
+    }
+    do {
+        n1 = lispbt_now_ns();
+        c1 = lispbt_cycles();
+    } while (n1 - n0 < 200000);
+    clk_rate_set(r, c1 > r->c0 ? (double)(n1 - n0) / (double)(c1 - r->c0) : 1.0);
+    r->recal = (uint64_t)(20e6 / r->ns_per_cycle); /* ~20 ms */
+}
+
+/* Refine the rate at cycle count 'c' over the rate's whole life (from its
+** first calibration point to now: one vDSO clock read, no system call). */
+static inline void clk_rate_refine(clk_Rate *r, uint64_t c) {
+    int64_t n = lispbt_now_ns();
+    if (LISPBT_HAVE_TSC && c > r->cbase && n > r->nsbase) {
+        clk_rate_set(r, (double)(n - r->nsbase) / (double)(c - r->cbase));
+    }
+    r->c0 = c;
+}
+
+/* Refine the rate if 'recal' cycles have passed since the last refinement
+** (one compare on the common path). */
+static inline void clk_rate_check(clk_Rate *r, uint64_t c) {
+    if (lispbt_unlikely(c - r->c0 > r->recal)) {
+        clk_rate_refine(r, c);
+    }
+}
+
+/* 'cycles' in nanoseconds.  Integer math below 2^32 cycles. */
+static inline int64_t clk_ns(const clk_Rate *r, uint64_t cycles) {
+    if (lispbt_likely(cycles < ((uint64_t)1 << 32))) {
+        return (int64_t)((cycles * r->ns_mul) >> 32); /* no float math per node */
+    }
+    return (int64_t)((double)cycles * r->ns_per_cycle);
 }
 
 #endif

@@ -8,10 +8,17 @@
 ** trace ring, blackboard slots.  A steady-state tick allocates nothing and
 ** takes no lock (unless a leaf does).
 **
-** Leaves are registry entries of the host (bt_Reg), resolved by name at
-** compile time; an entry may be registered after the tree was compiled.
-** A leaf is a C function; the bindings install C functions that call Lua
-** or Lisp procedures, so this file never sees lua.h.
+** The engine knows nothing above the language: the services it needs come
+** from its host as a bt_Env when the registry is opened (bt_reg_new), and
+** the registry is found from a lisp_State through its slot
+** (LISPBT_SLOT_BT).  Leaves are registry entries resolved by name at
+** compile time (an entry may be registered after the tree was compiled);
+** the compiled tree keeps pointers to them, so a tick looks nothing up.  A
+** leaf is a C function with optional hooks (halt, drop, compile-time
+** argument check); other layers (the scheduler's async-sleep-ms, the
+** planner's plan-action) and the bindings (Lua and Lisp procedures)
+** register theirs through this interface, so this file never sees lua.h,
+** sched.h or the planner.
 **
 ** Both definitions and instances are Lisp host objects (lisp_UType
 ** "bt_def" / "bt_instance"), so they are collected like any Lisp value.
@@ -21,12 +28,12 @@
 
 #include "conf.h"
 
+#include "clock.h"
 #include "lisp.h"
 #include "log.h"
 #include "hist.h"
+#include "mem.h"
 #include "bt_trace.h"
-
-struct lispbt_Host;
 
 /* Statuses.  BT_ERROR is returned by a leaf after bt_leaf_error(); the
 ** node then reports the error and returns failure. */
@@ -44,6 +51,23 @@ typedef struct bt_Inst bt_Inst;
 typedef struct bt_Reg bt_Reg;
 
 struct bt_Leaf;
+
+/* What the engine needs from its host, given to bt_reg_new and kept (by
+** value) in the registry.  The pointed-to services must outlive the
+** registry and every instance. */
+typedef struct bt_Env {
+    mem_Heap *mem;      /* C heap of the registry and of every instance */
+    clk_Clock *clock;   /* every timestamp (blackboard, trace, series) */
+    clk_Rate *rate;     /* cycles to ns for durations; refined by bt_tick */
+    log_Ring *log;      /* error/warning/debug records of ticks and leaves */
+    int trace_capacity; /* trace events per instance */
+    /* Called (never raising, possibly inside the garbage collector) when a
+    ** key the binding handed out is dead: -id of a collected instance
+    ** marked by bt_inst_sethaslua, or the ud/ud2 of a replaced BT_IMPL_LUA
+    ** leaf.  NULL: nobody to tell. */
+    void (*deadkey)(void *ud, int64_t key);
+    void *deadkey_ud;
+} bt_Env;
 
 /* A leaf node as its callback sees it, precomputed per node by the compiler
 ** (bt_Def.largs), so that calling a leaf stores two ctx fields and copies
@@ -66,22 +90,56 @@ typedef struct bt_Ctx {
     int64_t tick;
     const bt_LeafArgs *a;
 } bt_Ctx;
+
+/* Tick callback: returns a status 1..c->a->nok, or bt_leaf_error(c, ...).
+** Must not raise (a leaf that calls Lisp does so under lisp_pcall). */
 typedef int (*bt_LeafFn)(bt_Ctx *c, int64_t ud);
-/* Halt callback of a running action; sets c->halted = -1 if it failed
-** (the message in bt_leaf_error's buffer). */
+/* Halt callback of an action: called when a node of the leaf whose last
+** status was running is halted (preempted, bt_halt, bt_reset), before its
+** node memory is cleared.  Sets c->halted = -1 if it failed (the message
+** in bt_leaf_error's buffer); must not raise. */
 typedef void (*bt_HaltFn)(bt_Ctx *c, const struct bt_Leaf *l);
+/* Drop callback: called for every node of the leaf when its instance is
+** collected, to release what the leaf keeps in the node's bt_NodeMem (a
+** job).  Runs inside the garbage collector: must not allocate Lisp
+** values, call Lisp or Lua, or report. */
+typedef void (*bt_DropFn)(bt_Inst *I, int32_t node, const struct bt_Leaf *l);
+/* Compile-time argument check: called by bt_compile with the node's
+** argument list (the DSL data after the leaf name); raises
+** "bt.compile: NAME: ..." errors through lisp_error. */
+typedef void (*bt_CheckFn)(lisp_State *S, const struct bt_Leaf *l, lisp_Value args);
 
 typedef struct bt_Leaf {
     lisp_Value name;   /* symbol */
     const char *cname; /* its characters (the registry keeps the symbol) */
     uint8_t kind;    /* BT_KCOND / BT_KACT */
     uint8_t impl;    /* BT_IMPL_* ; NONE = still unknown */
+    uint8_t form;    /* 1: a DSL form (bt_reg_open), not reachable as (act name) */
     bt_LeafFn fn;
-    bt_HaltFn halt; /* may be NULL */
+    bt_HaltFn halt;   /* may be NULL */
+    bt_DropFn drop;   /* may be NULL */
+    bt_CheckFn check; /* may be NULL */
     int64_t ud, ud2;
 } bt_Leaf;
 
-/* Per-node memory of an instance (cleared by reset and halt). */
+/* A C leaf as a layer registers it with bt_reg_open. */
+typedef struct bt_CLeaf {
+    const char *name;
+    int kind;         /* BT_KCOND / BT_KACT */
+    bt_LeafFn fn;     /* called with ud 0 */
+    bt_HaltFn halt;   /* NULL: nothing to do on halt */
+    bt_DropFn drop;   /* NULL: nothing kept in node memory */
+    bt_CheckFn check; /* NULL: any arguments compile */
+    /* 1: register 'name' as a DSL form instead of a named leaf: (name arg
+    ** ...) compiles to a node of this leaf (kind BT_KACT) whose display
+    ** name is 'name' and whose canonical DSL is (name arg ...) again.  The
+    ** entry is not in the action names, so (act name) stays an unknown
+    ** action and bt.register-action cannot replace it. */
+    int form;
+} bt_CLeaf;
+
+/* Per-node memory of an instance (cleared by reset and halt).  'flags',
+** 'job' and 'arg' belong to the node's leaf; the engine only clears them. */
 typedef struct bt_NodeMem {
     int32_t idx;     /* mem-seq/mem-sel resume child, repeat/retry/par counters */
     int32_t idx2;    /* par failures */
@@ -89,7 +147,7 @@ typedef struct bt_NodeMem {
     uint8_t flags;   /* leaf-private flags (async: start event emitted) */
     uint8_t pad[2];
     uint32_t gen;    /* bumped when cleared (Lua ctx.memory tables) */
-    uint64_t job;    /* scheduler job owned by this leaf, 0 = none */
+    uint64_t job;    /* leaf-private: a scheduler job handle, 0 = none */
     int64_t arg;     /* leaf-private scalar (job argument) */
 } bt_NodeMem;
 
@@ -102,31 +160,53 @@ typedef struct bt_NodeStats {
     int64_t min_ns; /* exact, so that node quantiles clamp to it (bt_nodehist) */
 } bt_NodeStats;
 
-/* ---- registry (per host) ---- */
+/* ---- registry (one per lisp_State) ---- */
 
-/* Create the registry of host 'H' with the built-in C leaves. */
-bt_Reg *bt_reg_new(struct lispbt_Host *H);
+/* Create the registry of 'S' with services 'env' (copied), store it in
+** S's slot LISPBT_SLOT_BT and register the engine's built-in C leaves
+** (bt_leaves.c).  Returns NULL when out of memory (nothing is left in the
+** slot then).  The caller owns the registry: it marks it from S's mark hook
+** (bt_reg_mark) and frees it with bt_reg_free after lisp_free(S). */
+bt_Reg *bt_reg_new(lisp_State *S, const bt_Env *env);
+/* Free the registry and its entries (not the Lisp values: they die with
+** the state).  NULL is a no-op. */
 void bt_reg_free(bt_Reg *R);
 /* Mark the Lisp values the registry holds (host mark hook). */
 void bt_reg_mark(lisp_State *S, bt_Reg *R);
-/* Id of leaf 'name' of 'kind', creating an unresolved entry if unknown. */
+/* The registry of 'S' (its slot); NULL before bt_reg_new. */
+bt_Reg *bt_reg(lisp_State *S);
+/* The services of registry 'R'.  The binding may set 'deadkey' and
+** 'deadkey_ud' through it; the rest is the host's. */
+bt_Env *bt_reg_env(bt_Reg *R);
+/* Id of named leaf 'name' of 'kind', creating an unresolved entry if
+** unknown (it fails at tick time until defined).  Raises on out of
+** memory. */
 int bt_reg_id(lisp_State *S, bt_Reg *R, int kind, lisp_Value name);
-/* Define leaf 'name': replaces any previous implementation.  Returns id. */
+/* Define named leaf 'name' (a symbol): replaces any previous implementation
+** (releasing it: Lisp pins are unpinned, the keys of a Lua leaf go to
+** env.deadkey) and keeps the entry, so trees compiled earlier call the new
+** one.  Returns its id.  Raises on out of memory. */
 int bt_reg_define(lisp_State *S, bt_Reg *R, int kind, lisp_Value name, int impl, bt_LeafFn fn,
                   bt_HaltFn halt, int64_t ud, int64_t ud2);
+/* Register the C leaves 'l' (an array ended by a NULL name) as BT_IMPL_C
+** entries with their hooks; form entries become DSL forms (see bt_CLeaf).
+** Returns a Lisp status (LISP_OK, or an error: out of memory, a form name
+** that is a node kind or already a form). */
+int bt_reg_open(lisp_State *S, bt_Reg *R, const bt_CLeaf *l);
 /* Entry 'id'; entries never move, so the pointer stays valid for the
 ** registry's life. */
 bt_Leaf *bt_reg_leaf(bt_Reg *R, int id);
-/* Hook: release 'ud'/'ud2' of an entry being replaced (Lua keys, pins). */
-void bt_reg_setrelease(bt_Reg *R, void (*f)(struct lispbt_Host *H, const bt_Leaf *l));
 
 /* Blackboard key id of 'name' (symbol or string), shared by all instances
-** of the host; creates the key if new.  Raises on a bad key type. */
+** of the state; creates the key if new.  Raises on a bad key type or out
+** of memory. */
 int bt_key(lisp_State *S, lisp_Value name);
-/* Key id of 'name' if it exists, else -1 (never allocates). */
+/* Key id of 'name' if it exists, else -1 (never allocates or raises). */
 int bt_key_find(lisp_State *S, const char *name, size_t len);
-const char *bt_key_name(struct lispbt_Host *H, int key);
-int bt_key_count(struct lispbt_Host *H);
+/* Name of key 'key' (owned by the registry), "?" if there is none. */
+const char *bt_key_name(lisp_State *S, int key);
+/* Number of keys created so far. */
+int bt_key_count(lisp_State *S);
 
 /* ---- definitions ---- */
 
@@ -134,39 +214,53 @@ extern const lisp_UType bt_deftype;
 extern const lisp_UType bt_insttype;
 
 /* Compile DSL data 'form' into a bt_def (pushed and returned).  Raises
-** "bt.compile: ..." errors naming the offending form. */
+** "bt.compile: ..." errors naming the offending form (leaf check hooks
+** raise their own).  Leaf names resolve to registry entries here. */
 lisp_Value bt_compile(lisp_State *S, lisp_Value form);
-/* The canonical DSL data of a definition. */
+/* The canonical DSL data of a definition (rooted by it). */
 lisp_Value bt_todsl(bt_Def *D);
 int bt_def_nodes(const bt_Def *D);
+/* Display name of 'node' ("cond battery-ok"), owned by the definition. */
 const char *bt_def_nodename(const bt_Def *D, int node);
-/* Structural check of a node array; 0 when valid. */
+/* Structural check of a node array; 0 when valid, else -1 and a message
+** in 'err'. */
 int bt_verify(const bt_Def *D, char *err, size_t errlen);
 
 /* ---- instances ---- */
 
-/* New instance of definition value 'def' (pushed and returned). */
+/* New instance of definition value 'def' (pushed and returned).  Raises
+** "bt.new-instance: out of memory". */
 lisp_Value bt_instance(lisp_State *S, lisp_Value def);
 /* Tick once; returns BT_SUCCESS/FAILURE/RUNNING.  Never raises: leaf
-** errors are caught at their nodes.  Raises only if the instance is
-** already ticking (re-entrant tick from a callback). */
+** errors are caught at their nodes.  Returns -1 (and does nothing) if the
+** instance is already ticking (re-entrant tick from a callback). */
 int bt_tick(bt_Inst *I);
-/* Clear node memory and blackboard (not trace or logs). */
+/* Halt (as bt_halt), then clear the blackboard (not trace or logs). */
 void bt_reset(bt_Inst *I);
-/* Halt every running node (halt callbacks, job cancels), clear memory. */
+/* Halt every running node (their leaves' halt callbacks) and clear node
+** memory. */
 void bt_halt(bt_Inst *I);
 
+/* "success", "failure", "running", else "idle" (static strings). */
 const char *bt_status_name(int st);
 bt_Def *bt_inst_def(bt_Inst *I);
 int64_t bt_inst_id(bt_Inst *I);
 int64_t bt_inst_ticks(bt_Inst *I);
 bt_NodeMem *bt_inst_mem(bt_Inst *I, int node);
 trace_Ring *bt_inst_trace(bt_Inst *I);
-struct lispbt_Host *bt_inst_host(bt_Inst *I);
+/* The Lisp state the instance belongs to. */
+lisp_State *bt_inst_state(bt_Inst *I);
 
 /* The binding keeps Lua-side state for the instance: when the instance is
-** collected, host_deadkey(H, -id) tells the binding to drop it. */
+** collected, env.deadkey(ud, -id) tells the binding to drop it. */
 void bt_inst_sethaslua(bt_Inst *I);
+
+/* A timestamp for an event of 'I' now, on the env's clock (clock.h).
+** Inside a tick with tracing or the series on it derives from the tick's
+** start (and the cycle counter at level timing), like the node events; the
+** clock is raised to it, so an instance's stamps never go backwards and
+** later stamps of the host are not lower. */
+int64_t bt_now(bt_Inst *I);
 
 /* Settings. */
 void bt_set_budget_ms(bt_Inst *I, int64_t ms);
@@ -180,22 +274,23 @@ void bt_set_readtrace(bt_Inst *I, int on);
 ** (static string or a name the registry keeps).  Never raises: returns -1
 ** when the slot array cannot grow for a key first written (out of
 ** memory), 0 otherwise.  Instances are created with a slot for every key
-** the host knows, so only keys named after that can need growth. */
+** the state knows, so only keys named after that can need growth. */
 int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *writer);
-/* Read 'key'; returns 0 if unset. */
+/* Read 'key' into *out; returns 0 if unset.  Never raises. */
 int bt_bb_get(bt_Inst *I, int key, lisp_Value *out, int32_t node);
+/* Append "key=value" lines of the set keys to 'b'. */
 void bt_bb_dump(bt_Inst *I, struct sbuf *b);
 /* Iterate set keys: start with *it = 0; returns 0 when done. */
 int bt_bb_next(bt_Inst *I, int *it, int *key, lisp_Value *v);
 
 /* ---- leaves ---- */
 
-/* Report an error from a leaf; returns BT_ERROR for 'return'. */
+/* Report an error from a leaf (or a halt callback); returns BT_ERROR for
+** 'return'.  The message is kept in the instance until the next error. */
 int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) LISPBT_PRINTF(2, 3);
-/* Install the registry hooks of bt_lib.c (release of replaced leaves). */
-void bt_lib_open(struct lispbt_Host *H);
-/* Register the built-in C leaves (bt_leaves.c); returns a Lisp status. */
-int bt_leaves_open(lisp_State *S, bt_Reg *R);
+/* Append event 'e' to the trace of 'I' if its tracing is on (a leaf's own
+** events: blackboard and scheduler). */
+void bt_trace_event(bt_Inst *I, const trace_Event *e);
 
 /* ---- stats and observability ---- */
 
@@ -209,6 +304,8 @@ typedef struct bt_TickStats {
 void bt_tickstats(bt_Inst *I, bt_TickStats *out);
 /* Counters of 'node' (valid until the next call for this instance). */
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node);
+/* Tick / node duration histograms (owned by the instance, refreshed by
+** each call). */
 const hist_Hist *bt_tickhist(bt_Inst *I);
 const hist_Hist *bt_nodehist(bt_Inst *I, int node);
 /* Opt-in per-tick series: a ring of 'capacity' rows (tick, ts_ns,
@@ -220,9 +317,12 @@ int bt_series_enable(bt_Inst *I, int capacity);
 int64_t bt_series_render(bt_Inst *I, int csv, int header, int64_t after, struct sbuf *b);
 /* SPEC §8 text of (bt.stats inst). */
 void bt_stats_text(bt_Inst *I, struct sbuf *b);
+/* The last 'n' trace events as text / the trace as Chrome trace JSON
+** (returns 0, or -1 out of memory in 'b'). */
 void bt_trace_dump(bt_Inst *I, int n, struct sbuf *b);
 int bt_trace_chrome(bt_Inst *I, struct sbuf *b);
-/* Emit a trace event + log record for an error at 'node'. */
+/* Emit a trace event (if tracing) and a log record for an error or
+** warning ('level') at 'node' (-1 = the tick).  Never raises. */
 void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt, ...) LISPBT_PRINTF(4, 5);
 
 #endif

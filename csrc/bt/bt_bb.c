@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "bt_node.h"
-#include "host.h"
 #include "sbuf.h"
 
 /* Grow the slot array to hold 'key'; -1 when out of memory. */
@@ -22,7 +21,7 @@ int bt_bb_reserve(bt_Inst *I, int key) {
     while (ncap <= key) {
         ncap *= 2;
     }
-    nb = mem_realloc(&I->H->mem, I->bb, sizeof(bt_BBSlot) * (size_t)I->nbb,
+    nb = mem_realloc(I->E->mem, I->bb, sizeof(bt_BBSlot) * (size_t)I->nbb,
                      sizeof(bt_BBSlot) * (size_t)ncap);
     if (nb == NULL) {
         return -1;
@@ -67,7 +66,7 @@ static void traceaccess(bt_Inst *I, int kind, int key, lisp_Value v, int32_t nod
     const char *text;
     sbuf_init(&b);
     e.key = key;
-    text = tracevalue(I->H->S, &e, v, &b);
+    text = tracevalue(I->ctx.S, &e, v, &b);
     if (text) {
         trace_push_msg(&I->trace, &e, text);
     } else {
@@ -144,8 +143,8 @@ void bt_bb_dump(bt_Inst *I, sbuf *b) {
         if (!s->set) {
             continue;
         }
-        sbuf_printf(b, "%s=", bt_key_name(I->H, i));
-        lisp_write(I->H->S, b, s->v, 0);
+        sbuf_printf(b, "%s=", bt_key_name(I->ctx.S, i));
+        lisp_write(I->ctx.S, b, s->v, 0);
         sbuf_printf(b, " type=%s tick=%lld ts_ns=%lld writer_node=%d", typename_of(s->v),
                     (long long)s->tick, (long long)s->ts_ns, (int)s->node);
         if (s->writer) {

@@ -7,7 +7,10 @@
 **   node array, so a compile error (a longjmp) leaks nothing.
 ** - Leaf names are resolved to registry ids here; an unknown name gets an
 **   unresolved entry that a later registration fills in (and that fails at
-**   tick time while still unknown).
+**   tick time while still unknown).  A known leaf's check hook sees its
+**   arguments here.  A head that is no node kind may be a leaf form
+**   registered by another layer ((plan-action ...)): it compiles to an
+**   action node of that entry, named and printed back as the form.
 ** - Recursion follows the DSL nesting, bounded by BT_MAXDEPTH.
 ** - Errors name the form: "bt.compile: repeat: count must be a
 **   non-negative integer, got -1".
@@ -18,13 +21,11 @@
 #include <string.h>
 
 #include "bt_node.h"
-#include "host.h"
-#include "planner_lib.h"
 #include "sbuf.h"
 
-const char *const bt_kindnames[BT_NKINDS] = {"seq",    "sel",   "mem-seq", "mem-sel", "par",
-                                             "invert", "repeat", "retry",  "cond",    "act",
-                                             "succeed", "fail",  "running", "plan-action"};
+const char *const bt_kindnames[BT_NKINDS] = {"seq",    "sel",    "mem-seq", "mem-sel", "par",
+                                             "invert", "repeat", "retry",   "cond",    "act",
+                                             "succeed", "fail",  "running"};
 
 static void deffree(lisp_State *S, void *p) {
     bt_Def *D = p;
@@ -120,7 +121,7 @@ static void setname(Comp *C, const char *kind, lisp_Value leafname) {
     lisp_settop(S, base);
 }
 
-static int kindof(lisp_Value h) {
+int bt_kindof(lisp_Value h) {
     size_t n;
     const char *s;
     int k;
@@ -137,6 +138,24 @@ static int kindof(lisp_Value h) {
 }
 
 static int32_t node(Comp *C, lisp_Value form, int depth);
+
+/* Leaf node 'i' of registry entry 'id' with the 'nargs' arguments 'args'
+** (the entry's check hook, if it is known, sees them first). */
+static void leafnode(Comp *C, int32_t i, int id, lisp_Value args, int64_t nargs) {
+    lisp_State *S = C->S;
+    bt_Def *D = C->D;
+    const bt_Leaf *l = bt_reg_leaf(bt_reg(S), id);
+    if (l->check) {
+        l->check(S, l, args);
+    }
+    D->nodes[i].param = id;
+    D->nodes[i].argidx = (int32_t)lisp_veclen(D->args);
+    D->nodes[i].nargs = (int32_t)nargs;
+    for (; args.tag == LISP_TCONS; args = lisp_cdr(args)) {
+        addarg(S, D, lisp_car(args));
+    }
+    D->nleaves++;
+}
 
 static void children(Comp *C, const char *kind, lisp_Value kids, int32_t i, int depth) {
     int64_t nk = lisp_listlen(kids);
@@ -174,9 +193,17 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
     }
     h = lisp_car(form);
     rest = lisp_cdr(form);
-    kind = kindof(h);
+    kind = bt_kindof(h);
     if (kind < 0) {
-        cerr(C, NULL, h, "unknown node kind");
+        int id = h.tag == LISP_TSYMBOL ? bt_reg_form(bt_reg(S), h) : -1;
+        if (id < 0) {
+            cerr(C, NULL, h, "unknown node kind");
+        }
+        i = newnode(C, BT_NACT);
+        setname(C, lisp_str(h, NULL), lisp_nil());
+        leafnode(C, i, id, rest, len - 1);
+        C->D->nodes[i].size = 1;
+        return i;
     }
     i = newnode(C, kind);
     switch (kind) {
@@ -230,8 +257,7 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
         case BT_NCOND:
         case BT_NACT: {
             const char *kn = bt_kindnames[kind];
-            lisp_Value name = lisp_car(rest), a;
-            bt_Def *D = C->D;
+            lisp_Value name = lisp_car(rest);
             if (len < 2 || (name.tag != LISP_TSYMBOL && name.tag != LISP_TSTRING) ||
                 lisp_str(name, NULL)[0] == '\0') {
                 cerr(C, kn, len < 2 ? form : name, "leaf name must be a non-empty symbol");
@@ -242,26 +268,8 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
                 name = lisp_intern(S, s, n);
             }
             setname(C, kn, name);
-            D->nodes[i].param = bt_reg_id(S, H(S)->bt, kind == BT_NCOND ? BT_KCOND : BT_KACT, name);
-            D->nodes[i].argidx = (int32_t)lisp_veclen(D->args);
-            D->nodes[i].nargs = (int32_t)(len - 2);
-            for (a = lisp_cdr(rest); a.tag == LISP_TCONS; a = lisp_cdr(a)) {
-                addarg(S, D, lisp_car(a));
-            }
-            D->nleaves++;
-            break;
-        }
-        case BT_NPLAN: {
-            bt_Def *D = C->D;
-            lisp_Value a;
-            setname(C, "plan-action", lisp_nil());
-            planner_checkconfig(S, rest); /* raises "bt.compile: plan-action: ..." */
-            D->nodes[i].argidx = (int32_t)lisp_veclen(D->args);
-            D->nodes[i].nargs = (int32_t)(len - 1);
-            for (a = rest; a.tag == LISP_TCONS; a = lisp_cdr(a)) {
-                addarg(S, D, lisp_car(a));
-            }
-            D->nleaves++;
+            leafnode(C, i, bt_reg_id(S, bt_reg(S), kind == BT_NCOND ? BT_KCOND : BT_KACT, name),
+                     lisp_cdr(rest), len - 2);
             break;
         }
         default:
@@ -295,13 +303,17 @@ static lisp_Value canon(lisp_State *S, bt_Def *D, int32_t i) {
             acc = lisp_cons(S, lisp_vecitems(v)[k], acc);
         }
     }
-    if (n->kind == BT_NCOND || n->kind == BT_NACT || n->kind == BT_NPLAN) {
+    if (n->kind == BT_NCOND || n->kind == BT_NACT) {
+        const bt_Leaf *l = bt_reg_leaf(bt_reg(S), n->param);
         int32_t k;
         for (k = n->nargs - 1; k >= 0; k--) {
             acc = lisp_cons(S, lisp_vecitems(D->args)[n->argidx + k], acc);
         }
-        if (n->kind != BT_NPLAN) {
-            acc = lisp_cons(S, bt_reg_leaf(H(S)->bt, n->param)->name, acc);
+        acc = lisp_cons(S, l->name, acc);
+        if (l->form) { /* (plan-action ...), not (act plan-action ...) */
+            lisp_settop(S, base);
+            lisp_push(S, acc);
+            return acc;
         }
     }
     if (n->kind == BT_NPAR || n->kind == BT_NREPEAT || n->kind == BT_NRETRY) {
@@ -321,7 +333,6 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
     char err[160];
     lisp_push(S, form);
     D = lisp_newudata(S, &bt_deftype, sizeof(bt_Def), &def);
-    D->H = H(S);
     D->args = lisp_nil();
     D->names = lisp_nil();
     D->dsl = lisp_nil();
@@ -350,7 +361,7 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
                 a->nargs = n->nargs;
             }
             if (n->kind == BT_NCOND || n->kind == BT_NACT) {
-                a->leaf = bt_reg_leaf(H(S)->bt, n->param);
+                a->leaf = bt_reg_leaf(bt_reg(S), n->param);
                 a->nok = n->kind == BT_NCOND ? BT_FAILURE : BT_RUNNING;
             }
             if ((n->kind == BT_NSEQ || n->kind == BT_NSEL) && n->size == (uint32_t)n->nkids + 1) {

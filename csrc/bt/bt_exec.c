@@ -8,16 +8,17 @@
 **   counters, histograms, trace ring); the only growth is the blackboard
 **   slot array when a key id is written for the first time.  A tick takes
 **   no lock and makes no system call: time comes from the cycle counter,
-**   converted with the host's calibration.
+**   converted with the env's clk_Rate (refined at most every ~20 ms).
 ** - A tick never raises.  Leaf errors are caught at their node (the leaf
 **   function returns BT_ERROR) and reported as an error trace event and an
 **   error log record; the node returns failure.
 ** - last[i] is the status node i returned the last time it was ticked
 **   (BT_IDLE after a halt or reset).  A memoryless composite that stops
 **   before a child whose last status was running halts that child's
-**   subtree: running leaves get their halt callback, owned jobs are
-**   cancelled, and node memory in the subtree is cleared ('gen' bumped so
-**   the Lua side drops ctx.memory tables lazily).
+**   subtree: running leaves get their halt callback (which cancels what the
+**   leaf started, such as a scheduler job), and node memory in the subtree
+**   is cleared ('gen' bumped so the Lua side drops ctx.memory tables
+**   lazily).
 ** - Recursion follows the tree depth, bounded by the compiler.
 ** - Profiling "off" costs one branch per node: the profile level and trace
 **   switch are read once per node from the instance.
@@ -29,29 +30,18 @@
 #include <string.h>
 
 #include "bt_node.h"
-#include "host.h"
-#include "planner_lib.h"
-#include "sched.h"
 #include "sbuf.h"
 
-int64_t bt_ns(lispbt_Host *H, uint64_t cycles) {
-    if (lispbt_likely(cycles < ((uint64_t)1 << 32))) {
-        return (int64_t)((cycles * H->ns_mul) >> 32); /* no float math per node */
-    }
-    return (int64_t)((double)cycles * H->ns_per_cycle);
-}
-
 int64_t bt_now(bt_Inst *I) {
-    lispbt_Host *H = I->H;
     int64_t ts;
     if (!I->ticking || I->tick_stamps == BT_STAMP_CLOCK) {
-        return clk_now(&H->clock);
+        return clk_now(I->E->clock);
     }
     ts = I->tick_ts;
     if (I->tick_stamps == BT_STAMP_CYCLES) {
-        ts += bt_ns(H, lispbt_cycles() - I->tick_c0);
+        ts += clk_ns(I->rate, lispbt_cycles() - I->tick_c0);
     }
-    clk_raise(&H->clock, ts);
+    clk_raise(I->E->clock, ts);
     return ts;
 }
 
@@ -62,10 +52,11 @@ static void instfree(lisp_State *S, void *p) {
     mem_Heap *M = lisp_mem(S);
     int n = I->D ? I->D->n : 0, i;
     size_t nb = hist_nbuckets(HIST_COARSE);
-    if (I->mem && I->H->sched) { /* jobs must not outlive their owner */
+    if (I->mem && I->D->largs) { /* what leaves keep in node memory (jobs) */
         for (i = 0; i < n; i++) {
-            if (I->mem[i].job) {
-                sched_release(I->H->sched, I->mem[i].job);
+            const bt_Leaf *l = I->D->largs[i].leaf;
+            if (l && l->drop) {
+                l->drop(I, i, l);
             }
         }
     }
@@ -81,8 +72,8 @@ static void instfree(lisp_State *S, void *p) {
     mem_free(M, I->series, sizeof(bt_Sample) * (size_t)I->scap);
     trace_free(&I->trace);
     I->mem = NULL;
-    if (I->haslua) {
-        host_deadkey(I->H, -I->id);
+    if (I->haslua && I->E->deadkey) {
+        I->E->deadkey(I->E->deadkey_ud, -I->id);
     }
 }
 
@@ -98,7 +89,7 @@ static void instmark(lisp_State *S, void *p) {
 const lisp_UType bt_insttype = {"bt_instance", instmark, instfree};
 
 lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
-    lispbt_Host *H = H(S);
+    bt_Env *E = bt_reg_env(bt_reg(S));
     bt_Def *D = lisp_udata(def);
     mem_Heap *M = lisp_mem(S);
     lisp_Value v;
@@ -107,7 +98,8 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     size_t nb = hist_nbuckets(HIST_COARSE);
     lisp_push(S, def);
     I = lisp_newudata(S, &bt_insttype, sizeof(bt_Inst), &v);
-    I->H = H;
+    I->E = E;
+    I->rate = E->rate;
     I->def = def;
     I->self = v;
     I->D = D;
@@ -125,8 +117,8 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->nbuckets = mem_calloc(M, sizeof(uint32_t) * nb * (size_t)n);
     I->tbuckets = mem_calloc(M, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
     if (!I->mem || !I->last || !I->visits || !I->counts || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
-        trace_init(&I->trace, M, H->opts.trace_capacity) != 0 ||
-        bt_bb_reserve(I, bt_key_count(H) > 0 ? bt_key_count(H) - 1 : 0) != 0) {
+        trace_init(&I->trace, M, E->trace_capacity) != 0 ||
+        bt_bb_reserve(I, bt_key_count(S) > 0 ? bt_key_count(S) - 1 : 0) != 0) {
         lisp_error(S, "bt.new-instance: out of memory");
     }
     for (i = 0; i < n; i++) {
@@ -154,7 +146,13 @@ LISPBT_COLD void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt,
                                     node, bt_now(I));
         trace_push_msg(&I->trace, &e, msg);
     }
-    log_write(&I->H->log, level, I->tick, node, "bt", "%s", msg);
+    log_write(I->E->log, level, I->tick, node, "bt", "%s", msg);
+}
+
+void bt_trace_event(bt_Inst *I, const trace_Event *e) {
+    if (I->trace_on) {
+        trace_push(&I->trace, e);
+    }
 }
 
 int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) {
@@ -175,26 +173,8 @@ static void clearnode(bt_Inst *I, int32_t j) {
     I->last[j] = BT_IDLE;
 }
 
-/* Cancel and release the job of node 'j', with its trace event. */
-static void canceljob(bt_Inst *I, int32_t j) {
-    bt_NodeMem *m = &I->mem[j];
-    if (m->job == 0 || I->H->sched == NULL) {
-        return;
-    }
-    if (I->trace_on) {
-        trace_Event e = trace_event(TRACE_SCHED_CANCEL, I->tick, j, bt_now(I));
-        e.job = m->job;
-        e.job_status = TRACE_JOB_CANCELLED;
-        trace_push(&I->trace, &e);
-    }
-    log_write(&I->H->log, LOG_DEBUG, I->tick, j, "scheduler", "job %llu cancelled (%s)",
-              (unsigned long long)m->job, bt_def_nodename(I->D, j));
-    sched_release(I->H->sched, m->job); /* cancels if still queued or running */
-    m->job = 0;
-}
-
-/* Halt nodes [a, b): running leaves get their halt callback, jobs are
-** cancelled, memory is cleared. */
+/* Halt nodes [a, b): running actions get their leaf's halt callback,
+** memory is cleared. */
 LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
     int32_t j;
     for (j = a; j < b; j++) {
@@ -217,7 +197,6 @@ LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
                 c->halted = 0;
             }
         }
-        canceljob(I, j);
         clearnode(I, j);
     }
 }
@@ -243,7 +222,7 @@ static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
 void bt_halt(bt_Inst *I) {
     int32_t j;
     for (j = 0; j < I->D->n; j++) {
-        if (I->last[j] == BT_RUNNING || I->mem[j].job) {
+        if (I->last[j] == BT_RUNNING) {
             haltrange(I, 0, I->D->n);
             return;
         }
@@ -313,7 +292,7 @@ LISPBT_NOINLINE static int execx0(bt_Inst *I, int32_t i, uint64_t *t);
 LISPBT_NOINLINE static int execx1(bt_Inst *I, int32_t i, uint64_t *t);
 
 static LISPBT_INLINE int64_t nodets(bt_Inst *I, uint64_t t, unsigned fl) {
-    return (fl & BT_FTIMING) ? I->tick_ts + bt_ns(I->H, t - I->tick_c0) : I->tick_ts;
+    return (fl & BT_FTIMING) ? I->tick_ts + clk_ns(I->rate, t - I->tick_c0) : I->tick_ts;
 }
 
 /* Node 'i' starts: its node_enter event; returns its start boundary. */
@@ -352,7 +331,7 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
         v->t0 = t0;
         v->t1 = t1;
         if (fl & BT_FTRACE) {
-            d = bt_ns(I->H, t1 - t0);
+            d = clk_ns(I->rate, t1 - t0);
         }
     }
     if (fl & BT_FTRACE) {
@@ -364,7 +343,7 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
 /* Level timing: durations of the nodes in the visit log. */
 static void nodetimes(bt_Inst *I) {
     const bt_Visit *v = I->visits, *end = v + I->nvisits;
-    uint64_t mul = I->H->ns_mul;
+    uint64_t mul = I->rate->ns_mul;
     for (; v < end; v++) {
         bt_NodeStats *ns = &I->stats[v->node];
         uint64_t dc = v->t1 - v->t0;
@@ -375,7 +354,7 @@ static void nodetimes(bt_Inst *I) {
             d = (int64_t)((dc * mul) >> 32);
             I->nbuckets[(size_t)v->node * HIST_NBUCKETS(HIST_COARSE) + hist_index(HIST_COARSE, (uint64_t)d)]++;
         } else {
-            d = bt_ns(I->H, dc);
+            d = clk_ns(I->rate, dc);
             hist_bump(I->nbuckets + (size_t)v->node * HIST_NBUCKETS(HIST_COARSE), HIST_COARSE, d);
         }
         ns->last_ns = d;
@@ -497,7 +476,7 @@ static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint
     }
 }
 
-/* Tick composite (or planner) node 'i'; reached only through child(). */
+/* Tick composite node 'i'; reached only through child(). */
 static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
     const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
     bt_NodeMem *m = &I->mem[i];
@@ -616,7 +595,6 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
                 }
             }
             break;
-        case BT_NPLAN: st = bt_plan_leaf(I, i, n); break;
         default: /* leaf kinds never get here: child() ticks them inline */
             lispbt_assert(0);
             st = BT_FAILURE;
@@ -642,14 +620,14 @@ LISPBT_NOINLINE static int execx1(bt_Inst *I, int32_t i, uint64_t *t) {
 ** line: budget overrun, trace, series). */
 LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, int64_t d, int64_t objs0,
                                   int64_t gc0) {
-    lispbt_Host *H = I->H;
+    lisp_State *S = I->ctx.S;
     int overrun = I->budget_ns > 0 && d > I->budget_ns;
     int64_t start = I->tick_ts;
     if (I->tick_stamps != BT_STAMP_CLOCK) { /* the tick has a tick_ts */
         if (fl & BT_FTRACE) {
             trace_node(&I->trace, TRACE_TICK_END, I->tick, -1, start + d, st, d);
         }
-        clk_raise(&H->clock, start + d); /* later stamps come after this tick */
+        clk_raise(I->E->clock, start + d); /* later stamps come after this tick */
         if (I->tick_stamps == BT_STAMP_TICK) {
             I->tick_ts = start + d; /* the overrun warning is not before tick_end */
         }
@@ -666,15 +644,14 @@ LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, int64_t d, in
         x->duration_ns = d;
         x->status = (uint8_t)st;
         x->overrun = (uint8_t)overrun;
-        x->objects = (int64_t)lisp_objcount(H->S) - objs0;
-        x->gc_ns = lisp_gctime(H->S) - gc0;
+        x->objects = (int64_t)lisp_objcount(S) - objs0;
+        x->gc_ns = lisp_gctime(S) - gc0;
         I->shead = I->shead + 1 == I->scap ? 0 : I->shead + 1;
         I->scount += I->scount < I->scap;
     }
 }
 
 int bt_tick(bt_Inst *I) {
-    lispbt_Host *H = I->H;
     const bt_Node *nodes = I->D->nodes;
     unsigned fl = I->flags;
     uint64_t c0, t;
@@ -690,16 +667,14 @@ int bt_tick(bt_Inst *I) {
     I->tick++;
     I->ctx.tick = I->tick;
     if (lispbt_unlikely(I->series != NULL)) {
-        objs0 = (int64_t)lisp_objcount(H->S);
-        gc0 = lisp_gctime(H->S);
+        objs0 = (int64_t)lisp_objcount(I->ctx.S);
+        gc0 = lisp_gctime(I->ctx.S);
     }
     t = c0 = lispbt_cycles();
-    if (lispbt_unlikely(c0 - H->c0 > H->recal)) {
-        host_recalibrate(H, c0);
-    }
+    clk_rate_check(I->E->rate, c0);
     I->tick_stamps = BT_STAMP_CLOCK;
     if (lispbt_unlikely((fl & BT_FTRACE) || I->series != NULL)) {
-        I->tick_ts = clk_now(&H->clock); /* not below any earlier stamp of the host */
+        I->tick_ts = clk_now(I->E->clock); /* not below any earlier stamp of the host */
         I->tick_c0 = c0;
         I->tick_stamps = (fl & BT_FTIMING) ? BT_STAMP_CYCLES : BT_STAMP_TICK;
     }
@@ -717,7 +692,7 @@ int bt_tick(bt_Inst *I) {
             t = lispbt_cycles();
         }
     }
-    d = bt_ns(H, t - c0);
+    d = clk_ns(I->rate, t - c0);
     I->count++;
     I->last_ns = d;
     I->total_ns += d;
@@ -758,8 +733,8 @@ bt_NodeMem *bt_inst_mem(bt_Inst *I, int node) {
 trace_Ring *bt_inst_trace(bt_Inst *I) {
     return &I->trace;
 }
-struct lispbt_Host *bt_inst_host(bt_Inst *I) {
-    return I->H;
+lisp_State *bt_inst_state(bt_Inst *I) {
+    return I->ctx.S;
 }
 void bt_inst_sethaslua(bt_Inst *I) {
     I->haslua = 1;
@@ -830,7 +805,7 @@ const hist_Hist *bt_nodehist(bt_Inst *I, int node) {
 }
 
 int bt_series_enable(bt_Inst *I, int capacity) {
-    mem_Heap *M = &I->H->mem;
+    mem_Heap *M = I->E->mem;
     bt_Sample *ns = NULL;
     if (capacity > 0) {
         ns = mem_calloc(M, sizeof(bt_Sample) * (size_t)capacity);
@@ -913,7 +888,7 @@ void bt_stats_text(bt_Inst *I, sbuf *b) {
 }
 
 static const char *keyname(void *ud, int32_t key) {
-    return bt_key_name(((bt_Inst *)ud)->H, key);
+    return bt_key_name(((bt_Inst *)ud)->ctx.S, key);
 }
 
 static const char *nodename(void *ud, int32_t node) {

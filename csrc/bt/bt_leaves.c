@@ -1,17 +1,18 @@
 /*
-** bt_leaves.c -- the built-in C leaves of SPEC §5.4.  See LICENSE for
-** copyright.
+** bt_leaves.c -- the engine's built-in C leaves of SPEC §5.4.  See LICENSE
+** for copyright.
 **
 ** Conditions: always-true, always-false, bb-has KEY,
 **   goal-reached-1d [STATE-KEY GOAL TOL]   (defaults: state 1.0 0.01)
 ** Actions: always-success, always-fail, running-then-success [N] (1),
-**   bb-put-int KEY N, bb-put-float KEY X,
-**   apply-planned-1d [STATE-KEY ACTION-KEY OUT-KEY] (state action state):
-**     writes the toy-1d model's next state for the planned action,
-**   async-sleep-ms MS: the reference scheduler leaf (SPEC §6).
+**   bb-put-int KEY N, bb-put-float KEY X.
+** The other built-in leaves belong to the layers they need and register
+** through bt_reg_open: async-sleep-ms (csrc/sched/sched_leaves.c),
+** plan-action and apply-planned-1d (csrc/planner/planner_leaves.c).
 **
-** Blackboard keys come resolved from the compiler (c->a->keys), so no leaf
-** looks a name up while ticking.  Argument errors are leaf errors: the node
+** Blackboard keys named by arguments come resolved from the compiler
+** (c->a->keys); only a default key ("state") is found by name, with
+** bt_key_find, which never allocates.  Argument errors are leaf errors: the node
 ** fails with an error event and log record naming the problem.
 */
 #include "conf.h"
@@ -19,9 +20,6 @@
 #include <math.h>
 
 #include "bt_node.h"
-#include "host.h"
-#include "planner_mcts.h"
-#include "sched.h"
 
 static int argkey(bt_Ctx *c, int i, int def) {
     if (i < c->a->nargs) {
@@ -156,144 +154,26 @@ static int leaf_putfloat(bt_Ctx *c, int64_t ud) {
     return BT_SUCCESS;
 }
 
-static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
-    lisp_State *S = c->S;
-    const mcts_Model *m = mcts_model_find("toy-1d");
-    int skey = argkey(c, 0, bt_key_find(S, "state", 5));
-    int akey = argkey(c, 1, bt_key_find(S, "action", 6));
-    int okey = argkey(c, 2, skey);
-    double s[1], a[1], next[1], reward;
+static const bt_CLeaf builtins[] = {
+    {"always-true", BT_KCOND, leaf_true, NULL, NULL, NULL, 0},
+    {"always-false", BT_KCOND, leaf_false, NULL, NULL, NULL, 0},
+    {"bb-has", BT_KCOND, leaf_bbhas, NULL, NULL, NULL, 0},
+    {"goal-reached-1d", BT_KCOND, leaf_goal1d, NULL, NULL, NULL, 0},
+    {"always-success", BT_KACT, leaf_success, NULL, NULL, NULL, 0},
+    {"always-fail", BT_KACT, leaf_fail, NULL, NULL, NULL, 0},
+    {"running-then-success", BT_KACT, leaf_runthen, NULL, NULL, NULL, 0},
+    {"bb-put-int", BT_KACT, leaf_putint, NULL, NULL, NULL, 0},
+    {"bb-put-float", BT_KACT, leaf_putfloat, NULL, NULL, NULL, 0},
+    {NULL, 0, NULL, NULL, NULL, NULL, 0}};
+
+/* The keys the default arguments use (here and in the planner's leaves). */
+static void defaultkeys(lisp_State *S, void *ud) {
     (void)ud;
-    if (!bbnum(c, skey, &s[0])) {
-        return bt_leaf_error(c, "no numeric state on the blackboard");
-    }
-    if (!bbnum(c, akey, &a[0])) {
-        return bt_leaf_error(c, "no numeric action on the blackboard");
-    }
-    if (okey < 0) {
-        return bt_leaf_error(c, "bad output key");
-    }
-    mcts_model_clamp(m, a, a);
-    m->step(m, s, a, next, &reward);
-    if (bt_bb_put(c->I, okey, lisp_float(next[0]), c->node, c->a->leaf->cname) != 0) {
-        return bt_leaf_error(c, "out of memory");
-    }
-    return BT_SUCCESS;
-}
-
-/* ---- async-sleep-ms: submit, then poll the job each tick ---- */
-
-/* A scheduler event of the node's job, stamped 'ts'.  Start and finish are
-** stamped when the instance observes them (the job's own times are in
-** sched_info): the trace is in the order the instance saw things, and its
-** stamps never go backwards. */
-static void jobevent(bt_Ctx *c, int kind, uint64_t job, int jstatus, int64_t ts) {
-    bt_Inst *I = c->I;
-    trace_Ring *R = bt_inst_trace(I);
-    if (I->trace_on) {
-        trace_Event e = trace_event(kind, I->tick, c->node, ts);
-        e.job = job;
-        e.job_status = (uint8_t)jstatus;
-        trace_push(R, &e);
-    }
-}
-
-/* The job of async-sleep-ms.  Its duration travels by value in the
-** argument pointer: a job must never read instance memory, which the owner
-** may reuse for its next job or free while an old job is starting. */
-static int job_sleep(void *arg, const sched_Cancel *c) {
-    int64_t ms = (int64_t)(uintptr_t)arg;
-    return sched_sleep_ns(c, ms * 1000000);
-}
-
-static int leaf_sleep(bt_Ctx *c, int64_t ud) {
-    bt_Inst *I = c->I;
-    lispbt_Host *H = I->H;
-    bt_NodeMem *m = bt_inst_mem(I, c->node);
-    sched_JobInfo info;
-    double ms;
-    int64_t ts;
-    (void)ud;
-    if (H->sched == NULL) {
-        return bt_leaf_error(c, "the scheduler is closed");
-    }
-    if (m->job == 0) {
-        if (c->a->nargs != 1 || !argnum(c, 0, 0, &ms) || ms < 0 || ms > 86400000.0) {
-            return bt_leaf_error(c, "expected (act async-sleep-ms MS), MS >= 0");
-        }
-        m->arg = (int64_t)ms; /* for the log line only */
-        m->flags = 0;
-        ts = bt_now(I); /* before a worker can see the job: submit <= start */
-        m->job = sched_submit(H->sched, "async-sleep-ms", job_sleep, (void *)(uintptr_t)m->arg, 0,
-                              (uint64_t)I->id);
-        if (m->job == 0) {
-            return bt_leaf_error(c, "cannot submit the job (out of memory)");
-        }
-        jobevent(c, TRACE_SCHED_SUBMIT, m->job, TRACE_JOB_QUEUED, ts);
-        log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu submitted (%s %lld ms)",
-                  (unsigned long long)m->job, c->a->leaf->cname, (long long)m->arg);
-        return BT_RUNNING;
-    }
-    if (sched_info(H->sched, m->job, &info) != 0) {
-        m->job = 0;
-        return bt_leaf_error(c, "job vanished");
-    }
-    if (info.status != SCHED_QUEUED && !(m->flags & 1)) {
-        m->flags |= 1;
-        jobevent(c, TRACE_SCHED_START, m->job, TRACE_JOB_RUNNING, bt_now(I));
-        log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu started",
-                  (unsigned long long)m->job);
-    }
-    if (info.status == SCHED_QUEUED || info.status == SCHED_RUNNING) {
-        return BT_RUNNING;
-    }
-    {
-        int ok = info.status == SCHED_DONE;
-        int js = ok ? TRACE_JOB_DONE : info.status == SCHED_FAILED ? TRACE_JOB_FAILED
-                                                                     : TRACE_JOB_CANCELLED;
-        jobevent(c, info.status == SCHED_CANCELLED ? TRACE_SCHED_CANCEL : TRACE_SCHED_FINISH,
-                 m->job, js, bt_now(I));
-        log_write(&H->log, LOG_DEBUG, I->tick, c->node, "scheduler", "job %llu %s",
-                  (unsigned long long)m->job, sched_status_name(info.status));
-        sched_release(H->sched, m->job);
-        m->job = 0;
-        return ok ? BT_SUCCESS : BT_FAILURE;
-    }
-}
-
-typedef struct Builtin {
-    const char *name;
-    int kind;
-    bt_LeafFn fn;
-} Builtin;
-
-static const Builtin builtins[] = {{"always-true", BT_KCOND, leaf_true},
-                                   {"always-false", BT_KCOND, leaf_false},
-                                   {"bb-has", BT_KCOND, leaf_bbhas},
-                                   {"goal-reached-1d", BT_KCOND, leaf_goal1d},
-                                   {"always-success", BT_KACT, leaf_success},
-                                   {"always-fail", BT_KACT, leaf_fail},
-                                   {"running-then-success", BT_KACT, leaf_runthen},
-                                   {"bb-put-int", BT_KACT, leaf_putint},
-                                   {"bb-put-float", BT_KACT, leaf_putfloat},
-                                   {"apply-planned-1d", BT_KACT, leaf_apply1d},
-                                   {"async-sleep-ms", BT_KACT, leaf_sleep},
-                                   {NULL, 0, NULL}};
-
-static void openleaves(lisp_State *S, void *ud) {
-    bt_Reg *R = ud;
-    const Builtin *b;
-    for (b = builtins; b->name; b++) {
-        int base = lisp_gettop(S);
-        lisp_Value name = lisp_cintern(S, b->name);
-        bt_reg_define(S, R, b->kind, name, BT_IMPL_C, b->fn, NULL, 0, 0);
-        lisp_settop(S, base);
-    }
-    /* the keys the default arguments use */
     bt_key(S, lisp_cintern(S, "state"));
     bt_key(S, lisp_cintern(S, "action"));
 }
 
 int bt_leaves_open(lisp_State *S, bt_Reg *R) {
-    return lisp_pcall(S, openleaves, R);
+    int st = bt_reg_open(S, R, builtins);
+    return st != LISP_OK ? st : lisp_pcall(S, defaultkeys, NULL);
 }

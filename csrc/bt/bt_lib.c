@@ -19,9 +19,7 @@
 #include <string.h>
 
 #include "bt_node.h"
-#include "host.h"
 #include "sbuf.h"
-#include "sched.h"
 
 /* ---- helpers ---- */
 
@@ -126,7 +124,6 @@ static void lisphaltcall(bt_Ctx *c, const bt_Leaf *l) {
 }
 
 static lisp_Value registerproc(lisp_State *S, int argc, lisp_Value *argv, int kind) {
-    lispbt_Host *H = H(S);
     int pin, hpin = -1;
     lisp_Value name = argv[0];
     if (name.tag == LISP_TSTRING) {
@@ -152,7 +149,7 @@ static lisp_Value registerproc(lisp_State *S, int argc, lisp_Value *argv, int ki
     if (pin < 0 || (argc > 2 && hpin < 0)) {
         lisp_error(S, "out of memory");
     }
-    bt_reg_define(S, H->bt, kind, name, BT_IMPL_LISP, kind == BT_KCOND ? lispcond : lispact,
+    bt_reg_define(S, bt_reg(S), kind, name, BT_IMPL_LISP, kind == BT_KCOND ? lispcond : lispact,
                   kind == BT_KACT && hpin >= 0 ? lisphaltcall : NULL, pin, hpin);
     return lisp_nil();
 }
@@ -163,25 +160,6 @@ static lisp_Value cfun_bt_regcond(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_bt_regact(lisp_State *S, int argc, lisp_Value *argv) {
     return registerproc(S, argc, argv, BT_KACT);
-}
-
-/* Release what a replaced registry entry held. */
-static void releaseleaf(lispbt_Host *H, const bt_Leaf *l) {
-    if (l->impl == BT_IMPL_LISP && H->S) {
-        lisp_unpin(H->S, (int)l->ud);
-        if (l->ud2 >= 0) {
-            lisp_unpin(H->S, (int)l->ud2);
-        }
-    } else if (l->impl == BT_IMPL_LUA) {
-        host_deadkey(H, l->ud);
-        if (l->ud2 > 0) {
-            host_deadkey(H, l->ud2);
-        }
-    }
-}
-
-void bt_lib_open(lispbt_Host *H) {
-    bt_reg_setrelease(H->bt, releaseleaf);
 }
 
 /* ---- definitions and instances ---- */
@@ -377,7 +355,7 @@ static lisp_Value cfun_bt_cleartrace(lisp_State *S, int argc, lisp_Value *argv) 
 static lisp_Value cfun_bt_clearlogs(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     (void)argv;
-    log_clear(&H(S)->log);
+    log_clear(bt_reg_env(bt_reg(S))->log);
     return lisp_nil();
 }
 
@@ -564,7 +542,7 @@ static lisp_Value cfun_bt_tracesnap(lisp_State *S, int argc, lisp_Value *argv) {
             lisp_mapsetstr(S, m, "job_status", lisp_cstring(S, trace_job_status_name(e->job_status)));
         }
         if (e->key >= 0) {
-            lisp_mapsetstr(S, m, "key", lisp_cstring(S, bt_key_name(I->H, e->key)));
+            lisp_mapsetstr(S, m, "key", lisp_cstring(S, bt_key_name(S, e->key)));
         }
         switch (e->vtag) {
             case TRACE_V_BOOL: lisp_mapsetstr(S, m, "value", lisp_bool((int)e->v.i)); break;
@@ -587,12 +565,12 @@ static lisp_Value cfun_bt_tracesnap(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_bt_logsdump(lisp_State *S, int argc, lisp_Value *argv) {
     int n = optcount(S, argc, argv, 0, -1);
-    log_dump(&H(S)->log, n, lisp_scratch(S));
+    log_dump(bt_reg_env(bt_reg(S))->log, n, lisp_scratch(S));
     return lisp_scratchstring(S);
 }
 
 static lisp_Value cfun_bt_logssnap(lisp_State *S, int argc, lisp_Value *argv) {
-    log_Ring *R = &H(S)->log;
+    log_Ring *R = bt_reg_env(bt_reg(S))->log;
     int n = optcount(S, argc, argv, 0, -1), count = log_count(R), i, base;
     lisp_Value list;
     if (n < 0 || n > count) {
@@ -670,16 +648,6 @@ static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
     return bt_compile(S, lisp_car(forms));
 }
 
-static lisp_Value cfun_bt_schedstats(lisp_State *S, int argc, lisp_Value *argv) {
-    (void)argc;
-    (void)argv;
-    if (H(S)->sched == NULL) {
-        lisp_error(S, "bt.scheduler.stats: the scheduler is closed");
-    }
-    sched_stats_text(H(S)->sched, lisp_scratch(S));
-    return lisp_scratchstring(S);
-}
-
 #define RT LISP_FRUNTIME
 const lisp_Reg bt_lib[] = {
     {"bt.compile", 1, 1, cfun_bt_compile, RT, "(bt.compile form|source) -> bt_def"},
@@ -722,5 +690,4 @@ const lisp_Reg bt_lib[] = {
     {"bt.to-dsl", 1, 1, cfun_bt_todsl, RT, "(bt.to-dsl def) -> canonical DSL data"},
     {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> nil"},
     {"bt.load-dsl", 1, 1, cfun_bt_loaddsl, RT, "(bt.load-dsl path) -> bt_def"},
-    {"bt.scheduler.stats", 0, 0, cfun_bt_schedstats, RT, "(bt.scheduler.stats) -> text"},
     {NULL, 0, 0, NULL, 0, NULL}};

@@ -21,11 +21,10 @@ enum {
     BT_NREPEAT, /* one child, param = n        repeat n successes */
     BT_NRETRY,  /* one child, param = n        retry up to n failures */
     BT_NCOND,   /* param = leaf id, args       condition leaf */
-    BT_NACT,    /* param = leaf id, args       action leaf */
+    BT_NACT,    /* param = leaf id, args       action leaf (or a leaf form) */
     BT_NSUCCEED,
     BT_NFAIL,
     BT_NRUNNING,
-    BT_NPLAN,   /* args = :key value ...       planner leaf */
     BT_NKINDS
 };
 
@@ -54,7 +53,6 @@ struct bt_Def {
     int32_t nargkeys, capargkeys;
     lisp_Value names; /* vec: display name of each node ("cond battery-ok") */
     lisp_Value dsl;   /* canonical DSL data */
-    struct lispbt_Host *H;
 };
 
 /* One row of the opt-in per-tick series. */
@@ -81,7 +79,8 @@ typedef struct bt_BBSlot {
 } bt_BBSlot;
 
 struct bt_Inst {
-    struct lispbt_Host *H;
+    bt_Env *E;       /* the registry's services (bt_reg_env) */
+    const clk_Rate *rate; /* E->rate, one load nearer the tick path */
     lisp_Value def;  /* keeps the definition alive */
     lisp_Value self; /* this instance's own value (not marked: it is alive) */
     bt_Def *D;
@@ -125,20 +124,20 @@ int bt_bb_reserve(bt_Inst *I, int key);
 #define BT_FTIMING 1u
 #define BT_FTRACE 2u
 
-/* Cycles to nanoseconds (host calibration, see host.c). */
-int64_t bt_ns(struct lispbt_Host *H, uint64_t cycles);
-
 /* How bt_now stamps inside the tick running: with no tick_ts (tracing and
 ** series off) from the host's clock; at level counters the tick's start,
 ** like its node events; at level timing tick_ts plus the cycles since the
 ** tick began, the conversion its node events use. */
 enum { BT_STAMP_CLOCK, BT_STAMP_TICK, BT_STAMP_CYCLES };
 
-/* A timestamp for an event of 'I' now, on the host's clock (clock.h), as
-** tick_stamps says inside a tick.  An instance's events and blackboard
-** stamps never go backwards; the host's clock is raised to the stamp, so
-** later stamps of the host are not lower. */
-int64_t bt_now(bt_Inst *I);
+/* Node kind named by symbol 'h' (bt_kindnames), or -1. */
+int bt_kindof(lisp_Value h);
+/* Id of the leaf form whose head is symbol 'name', or -1 (bt_reg.c). */
+int bt_reg_form(bt_Reg *R, lisp_Value name);
+
+/* Register the engine's built-in C leaves (bt_leaves.c) in 'R'; returns
+** a Lisp status. */
+int bt_leaves_open(lisp_State *S, bt_Reg *R);
 
 extern const char *const bt_kindnames[BT_NKINDS];
 

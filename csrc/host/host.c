@@ -16,7 +16,7 @@
 #include "host_builtins.h"
 #include "host.h"
 #include "planner_lib.h"
-#include "sched.h"
+#include "sched_lib.h"
 
 void host_defaults(host_Opts *o) {
     memset(o, 0, sizeof *o);
@@ -27,44 +27,22 @@ void host_defaults(host_Opts *o) {
     o->max_depth = 10000;
 }
 
-/* Set the cycle length.  Kept within (0, 256] ns: the BT tick path relies on
-** a duration under 2^32 cycles converting to under 2^41 ns. */
-static void setrate(lispbt_Host *H, double ns_per_cycle) {
-    H->ns_per_cycle = ns_per_cycle > 0 && ns_per_cycle <= 256 ? ns_per_cycle : 1.0;
-    H->ns_mul = (uint64_t)(H->ns_per_cycle * 4294967296.0);
+/* The engine's dead-key callback until the binding sets its own. */
+static void deadkey(void *ud, int64_t key) {
+    host_deadkey(ud, key);
 }
 
-/* Measure the cycle counter against the monotonic clock for ~200 us. */
-static void calibrate(lispbt_Host *H) {
-    int64_t n0 = lispbt_now_ns(), n1;
-    uint64_t c1;
-    H->c0 = H->cbase = lispbt_cycles();
-    H->nsbase = n0;
-    if (!LISPBT_HAVE_TSC) {
-        setrate(H, 1.0);
-        H->recal = UINT64_MAX;
-        return;
-    }
-    do {
-        n1 = lispbt_now_ns();
-        c1 = lispbt_cycles();
-    } while (n1 - n0 < 200000);
-    setrate(H, c1 > H->c0 ? (double)(n1 - n0) / (double)(c1 - H->c0) : 1.0);
-    H->recal = (uint64_t)(20e6 / H->ns_per_cycle); /* ~20 ms */
-}
-
-void host_recalibrate(lispbt_Host *H, uint64_t c) {
-    int64_t n = lispbt_now_ns();
-    if (LISPBT_HAVE_TSC && c > H->cbase && n > H->nsbase) {
-        setrate(H, (double)(n - H->nsbase) / (double)(c - H->cbase));
-    }
-    H->c0 = c;
+void host_set_deadkey(lispbt_Host *H, void (*fn)(void *ud, int64_t key), void *ud) {
+    bt_Env *E = bt_reg_env(H->bt);
+    E->deadkey = fn;
+    E->deadkey_ud = ud;
 }
 
 static void markhost(lisp_State *S, void *ud) {
-    lispbt_Host *H = ud;
-    if (H->bt) {
-        bt_reg_mark(S, H->bt);
+    bt_Reg *R = bt_reg(S); /* from its slot: marked while bt_reg_new fills it */
+    (void)ud;
+    if (R) {
+        bt_reg_mark(S, R);
     }
 }
 
@@ -82,18 +60,13 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
     lo.max_depth = o->max_depth;
     lo.heap_limit = o->heap_limit;
     lo.gc_stress = o->gc_stress;
-    calibrate(H);
+    clk_rate_init(&H->rate);
     if (log_init(&H->log, &H->mem, o->log_capacity) != 0) {
         snprintf(err, errlen, "cannot create the log ring (out of memory)");
         goto fail;
     }
     H->log_ok = 1;
     log_set_clock(&H->log, &H->clock);
-    H->bt = bt_reg_new(H);
-    if (H->bt == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
     {
         int serr = 0;
         H->sched = sched_new(&H->mem, o->workers, &serr);
@@ -109,10 +82,23 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
         goto fail;
     }
     lisp_setmarkhook(H->S, markhost, H);
-    bt_lib_open(H);
-    if (bt_leaves_open(H->S, H->bt) != 0 || planner_open(H) != 0) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
+    {
+        /* the engine's services; each layer finds its object in a slot */
+        bt_Env env;
+        memset(&env, 0, sizeof env);
+        env.mem = &H->mem;
+        env.clock = &H->clock;
+        env.rate = &H->rate;
+        env.log = &H->log;
+        env.trace_capacity = o->trace_capacity;
+        env.deadkey = deadkey;
+        env.deadkey_ud = H;
+        H->bt = bt_reg_new(H->S, &env);
+        if (H->bt == NULL || sched_open(H->S, H->sched) != LISP_OK ||
+            (H->planner = planner_open(H->S, &H->mem, &H->log, o->planner_capacity)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
     }
     /* pin every builtin by ordinal: the Lua mirror calls these even if
     ** Lisp code redefines the global of the same name */
@@ -167,6 +153,9 @@ void host_close(lispbt_Host *H) {
     /* workers first: cancel queued jobs and join, so nothing runs while
     ** the instances that own jobs are freed with the heap */
     if (H->sched) {
+        if (H->S) { /* instances collected from now on own no job */
+            lisp_setslot(H->S, LISPBT_SLOT_SCHED, NULL);
+        }
         sched_free(H->sched);
         H->sched = NULL;
     }
@@ -174,7 +163,8 @@ void host_close(lispbt_Host *H) {
         lisp_free(H->S);
         H->S = NULL;
     }
-    planner_close(H);
+    planner_close(H->planner);
+    H->planner = NULL;
     bt_reg_free(H->bt);
     H->bt = NULL;
     if (H->log_ok) {

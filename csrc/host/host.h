@@ -52,14 +52,7 @@ struct lispbt_Host {
     log_Ring log;             /* host log ring (thread-safe) */
     int log_ok;
     clk_Clock clock; /* every timestamp of the host (clock.h) */
-    /* cycle-counter rate, for durations: refined at most every 'recal'
-    ** cycles over the host's whole life (from cbase/nsbase to c0) */
-    double ns_per_cycle;
-    uint64_t ns_mul; /* ns_per_cycle * 2^32, for short durations */
-    uint64_t cbase;  /* first calibration point */
-    int64_t nsbase;
-    uint64_t c0;     /* cycle count of the last refinement */
-    uint64_t recal;  /* cycles between refinements */
+    clk_Rate rate;   /* cycle-counter rate, for durations (clock.h) */
     void *L;        /* binding: the lua_State currently running this host */
     int running;    /* binding: nesting of entries from Lua (close refused) */
     const char *fname; /* binding: the Lua function running, for messages */
@@ -83,15 +76,19 @@ void host_close(lispbt_Host *H);
 /* host_close, then free the struct.  'H' is no longer valid. */
 void host_free(lispbt_Host *H);
 
-/* Refine the cycle rate at cycle count 'c' over the host's whole life (one
-** vDSO clock read, no system call).  Only durations use the rate: every
-** timestamp comes from H->clock. */
-void host_recalibrate(lispbt_Host *H, uint64_t c);
-
 /* Queue Lua callback 'key' for removal at the binding's next safe point
 ** (outside any Lisp call).  Never raises; if the queue cannot grow the
-** callback stays until the host is freed. */
+** callback stays until the host is freed.  host_new installs it as the BT
+** engine's dead-key callback (bt_Env.deadkey). */
 void host_deadkey(lispbt_Host *H, int64_t key);
+
+/* Make 'fn(ud, key)' the BT engine's dead-key callback of open host 'H'
+** (bt_Env.deadkey: a collected instance marked by bt_inst_sethaslua, as
+** -id, or the callback keys of a replaced Lua leaf); NULL: none.  It is
+** called without raising, possibly inside the garbage collector, and
+** must neither allocate Lisp values nor call Lisp or Lua.  Replaces
+** host_deadkey, which host_new installs. */
+void host_set_deadkey(lispbt_Host *H, void (*fn)(void *ud, int64_t key), void *ud);
 
 /* The host of a Lisp state. */
 #define H(S) ((lispbt_Host *)lisp_host(S))

@@ -222,7 +222,7 @@ static int findkey(lua_State *L, lispbt_Host *H, int idx) {
 
 static int inst_get(lua_State *L) {
     bt_Inst *I = checkinst(L, 1);
-    lispbt_Host *H = bt_inst_host(I);
+    lispbt_Host *H = H(bt_inst_state(I));
     lisp_Value v;
     if (!bt_bb_get(I, findkey(L, H, 2), &v, -1)) {
         lua_pushnil(L);
@@ -256,7 +256,7 @@ static int putkv(lua_State *L, bt_Inst *I, int32_t node, const char *writer, con
     PutArgs a;
     int top;
     a.L = L;
-    a.H = bt_inst_host(I);
+    a.H = H(bt_inst_state(I));
     a.I = I;
     a.node = node;
     a.writer = writer;
@@ -278,13 +278,13 @@ static int inst_put(lua_State *L) {
 
 static int inst_blackboard(lua_State *L) {
     bt_Inst *I = checkinst(L, 1);
-    lispbt_Host *H = bt_inst_host(I);
+    lispbt_Host *H = H(bt_inst_state(I));
     int it = 0, key;
     lisp_Value v;
     lua_newtable(L);
     while (bt_bb_next(I, &it, &key, &v)) {
         lx_pushlisp(L, H, v);
-        lua_setfield(L, -2, bt_key_name(H, key));
+        lua_setfield(L, -2, bt_key_name(H->S, key));
     }
     return 1;
 }
@@ -434,7 +434,7 @@ static int simpleargs(const bt_Ctx *c) {
 ** success); an action must return a status string, a boolean or nil. */
 static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
-    lispbt_Host *H = bt_inst_host(I);
+    lispbt_Host *H = H(bt_inst_state(I));
     lua_State *L = H->L;
     int top, cbidx, ctxidx, st, i, status;
     int cached = H->tc.L == L && H->tc.I == I && H->tc.running == H->running;
@@ -622,7 +622,7 @@ static int host_register_action(lua_State *L) {
 
 static int ctx_get(lua_State *L) {
     lx_Ctx *x = checkctx(L);
-    lispbt_Host *H = bt_inst_host(x->I);
+    lispbt_Host *H = H(bt_inst_state(x->I));
     lisp_Value v;
     if (!bt_bb_get(x->I, findkey(L, H, 2), &v, x->node)) {
         lua_pushnil(L);

@@ -28,11 +28,10 @@
 #include <stdio.h>
 
 #include "bt.h"
-#include "host.h"
 #include "planner_lib.h"
 #include "obs_prom.h"
 #include "sbuf.h"
-#include "sched.h"
+#include "sched_lib.h"
 
 /* A summary from the scheduler's nanosecond quantiles, count and sum. */
 static void schedsummary(sbuf *b, const char *name, const char *help, const int64_t q[4],
@@ -89,7 +88,8 @@ static void instfamily(sbuf *b, int k, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *argv) {
-    lispbt_Host *H = H(S);
+    sched_Pool *P = sched_pool(S);
+    planner_Host *ph = planner_get(S);
     lisp_HeapStats h;
     uint64_t logs[LOG_NLEVELS], calls[4], written, errors;
     static const char *const statuses[4] = {"ok", "timeout", "noaction", "error"};
@@ -117,16 +117,16 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
                (double)lisp_mem(S)->bytes);
     prom_counter(b, "lispbt_c_heap_allocations_total", "C heap allocations by the host", NULL,
                  (double)lisp_mem(S)->nalloc);
-    log_counts(&H->log, logs);
+    log_counts(bt_reg_env(bt_reg(S))->log, logs);
     prom_family(b, "lispbt_log_records_total", "counter", "log records written, by level");
     for (i = 0; i < LOG_NLEVELS; i++) {
         char lab[40];
         snprintf(lab, sizeof lab, "level=\"%s\"", log_level_name(i));
         prom_sample(b, "lispbt_log_records_total", lab, (double)logs[i]);
     }
-    if (H->sched) {
+    if (P) {
         sched_Stats s;
-        sched_stats(H->sched, &s);
+        sched_stats(P, &s);
         prom_family(b, "lispbt_scheduler_jobs_total", "counter", "scheduler jobs, by event");
         prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"submitted\"", (double)s.submitted);
         prom_sample(b, "lispbt_scheduler_jobs_total", "event=\"started\"", (double)s.started);
@@ -154,7 +154,7 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
                          s.run_time_sum_ns, s.run_time_count);
         }
     }
-    planner_counts(H, calls, &written, &errors);
+    planner_counts(ph, calls, &written, &errors);
     prom_family(b, "lispbt_planner_calls_total", "counter", "planner calls, by status");
     for (i = 0; i < 4; i++) {
         char lab[40];
@@ -162,7 +162,7 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
         prom_sample(b, "lispbt_planner_calls_total", lab, (double)calls[i]);
     }
     prom_summary_scaled(b, "lispbt_planner_time_seconds", "planning time per call", NULL,
-                        planner_timehist(H), 1e9);
+                        planner_timehist(ph), 1e9);
     prom_counter(b, "lispbt_planner_sink_lines_total", "record lines written to the sink", NULL,
                  (double)written);
     prom_counter(b, "lispbt_planner_sink_errors_total", "failed sink writes", NULL, (double)errors);

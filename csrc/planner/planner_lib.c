@@ -1,8 +1,8 @@
 /*
-** planner_lib.c -- planner.* builtins and the plan-action leaf (SPEC §7).
-** See LICENSE for copyright.
+** planner_lib.c -- planner.* builtins and the planner's leaves (SPEC §7):
+** the plan-action form and apply-planned-1d.  See LICENSE for copyright.
 **
-** Per host: one mcts_Planner (its arena is reused across calls), the record
+** Per lisp_State (slot LISPBT_SLOT_PLANNER): one mcts_Planner (its arena is reused across calls), the record
 ** ring (planner_capacity) and the JSON-lines file sink.  Every planner call,
 ** from (planner.mcts req) or from a plan-action leaf, appends one record to
 ** the ring and, when the sink is enabled, one line to its file; a failing
@@ -17,21 +17,28 @@
 ** and every request key except state, seed and tick_index, which come from
 ** the blackboard and the tick.  Without :seed_key the seed is derived from
 ** the base seed, node name and tick index, so runs replay exactly.
+** (plan-action ...) is a leaf form of the BT registry (bt_CLeaf.form): an
+** action node of the C leaf below, whose check hook validates the keys at
+** compile time; it reaches the engine through bt.h only.
+**
+** apply-planned-1d [STATE-KEY ACTION-KEY OUT-KEY] (state action state):
+** writes the toy-1d model's next state for the planned action.
 */
 #include "conf.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "bt_node.h"
-#include "host.h"
+#include "bt.h"
 #include "planner_lib.h"
 #include "planner_mcts.h"
 #include "hist.h"
 #include "planner_record.h"
 #include "sbuf.h"
 
-typedef struct planner_Host {
+struct planner_Host {
+    mem_Heap *M;
+    log_Ring *log;
     mcts_Planner *P;
     precord_Ring ring;
     precord_Sink sink;
@@ -39,53 +46,62 @@ typedef struct planner_Host {
     uint64_t calls[4];  /* by status: ok, timeout, noaction, error */
     hist_Hist time;     /* time_used per call, ns, HIST_FINE */
     uint32_t *timebuckets;
-} planner_Host;
+};
 
-int planner_open(lispbt_Host *H) {
-    planner_Host *p = mem_calloc(&H->mem, sizeof(planner_Host));
+static int openleaves(lisp_State *S);
+
+planner_Host *planner_open(lisp_State *S, mem_Heap *M, log_Ring *log, int capacity) {
+    planner_Host *p = mem_calloc(M, sizeof(planner_Host));
     if (p == NULL) {
-        return -1;
+        return NULL;
     }
-    H->planner = (struct planner_Host *)p;
+    p->M = M;
+    p->log = log;
     precord_sink_init(&p->sink);
-    p->P = mcts_new(&H->mem);
-    p->timebuckets = mem_calloc(&H->mem, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    p->P = mcts_new(M);
+    p->timebuckets = mem_calloc(M, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
     if (p->P == NULL || p->timebuckets == NULL ||
-        precord_ring_init(&p->ring, &H->mem, H->opts.planner_capacity) != 0) {
-        return -1;
+        precord_ring_init(&p->ring, M, capacity) != 0) {
+        planner_close(p);
+        return NULL;
     }
     hist_init(&p->time, HIST_FINE, p->timebuckets);
-    return 0;
+    lisp_setslot(S, LISPBT_SLOT_PLANNER, p);
+    if (openleaves(S) != LISP_OK) {
+        lisp_setslot(S, LISPBT_SLOT_PLANNER, NULL);
+        planner_close(p);
+        return NULL;
+    }
+    return p;
 }
 
-const hist_Hist *planner_timehist(lispbt_Host *H) {
-    return &((planner_Host *)H->planner)->time;
+planner_Host *planner_get(lisp_State *S) {
+    return lisp_slot(S, LISPBT_SLOT_PLANNER);
 }
 
-void planner_counts(lispbt_Host *H, uint64_t out[4], uint64_t *sink_written,
+const hist_Hist *planner_timehist(planner_Host *p) {
+    return &p->time;
+}
+
+void planner_counts(planner_Host *p, uint64_t out[4], uint64_t *sink_written,
                     uint64_t *sink_errors) {
-    planner_Host *p = (planner_Host *)H->planner;
     memcpy(out, p->calls, sizeof p->calls);
     *sink_written = p->sink.written;
     *sink_errors = p->sink.errors;
 }
 
-void planner_close(lispbt_Host *H) {
-    planner_Host *p = (planner_Host *)H->planner;
+void planner_close(planner_Host *p) {
     if (p == NULL) {
         return;
     }
     mcts_free(p->P);
-    mem_free(&H->mem, p->timebuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    mem_free(p->M, p->timebuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
     precord_ring_free(&p->ring);
     precord_sink_free(&p->sink);
-    mem_free(&H->mem, p, sizeof(planner_Host));
-    H->planner = NULL;
+    mem_free(p->M, p, sizeof(planner_Host));
 }
 
-static planner_Host *PH(lisp_State *S) {
-    return (planner_Host *)H(S)->planner;
-}
+#define PH(S) planner_get(S)
 
 /* ---- request parsing ---- */
 
@@ -184,10 +200,12 @@ static int leafkey(const char *s, size_t n) {
     return -1;
 }
 
-void planner_checkconfig(lisp_State *S, lisp_Value plist) {
+/* Check hook of plan-action: validate its ':key value ...' arguments. */
+static void checkplan(lisp_State *S, const bt_Leaf *l, lisp_Value plist) {
     mcts_Request r;
     char err[200];
     int64_t len = lisp_listlen(plist);
+    (void)l;
     if (len < 0 || len % 2 != 0) {
         lisp_error(S, "bt.compile: plan-action: expected :key value pairs");
     }
@@ -223,7 +241,6 @@ void planner_checkconfig(lisp_State *S, lisp_Value plist) {
 
 static void record(lisp_State *S, const mcts_Request *req, const mcts_Result *res,
                    int64_t tick, int32_t node) {
-    lispbt_Host *H = H(S);
     planner_Host *p = PH(S);
     mcts_Record rec;
     precord_from_result(&rec, req, res, lispbt_wall_ms());
@@ -233,7 +250,7 @@ static void record(lisp_State *S, const mcts_Request *req, const mcts_Result *re
     }
     hist_record(&p->time, (int64_t)(res->time_used_ms * 1e6));
     if (p->sink.enabled && precord_sink_write(&p->sink, &rec) != 0) {
-        log_write(&H->log, LOG_ERROR, tick, node, "planner", "record sink: %s",
+        log_write(p->log, LOG_ERROR, tick, node, "planner", "record sink: %s",
                   precord_sink_last_error(&p->sink));
     }
 }
@@ -470,19 +487,19 @@ LISPBT_NORETURN static void planfail(lisp_State *S, const mcts_Request *req, con
 }
 
 typedef struct PlanCall {
-    bt_Inst *I;
-    int32_t node;
-    const bt_Node *n;
+    bt_Ctx *c;
     int st;
 } PlanCall;
 
 static void runplan(lisp_State *S, void *ud) {
     PlanCall *a = ud;
-    bt_Inst *I = a->I;
-    bt_Def *D = I->D;
+    bt_Ctx *c = a->c;
+    bt_Inst *I = c->I;
+    int32_t node = c->node;
+    int64_t tick = c->tick;
     planner_Host *p = PH(S);
-    const lisp_Value *args = lisp_vecitems(D->args) + a->n->argidx;
-    const int32_t *keys = D->argkeys + a->n->argidx;
+    const lisp_Value *args = c->a->args;
+    const int32_t *keys = c->a->keys;
     int leaf[PK_N] = {-1, -1, -1, -1, -1}, i;
     mcts_Request req;
     mcts_Result res;
@@ -491,8 +508,8 @@ static void runplan(lisp_State *S, void *ud) {
     double xs[MCTS_MAX_STATE];
     int ns;
     mcts_request_defaults(&req);
-    snprintf(req.node_name, sizeof req.node_name, "plan-action-%d", (int)a->node);
-    for (i = 0; i + 1 < a->n->nargs; i += 2) {
+    snprintf(req.node_name, sizeof req.node_name, "plan-action-%d", (int)node);
+    for (i = 0; i + 1 < c->a->nargs; i += 2) {
         size_t n;
         const char *name = keyname(args[i], &n);
         char key[64];
@@ -509,8 +526,8 @@ static void runplan(lisp_State *S, void *ud) {
     if (leaf[PK_NODE_NAME] >= 0) {
         snprintf(req.node_name, sizeof req.node_name, "%s", lisp_str(args[leaf[PK_NODE_NAME]], NULL));
     }
-    req.tick_index = I->tick;
-    if (leaf[PK_SEED_KEY] >= 0 && bt_bb_get(I, keys[leaf[PK_SEED_KEY]], &v, a->node) &&
+    req.tick_index = tick;
+    if (leaf[PK_SEED_KEY] >= 0 && bt_bb_get(I, keys[leaf[PK_SEED_KEY]], &v, node) &&
         v.tag == LISP_TINT) {
         req.seed = (uint64_t)v.u.i;
     } else {
@@ -518,24 +535,24 @@ static void runplan(lisp_State *S, void *ud) {
     }
     {
         int skey = leaf[PK_STATE_KEY] >= 0 ? keys[leaf[PK_STATE_KEY]] : bt_key_find(S, "state", 5);
-        snprintf(req.state_key, sizeof req.state_key, "%s", bt_key_name(I->H, skey));
-        if (!bt_bb_get(I, skey, &v, a->node)) {
-            snprintf(err, sizeof err, "no state at key '%s'", bt_key_name(I->H, skey));
-            planfail(S, &req, err, I->tick, a->node);
+        snprintf(req.state_key, sizeof req.state_key, "%s", bt_key_name(S, skey));
+        if (!bt_bb_get(I, skey, &v, node)) {
+            snprintf(err, sizeof err, "no state at key '%s'", bt_key_name(S, skey));
+            planfail(S, &req, err, tick, node);
         }
         ns = numbers(v, xs, MCTS_MAX_STATE);
         if (ns < 1) {
             snprintf(err, sizeof err, "state at key '%s' is not a number or numeric vector",
-                     bt_key_name(I->H, skey));
-            planfail(S, &req, err, I->tick, a->node);
+                     bt_key_name(S, skey));
+            planfail(S, &req, err, tick, node);
         }
         mcts_request_set_vector(&req, MCTS_KEY_STATE, xs, ns, err, sizeof err);
     }
     if (mcts_request_check(&req, err, sizeof err) != 0) {
-        planfail(S, &req, err, I->tick, a->node);
+        planfail(S, &req, err, tick, node);
     }
     mcts_run(p->P, &req, &res);
-    record(S, &req, &res, I->tick, a->node);
+    record(S, &req, &res, tick, node);
     if (res.action_dim == 0) {
         lisp_error(S, "no action (%s%s%s)", mcts_status_name(res.status),
                    res.error[0] ? ": " : "", res.error);
@@ -544,7 +561,7 @@ static void runplan(lisp_State *S, void *ud) {
         int akey = leaf[PK_ACTION_KEY] >= 0 ? keys[leaf[PK_ACTION_KEY]] : bt_key_find(S, "action", 6);
         lisp_Value act = res.action_dim == 1 ? lisp_float(res.action[0])
                                              : numvec(S, res.action, res.action_dim);
-        if (bt_bb_put(I, akey, act, a->node, "plan-action") != 0) {
+        if (bt_bb_put(I, akey, act, node, "plan-action") != 0) {
             lisp_error(S, "out of memory");
         }
     }
@@ -554,29 +571,89 @@ static void runplan(lisp_State *S, void *ud) {
         precord_from_result(&rec, &req, &res, lispbt_wall_ms());
         precord_json(&rec, lisp_scratch(S));
         meta = lisp_scratchstring(S);
-        if (bt_bb_put(I, keys[leaf[PK_META_KEY]], meta, a->node, "plan-action") != 0) {
+        if (bt_bb_put(I, keys[leaf[PK_META_KEY]], meta, node, "plan-action") != 0) {
             lisp_error(S, "out of memory");
         }
     }
     a->st = BT_SUCCESS;
 }
 
-/* Called by the executor for BT_NPLAN nodes.  Runs under its own protected
-** call (it allocates Lisp values), so it never raises into the tick. */
-int bt_plan_leaf(bt_Inst *I, int32_t i, const bt_Node *n) {
-    lisp_State *S = I->H->S;
+/* The plan-action leaf.  Runs under its own protected call (it allocates
+** Lisp values), so it never raises into the tick: an error fails the node
+** through bt_leaf_error ("plan-action: ..." in the error event and log). */
+static int leaf_plan(bt_Ctx *c, int64_t ud) {
+    lisp_State *S = c->S;
     PlanCall a;
-    int base = lisp_gettop(S);
-    a.I = I;
-    a.node = i;
-    a.n = n;
+    int base = lisp_gettop(S), st;
+    (void)ud;
+    a.c = c;
     a.st = BT_FAILURE;
-    if (lisp_pcall(S, runplan, &a) != LISP_OK) {
-        I->stats[i].errors++;
-        I->errors++;
-        bt_report(I, LOG_ERROR, i, "plan-action: %s", lisp_errmsg(S));
-        return BT_FAILURE;
-    }
+    st = lisp_pcall(S, runplan, &a) != LISP_OK ? bt_leaf_error(c, "%s", lisp_errmsg(S)) : a.st;
     lisp_settop(S, base);
-    return a.st;
+    return st;
+}
+
+/* ---- apply-planned-1d ---- */
+
+/* A number on the blackboard: an integer, a float or the first item of a
+** numeric vec. */
+static int bbnum(bt_Ctx *c, int key, double *out) {
+    lisp_Value v;
+    if (key < 0 || !bt_bb_get(c->I, key, &v, c->node)) {
+        return 0;
+    }
+    if (v.tag == LISP_TINT) {
+        *out = (double)v.u.i;
+        return 1;
+    }
+    if (v.tag == LISP_TFLOAT) {
+        *out = v.u.f;
+        return 1;
+    }
+    if (v.tag == LISP_TVEC && lisp_veclen(v) >= 1) { /* a 1-element float vector */
+        lisp_Value x = lisp_vecitems(v)[0];
+        if (lisp_isnumber(x)) {
+            *out = x.tag == LISP_TINT ? (double)x.u.i : x.u.f;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int argkey(bt_Ctx *c, int i, int def) {
+    return i < c->a->nargs ? c->a->keys[i] : def;
+}
+
+static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
+    lisp_State *S = c->S;
+    const mcts_Model *m = mcts_model_find("toy-1d");
+    int skey = argkey(c, 0, bt_key_find(S, "state", 5));
+    int akey = argkey(c, 1, bt_key_find(S, "action", 6));
+    int okey = argkey(c, 2, skey);
+    double s[1], a[1], next[1], reward;
+    (void)ud;
+    if (!bbnum(c, skey, &s[0])) {
+        return bt_leaf_error(c, "no numeric state on the blackboard");
+    }
+    if (!bbnum(c, akey, &a[0])) {
+        return bt_leaf_error(c, "no numeric action on the blackboard");
+    }
+    if (okey < 0) {
+        return bt_leaf_error(c, "bad output key");
+    }
+    mcts_model_clamp(m, a, a);
+    m->step(m, s, a, next, &reward);
+    if (bt_bb_put(c->I, okey, lisp_float(next[0]), c->node, c->a->leaf->cname) != 0) {
+        return bt_leaf_error(c, "out of memory");
+    }
+    return BT_SUCCESS;
+}
+
+static const bt_CLeaf leaves[] = {
+    {"plan-action", BT_KACT, leaf_plan, NULL, NULL, checkplan, 1},
+    {"apply-planned-1d", BT_KACT, leaf_apply1d, NULL, NULL, NULL, 0},
+    {NULL, 0, NULL, NULL, NULL, NULL, 0}};
+
+static int openleaves(lisp_State *S) {
+    return bt_reg_open(S, bt_reg(S), leaves);
 }

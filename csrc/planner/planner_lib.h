@@ -1,36 +1,41 @@
 /*
-** planner_lib.h -- the planner's host state and its bindings to Lisp and
-** to the BT engine (plan-action).  See LICENSE for copyright.
+** planner_lib.h -- the planner's state of a lisp_State (slot
+** LISPBT_SLOT_PLANNER), its builtins and its BT leaves (the plan-action
+** form, apply-planned-1d).  See LICENSE for copyright.
 */
 #ifndef LISPBT_LIB_PLANNER_H
 #define LISPBT_LIB_PLANNER_H
 
+#include "conf.h"
+
+#include "hist.h"
 #include "lisp.h"
+#include "log.h"
+#include "mem.h"
 
-struct lispbt_Host;
+typedef struct planner_Host planner_Host;
 
-/* Create / release the planner state of host 'H' (arena, record ring of
-** planner_capacity, file sink).  planner_open returns 0 or -1. */
-int planner_open(struct lispbt_Host *H);
-void planner_close(struct lispbt_Host *H);
+/* Create the planner state of 'S' (MCTS arena, record ring of 'capacity'
+** records, file sink; C memory from 'M'; sink errors go to 'log'), store it
+** in S's slot LISPBT_SLOT_PLANNER and register the planner's leaves in the
+** BT registry of 'S', which must exist (bt_reg_new).  'M' and 'log' must
+** outlive it.  Returns NULL when out of memory (nothing is left allocated
+** or in the slot).  The caller owns the state and frees it with
+** planner_close after lisp_free(S). */
+planner_Host *planner_open(lisp_State *S, mem_Heap *M, log_Ring *log, int capacity);
+/* Free 'p' (NULL is a no-op): arena, ring, sink (its file is closed). */
+void planner_close(planner_Host *p);
+/* The planner state of 'S' (its slot), NULL if none. */
+planner_Host *planner_get(lisp_State *S);
 
-/* Validate the ':key value ...' configuration of a plan-action node at
-** compile time; raises "bt.compile: plan-action: ..." errors. */
-void planner_checkconfig(lisp_State *S, lisp_Value plist);
-
+/* The planner.* builtins (listed in csrc/host/host_builtins.c). */
 extern const lisp_Reg planner_lib[];
 
-/* Figures for exporters: planning time per call (ns) and calls by status
-** (ok, timeout, noaction, error), plus the sink's line and error counts. */
-struct hist_Hist;
-const struct hist_Hist *planner_timehist(struct lispbt_Host *H);
-void planner_counts(struct lispbt_Host *H, uint64_t out[4], uint64_t *sink_written,
+/* Figures for exporters: planning time per call (ns; owned by 'p') and
+** calls by status (ok, timeout, noaction, error), plus the sink's line and
+** error counts. */
+const hist_Hist *planner_timehist(planner_Host *p);
+void planner_counts(planner_Host *p, uint64_t out[4], uint64_t *sink_written,
                     uint64_t *sink_errors);
-
-struct bt_Inst;
-struct bt_Node;
-/* The plan-action leaf, called by the BT executor for BT_NPLAN nodes.
-** Never raises: errors fail the node with an error event and log record. */
-int bt_plan_leaf(struct bt_Inst *I, int32_t i, const struct bt_Node *n);
 
 #endif

@@ -247,7 +247,7 @@ static void doregister(lisp_State *S, void *ud) {
     Reg *r = ud;
     int top = lisp_gettop(S);
     lisp_Value name = lisp_cintern(S, r->name);
-    bt_reg_define(S, H(S)->bt, r->kind, name, BT_IMPL_C, r->fn, r->halt, r->ud, 0);
+    bt_reg_define(S, bt_reg(S), r->kind, name, BT_IMPL_C, r->fn, r->halt, r->ud, 0);
     lisp_settop(S, top);
 }
 
