@@ -173,29 +173,15 @@ static void clearnode(bt_Inst *I, int32_t j) {
     I->last[j] = BT_IDLE;
 }
 
+static void callhalt(bt_Inst *I, int32_t j);
+
 /* Halt nodes [a, b): running actions get their leaf's halt callback,
 ** memory is cleared. */
 LISPBT_COLD static void haltrange(bt_Inst *I, int32_t a, int32_t b) {
     int32_t j;
     for (j = a; j < b; j++) {
-        const bt_Node *n = &I->D->nodes[j];
-        if (I->last[j] == BT_RUNNING && n->kind == BT_NACT) {
-            const bt_Leaf *l = I->D->largs[j].leaf;
-            if (l->halt) {
-                bt_Ctx *c = &I->ctx;
-                c->node = j;
-                c->tick = I->tick;
-                c->halted = 1;
-                c->a = &I->D->largs[j];
-                l->halt(c, l);
-                if (c->halted < 0) {
-                    I->stats[j].errors++;
-                    I->errors++;
-                    bt_report(I, LOG_ERROR, j, "%s: halt: %s", bt_def_nodename(I->D, j),
-                              I->errmsg);
-                }
-                c->halted = 0;
-            }
+        if (I->last[j] == BT_RUNNING && I->D->nodes[j].kind == BT_NACT) {
+            callhalt(I, j);
         }
         clearnode(I, j);
     }
@@ -241,7 +227,31 @@ void bt_reset(bt_Inst *I) {
     }
 }
 
-/* ---- leaves ---- */
+/* ---- the leaf protocol ----
+**
+** Every call into a leaf goes through callleaf (tick) or callhalt (halt):
+** they point the instance's ctx at the node, call, check what came back,
+** and hand a failure to nodeerror, the one place where a node's error is
+** counted and reported (error event and log record).  The leaf's registry
+** entry and arguments were resolved by the compiler, and registry entries
+** never move, so nothing is looked up here even if a callback registers
+** leaves. */
+
+/* Node 'j' failed with the message in I->errmsg; 'what' names the phase
+** ("" for a tick, "halt: "). */
+LISPBT_COLD static void nodeerror(bt_Inst *I, int32_t j, const char *what) {
+    I->stats[j].errors++;
+    I->errors++;
+    bt_report(I, LOG_ERROR, j, "%s: %s%s", bt_def_nodename(I->D, j), what, I->errmsg);
+}
+
+/* Point the ctx at leaf node 'j'; returns its arguments. */
+static LISPBT_INLINE const bt_LeafArgs *setctx(bt_Inst *I, int32_t j) {
+    const bt_LeafArgs *a = &I->D->largs[j];
+    I->ctx.node = j;
+    I->ctx.a = a;
+    return a;
+}
 
 LISPBT_COLD static int leaferror(bt_Inst *I, int32_t i, int st) {
     if (st == BT_RUNNING) {
@@ -249,26 +259,37 @@ LISPBT_COLD static int leaferror(bt_Inst *I, int32_t i, int st) {
     } else if (st != BT_ERROR) {
         bt_leaf_error(&I->ctx, "invalid status %d returned", st);
     }
-    I->stats[i].errors++;
-    I->errors++;
-    bt_report(I, LOG_ERROR, i, "%s: %s", bt_def_nodename(I->D, i), I->errmsg);
+    nodeerror(I, i, "");
     return BT_FAILURE;
 }
 
-/* Call the leaf of node 'i' (cond or act).  Its registry entry and
-** arguments were resolved by the compiler, and registry entries never move,
-** so nothing is looked up here even if the callback registers leaves. */
-static LISPBT_INLINE int leaf(bt_Inst *I, int32_t i) {
-    const bt_LeafArgs *a = &I->D->largs[i];
+/* Tick the leaf of node 'i' (cond or act); returns a valid status (an
+** error has been reported and became failure). */
+static LISPBT_INLINE int callleaf(bt_Inst *I, int32_t i) {
+    const bt_LeafArgs *a = setctx(I, i);
     const bt_Leaf *l = a->leaf;
-    int st;
-    I->ctx.node = i;
-    I->ctx.a = a;
-    st = l->fn(&I->ctx, l->ud);
+    int st = l->fn(&I->ctx, l->ud);
     if (lispbt_likely((unsigned)st - 1u < a->nok)) { /* 1..2, or 1..3 for actions */
         return st;
     }
     return leaferror(I, i, st);
+}
+
+/* Halt the running action of node 'j' through its leaf's halt callback. */
+LISPBT_COLD static void callhalt(bt_Inst *I, int32_t j) {
+    const bt_Leaf *l = I->D->largs[j].leaf;
+    bt_Ctx *c = &I->ctx;
+    if (l->halt == NULL) {
+        return;
+    }
+    setctx(I, j);
+    c->tick = I->tick;
+    c->halted = 1;
+    l->halt(c, l);
+    if (c->halted < 0) {
+        nodeerror(I, j, "halt: ");
+    }
+    c->halted = 0;
 }
 
 /* ---- executor ----
@@ -397,26 +418,26 @@ static LISPBT_INLINE void endrun(bt_Inst *I, Run *r, int cont, int last) {
     r->first = I->trace.seq;
 }
 
-/* runleaf's other cases: a Lua or Lisp leaf, once the open run is written,
+/* runleaf's other cases: a Lua or Lisp leaf, once the open run is written
+** (its own node_enter and node_exit records, through enter and finish),
 ** and a C leaf whose call pushed events (the open run 'r' and the leaf's
-** node_enter are written before them). */
+** node_enter are written before them, its node_exit by finish after). */
 LISPBT_COLD static int scriptleaf(bt_Inst *I, int32_t c) {
-    int st;
-    trace_node(&I->trace, TRACE_NODE_ENTER, I->tick, c, I->tick_ts, TRACE_ST_NONE, -1);
-    st = leaf(I, c);
-    trace_node(&I->trace, TRACE_NODE_EXIT, I->tick, c, I->tick_ts, st, -1);
-    return st;
+    uint64_t t = 0;
+    enter(I, c, &t, BT_FTRACE);
+    return finish(I, c, callleaf(I, c), 0, &t, BT_FTRACE);
 }
-LISPBT_COLD static void pushedleaf(bt_Inst *I, int32_t c, Run r, int cont, int st) {
+LISPBT_COLD static int pushedleaf(bt_Inst *I, int32_t c, Run r, int cont, int st) {
+    uint64_t t = 0;
     trace_fill_run(&I->trace, r.first, I->tick, r.node0, r.k, I->tick_ts, cont);
-    trace_node(&I->trace, TRACE_NODE_EXIT, I->tick, c, I->tick_ts, st, -1);
+    return finish(I, c, st, 0, &t, BT_FTRACE);
 }
 
 /* Tick leaf 'c' (cond or act), the next one after the open run 'r' if
 ** that is not empty, at level counters with tracing. */
 static LISPBT_INLINE int runleaf(bt_Inst *I, int32_t c, Run *r, int cont) {
     trace_Ring *R = &I->trace;
-    uint64_t enter = r->first + 2 * (uint64_t)r->k; /* seq of c's node_enter */
+    uint64_t seq = r->first + 2 * (uint64_t)r->k; /* seq of c's node_enter */
     int st;
     if (r->k == 0) {
         r->node0 = c;
@@ -425,19 +446,35 @@ static LISPBT_INLINE int runleaf(bt_Inst *I, int32_t c, Run *r, int cont) {
         endrun(I, r, cont, cont);
         st = scriptleaf(I, c);
         r->first = R->seq;
-    } else {
-        R->seq = enter + 1;
-        st = leaf(I, c);
-        if (lispbt_unlikely(R->seq != enter + 1)) {
-            pushedleaf(I, c, *r, cont, st);
-            r->k = 0;
-            r->first = R->seq;
-        } else if (++r->k == TRACE_RUN_MAX) {
-            endrun(I, r, cont, st);
-        }
+        return st;
+    }
+    R->seq = seq + 1;
+    st = callleaf(I, c);
+    if (lispbt_unlikely(R->seq != seq + 1)) {
+        st = pushedleaf(I, c, *r, cont, st);
+        r->k = 0;
+        r->first = R->seq;
+        return st;
+    }
+    if (++r->k == TRACE_RUN_MAX) {
+        endrun(I, r, cont, st);
     }
     count(I, c, st);
     return st;
+}
+
+/* Tick leaf 'c' (cond or act): the one leaf runner of the executor.  With
+** tracing at level counters the leaf joins the open run 'r' (a child of a
+** composite whose other children run with 'cont'); otherwise enter and
+** finish do the bookkeeping. */
+static LISPBT_INLINE int tickleaf(bt_Inst *I, int32_t c, uint64_t *t, unsigned fl, Run *r,
+                                  int cont) {
+    uint64_t t0;
+    if (fl == BT_FTRACE) {
+        return runleaf(I, c, r, cont);
+    }
+    t0 = enter(I, c, t, fl);
+    return finish(I, c, callleaf(I, c), t0, t, fl);
 }
 
 /* Tick child 'c': leaves inline, composites through the executor copy of
@@ -448,14 +485,12 @@ static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint
     uint64_t t0;
     int st;
     if (lispbt_likely(kind - BT_NCOND <= BT_NACT - BT_NCOND)) {
+        Run r = {I->trace.seq, c, 0};
+        st = tickleaf(I, c, t, fl, &r, 0);
         if (fl == BT_FTRACE) {
-            Run r = {I->trace.seq, c, 0};
-            st = runleaf(I, c, &r, 0);
             endrun(I, &r, 0, st);
-            return st;
         }
-        t0 = enter(I, c, t, fl);
-        return finish(I, c, leaf(I, c), t0, t, fl);
+        return st;
     }
     if (kind - BT_NSUCCEED <= BT_NRUNNING - BT_NSUCCEED) {
         st = kind == BT_NSUCCEED ? BT_SUCCESS : kind == BT_NFAIL ? BT_FAILURE : BT_RUNNING;
@@ -490,12 +525,7 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
             if (n->leafy) { /* the children are leaves i+1 .. end-1: no kind tests */
                 Run run = {I->trace.seq, i + 1, 0};
                 for (c = i + 1; c < end; c++) {
-                    if (fl == BT_FTRACE) {
-                        st = runleaf(I, c, &run, cont);
-                    } else {
-                        uint64_t c0 = enter(I, c, t, fl);
-                        st = finish(I, c, leaf(I, c), c0, t, fl);
-                    }
+                    st = tickleaf(I, c, t, fl, &run, cont);
                     if (st != cont) {
                         break;
                     }
