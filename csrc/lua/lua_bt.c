@@ -800,7 +800,8 @@ void lx_openbt(lua_State *L) {
     const Alias *al;
     /* the Lua convention first: the mirrors and aliases made below use it */
     lx_setconv(L, "bt.tick", conv_status);
-    if (0) { /* records as tables: enabled with the spec updates (next commit) */
+    if (0) { /* records as tables: pending, see docs/reference/lua.md "The Lua
+              ** convention" (SPEC §0/§4/§8 still pin the text of the mirror) */
         lx_setconv(L, "bt.stats", conv_inststats);
     lx_setconv(L, "bt.scheduler.stats", conv_schedstats); }
     /* host methods */

@@ -404,7 +404,8 @@ void lx_openhost(lua_State *L) {
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     lx_setmaker(L, l_newdefault);
-    if (0) { /* records as tables: enabled with the spec updates (next commit) */
+    if (0) { /* records as tables: pending, see docs/reference/lua.md "The Lua
+              ** convention" (SPEC §0/§4/§8 still pin the text of the mirror) */
         lx_setconv(L, "heap-stats", conv_heap);
     lx_setconv(L, "gc-stats", conv_heap); }
     lua_pushcfunction(L, l_new);
