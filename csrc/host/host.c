@@ -5,6 +5,10 @@
 ** values or run jobs (scheduler first: cancel queued jobs, join workers),
 ** then frees the Lisp heap, then the rest.  The struct itself outlives a
 ** close so that Lua handles can report "host is closed".
+**
+** The host knows nothing of its embedder (the Lua binding is one): the
+** embedder's state hangs off host_setuserdata, and the engine reports dead
+** keys through the callback of host_set_deadkey.
 */
 #include "conf.h"
 
@@ -18,6 +22,22 @@
 #include "planner_lib.h"
 #include "sched_lib.h"
 
+struct lispbt_Host {
+    mem_Heap mem;  /* every C-heap allocation of this host */
+    lisp_State *S; /* NULL once closed */
+    host_Opts opts;
+    bt_Reg *bt;                   /* leaf registry and blackboard keys */
+    sched_Pool *sched;            /* worker pool; NULL once closed */
+    struct planner_Host *planner; /* planner arena, record ring, file sink */
+    log_Ring log;                 /* host log ring (thread-safe) */
+    int log_ok;
+    clk_Clock clock; /* every timestamp of the host (clock.h) */
+    clk_Rate rate;   /* cycle-counter rate, for durations (clock.h) */
+    void *ud;        /* the embedder's state (host_setuserdata) */
+    void (*deadkey)(void *ud, int64_t key); /* host_set_deadkey */
+    void *deadkey_ud;
+};
+
 void host_defaults(host_Opts *o) {
     memset(o, 0, sizeof *o);
     o->workers = 2;
@@ -27,15 +47,9 @@ void host_defaults(host_Opts *o) {
     o->max_depth = 10000;
 }
 
-/* The engine's dead-key callback until the binding sets its own. */
+/* The engine's dead-key callback: forwards to the embedder's. */
 static void deadkey(void *ud, int64_t key) {
     host_deadkey(ud, key);
-}
-
-void host_set_deadkey(lispbt_Host *H, void (*fn)(void *ud, int64_t key), void *ud) {
-    bt_Env *E = bt_reg_env(H->bt);
-    E->deadkey = fn;
-    E->deadkey_ud = ud;
 }
 
 static void markhost(lisp_State *S, void *ud) {
@@ -49,8 +63,6 @@ static void markhost(lisp_State *S, void *ud) {
 lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
     lispbt_Host *H = calloc(1, sizeof *H);
     lisp_Opts lo;
-    const lisp_Reg *const *lib;
-    int n = 0;
     if (H == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -100,32 +112,6 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
             goto fail;
         }
     }
-    /* pin every builtin by ordinal: the Lua mirror calls these even if
-    ** Lisp code redefines the global of the same name */
-    for (lib = lispbt_builtins; *lib; lib++) {
-        const lisp_Reg *r;
-        for (r = *lib; r->name; r++) {
-            n++;
-        }
-    }
-    H->prims = mem_alloc(&H->mem, sizeof(int) * (size_t)n);
-    if (H->prims == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    for (lib = lispbt_builtins; *lib; lib++) {
-        const lisp_Reg *r;
-        for (r = *lib; r->name; r++) {
-            lisp_Value v;
-            lisp_getglobal(H->S, r->name, &v);
-            H->prims[H->nprims] = lisp_pin(H->S, v);
-            if (H->prims[H->nprims] < 0) {
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-            }
-            H->nprims++;
-        }
-    }
     return H;
 fail:
     host_free(H);
@@ -133,17 +119,14 @@ fail:
 }
 
 void host_deadkey(lispbt_Host *H, int64_t key) {
-    if (H->ndead == H->capdead) {
-        int ncap = H->capdead ? H->capdead * 2 : 16;
-        int64_t *nd = mem_realloc(&H->mem, H->dead, sizeof(int64_t) * (size_t)H->capdead,
-                                  sizeof(int64_t) * (size_t)ncap);
-        if (nd == NULL) {
-            return;
-        }
-        H->dead = nd;
-        H->capdead = ncap;
+    if (H->deadkey) {
+        H->deadkey(H->deadkey_ud, key);
     }
-    H->dead[H->ndead++] = key;
+}
+
+void host_set_deadkey(lispbt_Host *H, void (*fn)(void *ud, int64_t key), void *ud) {
+    H->deadkey = fn;
+    H->deadkey_ud = ud;
 }
 
 void host_close(lispbt_Host *H) {
@@ -171,11 +154,6 @@ void host_close(lispbt_Host *H) {
         log_free(&H->log);
         H->log_ok = 0;
     }
-    mem_free(&H->mem, H->prims, sizeof(int) * (size_t)H->nprims);
-    H->prims = NULL;
-    mem_free(&H->mem, H->dead, sizeof(int64_t) * (size_t)H->capdead);
-    H->dead = NULL;
-    H->ndead = H->capdead = 0;
 }
 
 void host_free(lispbt_Host *H) {
@@ -184,4 +162,50 @@ void host_free(lispbt_Host *H) {
     }
     host_close(H);
     free(H);
+}
+
+/* ---- accessors ---- */
+
+int host_isclosed(const lispbt_Host *H) {
+    return H->S == NULL;
+}
+
+lisp_State *host_state(const lispbt_Host *H) {
+    return H->S;
+}
+
+lispbt_Host *host_of(lisp_State *S) {
+    return lisp_host(S);
+}
+
+mem_Heap *host_mem(lispbt_Host *H) {
+    return &H->mem;
+}
+
+log_Ring *host_log(lispbt_Host *H) {
+    return H->log_ok ? &H->log : NULL;
+}
+
+clk_Clock *host_clock(lispbt_Host *H) {
+    return &H->clock;
+}
+
+const host_Opts *host_opts(const lispbt_Host *H) {
+    return &H->opts;
+}
+
+struct bt_Reg *host_bt(lispbt_Host *H) {
+    return H->S ? H->bt : NULL;
+}
+
+struct sched_Pool *host_sched(lispbt_Host *H) {
+    return H->sched;
+}
+
+void host_setuserdata(lispbt_Host *H, void *p) {
+    H->ud = p;
+}
+
+void *host_userdata(const lispbt_Host *H) {
+    return H->ud;
 }

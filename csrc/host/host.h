@@ -6,6 +6,15 @@
 ** Hosts share no mutable state: a process may run any number of them.
 ** A host is used only on the thread that owns it; its scheduler's worker
 ** threads run plain C jobs and never touch it.
+**
+** This is the C API of the engine, and the only one: the Lua binding
+** (csrc/lua/) uses exactly these functions, as a C or C++ embedder would
+** (docs/embedding.md).  lispbt_Host is opaque; whoever embeds the host
+** keeps its own state beside it through host_setuserdata.
+**
+** Lifetime: host_new -> (use) -> host_close -> host_free.  host_close frees
+** the engine but keeps the struct, so handles that outlive the engine (Lua
+** userdata) can still ask host_isclosed; host_free releases the struct.
 */
 #ifndef LISPBT_HOST_H
 #define LISPBT_HOST_H
@@ -19,7 +28,6 @@
 
 struct bt_Reg;
 struct sched_Pool;
-struct planner_Host;
 
 typedef struct host_Opts {
     int workers;          /* scheduler threads (default 2) */
@@ -31,66 +39,90 @@ typedef struct host_Opts {
     int gc_stress;        /* collect at every allocation */
 } host_Opts;
 
+/* Opaque: the definition is private to csrc/host/host.c. */
 typedef struct lispbt_Host lispbt_Host;
 
-/* Binding state of the inst:tick running (see calllua in lua_bt.c). */
-typedef struct host_TickCache {
-    void *L, *I;       /* its Lua state and instance */
-    int running;       /* H->running inside it: other entries don't match */
-    int cbidx, ctxidx; /* stack slots of the callback table and ctx; 0 = none */
-} host_TickCache;
+/* ---- lifetime ---- */
 
-struct lispbt_Host {
-    mem_Heap mem;   /* every C-heap allocation of this host */
-    lisp_State *S;  /* NULL once closed */
-    host_Opts opts;
-    int *prims;     /* pins of the builtin primitives, by table ordinal */
-    int nprims;
-    struct bt_Reg *bt;        /* leaf registry and blackboard keys */
-    struct sched_Pool *sched; /* worker pool; NULL once closed */
-    struct planner_Host *planner; /* planner arena, record ring, file sink */
-    log_Ring log;             /* host log ring (thread-safe) */
-    int log_ok;
-    clk_Clock clock; /* every timestamp of the host (clock.h) */
-    clk_Rate rate;   /* cycle-counter rate, for durations (clock.h) */
-    void *L;        /* binding: the lua_State currently running this host */
-    int running;    /* binding: nesting of entries from Lua (close refused) */
-    const char *fname; /* binding: the Lua function running, for messages */
-    host_TickCache tc; /* binding: Lua leaf cache of the inst:tick running */
-    int64_t cbnext; /* binding: next key in the Lua callback table */
-    int64_t *dead;  /* binding: callback keys of collected primitives, */
-    int ndead, capdead; /* cleared from the table at the next safe point */
-};
-
-/* Fill 'o' with the defaults of SPEC §2. */
+/* Fill 'o' with the defaults of SPEC §2.  Never fails. */
 void host_defaults(host_Opts *o);
 
-/* Create a host; returns NULL and a message in 'err' on failure.  The
-** caller owns the host and frees it with host_free. */
+/* Create a host with options 'o' (copied).  Returns NULL and a message in
+** 'err' (at most 'errlen' bytes, NUL-terminated) on failure: out of memory,
+** or workers that cannot be started.  The caller owns the host and frees
+** it with host_free.  Never raises. */
 lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen);
 
-/* Release the engine (heap, subsystems) but keep the struct, so handles
-** that still point at it can see it is closed.  Idempotent. */
+/* Release the engine: stop the scheduler (cancel queued jobs, join the
+** workers), free the Lisp heap and every subsystem.  The struct stays, so
+** handles that still point at it can see it is closed; every pointer an
+** accessor returned (state, log, registry, scheduler) is no longer valid.
+** The user data pointer and the dead-key callback are kept.  Idempotent;
+** NULL is a no-op.  Must not be called from inside a Lisp call of 'H'. */
 void host_close(lispbt_Host *H);
 
-/* host_close, then free the struct.  'H' is no longer valid. */
+/* host_close, then free the struct.  'H' is no longer valid.  NULL is a
+** no-op.  The user data (host_setuserdata) is not freed: it is its
+** owner's. */
 void host_free(lispbt_Host *H);
 
-/* Queue Lua callback 'key' for removal at the binding's next safe point
-** (outside any Lisp call).  Never raises; if the queue cannot grow the
-** callback stays until the host is freed.  host_new installs it as the BT
-** engine's dead-key callback (bt_Env.deadkey). */
-void host_deadkey(lispbt_Host *H, int64_t key);
+/* ---- accessors (never raise, never allocate) ---- */
 
-/* Make 'fn(ud, key)' the BT engine's dead-key callback of open host 'H'
-** (bt_Env.deadkey: a collected instance marked by bt_inst_sethaslua, as
-** -id, or the callback keys of a replaced Lua leaf); NULL: none.  It is
-** called without raising, possibly inside the garbage collector, and
-** must neither allocate Lisp values nor call Lisp or Lua.  Replaces
-** host_deadkey, which host_new installs. */
+/* 1 once host_close ran, else 0. */
+int host_isclosed(const lispbt_Host *H);
+
+/* The Lisp state: heap, globals, builtins.  Owned by the host; NULL once
+** closed.  Anything that may raise a Lisp error must run under
+** lisp_pcall(S, ...) (lisp.h). */
+lisp_State *host_state(const lispbt_Host *H);
+
+/* The host of a state created by host_new (the back pointer lisp_host
+** keeps).  Undefined for a state made by lisp_new directly. */
+lispbt_Host *host_of(lisp_State *S);
+
+/* The allocator accounting of every C-heap allocation of the host
+** (mem.h).  Owned by the host and valid until host_free, also after close;
+** the caller may allocate through it (sizes must match on free). */
+mem_Heap *host_mem(lispbt_Host *H);
+
+/* The host's log ring (log.h, thread-safe): records of ticks, leaves and
+** the scheduler.  Owned by the host; NULL once closed. */
+log_Ring *host_log(lispbt_Host *H);
+
+/* The clock every timestamp of the host comes from (clock.h).  Owned by
+** the host and valid until host_free. */
+clk_Clock *host_clock(lispbt_Host *H);
+
+/* The options the host was created with (a copy owned by the host, valid
+** until host_free). */
+const host_Opts *host_opts(const lispbt_Host *H);
+
+/* The BT leaf registry (bt.h: bt_reg_define registers a C leaf) and the
+** worker pool (sched.h: sched_stats).  Owned by the host; NULL once
+** closed. */
+struct bt_Reg *host_bt(lispbt_Host *H);
+struct sched_Pool *host_sched(lispbt_Host *H);
+
+/* ---- the embedder's state ---- */
+
+/* Attach 'p' to the host (NULL clears it); host_userdata returns it.  The
+** host never reads, frees or outlives-checks 'p': its owner keeps it valid
+** while the host may call back into it (see host_set_deadkey). */
+void host_setuserdata(lispbt_Host *H, void *p);
+void *host_userdata(const lispbt_Host *H);
+
+/* Make 'fn(ud, key)' the host's dead-key callback (NULL: none, the
+** default).  The engine calls it when a key it was handed by the embedder
+** is dead: -id of a collected BT instance marked by bt_inst_sethaslua, or
+** the ud/ud2 of a BT_IMPL_LUA leaf being replaced.  It is called without
+** raising, possibly inside the garbage collector, so 'fn' must neither
+** allocate Lisp values nor call Lisp, nor raise; it typically queues the
+** key and releases it at its next safe point.  Neither 'ud' nor anything
+** else is owned by the host. */
 void host_set_deadkey(lispbt_Host *H, void (*fn)(void *ud, int64_t key), void *ud);
 
-/* The host of a Lisp state. */
-#define H(S) ((lispbt_Host *)lisp_host(S))
+/* Report dead key 'key' to the dead-key callback, if any (the engine's
+** side of host_set_deadkey).  Never raises. */
+void host_deadkey(lispbt_Host *H, int64_t key);
 
 #endif

@@ -13,7 +13,11 @@
 ** - Lua functions the engine may call live in the host userdata's
 **   callback table (uservalue 1), not in the registry, so a callback that
 **   captures its host does not keep the host alive forever.  The registry
-**   holds only a weak map from lispbt_Host* to its userdata.
+**   holds only a weak map from lx_Host* (the userdata's memory) to its
+**   userdata.
+** - The engine is reached through host.h and the subsystem headers only:
+**   the binding's state of a host is the lx_Host (host_userdata), and
+**   the engine's dead keys arrive through lx_deadkey.
 */
 #include "conf.h"
 
@@ -29,16 +33,20 @@ static const char HOSTS_KEY = 'h';
 
 /* ---- hosts ---- */
 
-lispbt_Host *lx_checkhost(lua_State *L, int idx) {
-    lx_Host *h = luaL_checkudata(L, idx, LX_HOST);
-    if (h->H == NULL || h->H->S == NULL) {
+lx_Host *lx_checkhost(lua_State *L, int idx) {
+    lx_Host *X = luaL_checkudata(L, idx, LX_HOST);
+    if (X->S == NULL) {
         luaL_error(L, "lispbt: host is closed");
     }
-    return h->H;
+    return X;
+}
+
+lx_Host *lx_hostof(lispbt_Host *H) {
+    return host_userdata(H);
 }
 
 void lx_registerhost(lua_State *L, int idx) {
-    lx_Host *h = lua_touserdata(L, idx);
+    lx_Host *X = lua_touserdata(L, idx);
     idx = lua_absindex(L, idx);
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOSTS_KEY) != LUA_TTABLE) {
         lua_pop(L, 1);
@@ -51,16 +59,16 @@ void lx_registerhost(lua_State *L, int idx) {
         lua_rawsetp(L, LUA_REGISTRYINDEX, &HOSTS_KEY);
     }
     lua_pushvalue(L, idx);
-    lua_rawsetp(L, -2, h->H);
+    lua_rawsetp(L, -2, X);
     lua_pop(L, 1);
 }
 
-int lx_pushhost(lua_State *L, lispbt_Host *H) {
+int lx_pushhost(lua_State *L, lx_Host *X) {
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOSTS_KEY) != LUA_TTABLE) {
         lua_pop(L, 1);
         return 0;
     }
-    if (lua_rawgetp(L, -1, H) != LUA_TUSERDATA) {
+    if (lua_rawgetp(L, -1, X) != LUA_TUSERDATA) {
         lua_pop(L, 2);
         return 0;
     }
@@ -68,41 +76,57 @@ int lx_pushhost(lua_State *L, lispbt_Host *H) {
     return 1;
 }
 
-/* Forget the callbacks of collected primitives (a safe point: outside
-** any Lisp protected call, with the host userdata reachable). */
-void lx_flushdead(lua_State *L, lispbt_Host *H) {
+void lx_deadkey(void *ud, int64_t key) {
+    lx_Host *X = ud;
+    if (X->ndead == X->capdead) {
+        int ncap = X->capdead ? X->capdead * 2 : 16;
+        int64_t *nd = mem_realloc(host_mem(X->H), X->dead, sizeof(int64_t) * (size_t)X->capdead,
+                                  sizeof(int64_t) * (size_t)ncap);
+        if (nd == NULL) {
+            return;
+        }
+        X->dead = nd;
+        X->capdead = ncap;
+    }
+    X->dead[X->ndead++] = key;
+}
+
+/* Forget the callbacks of collected primitives and the ctx of collected
+** instances (a safe point: outside any Lisp protected call, with the host
+** userdata reachable).  Positive keys are callbacks, negative ones -id. */
+void lx_flushdead(lua_State *L, lx_Host *X) {
     int i;
-    if (H->ndead == 0 || !lx_pushhost(L, H)) {
+    if (X->ndead == 0 || !lx_pushhost(L, X)) {
         return;
     }
     lua_getiuservalue(L, -1, 1); /* callbacks */
     lua_getiuservalue(L, -2, 3); /* per-instance Lua state */
-    for (i = 0; i < H->ndead; i++) {
-        int64_t k = H->dead[i];
+    for (i = 0; i < X->ndead; i++) {
+        int64_t k = X->dead[i];
         lua_pushnil(L);
         lua_rawseti(L, k > 0 ? -3 : -2, k > 0 ? k : -k);
     }
-    H->ndead = 0;
+    X->ndead = 0;
     lua_pop(L, 3);
 }
 
-void lx_run(lua_State *L, lispbt_Host *H, const char *fname, void (*f)(lisp_State *S, void *ud),
+void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
             void *ud) {
-    void *oldL = H->L;
-    const char *oldname = H->fname;
+    lua_State *oldL = X->L;
+    const char *oldname = X->fname;
     int st;
-    H->L = L;
-    H->fname = fname;
-    H->running++;
-    st = lisp_pcall(H->S, f, ud);
-    H->running--;
-    H->L = oldL;
-    H->fname = oldname;
-    if (H->running == 0) {
-        lx_flushdead(L, H);
+    X->L = L;
+    X->fname = fname;
+    X->running++;
+    st = lisp_pcall(X->S, f, ud);
+    X->running--;
+    X->L = oldL;
+    X->fname = oldname;
+    if (X->running == 0) {
+        lx_flushdead(L, X);
     }
     if (st != LISP_OK) {
-        lua_pushstring(L, lisp_errmsg(H->S));
+        lua_pushstring(L, lisp_errmsg(X->S));
         lua_error(L);
     }
 }
@@ -126,7 +150,7 @@ lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname) {
 
 lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname) {
     lx_Value *v = luaL_checkudata(L, idx, tname);
-    if (v->H->S == NULL) {
+    if (v->X->S == NULL) {
         luaL_error(L, "lispbt: host is closed");
     }
     if (v->pin < 0) { /* released by <close>: its object may be collected */
@@ -135,19 +159,19 @@ lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname) {
     return v;
 }
 
-void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname) {
+void lx_newvalue(lua_State *L, lx_Host *X, lisp_Value v, const char *tname) {
     lx_Value *u = lua_newuserdatauv(L, sizeof(lx_Value), 2); /* 2: instances cache their ctx */
-    u->H = H;
+    u->X = X;
     u->pin = -1;
     u->p = v.tag == LISP_TUDATA ? lisp_udata(v) : NULL;
     u->kind = strcmp(tname, LX_INST) == 0   ? LX_KINST
               : strcmp(tname, LX_TREE) == 0 ? LX_KTREE
                                             : LX_KVALUE;
     luaL_setmetatable(L, tname);
-    if (lx_pushhost(L, H)) {
+    if (lx_pushhost(L, X)) {
         lua_setiuservalue(L, -2, 1); /* keeps the lispbt_Host alive */
     }
-    u->pin = lisp_pin(H->S, v);
+    u->pin = lisp_pin(X->S, v);
     if (u->pin < 0) {
         luaL_error(L, "lispbt: out of memory");
     }
@@ -155,8 +179,8 @@ void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname) 
 
 int lx_valuegc(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    if (u->pin >= 0 && u->H->S != NULL) {
-        lisp_unpin(u->H->S, u->pin);
+    if (u->pin >= 0 && u->X->S != NULL) {
+        lisp_unpin(u->X->S, u->pin);
     }
     u->pin = -1;
     return 0;
@@ -165,19 +189,19 @@ int lx_valuegc(lua_State *L) {
 static int value_tostring(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
     sbuf *b;
-    if (u->H->S == NULL || u->pin < 0) {
+    if (u->X->S == NULL || u->pin < 0) {
         lua_pushliteral(L, "#<closed>");
         return 1;
     }
-    b = lisp_scratch(u->H->S); /* owned by the state: a Lua error cannot leak it */
-    lisp_write(u->H->S, b, lisp_pinned(u->H->S, u->pin), 0);
+    b = lisp_scratch(u->X->S); /* owned by the state: a Lua error cannot leak it */
+    lisp_write(u->X->S, b, lisp_pinned(u->X->S, u->pin), 0);
     lua_pushlstring(L, b->p ? b->p : "", b->len);
     return 1;
 }
 
 typedef struct CallArgs {
     lua_State *L;
-    lispbt_Host *H;
+    lx_Host *X;
     lisp_Value fn;
     int first, nargs;
     lisp_Value r;
@@ -188,7 +212,7 @@ static void docall(lisp_State *S, void *ud) {
     int fidx = lisp_gettop(S), i;
     lisp_push(S, a->fn);
     for (i = 0; i < a->nargs; i++) {
-        lx_tolisp(a->L, a->H, a->first + i);
+        lx_tolisp(a->L, a->X, a->first + i);
     }
     a->r = lisp_call(S, fidx, a->nargs);
     lisp_push(S, a->r);
@@ -196,16 +220,16 @@ static void docall(lisp_State *S, void *ud) {
 
 static int value_call(lua_State *L) {
     lx_Value *u = lx_checkvalue(L, 1, LX_VALUE);
-    lisp_State *S = u->H->S;
+    lisp_State *S = u->X->S;
     int top = lisp_gettop(S);
     CallArgs a;
     a.L = L;
-    a.H = u->H;
+    a.X = u->X;
     a.fn = lisp_pinned(S, u->pin);
     a.first = 2;
     a.nargs = lua_gettop(L) - 1;
-    lx_run(L, u->H, "call", docall, &a);
-    lx_pushlisp(L, u->H, a.r);
+    lx_run(L, u->X, "call", docall, &a);
+    lx_pushlisp(L, u->X, a.r);
     lisp_settop(S, top);
     return 1;
 }
@@ -245,11 +269,11 @@ static int setcallback(lua_State *L) {
     return 0;
 }
 
-int64_t lx_storecallback(lua_State *L, lispbt_Host *H, int idx) {
-    int64_t key = ++H->cbnext;
+int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx) {
+    int64_t key = ++X->cbnext;
     idx = lua_absindex(L, idx);
-    if (!lua_checkstack(L, 6) || !lx_pushhost(L, H)) {
-        lisp_error(H->S, "out of memory");
+    if (!lua_checkstack(L, 6) || !lx_pushhost(L, X)) {
+        lisp_error(X->S, "out of memory");
     }
     lua_getiuservalue(L, -1, 1);
     lua_pushcfunction(L, setcallback);
@@ -258,20 +282,20 @@ int64_t lx_storecallback(lua_State *L, lispbt_Host *H, int idx) {
     lua_pushvalue(L, idx);
     if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
         lua_pop(L, 3);
-        lisp_error(H->S, "out of memory");
+        lisp_error(X->S, "out of memory");
     }
     lua_pop(L, 2);
     return key;
 }
 
-static void tolisp(lua_State *L, lispbt_Host *H, int idx, int depth);
+static void tolisp(lua_State *L, lx_Host *X, int idx, int depth);
 
-static void tabletolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
-    lisp_State *S = H->S;
+static void tabletolisp(lua_State *L, lx_Host *X, int idx, int depth) {
+    lisp_State *S = X->S;
     lua_Unsigned n = lua_rawlen(L, idx), count = 0;
     int isseq = 1, base;
     if (depth >= LX_MAXDEPTH) {
-        lisp_error(S, "%s: table is cyclic or nested deeper than %d levels", H->fname, LX_MAXDEPTH);
+        lisp_error(S, "%s: table is cyclic or nested deeper than %d levels", X->fname, LX_MAXDEPTH);
     }
     if (!lua_checkstack(L, 4)) {
         lisp_error(S, "stack overflow");
@@ -292,7 +316,7 @@ static void tabletolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
         for (i = n; i >= 1; i--) {
             lisp_Value cell;
             lua_rawgeti(L, idx, (lua_Integer)i);
-            tolisp(L, H, -1, depth + 1);
+            tolisp(L, X, -1, depth + 1);
             lua_pop(L, 1);
             cell = lisp_cons(S, *lisp_at(S, base), *lisp_at(S, base - 1));
             *lisp_at(S, base - 1) = cell;
@@ -305,8 +329,8 @@ static void tabletolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
         base = lisp_gettop(S);
         lua_pushnil(L);
         while (lua_next(L, idx)) {
-            tolisp(L, H, -2, depth + 1);
-            tolisp(L, H, -1, depth + 1);
+            tolisp(L, X, -2, depth + 1);
+            tolisp(L, X, -1, depth + 1);
             lisp_mapset(S, m, *lisp_at(S, base), *lisp_at(S, base + 1));
             lisp_settop(S, base);
             lua_pop(L, 1);
@@ -314,8 +338,8 @@ static void tabletolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
     }
 }
 
-static void tolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
-    lisp_State *S = H->S;
+static void tolisp(lua_State *L, lx_Host *X, int idx, int depth) {
+    lisp_State *S = X->S;
     idx = lua_absindex(L, idx);
     switch (lua_type(L, idx)) {
         case LUA_TNIL:
@@ -334,9 +358,9 @@ static void tolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
             lisp_string(S, s, n);
             break;
         }
-        case LUA_TTABLE: tabletolisp(L, H, idx, depth); break;
+        case LUA_TTABLE: tabletolisp(L, X, idx, depth); break;
         case LUA_TFUNCTION: {
-            int64_t key = lx_storecallback(L, H, idx);
+            int64_t key = lx_storecallback(L, X, idx);
             lisp_newprim(S, "lua-function", 0, LISP_VARARG, lx_luaprim, key);
             break;
         }
@@ -349,25 +373,25 @@ static void tolisp(lua_State *L, lispbt_Host *H, int idx, int depth) {
             }
             v = lx_testvalue(L, idx, NULL);
             if (v) {
-                if (v->H != H) {
-                    lisp_error(S, "%s: a Lisp value of another host cannot be used here", H->fname);
+                if (v->X != X) {
+                    lisp_error(S, "%s: a Lisp value of another host cannot be used here", X->fname);
                 }
                 if (v->pin < 0) {
-                    lisp_error(S, "%s: use of a released Lisp value", H->fname);
+                    lisp_error(S, "%s: use of a released Lisp value", X->fname);
                 }
                 lisp_push(S, lisp_pinned(S, v->pin));
                 break;
             }
-            lisp_error(S, "%s: cannot convert a userdata to a Lisp value", H->fname);
+            lisp_error(S, "%s: cannot convert a userdata to a Lisp value", X->fname);
         }
         default:
-            lisp_error(S, "%s: cannot convert a %s to a Lisp value", H->fname,
+            lisp_error(S, "%s: cannot convert a %s to a Lisp value", X->fname,
                        lua_typename(L, lua_type(L, idx)));
     }
 }
 
-void lx_tolisp(lua_State *L, lispbt_Host *H, int idx) {
-    tolisp(L, H, idx, 0);
+void lx_tolisp(lua_State *L, lx_Host *X, int idx) {
+    tolisp(L, X, idx, 0);
 }
 
 /* ---- Lisp to Lua ---- */
@@ -383,7 +407,7 @@ static const char *udatatname(lisp_Value v) {
     return LX_VALUE;
 }
 
-static void pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v, int depth) {
+static void pushlisp(lua_State *L, lx_Host *X, lisp_Value v, int depth) {
     luaL_checkstack(L, 4, "lispbt: value nested too deeply");
     if (depth > LX_MAXDEPTH && (v.tag == LISP_TCONS || v.tag == LISP_TVEC || v.tag == LISP_TMAP)) {
         luaL_error(L, "lispbt: value is cyclic or nested deeper than %d levels", LX_MAXDEPTH);
@@ -408,12 +432,12 @@ static void pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v, int depth) {
         case LISP_TCONS: {
             int64_t n = lisp_listlen(v), i;
             if (n < 0) {
-                lx_newvalue(L, H, v, LX_VALUE); /* improper or cyclic */
+                lx_newvalue(L, X, v, LX_VALUE); /* improper or cyclic */
                 break;
             }
             lua_createtable(L, (int)(n > 1 << 20 ? 1 << 20 : n), 0);
             for (i = 1; i <= n; i++, v = lisp_cdr(v)) {
-                pushlisp(L, H, lisp_car(v), depth + 1);
+                pushlisp(L, X, lisp_car(v), depth + 1);
                 lua_rawseti(L, -2, i);
             }
             break;
@@ -422,7 +446,7 @@ static void pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v, int depth) {
             int64_t n = lisp_veclen(v), i;
             lua_createtable(L, (int)(n > 1 << 20 ? 1 << 20 : n), 0);
             for (i = 0; i < n; i++) {
-                pushlisp(L, H, lisp_vecitems(v)[i], depth + 1);
+                pushlisp(L, X, lisp_vecitems(v)[i], depth + 1);
                 lua_rawseti(L, -2, i + 1);
             }
             break;
@@ -435,25 +459,25 @@ static void pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v, int depth) {
                 if (k.tag == LISP_TNIL || (k.tag == LISP_TFLOAT && isnan(k.u.f))) {
                     continue; /* not a valid Lua key */
                 }
-                pushlisp(L, H, k, depth + 1);
-                pushlisp(L, H, x, depth + 1);
+                pushlisp(L, X, k, depth + 1);
+                pushlisp(L, X, x, depth + 1);
                 lua_rawset(L, -3);
             }
             break;
         }
-        case LISP_TUDATA: lx_newvalue(L, H, v, udatatname(v)); break;
-        default: lx_newvalue(L, H, v, LX_VALUE); break;
+        case LISP_TUDATA: lx_newvalue(L, X, v, udatatname(v)); break;
+        default: lx_newvalue(L, X, v, LX_VALUE); break;
     }
 }
 
-void lx_pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v) {
-    pushlisp(L, H, v, 0);
+void lx_pushlisp(lua_State *L, lx_Host *X, lisp_Value v) {
+    pushlisp(L, X, v, 0);
 }
 
 /* ---- Lua callbacks ---- */
 
 typedef struct Bridge {
-    lispbt_Host *H;
+    lx_Host *X;
     int64_t key;
     int nargs;
     lisp_Value *argv;
@@ -463,28 +487,28 @@ typedef struct Bridge {
 static int bridge(lua_State *L) {
     Bridge *b = lua_touserdata(L, 1);
     int i;
-    if (!lx_pushhost(L, b->H)) {
+    if (!lx_pushhost(L, b->X)) {
         return luaL_error(L, "host is gone");
     }
     lua_getiuservalue(L, -1, 1);
     lua_rawgeti(L, -1, b->key);
     luaL_checkstack(L, b->nargs + 4, "too many arguments");
     for (i = 0; i < b->nargs; i++) {
-        pushlisp(L, b->H, b->argv[i], 0);
+        pushlisp(L, b->X, b->argv[i], 0);
     }
     lua_call(L, b->nargs, 1);
     return 1;
 }
 
 lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv) {
-    lispbt_Host *H = H(S);
-    lua_State *L = H->L;
+    lx_Host *X = lx_hostof(host_of(S));
+    lua_State *L = X->L;
     Bridge b;
     int top = lua_gettop(L);
     if (!lua_checkstack(L, 4)) {
         lisp_error(S, "%s: Lua stack overflow", name);
     }
-    b.H = H;
+    b.X = X;
     b.key = key;
     b.nargs = nargs;
     b.argv = argv;
@@ -500,7 +524,7 @@ lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, 
         lua_settop(L, top);
         lisp_error(S, "%s: %s", name, msg);
     }
-    tolisp(L, H, -1, 0);
+    tolisp(L, X, -1, 0);
     lua_settop(L, top);
     return *lisp_at(S, lisp_gettop(S) - 1);
 }

@@ -1,27 +1,40 @@
 /*
-** lua_aux.h -- binding helpers shared by the Lua-facing files (lx_ prefix).
-** See LICENSE for copyright.  Only csrc/lua/ includes lua.h.
+** lua_aux.h -- the binding's shared API (lx_ prefix): binding state of a
+** host, value conversion, protected entry into the engine, Lua callbacks,
+** and the one Lua surface of the builtin table.  See LICENSE for copyright.
+** Only csrc/lua/ includes lua.h.
+**
+** Files.  lua_aux.c (helpers) and lua_surface.c (names, mirrors, methods)
+** are the base of the binding; lua_host.c (hosts) and lua_bt.c (trees,
+** instances, leaves) build on them only, never on each other; lua_init.c
+** opens them in order.  The engine is reached through its C API alone
+** (host.h and the subsystem headers), as an embedder would: lispbt_Host
+** has no visible fields.
 **
 ** Userdata types (one metatable each, names defined only here):
-**   lispbt.host      lx_Host   a host; uservalue 1 = callback table (Lua
-**                              functions the engine calls), 2 = the host's
-**                              mirrored builtin namespace (host.bt, ...)
+**   lispbt.host      lx_Host   a host and the binding's state of it;
+**                              uservalue 1 = callback table (Lua functions
+**                              the engine calls), 2 = the host's mirrored
+**                              builtin namespace (host.bt, ...), 3 = the
+**                              Lua state of instances (ctx), by id
 **   lispbt.value     lx_Value  an opaque Lisp value (closure, primitive,
 **                              improper pair, rng, ...): pinned in its host
 **   lispbt.tree      lx_Value  a compiled bt_def
 **   lispbt.instance  lx_Value  a bt_instance
 **   lispbt.symbol    a NUL-terminated name; hosts intern it on conversion
+**   lispbt.ctx       the context of a Lua leaf call (lua_bt.c)
 ** lx_Value userdata keep their host's userdata alive through uservalue 1,
-** so the lispbt_Host struct outlives them even after host:close().
+** so the lx_Host (and the lispbt_Host it points to) outlives them, even
+** after host:close().
 **
 ** Entering the engine.  lx_run runs a C function under lisp_pcall with
-** H->L set to the running lua_State; a Lisp error becomes a Lua error
+** X->L set to the running lua_State; a Lisp error becomes a Lua error
 ** after the Lisp side has unwound (never a longjmp across Lua frames).
 ** Inside a Lisp protected call the binding only uses lua_* functions that
 ** cannot raise, or runs raising ones under lua_pcall.
 */
-#ifndef LISPBT_LAUXBT_H
-#define LISPBT_LAUXBT_H
+#ifndef LISPBT_LUA_AUX_H
+#define LISPBT_LUA_AUX_H
 
 #include "conf.h"
 
@@ -40,8 +53,29 @@
 /* Max nesting of converted tables/lists (cycles are reported as this). */
 #define LX_MAXDEPTH 100
 
+/* Lua-leaf cache of the inst:tick running (see calllua in lua_bt.c). */
+typedef struct lx_TickCache {
+    lua_State *L;
+    void *I;           /* its instance (a bt_Inst) */
+    int running;       /* X->running inside it: other entries don't match */
+    int cbidx, ctxidx; /* stack slots of the callback table and ctx; 0 = none */
+} lx_TickCache;
+
+/* The binding's state of one host: the memory of its lispbt.host
+** userdata, registered as the host's user data (host_userdata(H) == X)
+** while the host is open.  Its address never changes. */
 typedef struct lx_Host {
-    lispbt_Host *H;
+    lispbt_Host *H;  /* NULL once the userdata is finalized */
+    lisp_State *S;   /* host_state(H) cached for fast checks; NULL once closed */
+    lua_State *L;    /* the Lua state running this host now, else NULL */
+    int running;     /* nesting of entries from Lua (close refused) */
+    const char *fname; /* the Lua function running, for messages */
+    lx_TickCache tc; /* Lua leaf cache of the inst:tick running */
+    int64_t cbnext;  /* next key in the callback table */
+    int64_t *dead;   /* callback keys of collected primitives and -ids of */
+    int ndead, capdead; /* collected instances, cleared at the next safe point */
+    int *prims;      /* pins of the builtin primitives, by ordinal (-1: none) */
+    int nprims;
 } lx_Host;
 
 /* lx_Value.kind: which metatable the userdata got (for fast checks on hot
@@ -49,52 +83,83 @@ typedef struct lx_Host {
 enum { LX_KVALUE = 0x6c780001, LX_KTREE, LX_KINST };
 
 typedef struct lx_Value {
-    lispbt_Host *H;
-    int pin;
+    lx_Host *X;
+    int pin;  /* -1 once released (<close>) or never pinned */
     int kind;
-    void *p; /* payload of a host object (bt_Def, bt_Inst), else NULL */
+    void *p;  /* payload of a host object (bt_Def, bt_Inst), else NULL */
 } lx_Value;
 
-/* Host at 'idx'; raises "lispbt: host is closed" if closed. */
-lispbt_Host *lx_checkhost(lua_State *L, int idx);
-/* Push the userdata of host 'H' (from the weak registry index); returns 0
-** if it is no longer alive (then nothing is pushed). */
-int lx_pushhost(lua_State *L, lispbt_Host *H);
-/* Record host userdata at 'idx' in the weak registry index. */
+/* ---- hosts (lua_aux.c) ---- */
+
+/* The open host at 'idx'.  Raises the standard bad-argument error if it is
+** not a host, "lispbt: host is closed" if closed.  The result is owned by
+** the userdata (valid while it is on the stack). */
+lx_Host *lx_checkhost(lua_State *L, int idx);
+/* The binding state of an open host (host_userdata).  Never raises. */
+lx_Host *lx_hostof(lispbt_Host *H);
+/* Push the userdata of 'X' (from the weak registry index); returns 0 if it
+** is no longer alive (then nothing is pushed).  Never raises (uses no
+** more than 2 stack slots; the caller checks the stack). */
+int lx_pushhost(lua_State *L, lx_Host *X);
+/* Record host userdata at 'idx' in the weak registry index.  Raises on
+** out of memory. */
 void lx_registerhost(lua_State *L, int idx);
+/* Queue dead key 'key' of host 'ud' (an lx_Host) for removal from the
+** Lua tables at the next safe point; the dead-key callback the binding
+** gives host_set_deadkey and lisp_setprimfree.  Never raises; if the queue
+** cannot grow the key stays until the host is closed. */
+void lx_deadkey(void *ud, int64_t key);
+/* Drop the Lua state of dead keys (a safe point: outside any Lisp
+** protected call).  Raises only on Lua out of memory. */
+void lx_flushdead(lua_State *L, lx_Host *X);
 
-/* Lisp value held by lx_Value userdata at 'idx' if it has metatable
-** 'tname' (NULL: any of value/tree/instance); NULL if not. */
-lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname);
-/* Like lx_testvalue, raising the standard bad-argument error. */
-lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname);
-
-/* Run f(S, ud) protected for host 'H'; on error raise it in Lua.  'fname'
-** names the Lua function for conversion errors ("set: table is cyclic"). */
-void lx_run(lua_State *L, lispbt_Host *H, const char *fname, void (*f)(lisp_State *S, void *ud),
+/* Run f(S, ud) protected for host 'X'; on error raise it in Lua (the Lisp
+** message, positioned).  'fname' (static or outliving the call) names the
+** Lua function for conversion errors ("set: table is cyclic"). */
+void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
             void *ud);
 
+/* ---- values (lua_aux.c) ---- */
+
+/* Lisp value held by lx_Value userdata at 'idx' if it has metatable
+** 'tname' (NULL: any of value/tree/instance); NULL if not.  Never raises. */
+lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname);
+/* The lx_Value of type 'tname' at 'idx'.  Raises the standard bad-argument
+** error, "lispbt: host is closed", or "lispbt: TYPE is closed" (released
+** by <close>). */
+lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname);
+
 /* Convert Lua value at 'idx' to Lisp and push it on the Lisp stack.  Call
-** only inside lx_run; raises Lisp errors only. */
-void lx_tolisp(lua_State *L, lispbt_Host *H, int idx);
+** only inside lx_run; raises Lisp errors only ("FNAME: table is cyclic
+** ...", "cannot convert a T to a Lisp value", out of memory). */
+void lx_tolisp(lua_State *L, lx_Host *X, int idx);
 
-/* Push Lisp value 'v' of host 'H' to Lua.  Call outside lx_run (it may
-** raise Lua errors); 'v' must be rooted by the caller. */
-void lx_pushlisp(lua_State *L, lispbt_Host *H, lisp_Value v);
+/* Push Lisp value 'v' of host 'X' to Lua (SPEC §3.1).  Call outside
+** lx_run (it may raise Lua errors); 'v' must be rooted by the caller.
+** Userdata pushed pin their Lisp object (released by their __gc). */
+void lx_pushlisp(lua_State *L, lx_Host *X, lisp_Value v);
 
-/* Push a new userdata of type 'tname' (LX_VALUE/TREE/INST) for 'v'. */
-void lx_newvalue(lua_State *L, lispbt_Host *H, lisp_Value v, const char *tname);
+/* Push a new userdata of type 'tname' (LX_VALUE/TREE/INST) that pins 'v'.
+** Raises "lispbt: out of memory". */
+void lx_newvalue(lua_State *L, lx_Host *X, lisp_Value v, const char *tname);
 
-/* __gc/__close of lx_Value userdata: unpin (idempotent). */
+/* __gc/__close of lx_Value userdata: unpin (idempotent, never raises). */
 int lx_valuegc(lua_State *L);
 
-/* Lisp primitive calling the Lua function stored under 'ud' in the host's
-** callback table. */
+/* Push a table of the heap counters of 'S' (SPEC §4 names).  Raises only
+** on Lua out of memory. */
+void lx_pushheap(lua_State *L, lisp_State *S);
+
+/* ---- Lua callbacks (lua_aux.c) ---- */
+
+/* Lisp primitive calling the Lua function stored under its ud in the
+** host's callback table (lx_callback). */
 lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv);
 
-/* Store Lua value at 'idx' in the host's callback table; returns its key.
-** Usable inside lx_run (raises a Lisp error when out of memory). */
-int64_t lx_storecallback(lua_State *L, lispbt_Host *H, int idx);
+/* Store Lua value at 'idx' in the callback table of 'X'; returns its key
+** (> 0, owned by the table until it is reported dead).  Use inside lx_run
+** only: raises a Lisp error on out of memory. */
+int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx);
 
 /* Call the Lua function stored under 'key' with 'nargs' values from
 ** 'argv' converted, returning its first result converted to Lisp (pushed).
@@ -102,31 +167,77 @@ int64_t lx_storecallback(lua_State *L, lispbt_Host *H, int idx);
 ** inside lx_run only. */
 lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv);
 
-/* Drop Lua state of collected primitives and instances (a safe point). */
-void lx_flushdead(lua_State *L, lispbt_Host *H);
+/* ---- the Lua surface (lua_surface.c) ----
+**
+** Every Lua name of a builtin is derived from the one builtin table
+** (host_builtins.c) by one rule, and every builtin a file refers to by name
+** is resolved when the module is opened: a name missing from the table is
+** an error of require("lispbt"), never a bad index at call time. */
 
-/* Ordinal of builtin 'name' in the builtin table, or -1. */
-int lx_ordinal(const char *name);
-/* Push a closure calling builtin 'name' like its mirror; 'dropself'
-** drops the method's self (a host) from the arguments. */
+/* Number of builtins in the table (the ordinals are 0 .. n-1). */
+int lx_nbuiltins(void);
+/* Entry of ordinal 'ord' (0 <= ord < lx_nbuiltins()). */
+const lisp_Reg *lx_builtinreg(int ord);
+/* Lua name of entry 'r' into 'out' ('n' bytes): split at '.', '-' becomes
+** '_'.  Returns 0 (out unspecified) if 'r' is not runtime or its name holds
+** '?', '!' or '>' (Lisp-only). */
+int lx_luaname(const lisp_Reg *r, char *out, size_t n);
+/* Ordinal of builtin 'name'.  Raises "lispbt: no builtin 'NAME' in the
+** builtin table" if there is none (call at load time). */
+int lx_builtin(lua_State *L, const char *name);
+
+/* Pin the primitive of every builtin of open host 'X' into X->prims, by
+** ordinal (the mirror calls these even if Lisp code redefines the global).
+** Returns 0, or -1 when out of memory (X->prims is then partly filled;
+** lx_unpinbuiltins frees it).  Never raises. */
+int lx_pinbuiltins(lx_Host *X);
+/* Free X->prims (the pins die with the Lisp state).  Never raises. */
+void lx_unpinbuiltins(lx_Host *X);
+
+/* Make 'conv' the Lua conversion of builtin 'name' (checked as
+** lx_builtin): every mirror of it calls conv(result, arg1, ..., argn) with
+** the result converted by SPEC §3.1 and the Lua arguments, and returns
+** conv's one result.  Register before lx_mirror / lx_pushbuiltin (load
+** time).  Raises on a missing name. */
+void lx_setconv(lua_State *L, const char *name, lua_CFunction conv);
+
+/* Push a closure calling builtin 'name' like its mirror (checked as
+** lx_builtin); 'dropself' drops the method's self (a host) from the
+** arguments.  Raises on a missing name. */
 void lx_pushbuiltin(lua_State *L, const char *name, int dropself);
 
-/* Open the BT part of the binding (lua_bt.c): tree/instance/ctx metatables,
-** and host methods into the table at -1. */
-void lx_openbt(lua_State *L);
-
-/* The test-only lispbt.T table (lua_test.c; LISPBT_TESTS builds only). */
-void lx_opentest(lua_State *L);
-
-/* Push a SPEC §4 table of heap counters. */
-void lx_pushheap(lua_State *L, lisp_State *S);
-
-/* Install the mirrored runtime builtins of host 'H' (or, if H is NULL, of
-** the default host resolved at call time) into the table at 'idx'. */
+/* Install the mirrored runtime builtins into the table at 'idx': of the
+** host userdata at 'hostidx', or, if hostidx is 0, of the default host
+** resolved at call time. */
 void lx_mirror(lua_State *L, int idx, int hostidx);
 
-/* Open the metatables; called once by luaopen_lispbt. */
-void lx_openhost(lua_State *L);
-void lx_openvalue(lua_State *L);
+/* Pop the function at -1 and make it host method 'name': of every host,
+** and (except "close") of the module table at 'modidx', acting on the
+** default host.  Raises "lispbt: host method 'NAME' is defined twice or
+** shadows a builtin" on a name already taken (a method, or the first part
+** of a mirrored name), so methods never collide with the mirror. */
+void lx_addmethod(lua_State *L, const char *name, int modidx);
+/* lx_addmethod for each entry of 'l' (NULL-terminated). */
+void lx_addmethods(lua_State *L, const luaL_Reg *l, int modidx);
+/* Push the host method table (the __index of hosts looks here first). */
+void lx_pushmethods(lua_State *L);
+
+/* Push the default host of this Lua state, creating it on first use with
+** the maker lx_setmaker registered; returns its binding state.  Raises
+** "lispbt: host is closed" if it was closed. */
+lx_Host *lx_defaulthost(lua_State *L);
+/* Register 'maker' (pushes a new host with default options) for
+** lx_defaulthost. */
+void lx_setmaker(lua_State *L, lua_CFunction maker);
+
+/* ---- opening (called once, in this order, by luaopen_lispbt; each
+** expects the module table at -1 and leaves the stack as it found it) ---- */
+
+void lx_opensurface(lua_State *L); /* lua_surface.c: method table, conventions */
+void lx_openvalue(lua_State *L);   /* lua_aux.c: value/symbol metatables, lispbt.symbol */
+void lx_openhost(lua_State *L);    /* lua_host.c: lispbt.new/default, host methods */
+void lx_openbt(lua_State *L);      /* lua_bt.c: trees, instances, ctx, BT host methods */
+/* The test-only lispbt.T table (lua_test.c; LISPBT_TESTS builds only). */
+void lx_opentest(lua_State *L);
 
 #endif

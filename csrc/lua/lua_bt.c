@@ -7,7 +7,7 @@
 ** optional halt function) in the host's callback table and define a
 ** registry entry whose C function calls it.  The leaf runs on the thread
 ** that ticks, inside whatever called the tick (inst:tick, or (bt.tick) in
-** Lisp); H->L is that Lua state.  The call is a lua_pcall, so a raising
+** Lisp); X->L is that Lua state.  The call is a lua_pcall, so a raising
 ** callback fails its node with an error event and log record, and nothing
 ** it does can unwind the tick.  Leaf arguments that are numbers, booleans
 ** or nil are pushed directly; others are converted inside a protected
@@ -20,6 +20,12 @@
 ** made for, so a halt or reset (which bumps the generation) empties it
 ** without any Lua work on the tick path.
 **
+** Results follow the binding's one convention (lua_surface.c): statuses
+** are strings and records are tables, whichever spelling reaches them;
+** the conversions of bt.tick, bt.stats and bt.scheduler.stats are the
+** functions behind inst:tick, inst:stats and host:scheduler_stats.  This
+** file builds on lua_aux.h only (never on lua_host.c).
+**
 ** inst:tick without input calls bt_tick directly (no Lisp protected call:
 ** a tick never raises), which keeps the Lua-to-tick overhead small.
 */
@@ -28,6 +34,7 @@
 #include <string.h>
 
 #include "bt.h"
+#include "hist.h"
 #include "lua_aux.h"
 #include "sched.h"
 
@@ -41,6 +48,11 @@ typedef struct lx_Ctx {
 } lx_Ctx;
 
 /* ---- checks ---- */
+
+/* The binding state of the host of instance 'I'. */
+static lx_Host *instx(bt_Inst *I) {
+    return lx_hostof(host_of(bt_inst_state(I)));
+}
 
 static bt_Inst *checkinst(lua_State *L, int idx) {
     return lx_checkvalue(L, idx, LX_INST)->p;
@@ -74,13 +86,13 @@ static void docompile(lisp_State *S, void *ud) {
 }
 
 static int host_compile(lua_State *L) {
-    lispbt_Host *H = lx_checkhost(L, 1);
+    lx_Host *X = lx_checkhost(L, 1);
     CompArgs a;
-    int top = lisp_gettop(H->S);
+    int top = lisp_gettop(X->S);
     a.src = luaL_checklstring(L, 2, &a.n);
-    lx_run(L, H, "compile", docompile, &a);
-    lx_newvalue(L, H, a.r, LX_TREE);
-    lisp_settop(H->S, top);
+    lx_run(L, X, "compile", docompile, &a);
+    lx_newvalue(L, X, a.r, LX_TREE);
+    lisp_settop(X->S, top);
     return 1;
 }
 
@@ -91,12 +103,12 @@ static void doinstance(lisp_State *S, void *ud) {
 
 static int tree_instance(lua_State *L) {
     lx_Value *u = lx_checkvalue(L, 1, LX_TREE);
-    lisp_State *S = u->H->S;
+    lisp_State *S = u->X->S;
     CompArgs a;
     int top = lisp_gettop(S);
     a.def = lisp_pinned(S, u->pin);
-    lx_run(L, u->H, "instance", doinstance, &a);
-    lx_newvalue(L, u->H, a.r, LX_INST);
+    lx_run(L, u->X, "instance", doinstance, &a);
+    lx_newvalue(L, u->X, a.r, LX_INST);
     lisp_settop(S, top);
     return 1;
 }
@@ -105,7 +117,7 @@ static int tree_instance(lua_State *L) {
 
 typedef struct InputArgs {
     lua_State *L;
-    lispbt_Host *H;
+    lx_Host *X;
     bt_Inst *I;
     int idx;
     int32_t node;
@@ -125,11 +137,11 @@ static void doinput(lisp_State *S, void *ud) {
         int key;
         if (lua_type(L, -2) != LUA_TSTRING && !luaL_testudata(L, -2, LX_SYMBOL)) {
             lua_pop(L, 2);
-            lisp_error(S, "%s: blackboard keys must be strings", a->H->fname);
+            lisp_error(S, "%s: blackboard keys must be strings", a->X->fname);
         }
         if (lua_type(L, -2) == LUA_TSTRING && lua_rawlen(L, -2) == 0) {
             lua_pop(L, 2);
-            lisp_error(S, "%s: blackboard keys must not be empty", a->H->fname);
+            lisp_error(S, "%s: blackboard keys must not be empty", a->X->fname);
         }
         key = -1;
         if (lua_type(L, -2) == LUA_TSTRING) { /* known keys: no allocation */
@@ -138,12 +150,12 @@ static void doinput(lisp_State *S, void *ud) {
             key = bt_key_find(S, s, n);
         }
         if (key < 0) {
-            lx_tolisp(L, a->H, -2);
+            lx_tolisp(L, a->X, -2);
             key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
         }
-        lx_tolisp(L, a->H, -1);
+        lx_tolisp(L, a->X, -1);
         if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
-            lisp_error(S, "%s: out of memory", a->H->fname);
+            lisp_error(S, "%s: out of memory", a->X->fname);
         }
         lisp_settop(S, base);
         lua_pop(L, 1);
@@ -152,9 +164,9 @@ static void doinput(lisp_State *S, void *ud) {
 
 static int inst_tick(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    lispbt_Host *H;
+    lx_Host *X;
     bt_Inst *I;
-    void *oldL;
+    lua_State *oldL;
     int st;
     /* fast type check: a full userdata of our size carrying the instance
     ** tag (only C code writes userdata memory; lua_rawlen of a light
@@ -163,41 +175,41 @@ static int inst_tick(lua_State *L) {
     if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
         u = luaL_checkudata(L, 1, LX_INST);
     }
-    H = u->H;
+    X = u->X;
     I = u->p;
-    if (H->S == NULL || u->pin < 0) {
+    if (X->S == NULL || u->pin < 0) {
         return luaL_error(L, u->pin < 0 ? "lispbt: instance is closed" : "lispbt: host is closed");
     }
     if (lua_gettop(L) >= 2 && !lua_isnil(L, 2)) {
         InputArgs a;
         luaL_checktype(L, 2, LUA_TTABLE);
         a.L = L;
-        a.H = H;
+        a.X = X;
         a.I = I;
         a.idx = 2;
         a.node = -1;
         a.writer = "input";
-        lx_run(L, H, "tick", doinput, &a);
+        lx_run(L, X, "tick", doinput, &a);
         lua_settop(L, 1);
     }
-    oldL = H->L;
-    H->L = L;
-    H->running++;
+    oldL = X->L;
+    X->L = L;
+    X->running++;
     {
         /* Lua leaves of this tick may keep the callback table and ctx in
         ** this frame's stack slots (calllua) */
-        host_TickCache saved = H->tc;
-        H->tc.L = L;
-        H->tc.I = I;
-        H->tc.running = H->running;
-        H->tc.cbidx = H->tc.ctxidx = 0;
+        lx_TickCache saved = X->tc;
+        X->tc.L = L;
+        X->tc.I = I;
+        X->tc.running = X->running;
+        X->tc.cbidx = X->tc.ctxidx = 0;
         st = bt_tick(I);
-        H->tc = saved;
+        X->tc = saved;
     }
-    H->running--;
-    H->L = oldL;
-    if (H->running == 0 && H->ndead) {
-        lx_flushdead(L, H);
+    X->running--;
+    X->L = oldL;
+    if (X->running == 0 && X->ndead) {
+        lx_flushdead(L, X);
     }
     if (st < 0) {
         return luaL_error(L, "tick: the instance is already ticking");
@@ -209,7 +221,7 @@ static int inst_tick(lua_State *L) {
 /* ---- blackboard from Lua ---- */
 
 /* Key id of the name at 'idx' (string or symbol), -1 if never used. */
-static int findkey(lua_State *L, lispbt_Host *H, int idx) {
+static int findkey(lua_State *L, lx_Host *X, int idx) {
     size_t n;
     const char *s = luaL_testudata(L, idx, LX_SYMBOL);
     if (s) {
@@ -217,24 +229,24 @@ static int findkey(lua_State *L, lispbt_Host *H, int idx) {
     } else {
         s = luaL_checklstring(L, idx, &n);
     }
-    return bt_key_find(H->S, s, n);
+    return bt_key_find(X->S, s, n);
 }
 
 static int inst_get(lua_State *L) {
     bt_Inst *I = checkinst(L, 1);
-    lispbt_Host *H = H(bt_inst_state(I));
+    lx_Host *X = instx(I);
     lisp_Value v;
-    if (!bt_bb_get(I, findkey(L, H, 2), &v, -1)) {
+    if (!bt_bb_get(I, findkey(L, X, 2), &v, -1)) {
         lua_pushnil(L);
         return 1;
     }
-    lx_pushlisp(L, H, v);
+    lx_pushlisp(L, X, v);
     return 1;
 }
 
 typedef struct PutArgs {
     lua_State *L;
-    lispbt_Host *H;
+    lx_Host *X;
     bt_Inst *I;
     int32_t node;
     const char *writer;
@@ -244,11 +256,11 @@ typedef struct PutArgs {
 static void doput(lisp_State *S, void *ud) {
     PutArgs *a = ud;
     int key;
-    lx_tolisp(a->L, a->H, 2);
+    lx_tolisp(a->L, a->X, 2);
     key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
-    lx_tolisp(a->L, a->H, 3);
+    lx_tolisp(a->L, a->X, 3);
     if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
-        lisp_error(S, "%s: out of memory", a->H->fname);
+        lisp_error(S, "%s: out of memory", a->X->fname);
     }
 }
 
@@ -256,7 +268,7 @@ static int putkv(lua_State *L, bt_Inst *I, int32_t node, const char *writer, con
     PutArgs a;
     int top;
     a.L = L;
-    a.H = H(bt_inst_state(I));
+    a.X = instx(I);
     a.I = I;
     a.node = node;
     a.writer = writer;
@@ -266,9 +278,9 @@ static int putkv(lua_State *L, bt_Inst *I, int32_t node, const char *writer, con
     luaL_argcheck(L, lua_type(L, 2) != LUA_TSTRING || lua_rawlen(L, 2) > 0, 2,
                   "blackboard key must not be empty");
     lua_settop(L, 3);
-    top = lisp_gettop(a.H->S);
-    lx_run(L, a.H, fname, doput, &a);
-    lisp_settop(a.H->S, top);
+    top = lisp_gettop(a.X->S);
+    lx_run(L, a.X, fname, doput, &a);
+    lisp_settop(a.X->S, top);
     return 0;
 }
 
@@ -278,13 +290,13 @@ static int inst_put(lua_State *L) {
 
 static int inst_blackboard(lua_State *L) {
     bt_Inst *I = checkinst(L, 1);
-    lispbt_Host *H = H(bt_inst_state(I));
+    lx_Host *X = instx(I);
     int it = 0, key;
     lisp_Value v;
     lua_newtable(L);
     while (bt_bb_next(I, &it, &key, &v)) {
-        lx_pushlisp(L, H, v);
-        lua_setfield(L, -2, bt_key_name(H->S, key));
+        lx_pushlisp(L, X, v);
+        lua_setfield(L, -2, bt_key_name(X->S, key));
     }
     return 1;
 }
@@ -350,12 +362,12 @@ static int inst_stats(lua_State *L) {
 }
 
 static int host_scheduler_stats(lua_State *L) {
-    lispbt_Host *H = lx_checkhost(L, 1);
+    lx_Host *X = lx_checkhost(L, 1);
     sched_Stats s;
-    if (H->sched == NULL) {
+    if (host_sched(X->H) == NULL) {
         return luaL_error(L, "lispbt: host is closed");
     }
-    sched_stats(H->sched, &s);
+    sched_stats(host_sched(X->H), &s);
     lua_createtable(L, 0, 24);
     SETI("submitted", s.submitted);
     SETI("started", s.started);
@@ -381,6 +393,29 @@ static int host_scheduler_stats(lua_State *L) {
     return 1;
 }
 
+/* ---- the Lua forms of BT results (lx_setconv: conv(result, host, args)) ---- */
+
+/* A status symbol becomes its name, as inst:tick() returns it. */
+static int conv_status(lua_State *L) {
+    lua_pushstring(L, luaL_checkudata(L, 1, LX_SYMBOL));
+    return 1;
+}
+
+/* (bt.stats inst): the table of inst:stats(). */
+static int conv_inststats(lua_State *L) {
+    lua_settop(L, 3);
+    lua_remove(L, 1);
+    lua_remove(L, 1);
+    return inst_stats(L);
+}
+
+/* (bt.scheduler.stats): the table of host:scheduler_stats(). */
+static int conv_schedstats(lua_State *L) {
+    lua_settop(L, 2);
+    lua_remove(L, 1);
+    return host_scheduler_stats(L);
+}
+
 /* ---- Lua leaves ---- */
 
 /* Protected: create the ctx userdata of instance id 'a2' into table 'a1';
@@ -401,7 +436,7 @@ static int mkctx(lua_State *L) {
 typedef struct LeafArgs {
     const lisp_Value *args;
     int nargs;
-    lispbt_Host *H;
+    lx_Host *X;
 } LeafArgs;
 
 /* Protected bridge for leaves whose arguments need conversion: stack is
@@ -412,7 +447,7 @@ static int callconv(lua_State *L) {
     lua_settop(L, 2);
     luaL_checkstack(L, a->nargs + 4, "too many leaf arguments");
     for (i = 0; i < a->nargs; i++) {
-        lx_pushlisp(L, a->H, a->args[i]);
+        lx_pushlisp(L, a->X, a->args[i]);
     }
     lua_call(L, a->nargs + 1, 1);
     return 1;
@@ -434,10 +469,10 @@ static int simpleargs(const bt_Ctx *c) {
 ** success); an action must return a status string, a boolean or nil. */
 static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
-    lispbt_Host *H = H(bt_inst_state(I));
-    lua_State *L = H->L;
+    lx_Host *X = instx(I);
+    lua_State *L = X->L;
     int top, cbidx, ctxidx, st, i, status;
-    int cached = H->tc.L == L && H->tc.I == I && H->tc.running == H->running;
+    int cached = X->tc.L == L && X->tc.I == I && X->tc.running == X->running;
     lx_Ctx *x;
     if (L == NULL) {
         return bt_leaf_error(c, "no running Lua state to call the Lua leaf");
@@ -446,9 +481,9 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     if (!lua_checkstack(L, c->a->nargs + 12)) {
         return bt_leaf_error(c, "Lua stack overflow");
     }
-    if (cached && H->tc.cbidx) { /* a later Lua leaf of this inst:tick */
-        cbidx = H->tc.cbidx;
-        ctxidx = H->tc.ctxidx;
+    if (cached && X->tc.cbidx) { /* a later Lua leaf of this inst:tick */
+        cbidx = X->tc.cbidx;
+        ctxidx = X->tc.ctxidx;
     } else if (cached && lua_getiuservalue(L, 1, 2) == LUA_TUSERDATA) {
         /* inst:tick's instance userdata (index 1) caches its ctx */
         ctxidx = top + 1;
@@ -460,7 +495,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
             lua_pop(L, 1);
         }
         hostidx = top + 1;
-        if (!lx_pushhost(L, H)) {
+        if (!lx_pushhost(L, X)) {
             return bt_leaf_error(c, "cannot reach the Lua state of the host");
         }
         lua_getiuservalue(L, hostidx, 3); /* instance states */
@@ -484,9 +519,9 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
             lua_setiuservalue(L, 1, 2);
         }
     }
-    if (cached && !H->tc.cbidx) { /* keep the slots for this tick's later Lua leaves */
-        H->tc.cbidx = cbidx;
-        H->tc.ctxidx = ctxidx;
+    if (cached && !X->tc.cbidx) { /* keep the slots for this tick's later Lua leaves */
+        X->tc.cbidx = cbidx;
+        X->tc.ctxidx = ctxidx;
         top = cbidx;
     }
     x = lua_touserdata(L, ctxidx);
@@ -513,7 +548,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
         LeafArgs a;
         a.args = c->a->args;
         a.nargs = c->a->nargs;
-        a.H = H;
+        a.X = X;
         lua_pushcfunction(L, callconv);
         lua_insert(L, -3);
         lua_pushlightuserdata(L, &a);
@@ -566,7 +601,7 @@ static void luahalt(bt_Ctx *c, const bt_Leaf *l) {
 
 typedef struct RegArgs {
     lua_State *L;
-    lispbt_Host *H;
+    lx_Host *X;
     int kind;
     int64_t key, hkey;
 } RegArgs;
@@ -576,13 +611,13 @@ static void doregister(lisp_State *S, void *ud) {
     size_t n;
     const char *name = lua_tolstring(a->L, 2, &n);
     lisp_Value sym = lisp_intern(S, name, n);
-    bt_reg_define(S, a->H->bt, a->kind, sym, BT_IMPL_LUA, a->kind == BT_KCOND ? luacond : luaact,
+    bt_reg_define(S, host_bt(a->X->H), a->kind, sym, BT_IMPL_LUA, a->kind == BT_KCOND ? luacond : luaact,
                   a->kind == BT_KACT ? luahalt : NULL, a->key, a->hkey);
 }
 
 /* Store the function at 'idx' in the callback table; returns its key. */
-static int64_t storefn(lua_State *L, lispbt_Host *H, int idx) {
-    int64_t key = ++H->cbnext;
+static int64_t storefn(lua_State *L, lx_Host *X, int idx) {
+    int64_t key = ++X->cbnext;
     lua_getiuservalue(L, 1, 1);
     lua_pushvalue(L, idx);
     lua_rawseti(L, -2, key);
@@ -591,7 +626,7 @@ static int64_t storefn(lua_State *L, lispbt_Host *H, int idx) {
 }
 
 static int registerleaf(lua_State *L, int kind) {
-    lispbt_Host *H = lx_checkhost(L, 1);
+    lx_Host *X = lx_checkhost(L, 1);
     RegArgs a;
     size_t n;
     luaL_checklstring(L, 2, &n);
@@ -601,12 +636,12 @@ static int registerleaf(lua_State *L, int kind) {
         luaL_checktype(L, 4, LUA_TFUNCTION);
     }
     a.L = L;
-    a.H = H;
+    a.X = X;
     a.kind = kind;
-    a.key = storefn(L, H, 3);
+    a.key = storefn(L, X, 3);
     /* the halt callback: the given function, else the action itself */
-    a.hkey = kind == BT_KACT && !lua_isnoneornil(L, 4) ? storefn(L, H, 4) : 0;
-    lx_run(L, H, kind == BT_KCOND ? "register_condition" : "register_action", doregister, &a);
+    a.hkey = kind == BT_KACT && !lua_isnoneornil(L, 4) ? storefn(L, X, 4) : 0;
+    lx_run(L, X, kind == BT_KCOND ? "register_condition" : "register_action", doregister, &a);
     return 0;
 }
 
@@ -622,13 +657,13 @@ static int host_register_action(lua_State *L) {
 
 static int ctx_get(lua_State *L) {
     lx_Ctx *x = checkctx(L);
-    lispbt_Host *H = H(bt_inst_state(x->I));
+    lx_Host *X = instx(x->I);
     lisp_Value v;
-    if (!bt_bb_get(x->I, findkey(L, H, 2), &v, x->node)) {
+    if (!bt_bb_get(x->I, findkey(L, X, 2), &v, x->node)) {
         lua_pushnil(L);
         return 1;
     }
-    lx_pushlisp(L, H, v);
+    lx_pushlisp(L, X, v);
     return 1;
 }
 
@@ -655,27 +690,34 @@ static void pushmemory(lua_State *L, lx_Ctx *x) {
     lua_rawseti(L, 3, 2 * (lua_Integer)x->node + 2);
 }
 
+/* ctx fields, by id: ctx_index finds the id of a key in the table of
+** upvalue 1 (field name -> id), one hash lookup of an interned string
+** instead of comparing strings one by one. */
+enum { CTX_GET = 1, CTX_PUT, CTX_MEMORY, CTX_TICK, CTX_NODE, CTX_NAME, CTX_HALTED };
+static const char *const ctxfields[] = {NULL,   "get",  "put",   "memory",
+                                        "tick", "node", "name", "halted"};
+
 static int ctx_index(lua_State *L) {
     lx_Ctx *x = luaL_checkudata(L, 1, LX_CTX);
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "get") == 0) {
-        lua_pushcfunction(L, ctx_get);
-    } else if (strcmp(k, "put") == 0) {
-        lua_pushcfunction(L, ctx_put);
-    } else if (!x->active) {
+    int id;
+    lua_pushvalue(L, 2);
+    id = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 0;
+    lua_pop(L, 1);
+    if (id == 0) {
+        luaL_checkstring(L, 2); /* the standard error for a non-string key */
+    }
+    if (id != CTX_GET && id != CTX_PUT && !x->active) {
         return luaL_error(L, "lispbt: ctx used outside its leaf callback");
-    } else if (strcmp(k, "memory") == 0) {
-        pushmemory(L, x);
-    } else if (strcmp(k, "tick") == 0) {
-        lua_pushinteger(L, x->tick);
-    } else if (strcmp(k, "node") == 0) {
-        lua_pushinteger(L, x->node);
-    } else if (strcmp(k, "name") == 0) {
-        lua_pushstring(L, x->name);
-    } else if (strcmp(k, "halted") == 0) {
-        lua_pushboolean(L, x->halted);
-    } else {
-        lua_pushnil(L);
+    }
+    switch (id) {
+        case CTX_GET: lua_pushcfunction(L, ctx_get); break;
+        case CTX_PUT: lua_pushcfunction(L, ctx_put); break;
+        case CTX_MEMORY: pushmemory(L, x); break;
+        case CTX_TICK: lua_pushinteger(L, x->tick); break;
+        case CTX_NODE: lua_pushinteger(L, x->node); break;
+        case CTX_NAME: lua_pushstring(L, x->name); break;
+        case CTX_HALTED: lua_pushboolean(L, x->halted); break;
+        default: lua_pushnil(L); break;
     }
     return 1;
 }
@@ -684,7 +726,7 @@ static int ctx_index(lua_State *L) {
 
 static int tree_tostring(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    if (u->H->S == NULL || u->pin < 0) {
+    if (u->X->S == NULL || u->pin < 0) {
         lua_pushliteral(L, "lispbt.tree (closed)");
     } else {
         lua_pushfstring(L, "lispbt.tree (%d nodes)", bt_def_nodes(u->p));
@@ -694,7 +736,7 @@ static int tree_tostring(lua_State *L) {
 
 static int inst_tostring(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    if (u->H->S == NULL || u->pin < 0) {
+    if (u->X->S == NULL || u->pin < 0) {
         lua_pushliteral(L, "lispbt.instance (closed)");
     } else {
         lua_pushfstring(L, "lispbt.instance %d (tick %d)", (int)bt_inst_id(u->p),
@@ -703,14 +745,15 @@ static int inst_tostring(lua_State *L) {
     return 1;
 }
 
-/* Methods that are the mirrored builtins with self as first argument. */
+/* Methods that are builtins with self as their first argument: named by
+** the builtin's Lisp name, resolved (and checked) when the module opens. */
 typedef struct Alias {
     const char *method, *builtin;
 } Alias;
 
-static void setaliases(lua_State *L, const Alias *al, int dropself) {
+static void setaliases(lua_State *L, const Alias *al) {
     for (; al->method; al++) {
-        lx_pushbuiltin(L, al->builtin, dropself);
+        lx_pushbuiltin(L, al->builtin, 0);
         lua_setfield(L, -2, al->method);
     }
 }
@@ -753,30 +796,46 @@ void lx_openbt(lua_State *L) {
                                      {"stats", inst_stats},
                                      {NULL, NULL}};
     static const Alias treeal[] = {{"to_dsl", "bt.to-dsl"}, {NULL, NULL}};
-    /* host methods into the table at -1 */
-    luaL_setfuncs(L, hostm, 0);
-    setaliases(L, hostal, 1);
+    int mod = lua_gettop(L), i;
+    const Alias *al;
+    /* the Lua convention first: the mirrors and aliases made below use it */
+    lx_setconv(L, "bt.tick", conv_status);
+    if (0) { /* records as tables: pending, see docs/reference/lua.md "The Lua
+              ** convention" (SPEC §0/§4/§8 still pin the text of the mirror) */
+        lx_setconv(L, "bt.stats", conv_inststats);
+    lx_setconv(L, "bt.scheduler.stats", conv_schedstats); }
+    /* host methods */
+    lx_addmethods(L, hostm, mod);
+    for (al = hostal; al->method; al++) {
+        lx_pushbuiltin(L, al->builtin, 1);
+        lx_addmethod(L, al->method, mod);
+    }
     /* trees */
     valuemeta(L, LX_TREE, tree_tostring);
     lua_pushcfunction(L, tree_instance);
     lua_setfield(L, -2, "instance");
-    setaliases(L, treeal, 0);
+    setaliases(L, treeal);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     /* instances */
     valuemeta(L, LX_INST, inst_tostring);
     luaL_setfuncs(L, instm, 0);
-    lua_pushstring(L, "success");
-    lua_pushstring(L, "failure");
-    lua_pushstring(L, "running");
+    lua_pushstring(L, bt_status_name(BT_SUCCESS));
+    lua_pushstring(L, bt_status_name(BT_FAILURE));
+    lua_pushstring(L, bt_status_name(BT_RUNNING));
     lua_pushcclosure(L, inst_tick, 3); /* upvalues 1..3 = BT_SUCCESS..BT_RUNNING */
     lua_setfield(L, -2, "tick");
-    setaliases(L, instal, 0);
+    setaliases(L, instal);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     /* ctx */
     luaL_newmetatable(L, LX_CTX);
-    lua_pushcfunction(L, ctx_index);
+    lua_createtable(L, 0, (int)(sizeof ctxfields / sizeof *ctxfields));
+    for (i = 1; i < (int)(sizeof ctxfields / sizeof *ctxfields); i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, ctxfields[i]);
+    }
+    lua_pushcclosure(L, ctx_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 }

@@ -5,6 +5,9 @@
 ** methods in module form and the mirrored runtime builtins, all acting on
 ** the default host, which is created on first use and kept in the Lua
 ** registry (never in a C static).  This is the only exported symbol.
+** It opens the binding's files in order (lua_aux.h): the surface, values,
+** hosts, the BT part, then the module's mirror of the builtin table; a
+** builtin a file names that the table lacks fails here, at require.
 */
 #include "conf.h"
 
@@ -35,8 +38,11 @@ static int l_sleep_ms(lua_State *L) {
 
 int luaopen_lispbt(lua_State *L) {
     lua_newtable(L);
+    lx_opensurface(L);
     lx_openvalue(L);
     lx_openhost(L);
+    lx_openbt(L);
+    lx_mirror(L, -1, 0); /* after every lx_setconv */
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "_VERSION");
 #if defined(LISPBT_TESTS)

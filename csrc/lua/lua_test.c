@@ -7,6 +7,7 @@
 **                           every one after it fail (0 turns it off)
 **   T.allocs(host)          -> C-heap allocations so far
 **   T.nodes(tree)           -> { {kind=, size=, nkids=, param=}, ... }
+**   T.builtins()            -> the builtin table (see t_builtins)
 ** Release builds (no LISPBT_TESTS) have no T.
 */
 #include "conf.h"
@@ -22,17 +23,44 @@ static int t_verify(lua_State *L) {
 }
 
 static int t_allocfail(lua_State *L) {
-    lispbt_Host *H = lx_checkhost(L, 1);
+    mem_Heap *M = host_mem(lx_checkhost(L, 1)->H);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_argcheck(L, n >= 0, 2, "non-negative count expected");
-    H->mem.fail_after = n;
-    H->mem.fail_sticky = 1;
-    H->mem.failing = 0;
+    M->fail_after = n;
+    M->fail_sticky = 1;
+    M->failing = 0;
     return 0;
 }
 
 static int t_allocs(lua_State *L) {
-    lua_pushinteger(L, (lua_Integer)lx_checkhost(L, 1)->mem.nalloc);
+    lua_pushinteger(L, (lua_Integer)host_mem(lx_checkhost(L, 1)->H)->nalloc);
+    return 1;
+}
+
+/* T.builtins() -> { {name=, min=, max=, runtime=, lua=}, ... }: the one
+** builtin table in order; max is -1 for any number of arguments, lua the
+** derived Lua name (nil: Lisp-only). */
+static int t_builtins(lua_State *L) {
+    int ord, n = lx_nbuiltins();
+    lua_createtable(L, n, 0);
+    for (ord = 0; ord < n; ord++) {
+        const lisp_Reg *r = lx_builtinreg(ord);
+        char name[128];
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, r->name);
+        lua_setfield(L, -2, "name");
+        lua_pushinteger(L, r->min);
+        lua_setfield(L, -2, "min");
+        lua_pushinteger(L, r->max);
+        lua_setfield(L, -2, "max");
+        lua_pushboolean(L, (r->flags & LISP_FRUNTIME) != 0);
+        lua_setfield(L, -2, "runtime");
+        if (lx_luaname(r, name, sizeof name)) {
+            lua_pushstring(L, name);
+            lua_setfield(L, -2, "lua");
+        }
+        lua_rawseti(L, -2, ord + 1);
+    }
     return 1;
 }
 
@@ -62,6 +90,7 @@ void lx_opentest(lua_State *L) {
                                      {"allocfail", t_allocfail},
                                      {"allocs", t_allocs},
                                      {"nodes", t_nodes},
+                                     {"builtins", t_builtins},
                                      {NULL, NULL}};
     luaL_newlib(L, funcs);
     lua_setfield(L, -2, "T");

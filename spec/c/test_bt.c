@@ -89,10 +89,10 @@ static int eval(lispbt_Host *H, const char *src, lisp_Value *out) {
     int st;
     e.src = src;
     e.r = lisp_nil();
-    st = lisp_pcall(H->S, doeval, &e);
+    st = lisp_pcall(host_state(H), doeval, &e);
     if (st != LISP_OK) {
         if (out == NULL) {
-            printf("error in '%s': %s\n", src, lisp_errmsg(H->S));
+            printf("error in '%s': %s\n", src, lisp_errmsg(host_state(H)));
         }
     }
     if (out) {
@@ -109,7 +109,7 @@ static int evalok(lispbt_Host *H, const char *src) {
 static int evalsym(lispbt_Host *H, const char *src, const char *want) {
     lisp_Value v;
     if (eval(H, src, &v) != LISP_OK) {
-        printf("error in '%s': %s\n", src, lisp_errmsg(H->S));
+        printf("error in '%s': %s\n", src, lisp_errmsg(host_state(H)));
         return 0;
     }
     if (v.tag != LISP_TSYMBOL) {
@@ -120,20 +120,20 @@ static int evalsym(lispbt_Host *H, const char *src, const char *want) {
 }
 
 static int evalerr(lispbt_Host *H, const char *src, const char *want) {
-    int top = lisp_gettop(H->S);
+    int top = lisp_gettop(host_state(H));
     lisp_Value v;
     int st = eval(H, src, &v);
     if (st == LISP_OK) {
         printf("'%s': no error\n", src);
         return 0;
     }
-    return same(lisp_errmsg(H->S), want) && lisp_gettop(H->S) == top;
+    return same(lisp_errmsg(host_state(H)), want) && lisp_gettop(host_state(H)) == top;
 }
 
 /* The bt_Inst bound to global 'name'. */
 static bt_Inst *getinst(lispbt_Host *H, const char *name) {
     lisp_Value v;
-    if (!lisp_getglobal(H->S, name, &v) || !lisp_isudata(v, &bt_insttype)) {
+    if (!lisp_getglobal(host_state(H), name, &v) || !lisp_isudata(v, &bt_insttype)) {
         printf("global %s is not an instance\n", name);
         exit(1);
     }
@@ -177,7 +177,7 @@ static char *logs(lispbt_Host *H, int n) {
     sbuf b;
     char *s;
     sbuf_init(&b);
-    log_dump(&H->log, n, &b);
+    log_dump(host_log(H), n, &b);
     s = malloc(b.len + 1);
     memcpy(s, b.p ? b.p : "", b.len);
     s[b.len] = '\0';
@@ -259,7 +259,7 @@ static void regleaf(lispbt_Host *H, const char *name, int kind, bt_LeafFn fn, bt
     r.fn = fn;
     r.halt = halt;
     r.ud = (int64_t)(intptr_t)ud;
-    CHECK(lisp_pcall(H->S, doregister, &r) == LISP_OK);
+    CHECK(lisp_pcall(host_state(H), doregister, &r) == LISP_OK);
 }
 
 /* ---- tests ---- */
@@ -515,14 +515,14 @@ static void test_noalloc(int workers) {
     for (i = 0; i < 100; i++) {
         ok &= bt_tick(I) == BT_SUCCESS;
     }
-    n0 = H->mem.nalloc;
-    b0 = H->mem.bytes;
+    n0 = host_mem(H)->nalloc;
+    b0 = host_mem(H)->bytes;
     for (i = 0; i < 10000; i++) {
         ok &= bt_tick(I) == BT_SUCCESS;
     }
     CHECK(ok);
-    CHECK(H->mem.nalloc == n0);
-    CHECK(H->mem.bytes == b0);
+    CHECK(host_mem(H)->nalloc == n0);
+    CHECK(host_mem(H)->bytes == b0);
     /* tracing on, ring full */
     bt_set_trace(I, 1);
     bt_set_readtrace(I, 1);
@@ -530,11 +530,11 @@ static void test_noalloc(int workers) {
         bt_tick(I);
     }
     CHECK(trace_count(bt_inst_trace(I)) == 512);
-    n0 = H->mem.nalloc;
+    n0 = host_mem(H)->nalloc;
     for (i = 0; i < 10000; i++) {
         bt_tick(I);
     }
-    CHECK(H->mem.nalloc == n0);
+    CHECK(host_mem(H)->nalloc == n0);
     /* every node ticked on every tick */
     for (i = 0; i < 255; i++) {
         const bt_NodeStats *s = bt_nodestats(I, i);
@@ -556,14 +556,14 @@ static void test_close_frees(void) {
         bt_tick(getinst(H, "x"));
     }
     CHECK(evalok(H, "(define d (bt (seq (succeed))))"));
-    CHECK(H->mem.bytes > 0);
+    CHECK(host_mem(H)->bytes > 0);
     host_close(H);
-    CHECK(H->S == NULL);
-    if (H->mem.bytes != 0) {
-        printf("host_close left %llu bytes in %llu allocations\n", (unsigned long long)H->mem.bytes,
-               (unsigned long long)(H->mem.nalloc - H->mem.nfree));
+    CHECK(host_isclosed(H));
+    if (host_mem(H)->bytes != 0) {
+        printf("host_close left %llu bytes in %llu allocations\n", (unsigned long long)host_mem(H)->bytes,
+               (unsigned long long)(host_mem(H)->nalloc - host_mem(H)->nfree));
     }
-    CHECK(H->mem.bytes == 0);
+    CHECK(host_mem(H)->bytes == 0);
     host_close(H); /* idempotent */
     host_free(H);
 }
