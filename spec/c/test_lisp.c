@@ -500,6 +500,5 @@ int main(void) {
     RUN(test_depth);
     RUN(test_allocfail);
     RUN(test_two_states);
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail != 0;
+    return ctest_done();
 }
