@@ -247,6 +247,7 @@ lisp_Value lisp_readall(lisp_State *S, const char *src, size_t n, const char *ch
 /* ---- errors ---- */
 LISPBT_NORETURN void lisp_error(lisp_State *S, const char *fmt, ...) LISPBT_PRINTF(2, 3);
 LISPBT_NORETURN void lisp_verror(lisp_State *S, int status, const char *fmt, va_list ap);
+LISPBT_NORETURN void lisp_memerror(lisp_State *S);
 /* "NAME: WHAT, got REPR" where NAME is the builtin being called. */
 LISPBT_NORETURN void lisp_argerror(lisp_State *S, lisp_Value *argv, int i, const char *what);
 int64_t lisp_checkint(lisp_State *S, lisp_Value *argv, int i);
