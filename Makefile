@@ -168,15 +168,8 @@ demo: build
 bench: deps
 	$(CMAKE) -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DLISPBT_BENCH=ON
 	$(CMAKE) --build $(BENCH_BUILD) -j$(JOBS)
-	@if [ -f bench/run.lua ]; then \
-	    echo "$(LUA) bench/run.lua --c-dir $(BENCH_BUILD)/bench $(BENCH_ARGS)"; \
-	    LUA_PATH='./bench/?.lua;$(LUA_PATHS)' LUA_CPATH='./$(BENCH_BUILD)/?.so;;' \
-	        $(LUA) bench/run.lua --c-dir $(BENCH_BUILD)/bench $(BENCH_ARGS); \
-	else \
-	    for b in $(BENCH_BUILD)/bench/*_bench; do \
-	        if [ -x "$$b" ]; then echo "$$b"; "$$b"; fi; \
-	    done; \
-	fi
+	LUA_PATH='./bench/?.lua;$(LUA_PATHS)' LUA_CPATH='./$(BENCH_BUILD)/?.so;;' \
+	    $(LUA) bench/run.lua --c-dir $(BENCH_BUILD)/bench $(BENCH_ARGS)
 
 # Braces around every if/else/for/while body (clang-tidy), then clang-format.
 FORMAT_FILES = $(shell find csrc spec/c bench -name '*.[ch]' 2>/dev/null)

@@ -4,7 +4,6 @@
 -- input is stamped before its tick.  Order only: no assertion on durations.
 package.path = "./spec/?.lua;" .. package.path
 local T = require("support.bt_helpers")
-local cjson = require("cjson")
 local lispbt = require("lispbt")
 
 -- KEY=VALUE type=TYPE tick=N ts_ns=N writer_node=N ...
@@ -150,7 +149,7 @@ describe("Chrome trace scheduler events", function()
     end
     local jobs, njobs = {}, 0
     for _, inst in ipairs(insts) do
-      local doc = cjson.decode(host.bt.trace.chrome(inst))
+      local doc = T.json_decode(host.bt.trace.chrome(inst))
       for _, ev in ipairs(doc.traceEvents) do
         if ev.cat == "scheduler" then
           local j = jobs[ev.args.job]

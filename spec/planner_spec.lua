@@ -4,10 +4,9 @@
 -- failures, :meta_key, :seed_key, derived seeds), the record ring
 -- (planner.logs.dump, planner_capacity, host:planner_records) and the
 -- JSON-lines file sink.
+package.path = "./spec/?.lua;" .. package.path
 local lispbt = require("lispbt")
-
-local ok_cjson, json = pcall(require, "cjson")
-if not ok_cjson then json = require("dkjson") end
+local json = { decode = require("support.bt_helpers").json_decode }
 
 local INT_FIELDS = {
   "ts_ms", "tick_index", "iters", "root_visits", "root_children", "widen_added", "depth_max",

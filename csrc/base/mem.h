@@ -31,17 +31,19 @@ typedef struct mem_Heap {
 /* realloc/free; the default hook.  Safe to call from any thread. */
 void *mem_default(void *ud, void *ptr, size_t osize, size_t nsize);
 
-/* Initialise 'M' with the default hook. */
+/* Initialise 'M' (the caller's) with the default hook, zero counters and no
+** failure injection. */
 void mem_init(mem_Heap *M);
 
 /* Allocate 'n' bytes; returns NULL on failure.  Never raises. */
 void *mem_alloc(mem_Heap *M, size_t n);
 
-/* Allocate 'n' zeroed bytes; returns NULL on failure. */
+/* Allocate 'n' zeroed bytes; returns NULL on failure.  Never raises. */
 void *mem_calloc(mem_Heap *M, size_t n);
 
-/* Resize 'p' (of 'osize' bytes) to 'nsize'.  On failure returns NULL and 'p'
-** stays valid and owned by the caller. */
+/* Resize 'p' (of 'osize' bytes; NULL with osize 0 allocates) to 'nsize'.
+** 'nsize' 0 frees 'p' and returns NULL.  On failure returns NULL and 'p'
+** stays valid and owned by the caller.  Never raises. */
 void *mem_realloc(mem_Heap *M, void *p, size_t osize, size_t nsize);
 
 /* Free 'p' of 'n' bytes (NULL is a no-op).  'p' is no longer valid. */

@@ -16,8 +16,13 @@ typedef struct rng_State {
     int has_spare;
 } rng_State;
 
-/* Seed from one 64-bit value (expanded with splitmix64). */
+/* None of these allocates, locks or fails; 'R' is the caller's and must be
+** seeded before use. */
+
+/* Seed from one 64-bit value (expanded with splitmix64); drops any spare
+** normal deviate, so equal seeds give equal sequences. */
 void rng_seed(rng_State *R, uint64_t seed);
+/* The next 64 random bits. */
 uint64_t rng_next(rng_State *R);
 /* Uniform double in [0, 1). */
 double rng_uniform(rng_State *R);

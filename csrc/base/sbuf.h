@@ -20,11 +20,19 @@ typedef struct sbuf {
     int oom;
 } sbuf;
 
+/* None of these raises or aborts: a failed growth sets b->oom and every
+** later append to 'b' does nothing (the text so far stays intact). */
+
+/* An empty buffer (p == NULL, no allocation); also clears 'oom'. */
 void sbuf_init(sbuf *b);
+/* Release the text and reset 'b' to empty (sbuf_init); 'b' is reusable. */
 void sbuf_free(sbuf *b);
+/* Append the 'n' bytes at 's' (which may contain NULs). */
 void sbuf_putn(sbuf *b, const char *s, size_t n);
+/* Append the NUL-terminated 's'. */
 void sbuf_puts(sbuf *b, const char *s);
 void sbuf_putc(sbuf *b, char c);
+/* Append printf-formatted text (nothing on an encoding error). */
 void sbuf_printf(sbuf *b, const char *fmt, ...) LISPBT_PRINTF(2, 3);
 void sbuf_vprintf(sbuf *b, const char *fmt, va_list ap);
 /* Append 's' so that it stays on one line: backslash, newline and CR are

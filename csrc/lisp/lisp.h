@@ -21,6 +21,16 @@
 ** Errors.  lisp_error() longjmps to the innermost lisp_pcall() of this state.
 ** Never let it cross a Lua frame, a held lock or a thread: the bindings run
 ** every Lisp entry under lisp_pcall and convert the status into a Lua error.
+** "Raises" below means such a longjmp, with the status named (ERRRUN unless
+** said otherwise).  Every function that may allocate a Lisp object may also
+** raise ERRMEM ("out of memory") and run a collection; every function that
+** pushes may raise ERRRUN "stack overflow".  The status, never the message
+** text, tells an allocation failure apart: raise it with lisp_memerror().
+**
+** Ownership.  Lisp objects belong to the collector; C code never frees one.
+** Strings passed in are copied unless said otherwise; strings returned
+** (lisp_str, lisp_errmsg, ...) point into the state and stay valid while the
+** object is reachable (or until the next error, for lisp_errmsg).
 */
 #ifndef LISPBT_LISP_H
 #define LISPBT_LISP_H
@@ -84,10 +94,11 @@ typedef struct lisp_Reg {
     const char *doc; /* one line: signature and result */
 } lisp_Reg;
 
-/* Host object type descriptor, compared by pointer (Janet JanetAbstractType).
-** 'mark' marks the Lisp values the object holds (may be NULL); 'free'
-** releases its C resources (may be NULL); 'id' names the printed form:
-** #<NAME ID>. */
+/* Host object type descriptor, compared by pointer (Janet JanetAbstractType),
+** static and owned by the caller.  'name' names the printed form #<NAME ID>
+** (ID is lisp_udataid); 'mark' marks the Lisp values the object holds (may
+** be NULL); 'free' releases its C resources when the object is collected or
+** the state freed (may be NULL; must not allocate Lisp objects or raise). */
 typedef struct lisp_UType {
     const char *name;
     void (*mark)(lisp_State *S, void *p);
@@ -109,8 +120,10 @@ typedef struct lisp_Opts {
 ** NULL-terminated list of NULL-name-terminated arrays). */
 lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host,
                      const lisp_Reg *const *libs);
-/* Free every object and the state itself.  'S' is no longer valid. */
+/* Free every object (running each lisp_UType free hook) and the state
+** itself.  'S' is no longer valid; the mem_Heap is the caller's again. */
 void lisp_free(lisp_State *S);
+/* The 'host' pointer given to lisp_new.  Never raises. */
 void *lisp_host(lisp_State *S);
 /* Slots of the layers above the language (LISPBT_SLOT_* in conf.h): a layer
 ** that builds on Lisp keeps its per-state object in its slot, so its
@@ -118,6 +131,7 @@ void *lisp_host(lisp_State *S);
 ** slot is NULL until set; setting never allocates or raises. */
 void *lisp_slot(lisp_State *S, int slot);
 void lisp_setslot(lisp_State *S, int slot, void *p);
+/* The allocator given to lisp_new (for C data counted with the state's). */
 mem_Heap *lisp_mem(lisp_State *S);
 /* Hook called when a primitive made by lisp_newprim with ud > 0 is
 ** collected (the binding releases the Lua function behind it).  The hook
@@ -126,14 +140,22 @@ void lisp_setprimfree(lisp_State *S, void (*f)(lisp_State *S, int64_t ud));
 /* Mark 'v' reachable; only inside a lisp_UType mark hook or the host
 ** mark hook. */
 void lisp_markvalue(lisp_State *S, lisp_Value v);
-/* Hook called during marking so the host can mark values it holds. */
+/* Hook called during marking so the host can mark values it holds (with
+** lisp_markvalue); replaces any previous hook.  The hook must not allocate
+** Lisp objects or raise. */
 void lisp_setmarkhook(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud);
 
 /* ---- stack ---- */
+/* Number of values on the stack (the index the next push gets). */
 int lisp_gettop(lisp_State *S);
+/* Cut the stack back to 'top', or grow it to 'top' with nils.  'top' must
+** be at most a height the stack has had (never checked, never raises). */
 void lisp_settop(lisp_State *S, int top);
+/* Push 'v' (rooting it).  Raises "stack overflow" when the stack is full. */
 void lisp_push(lisp_State *S, lisp_Value v);
-lisp_Value *lisp_at(lisp_State *S, int idx); /* absolute index, 0-based */
+/* The slot at absolute, 0-based index 'idx' (below lisp_gettop; unchecked).
+** The pointer stays valid: the stack never moves. */
+lisp_Value *lisp_at(lisp_State *S, int idx);
 
 /* ---- immediates ---- */
 static inline lisp_Value lisp_nil(void) {
@@ -172,16 +194,25 @@ static inline lisp_Value lisp_obj(lisp_Object *o, int tag) {
 #define lisp_isnil(v) ((v).tag == LISP_TNIL)
 #define lisp_istrue(v) (!((v).tag == LISP_TNIL || ((v).tag == LISP_TBOOL && !(v).u.b)))
 #define lisp_isnumber(v) ((v).tag == LISP_TINT || (v).tag == LISP_TFLOAT)
+/* 1 if 'v' is a host object of type 't'. */
 int lisp_isudata(lisp_Value v, const lisp_UType *t);
+/* Static name of v's type ("integer", "list", a lisp_UType's name, ...). */
 const char *lisp_typename(lisp_Value v);
 
-/* ---- constructors: each pushes its result (see the rooting rule) ---- */
+/* ---- constructors: each pushes its result (see the rooting rule) ----
+** Each may collect, and raises ERRMEM or "stack overflow". */
+/* A string copying [s, s+n) (NUL-terminated copy); s == NULL gives n zero
+** bytes for the caller to fill in before the next allocation. */
 lisp_Value lisp_string(lisp_State *S, const char *s, size_t n);
 lisp_Value lisp_cstring(lisp_State *S, const char *s);
+/* The symbol named [s, s+n), made on first use (symbols are never freed). */
 lisp_Value lisp_intern(lisp_State *S, const char *s, size_t n);
 lisp_Value lisp_cintern(lisp_State *S, const char *s);
+/* A pair; 'car' and 'cdr' are rooted across the allocation. */
 lisp_Value lisp_cons(lisp_State *S, lisp_Value car, lisp_Value cdr);
+/* An empty vec with room for 'cap' items. */
 lisp_Value lisp_vec(lisp_State *S, int64_t cap);
+/* An empty map ('cap' is a hint, currently unused). */
 lisp_Value lisp_map(lisp_State *S, int64_t cap);
 /* New host object; returns its zeroed payload (size bytes) and its value in
 ** '*out'.  The payload lives until the object is collected. */
@@ -191,45 +222,68 @@ void *lisp_newudata(lisp_State *S, const lisp_UType *t, size_t size, lisp_Value 
 lisp_Value lisp_newprim(lisp_State *S, const char *name, int min, int max,
                         lisp_CFunction fn, int64_t ud);
 
-/* ---- accessors (no allocation) ---- */
-const char *lisp_str(lisp_Value v, size_t *len); /* string or symbol */
+/* ---- accessors ----
+** None allocates or raises unless it takes 'S'.  Functions named for a type
+** (lisp_veclen, lisp_udata, lisp_primud, lisp_setcar, ...) require a value
+** of that type: the type is not checked. */
+/* The bytes of a string or symbol (NUL-terminated; length in *len if
+** 'len' is not NULL), owned by the object; NULL for any other value. */
+const char *lisp_str(lisp_Value v, size_t *len);
+/* car/cdr of a pair; nil for any other value. */
 lisp_Value lisp_car(lisp_Value v);
 lisp_Value lisp_cdr(lisp_Value v);
 void lisp_setcar(lisp_Value c, lisp_Value v);
 void lisp_setcdr(lisp_Value c, lisp_Value v);
 int64_t lisp_veclen(lisp_Value v);
+/* The items of a vec; valid until the vec grows. */
 lisp_Value *lisp_vecitems(lisp_Value v);
-void lisp_vecpush(lisp_State *S, lisp_Value vec, lisp_Value x); /* may raise ERRMEM */
+/* Append 'x' (rooted across the growth).  Raises ERRMEM. */
+void lisp_vecpush(lisp_State *S, lisp_Value vec, lisp_Value x);
+/* The payload of a host object, owned by the object. */
 void *lisp_udata(lisp_Value v);
+/* The per-state serial number of a host object (its printed ID). */
 int64_t lisp_udataid(lisp_Value v);
+/* The 'ud' and name given to lisp_newprim (or the lisp_Reg name). */
 int64_t lisp_primud(lisp_Value prim);
 const char *lisp_primname(lisp_Value prim);
-/* Map access; lisp_mapget returns 1 and sets *out when found. */
+/* Map access.  Keys compare as eq? (immediates by tag and value, objects by
+** identity), except strings, which compare by contents.  lisp_mapget
+** returns 1 and sets *out when found, else 0. */
 int lisp_mapget(lisp_Value map, lisp_Value key, lisp_Value *out);
+/* map[key] = val; 'key' and 'val' are rooted across the growth.  Raises
+** ERRMEM. */
 void lisp_mapset(lisp_State *S, lisp_Value map, lisp_Value key, lisp_Value val);
 /* map[key] = v with a string key made from 'key' ('v' is rooted here). */
 void lisp_mapsetstr(lisp_State *S, lisp_Value map, const char *key, lisp_Value v);
 /* Look up a string key by its bytes without allocating. */
 int lisp_mapgetstr(lisp_Value map, const char *s, size_t n, lisp_Value *out);
-/* Iterate: start with *it = 0; returns 0 when done. */
+/* Iterate: start with *it = 0; returns 1 with the next entry, 0 when done.
+** The map must not be changed during the iteration. */
 int lisp_mapnext(lisp_Value map, int64_t *it, lisp_Value *key, lisp_Value *val);
 int64_t lisp_mapcount(lisp_Value map);
 /* Length of a proper list, or -1 if improper or cyclic. */
 int64_t lisp_listlen(lisp_Value v);
+/* eq?: identity for objects, value for immediates. */
 int lisp_eq(lisp_Value a, lisp_Value b);
+/* equal?: structural.  Raises "equal?: structure nested too deeply". */
 int lisp_equal(lisp_State *S, lisp_Value a, lisp_Value b);
+/* A hash consistent with map keys (never 0 or 1). */
 uint64_t lisp_hash(lisp_Value v);
 
 /* ---- globals ---- */
-/* Define (or redefine) global 'name'. */
+/* Define (or redefine) global 'name' (copied).  Interns: raises ERRMEM. */
 void lisp_setglobal(lisp_State *S, const char *name, lisp_Value v);
-/* Read global 'name'; returns 0 if unbound. */
+/* Read global 'name'; returns 1 and sets *out, or 0 if unbound.  Interns
+** the name, so it may collect and raise ERRMEM like a constructor. */
 int lisp_getglobal(lisp_State *S, const char *name, lisp_Value *out);
 
 /* ---- evaluation ---- */
-/* Protected call: runs f(S, ud); returns a status.  On error the stack is
-** restored to its height at entry and the message is in lisp_errmsg(S). */
+/* Protected call: runs f(S, ud); returns LISP_OK or the status of the
+** error f raised.  On error the stack is restored to its height at entry
+** and the message is in lisp_errmsg(S).  Never raises; nests. */
 int lisp_pcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud);
+/* The message of the last error, owned by the state (overwritten by the
+** next error). */
 const char *lisp_errmsg(lisp_State *S);
 /* Call the procedure at stack index 'fidx' with the 'nargs' values above
 ** it; the stack is cut back to 'fidx' and the result returned (not pushed).
@@ -244,18 +298,29 @@ lisp_Value lisp_readfile(lisp_State *S, const char *path, const char *fname);
 /* Read all forms of 'src' into a proper list (pushed).  Raises ERRSYNTAX. */
 lisp_Value lisp_readall(lisp_State *S, const char *src, size_t n, const char *chunk);
 
-/* ---- errors ---- */
+/* ---- errors ----
+** Messages are formatted into the state's buffer (truncated at 511 bytes)
+** and prefixed with "chunk:line:col: " of the call being evaluated. */
+/* Raise ERRRUN with a printf-formatted message, whatever its text. */
 LISPBT_NORETURN void lisp_error(lisp_State *S, const char *fmt, ...) LISPBT_PRINTF(2, 3);
+/* Raise 'status' (a LISP_ERR* code) with a formatted message. */
 LISPBT_NORETURN void lisp_verror(lisp_State *S, int status, const char *fmt, va_list ap);
-/* "NAME: WHAT, got REPR" where NAME is the builtin being called. */
+/* Raise ERRMEM, message "out of memory": every allocation failure, in any
+** layer, raises it this way (never lisp_error with that text). */
+LISPBT_NORETURN void lisp_memerror(lisp_State *S);
+/* Raise "NAME: WHAT, got REPR" where NAME is the builtin being called and
+** REPR the written form of argv[i] (cut at 100 bytes). */
 LISPBT_NORETURN void lisp_argerror(lisp_State *S, lisp_Value *argv, int i, const char *what);
+/* Argument checks for builtins: argv[i] as the type named, or raise
+** lisp_argerror ("expected an integer", "expected a number", "expected a
+** string", "expected a symbol or string", "expected a NAME").  Returned
+** strings and payloads are owned by the argument's object. */
 int64_t lisp_checkint(lisp_State *S, lisp_Value *argv, int i);
-double lisp_checknumber(lisp_State *S, lisp_Value *argv, int i);
+double lisp_checknumber(lisp_State *S, lisp_Value *argv, int i); /* int or float */
 const char *lisp_checkstring(lisp_State *S, lisp_Value *argv, int i, size_t *len);
-/* string or symbol */
 const char *lisp_checkname(lisp_State *S, lisp_Value *argv, int i, size_t *len);
 void *lisp_checkudata(lisp_State *S, lisp_Value *argv, int i, const lisp_UType *t);
-/* Name of the builtin being called ('argv[-1]'). */
+/* Name of the builtin being called ('argv[-1]'); "?" if not a primitive. */
 const char *lisp_fname(lisp_Value *argv);
 
 /* ---- printing ---- */
@@ -268,9 +333,12 @@ struct sbuf *lisp_scratch(lisp_State *S);
 /* The scratch text as a new Lisp string (pushed); raises ERRMEM if the
 ** rendering ran out of memory. */
 lisp_Value lisp_scratchstring(lisp_State *S);
-/* Append the written (readable) form of 'v'; 'display' omits string quotes. */
+/* Append the written (readable) form of 'v' to 'b' (the caller's buffer);
+** 'display' omits string quotes and symbol bars.  Never raises: a failed
+** append sets b->oom. */
 void lisp_write(lisp_State *S, struct sbuf *b, lisp_Value v, int display);
-/* 1 if 'v' has a readable written form (no closures, host objects, ...). */
+/* 1 if 'v' has a readable written form (no closures, host objects, ...);
+** else 0 with the first offending value in *bad.  Never raises. */
 int lisp_readable(lisp_State *S, lisp_Value v, lisp_Value *bad);
 
 /* ---- heap statistics ---- */
@@ -286,12 +354,15 @@ typedef struct lisp_HeapStats {
     uint64_t heap_limit;
     int max_depth;
 } lisp_HeapStats;
+/* Fill *out from the state's counters.  Never raises. */
 void lisp_heapstats(lisp_State *S, lisp_HeapStats *out);
-/* Full collection now. */
+/* Full collection now.  Never raises (a mark stack that cannot grow makes
+** the collector rescan, not fail). */
 void lisp_gc(lisp_State *S);
-/* Render the SPEC §8 heap-stats lines plus extra lines. */
+/* Append the SPEC §8 heap-stats lines plus extra lines to 'b'.  Never
+** raises (b->oom on a failed append). */
 void lisp_heapstats_text(lisp_State *S, struct sbuf *b);
-/* GC pause durations (ns), for reports and exporters. */
+/* GC pause durations (ns), owned by the state, for reports and exporters. */
 struct hist_Hist;
 const struct hist_Hist *lisp_gchist(lisp_State *S);
 /* Objects ever allocated and total GC pause time (cheap, for per-tick
@@ -299,12 +370,18 @@ const struct hist_Hist *lisp_gchist(lisp_State *S);
 uint64_t lisp_objcount(lisp_State *S);
 int64_t lisp_gctime(lisp_State *S);
 
-/* ---- pins: keep a value alive while a foreign owner (Lua) holds it ---- */
-int lisp_pin(lisp_State *S, lisp_Value v); /* returns handle >= 0, or -1 OOM */
+/* ---- pins: keep a value alive while a foreign owner (Lua) holds it ----
+** None of these raises. */
+/* Pin 'v'; returns a handle >= 0 for lisp_pinned/lisp_unpin, or -1 when out
+** of memory (nothing pinned). */
+int lisp_pin(lisp_State *S, lisp_Value v);
+/* The value pinned under live handle 'h'. */
 lisp_Value lisp_pinned(lisp_State *S, int h);
+/* Release live handle 'h' (it may be reused by the next lisp_pin). */
 void lisp_unpin(lisp_State *S, int h);
 
-/* Test support: check heap invariants; returns 0 when consistent. */
+/* Test support: check heap invariants; returns 0 when consistent, -1 on
+** the first violation.  Never raises. */
 int lisp_verify(lisp_State *S);
 
 #endif

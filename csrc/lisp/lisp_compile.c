@@ -79,7 +79,7 @@ static lispK_Code *newcode(Compiler *C, lispK_Eval ev, int nkids) {
         lispC_fullgc(S);
         c = mem_calloc(S->M, sz);
         if (c == NULL) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
     S->gcbytes += sz;
@@ -122,7 +122,7 @@ static void addconst(Compiler *C, lisp_Value v) {
         lisp_Value *nk = mem_realloc(S->M, p->k, sizeof(lisp_Value) * (size_t)p->capk,
                                      sizeof(lisp_Value) * (size_t)ncap);
         if (nk == NULL) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
         S->gcbytes += sizeof(lisp_Value) * (size_t)(ncap - p->capk);
         p->k = nk;
@@ -413,18 +413,18 @@ static lispK_Code *quasi(Compiler *C, lisp_Value x, int depth, int level) {
             return compile(C, nth(x, 1), 0);
         }
         if (level > 0) {
-            return primcall(C, S->p_cons, constant(C, h),
+            return primcall(C, S->prim[LISPP_CONS], constant(C, h),
                             quasi(C, lisp_cdr(x), depth + 1, level - 1));
         }
     }
     if (issym(h, S->s_quasiquote)) {
-        return primcall(C, S->p_cons, constant(C, h), quasi(C, lisp_cdr(x), depth + 1, level + 1));
+        return primcall(C, S->prim[LISPP_CONS], constant(C, h), quasi(C, lisp_cdr(x), depth + 1, level + 1));
     }
     if (level == 0 && h.tag == LISP_TCONS && issym(lisp_car(h), S->s_unquote_splicing)) {
-        return primcall(C, S->p_append, compile(C, nth(h, 1), 0),
+        return primcall(C, S->prim[LISPP_APPEND], compile(C, nth(h, 1), 0),
                         quasi(C, lisp_cdr(x), depth + 1, level));
     }
-    return primcall(C, S->p_cons, quasi(C, h, depth + 1, level),
+    return primcall(C, S->prim[LISPP_CONS], quasi(C, h, depth + 1, level),
                     quasi(C, lisp_cdr(x), depth + 1, level));
 }
 
@@ -673,7 +673,7 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
     if (issym(h, S->s_load)) {
         checklen(C, form, 2, 2, "load: expected (load path)");
         c = newcode(C, lispE_callnode, 2);
-        c->kid[0] = constant(C, S->p_load);
+        c->kid[0] = constant(C, S->prim[LISPP_LOAD]);
         c->kid[1] = compile(C, nth(form, 1), 0);
         c->n = 1;
         return c;
@@ -689,11 +689,11 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
         } else {
             checklen(C, form, 2, 2, "bt: expected (bt FORM)");
         }
-        if (S->p_btcompile.tag != LISP_TPRIM) {
+        if (S->prim[LISPP_BTCOMPILE].tag != LISP_TPRIM) {
             cerror(C, "%s: the behaviour-tree engine is not available", isdef ? "defbt" : "bt");
         }
         comp = newcode(C, lispE_callnode, 2);
-        comp->kid[0] = constant(C, S->p_btcompile);
+        comp->kid[0] = constant(C, S->prim[LISPP_BTCOMPILE]);
         comp->kid[1] = constant(C, nth(form, isdef ? 2 : 1));
         comp->n = 1;
         return isdef ? assign(C, nth(form, 1), comp, 1) : comp;
@@ -713,20 +713,20 @@ static int inlineop(lisp_State *S, lisp_Value fn, int nargs) {
         return OP_NONE;
     }
     if (nargs == 2) {
-        if (v.u.o == S->p_add.u.o) return OP_ADD;
-        if (v.u.o == S->p_sub.u.o) return OP_SUB;
-        if (v.u.o == S->p_mul.u.o) return OP_MUL;
-        if (v.u.o == S->p_lt.u.o) return OP_LT;
-        if (v.u.o == S->p_gt.u.o) return OP_GT;
-        if (v.u.o == S->p_le.u.o) return OP_LE;
-        if (v.u.o == S->p_ge.u.o) return OP_GE;
-        if (v.u.o == S->p_numeq.u.o) return OP_NUMEQ;
-        if (v.u.o == S->p_eq.u.o) return OP_EQ;
+        if (v.u.o == S->prim[LISPP_ADD].u.o) return OP_ADD;
+        if (v.u.o == S->prim[LISPP_SUB].u.o) return OP_SUB;
+        if (v.u.o == S->prim[LISPP_MUL].u.o) return OP_MUL;
+        if (v.u.o == S->prim[LISPP_LT].u.o) return OP_LT;
+        if (v.u.o == S->prim[LISPP_GT].u.o) return OP_GT;
+        if (v.u.o == S->prim[LISPP_LE].u.o) return OP_LE;
+        if (v.u.o == S->prim[LISPP_GE].u.o) return OP_GE;
+        if (v.u.o == S->prim[LISPP_NUMEQ].u.o) return OP_NUMEQ;
+        if (v.u.o == S->prim[LISPP_EQ].u.o) return OP_EQ;
     } else if (nargs == 1) {
-        if (v.u.o == S->p_car.u.o) return OP_CAR;
-        if (v.u.o == S->p_cdr.u.o) return OP_CDR;
-        if (v.u.o == S->p_nullp.u.o) return OP_NULLP;
-        if (v.u.o == S->p_not.u.o) return OP_NOT;
+        if (v.u.o == S->prim[LISPP_CAR].u.o) return OP_CAR;
+        if (v.u.o == S->prim[LISPP_CDR].u.o) return OP_CDR;
+        if (v.u.o == S->prim[LISPP_NULLP].u.o) return OP_NULLP;
+        if (v.u.o == S->prim[LISPP_NOT].u.o) return OP_NOT;
     }
     return OP_NONE;
 }

@@ -68,10 +68,22 @@ void lisp_verror(lisp_State *S, int status, const char *fmt, va_list ap) {
 
 void lisp_error(lisp_State *S, const char *fmt, ...) {
     va_list ap;
-    int status = strcmp(fmt, "out of memory") == 0 ? LISP_ERRMEM : LISP_ERRRUN;
+    va_start(ap, fmt);
+    lisp_verror(S, LISP_ERRRUN, fmt, ap);
+    va_end(ap);
+}
+
+/* lisp_verror through varargs. */
+LISPBT_NORETURN static void raisef(lisp_State *S, int status, const char *fmt, ...) {
+    va_list ap;
     va_start(ap, fmt);
     lisp_verror(S, status, fmt, ap);
-    va_end(ap);
+    va_end(ap); /* not reached */
+}
+
+/* ERRMEM is chosen by the caller, never by comparing message text. */
+void lisp_memerror(lisp_State *S) {
+    raisef(S, LISP_ERRMEM, "out of memory");
 }
 
 const char *lisp_errmsg(lisp_State *S) {

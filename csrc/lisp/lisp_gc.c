@@ -145,11 +145,8 @@ static void markroots(lisp_State *S) {
         lispC_mark(S, S->pins[i]);
     }
     lispS_markbound(S);
-    {
-        lisp_Value *p = &S->p_add, *end = &S->p_load;
-        for (; p <= end; p++) {
-            lispC_mark(S, *p);
-        }
+    for (i = 0; i < LISPP_N; i++) {
+        lispC_mark(S, S->prim[i]);
     }
     if (S->markhook) {
         S->markhook(S, S->markud);
@@ -225,7 +222,7 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     if (S->heap_limit && S->gcbytes + size > S->heap_limit) {
         lispC_fullgc(S);
         if (S->gcbytes + size > S->heap_limit) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
     o = mem_alloc(S->M, size);
@@ -233,7 +230,7 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
         lispC_fullgc(S);
         o = mem_alloc(S->M, size);
         if (o == NULL) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
     o->type = (uint8_t)type;

@@ -119,7 +119,7 @@ static lisp_Value cfun_error(lisp_State *S, int argc, lisp_Value *argv) {
 static void out(lisp_State *S, sbuf *b) {
     if (b->oom) {
         sbuf_free(b);
-        lisp_error(S, "out of memory");
+        lisp_memerror(S);
     }
     if (b->len) {
         fwrite(b->p, 1, b->len, stdout);
@@ -171,7 +171,7 @@ static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf_putc(&b, '\n');
     if (b.oom) {
         sbuf_free(&b);
-        lisp_error(S, "out of memory");
+        lisp_memerror(S);
     }
     f = fopen(path, "w");
     if (f == NULL) {

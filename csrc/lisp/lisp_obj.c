@@ -25,7 +25,7 @@ static void *growblock(lisp_State *S, void *p, size_t osize, size_t nsize) {
     if (S->heap_limit && S->gcbytes + nsize - osize > S->heap_limit) {
         lispC_fullgc(S);
         if (S->gcbytes + nsize - osize > S->heap_limit) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
     q = mem_realloc(S->M, p, osize, nsize);
@@ -33,7 +33,7 @@ static void *growblock(lisp_State *S, void *p, size_t osize, size_t nsize) {
         lispC_fullgc(S);
         q = mem_realloc(S->M, p, osize, nsize);
         if (q == NULL) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
     S->gcbytes += nsize - osize;
@@ -161,7 +161,7 @@ int lispO_growvec(lisp_State *S, lisp_Vec *v, int64_t need) {
         return 0;
     }
     if (need > ((int64_t)1 << 40)) {
-        lisp_error(S, "out of memory");
+        lisp_memerror(S);
     }
     ncap = v->cap ? v->cap : 4;
     while (ncap < need) {

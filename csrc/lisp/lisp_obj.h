@@ -134,6 +134,16 @@ typedef struct lisp_Closure {
 #define AS(T, v) ((T *)(v).u.o)
 #define isheap(v) ((v).tag >= LISP_TSTRING && (v).tag < LISP_NTYPES)
 
+/* The primitives the compiler inlines or calls directly: S->prim[LISPP_*],
+** looked up once by name in lisp_new (lisp_state.c's primnames) and marked
+** by the collector as one array. */
+enum {
+    LISPP_ADD, LISPP_SUB, LISPP_MUL, LISPP_LT, LISPP_GT, LISPP_LE, LISPP_GE, LISPP_NUMEQ,
+    LISPP_CAR, LISPP_CDR, LISPP_CONS, LISPP_APPEND, LISPP_EQ, LISPP_NOT, LISPP_NULLP,
+    LISPP_BTCOMPILE, LISPP_LOAD,
+    LISPP_N
+};
+
 /* A protected-call record in the per-state handler chain. */
 typedef struct lispE_Jmp {
     struct lispE_Jmp *prev;
@@ -184,9 +194,8 @@ struct lisp_State {
     lisp_Symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing, *s_if, *s_cond,
         *s_else, *s_and, *s_or, *s_define, *s_set, *s_lambda, *s_let, *s_letstar, *s_begin,
         *s_load, *s_bt, *s_defbt;
-    /* primitives the compiler inlines or calls directly (kept rooted) */
-    lisp_Value p_add, p_sub, p_mul, p_lt, p_gt, p_le, p_ge, p_numeq, p_car, p_cdr, p_cons,
-        p_append, p_eq, p_not, p_nullp, p_btcompile, p_load;
+    /* primitives the compiler inlines or calls directly (GC roots) */
+    lisp_Value prim[LISPP_N];
 };
 
 /* lisp_obj.c */
@@ -218,6 +227,10 @@ void lispC_freeall(lisp_State *S);
 ** the form pushed.  Raises ERRSYNTAX with chunk:line:col. */
 int lispR_read(lisp_State *S, const char *src, size_t n, size_t *pos, int *line, int *col,
                const char *chunk, int *fline, int *fcol);
+/* Is [s, s+n) one of the float literals +inf.0 -inf.0 +nan.0 -nan.0?  If
+** so and 'out' is not NULL, its value goes to *out.  The reader and the
+** printer (which must bar a symbol of that name) share this one test. */
+int lispR_specialfloat(const char *s, size_t n, double *out);
 
 /* lisp_compile.c */
 /* Compile one top-level form into a proto, pushed on the stack.  'line'

@@ -72,7 +72,7 @@ static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int dept
 static int needsbars(const char *s, size_t n) {
     size_t i;
     char *end;
-    if (n == 0 || s[0] == '#' || strcmp(s, "nil") == 0 || strcmp(s, ".") == 0) {
+    if (n == 0 || s[0] == '#' || (n == 3 && memcmp(s, "nil", 3) == 0) || (n == 1 && s[0] == '.')) {
         return 1;
     }
     for (i = 0; i < n; i++) {
@@ -85,8 +85,7 @@ static int needsbars(const char *s, size_t n) {
     /* would it read as a number? */
     if ((s[0] >= '0' && s[0] <= '9') || ((s[0] == '-' || s[0] == '+' || s[0] == '.') && n > 1)) {
         strtod(s, &end);
-        if (*end == '\0' || strcmp(s, "+inf.0") == 0 || strcmp(s, "-inf.0") == 0 ||
-            strcmp(s, "+nan.0") == 0) {
+        if (*end == '\0' || lispR_specialfloat(s, n, NULL)) {
             return 1;
         }
     }

@@ -208,10 +208,29 @@ static void readstring(Reader *R, int line, int col) {
     }
 }
 
+int lispR_specialfloat(const char *s, size_t n, double *out) {
+    double v;
+    if (n != 6 || (s[0] != '+' && s[0] != '-')) {
+        return 0;
+    }
+    if (memcmp(s + 1, "inf.0", 5) == 0) {
+        v = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+    } else if (memcmp(s + 1, "nan.0", 5) == 0) {
+        v = NAN;
+    } else {
+        return 0;
+    }
+    if (out) {
+        *out = v;
+    }
+    return 1;
+}
+
 /* Parse a number token; returns 1 and pushes it, or 0 if not a number. */
 static int readnumber(Reader *R, const char *tok, size_t n, int line, int col) {
     char buf[128];
     char *end;
+    double special;
     size_t i = 0;
     int digits = 0, isfloat = 0;
     if (n >= sizeof buf) {
@@ -219,12 +238,8 @@ static int readnumber(Reader *R, const char *tok, size_t n, int line, int col) {
     }
     memcpy(buf, tok, n);
     buf[n] = '\0';
-    if (strcmp(buf, "+inf.0") == 0 || strcmp(buf, "-inf.0") == 0) {
-        lispE_push(R->S, lisp_float(buf[0] == '-' ? -HUGE_VAL : HUGE_VAL));
-        return 1;
-    }
-    if (strcmp(buf, "+nan.0") == 0 || strcmp(buf, "-nan.0") == 0) {
-        lispE_push(R->S, lisp_float(NAN));
+    if (lispR_specialfloat(buf, n, &special)) {
+        lispE_push(R->S, lisp_float(special));
         return 1;
     }
     if (buf[i] == '+' || buf[i] == '-') {

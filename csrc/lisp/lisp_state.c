@@ -37,9 +37,21 @@ static lisp_Value getprim(lisp_State *S, const char *name) {
     return v;
 }
 
+/* Lisp names of S->prim[] (lisp_obj.h), looked up after the libraries are
+** open; a name no library defines leaves its entry nil. */
+static const char *const primnames[LISPP_N] = {
+    [LISPP_ADD] = "+",        [LISPP_SUB] = "-",         [LISPP_MUL] = "*",
+    [LISPP_LT] = "<",         [LISPP_GT] = ">",          [LISPP_LE] = "<=",
+    [LISPP_GE] = ">=",        [LISPP_NUMEQ] = "=",       [LISPP_CAR] = "car",
+    [LISPP_CDR] = "cdr",      [LISPP_CONS] = "cons",     [LISPP_APPEND] = "append",
+    [LISPP_EQ] = "eq?",       [LISPP_NOT] = "not",       [LISPP_NULLP] = "null?",
+    [LISPP_BTCOMPILE] = "bt.compile",                    [LISPP_LOAD] = "%load",
+};
+
 static void openlibs(lisp_State *S, void *ud) {
     OpenArgs *a = ud;
     const lisp_Reg *const *lib;
+    int i;
     S->s_quote = fixsym(S, "quote");
     S->s_quasiquote = fixsym(S, "quasiquote");
     S->s_unquote = fixsym(S, "unquote");
@@ -76,23 +88,9 @@ static void openlibs(lisp_State *S, void *ud) {
             S->top--;
         }
     }
-    S->p_add = getprim(S, "+");
-    S->p_sub = getprim(S, "-");
-    S->p_mul = getprim(S, "*");
-    S->p_lt = getprim(S, "<");
-    S->p_gt = getprim(S, ">");
-    S->p_le = getprim(S, "<=");
-    S->p_ge = getprim(S, ">=");
-    S->p_numeq = getprim(S, "=");
-    S->p_car = getprim(S, "car");
-    S->p_cdr = getprim(S, "cdr");
-    S->p_cons = getprim(S, "cons");
-    S->p_append = getprim(S, "append");
-    S->p_eq = getprim(S, "eq?");
-    S->p_not = getprim(S, "not");
-    S->p_nullp = getprim(S, "null?");
-    S->p_btcompile = getprim(S, "bt.compile");
-    S->p_load = getprim(S, "%load");
+    for (i = 0; i < LISPP_N; i++) {
+        S->prim[i] = getprim(S, primnames[i]);
+    }
 }
 
 lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg *const *libs) {
@@ -254,7 +252,7 @@ sbuf *lisp_scratch(lisp_State *S) {
 
 lisp_Value lisp_scratchstring(lisp_State *S) {
     if (S->scratch.oom) {
-        lisp_error(S, "out of memory");
+        lisp_memerror(S);
     }
     return lisp_string(S, S->scratch.p ? S->scratch.p : "", S->scratch.len);
 }

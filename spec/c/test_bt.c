@@ -580,6 +580,5 @@ int main(void) {
     test_noalloc(0);
     test_noalloc(2);
     test_close_frees();
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail ? 1 : 0;
+    return ctest_done();
 }

@@ -296,6 +296,63 @@ static void test_heap_limit(void) {
     CHECK(M.bytes == 0);
 }
 
+/* The status, not the message text, says "out of memory": lisp_memerror
+** raises ERRMEM, lisp_error never does, whatever its text. */
+static void raise_text(lisp_State *S, void *ud) {
+    (void)ud;
+    lisp_error(S, "out of memory");
+}
+
+static void raise_mem(lisp_State *S, void *ud) {
+    (void)ud;
+    lisp_memerror(S);
+}
+
+static void test_errmem_status(void) {
+    mem_Heap M;
+    lisp_State *S = newstate(&M, 0, 0, 0);
+    int top = lisp_gettop(S);
+    CHECK(lisp_pcall(S, raise_text, NULL) == LISP_ERRRUN);
+    CHECK_STR(lisp_errmsg(S), "out of memory");
+    CHECK(lisp_pcall(S, raise_mem, NULL) == LISP_ERRMEM);
+    CHECK_STR(lisp_errmsg(S), "out of memory");
+    CHECK(lisp_gettop(S) == top);
+    lisp_free(S);
+    CHECK(M.bytes == 0);
+}
+
+/* A symbol named like a number literal writes with bars and reads back as
+** the same symbol; the literals themselves read as floats. */
+static void test_special_names(void) {
+    static const char *const names[] = {"+inf.0", "-inf.0", "+nan.0", "-nan.0", "nil", ".", "12"};
+    static const char *const bare[] = {"+x", "inf.0", "-nan.00", "nil?", ".."};
+    char src[128];
+    lisp_Value v;
+    mem_Heap M;
+    lisp_State *S = newstate(&M, 0, 0, 0);
+    size_t i, n;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char want[32];
+        snprintf(src, sizeof src, "(write-to-string (string->symbol \"%s\"))", names[i]);
+        snprintf(want, sizeof want, "|%s|", names[i]);
+        CHECK(eval(S, src, &v) == LISP_OK && v.tag == LISP_TSTRING);
+        CHECK_STR(lisp_str(v, &n), want);
+        snprintf(src, sizeof src, "(eq? '|%s| (string->symbol \"%s\"))", names[i], names[i]);
+        CHECK(eval(S, src, &v) == LISP_OK && v.tag == LISP_TBOOL && v.u.b);
+    }
+    for (i = 0; i < sizeof bare / sizeof bare[0]; i++) {
+        snprintf(src, sizeof src, "(write-to-string (string->symbol \"%s\"))", bare[i]);
+        CHECK(eval(S, src, &v) == LISP_OK && v.tag == LISP_TSTRING);
+        CHECK_STR(lisp_str(v, &n), bare[i]);
+    }
+    CHECK(eval(S, "(list +inf.0 -inf.0 +nan.0 -nan.0)", &v) == LISP_OK);
+    CHECK(eval(S, "(write-to-string (list +inf.0 -inf.0 -nan.0))", &v) == LISP_OK &&
+          v.tag == LISP_TSTRING);
+    CHECK_STR(lisp_str(v, &n), "(+inf.0 -inf.0 +nan.0)");
+    lisp_free(S);
+    CHECK(M.bytes == 0);
+}
+
 static void test_pins(void) {
     mem_Heap M;
     lisp_State *S = newstate(&M, 0, 0, 1);
@@ -495,11 +552,12 @@ int main(void) {
     RUN(test_rooting_100k);
     RUN(test_stress_eval);
     RUN(test_heap_limit);
+    RUN(test_errmem_status);
+    RUN(test_special_names);
     RUN(test_pins);
     RUN(test_api);
     RUN(test_depth);
     RUN(test_allocfail);
     RUN(test_two_states);
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail != 0;
+    return ctest_done();
 }

@@ -394,6 +394,5 @@ int main(void) {
     test_clock();
     test_basic();
     test_threads();
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail != 0;
+    return ctest_done();
 }

@@ -16,27 +16,7 @@
 
 #include "planner_mcts.h"
 
-static int passed, failed;
-
-#define CHECK(c)                                                        \
-    do {                                                                \
-        if (c) {                                                        \
-            passed++;                                                   \
-        } else {                                                        \
-            failed++;                                                   \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);         \
-        }                                                               \
-    } while (0)
-
-#define CHECK_STR(a, b)                                                 \
-    do {                                                                \
-        if (strcmp((a), (b)) == 0) {                                    \
-            passed++;                                                   \
-        } else {                                                        \
-            failed++;                                                   \
-            printf("FAIL %s:%d: '%s' != '%s'\n", __FILE__, __LINE__, (a), (b)); \
-        }                                                               \
-    } while (0)
+#include "ctest.h"
 
 static void toy_request(mcts_Request *r, double x, uint64_t seed) {
     mcts_request_defaults(r);
@@ -644,6 +624,5 @@ int main(void) {
     test_arena_reuse();
     test_toy_closed_loop();
     test_ptz_closed_loop();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return ctest_done();
 }

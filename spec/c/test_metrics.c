@@ -457,6 +457,5 @@ int main(void) {
     test_merge();
     test_render();
     test_prom();
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail != 0;
+    return ctest_done();
 }

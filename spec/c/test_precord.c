@@ -4,8 +4,8 @@
 ** See LICENSE for copyright.
 **
 ** Plain main(); prints "N passed, M failed" last and exits non-zero on any
-** failure.  Includes a small strict JSON checker (RFC 8259 grammar) so the
-** test needs nothing outside this repository.
+** failure.  JSON is checked by spec/c/ctest_json.h (RFC 8259 grammar), so
+** the test needs nothing outside this repository.
 */
 #include "conf.h"
 
@@ -18,238 +18,8 @@
 #include "planner_mcts.h"
 #include "planner_record.h"
 
-static int passed, failed;
-
-#define CHECK(c)                                                        \
-    do {                                                                \
-        if (c) {                                                        \
-            passed++;                                                   \
-        } else {                                                        \
-            failed++;                                                   \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);         \
-        }                                                               \
-    } while (0)
-
-/*
-** ------------------------------------------------------- JSON checker
-** Validates one JSON value spanning exactly [p, end) and collects the keys
-** of the top-level object, in order, into 'keys' (a NUL-separated list).
-*/
-
-typedef struct J {
-    const char *p, *end;
-    int depth;
-    char keys[1024];
-    size_t klen;
-    int nkeys;
-} J;
-
-static int j_value(J *j);
-
-static void j_ws(J *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) {
-        j->p++;
-    }
-}
-
-static int j_lit(J *j, const char *lit) {
-    size_t n = strlen(lit);
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0) {
-        return -1;
-    }
-    j->p += n;
-    return 0;
-}
-
-static int is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-static int j_number(J *j) {
-    if (j->p < j->end && *j->p == '-') {
-        j->p++;
-    }
-    if (j->p >= j->end) {
-        return -1;
-    }
-    if (*j->p == '0') {
-        j->p++;
-    } else if (is_digit(*j->p)) {
-        while (j->p < j->end && is_digit(*j->p)) {
-            j->p++;
-        }
-    } else {
-        return -1;
-    }
-    if (j->p < j->end && *j->p == '.') {
-        j->p++;
-        if (j->p >= j->end || !is_digit(*j->p)) {
-            return -1;
-        }
-        while (j->p < j->end && is_digit(*j->p)) {
-            j->p++;
-        }
-    }
-    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-        j->p++;
-        if (j->p < j->end && (*j->p == '+' || *j->p == '-')) {
-            j->p++;
-        }
-        if (j->p >= j->end || !is_digit(*j->p)) {
-            return -1;
-        }
-        while (j->p < j->end && is_digit(*j->p)) {
-            j->p++;
-        }
-    }
-    return 0;
-}
-
-/* A string; its raw (still escaped) body goes to *s, *n. */
-static int j_string(J *j, const char **s, size_t *n) {
-    const char *start;
-    if (j->p >= j->end || *j->p != '"') {
-        return -1;
-    }
-    start = ++j->p;
-    while (j->p < j->end && *j->p != '"') {
-        unsigned char c = (unsigned char)*j->p;
-        if (c < 0x20) {
-            return -1;
-        }
-        if (c == '\\') {
-            j->p++;
-            if (j->p >= j->end) {
-                return -1;
-            }
-            if (*j->p == 'u') {
-                int k;
-                for (k = 0; k < 4; k++) {
-                    j->p++;
-                    if (j->p >= j->end || !strchr("0123456789abcdefABCDEF", *j->p)) {
-                        return -1;
-                    }
-                }
-            } else if (!strchr("\"\\/bfnrt", *j->p)) {
-                return -1;
-            }
-        }
-        j->p++;
-    }
-    if (j->p >= j->end) {
-        return -1;
-    }
-    if (s) {
-        *s = start;
-        *n = (size_t)(j->p - start);
-    }
-    j->p++;
-    return 0;
-}
-
-static int j_object(J *j) {
-    int top = j->depth == 1;
-    j->p++;
-    j_ws(j);
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-        return 0;
-    }
-    for (;;) {
-        const char *k;
-        size_t kn;
-        j_ws(j);
-        if (j_string(j, &k, &kn) != 0) {
-            return -1;
-        }
-        if (top && j->klen + kn + 1 < sizeof j->keys) {
-            memcpy(j->keys + j->klen, k, kn);
-            j->klen += kn;
-            j->keys[j->klen++] = ',';
-            j->nkeys++;
-        }
-        j_ws(j);
-        if (j->p >= j->end || *j->p != ':') {
-            return -1;
-        }
-        j->p++;
-        if (j_value(j) != 0) {
-            return -1;
-        }
-        j_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == '}') {
-            j->p++;
-            return 0;
-        }
-        return -1;
-    }
-}
-
-static int j_array(J *j) {
-    j->p++;
-    j_ws(j);
-    if (j->p < j->end && *j->p == ']') {
-        j->p++;
-        return 0;
-    }
-    for (;;) {
-        if (j_value(j) != 0) {
-            return -1;
-        }
-        j_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == ']') {
-            j->p++;
-            return 0;
-        }
-        return -1;
-    }
-}
-
-static int j_value(J *j) {
-    int rc;
-    j_ws(j);
-    if (j->p >= j->end || j->depth > 64) {
-        return -1;
-    }
-    j->depth++;
-    switch (*j->p) {
-        case '{': rc = j_object(j); break;
-        case '[': rc = j_array(j); break;
-        case '"': rc = j_string(j, NULL, NULL); break;
-        case 't': rc = j_lit(j, "true"); break;
-        case 'f': rc = j_lit(j, "false"); break;
-        case 'n': rc = j_lit(j, "null"); break;
-        default: rc = j_number(j); break;
-    }
-    j->depth--;
-    return rc;
-}
-
-/* Is [s, s+n) exactly one JSON object?  Top-level keys go to j->keys. */
-static int json_object_ok(const char *s, size_t n, J *j) {
-    memset(j, 0, sizeof *j);
-    j->p = s;
-    j->end = s + n;
-    j_ws(j);
-    if (j->p >= j->end || *j->p != '{' || j_value(j) != 0) {
-        return 0;
-    }
-    j_ws(j);
-    return j->p == j->end;
-}
-
-static int json_ok(const char *s) {
-    J j;
-    return json_object_ok(s, strlen(s), &j);
-}
+#include "ctest.h"
+#include "ctest_json.h"
 
 /*
 ** ---------------------------------------------------------------- tests
@@ -290,7 +60,7 @@ static const char *const spec_keys =
 static void test_json(void) {
     mcts_Record rec;
     sbuf b;
-    J j;
+    ctest_Json j;
     char expect[1024];
 
     make_record(&rec, 7, 1);
@@ -306,7 +76,6 @@ static void test_json(void) {
     CHECK(strchr(b.p, '\n') == NULL);
     CHECK(json_object_ok(b.p, b.len, &j));
     snprintf(expect, sizeof expect, "%sstate_key,top_k,model_service,", spec_keys);
-    j.keys[j.klen] = '\0';
     CHECK(strcmp(j.keys, expect) == 0);
     if (strcmp(j.keys, expect) != 0) {
         printf("# keys: %s\n", j.keys);
@@ -326,7 +95,6 @@ static void test_json(void) {
     precord_json(&rec, &b);
     CHECK(json_object_ok(b.p, b.len, &j));
     snprintf(expect, sizeof expect, "%smodel_service,", spec_keys);
-    j.keys[j.klen] = '\0';
     CHECK(strcmp(j.keys, expect) == 0);
     CHECK(strstr(b.p, "state_key") == NULL && strstr(b.p, "top_k") == NULL);
 
@@ -389,7 +157,7 @@ static void test_json(void) {
 static int count_json_lines(const char *s, size_t n, int *bad) {
     const char *p = s, *end = s + n, *nl;
     int lines = 0;
-    J j;
+    ctest_Json j;
     *bad = 0;
     while (p < end) {
         nl = memchr(p, '\n', (size_t)(end - p));
@@ -640,6 +408,5 @@ int main(void) {
     test_ring();
     test_sink();
     test_pipeline();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return ctest_done();
 }

@@ -763,6 +763,5 @@ int main(void) {
     test_no_alloc_steady();
     test_submit_oom();
     test_sleep_accuracy();
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail == 0 ? 0 : 1;
+    return ctest_done();
 }

@@ -325,6 +325,5 @@ int main(void) {
         slot_close(&slots[p]);
     }
     printf("stress: %.2f s\n", (double)(lispbt_now_ns() - t0) / 1e9);
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail == 0 ? 0 : 1;
+    return ctest_done();
 }

@@ -7,8 +7,8 @@
 ** and wraparound with a power-of-two slot array, seq across wrap and clear, no
 ** allocation on push, allocation-failure cleanup, the exact SPEC §8 dump
 ** format (every optional field and value tag), message truncation, lost
-** messages, escaping, and the Chrome JSON export (valid JSON by a small
-** strict parser, properly nested B/E per thread even when the ring cut
+** messages, escaping, and the Chrome JSON export (valid JSON by
+** spec/c/ctest_json.h, properly nested B/E per thread even when the ring cut
 ** spans in half), and runs of leaves (one record for many events) read
 ** back exactly, against a model, in rings of every shape.
 */
@@ -23,6 +23,7 @@
 #include "bt_trace.h"
 
 #include "ctest.h"
+#include "ctest_json.h"
 
 /* Compare, printing both texts on mismatch. */
 static int same(const char *got, const char *want) {
@@ -31,136 +32,6 @@ static int same(const char *got, const char *want) {
     }
     printf("--- got:\n%s--- want:\n%s---\n", got ? got : "(null)", want);
     return 0;
-}
-
-/* ---- a small strict JSON validator ---- */
-
-static const char *json_value(const char *p, int depth);
-
-static const char *ws(const char *p) {
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
-        p++;
-    }
-    return p;
-}
-
-static const char *json_string(const char *p) {
-    if (*p++ != '"') {
-        return NULL;
-    }
-    while (*p != '"') {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20) {
-            return NULL;
-        }
-        if (c == '\\') {
-            p++;
-            if (*p == 'u') {
-                int k;
-                for (k = 1; k <= 4; k++) {
-                    if (!strchr("0123456789abcdefABCDEF", p[k]) || !p[k]) {
-                        return NULL;
-                    }
-                }
-                p += 4;
-            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
-                return NULL;
-            }
-        }
-        p++;
-    }
-    return p + 1;
-}
-
-static const char *json_number(const char *p) {
-    const char *s;
-    if (*p == '-') {
-        p++;
-    }
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        while (*p >= '0' && *p <= '9') {
-            p++;
-        }
-    } else {
-        return NULL;
-    }
-    if (*p == '.') {
-        s = ++p;
-        while (*p >= '0' && *p <= '9') {
-            p++;
-        }
-        if (p == s) {
-            return NULL;
-        }
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-') {
-            p++;
-        }
-        s = p;
-        while (*p >= '0' && *p <= '9') {
-            p++;
-        }
-        if (p == s) {
-            return NULL;
-        }
-    }
-    return p;
-}
-
-static const char *json_value(const char *p, int depth) {
-    if (depth > 64) {
-        return NULL;
-    }
-    p = ws(p);
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        int obj = *p == '{';
-        p = ws(p + 1);
-        if (*p == close) {
-            return p + 1;
-        }
-        for (;;) {
-            if (obj) {
-                p = json_string(ws(p));
-                if (p == NULL || *(p = ws(p)) != ':') {
-                    return NULL;
-                }
-                p++;
-            }
-            p = json_value(p, depth + 1);
-            if (p == NULL) {
-                return NULL;
-            }
-            p = ws(p);
-            if (*p == ',') {
-                p++;
-                continue;
-            }
-            return *p == close ? p + 1 : NULL;
-        }
-    }
-    if (*p == '"') {
-        return json_string(p);
-    }
-    if (strncmp(p, "true", 4) == 0) {
-        return p + 4;
-    }
-    if (strncmp(p, "false", 5) == 0) {
-        return p + 5;
-    }
-    if (strncmp(p, "null", 4) == 0) {
-        return p + 4;
-    }
-    return json_number(p);
-}
-
-static int json_valid(const char *s) {
-    const char *p = json_value(s, 0);
-    return p != NULL && *ws(p) == '\0';
 }
 
 /* Check that B/E events nest per tid: one event per line, as emitted. */
@@ -795,6 +666,5 @@ int main(void) {
     test_dump();
     test_messages();
     test_chrome();
-    printf("%d passed, %d failed\n", npass, nfail);
-    return nfail != 0;
+    return ctest_done();
 }

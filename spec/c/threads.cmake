@@ -1,17 +1,14 @@
 # spec/c/threads.cmake -- give spec/c/test_threads.c its Lua.
 #
-# Included from CMakeLists.txt after the `spec/c/test_*.c` loop (inside
-# `if(LISPBT_TESTS)`).  The loop made test_threads an executable and a ctest
-# linked against the core only; this file links it with liblua5.4 (the test
+# Included from CMakeLists.txt after the loop over LISPBT_C_TESTS (inside
+# `if(LISPBT_TESTS)`), which names test_threads and made it an executable and
+# a ctest linked against the core only; this file links it with liblua5.4 (the test
 # program only -- never the module), tells it where lispbt.so is, and builds
 # it after the module.
 #
 # Both are hard requirements of a test build: without them the test could
 # only pass vacuously, so configuring fails instead, naming what is missing.
 # liblua5.4-dev (headers, liblua5.4.so, lua5.4.pc) is installed by .ci/deps.
-if(NOT TARGET test_threads)
-  return()
-endif()
 if(NOT TARGET lispbt)
   message(FATAL_ERROR "lispbt: spec/c/test_threads.c needs the lispbt module, which has no "
                       "Lua binding sources (csrc/lua/sources.cmake); configure without "
