@@ -44,7 +44,7 @@ static void addarg(lisp_State *S, bt_Def *D, lisp_Value a) {
         int32_t *nk = mem_realloc(lisp_mem(S), D->argkeys, sizeof(int32_t) * (size_t)D->capargkeys,
                                   sizeof(int32_t) * (size_t)ncap);
         if (nk == NULL) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
         D->argkeys = nk;
         D->capargkeys = ncap;
@@ -94,7 +94,7 @@ static int32_t newnode(Comp *C, int kind) {
         nn = mem_realloc(lisp_mem(C->S), D->nodes, sizeof(bt_Node) * (size_t)D->cap,
                          sizeof(bt_Node) * (size_t)ncap);
         if (nn == NULL) {
-            lisp_error(C->S, "out of memory");
+            lisp_memerror(C->S);
         }
         D->nodes = nn;
         D->cap = ncap;
@@ -348,7 +348,7 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
     D->argp = lisp_vecitems(D->args); /* the arrays no longer move */
     D->largs = mem_calloc(lisp_mem(S), sizeof(bt_LeafArgs) * (size_t)D->n);
     if (D->largs == NULL) {
-        lisp_error(S, "out of memory");
+        lisp_memerror(S);
     }
     {
         int32_t i;

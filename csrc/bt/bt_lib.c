@@ -147,7 +147,7 @@ static lisp_Value registerproc(lisp_State *S, int argc, lisp_Value *argv, int ki
         hpin = lisp_pin(S, argv[2]);
     }
     if (pin < 0 || (argc > 2 && hpin < 0)) {
-        lisp_error(S, "out of memory");
+        lisp_memerror(S);
     }
     bt_reg_define(S, bt_reg(S), kind, name, BT_IMPL_LISP, kind == BT_KCOND ? lispcond : lispact,
                   kind == BT_KACT && hpin >= 0 ? lisphaltcall : NULL, pin, hpin);
@@ -194,7 +194,7 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
         lisp_Value k, v;
         while (lisp_mapnext(in, &it, &k, &v)) {
             if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
-                lisp_error(S, "out of memory");
+                lisp_memerror(S);
             }
         }
         return;
@@ -213,7 +213,7 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
             lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings");
         }
         if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
 }

@@ -110,14 +110,14 @@ static int newentry(lisp_State *S, bt_Reg *R, int kind, lisp_Value name) {
         bt_Leaf **nl = mem_realloc(R->env.mem, R->leaves, sizeof(bt_Leaf *) * (size_t)R->cap,
                                    sizeof(bt_Leaf *) * (size_t)ncap);
         if (nl == NULL) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
         R->leaves = nl;
         R->cap = ncap;
     }
     l = mem_calloc(R->env.mem, sizeof(bt_Leaf));
     if (l == NULL) {
-        lisp_error(S, "out of memory");
+        lisp_memerror(S);
     }
     l->name = name;
     l->cname = lisp_str(name, NULL);

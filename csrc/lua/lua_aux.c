@@ -273,7 +273,7 @@ int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx) {
     int64_t key = ++X->cbnext;
     idx = lua_absindex(L, idx);
     if (!lua_checkstack(L, 6) || !lx_pushhost(L, X)) {
-        lisp_error(X->S, "out of memory");
+        lisp_memerror(X->S);
     }
     lua_getiuservalue(L, -1, 1);
     lua_pushcfunction(L, setcallback);
@@ -282,7 +282,7 @@ int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx) {
     lua_pushvalue(L, idx);
     if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
         lua_pop(L, 3);
-        lisp_error(X->S, "out of memory");
+        lisp_memerror(X->S);
     }
     lua_pop(L, 2);
     return key;

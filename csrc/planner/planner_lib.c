@@ -562,7 +562,7 @@ static void runplan(lisp_State *S, void *ud) {
         lisp_Value act = res.action_dim == 1 ? lisp_float(res.action[0])
                                              : numvec(S, res.action, res.action_dim);
         if (bt_bb_put(I, akey, act, node, "plan-action") != 0) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
     if (leaf[PK_META_KEY] >= 0) {
@@ -572,7 +572,7 @@ static void runplan(lisp_State *S, void *ud) {
         precord_json(&rec, lisp_scratch(S));
         meta = lisp_scratchstring(S);
         if (bt_bb_put(I, keys[leaf[PK_META_KEY]], meta, node, "plan-action") != 0) {
-            lisp_error(S, "out of memory");
+            lisp_memerror(S);
         }
     }
     a->st = BT_SUCCESS;

@@ -18,7 +18,8 @@
 # planner share a rank and may not include each other.  Private headers
 # (lisp_obj.h, lisp_code.h, bt_node.h) stay in their folder; the one
 # exception is csrc/lua/lua_test.c, the test-only surface (as Lua's ltests.c).
-# Run by `make test`; prints every violation and exits 1 if there is any.
+# Run by `make test` (ctest "layers"); prints every violation and exits 1
+# if there is any.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
