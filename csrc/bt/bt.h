@@ -243,6 +243,10 @@ void bt_halt(bt_Inst *I);
 
 /* "success", "failure", "running", else "idle" (static strings). */
 const char *bt_status_name(int st);
+/* BT_SUCCESS, BT_FAILURE or BT_RUNNING for the 'len' characters "success",
+** "failure" or "running" at 's', else -1.  One length test and one memcmp:
+** leaves that return their status as text call it on every tick. */
+int bt_status_parse(const char *s, size_t len);
 bt_Def *bt_inst_def(bt_Inst *I);
 int64_t bt_inst_id(bt_Inst *I);
 int64_t bt_inst_ticks(bt_Inst *I);

@@ -739,6 +739,18 @@ int bt_tick(bt_Inst *I) {
 
 /* ---- accessors and settings ---- */
 
+int bt_status_parse(const char *s, size_t len) {
+    if (len != 7) { /* all three names are 7 characters */
+        return -1;
+    }
+    switch (s[0]) {
+        case 's': return memcmp(s, "success", 7) == 0 ? BT_SUCCESS : -1;
+        case 'f': return memcmp(s, "failure", 7) == 0 ? BT_FAILURE : -1;
+        case 'r': return memcmp(s, "running", 7) == 0 ? BT_RUNNING : -1;
+        default: return -1;
+    }
+}
+
 const char *bt_status_name(int st) {
     switch (st) {
         case BT_SUCCESS: return "success";

@@ -75,11 +75,9 @@ static void runleaf(lisp_State *S, void *ud) {
     if (r.tag == LISP_TBOOL) {
         a->st = r.u.b ? BT_SUCCESS : BT_FAILURE;
     } else if (r.tag == LISP_TSYMBOL || r.tag == LISP_TSTRING) {
-        const char *s = lisp_str(r, NULL);
-        a->st = strcmp(s, "success") == 0   ? BT_SUCCESS
-                : strcmp(s, "failure") == 0 ? BT_FAILURE
-                : strcmp(s, "running") == 0 ? BT_RUNNING
-                                            : -1;
+        size_t len;
+        const char *s = lisp_str(r, &len);
+        a->st = bt_status_parse(s, len);
     } else {
         a->st = -1;
     }
@@ -250,8 +248,9 @@ static lisp_Value cfun_bt_statussym(lisp_State *S, int argc, lisp_Value *argv) {
         return statussym(S, (int)v.u.i);
     }
     if (v.tag == LISP_TSTRING || v.tag == LISP_TSYMBOL) {
-        const char *s = lisp_str(v, NULL);
-        if (!strcmp(s, "success") || !strcmp(s, "failure") || !strcmp(s, "running")) {
+        size_t len;
+        const char *s = lisp_str(v, &len);
+        if (bt_status_parse(s, len) > 0) {
             return lisp_cintern(S, s);
         }
     }

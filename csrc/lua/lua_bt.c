@@ -401,21 +401,6 @@ static int conv_status(lua_State *L) {
     return 1;
 }
 
-/* (bt.stats inst): the table of inst:stats(). */
-static int conv_inststats(lua_State *L) {
-    lua_settop(L, 3);
-    lua_remove(L, 1);
-    lua_remove(L, 1);
-    return inst_stats(L);
-}
-
-/* (bt.scheduler.stats): the table of host:scheduler_stats(). */
-static int conv_schedstats(lua_State *L) {
-    lua_settop(L, 2);
-    lua_remove(L, 1);
-    return host_scheduler_stats(L);
-}
-
 /* ---- Lua leaves ---- */
 
 /* Protected: create the ctx userdata of instance id 'a2' into table 'a1';
@@ -564,14 +549,14 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     } else if (iscond || halting) {
         st = lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
     } else if (lua_type(L, -1) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, -1);
-        st = strcmp(s, "success") == 0   ? BT_SUCCESS
-             : strcmp(s, "failure") == 0 ? BT_FAILURE
-             : strcmp(s, "running") == 0 ? BT_RUNNING
-                                         : bt_leaf_error(c, "returned \"%.40s\" (expected "
-                                                            "\"success\", \"failure\", \"running\" "
-                                                            "or a boolean)",
-                                                         s);
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        st = bt_status_parse(s, len);
+        if (st < 0) {
+            st = bt_leaf_error(c, "returned \"%.40s\" (expected \"success\", \"failure\", "
+                                  "\"running\" or a boolean)",
+                               s);
+        }
     } else if (lua_type(L, -1) == LUA_TBOOLEAN || lua_isnil(L, -1)) {
         st = lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
     } else {
@@ -800,10 +785,6 @@ void lx_openbt(lua_State *L) {
     const Alias *al;
     /* the Lua convention first: the mirrors and aliases made below use it */
     lx_setconv(L, "bt.tick", conv_status);
-    if (0) { /* records as tables: pending, see docs/reference/lua.md "The Lua
-              ** convention" (SPEC §0/§4/§8 still pin the text of the mirror) */
-        lx_setconv(L, "bt.stats", conv_inststats);
-    lx_setconv(L, "bt.scheduler.stats", conv_schedstats); }
     /* host methods */
     lx_addmethods(L, hostm, mod);
     for (al = hostal; al->method; al++) {

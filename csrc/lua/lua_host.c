@@ -357,13 +357,6 @@ static int host_tostring(lua_State *L) {
     return 1;
 }
 
-/* The Lua form of the records of heap-stats and gc-stats (lx_setconv):
-** conv(result, host) -> the table of host:heap(). */
-static int conv_heap(lua_State *L) {
-    lx_pushheap(L, lx_checkhost(L, 2)->S);
-    return 1;
-}
-
 /* __index(host, key): methods first, then the host's mirrored namespace
 ** (upvalue 1: the method table). */
 static int host_index(lua_State *L) {
@@ -404,10 +397,6 @@ void lx_openhost(lua_State *L) {
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     lx_setmaker(L, l_newdefault);
-    if (0) { /* records as tables: pending, see docs/reference/lua.md "The Lua
-              ** convention" (SPEC §0/§4/§8 still pin the text of the mirror) */
-        lx_setconv(L, "heap-stats", conv_heap);
-    lx_setconv(L, "gc-stats", conv_heap); }
     lua_pushcfunction(L, l_new);
     lua_setfield(L, mod, "new");
     lua_pushcfunction(L, l_default);

@@ -23,9 +23,10 @@
 ** The Lua convention.  A builtin gives the same Lua result whichever Lua
 ** spelling reaches it (method, mirror, module form): the result is
 ** converted by SPEC §3.1, then by the builtin's conversion if it has one
-** (lx_setconv): a BT status becomes a string, a record (stats, counters)
-** becomes a table.  The files that own a record register its conversion
-** with the same C function their method uses, so the two cannot differ.
+** (lx_setconv): a BT status becomes a string.  A builtin that renders
+** text (bt.stats, bt.scheduler.stats: SPEC §8) returns that text on every
+** spelling; records as tables come from methods that are not builtins
+** (inst:stats(), host:scheduler_stats(), host:heap()).
 */
 #include "conf.h"
 

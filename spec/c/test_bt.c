@@ -568,7 +568,21 @@ static void test_close_frees(void) {
     host_free(H);
 }
 
+/* bt_status_parse: the three names exactly, by length and contents. */
+static void test_status_parse(void) {
+    CHECK(bt_status_parse("success", 7) == BT_SUCCESS);
+    CHECK(bt_status_parse("failure", 7) == BT_FAILURE);
+    CHECK(bt_status_parse("running", 7) == BT_RUNNING);
+    CHECK(bt_status_parse("success!", 8) == -1);
+    CHECK(bt_status_parse("succes", 6) == -1);
+    CHECK(bt_status_parse("successs", 7) == BT_SUCCESS); /* only 'len' characters count */
+    CHECK(bt_status_parse("runnin\0", 7) == -1);
+    CHECK(bt_status_parse("sailure", 7) == -1);
+    CHECK(bt_status_parse("", 0) == -1);
+}
+
 int main(void) {
+    test_status_parse();
     test_basic(0);
     test_basic(2);
     test_semantics();

@@ -19,7 +19,10 @@
 # (lisp_obj.h, lisp_code.h, bt_node.h) stay in their folder; the one
 # exception is csrc/lua/lua_test.c, the test-only surface (as Lua's ltests.c).
 # Run by `make test` (ctest "layers"); prints every violation and exits 1
-# if there is any.
+# if there is any.  It also derives the layer graph from the includes (each
+# layer and the layers it includes) and checks that docs/architecture.md
+# shows exactly that graph between its "layers:begin" and "layers:end"
+# markers; `check_layers.sh --graph` prints it.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
@@ -32,11 +35,12 @@ rank() {
 
 # header name -> folder
 index=$(mktemp)
-trap 'rm -f "$index"' EXIT
 for h in csrc/*/*.h; do
     printf '%s %s\n' "$(basename "$h")" "$(basename "$(dirname "$h")")"
 done >"$index"
 
+edges=$(mktemp)
+trap 'rm -f "$index" "$edges"' EXIT
 bad=0
 for f in csrc/*/*.c csrc/*/*.h; do
     dir=$(basename "$(dirname "$f")")
@@ -54,6 +58,7 @@ for f in csrc/*/*.c csrc/*/*.h; do
             continue
         fi
         [ "$hdir" = "$dir" ] && continue
+        echo "$dir $hdir" >>"$edges"
         case $inc in
         lisp_obj.h | lisp_code.h | bt_node.h)
             if [ "$f" != csrc/lua/lua_test.c ]; then
@@ -69,5 +74,23 @@ for f in csrc/*/*.c csrc/*/*.h; do
         fi
     done
 done
-[ $bad -eq 0 ] && echo "check_layers: every include points to a lower layer"
+# The graph: one line per layer, lowest first: "layer <- what it includes".
+graph() {
+    for l in base lisp bt sched planner obs host lua; do
+        uses=$(awk -v l="$l" '$1 == l { print $2 }' "$edges" | sort -u |
+            while read -r u; do echo "$(rank "$u") $u"; done | sort -n | cut -d' ' -f2 | tr '\n' ' ')
+        printf '%-8s <- %s\n' "$l" "${uses:-(nothing)}" | sed 's/ *$//'
+    done
+}
+if [ "${1:-}" = --graph ]; then
+    graph
+    exit $bad
+fi
+doc=$(sed -n '/<!-- layers:begin -->/,/<!-- layers:end -->/p' docs/architecture.md | sed '1,2d;$d' | sed '$d')
+if [ "$doc" != "$(graph)" ]; then
+    echo "check_layers: docs/architecture.md's layer graph differs from the includes; it should read:"
+    graph
+    bad=1
+fi
+[ $bad -eq 0 ] && echo "check_layers: every include points to a lower layer; the documented graph matches"
 exit $bad
