@@ -282,6 +282,11 @@ void bt_set_readtrace(bt_Inst *I, int on);
 int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *writer);
 /* Read 'key' into *out; returns 0 if unset.  Never raises. */
 int bt_bb_get(bt_Inst *I, int key, lisp_Value *out, int32_t node);
+/* Read 'key' as a number into '*out': an integer, a float, or the first
+** item of a vec if that is a number.  Returns 0 (and leaves '*out') when
+** the key is unset, negative or holds anything else.  Reader 'node' as for
+** bt_bb_get.  Never raises or allocates. */
+int bt_bb_getnum(bt_Inst *I, int key, int32_t node, double *out);
 /* Append "key=value" lines of the set keys to 'b'. */
 void bt_bb_dump(bt_Inst *I, struct sbuf *b);
 /* Iterate set keys: start with *it = 0; returns 0 when done. */

@@ -104,6 +104,25 @@ int bt_bb_get(bt_Inst *I, int key, lisp_Value *out, int32_t node) {
     return 1;
 }
 
+int bt_bb_getnum(bt_Inst *I, int key, int32_t node, double *out) {
+    lisp_Value v;
+    if (!bt_bb_get(I, key, &v, node)) {
+        return 0;
+    }
+    if (v.tag == LISP_TVEC && lisp_veclen(v) >= 1) {
+        v = lisp_vecitems(v)[0];
+    }
+    if (v.tag == LISP_TINT) {
+        *out = (double)v.u.i;
+        return 1;
+    }
+    if (v.tag == LISP_TFLOAT) {
+        *out = v.u.f;
+        return 1;
+    }
+    return 0;
+}
+
 int bt_bb_next(bt_Inst *I, int *it, int *key, lisp_Value *v) {
     while (*it < I->nbb) {
         int k = (*it)++;

@@ -44,30 +44,6 @@ static int argnum(bt_Ctx *c, int i, double def, double *out) {
     return 0;
 }
 
-/* Read a number from the blackboard. */
-static int bbnum(bt_Ctx *c, int key, double *out) {
-    lisp_Value v;
-    if (key < 0 || !bt_bb_get(c->I, key, &v, c->node)) {
-        return 0;
-    }
-    if (v.tag == LISP_TINT) {
-        *out = (double)v.u.i;
-        return 1;
-    }
-    if (v.tag == LISP_TFLOAT) {
-        *out = v.u.f;
-        return 1;
-    }
-    if (v.tag == LISP_TVEC && lisp_veclen(v) >= 1) { /* a 1-element float vector */
-        lisp_Value x = lisp_vecitems(v)[0];
-        if (lisp_isnumber(x)) {
-            *out = x.tag == LISP_TINT ? (double)x.u.i : x.u.f;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static int leaf_true(bt_Ctx *c, int64_t ud) {
     (void)c;
     (void)ud;
@@ -98,7 +74,7 @@ static int leaf_goal1d(bt_Ctx *c, int64_t ud) {
     if (!argnum(c, 1, 1.0, &goal) || !argnum(c, 2, 0.01, &tol)) {
         return bt_leaf_error(c, "expected (cond goal-reached-1d [KEY GOAL TOL])");
     }
-    if (!bbnum(c, key, &x)) {
+    if (!bt_bb_getnum(c->I, key, c->node, &x)) {
         return BT_FAILURE; /* no state yet */
     }
     return fabs(x - goal) <= tol ? BT_SUCCESS : BT_FAILURE;

@@ -595,31 +595,6 @@ static int leaf_plan(bt_Ctx *c, int64_t ud) {
 
 /* ---- apply-planned-1d ---- */
 
-/* A number on the blackboard: an integer, a float or the first item of a
-** numeric vec. */
-static int bbnum(bt_Ctx *c, int key, double *out) {
-    lisp_Value v;
-    if (key < 0 || !bt_bb_get(c->I, key, &v, c->node)) {
-        return 0;
-    }
-    if (v.tag == LISP_TINT) {
-        *out = (double)v.u.i;
-        return 1;
-    }
-    if (v.tag == LISP_TFLOAT) {
-        *out = v.u.f;
-        return 1;
-    }
-    if (v.tag == LISP_TVEC && lisp_veclen(v) >= 1) { /* a 1-element float vector */
-        lisp_Value x = lisp_vecitems(v)[0];
-        if (lisp_isnumber(x)) {
-            *out = x.tag == LISP_TINT ? (double)x.u.i : x.u.f;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static int argkey(bt_Ctx *c, int i, int def) {
     return i < c->a->nargs ? c->a->keys[i] : def;
 }
@@ -632,10 +607,10 @@ static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
     int okey = argkey(c, 2, skey);
     double s[1], a[1], next[1], reward;
     (void)ud;
-    if (!bbnum(c, skey, &s[0])) {
+    if (!bt_bb_getnum(c->I, skey, c->node, &s[0])) {
         return bt_leaf_error(c, "no numeric state on the blackboard");
     }
-    if (!bbnum(c, akey, &a[0])) {
+    if (!bt_bb_getnum(c->I, akey, c->node, &a[0])) {
         return bt_leaf_error(c, "no numeric action on the blackboard");
     }
     if (okey < 0) {
