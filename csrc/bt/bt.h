@@ -213,32 +213,48 @@ int bt_key_count(lisp_State *S);
 extern const lisp_UType bt_deftype;
 extern const lisp_UType bt_insttype;
 
-/* Compile DSL data 'form' into a bt_def (pushed and returned).  Raises
-** "bt.compile: ..." errors naming the offending form (leaf check hooks
-** raise their own).  Leaf names resolve to registry entries here. */
+/* Compile DSL data 'form' into a bt_def (pushed and returned; a Lisp value
+** the collector owns).  Raises "bt.compile: KIND: WHAT, got FORM" /
+** "bt.compile: WHAT, got FORM" naming the offending form, "bt.compile:
+** tree has more than N nodes", or the out-of-memory error; leaf check
+** hooks raise their own.  Leaf names resolve to registry entries here (an
+** unknown name gets an unresolved entry: bt_reg_id), and leaf arguments
+** that are symbols or non-empty strings get blackboard key ids (bt_key,
+** which creates new keys).  Nothing leaks on an error. */
 lisp_Value bt_compile(lisp_State *S, lisp_Value form);
-/* The canonical DSL data of a definition (rooted by it). */
+/* The canonical DSL data of a definition (rooted by it; never allocates). */
 lisp_Value bt_todsl(bt_Def *D);
+/* Number of nodes (>= 1); node ids are 0 .. n-1 in preorder. */
 int bt_def_nodes(const bt_Def *D);
-/* Display name of 'node' ("cond battery-ok"), owned by the definition. */
+/* Display name of 'node' ("cond battery-ok"), owned by the definition and
+** valid while it lives.  'node' is not range-checked. */
 const char *bt_def_nodename(const bt_Def *D, int node);
-/* Structural check of a node array; 0 when valid, else -1 and a message
-** in 'err'. */
+/* Structural check of a node array (sizes, children, decorator arity, par
+** threshold, argument ranges); 0 when valid, else -1 and a message in
+** 'err' (at most 'errlen' bytes).  Never raises; bt_compile runs it. */
 int bt_verify(const bt_Def *D, char *err, size_t errlen);
 
 /* ---- instances ---- */
 
-/* New instance of definition value 'def' (pushed and returned).  Raises
-** "bt.new-instance: out of memory". */
+/* New instance of definition value 'def' (a bt_def: not checked; pushed
+** and returned, a Lisp value the collector owns; it keeps 'def' alive).
+** All per-tick memory is allocated here from env.mem, with a blackboard
+** slot for every key the state knows.  Defaults: profile level timing,
+** tick budget 20 ms, tracing off, no series.  Raises "bt.new-instance: out
+** of memory" (or the Lisp out-of-memory error for the object itself). */
 lisp_Value bt_instance(lisp_State *S, lisp_Value def);
 /* Tick once; returns BT_SUCCESS/FAILURE/RUNNING.  Never raises: leaf
-** errors are caught at their nodes.  Returns -1 (and does nothing) if the
-** instance is already ticking (re-entrant tick from a callback). */
+** errors are caught at their nodes, reported (bt_report) and become
+** failure; a tick over budget logs a warning.  Returns -1 (and does
+** nothing) if the instance is already ticking (re-entrant tick from a
+** callback).  Owner thread of the state only. */
 int bt_tick(bt_Inst *I);
-/* Halt (as bt_halt), then clear the blackboard (not trace or logs). */
+/* Halt (as bt_halt), then clear the blackboard (not counters, trace or
+** logs).  Never raises. */
 void bt_reset(bt_Inst *I);
-/* Halt every running node (their leaves' halt callbacks) and clear node
-** memory. */
+/* Halt every running action (its leaf's halt callback; a failing one is
+** reported as a node error) and clear all node memory ('gen' bumped, last
+** statuses idle).  The blackboard stays.  Never raises. */
 void bt_halt(bt_Inst *I);
 
 /* "success", "failure", "running", else "idle" (static strings). */
@@ -247,6 +263,11 @@ const char *bt_status_name(int st);
 ** "failure" or "running" at 's', else -1.  One length test and one memcmp:
 ** leaves that return their status as text call it on every tick. */
 int bt_status_parse(const char *s, size_t len);
+/* Accessors (never raise, never allocate).  The definition (kept alive by
+** the instance); the instance's id (its Lisp object's serial number,
+** lisp_udataid); ticks started so far; the memory of 'node' (not
+** range-checked; valid while the instance lives); its trace ring (owned
+** by the instance). */
 bt_Def *bt_inst_def(bt_Inst *I);
 int64_t bt_inst_id(bt_Inst *I);
 int64_t bt_inst_ticks(bt_Inst *I);
@@ -256,7 +277,8 @@ trace_Ring *bt_inst_trace(bt_Inst *I);
 lisp_State *bt_inst_state(bt_Inst *I);
 
 /* The binding keeps Lua-side state for the instance: when the instance is
-** collected, env.deadkey(ud, -id) tells the binding to drop it. */
+** collected, env.deadkey(ud, -id) tells the binding to drop it (if a
+** callback is set then).  Never fails. */
 void bt_inst_sethaslua(bt_Inst *I);
 
 /* A timestamp for an event of 'I' now, on the env's clock (clock.h).
@@ -266,7 +288,12 @@ void bt_inst_sethaslua(bt_Inst *I);
 ** later stamps of the host are not lower. */
 int64_t bt_now(bt_Inst *I);
 
-/* Settings. */
+/* Settings (never fail; a change made by a leaf takes effect at the next
+** tick).  Tick budget in ms (<= 0: none; a tick over it counts an overrun
+** and logs a warning); profile level BT_PROFILE_COUNTERS / _TIMING
+** (durations only at timing); tracing of node, tick, blackboard and
+** scheduler events into the trace ring; tracing of blackboard reads too
+** (only while tracing is on). */
 void bt_set_budget_ms(bt_Inst *I, int64_t ms);
 void bt_set_profile(bt_Inst *I, int level);
 void bt_set_trace(bt_Inst *I, int on);
@@ -274,31 +301,41 @@ void bt_set_readtrace(bt_Inst *I, int on);
 
 /* ---- blackboard ---- */
 
-/* Write 'v' to 'key' with writer 'node' (-1 = external) and 'writer' name
-** (static string or a name the registry keeps).  Never raises: returns -1
+/* Write 'v' to 'key' (a key id >= 0) with writer 'node' (-1 = external)
+** and 'writer' name (not copied: a static string or a name the registry
+** keeps; NULL: none); the instance then keeps 'v' alive, and a bb_write
+** trace event is pushed when tracing.  Never raises: returns -1
 ** when the slot array cannot grow for a key first written (out of
 ** memory), 0 otherwise.  Instances are created with a slot for every key
 ** the state knows, so only keys named after that can need growth. */
 int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *writer);
-/* Read 'key' into *out; returns 0 if unset.  Never raises. */
+/* Read 'key' into *out (rooted by the instance until overwritten or
+** reset); returns 1, or 0 (out untouched) if unset or not a key id.
+** Pushes a bb_read event (reader 'node') when tracing reads.  Never
+** raises. */
 int bt_bb_get(bt_Inst *I, int key, lisp_Value *out, int32_t node);
 /* Read 'key' as a number into '*out': an integer, a float, or the first
 ** item of a vec if that is a number.  Returns 0 (and leaves '*out') when
 ** the key is unset, negative or holds anything else.  Reader 'node' as for
 ** bt_bb_get.  Never raises or allocates. */
 int bt_bb_getnum(bt_Inst *I, int key, int32_t node, double *out);
-/* Append "key=value" lines of the set keys to 'b'. */
+/* Append one line per set key, in key order, to 'b':
+** "KEY=VALUE type=T tick=N ts_ns=N writer_node=N[ writer_name=W]\n".
+** Never raises (sbuf.h: an allocation failure sets b->oom). */
 void bt_bb_dump(bt_Inst *I, struct sbuf *b);
-/* Iterate set keys: start with *it = 0; returns 0 when done. */
+/* Iterate set keys in key order: start with *it = 0; returns 1 with
+** '*key' and '*v' filled, 0 when done.  Never raises. */
 int bt_bb_next(bt_Inst *I, int *it, int *key, lisp_Value *v);
 
 /* ---- leaves ---- */
 
 /* Report an error from a leaf (or a halt callback); returns BT_ERROR for
-** 'return'.  The message is kept in the instance until the next error. */
+** 'return'.  The message (truncated to the instance's buffer) is kept in
+** the instance until the next error; the engine reports it when the leaf
+** returns.  Never raises. */
 int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) LISPBT_PRINTF(2, 3);
-/* Append event 'e' to the trace of 'I' if its tracing is on (a leaf's own
-** events: blackboard and scheduler). */
+/* Append a copy of event 'e' to the trace of 'I' if its tracing is on (a
+** leaf's own events: blackboard and scheduler).  Never fails. */
 void bt_trace_event(bt_Inst *I, const trace_Event *e);
 
 /* ---- stats and observability ---- */
@@ -310,28 +347,39 @@ typedef struct bt_TickStats {
     int profile, trace, readtrace;
 } bt_TickStats;
 
+/* Copy the tick counters and settings of 'I' into '*out'.  Never fails. */
 void bt_tickstats(bt_Inst *I, bt_TickStats *out);
-/* Counters of 'node' (valid until the next call for this instance). */
+/* Counters of 'node' (not range-checked), brought up to date by this
+** call; the struct is owned by the instance and valid while it lives, but
+** read it before the next tick or call. */
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node);
-/* Tick / node duration histograms (owned by the instance, refreshed by
-** each call). */
+/* Tick / node duration histograms (owned by the instance and valid while
+** it lives; count, extremes and sum are refreshed by each call). */
 const hist_Hist *bt_tickhist(bt_Inst *I);
 const hist_Hist *bt_nodehist(bt_Inst *I, int node);
 /* Opt-in per-tick series: a ring of 'capacity' rows (tick, ts_ns,
 ** duration_ns, status, overrun, Lisp objects allocated, GC ns inside the
-** tick); 0 turns it off.  Returns 0 or -1 (out of memory). */
+** tick), from env.mem; <= 0 turns it off.  Any earlier rows are dropped.
+** Returns 0, or -1 (out of memory; the old series stays). */
 int bt_series_enable(bt_Inst *I, int capacity);
-/* Append rows with tick > 'after' as CSV (with a header line if 'header')
-** or JSON lines; returns the highest tick appended, or 'after'. */
+/* Append rows with tick > 'after' (-1: all) as CSV (with a header line if
+** 'header') or JSON lines, oldest first; returns the highest tick
+** appended, or 'after'.  Never raises (b->oom on allocation failure). */
 int64_t bt_series_render(bt_Inst *I, int csv, int header, int64_t after, struct sbuf *b);
-/* SPEC §8 text of (bt.stats inst). */
+/* Append the SPEC §8 text of (bt.stats inst) to 'b': tick_* lines, errors,
+** profile_level, trace_enabled, node_count, then one "node N (NAME) ..."
+** line per node ticked at least once.  Never raises (b->oom). */
 void bt_stats_text(bt_Inst *I, struct sbuf *b);
-/* The last 'n' trace events as text / the trace as Chrome trace JSON
-** (returns 0, or -1 out of memory in 'b'). */
+/* The newest 'n' (< 0: all) trace events as text (trace_dump) / the trace
+** as Chrome trace JSON (trace_chrome_json: returns 0, or -1 when its
+** scratch allocation failed), with key and node names from the registry
+** and definition.  Never raise; sbuf failures show in b->oom. */
 void bt_trace_dump(bt_Inst *I, int n, struct sbuf *b);
 int bt_trace_chrome(bt_Inst *I, struct sbuf *b);
-/* Emit a trace event (if tracing) and a log record for an error or
-** warning ('level') at 'node' (-1 = the tick).  Never raises. */
+/* Emit a trace event (if tracing) and a log record (category "bt") for an
+** error or warning ('level', log.h) at 'node' (-1 = the tick); the
+** formatted message is cut to 2 * TRACE_MSG_SLOT - 1 bytes.  Never raises,
+** never allocates. */
 void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt, ...) LISPBT_PRINTF(4, 5);
 
 #endif

@@ -86,7 +86,7 @@ enum {
 typedef struct trace_Event {
     uint64_t seq;        /* stamped by the ring; >= 1 */
     int64_t tick;        /* instance tick index */
-    int64_t ts_ns;       /* lispbt_now_ns() at the event */
+    int64_t ts_ns;       /* the host clock's stamp of the event (bt_now) */
     int64_t duration_ns; /* -1 = none */
     uint64_t job;        /* scheduler job id; 0 = none */
     union {
@@ -151,8 +151,8 @@ typedef struct trace_Names {
 
 /* Allocate a ring keeping the newest 'capacity' (1..TRACE_MAX_CAPACITY)
 ** events (in the next power of two slots), from 'M', which must outlive
-** the ring.  Returns 0, or -1 (nothing
-** allocated) on a bad capacity or allocation failure. */
+** the ring.  Returns 0, or -1 (nothing allocated, 'R' zeroed so that
+** trace_free is safe) on a bad capacity or allocation failure. */
 int trace_init(trace_Ring *R, mem_Heap *M, int capacity);
 
 /* Free the ring's memory; 'R' may be freed again but not pushed to. */
@@ -262,7 +262,8 @@ static inline void trace_push(trace_Ring *R, const trace_Event *ev) {
 ** text is copied into the message ring, truncated to TRACE_MSG_LEN - 1
 ** bytes with a trailing "..." (never splitting a UTF-8 sequence).  When
 ** ev->vtag is TRACE_V_STR or TRACE_V_TEXT the text is the event's value;
-** otherwise it is its msg.  No allocation; not for per-tick hot paths. */
+** otherwise it is its msg (node and tick kinds keep no text: it is
+** dropped).  No allocation; not for per-tick hot paths. */
 void trace_push_msg(trace_Ring *R, const trace_Event *ev, const char *msg);
 
 /* Number of events held (<= capacity). */
@@ -276,7 +277,9 @@ static inline int trace_count(const trace_Ring *R) {
 const trace_Event *trace_get(const trace_Ring *R, int i, trace_Event *out);
 
 /* The text of 'ev' (its msg or string value), NULL when it has none, or
-** the string "<lost>" when its slot was reused by a later message. */
+** the string "<lost>" when its slot was reused by a later message.  The
+** text lives in the ring: valid until its slot is reused (later pushes
+** with text), trace_clear or trace_free. */
 const char *trace_msg_text(const trace_Ring *R, const trace_Event *ev);
 
 /* Append the newest 'n' events (all when n < 0 or n > count), oldest
@@ -295,13 +298,16 @@ void trace_dump(const trace_Ring *R, int n, const trace_Names *names, sbuf *b);
 **   {"traceEvents":[...],"displayTimeUnit":"ns"}
 ** pid 1; tid 1 "ticks": tick_begin/tick_end as B/E; tid 2 "nodes":
 ** node_enter/node_exit as B/E named by names->node_name (else "node N");
-** tid 3 "scheduler": the scheduler kinds; other kinds are instant events
-** ("ph":"i","s":"t") on tid 2.  Each event's fields go in "args".  'ts' is
+** tid 3 "scheduler": the scheduler kinds as instant events
+** ("ph":"i","s":"t"); other kinds are instant events on tid 2; process and
+** thread names come first as "M" events.  Each event's fields go in "args"
+** (a key named by names->key_name when it answers).  'ts' is
 ** microseconds with ns precision ("12.345").  The output always nests: an
 ** end whose begin fell off the ring is skipped, and spans still open at the
 ** end are closed at the last timestamp with "args":{"truncated":true}.
-** Returns 0, or -1 when a scratch allocation from the ring's heap failed
-** (then 'b' holds nothing new). */
+** A freed ring renders as an empty trace.  Returns 0, or -1 when a scratch
+** allocation from the ring's heap failed (then 'b' holds nothing new); an
+** sbuf allocation failure shows in b->oom only. */
 int trace_chrome_json(const trace_Ring *R, const trace_Names *names, sbuf *b);
 
 #endif

@@ -17,7 +17,8 @@ extern const lisp_Reg sched_lib[];   /* csrc/sched/sched_lib.c */
 extern const lisp_Reg planner_lib[]; /* csrc/planner/planner_lib.c */
 extern const lisp_Reg metrics_lib[]; /* csrc/obs/obs_lib.c */
 
-/* NULL-terminated list of every domain array. */
+/* NULL-terminated list of every domain array (each ended by a NULL name).
+** Static, read-only data: any thread may read it; nothing to free. */
 extern const lisp_Reg *const lispbt_builtins[];
 
 #endif

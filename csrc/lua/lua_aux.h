@@ -121,8 +121,9 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
 
 /* ---- values (lua_aux.c) ---- */
 
-/* Lisp value held by lx_Value userdata at 'idx' if it has metatable
-** 'tname' (NULL: any of value/tree/instance); NULL if not.  Never raises. */
+/* The lx_Value userdata at 'idx' if it has metatable 'tname' (NULL: any
+** of value/tree/instance); NULL if not.  Does not check that its host is
+** open or that it was not released.  Never raises. */
 lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname);
 /* The lx_Value of type 'tname' at 'idx'.  Raises the standard bad-argument
 ** error, "lispbt: host is closed", or "lispbt: TYPE is closed" (released
@@ -162,9 +163,11 @@ lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv);
 int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx);
 
 /* Call the Lua function stored under 'key' with 'nargs' values from
-** 'argv' converted, returning its first result converted to Lisp (pushed).
-** Raises a Lisp error "NAME: message" if the Lua function raises.  Use
-** inside lx_run only. */
+** 'argv' converted, returning its first result converted to Lisp (pushed
+** on the Lisp stack).  Raises a Lisp error "NAME: MESSAGE" if the Lua
+** function raises (MESSAGE is "(error object is a T value)" for a
+** non-string error), "NAME: Lua stack overflow", or a conversion error.
+** Use inside lx_run only ('name' is not kept). */
 lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv);
 
 /* ---- the Lua surface (lua_surface.c) ----

@@ -15,23 +15,29 @@
 ** A metric family is announced once with prom_family (# HELP and # TYPE),
 ** then any number of samples follow, one per label set.  'labels' is the
 ** already-rendered inside of the braces, e.g. "host=\"1\",node=\"3\"", or
-** NULL / "" for none; build label values with prom_label_value so quotes,
-** backslashes and newlines are escaped.  Values render as integers when
-** integral, otherwise in shortest round-trip form; NaN and infinities as
-** NaN, +Inf, -Inf.  The one-shot helpers below (prom_counter, prom_gauge,
+** NULL / "" for none; build it with prom_label so quotes, backslashes and
+** newlines in values are escaped.  Values render as integers when integral
+** and below 2^53 in magnitude, otherwise in shortest round-trip form; NaN
+** and infinities as NaN, +Inf, -Inf.  The one-shot helpers below (prom_counter, prom_gauge,
 ** prom_hist_summary) emit the family header only when 'help' is non-NULL,
 ** so a caller passes 'help' for the first label set and NULL for the rest.
+**
+** Every helper only appends to 'b' (owned by the caller) and keeps no
+** pointer to its arguments.  None raises or returns an error: an
+** allocation failure sets b->oom (sbuf.h), which the caller checks once at
+** the end.  Pure functions of their arguments: any thread, own 'b'.
 */
 
 /* "# HELP name help\n# TYPE name type\n"; 'type' is "counter", "gauge",
-** "summary", "histogram" or "untyped".  'help' is escaped. */
+** "summary", "histogram" or "untyped".  'help' is escaped (NULL renders
+** as empty); 'name' and 'type' are written as given. */
 void prom_family(sbuf *b, const char *name, const char *type, const char *help);
 
 /* "name{labels} v\n" (no braces when 'labels' is NULL or empty). */
 void prom_sample(sbuf *b, const char *name, const char *labels, double v);
 
 /* Append 'name="value"' to a label list being built in 'b', preceded by a
-** comma unless 'b' is empty; 'value' is escaped. */
+** comma unless 'b' is empty; 'value' is escaped (NULL renders as ""). */
 void prom_label(sbuf *b, const char *name, const char *value);
 
 /* A counter / gauge sample, preceded by its family header when 'help' is

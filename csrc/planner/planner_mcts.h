@@ -164,9 +164,12 @@ const mcts_KeyInfo *mcts_request_key(int i);
 /* Typed setters for the bindings.  Each stores one value into 'r' or
 ** returns -1 with a message naming the key in 'err' (e.g. "gamma: expected a
 ** number, got a string"; "iters_max: must be an integer, got 2.5";
-** "model_service: unknown model 'foo'").  Range checks that need the whole
-** request (model dimension, bounds) are done by mcts_request_check; strings
-** longer than their field are truncated.  'err' may be NULL. */
+** "model_service: unknown model 'foo'"; a 'key' that is no MCTS_KEY_* gives
+** "planner: unknown request key").  Range checks that need the whole
+** request (model dimension, bounds) are done by mcts_request_check.  's'
+** (not NUL-terminated, 'len' bytes) is copied: strings longer than their
+** field are truncated on a UTF-8 boundary, except a model_service name,
+** which must fit (else it is an unknown model).  'err' may be NULL. */
 int mcts_request_set_string(mcts_Request *r, int key, const char *s, size_t len,
                             char *err, size_t errlen);
 int mcts_request_set_number(mcts_Request *r, int key, double v,
@@ -237,11 +240,13 @@ mcts_Planner *mcts_new(mem_Heap *M);
 void mcts_free(mcts_Planner *P);
 
 /* Grow the arena now so that later searches of up to 'nodes' iterations
-** and 'depth' max_depth allocate nothing.  Returns 0, or -1 when out of
+** and 'depth' max_depth allocate nothing ('nodes' is capped at the node
+** limit, 'depth' at MCTS_DEPTH_LIMIT).  Returns 0, or -1 when out of
 ** memory (the planner stays usable). */
 int mcts_reserve(mcts_Planner *P, int64_t nodes, int depth);
 
-/* Cap the arena at 'n' nodes (>= 16; default MCTS_DEFAULT_NODE_LIMIT).
+/* Cap the arena at 'n' nodes (values below 16 become 16; default
+** MCTS_DEFAULT_NODE_LIMIT).  Does not shrink an arena already grown.
 ** A search that fills the arena keeps iterating without growing the tree. */
 void mcts_set_node_limit(mcts_Planner *P, int32_t n);
 
@@ -249,8 +254,10 @@ void mcts_set_node_limit(mcts_Planner *P, int32_t n);
 size_t mcts_arena_bytes(const mcts_Planner *P);
 
 /* Plan one action for 'req' into 'res' (overwritten entirely).  Returns the
-** status (>= 0): MCTS_ERROR when the request is invalid or the arena cannot
-** hold the root.  Never raises, never prints.  With the same seed and a
+** status (>= 0): MCTS_ERROR when the request is invalid (res->error as
+** mcts_request_check) or the arena cannot hold the root ("planner: out of
+** memory").  May grow the arena through the planner's heap.  Never
+** raises, never prints.  With the same seed and a
 ** search bounded by iters_max (not by budget_ms) the result is identical
 ** on every call, apart from time_used_ms. */
 int mcts_run(mcts_Planner *P, const mcts_Request *req, mcts_Result *res);

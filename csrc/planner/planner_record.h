@@ -55,7 +55,8 @@ typedef struct mcts_Record {
 } mcts_Record;
 
 /* Fill 'out' from a request and its result, stamped 'ts_ms' (normally
-** lispbt_wall_ms()).  Copies everything; keeps no pointer to either. */
+** lispbt_wall_ms()).  Copies everything (strings truncated to their
+** fields, counts clamped to the arrays); keeps no pointer to either. */
 void precord_from_result(mcts_Record *out, const mcts_Request *req,
                          const mcts_Result *res, int64_t ts_ms);
 
@@ -83,7 +84,8 @@ typedef struct precord_Ring {
 int precord_ring_init(precord_Ring *ring, mem_Heap *M, int capacity);
 /* Free the ring's storage; the ring is empty afterwards (idempotent). */
 void precord_ring_free(precord_Ring *ring);
-/* Copy 'r' into the ring, overwriting the oldest record when full. */
+/* Copy 'r' into the ring, overwriting the oldest record when full (a ring
+** whose init failed ignores it).  Never fails. */
 void precord_push(precord_Ring *ring, const mcts_Record *r);
 /* Forget all records (capacity and 'total' stay). */
 void precord_clear(precord_Ring *ring);
@@ -116,18 +118,24 @@ void precord_sink_init(precord_Sink *S);
 /* Close the file and free the buffer (idempotent; 'S' may be re-inited). */
 void precord_sink_free(precord_Sink *S);
 /* Use 'path' from the next write on (the current file is closed now).
-** Returns 0, or -1 if 'path' is empty or longer than PRECORD_PATH_MAX - 1
-** (then 'last_error' says so and the old path stays). */
+** 'path' is copied.  Returns 0, or -1 if 'path' is NULL, empty or longer
+** than PRECORD_PATH_MAX - 1 (then 'last_error' is "planner log path: empty
+** path" / "... path too long", 'errors' is not counted, and the old path
+** and file stay). */
 int precord_sink_set_path(precord_Sink *S, const char *path);
 /* Turn writing on or off; turning it off closes the file. */
 void precord_sink_set_enabled(precord_Sink *S, int on);
-/* Append 'r' as one JSON line when enabled (a disabled sink returns 0).
-** The file is opened on the first write and kept open; every line is
-** fwrite + fflush checked.  On failure returns -1, counts it in 'errors',
-** sets 'last_error' ("PATH: REASON") and closes the file, so the next
-** write tries to open it again.  Never raises, never prints. */
+/* Append 'r' as one JSON line when enabled; returns 0 on success (a
+** disabled sink writes nothing and returns 0).  The file is opened on the
+** first write and kept open; every line is fwrite + fflush checked.  On
+** failure (rendering out of memory, open, write or flush) returns -1,
+** counts it in 'errors', sets 'last_error' to "PATH: WHAT: REASON" (WHAT
+** is render/open/write/flush, REASON the strerror text) and closes the
+** file, so the next write tries to open it again.  Never raises, never
+** prints. */
 int precord_sink_write(precord_Sink *S, const mcts_Record *r);
-/* The last failure message, "" if none. */
+/* The last failure message, "" if none (owned by 'S'; overwritten by the
+** next failure). */
 const char *precord_sink_last_error(const precord_Sink *S);
 
 #endif

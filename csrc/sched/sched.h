@@ -138,14 +138,15 @@ typedef struct sched_Stats {
 /* Create a pool with 'workers' threads (0..SCHED_MAX_WORKERS; with 0, jobs
 ** only queue).  Every allocation of the pool goes through 'M', which must
 ** outlive the pool and is used on the owner thread only.  Returns the pool,
-** owned by the caller (free with sched_free), or NULL with '*err' (if 'err'
-** is not NULL) set to SCHED_EINVAL, SCHED_ENOMEM or SCHED_ETHREAD; on
+** owned by the caller (free with sched_free), with '*err' (if 'err' is not
+** NULL) set to 0; or NULL with '*err' set to SCHED_EINVAL ('M' NULL or
+** 'workers' out of range), SCHED_ENOMEM or SCHED_ETHREAD; on
 ** failure nothing is left allocated and no thread is left running. */
 sched_Pool *sched_new(mem_Heap *M, int workers, int *err);
 
 /* Stamp job times (sched_JobInfo) with clock 'k' (clock.h), which must
-** outlive the pool, instead of the raw monotonic clock.  Call before the
-** first sched_submit. */
+** outlive the pool, instead of the raw monotonic clock (NULL: back to it).
+** Call before the first sched_submit.  Never fails. */
 struct clk_Clock;
 void sched_set_clock(sched_Pool *P, struct clk_Clock *k);
 
@@ -166,7 +167,7 @@ void sched_free(sched_Pool *P);
 **   running -- until 'fn' returns (see sched_release).  The scheduler never
 **   frees or reads it; only 'fn' does.
 ** - 'timeout_ns' > 0 bounds the job's *run time* (from start, not from
-**   submit): see SCHED_STOP_TIMEOUT and docs/scheduler.md.  0 = none.
+**   submit): see SCHED_STOP_TIMEOUT and docs/scheduler.md.  <= 0 = none.
 ** - 'owner' is an opaque tag (instance or node id), reported by sched_info
 **   and used by sched_cancel_owner.
 ** After warm-up (records and id table grown to the peak number of live
@@ -187,7 +188,9 @@ int sched_try_result(sched_Pool *P, uint64_t id, int *result);
 /* Cancel job 'id'.  Queued: it becomes CANCELLED now and never runs
 ** (SCHED_CANCEL_DEQUEUED).  Running: its cancel flag is set and sleepers in
 ** sched_sleep_ns wake at once (SCHED_CANCEL_PENDING); it ends CANCELLED when
-** 'fn' returns, whatever 'fn' returns.  Terminal: SCHED_CANCEL_NOOP.
+** 'fn' returns, whatever 'fn' returns -- unless the job had already noticed
+** its timeout (the first reason wins): then it ends FAILED, timed out.
+** Terminal: SCHED_CANCEL_NOOP.
 ** Unknown id: SCHED_EUNKNOWN.  Every job that ends CANCELLED is counted
 ** once in 'cancelled'. */
 int sched_cancel(sched_Pool *P, uint64_t id);
@@ -235,10 +238,12 @@ int sched_cancelled(const sched_Cancel *c);
 ** sched_cancelled(c) returns. */
 int sched_sleep_ns(const sched_Cancel *c, int64_t ns);
 
-/* Built-in job of the reference async leaf: 'arg' points to an int64_t
-** number of milliseconds, owned by the caller and read once when the job
-** starts.  Sleeps cooperatively; returns 0, or non-zero if cancelled or
-** timed out. */
+/* A ready-made sleeping job (the tests and docs/scheduler.md use it; the
+** async-sleep-ms leaf of sched_lib.c submits its own job, which carries
+** the duration by value): 'arg' points to an int64_t number of
+** milliseconds (<= 0: no sleep), owned by the caller and read once when
+** the job starts.  Sleeps cooperatively with sched_sleep_ns; returns 0, or
+** SCHED_STOP_CANCEL / SCHED_STOP_TIMEOUT. */
 int sched_job_sleep_ms(void *arg, const sched_Cancel *c);
 
 #endif
