@@ -478,7 +478,7 @@ static int64_t lastrow(FILE *f, int csv) {
 ** 'append) those newer than the file's last row.  Returns the rows written. */
 static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
-    const char *path = lisp_checkstring(S, argv, 1, NULL), *mode = "replace";
+    const char *path = lisp_checkpath(S, argv, 1), *mode = "replace";
     int csv = checkformat(S, argc, argv, 2), append, ok;
     int64_t rows = 0, after = -1;
     sbuf b;
@@ -629,7 +629,7 @@ static lisp_Value cfun_bt_todsl(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Def *D = checkdef(S, argv, 0);
-    const char *path = lisp_checkstring(S, argv, 1, NULL);
+    const char *path = lisp_checkpath(S, argv, 1);
     sbuf b;
     FILE *f;
     int ok;
@@ -657,7 +657,7 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
-    const char *path = lisp_checkstring(S, argv, 0, NULL);
+    const char *path = lisp_checkpath(S, argv, 0);
     size_t n;
     lisp_Value text = lisp_readfile(S, path, "bt.load-dsl");
     const char *src = lisp_str(text, &n);
