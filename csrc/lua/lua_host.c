@@ -72,8 +72,11 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
         return (int)def;
     }
     v = lua_tointegerx(L, -1, &isnum);
-    if (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < min || v > 1000000000) {
+    if (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < min) {
         lx_error(L, "new", "bad argument #1 (option '%s' must be an integer >= %d)", name, (int)min);
+    }
+    if (v > 1000000000) {
+        lx_error(L, "new", "bad argument #1 (option '%s' must be at most 1000000000)", name);
     }
     lua_pop(L, 1);
     return (int)v;
