@@ -177,7 +177,7 @@ describe("errors", function()
       h:register_builtin("closer", function() h:close() return 1 end)
       local err = errof(h.eval, h, "(closer)")
       assert.are.equal("eval:1:1: closer: ", err:sub(1, 18))
-      assert.truthy(err:find("lispbt: cannot close a host while it is running", 1, true), err)
+      assert.truthy(err:find("close: cannot close a host while it is running", 1, true), err)
     end)
 
     it("errors in a callback's return value conversion", function()
@@ -192,30 +192,30 @@ describe("errors", function()
   end)
 
   describe("bad Lua arguments", function()
-    -- each call is made from a Lua function so Lua knows the method name
+    -- the names are explicit: the same from a Lua function or a pcall
     local cases = {
-      { function() return h:eval(nil) end, "bad argument #1 to 'eval' (string expected, got nil)" },
-      { function() return h:eval({}) end, "bad argument #1 to 'eval' (string expected, got table)" },
-      { function() return h:eval("1", {}) end, "bad argument #2 to 'eval' (string expected, got table)" },
-      { function() return h.eval(nil, "1") end, "bad argument #1 to 'eval' (lispbt.host expected, got nil)" },
-      { function() return h.eval(5, "1") end, "bad argument #1 to 'eval' (lispbt.host expected, got number)" },
-      { function() return h:load() end, "bad argument #1 to 'load' (string expected, got no value)" },
-      { function() return h:call(nil) end, "bad argument #1 to 'call' (string expected, got nil)" },
-      { function() return h:get() end, "bad argument #1 to 'get' (string expected, got no value)" },
-      { function() return h:set() end, "bad argument #1 to 'set' (string expected, got no value)" },
-      { function() return h:set("", 1) end, "bad argument #1 to 'set' (name must not be empty)" },
+      { function() return h:eval(nil) end, "eval: bad argument #1 (string expected, got nil)" },
+      { function() return h:eval({}) end, "eval: bad argument #1 (string expected, got table)" },
+      { function() return h:eval("1", {}) end, "eval: bad argument #2 (string expected, got table)" },
+      { function() return h.eval(nil, "1") end, "eval: bad self (lispbt.host expected, got nil)" },
+      { function() return h.eval(5, "1") end, "eval: bad self (lispbt.host expected, got number)" },
+      { function() return h:load() end, "load: bad argument #1 (string expected, got no value)" },
+      { function() return h:call(nil) end, "call: bad argument #1 (string expected, got nil)" },
+      { function() return h:get() end, "get: bad argument #1 (string expected, got no value)" },
+      { function() return h:set() end, "set: bad argument #1 (string expected, got no value)" },
+      { function() return h:set("", 1) end, "set: bad argument #1 (name must not be empty)" },
       { function() return h:register_builtin("x", 1) end,
-        "bad argument #2 to 'register_builtin' (function expected, got number)" },
+        "register_builtin: bad argument #2 (function expected, got number)" },
       { function() return h:register_builtin("", print) end,
-        "bad argument #1 to 'register_builtin' (name must not be empty)" },
+        "register_builtin: bad argument #1 (name must not be empty)" },
       { function() return h:register_builtin(nil, print) end,
-        "bad argument #1 to 'register_builtin' (string expected, got nil)" },
-      { function() return h.heap(nil) end, "bad argument #1 to 'heap' (lispbt.host expected, got nil)" },
-      { function() return h.gc({}) end, "bad argument #1 to 'gc' (lispbt.host expected, got table)" },
-      { function() return h.close(1) end, "bad argument #1 to 'close' (lispbt.host expected, got number)" },
-      { function() return lispbt.new(5) end, "bad argument #1 to 'new' (table expected, got number)" },
-      { function() return lispbt.symbol() end, "bad argument #1 to 'symbol' (string expected, got no value)" },
-      { function() return lispbt.symbol("") end, "bad argument #1 to 'symbol' (symbol name must not be empty)" },
+        "register_builtin: bad argument #1 (string expected, got nil)" },
+      { function() return h.heap(nil) end, "heap: bad self (lispbt.host expected, got nil)" },
+      { function() return h.gc({}) end, "gc: bad self (lispbt.host expected, got table)" },
+      { function() return h.close(1) end, "close: bad self (lispbt.host expected, got number)" },
+      { function() return lispbt.new(5) end, "new: bad argument #1 (table expected, got number)" },
+      { function() return lispbt.symbol() end, "symbol: bad argument #1 (string expected, got no value)" },
+      { function() return lispbt.symbol("") end, "symbol: bad argument #1 (name must not be empty)" },
     }
     for i, c in ipairs(cases) do
       it(("case %d: %s"):format(i, c[2]), function()
@@ -243,10 +243,10 @@ describe("errors", function()
 
     it("module-level functions report their own argument numbers and names", function()
       local err = errof(function() return lispbt.eval(nil) end)
-      assert.are.equal("bad argument #1 to 'eval' (string expected, got nil)",
+      assert.are.equal("eval: bad argument #1 (string expected, got nil)",
         (err:gsub("^[^:]*errors_spec%.lua:%d+: ", "")))
       err = errof(function() return lispbt.register_action("x", 5) end)
-      assert.are.equal("bad argument #2 to 'register_action' (function expected, got number)",
+      assert.are.equal("register_action: bad argument #2 (function expected, got number)",
         (err:gsub("^[^:]*errors_spec%.lua:%d+: ", "")))
       -- a host still works after the errors
       assert.are.equal(3, lispbt.eval("(+ 1 2)"))

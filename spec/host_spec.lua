@@ -32,25 +32,25 @@ describe("hosts", function()
     end)
 
     local bad = {
-      { { foo = 1 }, "bad argument #1 to 'new' (unknown option 'foo')" },
-      { { [1] = 2 }, "bad argument #1 to 'new' (unknown option '1')" },
-      { { Workers = 1 }, "bad argument #1 to 'new' (unknown option 'Workers')" },
-      { { workers = "x" }, "bad argument #1 to 'new' (option 'workers' must be an integer >= 0)" },
-      { { workers = -1 }, "bad argument #1 to 'new' (option 'workers' must be an integer >= 0)" },
-      { { workers = 1.5 }, "bad argument #1 to 'new' (option 'workers' must be an integer >= 0)" },
-      { { workers = true }, "bad argument #1 to 'new' (option 'workers' must be an integer >= 0)" },
-      { { trace_capacity = 0 }, "bad argument #1 to 'new' (option 'trace_capacity' must be an integer >= 1)" },
-      { { log_capacity = -5 }, "bad argument #1 to 'new' (option 'log_capacity' must be an integer >= 1)" },
-      { { planner_capacity = 0 }, "bad argument #1 to 'new' (option 'planner_capacity' must be an integer >= 1)" },
-      { { max_depth = 0 }, "bad argument #1 to 'new' (option 'max_depth' must be an integer >= 1)" },
-      { { max_depth = "deep" }, "bad argument #1 to 'new' (option 'max_depth' must be an integer >= 1)" },
-      { { heap_limit = -1 }, "bad argument #1 to 'new' (option 'heap_limit' must be an integer >= 0)" },
-      { { heap_limit = 1.5 }, "bad argument #1 to 'new' (option 'heap_limit' must be an integer >= 0)" },
-      { { heap_limit = "1" .. "k" }, "bad argument #1 to 'new' (option 'heap_limit' must be an integer >= 0)" },
-      { { gc_stress = 1 }, "bad argument #1 to 'new' (option 'gc_stress' must be a boolean)" },
-      { { gc_stress = "yes" }, "bad argument #1 to 'new' (option 'gc_stress' must be a boolean)" },
-      { 5, "bad argument #1 to 'new' (table expected, got number)" },
-      { "opts", "bad argument #1 to 'new' (table expected, got string)" },
+      { { foo = 1 }, "new: bad argument #1 (unknown option 'foo')" },
+      { { [1] = 2 }, "new: bad argument #1 (unknown option '1')" },
+      { { Workers = 1 }, "new: bad argument #1 (unknown option 'Workers')" },
+      { { workers = "x" }, "new: bad argument #1 (option 'workers' must be an integer >= 0)" },
+      { { workers = -1 }, "new: bad argument #1 (option 'workers' must be an integer >= 0)" },
+      { { workers = 1.5 }, "new: bad argument #1 (option 'workers' must be an integer >= 0)" },
+      { { workers = true }, "new: bad argument #1 (option 'workers' must be an integer >= 0)" },
+      { { trace_capacity = 0 }, "new: bad argument #1 (option 'trace_capacity' must be an integer >= 1)" },
+      { { log_capacity = -5 }, "new: bad argument #1 (option 'log_capacity' must be an integer >= 1)" },
+      { { planner_capacity = 0 }, "new: bad argument #1 (option 'planner_capacity' must be an integer >= 1)" },
+      { { max_depth = 0 }, "new: bad argument #1 (option 'max_depth' must be an integer >= 1)" },
+      { { max_depth = "deep" }, "new: bad argument #1 (option 'max_depth' must be an integer >= 1)" },
+      { { heap_limit = -1 }, "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
+      { { heap_limit = 1.5 }, "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
+      { { heap_limit = "1" .. "k" }, "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
+      { { gc_stress = 1 }, "new: bad argument #1 (option 'gc_stress' must be a boolean)" },
+      { { gc_stress = "yes" }, "new: bad argument #1 (option 'gc_stress' must be a boolean)" },
+      { 5, "new: bad argument #1 (table expected, got number)" },
+      { "opts", "new: bad argument #1 (table expected, got string)" },
     }
     for i, c in ipairs(bad) do
       it(("rejects bad options %d: %s"):format(i, c[2]), function()
@@ -72,27 +72,27 @@ describe("hosts", function()
       h:close()
     end)
 
-    it("every method raises 'lispbt: host is closed' afterwards", function()
+    it("every method raises 'NAME: host is closed' afterwards", function()
       local h = lispbt.new()
       local heap_stats, gc_stats = h.heap_stats, h.gc_stats
       h:close()
       local calls = {
-        function() return h:eval("1") end,
-        function() return h:eval("1", "chunk") end,
-        function() return h:load("/dev/null") end,
-        function() return h:call("car", { 1 }) end,
-        function() return h:get("x") end,
-        function() return h:set("x", 1) end,
-        function() return h:register_builtin("f", print) end,
-        function() return h:heap() end,
-        function() return h:gc() end,
-        function() return h.heap_stats() end,
-        function() return h.gc_stats() end,
-        function() return heap_stats() end,
-        function() return gc_stats() end,
+        { "eval", function() return h:eval("1") end },
+        { "eval", function() return h:eval("1", "chunk") end },
+        { "load", function() return h:load("/dev/null") end },
+        { "call", function() return h:call("car", { 1 }) end },
+        { "get", function() return h:get("x") end },
+        { "set", function() return h:set("x", 1) end },
+        { "register_builtin", function() return h:register_builtin("f", print) end },
+        { "heap", function() return h:heap() end },
+        { "gc", function() return h:gc() end },
+        { "heap-stats", function() return h.heap_stats() end },
+        { "gc-stats", function() return h.gc_stats() end },
+        { "heap-stats", function() return heap_stats() end },
+        { "gc-stats", function() return gc_stats() end },
       }
-      for i, f in ipairs(calls) do
-        assert.are.equal("lispbt: host is closed", errof(f), "call " .. i)
+      for i, c in ipairs(calls) do
+        assert.are.equal(c[1] .. ": host is closed", errof(c[2]), "call " .. i)
       end
       assert.truthy(tostring(h):find("^lispbt%.host %(.-%) closed$"), tostring(h))
     end)
@@ -104,8 +104,8 @@ describe("hosts", function()
       local prim = h:get("car")
       assert.are.equal(4, f(2))
       h:close()
-      assert.are.equal("lispbt: host is closed", errof(f, 2))
-      assert.are.equal("lispbt: host is closed", errof(prim, { 1 }))
+      assert.are.equal("call: host is closed", errof(f, 2))
+      assert.are.equal("call: host is closed", errof(prim, { 1 }))
       assert.are.equal("#<closed>", tostring(f))
       assert.are.equal("#<closed>", tostring(p))
       -- passing them to another host is an error, not a crash
@@ -124,7 +124,7 @@ describe("hosts", function()
         keep = h
         assert.are.equal(1, h:eval("1"))
       end
-      assert.are.equal("lispbt: host is closed", errof(keep.eval, keep, "1"))
+      assert.are.equal("eval: host is closed", errof(keep.eval, keep, "1"))
     end)
 
     it("__close runs on error exit too", function()
@@ -134,7 +134,7 @@ describe("hosts", function()
         keep = h
         error("leaving")
       end)
-      assert.are.equal("lispbt: host is closed", errof(keep.eval, keep, "1"))
+      assert.are.equal("eval: host is closed", errof(keep.eval, keep, "1"))
     end)
 
     it("hosts dropped without close are collected by Lua's GC", function()
@@ -172,7 +172,7 @@ describe("hosts", function()
       local h <close> = lispbt.new()
       h:register_builtin("closer", function() h:close() end)
       local err = errof(h.eval, h, "(closer)")
-      assert.truthy(err:find("lispbt: cannot close a host while it is running", 1, true), err)
+      assert.truthy(err:find("close: cannot close a host while it is running", 1, true), err)
       C.usable(h)
     end)
   end)
@@ -283,7 +283,7 @@ describe("hosts", function()
       assert.is_nil(h:get("host-spec-default-only"))
     end)
 
-    it("once closed, the module functions raise 'lispbt: host is closed'", function()
+    it("once closed, the module functions raise 'NAME: host is closed'", function()
       -- in a subprocess: closing the default host here would affect other specs
       local out, ok = C.subprocess([[
         local lispbt = require("lispbt")
@@ -291,19 +291,19 @@ describe("hosts", function()
         d:close()
         for _, name in ipairs({ "eval", "get", "heap", "gc", "heap_stats" }) do
           local ok, err = pcall(lispbt[name], "1")
-          io.write(name, " ", tostring(ok), " ", tostring(err):gsub("^.-: lispbt", "lispbt"), "\n")
+          io.write(name, " ", tostring(ok), " ", tostring(err), "\n")
         end
         local ok, err = pcall(lispbt.default)
         io.write("default ", tostring(ok), " ", tostring(err), "\n")
       ]])
       assert.is_true(ok, out)
       assert.are.equal(table.concat({
-        "eval false lispbt: host is closed",
-        "get false lispbt: host is closed",
-        "heap false lispbt: host is closed",
-        "gc false lispbt: host is closed",
-        "heap_stats false lispbt: host is closed",
-        "default false lispbt: host is closed",
+        "eval false eval: host is closed",
+        "get false get: host is closed",
+        "heap false heap: host is closed",
+        "gc false gc: host is closed",
+        "heap_stats false heap-stats: host is closed",
+        "default false default: host is closed",
       }, "\n") .. "\n", out)
     end)
   end)

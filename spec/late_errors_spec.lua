@@ -9,7 +9,7 @@ end
 
 describe("late error paths", function()
   it("lispbt.new rejects more than 256 workers", function()
-    assert.are.equal("bad argument #1 to 'new' (option 'workers' must be at most 256)",
+    assert.are.equal("new: bad argument #1 (option 'workers' must be at most 256)",
       err(lispbt.new, { workers = 300 }))
     local h <close> = lispbt.new{ workers = 256 }
     assert.are.equal(3, h:eval("(+ 1 2)"))

@@ -71,8 +71,8 @@ describe("lispbt.perf", function()
     end)
 
     it("rejects bad arguments with the function named", function()
-      assert.matches("bad argument #1 to 'run' %(lispbt.instance expected", errof(perf.run, 5, {}))
-      assert.matches("bad argument #2 to 'run' %(give ticks or seconds%)", errof(perf.run, inst, {}))
+      assert.matches("run: bad argument #1 %(lispbt.instance expected", errof(perf.run, 5, {}))
+      assert.matches("run: bad argument #2 %(give ticks or seconds%)", errof(perf.run, inst, {}))
       assert.matches("ticks must be a non%-negative integer", errof(perf.run, inst, { ticks = 1.5 }))
       assert.matches("hz must be a non%-negative number", errof(perf.run, inst, { ticks = 1, hz = -1 }))
       assert.matches("seconds must be a non%-negative number",

@@ -233,8 +233,8 @@ describe("scheduler", function()
         b:reset()
         assert.are.equal(1, host:scheduler_stats().cancelled)
         host:close()
-        assert.has_error(function() a:halt() end, "lispbt: host is closed")
-        assert.has_error(function() a:reset() end, "lispbt: host is closed")
+        assert.has_error(function() a:halt() end, "bt.halt: host is closed")
+        assert.has_error(function() a:reset() end, "bt.reset: host is closed")
         a, b, tree = nil, nil, nil
         collectgarbage()
         collectgarbage()
@@ -450,11 +450,11 @@ describe("scheduler", function()
         -- running one by waking it: with hour-long sleepers, returning at all
         -- shows it (a close that waited would hang until CI's timeout)
         host:close()
-        assert.has_error(function() host:eval("1") end, "lispbt: host is closed")
-        assert.has_error(function() host:scheduler_stats() end, "lispbt: host is closed")
-        assert.has_error(function() host.bt.scheduler.stats() end, "lispbt: host is closed")
-        assert.has_error(function() insts[1]:tick() end, "lispbt: host is closed")
-        assert.has_error(function() tree:instance() end, "lispbt: host is closed")
+        assert.has_error(function() host:eval("1") end, "eval: host is closed")
+        assert.has_error(function() host:scheduler_stats() end, "scheduler_stats: host is closed")
+        assert.has_error(function() host.bt.scheduler.stats() end, "bt.scheduler.stats: host is closed")
+        assert.has_error(function() insts[1]:tick() end, "tick: host is closed")
+        assert.has_error(function() tree:instance() end, "instance: host is closed")
         host:close() -- idempotent
         insts = nil
         collectgarbage()
@@ -512,7 +512,7 @@ describe("scheduler", function()
           assert.is_true(s.started <= s.submitted)
         end
         host:close() -- with jobs queued and running half of the time
-        assert.has_error(function() host:eval("1") end, "lispbt: host is closed")
+        assert.has_error(function() host:eval("1") end, "eval: host is closed")
         insts, trees = nil, nil
         if rounds % 5 == 0 then collectgarbage() end
       end

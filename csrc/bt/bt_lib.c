@@ -124,15 +124,16 @@ static void lisphaltcall(bt_Ctx *c, const bt_Leaf *l) {
 static lisp_Value registerproc(lisp_State *S, int argc, lisp_Value *argv, int kind) {
     int pin, hpin = -1;
     lisp_Value name = argv[0];
+    size_t n;
+    const char *s = lisp_checkname(S, argv, 0, &n);
+    if (n == 0) {
+        lisp_argerror(S, argv, 0, "expected a non-empty name");
+    }
+    if (memchr(s, '\0', n) != NULL) { /* a name, as on the Lua surface */
+        lisp_argerror(S, argv, 0, "expected a name without NUL bytes");
+    }
     if (name.tag == LISP_TSTRING) {
-        size_t n;
-        const char *s = lisp_str(name, &n);
-        if (n == 0) {
-            lisp_argerror(S, argv, 0, "expected a non-empty name");
-        }
         name = lisp_intern(S, s, n);
-    } else if (name.tag != LISP_TSYMBOL) {
-        lisp_argerror(S, argv, 0, "expected a symbol or string");
     }
     if (argv[1].tag != LISP_TCLOSURE && argv[1].tag != LISP_TPRIM) {
         lisp_argerror(S, argv, 1, "expected a procedure");
@@ -184,6 +185,26 @@ static lisp_Value cfun_bt_newinst(lisp_State *S, int argc, lisp_Value *argv) {
     return bt_instance(S, argv[0]);
 }
 
+/* The blackboard key argv[i]: a symbol or string, not empty and without
+** NUL bytes (keys are names, as on the Lua surface); returns its bytes. */
+static const char *checkkey(lisp_State *S, lisp_Value *argv, int i, size_t *n) {
+    const char *s = lisp_checkname(S, argv, i, n);
+    if (*n == 0) {
+        lisp_argerror(S, argv, i, "expected a non-empty key");
+    }
+    if (memchr(s, '\0', *n) != NULL) {
+        lisp_argerror(S, argv, i, "expected a key without NUL bytes");
+    }
+    return s;
+}
+
+/* 1 if 'k' can be a tick input key (see checkkey). */
+static int inputkey(lisp_Value k) {
+    size_t n;
+    const char *s = lisp_str(k, &n);
+    return (k.tag == LISP_TSYMBOL || k.tag == LISP_TSTRING) && n > 0 && memchr(s, '\0', n) == NULL;
+}
+
 /* Write tick input: an alist ((k v) ...) or ((k . v) ...), or a map. */
 static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
     lisp_Value in = argv[i];
@@ -191,6 +212,10 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
         int64_t it = 0;
         lisp_Value k, v;
         while (lisp_mapnext(in, &it, &k, &v)) {
+            if (!inputkey(k)) {
+                lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings "
+                                          "without NUL bytes");
+            }
             if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
                 lisp_memerror(S);
             }
@@ -207,8 +232,9 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
         }
         k = lisp_car(e);
         v = lisp_cdr(e).tag == LISP_TCONS ? lisp_car(lisp_cdr(e)) : lisp_cdr(e);
-        if ((k.tag != LISP_TSYMBOL && k.tag != LISP_TSTRING) || lisp_str(k, NULL)[0] == '\0') {
-            lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings");
+        if (!inputkey(k)) {
+            lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings without "
+                                      "NUL bytes");
         }
         if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
             lisp_memerror(S);
@@ -265,7 +291,7 @@ static lisp_Value cfun_bt_statussym(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_bt_bbget(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     size_t n;
-    const char *name = lisp_checkname(S, argv, 1, &n);
+    const char *name = checkkey(S, argv, 1, &n);
     int key = bt_key_find(S, name, n);
     lisp_Value v;
     (void)argc;
@@ -276,10 +302,7 @@ static lisp_Value cfun_bt_bbput(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     size_t n;
     (void)argc;
-    lisp_checkname(S, argv, 1, &n);
-    if (n == 0) {
-        lisp_argerror(S, argv, 1, "expected a non-empty key");
-    }
+    checkkey(S, argv, 1, &n);
     if (bt_bb_put(I, bt_key(S, argv[1]), argv[2], -1, "lisp") != 0) {
         lisp_error(S, "bt.bb-put: out of memory");
     }
@@ -455,7 +478,7 @@ static int64_t lastrow(FILE *f, int csv) {
 ** 'append) those newer than the file's last row.  Returns the rows written. */
 static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
-    const char *path = lisp_checkstring(S, argv, 1, NULL), *mode = "replace";
+    const char *path = lisp_checkpath(S, argv, 1), *mode = "replace";
     int csv = checkformat(S, argc, argv, 2), append, ok;
     int64_t rows = 0, after = -1;
     sbuf b;
@@ -606,7 +629,7 @@ static lisp_Value cfun_bt_todsl(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Def *D = checkdef(S, argv, 0);
-    const char *path = lisp_checkstring(S, argv, 1, NULL);
+    const char *path = lisp_checkpath(S, argv, 1);
     sbuf b;
     FILE *f;
     int ok;
@@ -634,7 +657,7 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
-    const char *path = lisp_checkstring(S, argv, 0, NULL);
+    const char *path = lisp_checkpath(S, argv, 0);
     size_t n;
     lisp_Value text = lisp_readfile(S, path, "bt.load-dsl");
     const char *src = lisp_str(text, &n);

@@ -319,6 +319,9 @@ int64_t lisp_checkint(lisp_State *S, lisp_Value *argv, int i);
 double lisp_checknumber(lisp_State *S, lisp_Value *argv, int i); /* int or float */
 const char *lisp_checkstring(lisp_State *S, lisp_Value *argv, int i, size_t *len);
 const char *lisp_checkname(lisp_State *S, lisp_Value *argv, int i, size_t *len);
+/* A file path: a string, not empty and without NUL bytes (a C path cannot
+** hold one: docs/reference/lua.md "Strings and names"). */
+const char *lisp_checkpath(lisp_State *S, lisp_Value *argv, int i);
 void *lisp_checkudata(lisp_State *S, lisp_Value *argv, int i, const lisp_UType *t);
 /* Name of the builtin being called ('argv[-1]'); "?" if not a primitive. */
 const char *lisp_fname(lisp_Value *argv);

@@ -153,7 +153,7 @@ static lisp_Value cfun_writestr(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
-    const char *path = lisp_checkstring(S, argv, 0, NULL);
+    const char *path = lisp_checkpath(S, argv, 0);
     lisp_Value bad;
     sbuf b;
     FILE *f;
@@ -218,7 +218,10 @@ static lisp_Value cfun_load(lisp_State *S, int argc, lisp_Value *argv) {
     if (argv[0].tag != LISP_TSTRING) {
         lisp_error(S, "load: expected a path string");
     }
-    path = lisp_str(argv[0], NULL);
+    path = lisp_str(argv[0], &n);
+    if (n == 0 || memchr(path, '\0', n) != NULL) { /* named 'load' (the special form) */
+        lisp_error(S, "load: expected a non-empty path without NUL bytes");
+    }
     src = lisp_str(lisp_readfile(S, path, "load"), &n);
     return lisp_evalstring(S, src, n, path);
 }
@@ -238,7 +241,7 @@ static lisp_Value cfun_read(lisp_State *S, int argc, lisp_Value *argv) {
 
 /* (read-file path): every datum of the file, unevaluated, as a list. */
 static lisp_Value cfun_readfile(lisp_State *S, int argc, lisp_Value *argv) {
-    const char *path = lisp_checkstring(S, argv, 0, NULL);
+    const char *path = lisp_checkpath(S, argv, 0);
     size_t n;
     lisp_Value text = lisp_readfile(S, path, "read-file");
     const char *src = lisp_str(text, &n);

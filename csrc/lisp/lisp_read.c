@@ -79,7 +79,7 @@ static void skipspace(Reader *R) {
 static int isdelim(int c) {
     return c == -1 || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
            c == '(' || c == ')' || c == '"' || c == ';' || c == '\'' || c == '`' || c == ',' ||
-           c == '{' || c == '}' || c == '|';
+           c == '{' || c == '}' || c == '|' || c == '\0';
 }
 
 /* |...| symbol: any characters, with \| and \\ escapes. */
@@ -315,6 +315,7 @@ static void readform(Reader *R) {
             break;
         case ')':
         case '}': rerror(R, line, col, "unexpected closing delimiter");
+        case '\0': rerror(R, line, col, "unexpected NUL byte (allowed only in strings)");
         case '\'':
             nextc(R);
             readquote(R, S->s_quote, line, col);

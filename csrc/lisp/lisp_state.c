@@ -309,6 +309,18 @@ const char *lisp_checkname(lisp_State *S, lisp_Value *argv, int i, size_t *len) 
     return lisp_str(argv[i], len);
 }
 
+const char *lisp_checkpath(lisp_State *S, lisp_Value *argv, int i) {
+    size_t n;
+    const char *s = lisp_checkstring(S, argv, i, &n);
+    if (n == 0) {
+        lisp_argerror(S, argv, i, "expected a non-empty path");
+    }
+    if (memchr(s, '\0', n) != NULL) {
+        lisp_argerror(S, argv, i, "expected a path without NUL bytes");
+    }
+    return s;
+}
+
 void *lisp_checkudata(lisp_State *S, lisp_Value *argv, int i, const lisp_UType *t) {
     if (!lisp_isudata(argv[i], t)) {
         char what[64];

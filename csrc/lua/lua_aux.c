@@ -22,6 +22,7 @@
 #include "conf.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "lua_aux.h"
@@ -31,12 +32,94 @@
 /* registry keys: addresses of static constants (no mutable globals) */
 static const char HOSTS_KEY = 'h';
 
+/* ---- errors ---- */
+
+int lx_error(lua_State *L, const char *fname, const char *fmt, ...) {
+    va_list ap;
+    luaL_where(L, 1);
+    lua_pushstring(L, fname);
+    lua_pushliteral(L, ": ");
+    va_start(ap, fmt);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_concat(L, 4);
+    return lua_error(L);
+}
+
+int lx_argerror(lua_State *L, const char *fname, int idx, const char *msg) {
+    if (idx <= 1) {
+        return lx_error(L, fname, "bad self (%s)", msg);
+    }
+    return lx_error(L, fname, "bad argument #%d (%s)", idx - 1, msg);
+}
+
+const char *lx_typename(lua_State *L, int idx) {
+    const char *t;
+    if (lua_isnone(L, idx)) {
+        return "no value";
+    }
+    switch (luaL_getmetafield(L, idx, "__name")) {
+        case LUA_TNIL: break; /* no field: nothing was pushed */
+        case LUA_TSTRING:
+            t = lua_tostring(L, -1); /* kept alive by the metatable */
+            lua_pop(L, 1);
+            return t;
+        default: lua_pop(L, 1); break;
+    }
+    return lua_type(L, idx) == LUA_TLIGHTUSERDATA ? "light userdata" : luaL_typename(L, idx);
+}
+
+int lx_typeerror(lua_State *L, const char *fname, int idx, const char *tname) {
+    const char *msg = lua_pushfstring(L, "%s expected, got %s", tname, lx_typename(L, idx));
+    return lx_argerror(L, fname, idx, msg);
+}
+
+const char *lx_checkstring(lua_State *L, int idx, const char *fname, size_t *n) {
+    const char *s = lua_tolstring(L, idx, n);
+    if (s == NULL) {
+        lx_typeerror(L, fname, idx, "string");
+    }
+    return s;
+}
+
+const char *lx_checkname(lua_State *L, int idx, const char *fname, const char *what, size_t *n) {
+    size_t len;
+    const char *s = lx_checkstring(L, idx, fname, &len);
+    if (len == 0) {
+        lx_argerror(L, fname, idx, lua_pushfstring(L, "%s must not be empty", what));
+    }
+    if (memchr(s, '\0', len) != NULL) {
+        lx_argerror(L, fname, idx, lua_pushfstring(L, "%s contains a NUL byte", what));
+    }
+    if (n) {
+        *n = len;
+    }
+    return s;
+}
+
+void lx_checkfunction(lua_State *L, int idx, const char *fname) {
+    if (lua_type(L, idx) != LUA_TFUNCTION) {
+        lx_typeerror(L, fname, idx, "function");
+    }
+}
+
+const char *lx_tosymbol(lua_State *L, int idx, size_t *n) {
+    const char *s = luaL_testudata(L, idx, LX_SYMBOL);
+    if (n) {
+        *n = s ? lua_rawlen(L, idx) - 1 : 0;
+    }
+    return s;
+}
+
 /* ---- hosts ---- */
 
-lx_Host *lx_checkhost(lua_State *L, int idx) {
-    lx_Host *X = luaL_checkudata(L, idx, LX_HOST);
+lx_Host *lx_checkhost(lua_State *L, int idx, const char *fname) {
+    lx_Host *X = luaL_testudata(L, idx, LX_HOST);
+    if (X == NULL) {
+        lx_typeerror(L, fname, idx, LX_HOST);
+    }
     if (X->S == NULL) {
-        luaL_error(L, "lispbt: host is closed");
+        lx_error(L, fname, "host is closed");
     }
     return X;
 }
@@ -148,13 +231,16 @@ lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname) {
     return v;
 }
 
-lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname) {
-    lx_Value *v = luaL_checkudata(L, idx, tname);
+lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname, const char *fname) {
+    lx_Value *v = luaL_testudata(L, idx, tname);
+    if (v == NULL) {
+        lx_typeerror(L, fname, idx, tname);
+    }
     if (v->X->S == NULL) {
-        luaL_error(L, "lispbt: host is closed");
+        lx_error(L, fname, "host is closed");
     }
     if (v->pin < 0) { /* released by <close>: its object may be collected */
-        luaL_error(L, "lispbt: %s is closed", tname + 7 /* skip "lispbt." */);
+        lx_error(L, fname, "%s is closed", tname + 7 /* skip "lispbt." */);
     }
     return v;
 }
@@ -219,7 +305,7 @@ static void docall(lisp_State *S, void *ud) {
 }
 
 static int value_call(lua_State *L) {
-    lx_Value *u = lx_checkvalue(L, 1, LX_VALUE);
+    lx_Value *u = lx_checkvalue(L, 1, LX_VALUE, "call");
     lisp_State *S = u->X->S;
     int top = lisp_gettop(S);
     CallArgs a;
@@ -243,22 +329,39 @@ static void newsymbol(lua_State *L, const char *s, size_t n) {
     luaL_setmetatable(L, LX_SYMBOL);
 }
 
+/* lispbt.symbol(name): a name, so not empty and free of NUL bytes (a
+** symbol Lisp made may hold any byte: conversion carries the length). */
 static int symbol_new(lua_State *L) {
     size_t n;
-    const char *s = luaL_checklstring(L, 1, &n);
-    luaL_argcheck(L, n > 0, 1, "symbol name must not be empty");
+    const char *s = lua_tolstring(L, 1, &n);
+    if (s == NULL) {
+        lx_error(L, "symbol", "bad argument #1 (string expected, got %s)", lx_typename(L, 1));
+    }
+    if (n == 0) {
+        lx_error(L, "symbol", "bad argument #1 (name must not be empty)");
+    }
+    if (memchr(s, '\0', n) != NULL) {
+        lx_error(L, "symbol", "bad argument #1 (name contains a NUL byte)");
+    }
     newsymbol(L, s, n);
     return 1;
 }
 
 static int symbol_tostring(lua_State *L) {
-    lua_pushstring(L, luaL_checkudata(L, 1, LX_SYMBOL));
+    size_t n;
+    const char *s = lx_tosymbol(L, 1, &n);
+    if (s == NULL) {
+        lx_error(L, "tostring", "bad argument #1 (%s expected, got %s)", LX_SYMBOL,
+                 lx_typename(L, 1));
+    }
+    lua_pushlstring(L, s, n);
     return 1;
 }
 
 static int symbol_eq(lua_State *L) {
-    const char *a = luaL_testudata(L, 1, LX_SYMBOL), *b = luaL_testudata(L, 2, LX_SYMBOL);
-    lua_pushboolean(L, a && b && strcmp(a, b) == 0);
+    size_t na, nb;
+    const char *a = lx_tosymbol(L, 1, &na), *b = lx_tosymbol(L, 2, &nb);
+    lua_pushboolean(L, a && b && na == nb && memcmp(a, b, na) == 0);
     return 1;
 }
 
@@ -365,10 +468,11 @@ static void tolisp(lua_State *L, lx_Host *X, int idx, int depth) {
             break;
         }
         case LUA_TUSERDATA: {
-            const char *sym = luaL_testudata(L, idx, LX_SYMBOL);
+            size_t n;
+            const char *sym = lx_tosymbol(L, idx, &n);
             lx_Value *v;
             if (sym) {
-                lisp_cintern(S, sym);
+                lisp_intern(S, sym, n);
                 break;
             }
             v = lx_testvalue(L, idx, NULL);

@@ -21,7 +21,9 @@
 **                              improper pair, rng, ...): pinned in its host
 **   lispbt.tree      lx_Value  a compiled bt_def
 **   lispbt.instance  lx_Value  a bt_instance
-**   lispbt.symbol    a NUL-terminated name; hosts intern it on conversion
+**   lispbt.symbol    a symbol name: its bytes and a terminating NUL (the
+**                    length is the userdata's size - 1); hosts intern it
+**                    on conversion
 **   lispbt.ctx       the context of a Lua leaf call (lua_bt.c)
 ** lx_Value userdata keep their host's userdata alive through uservalue 1,
 ** so the lx_Host (and the lispbt_Host it points to) outlives them, even
@@ -89,12 +91,50 @@ typedef struct lx_Value {
     void *p;  /* payload of a host object (bt_Def, bt_Inst), else NULL */
 } lx_Value;
 
+/* ---- errors (lua_aux.c) ----
+**
+** One scheme for every error the binding raises: "NAME: PROBLEM", NAME
+** being the Lua function (the method name for methods: "put", "eval"; the
+** Lisp name for mirrored builtins: "bt.stats"), as Lisp errors read
+** ("car: expected a list, got 3").  An argument error reads
+** "NAME: bad argument #N (PROBLEM)", N counting the arguments after self
+** (a method's self is "bad self"); the names are explicit, never taken
+** from Lua's debug information, so they are the same however the function
+** is reached (inst:put(...), pcall(inst.put, inst, ...), lispbt.set(...)).
+** Raised with luaL_error, so a call from a Lua function gets Lua's usual
+** "where:" prefix.  The lx_check* helpers check a method's argument at
+** stack index 'idx' (self at 1, so idx 2 is "#1"). */
+
+/* Raise "FNAME: " followed by the formatted message. */
+int lx_error(lua_State *L, const char *fname, const char *fmt, ...);
+/* Raise "FNAME: bad argument #N (MSG)" for the argument at stack index
+** 'idx' of a method (N = idx - 1; idx 1 gives "bad self"). */
+int lx_argerror(lua_State *L, const char *fname, int idx, const char *msg);
+/* lx_argerror with "TNAME expected, got TYPE" (TYPE: the __name of a
+** userdata's metatable, "no value" for a missing argument). */
+int lx_typeerror(lua_State *L, const char *fname, int idx, const char *tname);
+/* The type name lx_typeerror reports for the value at 'idx'. */
+const char *lx_typename(lua_State *L, int idx);
+/* The string at 'idx' (numbers are converted, as luaL_checklstring does);
+** its length in '*n' if not NULL.  Raises lx_typeerror. */
+const char *lx_checkstring(lua_State *L, int idx, const char *fname, size_t *n);
+/* A name at 'idx' (names hold no NUL byte: docs/reference/lua.md): a string that is not empty
+** and holds no NUL byte; 'what' says what it names ("name", "path").
+** Raises "FNAME: bad argument #N (WHAT must not be empty)" or "(WHAT
+** contains a NUL byte)". */
+const char *lx_checkname(lua_State *L, int idx, const char *fname, const char *what, size_t *n);
+/* Check that the value at 'idx' is a function (lx_typeerror). */
+void lx_checkfunction(lua_State *L, int idx, const char *fname);
+/* The name of a lispbt.symbol userdata at 'idx' (and its length in '*n'
+** if 'n' is not NULL), or NULL (and 0) if it is not one.  Never raises. */
+const char *lx_tosymbol(lua_State *L, int idx, size_t *n);
+
 /* ---- hosts (lua_aux.c) ---- */
 
-/* The open host at 'idx'.  Raises the standard bad-argument error if it is
-** not a host, "lispbt: host is closed" if closed.  The result is owned by
-** the userdata (valid while it is on the stack). */
-lx_Host *lx_checkhost(lua_State *L, int idx);
+/* The open host at 'idx'.  Raises lx_typeerror if it is not a host,
+** "FNAME: host is closed" if closed.  The result is owned by the userdata
+** (valid while it is on the stack). */
+lx_Host *lx_checkhost(lua_State *L, int idx, const char *fname);
 /* The binding state of an open host (host_userdata).  Never raises. */
 lx_Host *lx_hostof(lispbt_Host *H);
 /* Push the userdata of 'X' (from the weak registry index); returns 0 if it
@@ -125,10 +165,10 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
 ** of value/tree/instance); NULL if not.  Does not check that its host is
 ** open or that it was not released.  Never raises. */
 lx_Value *lx_testvalue(lua_State *L, int idx, const char *tname);
-/* The lx_Value of type 'tname' at 'idx'.  Raises the standard bad-argument
-** error, "lispbt: host is closed", or "lispbt: TYPE is closed" (released
-** by <close>). */
-lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname);
+/* The lx_Value of type 'tname' at 'idx'.  Raises lx_typeerror,
+** "FNAME: host is closed", or "FNAME: TYPE is closed" (released by
+** <close>; TYPE is "tree", "instance" or "value"). */
+lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname, const char *fname);
 
 /* Convert Lua value at 'idx' to Lisp and push it on the Lisp stack.  Call
 ** only inside lx_run; raises Lisp errors only ("FNAME: table is cyclic
@@ -227,8 +267,8 @@ void lx_pushmethods(lua_State *L);
 
 /* Push the default host of this Lua state, creating it on first use with
 ** the maker lx_setmaker registered; returns its binding state.  Raises
-** "lispbt: host is closed" if it was closed. */
-lx_Host *lx_defaulthost(lua_State *L);
+** "FNAME: host is closed" if it was closed. */
+lx_Host *lx_defaulthost(lua_State *L, const char *fname);
 /* Register 'maker' (pushes a new host with default options) for
 ** lx_defaulthost. */
 void lx_setmaker(lua_State *L, lua_CFunction maker);

@@ -54,16 +54,39 @@ static lx_Host *instx(bt_Inst *I) {
     return lx_hostof(host_of(bt_inst_state(I)));
 }
 
-static bt_Inst *checkinst(lua_State *L, int idx) {
-    return lx_checkvalue(L, idx, LX_INST)->p;
+static bt_Inst *checkinst(lua_State *L, int idx, const char *fname) {
+    return lx_checkvalue(L, idx, LX_INST, fname)->p;
 }
 
-static lx_Ctx *checkctx(lua_State *L) {
-    lx_Ctx *x = luaL_checkudata(L, 1, LX_CTX);
+static lx_Ctx *checkctx(lua_State *L, const char *fname) {
+    lx_Ctx *x = luaL_testudata(L, 1, LX_CTX);
+    if (x == NULL) {
+        lx_typeerror(L, fname, 1, LX_CTX);
+    }
     if (!x->active) {
-        luaL_error(L, "lispbt: ctx used outside its leaf callback");
+        lx_error(L, fname, "ctx used outside its leaf callback");
     }
     return x;
+}
+
+/* A blackboard key at 'idx': a string or symbol, not empty, without NUL
+** bytes (a name: docs/reference/lua.md).  Returns its bytes and length;
+** raises "FNAME: bad argument #N (...)". */
+static const char *checkkey(lua_State *L, int idx, const char *fname, size_t *n) {
+    const char *s = lx_tosymbol(L, idx, n);
+    if (s == NULL) {
+        if (lua_type(L, idx) != LUA_TSTRING) {
+            lx_typeerror(L, fname, idx, "string or symbol");
+        }
+        s = lua_tolstring(L, idx, n);
+    }
+    if (*n == 0) {
+        lx_argerror(L, fname, idx, "blackboard key must not be empty");
+    }
+    if (memchr(s, '\0', *n) != NULL) {
+        lx_argerror(L, fname, idx, "blackboard key contains a NUL byte");
+    }
+    return s;
 }
 
 /* ---- compile and instances ---- */
@@ -86,10 +109,10 @@ static void docompile(lisp_State *S, void *ud) {
 }
 
 static int host_compile(lua_State *L) {
-    lx_Host *X = lx_checkhost(L, 1);
+    lx_Host *X = lx_checkhost(L, 1, "compile");
     CompArgs a;
     int top = lisp_gettop(X->S);
-    a.src = luaL_checklstring(L, 2, &a.n);
+    a.src = lx_checkstring(L, 2, "compile", &a.n);
     lx_run(L, X, "compile", docompile, &a);
     lx_newvalue(L, X, a.r, LX_TREE);
     lisp_settop(X->S, top);
@@ -102,7 +125,7 @@ static void doinstance(lisp_State *S, void *ud) {
 }
 
 static int tree_instance(lua_State *L) {
-    lx_Value *u = lx_checkvalue(L, 1, LX_TREE);
+    lx_Value *u = lx_checkvalue(L, 1, LX_TREE, "instance");
     lisp_State *S = u->X->S;
     CompArgs a;
     int top = lisp_gettop(S);
@@ -135,18 +158,25 @@ static void doinput(lisp_State *S, void *ud) {
     lua_pushnil(L);
     while (lua_next(L, a->idx)) {
         int key;
-        if (lua_type(L, -2) != LUA_TSTRING && !luaL_testudata(L, -2, LX_SYMBOL)) {
-            lua_pop(L, 2);
-            lisp_error(S, "%s: blackboard keys must be strings", a->X->fname);
+        size_t n;
+        const char *s = lx_tosymbol(L, -2, &n);
+        if (s == NULL && lua_type(L, -2) == LUA_TSTRING) {
+            s = lua_tolstring(L, -2, &n);
         }
-        if (lua_type(L, -2) == LUA_TSTRING && lua_rawlen(L, -2) == 0) {
+        if (s == NULL) {
+            const char *t = lua_typename(L, lua_type(L, -2));
             lua_pop(L, 2);
-            lisp_error(S, "%s: blackboard keys must not be empty", a->X->fname);
+            lisp_error(S, "%s: bad argument #1 (blackboard keys must be strings or symbols, got "
+                          "a %s key)",
+                       a->X->fname, t);
+        }
+        if (n == 0 || memchr(s, '\0', n) != NULL) {
+            lua_pop(L, 2);
+            lisp_error(S, "%s: bad argument #1 (blackboard key %s)", a->X->fname,
+                       n == 0 ? "must not be empty" : "contains a NUL byte");
         }
         key = -1;
         if (lua_type(L, -2) == LUA_TSTRING) { /* known keys: no allocation */
-            size_t n;
-            const char *s = lua_tolstring(L, -2, &n);
             key = bt_key_find(S, s, n);
         }
         if (key < 0) {
@@ -173,16 +203,18 @@ static int inst_tick(lua_State *L) {
     ** userdata is 0), else the standard check, which raises the standard
     ** message */
     if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
-        u = luaL_checkudata(L, 1, LX_INST);
+        u = lx_checkvalue(L, 1, LX_INST, "tick");
     }
     X = u->X;
     I = u->p;
     if (X->S == NULL || u->pin < 0) {
-        return luaL_error(L, u->pin < 0 ? "lispbt: instance is closed" : "lispbt: host is closed");
+        return lx_error(L, "tick", X->S == NULL ? "host is closed" : "instance is closed");
     }
     if (lua_gettop(L) >= 2 && !lua_isnil(L, 2)) {
         InputArgs a;
-        luaL_checktype(L, 2, LUA_TTABLE);
+        if (!lua_istable(L, 2)) {
+            lx_typeerror(L, "tick", 2, "table");
+        }
         a.L = L;
         a.X = X;
         a.I = I;
@@ -212,7 +244,7 @@ static int inst_tick(lua_State *L) {
         lx_flushdead(L, X);
     }
     if (st < 0) {
-        return luaL_error(L, "tick: the instance is already ticking");
+        return lx_error(L, "tick", "the instance is already ticking");
     }
     lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
     return 1;
@@ -220,23 +252,18 @@ static int inst_tick(lua_State *L) {
 
 /* ---- blackboard from Lua ---- */
 
-/* Key id of the name at 'idx' (string or symbol), -1 if never used. */
-static int findkey(lua_State *L, lx_Host *X, int idx) {
+/* Key id of the key at 'idx' (checkkey), -1 if never used. */
+static int findkey(lua_State *L, lx_Host *X, int idx, const char *fname) {
     size_t n;
-    const char *s = luaL_testudata(L, idx, LX_SYMBOL);
-    if (s) {
-        n = strlen(s);
-    } else {
-        s = luaL_checklstring(L, idx, &n);
-    }
+    const char *s = checkkey(L, idx, fname, &n);
     return bt_key_find(X->S, s, n);
 }
 
 static int inst_get(lua_State *L) {
-    bt_Inst *I = checkinst(L, 1);
+    bt_Inst *I = checkinst(L, 1, "get");
     lx_Host *X = instx(I);
     lisp_Value v;
-    if (!bt_bb_get(I, findkey(L, X, 2), &v, -1)) {
+    if (!bt_bb_get(I, findkey(L, X, 2, "get"), &v, -1)) {
         lua_pushnil(L);
         return 1;
     }
@@ -272,11 +299,10 @@ static int putkv(lua_State *L, bt_Inst *I, int32_t node, const char *writer, con
     a.I = I;
     a.node = node;
     a.writer = writer;
-    if (lua_type(L, 2) != LUA_TSTRING && !luaL_testudata(L, 2, LX_SYMBOL)) {
-        return luaL_argerror(L, 2, "string expected");
+    {
+        size_t n;
+        checkkey(L, 2, fname, &n);
     }
-    luaL_argcheck(L, lua_type(L, 2) != LUA_TSTRING || lua_rawlen(L, 2) > 0, 2,
-                  "blackboard key must not be empty");
     lua_settop(L, 3);
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, fname, doput, &a);
@@ -285,11 +311,11 @@ static int putkv(lua_State *L, bt_Inst *I, int32_t node, const char *writer, con
 }
 
 static int inst_put(lua_State *L) {
-    return putkv(L, checkinst(L, 1), -1, "lua", "put");
+    return putkv(L, checkinst(L, 1, "put"), -1, "lua", "put");
 }
 
 static int inst_blackboard(lua_State *L) {
-    bt_Inst *I = checkinst(L, 1);
+    bt_Inst *I = checkinst(L, 1, "blackboard");
     lx_Host *X = instx(I);
     int it = 0, key;
     lisp_Value v;
@@ -308,7 +334,7 @@ static int inst_blackboard(lua_State *L) {
     lua_setfield(L, -2, name)
 
 static int inst_stats(lua_State *L) {
-    bt_Inst *I = checkinst(L, 1);
+    bt_Inst *I = checkinst(L, 1, "stats");
     bt_Def *D = bt_inst_def(I);
     bt_TickStats t;
     hist_Summary h;
@@ -362,10 +388,10 @@ static int inst_stats(lua_State *L) {
 }
 
 static int host_scheduler_stats(lua_State *L) {
-    lx_Host *X = lx_checkhost(L, 1);
+    lx_Host *X = lx_checkhost(L, 1, "scheduler_stats");
     sched_Stats s;
     if (host_sched(X->H) == NULL) {
-        return luaL_error(L, "lispbt: host is closed");
+        return lx_error(L, "scheduler_stats", "host is closed");
     }
     sched_stats(host_sched(X->H), &s);
     lua_createtable(L, 0, 24);
@@ -397,7 +423,10 @@ static int host_scheduler_stats(lua_State *L) {
 
 /* A status symbol becomes its name, as inst:tick() returns it. */
 static int conv_status(lua_State *L) {
-    lua_pushstring(L, luaL_checkudata(L, 1, LX_SYMBOL));
+    size_t n;
+    const char *s = lx_tosymbol(L, 1, &n);
+    lispbt_assert(s != NULL); /* bt.tick returns a status symbol */
+    lua_pushlstring(L, s, n);
     return 1;
 }
 
@@ -611,14 +640,13 @@ static int64_t storefn(lua_State *L, lx_Host *X, int idx) {
 }
 
 static int registerleaf(lua_State *L, int kind) {
-    lx_Host *X = lx_checkhost(L, 1);
+    const char *fname = kind == BT_KCOND ? "register_condition" : "register_action";
+    lx_Host *X = lx_checkhost(L, 1, fname);
     RegArgs a;
-    size_t n;
-    luaL_checklstring(L, 2, &n);
-    luaL_argcheck(L, n > 0, 2, "name must not be empty");
-    luaL_checktype(L, 3, LUA_TFUNCTION);
+    lx_checkname(L, 2, fname, "name", NULL);
+    lx_checkfunction(L, 3, fname);
     if (kind == BT_KACT && !lua_isnoneornil(L, 4)) {
-        luaL_checktype(L, 4, LUA_TFUNCTION);
+        lx_checkfunction(L, 4, fname);
     }
     a.L = L;
     a.X = X;
@@ -626,7 +654,7 @@ static int registerleaf(lua_State *L, int kind) {
     a.key = storefn(L, X, 3);
     /* the halt callback: the given function, else the action itself */
     a.hkey = kind == BT_KACT && !lua_isnoneornil(L, 4) ? storefn(L, X, 4) : 0;
-    lx_run(L, X, kind == BT_KCOND ? "register_condition" : "register_action", doregister, &a);
+    lx_run(L, X, fname, doregister, &a);
     return 0;
 }
 
@@ -641,10 +669,10 @@ static int host_register_action(lua_State *L) {
 /* ---- ctx ---- */
 
 static int ctx_get(lua_State *L) {
-    lx_Ctx *x = checkctx(L);
+    lx_Ctx *x = checkctx(L, "get");
     lx_Host *X = instx(x->I);
     lisp_Value v;
-    if (!bt_bb_get(x->I, findkey(L, X, 2), &v, x->node)) {
+    if (!bt_bb_get(x->I, findkey(L, X, 2, "get"), &v, x->node)) {
         lua_pushnil(L);
         return 1;
     }
@@ -653,7 +681,7 @@ static int ctx_get(lua_State *L) {
 }
 
 static int ctx_put(lua_State *L) {
-    lx_Ctx *x = checkctx(L);
+    lx_Ctx *x = checkctx(L, "put");
     return putkv(L, x->I, x->node, x->name, "put");
 }
 
@@ -688,11 +716,11 @@ static int ctx_index(lua_State *L) {
     lua_pushvalue(L, 2);
     id = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : 0;
     lua_pop(L, 1);
-    if (id == 0) {
-        luaL_checkstring(L, 2); /* the standard error for a non-string key */
+    if (id == 0 && lua_type(L, 2) != LUA_TSTRING) {
+        return lx_error(L, "ctx", "field name must be a string, got %s", lx_typename(L, 2));
     }
     if (id != CTX_GET && id != CTX_PUT && !x->active) {
-        return luaL_error(L, "lispbt: ctx used outside its leaf callback");
+        return lx_error(L, "ctx", "used outside its leaf callback");
     }
     switch (id) {
         case CTX_GET: lua_pushcfunction(L, ctx_get); break;

@@ -38,11 +38,14 @@ static void closehost(lx_Host *X) {
     host_close(X->H);
 }
 
-static int host_gc(lua_State *L) {
-    lx_Host *X = luaL_checkudata(L, 1, LX_HOST);
+static int closewith(lua_State *L, const char *fname) {
+    lx_Host *X = luaL_testudata(L, 1, LX_HOST);
+    if (X == NULL) {
+        return lx_typeerror(L, fname, 1, LX_HOST);
+    }
     if (X->H) {
         if (X->running) {
-            return luaL_error(L, "lispbt: cannot close a host while it is running");
+            return lx_error(L, fname, "cannot close a host while it is running");
         }
         closehost(X);
         /* keep the struct: values of this host may still be alive and
@@ -69,9 +72,11 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
         return (int)def;
     }
     v = lua_tointegerx(L, -1, &isnum);
-    if (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < min || v > 1000000000) {
-        luaL_error(L, "bad argument #1 to 'new' (option '%s' must be an integer >= %d)", name,
-                   (int)min);
+    if (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < min) {
+        lx_error(L, "new", "bad argument #1 (option '%s' must be an integer >= %d)", name, (int)min);
+    }
+    if (v > 1000000000) {
+        lx_error(L, "new", "bad argument #1 (option '%s' must be at most 1000000000)", name);
     }
     lua_pop(L, 1);
     return (int)v;
@@ -87,7 +92,9 @@ static void newhost(lua_State *L, int hasopts) {
     char err[200];
     host_defaults(&o);
     if (hasopts) {
-        luaL_checktype(L, 1, LUA_TTABLE);
+        if (!lua_istable(L, 1)) {
+            lx_error(L, "new", "bad argument #1 (table expected, got %s)", lx_typename(L, 1));
+        }
         lua_pushnil(L);
         while (lua_next(L, 1)) {
             int i, ok = 0;
@@ -98,14 +105,14 @@ static void newhost(lua_State *L, int hasopts) {
             }
             if (!ok) {
                 lua_pushvalue(L, -2);
-                luaL_error(L, "bad argument #1 to 'new' (unknown option '%s')",
-                           luaL_tolstring(L, -1, NULL));
+                lx_error(L, "new", "bad argument #1 (unknown option '%s')",
+                         luaL_tolstring(L, -1, NULL));
             }
             lua_pop(L, 1);
         }
         o.workers = readopt(L, "workers", 0, o.workers);
         if (o.workers > 256) {
-            luaL_error(L, "bad argument #1 to 'new' (option 'workers' must be at most 256)");
+            lx_error(L, "new", "bad argument #1 (option 'workers' must be at most 256)");
         }
         o.trace_capacity = readopt(L, "trace_capacity", 1, o.trace_capacity);
         o.log_capacity = readopt(L, "log_capacity", 1, o.log_capacity);
@@ -115,15 +122,14 @@ static void newhost(lua_State *L, int hasopts) {
             int isnum;
             lua_Integer v = lua_tointegerx(L, -1, &isnum);
             if (lua_type(L, -1) != LUA_TNUMBER || !isnum || v < 0) {
-                luaL_error(L, "bad argument #1 to 'new' (option 'heap_limit' must be an integer "
-                              ">= 0)");
+                lx_error(L, "new", "bad argument #1 (option 'heap_limit' must be an integer >= 0)");
             }
             o.heap_limit = (size_t)v;
         }
         lua_pop(L, 1);
         if (lua_getfield(L, 1, "gc_stress") != LUA_TNIL) {
             if (!lua_isboolean(L, -1)) {
-                luaL_error(L, "bad argument #1 to 'new' (option 'gc_stress' must be a boolean)");
+                lx_error(L, "new", "bad argument #1 (option 'gc_stress' must be a boolean)");
             }
             o.gc_stress = lua_toboolean(L, -1);
         }
@@ -134,14 +140,14 @@ static void newhost(lua_State *L, int hasopts) {
     luaL_setmetatable(L, LX_HOST); /* from here on __gc frees whatever is made */
     X->H = host_new(&o, err, sizeof err);
     if (X->H == NULL) {
-        luaL_error(L, "lispbt.new: %s", err);
+        lx_error(L, "new", "%s", err);
     }
     X->S = host_state(X->H);
     host_setuserdata(X->H, X);
     host_set_deadkey(X->H, lx_deadkey, X);
     lisp_setprimfree(X->S, primfree);
     if (lx_pinbuiltins(X) != 0) {
-        luaL_error(L, "lispbt.new: out of memory");
+        lx_error(L, "new", "out of memory");
     }
     lua_newtable(L); /* uservalue 1: callbacks */
     lua_setiuservalue(L, -2, 1);
@@ -165,7 +171,7 @@ static int l_newdefault(lua_State *L) {
 }
 
 static int l_default(lua_State *L) {
-    lx_defaulthost(L);
+    lx_defaulthost(L, "default");
     return 1;
 }
 
@@ -197,22 +203,22 @@ static int evalsrc(lua_State *L, lx_Host *X, const char *src, size_t n, const ch
 }
 
 static int host_eval(lua_State *L) {
-    lx_Host *X = lx_checkhost(L, 1);
+    lx_Host *X = lx_checkhost(L, 1, "eval");
     size_t n;
-    const char *src = luaL_checklstring(L, 2, &n);
-    const char *chunk = luaL_optstring(L, 3, "eval");
+    const char *src = lx_checkstring(L, 2, "eval", &n);
+    const char *chunk = lua_isnoneornil(L, 3) ? "eval" : lx_checkname(L, 3, "eval", "chunk name", NULL);
     return evalsrc(L, X, src, n, chunk);
 }
 
 static int host_load(lua_State *L) {
-    lx_Host *X = lx_checkhost(L, 1);
-    const char *path = luaL_checkstring(L, 2);
+    lx_Host *X = lx_checkhost(L, 1, "load");
+    const char *path = lx_checkname(L, 2, "load", "path", NULL);
     luaL_Buffer b;
     FILE *f = fopen(path, "rb");
     char buf[4096];
     size_t n;
     if (f == NULL) {
-        return luaL_error(L, "load: cannot open '%s'", path);
+        return lx_error(L, "load", "cannot open '%s'", path);
     }
     luaL_buffinit(L, &b);
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
@@ -220,7 +226,7 @@ static int host_load(lua_State *L) {
     }
     if (ferror(f)) {
         fclose(f);
-        return luaL_error(L, "load: cannot read '%s'", path);
+        return lx_error(L, "load", "cannot read '%s'", path);
     }
     fclose(f);
     luaL_pushresult(&b);
@@ -267,8 +273,8 @@ static void docallglobal(lisp_State *S, void *ud) {
 
 static int host_get(lua_State *L) {
     GlobalArgs a;
-    a.X = lx_checkhost(L, 1);
-    a.name = luaL_checkstring(L, 2);
+    a.X = lx_checkhost(L, 1, "get");
+    a.name = lx_checkname(L, 2, "get", "name", NULL);
     lx_run(L, a.X, "get", dogetglobal, &a);
     if (!a.found) {
         lua_pushnil(L);
@@ -281,10 +287,9 @@ static int host_get(lua_State *L) {
 static int host_set(lua_State *L) {
     GlobalArgs a;
     int top;
-    a.X = lx_checkhost(L, 1);
+    a.X = lx_checkhost(L, 1, "set");
     a.L = L;
-    a.name = luaL_checkstring(L, 2);
-    luaL_argcheck(L, a.name[0] != '\0', 2, "name must not be empty");
+    a.name = lx_checkname(L, 2, "set", "name", NULL);
     a.validx = 3;
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, "set", dosetglobal, &a);
@@ -295,9 +300,9 @@ static int host_set(lua_State *L) {
 static int host_call(lua_State *L) {
     GlobalArgs a;
     int top;
-    a.X = lx_checkhost(L, 1);
+    a.X = lx_checkhost(L, 1, "call");
     a.L = L;
-    a.name = luaL_checkstring(L, 2);
+    a.name = lx_checkname(L, 2, "call", "name", NULL);
     a.first = 3;
     a.nargs = lua_gettop(L) - 2;
     top = lisp_gettop(a.X->S);
@@ -323,11 +328,10 @@ static void doregbuiltin(lisp_State *S, void *ud) {
 static int host_register_builtin(lua_State *L) {
     RegArgs a;
     int top;
-    a.X = lx_checkhost(L, 1);
+    a.X = lx_checkhost(L, 1, "register_builtin");
     a.L = L;
-    a.name = luaL_checkstring(L, 2);
-    luaL_argcheck(L, a.name[0] != '\0', 2, "name must not be empty");
-    luaL_checktype(L, 3, LUA_TFUNCTION);
+    a.name = lx_checkname(L, 2, "register_builtin", "name", NULL);
+    lx_checkfunction(L, 3, "register_builtin");
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, "register_builtin", doregbuiltin, &a);
     lisp_settop(a.X->S, top);
@@ -335,20 +339,20 @@ static int host_register_builtin(lua_State *L) {
 }
 
 static int host_heap(lua_State *L) {
-    lx_pushheap(L, lx_checkhost(L, 1)->S);
+    lx_pushheap(L, lx_checkhost(L, 1, "heap")->S);
     return 1;
 }
 
 static int host_gcmethod(lua_State *L) {
-    lx_Host *X = lx_checkhost(L, 1);
+    lx_Host *X = lx_checkhost(L, 1, "gc");
     lisp_gc(X->S);
     lx_pushheap(L, X->S);
     return 1;
 }
 
+/* host:close(), and __close (a <close> variable going out of scope). */
 static int host_closemethod(lua_State *L) {
-    luaL_checkudata(L, 1, LX_HOST);
-    return host_gc(L);
+    return closewith(L, "close");
 }
 
 static int host_tostring(lua_State *L) {
@@ -386,7 +390,7 @@ void lx_openhost(lua_State *L) {
     int mod = lua_gettop(L);
     lx_addmethods(L, hostmethods, mod);
     luaL_newmetatable(L, LX_HOST);
-    lua_pushcfunction(L, host_gc);
+    lua_pushcfunction(L, host_closemethod);
     lua_setfield(L, -2, "__close");
     lua_pushcfunction(L, host_finalize);
     lua_setfield(L, -2, "__gc");

@@ -26,9 +26,15 @@ static int l_clock_ns(lua_State *L) {
 
 /* lispbt.sleep_ms(ms): sleep without spawning a process (cadence drivers). */
 static int l_sleep_ms(lua_State *L) {
-    lua_Number ms = luaL_checknumber(L, 1);
+    int isnum;
+    lua_Number ms = lua_tonumberx(L, 1, &isnum);
     struct timespec ts;
-    luaL_argcheck(L, ms >= 0 && ms <= 86400000.0, 1, "milliseconds must be in 0..86400000");
+    if (!isnum) {
+        return lx_error(L, "sleep_ms", "bad argument #1 (number expected, got %s)", lx_typename(L, 1));
+    }
+    if (!(ms >= 0 && ms <= 86400000.0)) { /* NaN too */
+        return lx_error(L, "sleep_ms", "bad argument #1 (milliseconds must be in 0..86400000)");
+    }
     ts.tv_sec = (time_t)(ms / 1000);
     ts.tv_nsec = (long)((ms - (lua_Number)ts.tv_sec * 1000) * 1e6);
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {

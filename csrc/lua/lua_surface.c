@@ -140,7 +140,7 @@ void lx_setmaker(lua_State *L, lua_CFunction maker) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &MAKER_KEY);
 }
 
-lx_Host *lx_defaulthost(lua_State *L) {
+lx_Host *lx_defaulthost(lua_State *L, const char *fname) {
     lx_Host *X;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &DEFAULT_KEY) != LUA_TUSERDATA) {
         lua_pop(L, 1);
@@ -151,7 +151,7 @@ lx_Host *lx_defaulthost(lua_State *L) {
     }
     X = lua_touserdata(L, -1);
     if (X->S == NULL) {
-        luaL_error(L, "lispbt: host is closed");
+        lx_error(L, fname, "host is closed");
     }
     return X;
 }
@@ -181,29 +181,29 @@ static void domirror(lisp_State *S, void *ud) {
 static int mirror_call(lua_State *L) {
     MirrorArgs a;
     lx_Value *v;
+    const char *fname = lua_tostring(L, lua_upvalueindex(4));
     int top, first = 1, hostidx = 0;
     if (lua_toboolean(L, lua_upvalueindex(3))) { /* a host method: drop self */
-        a.X = lx_checkhost(L, 1);
+        a.X = lx_checkhost(L, 1, fname);
         first = 2;
         hostidx = 1;
         goto run;
     }
     v = lx_testvalue(L, 1, NULL);
     if (v == NULL && luaL_testudata(L, 1, LX_HOST)) {
-        return luaL_error(L, "%s: called with ':' on a host; call it as a function, e.g. "
-                             "host.bt.stats(inst)",
-                          lua_tostring(L, lua_upvalueindex(4)));
+        return lx_error(L, fname, "called with ':' on a host; call it as a function, e.g. "
+                                  "host.bt.stats(inst)");
     }
     if (v) {
         if (v->X->S == NULL) {
-            return luaL_error(L, "lispbt: host is closed");
+            return lx_error(L, fname, "host is closed");
         }
         a.X = v->X;
     } else if (lua_toboolean(L, lua_upvalueindex(1))) {
-        a.X = lx_checkhost(L, lua_upvalueindex(1));
+        a.X = lx_checkhost(L, lua_upvalueindex(1), fname);
         hostidx = lua_upvalueindex(1);
     } else {
-        a.X = lx_defaulthost(L);
+        a.X = lx_defaulthost(L, fname);
         lua_pop(L, 1);
     }
 run:
@@ -212,7 +212,7 @@ run:
     a.first = first;
     a.nargs = lua_gettop(L) - first + 1;
     top = lisp_gettop(a.X->S);
-    lx_run(L, a.X, lua_tostring(L, lua_upvalueindex(4)), domirror, &a);
+    lx_run(L, a.X, fname, domirror, &a);
     if (lua_isnil(L, lua_upvalueindex(5))) {
         lx_pushlisp(L, a.X, a.r);
         lisp_settop(a.X->S, top);
@@ -226,7 +226,7 @@ run:
     if (hostidx) {
         lua_pushvalue(L, hostidx);
     } else if (!lx_pushhost(L, a.X)) {
-        return luaL_error(L, "lispbt: host is closed");
+        return lx_error(L, fname, "host is closed");
     }
     for (int i = 0; i < a.nargs; i++) {
         lua_pushvalue(L, first + i);
@@ -289,25 +289,16 @@ void lx_mirror(lua_State *L, int idx, int hostidx) {
 
 /* ---- host methods ---- */
 
-/* Module-level form of a host method: acts on the default host.  The
-** method sees the host as argument 1, so its "bad argument #N to '?'"
-** errors are renumbered and named for the caller (upvalue 2: the name). */
+/* Module-level form of a host method: acts on the default host, inserted
+** as self (upvalue 1: the method, 2: its name).  The method's messages
+** already name it and number the arguments after self (lx_argerror). */
 static int module_method(lua_State *L) {
     int n = lua_gettop(L);
-    lx_defaulthost(L);
+    lx_defaulthost(L, lua_tostring(L, lua_upvalueindex(2)));
     lua_insert(L, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    if (lua_pcall(L, n + 1, LUA_MULTRET, 0) != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        int argn;
-        char rest[400];
-        if (msg && sscanf(msg, "bad argument #%d to '?' %399[^\n]", &argn, rest) == 2) {
-            lua_pushfstring(L, "bad argument #%d to '%s' %s", argn - 1,
-                            lua_tostring(L, lua_upvalueindex(2)), rest);
-        }
-        return lua_error(L);
-    }
+    lua_call(L, n + 1, LUA_MULTRET);
     return lua_gettop(L);
 }
 

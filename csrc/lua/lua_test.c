@@ -18,12 +18,12 @@
 #include "lua_aux.h"
 
 static int t_verify(lua_State *L) {
-    lua_pushinteger(L, lisp_verify(lx_checkhost(L, 1)->S));
+    lua_pushinteger(L, lisp_verify(lx_checkhost(L, 1, "T")->S));
     return 1;
 }
 
 static int t_allocfail(lua_State *L) {
-    mem_Heap *M = host_mem(lx_checkhost(L, 1)->H);
+    mem_Heap *M = host_mem(lx_checkhost(L, 1, "T")->H);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_argcheck(L, n >= 0, 2, "non-negative count expected");
     M->fail_after = n;
@@ -33,7 +33,7 @@ static int t_allocfail(lua_State *L) {
 }
 
 static int t_allocs(lua_State *L) {
-    lua_pushinteger(L, (lua_Integer)host_mem(lx_checkhost(L, 1)->H)->nalloc);
+    lua_pushinteger(L, (lua_Integer)host_mem(lx_checkhost(L, 1, "T")->H)->nalloc);
     return 1;
 }
 
@@ -65,7 +65,7 @@ static int t_builtins(lua_State *L) {
 }
 
 static int t_nodes(lua_State *L) {
-    lx_Value *u = lx_checkvalue(L, 1, LX_TREE);
+    lx_Value *u = lx_checkvalue(L, 1, LX_TREE, "T");
     bt_Def *D = u->p;
     int i;
     lua_createtable(L, D->n, 0);

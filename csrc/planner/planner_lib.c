@@ -397,11 +397,10 @@ static lisp_Value cfun_planner_getseed(lisp_State *S, int argc, lisp_Value *argv
 }
 
 static lisp_Value cfun_planner_setpath(lisp_State *S, int argc, lisp_Value *argv) {
-    size_t n;
-    const char *path = lisp_checkstring(S, argv, 0, &n);
+    const char *path = lisp_checkpath(S, argv, 0);
     (void)argc;
-    if (n == 0 || n >= PRECORD_PATH_MAX || strlen(path) != n) {
-        lisp_argerror(S, argv, 0, "expected a non-empty path");
+    if (strlen(path) >= PRECORD_PATH_MAX) {
+        lisp_argerror(S, argv, 0, "expected a shorter path");
     }
     if (precord_sink_set_path(&PH(S)->sink, path) != 0) {
         lisp_error(S, "planner.set-log-path: %s", precord_sink_last_error(&PH(S)->sink));

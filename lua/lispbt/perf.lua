@@ -20,7 +20,7 @@ local perf = {}
 -- Module-level mirrored builtins act on their instance argument's own host.
 local function check_inst(inst, fname)
   if type(inst) ~= "userdata" or not tostring(inst):match("^lispbt%.instance") then
-    error(("bad argument #1 to '%s' (lispbt.instance expected, got %s)"):format(fname, type(inst)), 3)
+    error(("%s: bad argument #1 (lispbt.instance expected, got %s)"):format(fname, type(inst)), 3)
   end
 end
 
@@ -38,21 +38,21 @@ function perf.run(inst, opts)
   check_inst(inst, "run")
   opts = opts or {}
   if type(opts) ~= "table" then
-    error(("bad argument #2 to 'run' (table expected, got %s)"):format(type(opts)), 2)
+    error(("run: bad argument #2 (table expected, got %s)"):format(type(opts)), 2)
   end
   local hz = opts.hz or 0
   if type(hz) ~= "number" or hz < 0 then
-    error("bad argument #2 to 'run' (hz must be a non-negative number)", 2)
+    error("run: bad argument #2 (hz must be a non-negative number)", 2)
   end
   local ticks, seconds = opts.ticks, opts.seconds
   if ticks == nil and seconds == nil then
-    error("bad argument #2 to 'run' (give ticks or seconds)", 2)
+    error("run: bad argument #2 (give ticks or seconds)", 2)
   end
   if ticks ~= nil and (math.type(ticks) ~= "integer" or ticks < 0) then
-    error("bad argument #2 to 'run' (ticks must be a non-negative integer)", 2)
+    error("run: bad argument #2 (ticks must be a non-negative integer)", 2)
   end
   if seconds ~= nil and (type(seconds) ~= "number" or seconds < 0) then
-    error("bad argument #2 to 'run' (seconds must be a non-negative number)", 2)
+    error("run: bad argument #2 (seconds must be a non-negative number)", 2)
   end
   local input, on_tick, host = opts.input, opts.on_tick, opts.host
   local period_ns = hz > 0 and math.floor(1e9 / hz) or 0
