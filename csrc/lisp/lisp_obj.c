@@ -376,6 +376,11 @@ static int keyeq(lisp_Value a, lisp_Value b) {
 }
 
 static int equalrec(lisp_State *S, lisp_Value a, lisp_Value b, int depth) {
+    /* one depth check for every branch (cons car, vector item, map value):
+       a vector or map that contains itself ends here too, cleanly */
+    if (depth > 10000) {
+        lisp_error(S, "equal?: structure nested too deeply");
+    }
     for (;;) {
         if (a.tag != b.tag) {
             return 0;
@@ -385,9 +390,6 @@ static int equalrec(lisp_State *S, lisp_Value a, lisp_Value b, int depth) {
             case LISP_TCONS:
                 if (a.u.o == b.u.o) {
                     return 1;
-                }
-                if (depth > 10000) {
-                    lisp_error(S, "equal?: structure nested too deeply");
                 }
                 if (!equalrec(S, AS(lisp_Cons, a)->car, AS(lisp_Cons, b)->car, depth + 1)) {
                     return 0;
