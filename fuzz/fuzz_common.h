@@ -53,6 +53,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Not every harness uses every helper. */
+#pragma clang diagnostic ignored "-Wunused-function"
+
 #define FZ_MAX_DEPTH 1000
 #define FZ_HEAP_LIMIT ((size_t)4 << 20)
 #define FZ_MAX_NEW_KEYS 4096
@@ -280,9 +283,8 @@ static void fz_rmdir(void) {
     rmdir(fz.dir);
 }
 
-/* Make the sandbox and the host; 'setup' (may be NULL) runs under
-** lisp_pcall on every new host, after the wrappers, before the snapshot. */
-static void fz_init(void (*setup)(lisp_State *S)) {
+/* Make the sandbox directory (fz.dir), removed at exit. */
+static void fz_sandbox(void) {
     const char *base = getenv("LISPBT_FUZZ_SANDBOX");
     snprintf(fz.dir, sizeof fz.dir, "%s/lispbt-fuzz.%ld", base && *base ? base : "/tmp",
              (long)getpid());
@@ -290,6 +292,12 @@ static void fz_init(void (*setup)(lisp_State *S)) {
         fz_die("cannot make the sandbox", fz.dir);
     }
     atexit(fz_rmdir);
+}
+
+/* Make the sandbox and the host; 'setup' (may be NULL) runs under
+** lisp_pcall on every new host, after the wrappers, before the snapshot. */
+static void fz_init(void (*setup)(lisp_State *S)) {
+    fz_sandbox();
     fz.setup = setup;
     fz_newhost();
 }
