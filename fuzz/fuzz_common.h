@@ -57,7 +57,7 @@
 #pragma clang diagnostic ignored "-Wunused-function"
 
 #define FZ_MAX_DEPTH 1000
-#define FZ_HEAP_LIMIT ((size_t)4 << 20)
+#define FZ_HEAP_LIMIT ((size_t)1 << 20)
 #define FZ_MAX_NEW_KEYS 4096
 #define FZ_RENEW_EVERY 20000
 
