@@ -5,7 +5,7 @@
 **
 ** Host reuse.  host_new costs 1-15 ms under ASan (mostly the value stack,
 ** max_depth * 24 slots, calloc'ed), while an input typically runs in well
-** under a millisecond, so every harness keeps one host and fz_reset()s it
+** under a millisecond, so each C harness keeps one host and fz_reset()s it
 ** before each input: every global the input bound is unbound, every
 ** builtin global gets its original value back, the log and planner rings
 ** are cleared, the planner's seed and record sink are restored, and a full
@@ -17,9 +17,11 @@
 ** also persist (they only grow), and so do the registry entries that
 ** compiling a tree with an unknown leaf name creates (unresolved, the same
 ** whether new or not); the host is renewed when the keys pass
-** FZ_MAX_NEW_KEYS and every FZ_RENEW_EVERY inputs, to bound that growth.  A crash that needs state left by an earlier input
-** therefore cannot happen, apart from GC timing (the collection threshold)
-** and key ids, which a reset leaves as they are.
+** FZ_MAX_NEW_KEYS and every FZ_RENEW_EVERY inputs, to bound that growth.
+** A crash that needs state left by an earlier input therefore cannot
+** happen, apart from GC timing (the collection threshold) and key ids,
+** which a reset leaves as they are.  (fuzz_lua uses only the sandbox: its
+** hosts are made per input, see there.)
 **
 ** Bounds.  max_depth FZ_MAX_DEPTH and heap_limit FZ_HEAP_LIMIT (env
 ** LISPBT_FUZZ_HEAP_LIMIT overrides it, in bytes) bound recursion and heap.

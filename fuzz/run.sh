@@ -98,6 +98,17 @@ for h in "$@"; do
     if [ "$ntimeout" -gt 0 ]; then
         echo "fuzz: $h: $ntimeout input(s) ran longer than ${timeout_s}s (the language has no step budget): $arts/timeout-*"
     fi
+    # In fork mode libFuzzer exits with the status of its last child: 70
+    # when that one timed out, a crash's status when it crashed.  Such an
+    # exit is explained by the artifacts classified above; any other
+    # non-zero exit, or one with no artifact to show for it, is a failure.
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 70 ] && [ $((nknown + nnew)) -eq 0 ]; then
+        :
+    elif [ "$rc" -eq 70 ] && [ "$ntimeout" -eq 0 ]; then
+        :
+    else
+        rc=0
+    fi
     if [ "$rc" -ne 0 ] || [ "$nnew" -gt 0 ] || [ -z "$last" ]; then
         status=1
         if [ "$rc" -ne 0 ]; then
