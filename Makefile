@@ -38,6 +38,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_CC    ?= clang
 FUZZ_SECONDS ?= 60
 FUZZERS    ?= eval bt load oom lua
+FUZZ_TIMEOUT ?= 10
+FUZZ_MAX_LEN ?= 4096
 
 ROCKSPEC   := rockspec/lispbt-scm-1.rockspec
 LUA_PATHS  := ./lua/?.lua;./lua/?/init.lua;;
@@ -172,7 +174,7 @@ fuzz-build:
 	$(CMAKE) --build $(FUZZ_BUILD) -j$(JOBS) --target lispbt_fuzzers
 
 fuzz: fuzz-build
-	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
+	FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
 
 # .ci/run three times in a row beside two CPU burners; not part of CI itself
 # (docs/building.md).

@@ -347,6 +347,35 @@ static int fz_pcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud)
     return st;
 }
 
+/* 1 if 'v' holds a map (or nests deeper than 'depth', to stay bounded).
+** Maps print in table order, which depends on the order of their
+** insertions (docs/reference/lisp.md, "map"), so the written form of
+** such a value need not survive a round trip unchanged. */
+static int fz_hasmap(lisp_Value v, int depth) {
+    int64_t i;
+    if (depth == 0) {
+        return 1;
+    }
+    switch (v.tag) {
+    case LISP_TMAP: return 1;
+    case LISP_TCONS:
+        for (i = 0; v.tag == LISP_TCONS && i < 100000; i++, v = lisp_cdr(v)) {
+            if (fz_hasmap(lisp_car(v), depth - 1)) {
+                return 1;
+            }
+        }
+        return v.tag == LISP_TCONS || fz_hasmap(v, depth - 1);
+    case LISP_TVEC:
+        for (i = 0; i < lisp_veclen(v); i++) {
+            if (fz_hasmap(lisp_vecitems(v)[i], depth - 1)) {
+                return 1;
+            }
+        }
+        return 0;
+    default: return 0;
+    }
+}
+
 /* The written form of 'v' into 'b' (emptied first); aborts if it ran out of
 ** memory (the printer must not fail on a value that fit in the heap). */
 static inline void fz_write(lisp_State *S, sbuf *b, lisp_Value v) {

@@ -12,7 +12,9 @@
 **   (read-file path)    saved data: every datum.  Each one is saved with
 **                       `save`, read back with read-file, and written
 **                       again: write -> read -> write must give the same
-**                       text (the written form is a fixed point).
+**                       text (the written form is a fixed point), unless
+**                       the datum holds a map (maps print in an order that
+**                       depends on their insertions).
 **
 ** (load path) evaluates a file; it is the reader and evaluator of
 ** fuzz_eval behind lisp_readfile, whose file handling read-file shares.
@@ -29,6 +31,15 @@ static lisp_Value cfun_fail(lisp_State *S, int argc, lisp_Value *argv) {
     abort();
 }
 
+/* (fz-has-map? x): maps print in table order, which depends on the order
+** of insertions (docs/reference/lisp.md, "map"), so a datum holding one
+** need not print the same after a round trip. */
+static lisp_Value cfun_hasmap(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)S;
+    (void)argc;
+    return lisp_bool(fz_hasmap(argv[0], 200));
+}
+
 static const char prelude[] =
     "(define (fz-check-dsl d)"
     "  (let ((i (bt.new-instance d)))"
@@ -36,16 +47,17 @@ static const char prelude[] =
     "    (bt.save-dsl d \"out.lisp\")"
     "    (let ((a (write-to-string (bt.to-dsl d)))"
     "          (b (write-to-string (bt.to-dsl (bt.load-dsl \"out.lisp\")))))"
-    "      (if (equal? a b) #t (fz-fail \"bt.save-dsl/bt.load-dsl\" a b)))))"
+    "      (if (or (equal? a b) (fz-has-map? (bt.to-dsl d))) #t (fz-fail \"bt.save-dsl/bt.load-dsl\" a b)))))"
     "(define (fz-check-datum x)"
     "  (save \"datum.lisp\" x)"
     "  (let ((ys (read-file \"datum.lisp\")) (a (write-to-string x)))"
     "    (if (not (= (length ys) 1)) (fz-fail \"save/read-file: not one datum\" a))"
     "    (let ((b (write-to-string (car ys))))"
-    "      (if (equal? a b) #t (fz-fail \"write/save/read-file/write\" a b)))))";
+    "      (if (or (equal? a b) (fz-has-map? x)) #t (fz-fail \"write/save/read-file/write\" a b)))))";
 
 static void setup(lisp_State *S) {
     lisp_setglobal(S, "fz-fail", lisp_newprim(S, "fz-fail", 1, 3, cfun_fail, 0));
+    lisp_setglobal(S, "fz-has-map?", lisp_newprim(S, "fz-has-map?", 1, 1, cfun_hasmap, 0));
     lisp_evalstring(S, prelude, sizeof prelude - 1, "fuzz-setup");
 }
 

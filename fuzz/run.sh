@@ -80,7 +80,7 @@ for h in "$@"; do
         if [ -f "$known_file" ]; then
             while IFS=$'\t' read -r kh pat desc; do
                 case $kh in '#'* | '') continue ;; esac
-                if [ "$kh" = "$h" ] && grep -qE -- "$pat" <<<"$report"; then
+                if [ "$kh" = "$h" ] && grep -qaE -- "$pat" <<<"$report"; then
                     what=$desc
                     break
                 fi
@@ -92,7 +92,7 @@ for h in "$@"; do
         else
             nnew=$((nnew + 1))
             echo "fuzz: $h: NEW finding: $a; its report:" >&2
-            grep -E 'ERROR|SUMMARY|runtime error|^fuzz: |^    #[0-9] ' <<<"$report" | head -n 25 >&2 || true
+            grep -aE 'ERROR|SUMMARY|runtime error|^fuzz: |^  [a-z-]+: |^    #[0-9] ' <<<"$report" | cut -c1-300 | head -n 25 >&2 || true
         fi
     done < <(find "$arts" -type f -newer "$stamp" | sort)
     if [ "$ntimeout" -gt 0 ]; then
