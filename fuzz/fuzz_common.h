@@ -259,6 +259,7 @@ static void fz_newhost(void) {
     fz_snapshot(fz.S);
     fz.nkeys0 = bt_key_count(fz.S);
     fz.renew = 0;
+    lisp_settop(fz.S, 0); /* lisp_pcall leaves a successful call's values */
     lisp_gc(fz.S);
     fz_cleandir();
 }
