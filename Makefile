@@ -33,6 +33,13 @@ BUSTED_ARGS ?=
 SAN_BUSTED_ARGS ?= --exclude-tags=perf
 TSAN_TESTS ?= test_sched_stress test_log test_threads
 TSAN_SPECS ?= spec/scheduler_spec.lua
+# make fuzz: the libFuzzer harnesses fuzz/fuzz_<name>.c, each run FUZZ_SECONDS.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC    ?= clang
+FUZZ_SECONDS ?= 60
+FUZZERS    ?= eval bt load oom lua
+FUZZ_TIMEOUT ?= 10
+FUZZ_MAX_LEN ?= 4096
 
 ROCKSPEC   := rockspec/lispbt-scm-1.rockspec
 LUA_PATHS  := ./lua/?.lua;./lua/?/init.lua;;
@@ -63,7 +70,7 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 LISPBT_SANITIZER=thread
 
 .PHONY: all deps build configure test ctest busted exports rock-check readme-check \
-        sanitize tsan ci-stress demo bench format clean
+        sanitize tsan fuzz fuzz-build ci-stress demo bench format clean
 
 all: build
 
@@ -155,6 +162,20 @@ tsan:
 	done; \
 	echo "tsan: no ThreadSanitizer reports"
 
+# -- fuzzing --------------------------------------------------------------------
+
+# clang -fsanitize=fuzzer,address,undefined build in $(FUZZ_BUILD)/, then each
+# harness of FUZZERS for FUZZ_SECONDS on its seeds fuzz/corpus/<name>/ plus the
+# inputs it found before ($(FUZZ_BUILD)/fuzz-corpus/<name>/) (docs/building.md).
+fuzz-build:
+	@.ci/deps fuzz
+	$(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DLISPBT_FUZZ=ON
+	$(CMAKE) --build $(FUZZ_BUILD) -j$(JOBS) --target lispbt_fuzzers
+
+fuzz: fuzz-build
+	FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
+
 # .ci/run three times in a row beside two CPU burners; not part of CI itself
 # (docs/building.md).
 ci-stress:
@@ -184,4 +205,4 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD) build.luarocks
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) build.luarocks
