@@ -316,6 +316,7 @@ static void readform(Reader *R) {
         case ')':
         case '}': rerror(R, line, col, "unexpected closing delimiter");
         case '\0': rerror(R, line, col, "unexpected NUL byte (allowed only in strings)");
+        case '{': rerror(R, line, col, "unexpected '{' (a map literal is #{...})");
         case '\'':
             nextc(R);
             readquote(R, S->s_quote, line, col);
@@ -376,6 +377,7 @@ static void readform(Reader *R) {
             }
             n = R->pos - start;
             tok = R->src + start;
+            lispbt_assert(n > 0); /* every delimiter has a case above: the reader always advances */
             if (n == 2 && tok[0] == '#' && (tok[1] == 't' || tok[1] == 'f')) {
                 lispE_push(S, lisp_bool(tok[1] == 't'));
             } else if (n == 3 && memcmp(tok, "nil", 3) == 0) {

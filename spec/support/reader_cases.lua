@@ -110,6 +110,9 @@ return {
   { "(+ 1 2))", err = "eval:1:8: unexpected closing delimiter" },
   { "(1 }", err = "eval:1:4: unexpected closing delimiter" },
   { "\n\n    }", err = "eval:3:5: unexpected closing delimiter" },
+  -- a bare '{' used to loop forever (fuzz/crashes-found/eval-reader-brace-loop.lisp)
+  { "(a {", err = "eval:1:4: unexpected '{' (a map literal is #{...})" },
+  { "{", err = "eval:1:1: unexpected '{' (a map literal is #{...})" },
   { "\0", err = "eval:1:1: unexpected NUL byte (allowed only in strings)" },
   { "(list ab\0c)", err = "eval:1:9: unexpected NUL byte (allowed only in strings)" },
   { "(string-length \"a\0b\")", 3 },
