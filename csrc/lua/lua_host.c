@@ -86,7 +86,7 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
 static void newhost(lua_State *L, int hasopts) {
     static const char *const known[] = {"workers",   "trace_capacity", "log_capacity",
                                         "planner_capacity", "max_depth", "heap_limit",
-                                        "gc_stress", NULL};
+                                        "gc_stress", "print_limit", NULL};
     host_Opts o;
     lx_Host *X;
     char err[200];
@@ -118,6 +118,7 @@ static void newhost(lua_State *L, int hasopts) {
         o.log_capacity = readopt(L, "log_capacity", 1, o.log_capacity);
         o.planner_capacity = readopt(L, "planner_capacity", 1, o.planner_capacity);
         o.max_depth = readopt(L, "max_depth", 1, o.max_depth);
+        o.print_limit = (size_t)readopt(L, "print_limit", LISPBT_PRINT_LIMIT_MIN, (lua_Integer)o.print_limit);
         if (lua_getfield(L, 1, "heap_limit") != LUA_TNIL) {
             int isnum;
             lua_Integer v = lua_tointegerx(L, -1, &isnum);
