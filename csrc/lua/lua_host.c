@@ -198,7 +198,7 @@ static int evalsrc(lua_State *L, lx_Host *X, const char *src, size_t n, const ch
     a.n = n;
     a.chunk = chunk;
     lx_run(L, X, "eval", doeval, &a);
-    lx_pushlisp(L, X, a.r);
+    lx_pushlisp(L, X, a.r, "eval");
     lisp_settop(X->S, top);
     return 1;
 }
@@ -281,7 +281,7 @@ static int host_get(lua_State *L) {
         lua_pushnil(L);
         return 1;
     }
-    lx_pushlisp(L, a.X, a.r);
+    lx_pushlisp(L, a.X, a.r, "get");
     return 1;
 }
 
@@ -308,7 +308,7 @@ static int host_call(lua_State *L) {
     a.nargs = lua_gettop(L) - 2;
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, "call", docallglobal, &a);
-    lx_pushlisp(L, a.X, a.r);
+    lx_pushlisp(L, a.X, a.r, "call");
     lisp_settop(a.X->S, top);
     return 1;
 }
