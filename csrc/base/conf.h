@@ -56,6 +56,22 @@ enum {
     LISPBT_NSLOTS
 };
 
+/* Walk limits (docs/architecture.md, "Walks over data").  Every recursive
+** walk over Lisp or Lua data is bounded by one of these, so no input can
+** overflow the C stack; each walk raises a clean 'NAME: PROBLEM' error (or,
+** for printing, writes "...") when it reaches its limit.  Output is bounded
+** in bytes as well, so a value that shares structure (a doubling built 40
+** times) cannot make printing exponential. */
+#define LISPBT_READ_MAXDEPTH 1000     /* reader: nested lists, vecs, maps, quotes */
+#define LISPBT_COMPILE_MAXDEPTH 2000  /* compiler: nested forms */
+#define LISPBT_EQUAL_MAXDEPTH 10000   /* equal?: nested lists, vecs, maps */
+#define LISPBT_PRINT_MAXDEPTH 1000    /* printer: deeper nesting prints "..." */
+#define LISPBT_PRINT_LIMIT 1048576    /* default bytes of one printed value */
+#define LISPBT_PRINT_LIMIT_MIN 16     /* smallest print_limit a host accepts */
+#define LISPBT_REPR_MAX 100           /* bytes of a value inside an error message */
+#define LISPBT_TOLUA_MAXDEPTH 1000    /* Lisp -> Lua conversion nesting */
+#define LISPBT_TOLISP_MAXDEPTH 100    /* Lua -> Lisp conversion nesting */
+
 /* Monotonic clock in nanoseconds (vDSO, no system call on Linux). */
 #include <time.h>
 static inline int64_t lispbt_now_ns(void) {

@@ -55,7 +55,7 @@ static const char *tracevalue(lisp_State *S, trace_Event *e, lisp_Value v, sbuf 
         case LISP_TSTRING: e->vtag = TRACE_V_STR; return lisp_str(v, NULL);
         default:
             e->vtag = TRACE_V_TEXT;
-            lisp_write(S, b, v, 0);
+            lisp_writen(S, b, v, 0, 128); /* the side ring's slots hold 128 bytes */
             return b->p ? b->p : "";
     }
 }

@@ -70,12 +70,8 @@ typedef struct Comp {
 } Comp;
 
 LISPBT_NORETURN static void cerr(Comp *C, const char *kind, lisp_Value got, const char *what) {
-    sbuf b;
-    char repr[120];
-    sbuf_init(&b);
-    lisp_write(C->S, &b, got, 0);
-    snprintf(repr, sizeof repr, b.len > 100 ? "%.100s..." : "%s", b.p ? b.p : "");
-    sbuf_free(&b);
+    char repr[LISPBT_REPR_MAX + 8];
+    lisp_repr(C->S, got, repr, sizeof repr);
     if (kind) {
         lisp_error(C->S, "bt.compile: %s: %s, got %s", kind, what, repr);
     }

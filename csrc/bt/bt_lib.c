@@ -82,14 +82,9 @@ static void runleaf(lisp_State *S, void *ud) {
         a->st = -1;
     }
     if (a->st < 0) {
-        sbuf b;
-        char repr[80];
-        sbuf_init(&b);
-        lisp_write(S, &b, r, 0);
-        snprintf(repr, sizeof repr, "%s", b.p ? b.p : "?");
-        sbuf_free(&b);
+        char repr[LISPBT_REPR_MAX + 8];
         lisp_error(S, "action returned %s (expected 'success, 'failure, 'running or a boolean)",
-                   repr);
+                   lisp_repr(S, r, repr, sizeof repr));
     }
 }
 
@@ -632,14 +627,27 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     const char *path = lisp_checkpath(S, argv, 1);
     sbuf b;
     FILE *f;
-    int ok;
+    int ok, st;
+    lisp_Value bad;
     (void)argc;
     sbuf_init(&b);
-    lisp_write(S, &b, bt_todsl(D), 0);
+    /* bounded like every write: a tree whose quoted arguments share
+    ** structure cannot make the file (or the time) explode */
+    st = lisp_writereadable(S, &b, bt_todsl(D), lisp_printlimit(S), &bad);
     sbuf_putc(&b, '\n');
     if (b.oom) {
         sbuf_free(&b);
         lisp_error(S, "bt.save-dsl: out of memory");
+    }
+    if (st != LISP_WRITE_OK) {
+        sbuf_free(&b);
+        if (st == LISP_WRITE_TOOLONG) {
+            lisp_error(S, "bt.save-dsl: tree too large (its written form is over the print limit, %llu bytes)",
+                       (unsigned long long)lisp_printlimit(S));
+        }
+        lisp_error(S, "bt.save-dsl: the tree holds a %s value that cannot be read back",
+                   bad.tag == LISP_TCONS || bad.tag == LISP_TVEC || bad.tag == LISP_TMAP
+                       ? "cyclic or too deeply nested" : lisp_typename(bad));
     }
     f = fopen(path, "w");
     if (f == NULL) {

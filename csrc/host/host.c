@@ -45,6 +45,7 @@ void host_defaults(host_Opts *o) {
     o->log_capacity = 1024;
     o->planner_capacity = 1024;
     o->max_depth = 10000;
+    o->print_limit = LISPBT_PRINT_LIMIT;
 }
 
 /* The engine's dead-key callback: forwards to the embedder's. */
@@ -72,6 +73,7 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
     lo.max_depth = o->max_depth;
     lo.heap_limit = o->heap_limit;
     lo.gc_stress = o->gc_stress;
+    lo.print_limit = o->print_limit;
     clk_rate_init(&H->rate);
     if (log_init(&H->log, &H->mem, o->log_capacity) != 0) {
         snprintf(err, errlen, "cannot create the log ring (out of memory)");

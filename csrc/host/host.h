@@ -37,6 +37,7 @@ typedef struct host_Opts {
     int max_depth;        /* non-tail call depth (default 10000) */
     size_t heap_limit;    /* bytes, 0 = unlimited */
     int gc_stress;        /* collect at every allocation */
+    size_t print_limit;   /* bytes of one printed value (default LISPBT_PRINT_LIMIT) */
 } host_Opts;
 
 /* Opaque: the definition is private to csrc/host/host.c. */

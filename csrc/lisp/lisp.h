@@ -110,6 +110,7 @@ typedef struct lisp_Opts {
     int max_depth;     /* non-tail call depth (default 10000) */
     size_t heap_limit; /* bytes, 0 = unlimited */
     int gc_stress;     /* collect at every allocation */
+    size_t print_limit; /* bytes of one printed value (0 = LISPBT_PRINT_LIMIT) */
 } lisp_Opts;
 
 /* ---- state ---- */
@@ -337,12 +338,33 @@ struct sbuf *lisp_scratch(lisp_State *S);
 ** rendering ran out of memory. */
 lisp_Value lisp_scratchstring(lisp_State *S);
 /* Append the written (readable) form of 'v' to 'b' (the caller's buffer);
-** 'display' omits string quotes and symbol bars.  Never raises: a failed
-** append sets b->oom. */
-void lisp_write(lisp_State *S, struct sbuf *b, lisp_Value v, int display);
-/* 1 if 'v' has a readable written form (no closures, host objects, ...);
-** else 0 with the first offending value in *bad.  Never raises. */
-int lisp_readable(lisp_State *S, lisp_Value v, lisp_Value *bad);
+** 'display' omits string quotes and symbol bars.  At most the state's
+** print limit (lisp_printlimit) of bytes is written: a longer form is cut
+** there and "..." appended, and the walk stops, so a value that shares
+** structure costs no more than the limit.  Nesting deeper than
+** LISPBT_PRINT_MAXDEPTH prints "..." (a vec that contains itself ends).
+** Returns 1 if the form was cut, else 0.  Never raises: a failed append
+** sets b->oom. */
+int lisp_write(lisp_State *S, struct sbuf *b, lisp_Value v, int display);
+/* lisp_write with an explicit byte limit 'limit' (>= 1). */
+int lisp_writen(lisp_State *S, struct sbuf *b, lisp_Value v, int display, size_t limit);
+/* The written form of 'v' for an error message: at most LISPBT_REPR_MAX
+** bytes then "...", into 'out' (of 'size' bytes, NUL-terminated; "?" if
+** out of memory).  Returns 'out'.  Never raises. */
+const char *lisp_repr(lisp_State *S, lisp_Value v, char *out, size_t size);
+/* Outcomes of lisp_writereadable. */
+enum { LISP_WRITE_OK, LISP_WRITE_TOOLONG, LISP_WRITE_UNREADABLE };
+/* Write 'v' for 'save': LISP_WRITE_OK when the whole form was written
+** within 'limit' bytes and reads back as an equal value;
+** LISP_WRITE_TOOLONG when it is longer than 'limit'; LISP_WRITE_UNREADABLE
+** with the first offending value in *bad when it holds an unreadable object
+** (closure, host object, ...) or a cycle or nesting the printer cuts (then
+** *bad is that list, vec or map).  Never raises. */
+int lisp_writereadable(lisp_State *S, struct sbuf *b, lisp_Value v, size_t limit, lisp_Value *bad);
+/* The state's print limit in bytes (see lisp_write). */
+size_t lisp_printlimit(lisp_State *S);
+/* Set it ('n' >= 1).  Never raises. */
+void lisp_setprintlimit(lisp_State *S, size_t n);
 
 /* ---- heap statistics ---- */
 typedef struct lisp_HeapStats {

@@ -31,7 +31,7 @@
 
 #include "lisp_code.h"
 
-#define COMPILE_MAXDEPTH 2000
+#define COMPILE_MAXDEPTH LISPBT_COMPILE_MAXDEPTH
 #define MAXSLOTS 30000
 
 typedef struct FuncState {

@@ -172,13 +172,8 @@ static const char *procname(lisp_Proto *p) {
 }
 
 LISPBT_NORETURN static void notproc(lisp_State *S, lisp_Value fn) {
-    sbuf b;
-    char repr[120];
-    sbuf_init(&b);
-    lisp_write(S, &b, fn, 0);
-    snprintf(repr, sizeof repr, "%s", b.p ? b.p : "?");
-    sbuf_free(&b);
-    lisp_error(S, "not a procedure: %s", repr);
+    char repr[LISPBT_REPR_MAX + 8];
+    lisp_error(S, "not a procedure: %s", lisp_repr(S, fn, repr, sizeof repr));
 }
 
 lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
@@ -399,13 +394,8 @@ lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 /* ---- arithmetic ---- */
 
 LISPBT_NORETURN static void numerror(lisp_State *S, const char *fname, lisp_Value v) {
-    sbuf b;
-    char repr[120];
-    sbuf_init(&b);
-    lisp_write(S, &b, v, 0);
-    snprintf(repr, sizeof repr, "%s", b.p ? b.p : "?");
-    sbuf_free(&b);
-    lisp_error(S, "%s: expected a number, got %s", fname, repr);
+    char repr[LISPBT_REPR_MAX + 8];
+    lisp_error(S, "%s: expected a number, got %s", fname, lisp_repr(S, v, repr, sizeof repr));
 }
 
 lisp_Value lispE_arith(lisp_State *S, int op, lisp_Value a, lisp_Value b, const char *fname) {

@@ -95,14 +95,24 @@ static lisp_Value cfun_hash64(lisp_State *S, int argc, lisp_Value *argv) {
 
 /* ---- errors and output ---- */
 
-/* Render args: display the first if it is a string, write the others. */
-static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displayall) {
+/* Render args: display the first if it is a string, write the others.
+** Each is bounded by the print limit; with 'total' > 0 the whole text
+** stops at about 'total' bytes. */
+static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displayall,
+                   size_t total) {
     int i;
     for (i = 0; i < argc; i++) {
+        size_t limit = lisp_printlimit(S);
         if (i) {
             sbuf_putc(b, ' ');
         }
-        lisp_write(S, b, argv[i], displayall || (i == 0 && argv[0].tag == LISP_TSTRING));
+        if (total) {
+            if (b->len >= total) {
+                break;
+            }
+            limit = total - b->len;
+        }
+        lisp_writen(S, b, argv[i], displayall || (i == 0 && argv[0].tag == LISP_TSTRING), limit);
     }
 }
 
@@ -110,7 +120,7 @@ static lisp_Value cfun_error(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     char msg[400];
     sbuf_init(&b);
-    render(S, &b, argc, argv, 0);
+    render(S, &b, argc, argv, 0, sizeof msg - 4);
     snprintf(msg, sizeof msg, "%s", b.p ? b.p : "error");
     sbuf_free(&b);
     lisp_error(S, "%s", msg);
@@ -131,7 +141,7 @@ static void out(lisp_State *S, sbuf *b) {
 static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     sbuf_init(&b);
-    render(S, &b, argc, argv, 1);
+    render(S, &b, argc, argv, 1, 0);
     sbuf_putc(&b, '\n');
     out(S, &b);
     return lisp_nil();
@@ -152,26 +162,45 @@ static lisp_Value cfun_writestr(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_scratchstring(S);
 }
 
+/* (print-limit [n]): the print limit before the call; sets it to 'n'. */
+static lisp_Value cfun_printlimit(lisp_State *S, int argc, lisp_Value *argv) {
+    size_t old = lisp_printlimit(S);
+    if (argc > 0) {
+        if (argv[0].tag != LISP_TINT || argv[0].u.i < LISPBT_PRINT_LIMIT_MIN ||
+            argv[0].u.i > 1000000000) {
+            lisp_argerror(S, argv, 0, "expected an integer in 16..1000000000");
+        }
+        lisp_setprintlimit(S, (size_t)argv[0].u.i);
+    }
+    return lisp_int((int64_t)old);
+}
+
 static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     const char *path = lisp_checkpath(S, argv, 0);
     lisp_Value bad;
     sbuf b;
     FILE *f;
-    int ok;
+    int ok, st;
     (void)argc;
-    if (!lisp_readable(S, argv[1], &bad)) {
+    sbuf_init(&b);
+    /* one bounded walk writes the text and finds what cannot be read back */
+    st = lisp_writereadable(S, &b, argv[1], lisp_printlimit(S), &bad);
+    sbuf_putc(&b, '\n');
+    if (b.oom) {
+        sbuf_free(&b);
+        lisp_memerror(S);
+    }
+    if (st != LISP_WRITE_OK) {
+        sbuf_free(&b);
+        if (st == LISP_WRITE_TOOLONG) {
+            lisp_error(S, "save: value too large (its written form is over the print limit, %llu bytes)",
+                       (unsigned long long)lisp_printlimit(S));
+        }
         if (bad.tag == LISP_TCONS || bad.tag == LISP_TVEC || bad.tag == LISP_TMAP) {
             lisp_error(S, "save: cannot save a cyclic or too deeply nested value");
         }
         lisp_error(S, "save: cannot save a%s %s (it has no readable form)",
                    lisp_typename(bad)[0] == 'r' ? "n" : "", lisp_typename(bad));
-    }
-    sbuf_init(&b);
-    lisp_write(S, &b, argv[1], 0);
-    sbuf_putc(&b, '\n');
-    if (b.oom) {
-        sbuf_free(&b);
-        lisp_memerror(S);
     }
     f = fopen(path, "w");
     if (f == NULL) {
@@ -278,6 +307,8 @@ const lisp_Reg lisp_lib_sys[] = {
     {"print", 0, LISP_VARARG, cfun_print, 0, "(print x ...) -> nil; displays, newline"},
     {"write", 1, 1, cfun_write, 0, "(write x) -> nil; writes readable form"},
     {"write-to-string", 1, 1, cfun_writestr, 0, "(write-to-string x) -> readable form"},
+    {"print-limit", 0, 1, cfun_printlimit, LISP_FRUNTIME,
+     "(print-limit [n]) -> the print limit in bytes; sets it to n"},
     {"save", 2, 2, cfun_save, 0, "(save path x) -> nil; writes x readably to a file"},
     {"read", 1, 1, cfun_read, 0, "(read string) -> first datum, unevaluated"},
     {"read-file", 1, 1, cfun_readfile, 0, "(read-file path) -> list of every datum in the file"},

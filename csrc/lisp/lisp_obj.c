@@ -375,23 +375,60 @@ static int keyeq(lisp_Value a, lisp_Value b) {
     return lisp_eq(a, b);
 }
 
-static int equalrec(lisp_State *S, lisp_Value a, lisp_Value b, int depth) {
-    /* one depth check for every branch (cons car, vector item, map value):
-       a vector or map that contains itself ends here too, cleanly */
-    if (depth > 10000) {
-        lisp_error(S, "equal?: structure nested too deeply");
+/* equal? walks both values in step.  Two bounds keep it safe on any input:
+** - depth: every branch (cons car, vec item, map value) counts one level
+**   and the walk raises 'equal?: structure nested too deeply' past
+**   LISPBT_EQUAL_MAXDEPTH, so a vec or map that contains itself, or 200000
+**   nested vecs, end cleanly instead of overflowing the C stack;
+** - sharing: pairs of objects already found equal are remembered in a small
+**   direct-mapped cache (EQCACHE entries, on the C stack: no allocation),
+**   and a pair found there is equal without a second walk.  Two values
+**   built by doubling (x = (cons x x), 40 times) therefore compare in
+**   linear time, not 2^40 steps.  The cache only ever skips work whose
+**   result is known, so the answer never depends on it. */
+#define EQCACHE 256
+
+typedef struct EqCtx {
+    lisp_State *S;
+    const void *a[EQCACHE], *b[EQCACHE];
+} EqCtx;
+
+static unsigned eqslot(const void *a, const void *b) {
+    uint64_t h = (uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)b;
+    return (unsigned)(hash64_mix(h) % EQCACHE);
+}
+
+static int eqknown(EqCtx *E, lisp_Value a, lisp_Value b) {
+    unsigned i = eqslot(a.u.o, b.u.o);
+    return E->a[i] == a.u.o && E->b[i] == b.u.o;
+}
+
+static void eqremember(EqCtx *E, lisp_Value a, lisp_Value b) {
+    unsigned i = eqslot(a.u.o, b.u.o);
+    E->a[i] = a.u.o;
+    E->b[i] = b.u.o;
+}
+
+static int equalrec(EqCtx *E, lisp_Value a, lisp_Value b, int depth) {
+    lisp_Value a0 = a, b0 = b;
+    if (depth > LISPBT_EQUAL_MAXDEPTH) {
+        lisp_error(E->S, "equal?: structure nested too deeply");
     }
     for (;;) {
         if (a.tag != b.tag) {
             return 0;
         }
         switch (a.tag) {
-            case LISP_TSTRING: return keyeq(a, b);
-            case LISP_TCONS:
-                if (a.u.o == b.u.o) {
-                    return 1;
+            case LISP_TSTRING:
+                if (!keyeq(a, b)) {
+                    return 0;
                 }
-                if (!equalrec(S, AS(lisp_Cons, a)->car, AS(lisp_Cons, b)->car, depth + 1)) {
+                goto equal;
+            case LISP_TCONS:
+                if (a.u.o == b.u.o || eqknown(E, a, b)) {
+                    goto equal;
+                }
+                if (!equalrec(E, AS(lisp_Cons, a)->car, AS(lisp_Cons, b)->car, depth + 1)) {
                     return 0;
                 }
                 a = AS(lisp_Cons, a)->cdr;
@@ -400,43 +437,55 @@ static int equalrec(lisp_State *S, lisp_Value a, lisp_Value b, int depth) {
             case LISP_TVEC: {
                 lisp_Vec *x = AS(lisp_Vec, a), *y = AS(lisp_Vec, b);
                 int64_t i;
-                if (x == y) {
-                    return 1;
+                if (x == y || eqknown(E, a, b)) {
+                    goto equal;
                 }
                 if (x->len != y->len) {
                     return 0;
                 }
                 for (i = 0; i < x->len; i++) {
-                    if (!equalrec(S, x->items[i], y->items[i], depth + 1)) {
+                    if (!equalrec(E, x->items[i], y->items[i], depth + 1)) {
                         return 0;
                     }
                 }
-                return 1;
+                goto equal;
             }
             case LISP_TMAP: {
                 lisp_Map *x = AS(lisp_Map, a);
                 int64_t it = 0;
                 lisp_Value k, v, w;
-                if (a.u.o == b.u.o) {
-                    return 1;
+                if (a.u.o == b.u.o || eqknown(E, a, b)) {
+                    goto equal;
                 }
                 if (x->count != AS(lisp_Map, b)->count) {
                     return 0;
                 }
                 while (lisp_mapnext(a, &it, &k, &v)) {
-                    if (!lisp_mapget(b, k, &w) || !equalrec(S, v, w, depth + 1)) {
+                    if (!lisp_mapget(b, k, &w) || !equalrec(E, v, w, depth + 1)) {
                         return 0;
                     }
                 }
-                return 1;
+                goto equal;
             }
-            default: return lisp_eq(a, b);
+            default:
+                if (!lisp_eq(a, b)) {
+                    return 0;
+                }
+                goto equal; /* also the end of a list: remember its head */
         }
     }
+equal:
+    if ((a0.tag == LISP_TCONS || a0.tag == LISP_TVEC || a0.tag == LISP_TMAP) && a0.u.o != b0.u.o) {
+        eqremember(E, a0, b0);
+    }
+    return 1;
 }
 
 int lisp_equal(lisp_State *S, lisp_Value a, lisp_Value b) {
-    return equalrec(S, a, b, 0);
+    EqCtx E;
+    memset(&E, 0, sizeof E);
+    E.S = S;
+    return equalrec(&E, a, b, 0);
 }
 
 uint64_t lisp_hash(lisp_Value v) {

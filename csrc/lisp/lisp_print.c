@@ -7,10 +7,19 @@
 ** '.', 'e', 'inf' or 'nan' so they read back as floats; strings are quoted
 ** with the reader's escapes; vecs print as #(...) and maps as #{k v ...}.
 ** Unreadable objects print as #<closure NAME>, #<primitive NAME>, #<rng>,
-** #<bt_def ID>: 'save' rejects them (lisp_readable).
+** #<bt_def ID>: 'save' rejects them (lisp_writereadable).
 **
-** Depth: nesting beyond PRINT_MAXDEPTH prints "..." (so a vec containing
-** itself terminates); long lists iterate on the cdr with cycle detection.
+** Bounds (docs/architecture.md, "Walks over data").  Every write stops at
+** a byte limit (the state's print_limit, or the caller's): the walk checks
+** the output length before each value and gives up once the limit is
+** reached, the text is cut there and "..." appended.  So the time and memory
+** of printing are O(limit) whatever the value: a list doubled 40 times
+** (2^40 leaves through sharing) prints its first megabyte and stops.
+** Nesting beyond PRINT_MAXDEPTH prints "..." in place of the list, vec or
+** map, so a vec containing itself terminates and the C stack stays small;
+** long lists iterate on the cdr, with tortoise-and-hare cycle detection.
+** 'save' uses the same walk (lisp_writereadable), which records the first
+** unreadable part it writes instead of walking the value a second time.
 */
 #include "conf.h"
 
@@ -22,7 +31,34 @@
 #include "lisp_obj.h"
 #include "sbuf.h"
 
-#define PRINT_MAXDEPTH 1000
+#define PRINT_MAXDEPTH LISPBT_PRINT_MAXDEPTH
+
+/* One write: the buffer, where its output must stop, and what was seen. */
+typedef struct W {
+    lisp_State *S;
+    sbuf *b;
+    size_t end;      /* b->len beyond which nothing more is written */
+    int display;     /* display form: no string quotes, no symbol bars */
+    int cut;         /* the output reached 'end': something was left out */
+    int bad;         /* an unreadable part was written (badv) */
+    lisp_Value badv;
+} W;
+
+/* Stop here?  Sets 'cut' once the limit is reached. */
+static int full(W *w) {
+    if (w->b->len >= w->end || w->b->oom) {
+        w->cut = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void unreadable(W *w, lisp_Value v) {
+    if (!w->bad) {
+        w->bad = 1;
+        w->badv = v;
+    }
+}
 
 static void writefloat(sbuf *b, double x) {
     char tmp[40];
@@ -50,10 +86,15 @@ static void writefloat(sbuf *b, double x) {
     }
 }
 
-static void writestring(sbuf *b, const char *s, size_t n) {
+/* A string in written form; stops (leaving the quote open) past 'end'. */
+static void writestring(W *w, const char *s, size_t n) {
+    sbuf *b = w->b;
     size_t i;
     sbuf_putc(b, '"');
     for (i = 0; i < n; i++) {
+        if ((i & 63) == 0 && full(w)) {
+            return;
+        }
         switch (s[i]) {
             case '"': sbuf_puts(b, "\\\""); break;
             case '\\': sbuf_puts(b, "\\\\"); break;
@@ -66,7 +107,17 @@ static void writestring(sbuf *b, const char *s, size_t n) {
     sbuf_putc(b, '"');
 }
 
-static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int depth);
+/* 'n' bytes of 's', but never more than one byte past 'end'. */
+static void putbounded(W *w, const char *s, size_t n) {
+    size_t room = w->end > w->b->len ? w->end - w->b->len : 0;
+    if (n > room) {
+        n = room + 1;
+        w->cut = 1;
+    }
+    sbuf_putn(w->b, s, n);
+}
+
+static void writerec(W *w, lisp_Value v, int depth);
 
 /* Does symbol name 's' need |...| to read back as the same symbol? */
 static int needsbars(const char *s, size_t n) {
@@ -92,23 +143,28 @@ static int needsbars(const char *s, size_t n) {
     return 0;
 }
 
-static void writesymbol(sbuf *b, const char *s, size_t n, int display) {
+static void writesymbol(W *w, const char *s, size_t n) {
     size_t i;
-    if (display || !needsbars(s, n)) {
-        sbuf_putn(b, s, n);
+    if (w->display || !needsbars(s, n)) {
+        putbounded(w, s, n);
         return;
     }
-    sbuf_putc(b, '|');
+    sbuf_putc(w->b, '|');
     for (i = 0; i < n; i++) {
-        if (s[i] == '|' || s[i] == '\\') {
-            sbuf_putc(b, '\\');
+        if ((i & 63) == 0 && full(w)) {
+            return;
         }
-        sbuf_putc(b, s[i]);
+        if (s[i] == '|' || s[i] == '\\') {
+            sbuf_putc(w->b, '\\');
+        }
+        sbuf_putc(w->b, s[i]);
     }
-    sbuf_putc(b, '|');
+    sbuf_putc(w->b, '|');
 }
 
-static void writelist(lisp_State *S, sbuf *b, lisp_Value v, int display, int depth) {
+static void writelist(W *w, lisp_Value v, int depth) {
+    lisp_State *S = w->S;
+    sbuf *b = w->b;
     lisp_Value slow = v;
     int64_t n = 0;
     lisp_Value head = lisp_car(v);
@@ -127,13 +183,13 @@ static void writelist(lisp_State *S, sbuf *b, lisp_Value v, int display, int dep
         }
         if (pre) {
             sbuf_puts(b, pre);
-            writerec(S, b, lisp_car(lisp_cdr(v)), display, depth + 1);
+            writerec(w, lisp_car(lisp_cdr(v)), depth + 1);
             return;
         }
     }
     sbuf_putc(b, '(');
     for (;;) {
-        writerec(S, b, lisp_car(v), display, depth + 1);
+        writerec(w, lisp_car(v), depth + 1);
         v = lisp_cdr(v);
         n++;
         if ((n & 1) == 0) {
@@ -144,11 +200,15 @@ static void writelist(lisp_State *S, sbuf *b, lisp_Value v, int display, int dep
         }
         if (v.tag != LISP_TCONS) {
             sbuf_puts(b, " . ");
-            writerec(S, b, v, display, depth + 1);
+            writerec(w, v, depth + 1);
             break;
         }
-        if (v.u.o == slow.u.o || b->oom) {
+        if (full(w)) {
+            break;
+        }
+        if (v.u.o == slow.u.o) {
             sbuf_puts(b, " ...");
+            unreadable(w, v); /* a cyclic list */
             break;
         }
         sbuf_putc(b, ' ');
@@ -156,9 +216,15 @@ static void writelist(lisp_State *S, sbuf *b, lisp_Value v, int display, int dep
     sbuf_putc(b, ')');
 }
 
-static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int depth) {
-    if (depth > PRINT_MAXDEPTH) {
+static void writerec(W *w, lisp_Value v, int depth) {
+    sbuf *b = w->b;
+    if (full(w)) {
+        return;
+    }
+    if (depth > PRINT_MAXDEPTH &&
+        (v.tag == LISP_TCONS || v.tag == LISP_TVEC || v.tag == LISP_TMAP)) {
         sbuf_puts(b, "...");
+        unreadable(w, v);
         return;
     }
     switch (v.tag) {
@@ -167,17 +233,20 @@ static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int dept
         case LISP_TINT: sbuf_printf(b, "%lld", (long long)v.u.i); break;
         case LISP_TFLOAT: writefloat(b, v.u.f); break;
         case LISP_TSTRING:
-            if (display) {
-                sbuf_putn(b, AS(lisp_String, v)->data, AS(lisp_String, v)->len);
+            if (w->display) {
+                putbounded(w, AS(lisp_String, v)->data, AS(lisp_String, v)->len);
             } else {
-                writestring(b, AS(lisp_String, v)->data, AS(lisp_String, v)->len);
+                writestring(w, AS(lisp_String, v)->data, AS(lisp_String, v)->len);
             }
             break;
         case LISP_TSYMBOL:
-            writesymbol(b, AS(lisp_Symbol, v)->name, AS(lisp_Symbol, v)->len, display);
+            writesymbol(w, AS(lisp_Symbol, v)->name, AS(lisp_Symbol, v)->len);
             break;
-        case LISP_TCONS: writelist(S, b, v, display, depth); break;
-        case LISP_TPRIM: sbuf_printf(b, "#<primitive %s>", AS(lisp_Prim, v)->name); break;
+        case LISP_TCONS: writelist(w, v, depth); break;
+        case LISP_TPRIM:
+            sbuf_printf(b, "#<primitive %s>", AS(lisp_Prim, v)->name);
+            unreadable(w, v);
+            break;
         case LISP_TCLOSURE: {
             lisp_Proto *p = AS(lisp_Closure, v)->p;
             if (p->name) {
@@ -185,17 +254,18 @@ static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int dept
             } else {
                 sbuf_puts(b, "#<closure>");
             }
+            unreadable(w, v);
             break;
         }
         case LISP_TVEC: {
             lisp_Vec *vec = AS(lisp_Vec, v);
             int64_t i;
             sbuf_puts(b, "#(");
-            for (i = 0; i < vec->len && !b->oom; i++) {
+            for (i = 0; i < vec->len && !full(w); i++) {
                 if (i) {
                     sbuf_putc(b, ' ');
                 }
-                writerec(S, b, vec->items[i], display, depth + 1);
+                writerec(w, vec->items[i], depth + 1);
             }
             sbuf_putc(b, ')');
             break;
@@ -205,80 +275,95 @@ static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int dept
             lisp_Value k, x;
             int first = 1;
             sbuf_puts(b, "#{");
-            while (lisp_mapnext(v, &it, &k, &x) && !b->oom) {
+            while (!full(w) && lisp_mapnext(v, &it, &k, &x)) {
                 if (!first) {
                     sbuf_putc(b, ' ');
                 }
                 first = 0;
-                writerec(S, b, k, display, depth + 1);
+                writerec(w, k, depth + 1);
                 sbuf_putc(b, ' ');
-                writerec(S, b, x, display, depth + 1);
+                writerec(w, x, depth + 1);
             }
             sbuf_putc(b, '}');
             break;
         }
-        case LISP_TRNG: sbuf_puts(b, "#<rng>"); break;
+        case LISP_TRNG:
+            sbuf_puts(b, "#<rng>");
+            unreadable(w, v);
+            break;
         case LISP_TUDATA:
             sbuf_printf(b, "#<%s %lld>", AS(lisp_Udata, v)->t->name,
                         (long long)AS(lisp_Udata, v)->id);
+            unreadable(w, v);
             break;
-        default: sbuf_printf(b, "#<%s>", lisp_typename(v)); break;
+        default:
+            sbuf_printf(b, "#<%s>", lisp_typename(v));
+            unreadable(w, v);
+            break;
     }
 }
 
-void lisp_write(lisp_State *S, sbuf *b, lisp_Value v, int display) {
-    writerec(S, b, v, display, 0);
+/* The one entry of the walk: write 'v' into 'w->b' within 'limit' bytes,
+** cut the text at the limit and append "..." when something was left out.
+** Returns w->cut. */
+static int writeto(lisp_State *S, W *w, sbuf *b, lisp_Value v, int display, size_t limit) {
+    size_t start = b->len;
+    w->S = S;
+    w->b = b;
+    w->end = limit > SIZE_MAX - start ? SIZE_MAX : start + limit;
+    w->display = display;
+    w->cut = 0;
+    w->bad = 0;
+    w->badv = lisp_nil();
+    writerec(w, v, 0);
+    if (b->oom) {
+        return w->cut;
+    }
+    if (b->len > w->end) {
+        w->cut = 1;
+        b->len = w->end;
+        b->p[b->len] = '\0';
+    }
+    if (w->cut) {
+        sbuf_puts(b, "...");
+    }
+    return w->cut;
 }
 
-static int readablerec(lisp_Value v, lisp_Value *bad, int depth) {
-    if (depth > PRINT_MAXDEPTH) {
-        *bad = v;
-        return 0;
-    }
-    for (;;) {
-        switch (v.tag) {
-            case LISP_TNIL:
-            case LISP_TBOOL:
-            case LISP_TINT:
-            case LISP_TFLOAT:
-            case LISP_TSTRING:
-            case LISP_TSYMBOL: return 1;
-            case LISP_TCONS:
-                if (!readablerec(lisp_car(v), bad, depth + 1)) {
-                    return 0;
-                }
-                v = lisp_cdr(v);
-                if (++depth > 1000000) {
-                    *bad = v; /* cyclic */
-                    return 0;
-                }
-                continue;
-            case LISP_TVEC: {
-                lisp_Vec *vec = AS(lisp_Vec, v);
-                int64_t i;
-                for (i = 0; i < vec->len; i++) {
-                    if (!readablerec(vec->items[i], bad, depth + 1)) {
-                        return 0;
-                    }
-                }
-                return 1;
-            }
-            case LISP_TMAP: {
-                int64_t it = 0;
-                lisp_Value k, x;
-                while (lisp_mapnext(v, &it, &k, &x)) {
-                    if (!readablerec(k, bad, depth + 1) || !readablerec(x, bad, depth + 1)) {
-                        return 0;
-                    }
-                }
-                return 1;
-            }
-            default: *bad = v; return 0;
-        }
-    }
+int lisp_writen(lisp_State *S, sbuf *b, lisp_Value v, int display, size_t limit) {
+    W w;
+    return writeto(S, &w, b, v, display, limit ? limit : 1);
 }
 
-int lisp_readable(lisp_State *S, lisp_Value v, lisp_Value *bad) {
-    (void)S;
-    return readablerec(v, bad, 0);
+int lisp_write(lisp_State *S, sbuf *b, lisp_Value v, int display) {
+    return lisp_writen(S, b, v, display, S->print_limit);
+}
+
+const char *lisp_repr(lisp_State *S, lisp_Value v, char *out, size_t size) {
+    sbuf b;
+    sbuf_init(&b);
+    lisp_writen(S, &b, v, 0, LISPBT_REPR_MAX);
+    snprintf(out, size, "%s", b.oom || b.p == NULL ? "?" : b.p);
+    sbuf_free(&b);
+    return out;
+}
+
+int lisp_writereadable(lisp_State *S, sbuf *b, lisp_Value v, size_t limit, lisp_Value *bad) {
+    W w;
+    if (writeto(S, &w, b, v, 0, limit ? limit : 1)) {
+        return LISP_WRITE_TOOLONG;
+    }
+    if (w.bad) {
+        *bad = w.badv;
+        return LISP_WRITE_UNREADABLE;
+    }
+    return LISP_WRITE_OK;
+}
+
+size_t lisp_printlimit(lisp_State *S) {
+    return S->print_limit;
+}
+
+void lisp_setprintlimit(lisp_State *S, size_t n) {
+    S->print_limit = n ? n : 1;
 }

@@ -24,7 +24,7 @@
 
 #include "lisp_obj.h"
 
-#define READ_MAXDEPTH 1000
+#define READ_MAXDEPTH LISPBT_READ_MAXDEPTH
 
 typedef struct Reader {
     lisp_State *S;

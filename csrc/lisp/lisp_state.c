@@ -104,6 +104,7 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg
     S->host = host;
     S->max_depth = o && o->max_depth > 0 ? o->max_depth : 10000;
     S->heap_limit = o ? o->heap_limit : 0;
+    S->print_limit = o && o->print_limit > 0 ? o->print_limit : LISPBT_PRINT_LIMIT;
     S->gc_stress = o ? o->gc_stress : 0;
     S->threshold = 256 * 1024;
     S->pinfree = -1;
@@ -265,17 +266,8 @@ const char *lisp_fname(lisp_Value *argv) {
 }
 
 void lisp_argerror(lisp_State *S, lisp_Value *argv, int i, const char *what) {
-    sbuf b;
-    char repr[120];
-    sbuf_init(&b);
-    lisp_write(S, &b, argv[i], 0);
-    if (b.len > 100) {
-        snprintf(repr, sizeof repr, "%.100s...", b.p);
-    } else {
-        snprintf(repr, sizeof repr, "%s", b.p ? b.p : "?");
-    }
-    sbuf_free(&b);
-    lisp_error(S, "%s: %s, got %s", lisp_fname(argv), what, repr);
+    char repr[LISPBT_REPR_MAX + 8];
+    lisp_error(S, "%s: %s, got %s", lisp_fname(argv), what, lisp_repr(S, argv[i], repr, sizeof repr));
 }
 
 int64_t lisp_checkint(lisp_State *S, lisp_Value *argv, int i) {

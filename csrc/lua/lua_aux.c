@@ -315,7 +315,7 @@ static int value_call(lua_State *L) {
     a.first = 2;
     a.nargs = lua_gettop(L) - 1;
     lx_run(L, u->X, "call", docall, &a);
-    lx_pushlisp(L, u->X, a.r);
+    lx_pushlisp(L, u->X, a.r, "call");
     lisp_settop(S, top);
     return 1;
 }
@@ -391,12 +391,24 @@ int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx) {
     return key;
 }
 
-static void tolisp(lua_State *L, lx_Host *X, int idx, int depth);
+/* Lua to Lisp.  'memo' is the Lisp stack index of a map from each table
+** already converted (its address, lua_topointer, as an integer key) to its
+** Lisp value, so a table that appears many times is converted once and
+** becomes one shared Lisp object: a table doubled 40 times converts in 40
+** steps.  The map lives in the Lisp heap, under the host's limit.  A cycle
+** (a table inside itself, not yet converted) still recurses and is reported
+** at LX_MAXDEPTH, since a Lisp list cannot be built around itself. */
+static void tolisp(lua_State *L, lx_Host *X, int idx, int depth, int memo);
 
-static void tabletolisp(lua_State *L, lx_Host *X, int idx, int depth) {
+static void tabletolisp(lua_State *L, lx_Host *X, int idx, int depth, int memo) {
     lisp_State *S = X->S;
     lua_Unsigned n = lua_rawlen(L, idx), count = 0;
     int isseq = 1, base;
+    lisp_Value key = lisp_int((int64_t)(intptr_t)lua_topointer(L, idx)), done;
+    if (lisp_mapget(*lisp_at(S, memo), key, &done)) {
+        lisp_push(S, done);
+        return;
+    }
     if (depth >= LX_MAXDEPTH) {
         lisp_error(S, "%s: table is cyclic or nested deeper than %d levels", X->fname, LX_MAXDEPTH);
     }
@@ -419,12 +431,13 @@ static void tabletolisp(lua_State *L, lx_Host *X, int idx, int depth) {
         for (i = n; i >= 1; i--) {
             lisp_Value cell;
             lua_rawgeti(L, idx, (lua_Integer)i);
-            tolisp(L, X, -1, depth + 1);
+            tolisp(L, X, -1, depth + 1, memo);
             lua_pop(L, 1);
             cell = lisp_cons(S, *lisp_at(S, base), *lisp_at(S, base - 1));
             *lisp_at(S, base - 1) = cell;
             lisp_settop(S, base);
         }
+        lisp_mapset(S, *lisp_at(S, memo), key, *lisp_at(S, base - 1));
         return;
     }
     {
@@ -432,16 +445,17 @@ static void tabletolisp(lua_State *L, lx_Host *X, int idx, int depth) {
         base = lisp_gettop(S);
         lua_pushnil(L);
         while (lua_next(L, idx)) {
-            tolisp(L, X, -2, depth + 1);
-            tolisp(L, X, -1, depth + 1);
+            tolisp(L, X, -2, depth + 1, memo);
+            tolisp(L, X, -1, depth + 1, memo);
             lisp_mapset(S, m, *lisp_at(S, base), *lisp_at(S, base + 1));
             lisp_settop(S, base);
             lua_pop(L, 1);
         }
+        lisp_mapset(S, *lisp_at(S, memo), key, m);
     }
 }
 
-static void tolisp(lua_State *L, lx_Host *X, int idx, int depth) {
+static void tolisp(lua_State *L, lx_Host *X, int idx, int depth, int memo) {
     lisp_State *S = X->S;
     idx = lua_absindex(L, idx);
     switch (lua_type(L, idx)) {
@@ -461,7 +475,7 @@ static void tolisp(lua_State *L, lx_Host *X, int idx, int depth) {
             lisp_string(S, s, n);
             break;
         }
-        case LUA_TTABLE: tabletolisp(L, X, idx, depth); break;
+        case LUA_TTABLE: tabletolisp(L, X, idx, depth, memo); break;
         case LUA_TFUNCTION: {
             int64_t key = lx_storecallback(L, X, idx);
             lisp_newprim(S, "lua-function", 0, LISP_VARARG, lx_luaprim, key);
@@ -495,7 +509,18 @@ static void tolisp(lua_State *L, lx_Host *X, int idx, int depth) {
 }
 
 void lx_tolisp(lua_State *L, lx_Host *X, int idx) {
-    tolisp(L, X, idx, 0);
+    lisp_State *S = X->S;
+    int memo;
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        tolisp(L, X, idx, 0, 0); /* no table, no memo: nothing allocated */
+        return;
+    }
+    idx = lua_absindex(L, idx);
+    lisp_map(S, 0);
+    memo = lisp_gettop(S) - 1;
+    tabletolisp(L, X, idx, 0, memo);
+    *lisp_at(S, memo) = *lisp_at(S, memo + 1); /* the value in the memo's slot */
+    lisp_settop(S, memo + 1);
 }
 
 /* ---- Lisp to Lua ---- */
@@ -511,10 +536,51 @@ static const char *udatatname(lisp_Value v) {
     return LX_VALUE;
 }
 
-static void pushlisp(lua_State *L, lx_Host *X, lisp_Value v, int depth) {
-    luaL_checkstack(L, 4, "lispbt: value nested too deeply");
-    if (depth > LX_MAXDEPTH && (v.tag == LISP_TCONS || v.tag == LISP_TVEC || v.tag == LISP_TMAP)) {
-        luaL_error(L, "lispbt: value is cyclic or nested deeper than %d levels", LX_MAXDEPTH);
+/* Lisp to Lua: one conversion.  'memo' is the stack index of a Lua table
+** mapping each list, vec and map already converted (light userdata: its
+** object) to its table, made when the first one is met (0 = not yet).  So
+** the same Lisp object becomes the same Lua table: sharing is preserved, a
+** value that contains itself converts to a table that contains itself, and
+** a value doubled 40 times converts in 40 steps.  Nesting is bounded by
+** LISPBT_TOLUA_MAXDEPTH (C recursion). */
+typedef struct ToLua {
+    lx_Host *X;
+    const char *fname;
+    int memo;
+} ToLua;
+
+static void pushlisp(lua_State *L, ToLua *T, lisp_Value v, int depth);
+
+/* Push the table already made for 'v' and return 1, or return 0. */
+static int memoget(lua_State *L, ToLua *T, lisp_Value v) {
+    if (T->memo == 0) {
+        lua_newtable(L);
+        T->memo = lua_gettop(L);
+    }
+    if (lua_rawgetp(L, T->memo, v.u.o) != LUA_TNIL) {
+        return 1;
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Record the table on top as the conversion of 'v' (before its contents). */
+static void memoset(lua_State *L, ToLua *T, lisp_Value v) {
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, T->memo, v.u.o);
+}
+
+static void pushlisp(lua_State *L, ToLua *T, lisp_Value v, int depth) {
+    lx_Host *X = T->X;
+    luaL_checkstack(L, 6, "lispbt: value nested too deeply");
+    if (v.tag == LISP_TCONS || v.tag == LISP_TVEC || v.tag == LISP_TMAP) {
+        if (memoget(L, T, v)) {
+            return;
+        }
+        if (depth > LISPBT_TOLUA_MAXDEPTH) {
+            luaL_error(L, "%s: value nested deeper than %d levels", T->fname,
+                       LISPBT_TOLUA_MAXDEPTH);
+        }
     }
     switch (v.tag) {
         case LISP_TNIL: lua_pushnil(L); break;
@@ -537,11 +603,13 @@ static void pushlisp(lua_State *L, lx_Host *X, lisp_Value v, int depth) {
             int64_t n = lisp_listlen(v), i;
             if (n < 0) {
                 lx_newvalue(L, X, v, LX_VALUE); /* improper or cyclic */
+                memoset(L, T, v);
                 break;
             }
             lua_createtable(L, (int)(n > 1 << 20 ? 1 << 20 : n), 0);
+            memoset(L, T, v);
             for (i = 1; i <= n; i++, v = lisp_cdr(v)) {
-                pushlisp(L, X, lisp_car(v), depth + 1);
+                pushlisp(L, T, lisp_car(v), depth + 1);
                 lua_rawseti(L, -2, i);
             }
             break;
@@ -549,8 +617,9 @@ static void pushlisp(lua_State *L, lx_Host *X, lisp_Value v, int depth) {
         case LISP_TVEC: {
             int64_t n = lisp_veclen(v), i;
             lua_createtable(L, (int)(n > 1 << 20 ? 1 << 20 : n), 0);
+            memoset(L, T, v);
             for (i = 0; i < n; i++) {
-                pushlisp(L, X, lisp_vecitems(v)[i], depth + 1);
+                pushlisp(L, T, lisp_vecitems(v)[i], depth + 1);
                 lua_rawseti(L, -2, i + 1);
             }
             break;
@@ -559,12 +628,13 @@ static void pushlisp(lua_State *L, lx_Host *X, lisp_Value v, int depth) {
             int64_t it = 0;
             lisp_Value k, x;
             lua_createtable(L, 0, (int)lisp_mapcount(v));
+            memoset(L, T, v);
             while (lisp_mapnext(v, &it, &k, &x)) {
                 if (k.tag == LISP_TNIL || (k.tag == LISP_TFLOAT && isnan(k.u.f))) {
                     continue; /* not a valid Lua key */
                 }
-                pushlisp(L, X, k, depth + 1);
-                pushlisp(L, X, x, depth + 1);
+                pushlisp(L, T, k, depth + 1);
+                pushlisp(L, T, x, depth + 1);
                 lua_rawset(L, -3);
             }
             break;
@@ -574,14 +644,22 @@ static void pushlisp(lua_State *L, lx_Host *X, lisp_Value v, int depth) {
     }
 }
 
-void lx_pushlisp(lua_State *L, lx_Host *X, lisp_Value v) {
-    pushlisp(L, X, v, 0);
+void lx_pushlisp(lua_State *L, lx_Host *X, lisp_Value v, const char *fname) {
+    ToLua T;
+    T.X = X;
+    T.fname = fname;
+    T.memo = 0;
+    pushlisp(L, &T, v, 0);
+    if (T.memo) {
+        lua_remove(L, T.memo);
+    }
 }
 
 /* ---- Lua callbacks ---- */
 
 typedef struct Bridge {
     lx_Host *X;
+    const char *name;
     int64_t key;
     int nargs;
     lisp_Value *argv;
@@ -598,7 +676,7 @@ static int bridge(lua_State *L) {
     lua_rawgeti(L, -1, b->key);
     luaL_checkstack(L, b->nargs + 4, "too many arguments");
     for (i = 0; i < b->nargs; i++) {
-        pushlisp(L, b->X, b->argv[i], 0);
+        lx_pushlisp(L, b->X, b->argv[i], b->name);
     }
     lua_call(L, b->nargs, 1);
     return 1;
@@ -613,6 +691,7 @@ lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, 
         lisp_error(S, "%s: Lua stack overflow", name);
     }
     b.X = X;
+    b.name = name;
     b.key = key;
     b.nargs = nargs;
     b.argv = argv;
@@ -628,7 +707,7 @@ lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, 
         lua_settop(L, top);
         lisp_error(S, "%s: %s", name, msg);
     }
-    tolisp(L, X, -1, 0);
+    lx_tolisp(L, X, -1);
     lua_settop(L, top);
     return *lisp_at(S, lisp_gettop(S) - 1);
 }

@@ -52,8 +52,8 @@
 #define LX_SYMBOL "lispbt.symbol"
 #define LX_CTX "lispbt.ctx"
 
-/* Max nesting of converted tables/lists (cycles are reported as this). */
-#define LX_MAXDEPTH 100
+/* Max nesting of Lua tables converted to Lisp (cycles are reported as this). */
+#define LX_MAXDEPTH LISPBT_TOLISP_MAXDEPTH
 
 /* Lua-leaf cache of the inst:tick running (see calllua in lua_bt.c). */
 typedef struct lx_TickCache {
@@ -178,7 +178,7 @@ void lx_tolisp(lua_State *L, lx_Host *X, int idx);
 /* Push Lisp value 'v' of host 'X' to Lua (SPEC §3.1).  Call outside
 ** lx_run (it may raise Lua errors); 'v' must be rooted by the caller.
 ** Userdata pushed pin their Lisp object (released by their __gc). */
-void lx_pushlisp(lua_State *L, lx_Host *X, lisp_Value v);
+void lx_pushlisp(lua_State *L, lx_Host *X, lisp_Value v, const char *fname);
 
 /* Push a new userdata of type 'tname' (LX_VALUE/TREE/INST) that pins 'v'.
 ** Raises "lispbt: out of memory". */

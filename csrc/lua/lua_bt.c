@@ -267,7 +267,7 @@ static int inst_get(lua_State *L) {
         lua_pushnil(L);
         return 1;
     }
-    lx_pushlisp(L, X, v);
+    lx_pushlisp(L, X, v, "get");
     return 1;
 }
 
@@ -321,7 +321,7 @@ static int inst_blackboard(lua_State *L) {
     lisp_Value v;
     lua_newtable(L);
     while (bt_bb_next(I, &it, &key, &v)) {
-        lx_pushlisp(L, X, v);
+        lx_pushlisp(L, X, v, "blackboard");
         lua_setfield(L, -2, bt_key_name(X->S, key));
     }
     return 1;
@@ -461,7 +461,7 @@ static int callconv(lua_State *L) {
     lua_settop(L, 2);
     luaL_checkstack(L, a->nargs + 4, "too many leaf arguments");
     for (i = 0; i < a->nargs; i++) {
-        lx_pushlisp(L, a->X, a->args[i]);
+        lx_pushlisp(L, a->X, a->args[i], "tick");
     }
     lua_call(L, a->nargs + 1, 1);
     return 1;
@@ -676,7 +676,7 @@ static int ctx_get(lua_State *L) {
         lua_pushnil(L);
         return 1;
     }
-    lx_pushlisp(L, X, v);
+    lx_pushlisp(L, X, v, "get");
     return 1;
 }
 

@@ -86,7 +86,7 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
 static void newhost(lua_State *L, int hasopts) {
     static const char *const known[] = {"workers",   "trace_capacity", "log_capacity",
                                         "planner_capacity", "max_depth", "heap_limit",
-                                        "gc_stress", NULL};
+                                        "gc_stress", "print_limit", NULL};
     host_Opts o;
     lx_Host *X;
     char err[200];
@@ -118,6 +118,7 @@ static void newhost(lua_State *L, int hasopts) {
         o.log_capacity = readopt(L, "log_capacity", 1, o.log_capacity);
         o.planner_capacity = readopt(L, "planner_capacity", 1, o.planner_capacity);
         o.max_depth = readopt(L, "max_depth", 1, o.max_depth);
+        o.print_limit = (size_t)readopt(L, "print_limit", LISPBT_PRINT_LIMIT_MIN, (lua_Integer)o.print_limit);
         if (lua_getfield(L, 1, "heap_limit") != LUA_TNIL) {
             int isnum;
             lua_Integer v = lua_tointegerx(L, -1, &isnum);
@@ -197,7 +198,7 @@ static int evalsrc(lua_State *L, lx_Host *X, const char *src, size_t n, const ch
     a.n = n;
     a.chunk = chunk;
     lx_run(L, X, "eval", doeval, &a);
-    lx_pushlisp(L, X, a.r);
+    lx_pushlisp(L, X, a.r, "eval");
     lisp_settop(X->S, top);
     return 1;
 }
@@ -280,7 +281,7 @@ static int host_get(lua_State *L) {
         lua_pushnil(L);
         return 1;
     }
-    lx_pushlisp(L, a.X, a.r);
+    lx_pushlisp(L, a.X, a.r, "get");
     return 1;
 }
 
@@ -307,7 +308,7 @@ static int host_call(lua_State *L) {
     a.nargs = lua_gettop(L) - 2;
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, "call", docallglobal, &a);
-    lx_pushlisp(L, a.X, a.r);
+    lx_pushlisp(L, a.X, a.r, "call");
     lisp_settop(a.X->S, top);
     return 1;
 }

@@ -214,14 +214,14 @@ run:
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, fname, domirror, &a);
     if (lua_isnil(L, lua_upvalueindex(5))) {
-        lx_pushlisp(L, a.X, a.r);
+        lx_pushlisp(L, a.X, a.r, fname);
         lisp_settop(a.X->S, top);
         return 1;
     }
     /* conv(result, host, args...) */
     luaL_checkstack(L, a.nargs + 4, "too many arguments");
     lua_pushvalue(L, lua_upvalueindex(5));
-    lx_pushlisp(L, a.X, a.r);
+    lx_pushlisp(L, a.X, a.r, fname);
     lisp_settop(a.X->S, top);
     if (hostidx) {
         lua_pushvalue(L, hostidx);

@@ -9,7 +9,9 @@
 ** from C while collecting at every allocation, checked with lisp_verify),
 ** a 100k-element list with collections interleaved, heap_limit (ERRMEM,
 ** then usable), pins (survive collections, slot reuse), globals, lisp_call,
-** lisp_readall, max_depth and constant-stack tail calls.
+** lisp_readall, max_depth and constant-stack tail calls, and the bounded
+** walks (lisp_writen, lisp_repr, lisp_writereadable, equal? on deep and
+** doubled values, the print_limit option).
 **
 ** Plain main(); prints "N passed, M failed" last and exits non-zero on any
 ** failure.
@@ -23,6 +25,7 @@
 #include "host_builtins.h"
 #include "lisp.h"
 #include "mem.h"
+#include "sbuf.h"
 
 #include "ctest.h"
 
@@ -36,6 +39,7 @@ static int same(const char *got, const char *want) {
 
 static lisp_State *newstate(mem_Heap *M, int max_depth, size_t heap_limit, int stress) {
     lisp_Opts o;
+    memset(&o, 0, sizeof o);
     o.max_depth = max_depth;
     o.heap_limit = heap_limit;
     o.gc_stress = stress;
@@ -536,6 +540,71 @@ static void test_two_states(void) {
     CHECK(M2.bytes == 0);
 }
 
+/* The walks of issue 13 through the C API: each ends, bounded. */
+static const char *const WALKS_PRELUDE =
+    "(define (vec2 a b) (let ((v (vec.make 2 0))) (vec.set! v 0 a) (vec.set! v 1 b) v))"
+    "(define (dbl make x n) (if (= n 0) x (dbl make (make x x) (- n 1))))"
+    "(define (deepv n) (let loop ((i 0) (x 1)) (if (= i n) x (loop (+ i 1) (vec.make 1 x)))))"
+    "(define selfv (vec.make 1 0)) (vec.set! selfv 0 selfv)"
+    "(define bigl (dbl cons '(1) 40)) (define bigv (dbl vec2 (vec.make 1 1) 40))"
+    "(define deep (deepv 200000))";
+
+static void test_walks(void) {
+    mem_Heap M;
+    lisp_Opts o;
+    lisp_State *S;
+    lisp_Value v, bad;
+    sbuf b;
+    char repr[LISPBT_REPR_MAX + 8];
+    memset(&o, 0, sizeof o);
+    o.print_limit = 32;
+    mem_init(&M);
+    S = lisp_new(&M, &o, NULL, lispbt_builtins);
+    CHECK(S != NULL && lisp_printlimit(S) == 32);
+    CHECK(eval(S, WALKS_PRELUDE, NULL) == LISP_OK);
+    /* the state's limit, an explicit one, and short values left whole */
+    CHECK(eval(S, "bigl", &v) == LISP_OK);
+    sbuf_init(&b);
+    CHECK(lisp_write(S, &b, v, 0) == 1);
+    CHECK(b.len == 35 && strcmp(b.p + 32, "...") == 0);
+    sbuf_free(&b);
+    CHECK(lisp_writen(S, &b, v, 0, 5) == 1);
+    CHECK_STR(b.p, "(((((...");
+    sbuf_free(&b);
+    CHECK(lisp_writen(S, &b, lisp_int(12345), 0, 5) == 0);
+    CHECK_STR(b.p, "12345");
+    sbuf_free(&b);
+    CHECK(strlen(lisp_repr(S, v, repr, sizeof repr)) == LISPBT_REPR_MAX + 3);
+    /* save's walk: too long, cyclic, too deep, unreadable, fine */
+    CHECK(lisp_writereadable(S, &b, v, 1000, &bad) == LISP_WRITE_TOOLONG);
+    sbuf_free(&b);
+    CHECK(eval(S, "selfv", &v) == LISP_OK);
+    CHECK(lisp_writereadable(S, &b, v, 100000, &bad) == LISP_WRITE_UNREADABLE && bad.tag == LISP_TVEC);
+    sbuf_free(&b);
+    CHECK(eval(S, "deep", &v) == LISP_OK);
+    CHECK(lisp_writereadable(S, &b, v, 100000, &bad) == LISP_WRITE_UNREADABLE && bad.tag == LISP_TVEC);
+    sbuf_free(&b);
+    CHECK(eval(S, "(list 1 car)", &v) == LISP_OK);
+    CHECK(lisp_writereadable(S, &b, v, 100000, &bad) == LISP_WRITE_UNREADABLE && bad.tag == LISP_TPRIM);
+    sbuf_free(&b);
+    CHECK(eval(S, "'(1 #(2) \"x\")", &v) == LISP_OK);
+    CHECK(lisp_writereadable(S, &b, v, 100000, &bad) == LISP_WRITE_OK);
+    CHECK_STR(b.p, "(1 #(2) \"x\")");
+    sbuf_free(&b);
+    /* equal?: doubled values in linear time, deep and cyclic ones end */
+    CHECK(evalint(S, "(if (equal? bigl (dbl cons '(1) 40)) 1 0)", 1));
+    CHECK(evalint(S, "(if (equal? bigv (dbl vec2 (vec.make 1 1) 40)) 1 0)", 1));
+    CHECK(evalint(S, "(if (equal? bigv (dbl vec2 (vec.make 1 2) 40)) 1 0)", 0));
+    CHECK(evalerr(S, "(equal? deep (deepv 200000))", LISP_ERRRUN, "t:1:1: equal?: structure nested too deeply"));
+    CHECK(evalerr(S, "(equal? selfv (let ((w (vec.make 1 0))) (vec.set! w 0 w) w))", LISP_ERRRUN,
+                  "t:1:1: equal?: structure nested too deeply"));
+    CHECK(evalint(S, "(string-length (write-to-string bigv))", 35));
+    CHECK(evalint(S, "(+ 1 2)", 3));
+    CHECK(lisp_verify(S) == 0);
+    lisp_free(S);
+    CHECK(M.bytes == 0);
+}
+
 #define RUN(t)                                                          \
     do {                                                                \
         int64_t t0_ = lispbt_now_ns();                                  \
@@ -559,5 +628,6 @@ int main(void) {
     RUN(test_depth);
     RUN(test_allocfail);
     RUN(test_two_states);
+    RUN(test_walks);
     return ctest_done();
 }
