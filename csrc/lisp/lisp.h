@@ -58,6 +58,7 @@ enum {
     LISP_TVEC,
     LISP_TMAP,
     LISP_TRNG,
+    LISP_TPQ,    /* priority queue (pq.*) */
     LISP_TUDATA, /* host objects: bt_def, bt_instance, ... */
     LISP_TPROTO, /* internal: compiled code */
     LISP_TENV,   /* internal: captured frame */

@@ -99,6 +99,13 @@ static void traverse(lisp_State *S, lisp_Object *o) {
             }
             break;
         }
+        case LISP_TPQ: {
+            lisp_Pq *q = (lisp_Pq *)o;
+            for (i = 0; i < q->len; i++) {
+                lispC_mark(S, q->e[i].val);
+            }
+            break;
+        }
         case LISP_TUDATA: {
             lisp_Udata *u = (lisp_Udata *)o;
             if (u->t->mark) {

@@ -86,6 +86,22 @@ typedef struct lisp_Rng {
     rng_State st;
 } lisp_Rng;
 
+/* A priority queue: a binary min-heap on (prio, seq) in a C-heap array
+** counted in the Lisp heap like a vec's items.  'seq' numbers insertions,
+** so entries of equal priority leave in insertion order. */
+typedef struct lisp_PqEntry {
+    double prio;
+    uint64_t seq;
+    lisp_Value val;
+} lisp_PqEntry;
+
+typedef struct lisp_Pq {
+    lisp_Object h;
+    lisp_PqEntry *e;
+    int64_t len, cap;
+    uint64_t nextseq;
+} lisp_Pq;
+
 typedef struct lisp_Udata {
     lisp_Object h;
     const lisp_UType *t;
@@ -208,6 +224,10 @@ lisp_Proto *lispO_newproto(lisp_State *S);
 int lispO_growvec(lisp_State *S, lisp_Vec *v, int64_t need);
 int lispO_mapdel(lisp_Value map, lisp_Value key);
 lisp_Value lispO_newrng(lisp_State *S, uint64_t seed);
+/* A new empty priority queue with room for 'cap' entries (pushed). */
+lisp_Value lispO_newpq(lisp_State *S, int64_t cap);
+/* Make room for 'need' entries; raises ERRMEM. */
+void lispO_growpq(lisp_State *S, lisp_Pq *q, int64_t need);
 
 /* lisp_sym.c */
 int lispS_init(lisp_State *S);

@@ -7,7 +7,7 @@
 ** '.', 'e', 'inf' or 'nan' so they read back as floats; strings are quoted
 ** with the reader's escapes; vecs print as #(...) and maps as #{k v ...}.
 ** Unreadable objects print as #<closure NAME>, #<primitive NAME>, #<rng>,
-** #<bt_def ID>: 'save' rejects them (lisp_readable).
+** #<pq len=N>, #<bt_def ID>: 'save' rejects them (lisp_readable).
 **
 ** Depth: nesting beyond PRINT_MAXDEPTH prints "..." (so a vec containing
 ** itself terminates); long lists iterate on the cdr with cycle detection.
@@ -218,6 +218,7 @@ static void writerec(lisp_State *S, sbuf *b, lisp_Value v, int display, int dept
             break;
         }
         case LISP_TRNG: sbuf_puts(b, "#<rng>"); break;
+        case LISP_TPQ: sbuf_printf(b, "#<pq len=%lld>", (long long)AS(lisp_Pq, v)->len); break;
         case LISP_TUDATA:
             sbuf_printf(b, "#<%s %lld>", AS(lisp_Udata, v)->t->name,
                         (long long)AS(lisp_Udata, v)->id);
