@@ -286,8 +286,43 @@ static lisp_Value cfun_heapstats(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_gcstats(lisp_State *S, int argc, lisp_Value *argv) {
-    lisp_gc(S);
+    if (lisp_gc(S) != 0) {
+        lisp_error(S, "gc-stats: forced collection during tick under fail-on-tick-gc policy");
+    }
     return cfun_heapstats(S, argc, argv);
+}
+
+/* ---- collection policy ---- */
+
+static lisp_Value policykeyword(lisp_State *S, int p) {
+    char kw[32];
+    snprintf(kw, sizeof kw, ":%s", lisp_gcpolicynames[p]);
+    return lisp_cintern(S, kw);
+}
+
+static lisp_Value cfun_gcpolicy(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    (void)argv;
+    return policykeyword(S, lisp_gcpolicy(S));
+}
+
+/* (gc.set-policy! p): p a symbol or string, with or without the ':'. */
+static lisp_Value cfun_gcsetpolicy(lisp_State *S, int argc, lisp_Value *argv) {
+    size_t n;
+    const char *s = lisp_checkname(S, argv, 0, &n);
+    int p;
+    (void)argc;
+    if (n > 0 && s[0] == ':') {
+        s++;
+        n--;
+    }
+    for (p = 0; p < LISP_GCNPOLICIES; p++) {
+        if (strlen(lisp_gcpolicynames[p]) == n && memcmp(lisp_gcpolicynames[p], s, n) == 0) {
+            lisp_setgcpolicy(S, p);
+            return policykeyword(S, p);
+        }
+    }
+    lisp_argerror(S, argv, 0, "expected :default, :between-ticks, :manual, or :fail-on-tick-gc");
 }
 
 const lisp_Reg lisp_lib_sys[] = {
@@ -309,4 +344,6 @@ const lisp_Reg lisp_lib_sys[] = {
     {"%load", 1, 1, cfun_load, 0, "(%load path) -> last value; used by the load form"},
     {"heap-stats", 0, 0, cfun_heapstats, LISP_FRUNTIME, "(heap-stats) -> nil; prints"},
     {"gc-stats", 0, 0, cfun_gcstats, LISP_FRUNTIME, "(gc-stats) -> nil; collects, prints"},
+    {"gc.policy", 0, 0, cfun_gcpolicy, 0, "(gc.policy) -> :default|:between-ticks|..."},
+    {"gc.set-policy!", 1, 1, cfun_gcsetpolicy, 0, "(gc.set-policy! p) -> the policy keyword"},
     {NULL, 0, 0, NULL, 0, NULL}};

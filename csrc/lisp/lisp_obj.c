@@ -23,14 +23,14 @@
 static void *growblock(lisp_State *S, void *p, size_t osize, size_t nsize) {
     void *q;
     if (S->heap_limit && S->gcbytes + nsize - osize > S->heap_limit) {
-        lispC_fullgc(S);
+        lispC_limitgc(S);
         if (S->gcbytes + nsize - osize > S->heap_limit) {
             lisp_memerror(S);
         }
     }
     q = mem_realloc(S->M, p, osize, nsize);
     if (q == NULL) {
-        lispC_fullgc(S);
+        lispC_limitgc(S);
         q = mem_realloc(S->M, p, osize, nsize);
         if (q == NULL) {
             lisp_memerror(S);

@@ -191,6 +191,9 @@ struct lisp_State {
     lisp_Object *allgc;
     size_t gcbytes, threshold, heap_limit;
     int gc_stress, gc_running;
+    int gcpolicy;  /* LISP_GC* */
+    int ticks;     /* nesting of lisp_tickbegin */
+    int gcpending; /* BETWEEN: a collection fell due inside a tick */
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     int64_t pause_last, pause_max, pause_total;
     hist_Hist pauses; /* GC pause durations, HIST_FINE */
@@ -240,6 +243,10 @@ void lispS_markbound(lisp_State *S);
 void lispC_mark(lisp_State *S, lisp_Value v);
 void lispC_markobj(lisp_State *S, lisp_Object *o);
 void lispC_fullgc(lisp_State *S);
+/* The collection before an allocation that would pass heap_limit or that
+** the allocator refused: lispC_fullgc, except that under FAILTICK inside a
+** tick it raises the policy error instead. */
+void lispC_limitgc(lisp_State *S);
 void lispC_freeall(lisp_State *S);
 
 /* lisp_read.c */
