@@ -147,6 +147,7 @@ static void encmap(Enc *E, lisp_Value m, int depth) {
         sbuf_puts(E->b, "{}");
         return;
     }
+    /* the index and the copy stay on the stack until lisp_settop below */
     idxobj = lisp_string(S, NULL, sizeof(Entry) * (size_t)n);
     ent = (Entry *)(void *)AS(lisp_String, idxobj)->data;
     while (lisp_mapnext(m, &it, &k, &x)) {
@@ -175,7 +176,6 @@ static void encmap(Enc *E, lisp_Value m, int depth) {
     checklen(E);
     copy = lisp_string(S, E->b->p + start, E->b->len - start);
     t = lisp_str(copy, NULL);
-    (void)idxobj; /* rooted on the stack until lisp_settop below */
     sortentries(t, ent, (size_t)n);
     E->b->len = start;
     sbuf_putc(E->b, '{');
