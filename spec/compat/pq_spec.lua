@@ -85,6 +85,48 @@ describe("compat: pq", function()
     end)
   end)
 
+  describe("against a model", function()
+    -- Random pushes (few distinct priorities, so many ties) and pops, each
+    -- checked against a linear scan of a Lua list: least priority, then
+    -- earliest push.
+    local function run(host, seed, steps)
+      math.randomseed(seed)
+      local q = host:call("pq.make")
+      local model, seq = {}, 0
+      for _ = 1, steps do
+        if math.random() < 0.55 then
+          local p = math.random(0, 5) + (math.random() < 0.3 and 0.5 or 0)
+          seq = seq + 1
+          assert.are.equal(#model + 1, host:call("pq.push!", q, p, "v" .. seq))
+          model[#model + 1] = { p = p, s = seq }
+        elseif #model == 0 then
+          assert.has_error(function() host:call("pq.pop!", q) end, "pq.pop!: priority queue is empty")
+        else
+          local best = 1
+          for j = 2, #model do
+            local a, b = model[j], model[best]
+            if a.p < b.p or (a.p == b.p and a.s < b.s) then
+              best = j
+            end
+          end
+          local e = table.remove(model, best)
+          assert.are.same({ e.p + 0.0, "v" .. e.s }, host:call("pq.pop!", q))
+        end
+        assert.are.equal(#model, host:call("pq.len", q))
+      end
+    end
+
+    it("pops in (priority, push order) order", function()
+      run(h, 14, 3000)
+    end)
+
+    it("and so it does under gc_stress", function()
+      local s = lispbt.new({ workers = 1, gc_stress = true })
+      run(s, 15, 600)
+      s:close()
+    end)
+  end)
+
   describe("the value", function()
     it("prints its length, compares by identity, is not savable", function()
       assert.are.equal("(#<pq len=2> #f #t)", H.show(h, [[
