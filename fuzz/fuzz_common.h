@@ -31,12 +31,18 @@
 ** (docs/building.md, "Fuzzing").
 **
 ** Sandbox.  The builtins that take a path (save, read-file, %load,
-** bt.save-dsl, bt.load-dsl, bt.series.write, planner.set-log-path) are
+** bt.save-dsl, bt.load-dsl, bt.export-dot, bt.series.write,
+** planner.set-log-path) are
 ** wrapped: the wrapper maps the path to a file in a private directory
 ** (its letters, digits, '.', '-' and '_' only, at most 40 of them) and
 ** calls the original builtin, so fuzzed programs exercise the file code
 ** and can save and load back, but cannot write anywhere else.  The 'load'
 ** special form calls its primitive directly; it only reads.
+**
+** Sleeping.  time.sleep-ms is wrapped too: a valid duration becomes 0, so
+** an input cannot stall the fuzzer for up to a day, while invalid ones
+** still reach the original's checks.  A reset puts the GC policy
+** (gc.set-policy!) back to default, like every other per-host setting.
 */
 #ifndef LISPBT_FUZZ_COMMON_H
 #define LISPBT_FUZZ_COMMON_H
@@ -73,7 +79,7 @@ static const struct {
 } fz_pathfns[] = {
     {"save", 0},        {"read-file", 0},       {"%load", 0},
     {"bt.save-dsl", 1}, {"bt.load-dsl", 0},     {"bt.series.write", 1},
-    {"planner.set-log-path", 0},
+    {"planner.set-log-path", 0}, {"bt.export-dot", 1},
 };
 #define FZ_NPATHFNS ((int)(sizeof fz_pathfns / sizeof fz_pathfns[0]))
 /* Builtins that change the leaf registry: a fresh host after them. */
@@ -88,7 +94,7 @@ static struct {
     int renew;               /* the registry changed: new host before the next input */
     int nkeys0;              /* blackboard keys of a fresh host */
     unsigned long runs;      /* inputs run */
-    int orig[FZ_NPATHFNS + FZ_NREGFNS]; /* pins of the wrapped originals */
+    int orig[FZ_NPATHFNS + FZ_NREGFNS + 1]; /* pins of the wrapped originals (+ sleep) */
     int *snap;               /* pins of (symbol, value) pairs of a fresh host */
     int nsnap;
     int64_t seed0;           /* planner.get-base-seed of a fresh host */
@@ -149,6 +155,17 @@ static lisp_Value fz_regwrap(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_call(S, base, argc);
 }
 
+/* The wrapper of time.sleep-ms: a valid duration sleeps 0 ms. */
+static lisp_Value fz_sleepwrap(lisp_State *S, int argc, lisp_Value *argv) {
+    int w = (int)lisp_primud(argv[-1]) - 1, base = lisp_gettop(S), i;
+    lisp_push(S, lisp_pinned(S, fz.orig[w]));
+    for (i = 0; i < argc; i++) {
+        int valid = argv[i].tag == LISP_TINT && argv[i].u.i >= 0 && argv[i].u.i <= 86400000;
+        lisp_push(S, valid ? lisp_int(0) : argv[i]);
+    }
+    return lisp_call(S, base, argc);
+}
+
 static void fz_wrap1(lisp_State *S, int w, const char *name, lisp_CFunction fn) {
     lisp_Value v;
     int top = lisp_gettop(S);
@@ -172,6 +189,7 @@ static void fz_wrapall(lisp_State *S, void *ud) {
     for (i = 0; i < FZ_NREGFNS; i++) {
         fz_wrap1(S, FZ_NPATHFNS + i, fz_regfns[i], fz_regwrap);
     }
+    fz_wrap1(S, FZ_NPATHFNS + FZ_NREGFNS, "time.sleep-ms", fz_sleepwrap);
     if (fz.setup) {
         fz.setup(S);
     }
@@ -326,6 +344,7 @@ static lisp_State *fz_reset(void) {
         ((lisp_Symbol *)s.u.o)->value = lisp_pinned(S, fz.snap[2 * k + 1]);
     }
     fz_evalok(fz.resetsrc);
+    lisp_setgcpolicy(S, LISP_GCDEFAULT);
     lisp_gc(S);
     fz_cleandir();
     return S;

@@ -101,6 +101,8 @@ static const char DRIVER[] =
     "(define %load (let ((f %load)) (lambda (p) (f (fz-path p)))))\n"
     "(define bt.save-dsl (let ((f bt.save-dsl)) (lambda (d p) (f d (fz-path p)))))\n"
     "(define bt.load-dsl (let ((f bt.load-dsl)) (lambda (p) (f (fz-path p)))))\n"
+    "(define bt.export-dot (let ((f bt.export-dot)) (lambda (d p) (f d (fz-path p)))))\n"
+    "(define time.sleep-ms (let ((f time.sleep-ms)) (lambda (ms) (f (if (and (int? ms) (>= ms 0) (<= ms 86400000)) 0 ms)))))\n"
     "(define bt.series.write (let ((f bt.series.write)) (lambda (i p . r) (apply f i (fz-path p) r))))\n"
     "(define planner.set-log-path (let ((f planner.set-log-path)) (lambda (p) (f (fz-path p)))))\n"
     "(planner.set-log-path \"planner-records.jsonl\")\n"

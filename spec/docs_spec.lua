@@ -985,11 +985,11 @@ end)
 
 -- Every builtin of the general library has an entry in the Lisp reference.
 describe("docs/reference/lisp.md", function()
-    it("documents every builtin of csrc/lisp/lib_*.c", function()
+    it("documents every builtin of csrc/lisp/lisp_lib_*.c", function()
         local doc = read_file(DOCS .. "/reference/lisp.md")
         local missing = {}
         for name in lfs.dir(ROOT .. "/csrc/lisp") do
-            if name:match("^lib_.*%.c$") then
+            if name:match("^lisp_lib_.*%.c$") then
                 local src = read_file(ROOT .. "/csrc/lisp/" .. name)
                 for entry in src:gmatch('\n%s*{"([^"]+)",%s*%-?%d+,') do
                     if not doc:find("\n### `" .. entry .. "`\n", 1, true) then

@@ -691,6 +691,7 @@ int bt_tick(bt_Inst *I) {
         return -1;
     }
     I->ticking = 1;
+    lisp_tickbegin(I->ctx.S); /* the GC policy's tick scope (gc.set-policy!) */
     if (I->nvisits) { /* the previous tick's, before this tick's clock starts */
         nodetimes(I);
     }
@@ -734,6 +735,7 @@ int bt_tick(bt_Inst *I) {
         tickextra(I, fl, st, d, objs0, gc0);
     }
     I->ticking = 0;
+    lisp_tickend(I->ctx.S); /* may run a collection deferred by 'between-ticks' */
     return st;
 }
 

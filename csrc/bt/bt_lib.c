@@ -664,6 +664,100 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_nil();
 }
 
+/* Append 's' to a DOT label: quote, backslash and the control characters
+** that would break the quoted string are escaped. */
+static void dotescape(sbuf *b, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+            case '\\': sbuf_puts(b, "\\\\"); break;
+            case '"': sbuf_puts(b, "\\\""); break;
+            case '\n': sbuf_puts(b, "\\n"); break;
+            case '\r': sbuf_puts(b, "\\r"); break;
+            case '\t': sbuf_puts(b, "\\t"); break;
+            default: sbuf_putc(b, *s);
+        }
+    }
+}
+
+/* Graphviz DOT text of 'D' into 'b', in the reference's layout: nodes are
+** numbered as muesli-bt numbers them, children before their parent (post
+** order), so node ids and the root (the last id, drawn bold) match its
+** files.  Our array is preorder; a node's post-order id is
+** pre + size - 1 - depth.  'post' and 'pre' are scratch arrays of D->n
+** entries owned by the caller. */
+static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre) {
+    int32_t i, c, k, n = D->n;
+    for (i = 0; i < n; i++) {
+        post[i] = 0; /* depth, for now */
+    }
+    for (i = 0; i < n; i++) {
+        for (c = i + 1, k = 0; k < D->nodes[i].nkids; k++, c += (int32_t)D->nodes[c].size) {
+            post[c] = post[i] + 1;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        post[i] = i + (int32_t)D->nodes[i].size - 1 - post[i];
+        pre[post[i]] = i;
+    }
+    sbuf_puts(b, "digraph bt {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n"
+                 "  edge [fontname=\"Helvetica\"];\n");
+    for (k = 0; k < n; k++) {
+        const bt_Node *x = &D->nodes[pre[k]];
+        const char *kind = bt_kindnames[x->kind];
+        sbuf_printf(b, "  n%d [label=\"id=%d\\n", (int)k, (int)k);
+        if (x->kind == BT_NCOND || x->kind == BT_NACT) {
+            const bt_Leaf *l = D->largs[pre[k]].leaf;
+            if (l->form) { /* (plan-action ...): the form is the kind */
+                kind = l->cname;
+            } else {
+                dotescape(b, l->cname);
+                sbuf_puts(b, "\\n");
+            }
+        }
+        sbuf_putc(b, '[');
+        dotescape(b, kind);
+        if (x->kind == BT_NPAR || x->kind == BT_NREPEAT || x->kind == BT_NRETRY) {
+            sbuf_printf(b, " %d", (int)x->param);
+        }
+        sbuf_printf(b, "]\"%s];\n", k == n - 1 ? ", style=\"bold\"" : "");
+    }
+    for (k = 0; k < n; k++) {
+        i = pre[k];
+        for (c = i + 1; c < i + (int32_t)D->nodes[i].size; c += (int32_t)D->nodes[c].size) {
+            sbuf_printf(b, "  n%d -> n%d;\n", (int)k, (int)post[c]);
+        }
+    }
+    sbuf_puts(b, "}\n");
+}
+
+/* (bt.export-dot def path) -> #t, the DOT text written to 'path'. */
+static lisp_Value cfun_bt_exportdot(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Def *D = checkdef(S, argv, 0);
+    const char *path = lisp_checkpath(S, argv, 1);
+    /* the scratch arrays are a Lisp string's bytes: freed whatever raises */
+    lisp_Value tmp = lisp_string(S, NULL, sizeof(int32_t) * 2 * (size_t)D->n);
+    int32_t *post = (int32_t *)(void *)lisp_str(tmp, NULL);
+    sbuf *b = lisp_scratch(S);
+    FILE *f;
+    int ok;
+    (void)argc;
+    dotrender(D, b, post, post + D->n);
+    if (b->oom) {
+        lisp_memerror(S);
+    }
+    f = fopen(path, "w");
+    if (f == NULL) {
+        int e = errno;
+        lisp_error(S, "bt.export-dot: cannot open '%s': %s", path, strerror(e));
+    }
+    ok = fwrite(b->p, 1, b->len, f) == b->len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok) {
+        lisp_error(S, "bt.export-dot: cannot write '%s'", path);
+    }
+    return lisp_bool(1);
+}
+
 static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
     const char *path = lisp_checkpath(S, argv, 0);
     size_t n;
@@ -720,4 +814,5 @@ const lisp_Reg bt_lib[] = {
     {"bt.to-dsl", 1, 1, cfun_bt_todsl, RT, "(bt.to-dsl def) -> canonical DSL data"},
     {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> nil"},
     {"bt.load-dsl", 1, 1, cfun_bt_loaddsl, RT, "(bt.load-dsl path) -> bt_def"},
+    {"bt.export-dot", 2, 2, cfun_bt_exportdot, RT, "(bt.export-dot def path) -> #t; writes DOT"},
     {NULL, 0, 0, NULL, 0, NULL}};

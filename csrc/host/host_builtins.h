@@ -12,6 +12,7 @@ extern const lisp_Reg lisp_lib_num[];
 extern const lisp_Reg lisp_lib_str[];
 extern const lisp_Reg lisp_lib_coll[];
 extern const lisp_Reg lisp_lib_sys[];
+extern const lisp_Reg lisp_lib_json[];
 extern const lisp_Reg bt_lib[];      /* csrc/bt/bt_lib.c */
 extern const lisp_Reg sched_lib[];   /* csrc/sched/sched_lib.c */
 extern const lisp_Reg planner_lib[]; /* csrc/planner/planner_lib.c */

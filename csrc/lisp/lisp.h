@@ -58,6 +58,7 @@ enum {
     LISP_TVEC,
     LISP_TMAP,
     LISP_TRNG,
+    LISP_TPQ,    /* priority queue (pq.*) */
     LISP_TUDATA, /* host objects: bt_def, bt_instance, ... */
     LISP_TPROTO, /* internal: compiled code */
     LISP_TENV,   /* internal: captured frame */
@@ -381,9 +382,10 @@ typedef struct lisp_HeapStats {
 } lisp_HeapStats;
 /* Fill *out from the state's counters.  Never raises. */
 void lisp_heapstats(lisp_State *S, lisp_HeapStats *out);
-/* Full collection now.  Never raises (a mark stack that cannot grow makes
-** the collector rescan, not fail). */
-void lisp_gc(lisp_State *S);
+/* Full collection now; returns 0.  Never raises (a mark stack that cannot
+** grow makes the collector rescan, not fail).  Under the FAILTICK policy
+** inside a tick it collects nothing and returns -1. */
+int lisp_gc(lisp_State *S);
 /* Append the SPEC §8 heap-stats lines plus extra lines to 'b'.  Never
 ** raises (b->oom on a failed append). */
 void lisp_heapstats_text(lisp_State *S, struct sbuf *b);
@@ -405,6 +407,30 @@ lisp_Value lisp_pinned(lisp_State *S, int h);
 /* Release live handle 'h' (it may be reused by the next lisp_pin). */
 void lisp_unpin(lisp_State *S, int h);
 
+/* ---- collection policy (gc.policy, gc.set-policy!) ----
+** The policy decides what happens when the collector would collect on its
+** own (threshold or gc_stress) and while a BT tick runs (between
+** lisp_tickbegin and lisp_tickend, which the engine calls around every
+** tick; ticks nest).
+**   DEFAULT   collect whenever the threshold says so;
+**   BETWEEN   inside a tick, only note that a collection is due; the
+**             outermost lisp_tickend runs it;
+**   MANUAL    never collect on its own: only lisp_gc (gc-stats, host:gc)
+**             and the heap_limit / allocator-failure collections, which
+**             run before an allocation would otherwise fail;
+**   FAILTICK  as DEFAULT outside ticks; inside a tick every collection,
+**             automatic, heap_limit or explicit, raises (or, for lisp_gc,
+**             is refused) instead of running. */
+enum { LISP_GCDEFAULT, LISP_GCBETWEEN, LISP_GCMANUAL, LISP_GCFAILTICK, LISP_GCNPOLICIES };
+/* Static names "default", "between-ticks", "manual", "fail-on-tick-gc". */
+extern const char *const lisp_gcpolicynames[LISP_GCNPOLICIES];
+int lisp_gcpolicy(lisp_State *S);
+/* Set the policy ('p' one of LISP_GC*).  Never raises or collects. */
+void lisp_setgcpolicy(lisp_State *S, int p);
+/* Bracket one BT tick.  Neither raises; lisp_tickend runs the collection
+** deferred by BETWEEN when the outermost tick ends (never raises). */
+void lisp_tickbegin(lisp_State *S);
+void lisp_tickend(lisp_State *S);
 /* Test support: check heap invariants; returns 0 when consistent, -1 on
 ** the first violation.  Never raises. */
 int lisp_verify(lisp_State *S);

@@ -76,7 +76,7 @@ static lispK_Code *newcode(Compiler *C, lispK_Eval ev, int nkids) {
     size_t sz = sizeof(lispK_Code) + sizeof(lispK_Code *) * (size_t)nkids;
     lispK_Code *c = mem_calloc(S->M, sz);
     if (c == NULL) {
-        lispC_fullgc(S);
+        lispC_limitgc(S);
         c = mem_calloc(S->M, sz);
         if (c == NULL) {
             lisp_memerror(S);

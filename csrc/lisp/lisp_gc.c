@@ -16,6 +16,14 @@
 ** at every allocation under gc_stress, and when heap_limit would be
 ** exceeded (then ERRMEM if a full collection did not make room).  Because
 ** every allocation may collect, constructors push their results (lisp.h).
+**
+** Policy (lisp.h, gc.set-policy!).  Only 'autogc' -- the threshold and
+** gc_stress trigger -- and the two entries of the other collections
+** (lispC_limitgc, lisp_gc) look at the policy; lispC_fullgc itself never
+** does, so the collector's own correctness does not depend on it.  Under
+** MANUAL and BETWEEN-inside-a-tick the threshold stays passed, so every
+** later allocation comes back to 'autogc': one compare and a call, a cost
+** only those policies pay.
 */
 #include "conf.h"
 
@@ -96,6 +104,13 @@ static void traverse(lisp_State *S, lisp_Object *o) {
                     lispC_mark(S, m->e[i].key);
                     lispC_mark(S, m->e[i].val);
                 }
+            }
+            break;
+        }
+        case LISP_TPQ: {
+            lisp_Pq *q = (lisp_Pq *)o;
+            for (i = 0; i < q->len; i++) {
+                lispC_mark(S, q->e[i].val);
             }
             break;
         }
@@ -214,20 +229,74 @@ void lispC_fullgc(lisp_State *S) {
     S->gc_running = 0;
 }
 
+const char *const lisp_gcpolicynames[LISP_GCNPOLICIES] = {"default", "between-ticks", "manual",
+                                                          "fail-on-tick-gc"};
+
+/* The threshold (or gc_stress) says collect: ask the policy. */
+static void autogc(lisp_State *S) {
+    switch (S->gcpolicy) {
+        case LISP_GCMANUAL: return;
+        case LISP_GCBETWEEN:
+            if (S->ticks > 0) {
+                S->gcpending = 1;
+                return;
+            }
+            break;
+        case LISP_GCFAILTICK:
+            if (S->ticks > 0) {
+                lisp_error(S, "gc: collection requested during tick under fail-on-tick-gc policy");
+            }
+            break;
+        default: break;
+    }
+    lispC_fullgc(S);
+}
+
+void lispC_limitgc(lisp_State *S) {
+    if (S->gcpolicy == LISP_GCFAILTICK && S->ticks > 0 && !S->gc_running) {
+        lisp_error(S, "gc: collection requested during tick under fail-on-tick-gc policy");
+    }
+    lispC_fullgc(S);
+}
+
+int lisp_gcpolicy(lisp_State *S) {
+    return S->gcpolicy;
+}
+
+void lisp_setgcpolicy(lisp_State *S, int p) {
+    S->gcpolicy = p;
+    if (p != LISP_GCBETWEEN) {
+        S->gcpending = 0;
+    }
+}
+
+void lisp_tickbegin(lisp_State *S) {
+    S->ticks++;
+}
+
+void lisp_tickend(lisp_State *S) {
+    if (S->ticks > 0 && --S->ticks == 0 && S->gcpending) {
+        S->gcpending = 0;
+        if (S->gcpolicy == LISP_GCBETWEEN) {
+            lispC_fullgc(S);
+        }
+    }
+}
+
 lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     lisp_Object *o;
     if (lispbt_unlikely(S->gc_stress || S->gcbytes + size > S->threshold)) {
-        lispC_fullgc(S);
+        autogc(S);
     }
     if (S->heap_limit && S->gcbytes + size > S->heap_limit) {
-        lispC_fullgc(S);
+        lispC_limitgc(S);
         if (S->gcbytes + size > S->heap_limit) {
             lisp_memerror(S);
         }
     }
     o = mem_alloc(S->M, size);
     if (lispbt_unlikely(o == NULL)) {
-        lispC_fullgc(S);
+        lispC_limitgc(S);
         o = mem_alloc(S->M, size);
         if (o == NULL) {
             lisp_memerror(S);
@@ -274,8 +343,13 @@ int64_t lisp_gctime(lisp_State *S) {
     return S->pause_total;
 }
 
-void lisp_gc(lisp_State *S) {
+int lisp_gc(lisp_State *S) {
+    if (S->gcpolicy == LISP_GCFAILTICK && S->ticks > 0) {
+        return -1;
+    }
+    S->gcpending = 0;
     lispC_fullgc(S);
+    return 0;
 }
 
 void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {

@@ -4,9 +4,16 @@
 ** vec: a growable array of values; indices are 0-based integers and out of
 ** range indices raise.  map: a hash table whose keys compare with eqv
 ** semantics (strings by content); map.keys order is the table order, which
-** is the same from run to run for the same insertions.
+** is the same from run to run for the same insertions.  pq: a min-priority
+** queue of (priority, value) entries; priorities are finite numbers kept
+** as doubles, and entries of equal priority leave in insertion order (the
+** heap orders on (priority, insertion number), so the order is total and
+** the same from run to run).
 */
 #include "conf.h"
+
+#include <math.h>
+#include <stdint.h>
 
 #include "lisp_obj.h"
 
@@ -177,6 +184,116 @@ static lisp_Value cfun_map_count(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_int(lisp_mapcount(argv[0]));
 }
 
+/* ---- pq ---- */
+
+/* pq.make's capacity is a hint: reserving beyond this is left to growth,
+** so a huge hint cannot take the heap on its own. */
+#define PQ_MAXRESERVE ((int64_t)1 << 16)
+
+static lisp_Pq *checkpq(lisp_State *S, lisp_Value *argv, int i) {
+    if (argv[i].tag != LISP_TPQ) {
+        lisp_argerror(S, argv, i, "expected a pq");
+    }
+    return AS(lisp_Pq, argv[i]);
+}
+
+/* Does entry a leave before entry b? */
+static int pqless(const lisp_PqEntry *a, const lisp_PqEntry *b) {
+    return a->prio < b->prio || (a->prio == b->prio && a->seq < b->seq);
+}
+
+static lisp_Value cfun_pq_make(lisp_State *S, int argc, lisp_Value *argv) {
+    int64_t cap = 0;
+    if (argc > 0) {
+        cap = lisp_checkint(S, argv, 0);
+        if (cap < 0) {
+            lisp_argerror(S, argv, 0, "expected a non-negative capacity");
+        }
+    }
+    return lispO_newpq(S, cap < PQ_MAXRESERVE ? cap : PQ_MAXRESERVE);
+}
+
+static lisp_Value cfun_pq_len(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return lisp_int(checkpq(S, argv, 0)->len);
+}
+
+static lisp_Value cfun_pq_emptyp(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return lisp_bool(checkpq(S, argv, 0)->len == 0);
+}
+
+static lisp_Value cfun_pq_push(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Pq *q = checkpq(S, argv, 0);
+    double prio = lisp_checknumber(S, argv, 1);
+    lisp_PqEntry x;
+    int64_t i;
+    (void)argc;
+    if (!isfinite(prio)) {
+        lisp_argerror(S, argv, 1, "priority must be finite");
+    }
+    if (q->nextseq == UINT64_MAX) {
+        lisp_error(S, "pq.push!: insertion sequence overflow");
+    }
+    lispO_growpq(S, q, q->len + 1); /* argv[2] is rooted by the call */
+    x.prio = prio;
+    x.seq = q->nextseq++;
+    x.val = argv[2];
+    for (i = q->len++; i > 0; ) { /* sift up */
+        int64_t parent = (i - 1) / 2;
+        if (!pqless(&x, &q->e[parent])) {
+            break;
+        }
+        q->e[i] = q->e[parent];
+        i = parent;
+    }
+    q->e[i] = x;
+    return lisp_int(q->len);
+}
+
+/* (priority value) of the first entry, as a new list (pushed). */
+static lisp_Value pqtop(lisp_State *S, lisp_Value *argv) {
+    lisp_Pq *q = checkpq(S, argv, 0);
+    lisp_Value tail;
+    if (q->len == 0) {
+        lisp_error(S, "%s: priority queue is empty", lisp_fname(argv));
+    }
+    tail = lisp_cons(S, q->e[0].val, lisp_nil());
+    return lisp_cons(S, lisp_float(q->e[0].prio), tail);
+}
+
+static lisp_Value cfun_pq_peek(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    return pqtop(S, argv);
+}
+
+static lisp_Value cfun_pq_pop(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value top = pqtop(S, argv); /* built first: the entry stays rooted by the queue */
+    lisp_Pq *q = AS(lisp_Pq, argv[0]);
+    lisp_PqEntry x = q->e[--q->len];
+    int64_t i = 0;
+    (void)argc;
+    for (;;) { /* sift the last entry down from the root */
+        int64_t c = 2 * i + 1;
+        if (c >= q->len) {
+            break;
+        }
+        if (c + 1 < q->len && pqless(&q->e[c + 1], &q->e[c])) {
+            c++;
+        }
+        if (!pqless(&q->e[c], &x)) {
+            break;
+        }
+        q->e[i] = q->e[c];
+        i = c;
+    }
+    if (q->len > 0) {
+        q->e[i] = x;
+    }
+    q->e[q->len].val = lisp_nil(); /* no stale reference past the end */
+    return top;
+}
+
 const lisp_Reg lisp_lib_coll[] = {
     {"vec.make", 0, 2, cfun_vec_make, 0, "(vec.make [n [fill]]) -> vec of n fills"},
     {"vec.len", 1, 1, cfun_vec_len, 0, "(vec.len v) -> element count"},
@@ -193,4 +310,10 @@ const lisp_Reg lisp_lib_coll[] = {
     {"map.del!", 2, 2, cfun_map_del, 0, "(map.del! m k) -> #t if k was present"},
     {"map.keys", 1, 1, cfun_map_keys, 0, "(map.keys m) -> list of keys"},
     {"map.count", 1, 1, cfun_map_count, 0, "(map.count m) -> number of entries"},
+    {"pq.make", 0, 1, cfun_pq_make, 0, "(pq.make [capacity]) -> new empty min-priority queue"},
+    {"pq.push!", 3, 3, cfun_pq_push, 0, "(pq.push! q priority x) -> size after the push"},
+    {"pq.pop!", 1, 1, cfun_pq_pop, 0, "(pq.pop! q) -> (priority x) of the least entry, removed"},
+    {"pq.peek", 1, 1, cfun_pq_peek, 0, "(pq.peek q) -> (priority x) of the least entry"},
+    {"pq.len", 1, 1, cfun_pq_len, 0, "(pq.len q) -> number of entries"},
+    {"pq.empty?", 1, 1, cfun_pq_emptyp, 0, "(pq.empty? q) -> #t when q has no entries"},
     {NULL, 0, 0, NULL, 0, NULL}};

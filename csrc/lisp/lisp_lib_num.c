@@ -229,6 +229,12 @@ static lisp_Value cfun_num_zerop(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_bool(lisp_checknumber(S, argv, 0) == 0.0);
 }
 
+static lisp_Value cfun_num_atan2(lisp_State *S, int argc, lisp_Value *argv) {
+    double y = lisp_checknumber(S, argv, 0), x = lisp_checknumber(S, argv, 1);
+    (void)argc;
+    return lisp_float(atan2(y, x));
+}
+
 const lisp_Reg lisp_lib_num[] = {
     {"+", 0, LISP_VARARG, cfun_num_add, 0, "(+ n ...) -> sum"},
     {"-", 1, LISP_VARARG, cfun_num_sub, 0, "(- n ...) -> difference, or negation"},
@@ -243,6 +249,7 @@ const lisp_Reg lisp_lib_num[] = {
     {"sqrt", 1, 1, cfun_num_sqrt, 0, "(sqrt x) -> float square root"},
     {"log", 1, 1, cfun_num_log, 0, "(log x) -> natural logarithm"},
     {"exp", 1, 1, cfun_num_exp, 0, "(exp x) -> e to the x"},
+    {"atan2", 2, 2, cfun_num_atan2, 0, "(atan2 y x) -> angle of (x, y) in radians, [-pi, pi]"},
     {"clamp", 3, 3, cfun_num_clamp, 0, "(clamp x lo hi) -> x limited to [lo, hi]"},
     {"min", 1, LISP_VARARG, cfun_num_min, 0, "(min n ...) -> smallest"},
     {"max", 1, LISP_VARARG, cfun_num_max, 0, "(max n ...) -> largest"},

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lisp_obj.h"
 #include "sbuf.h"
@@ -79,6 +80,29 @@ static lisp_Value cfun_time_ns(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     (void)argv;
     return lisp_int(lispbt_now_ns());
+}
+
+/* The longest time.sleep-ms accepts (one day, as lispbt.sleep_ms): a
+** sleep blocks the host's thread with no way to interrupt it, so a
+** mistyped huge value must fail rather than hang. */
+#define SLEEP_MAX_MS ((int64_t)86400 * 1000)
+
+static lisp_Value cfun_time_sleep(lisp_State *S, int argc, lisp_Value *argv) {
+    int64_t ms;
+    struct timespec ts;
+    (void)argc;
+    if (argv[0].tag != LISP_TINT || argv[0].u.i < 0 || argv[0].u.i > SLEEP_MAX_MS) {
+        char what[64];
+        snprintf(what, sizeof what, "expected an integer in 0..%lld", (long long)SLEEP_MAX_MS);
+        lisp_argerror(S, argv, 0, what);
+    }
+    ms = argv[0].u.i;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        /* a signal woke us early: sleep the rest */
+    }
+    return lisp_nil();
 }
 
 static lisp_Value cfun_hash64(lisp_State *S, int argc, lisp_Value *argv) {
@@ -291,8 +315,43 @@ static lisp_Value cfun_heapstats(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_gcstats(lisp_State *S, int argc, lisp_Value *argv) {
-    lisp_gc(S);
+    if (lisp_gc(S) != 0) {
+        lisp_error(S, "gc-stats: forced collection during tick under fail-on-tick-gc policy");
+    }
     return cfun_heapstats(S, argc, argv);
+}
+
+/* ---- collection policy ---- */
+
+static lisp_Value policykeyword(lisp_State *S, int p) {
+    char kw[32];
+    snprintf(kw, sizeof kw, ":%s", lisp_gcpolicynames[p]);
+    return lisp_cintern(S, kw);
+}
+
+static lisp_Value cfun_gcpolicy(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    (void)argv;
+    return policykeyword(S, lisp_gcpolicy(S));
+}
+
+/* (gc.set-policy! p): p a symbol or string, with or without the ':'. */
+static lisp_Value cfun_gcsetpolicy(lisp_State *S, int argc, lisp_Value *argv) {
+    size_t n;
+    const char *s = lisp_checkname(S, argv, 0, &n);
+    int p;
+    (void)argc;
+    if (n > 0 && s[0] == ':') {
+        s++;
+        n--;
+    }
+    for (p = 0; p < LISP_GCNPOLICIES; p++) {
+        if (strlen(lisp_gcpolicynames[p]) == n && memcmp(lisp_gcpolicynames[p], s, n) == 0) {
+            lisp_setgcpolicy(S, p);
+            return policykeyword(S, p);
+        }
+    }
+    lisp_argerror(S, argv, 0, "expected :default, :between-ticks, :manual, or :fail-on-tick-gc");
 }
 
 const lisp_Reg lisp_lib_sys[] = {
@@ -302,6 +361,7 @@ const lisp_Reg lisp_lib_sys[] = {
     {"rng.int", 3, 3, cfun_rng_int, 0, "(rng.int r lo hi) -> integer in [lo, hi]"},
     {"time.now-ms", 0, 0, cfun_time_ms, 0, "(time.now-ms) -> monotonic float milliseconds"},
     {"time.now-ns", 0, 0, cfun_time_ns, 0, "(time.now-ns) -> monotonic integer nanoseconds"},
+    {"time.sleep-ms", 1, 1, cfun_time_sleep, 0, "(time.sleep-ms ms) -> nil after blocking ms"},
     {"hash64", 1, 1, cfun_hash64, 0, "(hash64 string|symbol|int) -> 64-bit hash"},
     {"error", 1, LISP_VARARG, cfun_error, 0, "(error msg x ...) -> raises"},
     {"print", 0, LISP_VARARG, cfun_print, 0, "(print x ...) -> nil; displays, newline"},
@@ -315,4 +375,6 @@ const lisp_Reg lisp_lib_sys[] = {
     {"%load", 1, 1, cfun_load, 0, "(%load path) -> last value; used by the load form"},
     {"heap-stats", 0, 0, cfun_heapstats, LISP_FRUNTIME, "(heap-stats) -> nil; prints"},
     {"gc-stats", 0, 0, cfun_gcstats, LISP_FRUNTIME, "(gc-stats) -> nil; collects, prints"},
+    {"gc.policy", 0, 0, cfun_gcpolicy, 0, "(gc.policy) -> :default|:between-ticks|..."},
+    {"gc.set-policy!", 1, 1, cfun_gcsetpolicy, 0, "(gc.set-policy! p) -> the policy keyword"},
     {NULL, 0, 0, NULL, 0, NULL}};

@@ -23,14 +23,14 @@
 static void *growblock(lisp_State *S, void *p, size_t osize, size_t nsize) {
     void *q;
     if (S->heap_limit && S->gcbytes + nsize - osize > S->heap_limit) {
-        lispC_fullgc(S);
+        lispC_limitgc(S);
         if (S->gcbytes + nsize - osize > S->heap_limit) {
             lisp_memerror(S);
         }
     }
     q = mem_realloc(S->M, p, osize, nsize);
     if (q == NULL) {
-        lispC_fullgc(S);
+        lispC_limitgc(S);
         q = mem_realloc(S->M, p, osize, nsize);
         if (q == NULL) {
             lisp_memerror(S);
@@ -50,6 +50,7 @@ size_t lispO_size(const lisp_Object *o) {
         case LISP_TVEC: return sizeof(lisp_Vec);
         case LISP_TMAP: return sizeof(lisp_Map);
         case LISP_TRNG: return sizeof(lisp_Rng);
+        case LISP_TPQ: return sizeof(lisp_Pq);
         case LISP_TUDATA: return sizeof(lisp_Udata) + ((const lisp_Udata *)o)->size;
         case LISP_TPROTO: return sizeof(lisp_Proto);
         case LISP_TENV: return sizeof(lisp_Env) + sizeof(lisp_Value) * ((const lisp_Env *)o)->n;
@@ -70,6 +71,12 @@ void lispO_free(lisp_State *S, lisp_Object *o) {
             lisp_Map *m = (lisp_Map *)o;
             mem_free(S->M, m->e, sizeof(lisp_MapEntry) * (size_t)m->cap);
             S->gcbytes -= sizeof(lisp_MapEntry) * (size_t)m->cap;
+            break;
+        }
+        case LISP_TPQ: {
+            lisp_Pq *q = (lisp_Pq *)o;
+            mem_free(S->M, q->e, sizeof(lisp_PqEntry) * (size_t)q->cap);
+            S->gcbytes -= sizeof(lisp_PqEntry) * (size_t)q->cap;
             break;
         }
         case LISP_TUDATA: {
@@ -192,6 +199,37 @@ lisp_Value lisp_map(lisp_State *S, int64_t cap) {
     v = lisp_obj(&m->h, LISP_TMAP);
     lispE_push(S, v);
     return v;
+}
+
+lisp_Value lispO_newpq(lisp_State *S, int64_t cap) {
+    lisp_Pq *q = (lisp_Pq *)lispC_newobj(S, LISP_TPQ, sizeof(lisp_Pq));
+    lisp_Value v;
+    q->e = NULL;
+    q->len = q->cap = 0;
+    q->nextseq = 0;
+    v = lisp_obj(&q->h, LISP_TPQ);
+    lispE_push(S, v);
+    if (cap > 0) {
+        lispO_growpq(S, q, cap);
+    }
+    return v;
+}
+
+void lispO_growpq(lisp_State *S, lisp_Pq *q, int64_t need) {
+    int64_t ncap;
+    if (need <= q->cap) {
+        return;
+    }
+    if (need > ((int64_t)1 << 36)) {
+        lisp_memerror(S);
+    }
+    ncap = q->cap ? q->cap : 4;
+    while (ncap < need) {
+        ncap *= 2;
+    }
+    q->e = growblock(S, q->e, sizeof(lisp_PqEntry) * (size_t)q->cap,
+                     sizeof(lisp_PqEntry) * (size_t)ncap);
+    q->cap = ncap;
 }
 
 lisp_Value lispO_newrng(lisp_State *S, uint64_t seed) {
@@ -328,7 +366,7 @@ const char *lisp_typename(lisp_Value v) {
     static const char *const names[] = {"nil",     "boolean", "integer", "float",
                                         "string",  "symbol",  "list",    "primitive",
                                         "closure", "vec",     "map",     "rng",
-                                        "udata",   "proto",   "env"};
+                                        "pq",      "udata",   "proto",   "env"};
     if (v.tag == LISP_TUDATA) {
         return AS(lisp_Udata, v)->t->name;
     }

@@ -86,6 +86,22 @@ typedef struct lisp_Rng {
     rng_State st;
 } lisp_Rng;
 
+/* A priority queue: a binary min-heap on (prio, seq) in a C-heap array
+** counted in the Lisp heap like a vec's items.  'seq' numbers insertions,
+** so entries of equal priority leave in insertion order. */
+typedef struct lisp_PqEntry {
+    double prio;
+    uint64_t seq;
+    lisp_Value val;
+} lisp_PqEntry;
+
+typedef struct lisp_Pq {
+    lisp_Object h;
+    lisp_PqEntry *e;
+    int64_t len, cap;
+    uint64_t nextseq;
+} lisp_Pq;
+
 typedef struct lisp_Udata {
     lisp_Object h;
     const lisp_UType *t;
@@ -175,6 +191,9 @@ struct lisp_State {
     lisp_Object *allgc;
     size_t gcbytes, threshold, heap_limit;
     int gc_stress, gc_running;
+    int gcpolicy;  /* LISP_GC* */
+    int ticks;     /* nesting of lisp_tickbegin */
+    int gcpending; /* BETWEEN: a collection fell due inside a tick */
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     int64_t pause_last, pause_max, pause_total;
     hist_Hist pauses; /* GC pause durations, HIST_FINE */
@@ -209,6 +228,10 @@ lisp_Proto *lispO_newproto(lisp_State *S);
 int lispO_growvec(lisp_State *S, lisp_Vec *v, int64_t need);
 int lispO_mapdel(lisp_Value map, lisp_Value key);
 lisp_Value lispO_newrng(lisp_State *S, uint64_t seed);
+/* A new empty priority queue with room for 'cap' entries (pushed). */
+lisp_Value lispO_newpq(lisp_State *S, int64_t cap);
+/* Make room for 'need' entries; raises ERRMEM. */
+void lispO_growpq(lisp_State *S, lisp_Pq *q, int64_t need);
 
 /* lisp_sym.c */
 int lispS_init(lisp_State *S);
@@ -221,6 +244,10 @@ void lispS_markbound(lisp_State *S);
 void lispC_mark(lisp_State *S, lisp_Value v);
 void lispC_markobj(lisp_State *S, lisp_Object *o);
 void lispC_fullgc(lisp_State *S);
+/* The collection before an allocation that would pass heap_limit or that
+** the allocator refused: lispC_fullgc, except that under FAILTICK inside a
+** tick it raises the policy error instead. */
+void lispC_limitgc(lisp_State *S);
 void lispC_freeall(lisp_State *S);
 
 /* lisp_read.c */

@@ -7,7 +7,7 @@
 ** '.', 'e', 'inf' or 'nan' so they read back as floats; strings are quoted
 ** with the reader's escapes; vecs print as #(...) and maps as #{k v ...}.
 ** Unreadable objects print as #<closure NAME>, #<primitive NAME>, #<rng>,
-** #<bt_def ID>: 'save' rejects them (lisp_writereadable).
+** #<pq len=N>, #<bt_def ID>: 'save' rejects them (lisp_writereadable).
 **
 ** Bounds (docs/architecture.md, "Walks over data").  Every write stops at
 ** a byte limit (the state's print_limit, or the caller's): the walk checks
@@ -289,6 +289,10 @@ static void writerec(W *w, lisp_Value v, int depth) {
         }
         case LISP_TRNG:
             sbuf_puts(b, "#<rng>");
+            unreadable(w, v);
+            break;
+        case LISP_TPQ:
+            sbuf_printf(b, "#<pq len=%lld>", (long long)AS(lisp_Pq, v)->len);
             unreadable(w, v);
             break;
         case LISP_TUDATA:

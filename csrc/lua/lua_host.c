@@ -346,7 +346,9 @@ static int host_heap(lua_State *L) {
 
 static int host_gcmethod(lua_State *L) {
     lx_Host *X = lx_checkhost(L, 1, "gc");
-    lisp_gc(X->S);
+    if (lisp_gc(X->S) != 0) {
+        return lx_error(L, "gc", "forced collection during tick under fail-on-tick-gc policy");
+    }
     lx_pushheap(L, X->S);
     return 1;
 }
