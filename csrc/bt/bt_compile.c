@@ -72,7 +72,7 @@ typedef struct Comp {
 LISPBT_NORETURN static void cerr(Comp *C, const char *kind, lisp_Value got, const char *what) {
     sbuf b;
     char repr[120];
-    sbuf_init(&b);
+    sbuf_initm(&b, lisp_mem(C->S));
     lisp_write(C->S, &b, got, 0);
     snprintf(repr, sizeof repr, b.len > 100 ? "%.100s..." : "%s", b.p ? b.p : "");
     sbuf_free(&b);

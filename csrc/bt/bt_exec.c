@@ -119,7 +119,7 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     if (!I->mem || !I->last || !I->visits || !I->counts || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
         trace_init(&I->trace, M, E->trace_capacity) != 0 ||
         bt_bb_reserve(I, bt_key_count(S) > 0 ? bt_key_count(S) - 1 : 0) != 0) {
-        lisp_error(S, "bt.new-instance: out of memory");
+        lisp_nomem(S, "bt.new-instance"); /* the half-built udata is garbage */
     }
     for (i = 0; i < n; i++) {
         hist_init(&I->nhist[i], HIST_COARSE, I->nbuckets + nb * (size_t)i);

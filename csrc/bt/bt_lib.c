@@ -84,7 +84,7 @@ static void runleaf(lisp_State *S, void *ud) {
     if (a->st < 0) {
         sbuf b;
         char repr[80];
-        sbuf_init(&b);
+        sbuf_initm(&b, lisp_mem(S));
         lisp_write(S, &b, r, 0);
         snprintf(repr, sizeof repr, "%s", b.p ? b.p : "?");
         sbuf_free(&b);
@@ -303,8 +303,11 @@ static lisp_Value cfun_bt_bbput(lisp_State *S, int argc, lisp_Value *argv) {
     size_t n;
     (void)argc;
     checkkey(S, argv, 1, &n);
-    if (bt_bb_put(I, bt_key(S, argv[1]), argv[2], -1, "lisp") != 0) {
-        lisp_error(S, "bt.bb-put: out of memory");
+    {
+        int tried = 0, key = bt_key(S, argv[1]);
+        while (bt_bb_put(I, key, argv[2], -1, "lisp") != 0) {
+            lisp_memretry(S, "bt.bb-put", &tried);
+        }
     }
     return lisp_nil();
 }
@@ -424,8 +427,11 @@ static lisp_Value cfun_bt_seriesenable(lisp_State *S, int argc, lisp_Value *argv
     if (n < 0 || n > (1 << 24)) {
         lisp_argerror(S, argv, 1, "expected a capacity in 0..16777216");
     }
-    if (bt_series_enable(I, (int)n) != 0) {
-        lisp_error(S, "bt.series.enable: out of memory");
+    {
+        int tried = 0;
+        while (bt_series_enable(I, (int)n) != 0) {
+            lisp_memretry(S, "bt.series.enable", &tried);
+        }
     }
     return lisp_nil();
 }
@@ -499,7 +505,7 @@ static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv)
         lisp_error(S, "bt.series.write: '%s' does not end with a %s series row", path,
                    csv ? "CSV" : "JSON lines");
     }
-    sbuf_init(&b);
+    sbuf_initm(&b, lisp_mem(S));
     bt_series_render(I, csv, after == -1 && !(append && ftell(f) > 0), after, &b);
     {
         const char *p;
@@ -634,12 +640,12 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     FILE *f;
     int ok;
     (void)argc;
-    sbuf_init(&b);
+    sbuf_initm(&b, lisp_mem(S));
     lisp_write(S, &b, bt_todsl(D), 0);
     sbuf_putc(&b, '\n');
     if (b.oom) {
         sbuf_free(&b);
-        lisp_error(S, "bt.save-dsl: out of memory");
+        lisp_nomem(S, "bt.save-dsl");
     }
     f = fopen(path, "w");
     if (f == NULL) {

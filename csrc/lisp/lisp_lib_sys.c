@@ -109,7 +109,7 @@ static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displ
 static lisp_Value cfun_error(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     char msg[400];
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     render(S, &b, argc, argv, 0);
     snprintf(msg, sizeof msg, "%s", b.p ? b.p : "error");
     sbuf_free(&b);
@@ -130,7 +130,7 @@ static void out(lisp_State *S, sbuf *b) {
 
 static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     render(S, &b, argc, argv, 1);
     sbuf_putc(&b, '\n');
     out(S, &b);
@@ -140,7 +140,7 @@ static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_write(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     (void)argc;
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     lisp_write(S, &b, argv[0], 0);
     out(S, &b);
     return lisp_nil();
@@ -166,7 +166,7 @@ static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
         lisp_error(S, "save: cannot save a%s %s (it has no readable form)",
                    lisp_typename(bad)[0] == 'r' ? "n" : "", lisp_typename(bad));
     }
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     lisp_write(S, &b, argv[1], 0);
     sbuf_putc(&b, '\n');
     if (b.oom) {
@@ -255,7 +255,7 @@ static lisp_Value cfun_heapstats(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     (void)argc;
     (void)argv;
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     lisp_heapstats_text(S, &b);
     out(S, &b);
     return lisp_nil();

@@ -165,6 +165,7 @@ struct lisp_State {
     char *cstack_limit; /* lowest C stack address eval may reach */
     uintptr_t cstack_thread;
     const lispK_Code *cur; /* call site being evaluated, for error positions */
+    const char *fname;     /* builtin running (lisp_memerror), or NULL */
     int nest;              /* nesting of lisp_pcall */
     lispE_Jmp *jmp;
     char errmsg[512];
@@ -173,7 +174,7 @@ struct lisp_State {
     size_t symcap, symcount;
     /* gc */
     lisp_Object *allgc;
-    size_t gcbytes, threshold, heap_limit;
+    size_t gcbytes, threshold; /* the limit is the mem_Heap's */
     int gc_stress, gc_running;
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     int64_t pause_last, pause_max, pause_total;
@@ -220,6 +221,10 @@ void lispS_markbound(lisp_State *S);
 void lispC_mark(lisp_State *S, lisp_Value v);
 void lispC_markobj(lisp_State *S, lisp_Object *o);
 void lispC_fullgc(lisp_State *S);
+/* mem_realloc for C blocks of the Lisp state; when it fails, collects once
+** (unless collecting) and retries.  NULL if that fails too ('p' stays
+** valid).  Only where a collection may run (lisp.h). */
+void *lispC_realloc(lisp_State *S, void *p, size_t osize, size_t nsize);
 void lispC_freeall(lisp_State *S);
 
 /* lisp_read.c */
