@@ -311,6 +311,15 @@ LISPBT_NORETURN void lisp_verror(lisp_State *S, int status, const char *fmt, va_
 ** frames).  Every allocation failure, in any layer, raises it this way or
 ** with lisp_nomem (never lisp_error with that text). */
 LISPBT_NORETURN void lisp_memerror(lisp_State *S);
+/* Set the name lisp_memerror reports outside any builtin (an embedder's
+** entry point, e.g. the Lua method running); returns the previous one.
+** 'fname' must stay valid until it is replaced. */
+const char *lisp_setfname(lisp_State *S, const char *fname);
+/* Resize a C block (lisp_mem(S) accounting: 'p' of 'osize' bytes, NULL
+** allocates) for a builtin: if the allocator refuses (heap_limit), runs a
+** full collection and tries once more.  NULL if that fails too ('p' stays
+** valid).  Only where a collection may run (values rooted). */
+void *lisp_realloc(lisp_State *S, void *p, size_t osize, size_t nsize);
 /* Raise ERRMEM, message "FNAME: out of memory" (FNAME NULL: "eval"). */
 LISPBT_NORETURN void lisp_nomem(lisp_State *S, const char *fname);
 /* For a C allocation outside the Lisp heap that failed and left nothing

@@ -89,6 +89,16 @@ void lisp_memerror(lisp_State *S) {
     lisp_nomem(S, S->fname);
 }
 
+const char *lisp_setfname(lisp_State *S, const char *fname) {
+    const char *old = S->fname;
+    S->fname = fname;
+    return old;
+}
+
+void *lisp_realloc(lisp_State *S, void *p, size_t osize, size_t nsize) {
+    return lispC_realloc(S, p, osize, nsize);
+}
+
 void lisp_nomem(lisp_State *S, const char *fname) {
     raisef(S, LISP_ERRMEM, "%s: out of memory", fname ? fname : "eval");
 }

@@ -201,7 +201,12 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
     X->L = L;
     X->fname = fname;
     X->running++;
-    st = lisp_pcall(X->S, f, ud);
+    {
+        /* allocation failures outside any builtin name the Lua function */
+        const char *oldf = lisp_setfname(X->S, fname);
+        st = lisp_pcall(X->S, f, ud);
+        lisp_setfname(X->S, oldf);
+    }
     X->running--;
     X->L = oldL;
     X->fname = oldname;
