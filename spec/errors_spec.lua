@@ -122,7 +122,7 @@ describe("errors", function()
       local small <close> = lispbt.new{ heap_limit = 1000000 }
       local err = errof(small.eval, small,
         "(define keep nil) (let loop ((i 0)) (set! keep (cons i keep)) (loop (+ i 1)))")
-      assert.are.equal("eval:1:48: out of memory", err)
+      assert.are.equal("eval:1:48: cons: out of memory", err)
       small:eval("(set! keep nil)")
       C.usable(small)
     end)

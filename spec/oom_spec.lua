@@ -43,6 +43,9 @@ describe("allocation failure", function()
       if not ok then
         failures = failures + 1
         assert.matches("out of memory", tostring(err), 1, true)
+        -- and it names the function that needed the memory
+        assert.truthy(tostring(err):match("[%w%._%->]+: out of memory"), err)
+        assert.falsy(tostring(err):match("^out of memory") or tostring(err):match(": : out of memory"), err)
       end
       assert.are.equal(0, T.verify(h))
       -- still usable: Lisp, compile, tick

@@ -4,6 +4,7 @@
 */
 #include "conf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,17 @@ void *mem_default(void *ud, void *ptr, size_t osize, size_t nsize) {
 void mem_init(mem_Heap *M) {
     memset(M, 0, sizeof *M);
     M->f = mem_default;
+    M->cap = SIZE_MAX;
+}
+
+void mem_setlimit(mem_Heap *M, size_t limit) {
+    M->limit = limit;
+    M->base = M->bytes;
+    M->cap = (limit == 0 || limit > SIZE_MAX - M->bytes) ? SIZE_MAX : M->bytes + limit;
+}
+
+size_t mem_charged(const mem_Heap *M) {
+    return M->bytes > M->base ? M->bytes - M->base : 0;
 }
 
 /* Test hook: the allocation at which 'fail_after' counts down to zero
@@ -47,14 +59,23 @@ void *mem_realloc(mem_Heap *M, void *p, size_t osize, size_t nsize) {
         mem_free(M, p, osize);
         return NULL;
     }
+    if (p == NULL) {
+        osize = 0;
+    }
+    /* the limit: one compare ('bytes' >= 'osize', so no wrap below zero;
+    ** 'nsize' past SIZE_MAX - bytes is refused rather than wrapped) */
+    if (lispbt_unlikely(nsize > M->cap - (M->bytes - osize))) {
+        M->nrefused++;
+        return NULL;
+    }
     if (injectfail(M)) {
         return NULL;
     }
-    q = M->f(M->ud, p, p ? osize : 0, nsize);
+    q = M->f(M->ud, p, osize, nsize);
     if (q == NULL) {
         return NULL;
     }
-    M->bytes += nsize - (p ? osize : 0);
+    M->bytes += nsize - osize;
     M->nalloc++;
     return q;
 }

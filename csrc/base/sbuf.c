@@ -4,6 +4,7 @@
 #include "conf.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +12,23 @@
 #include "sbuf.h"
 
 void sbuf_init(sbuf *b) {
+    sbuf_initm(b, NULL);
+}
+
+void sbuf_initm(sbuf *b, mem_Heap *M) {
     b->p = NULL;
     b->len = b->cap = 0;
     b->oom = 0;
+    b->M = M;
 }
 
 void sbuf_free(sbuf *b) {
-    free(b->p);
-    sbuf_init(b);
+    if (b->M) {
+        mem_free(b->M, b->p, b->cap);
+    } else {
+        free(b->p);
+    }
+    sbuf_initm(b, b->M);
 }
 
 /* Make room for 'n' more bytes plus a NUL; 0 on success. */
@@ -33,10 +43,14 @@ static int reserve(sbuf *b, size_t n) {
         return 0;
     }
     ncap = b->cap ? b->cap * 2 : 64;
-    while (ncap < need) {
+    while (ncap < need && ncap <= SIZE_MAX / 2) {
         ncap *= 2;
     }
-    np = realloc(b->p, ncap);
+    if (ncap < need || need < n) { /* would wrap */
+        b->oom = 1;
+        return -1;
+    }
+    np = b->M ? mem_realloc(b->M, b->p, b->cap, ncap) : realloc(b->p, ncap);
     if (np == NULL) {
         b->oom = 1;
         return -1;

@@ -2,9 +2,13 @@
 ** sbuf.h -- a growable text buffer for the read/render side (dumps, printer,
 ** JSON).  See LICENSE for copyright.
 **
-** Uses the C heap directly (malloc/realloc): rendering happens only when a
-** user asks for text, never on a tick path.  An allocation failure sets 'oom'
-** and turns later appends into no-ops, so callers check once at the end.
+** A buffer made with sbuf_initm allocates through a host's mem_Heap, so its
+** bytes count against the host's heap_limit (mem.h); one made with sbuf_init
+** uses the C heap directly (malloc/realloc: only for text that no script
+** can make large).  Rendering happens only when a user asks for text, never
+** on a tick path.  An allocation failure (or a refusal by the limit) sets
+** 'oom' and turns later appends into no-ops, so callers check once at the
+** end.
 ** The owner frees with sbuf_free; 'p' is NUL-terminated whenever len > 0.
 */
 #ifndef LISPBT_SBUF_H
@@ -14,18 +18,24 @@
 
 #include <stdarg.h>
 
+#include "mem.h"
+
 typedef struct sbuf {
     char *p;
     size_t len, cap;
     int oom;
+    mem_Heap *M; /* NULL: the C heap */
 } sbuf;
 
 /* None of these raises or aborts: a failed growth sets b->oom and every
 ** later append to 'b' does nothing (the text so far stays intact). */
 
-/* An empty buffer (p == NULL, no allocation); also clears 'oom'. */
+/* An empty buffer on the C heap (p == NULL, no allocation); clears 'oom'. */
 void sbuf_init(sbuf *b);
-/* Release the text and reset 'b' to empty (sbuf_init); 'b' is reusable. */
+/* An empty buffer whose text is allocated through 'M' (charged to it). */
+void sbuf_initm(sbuf *b, mem_Heap *M);
+/* Release the text and reset 'b' to empty (keeping its heap); 'b' is
+** reusable. */
 void sbuf_free(sbuf *b);
 /* Append the 'n' bytes at 's' (which may contain NULs). */
 void sbuf_putn(sbuf *b, const char *s, size_t n);

@@ -64,7 +64,7 @@ static void traceaccess(bt_Inst *I, int kind, int key, lisp_Value v, int32_t nod
     trace_Event e = trace_event(kind, I->tick, node, ts);
     sbuf b;
     const char *text;
-    sbuf_init(&b);
+    sbuf_initm(&b, I->E->mem);
     e.key = key;
     text = tracevalue(I->ctx.S, &e, v, &b);
     if (text) {

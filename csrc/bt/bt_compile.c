@@ -41,10 +41,10 @@ static void deffree(lisp_State *S, void *p) {
 static void addarg(lisp_State *S, bt_Def *D, lisp_Value a) {
     if (D->nargkeys == D->capargkeys) {
         int32_t ncap = D->capargkeys ? D->capargkeys * 2 : 16;
-        int32_t *nk = mem_realloc(lisp_mem(S), D->argkeys, sizeof(int32_t) * (size_t)D->capargkeys,
-                                  sizeof(int32_t) * (size_t)ncap);
+        int32_t *nk = lisp_realloc(S, D->argkeys, sizeof(int32_t) * (size_t)D->capargkeys,
+                                   sizeof(int32_t) * (size_t)ncap);
         if (nk == NULL) {
-            lisp_memerror(S);
+            lisp_nomem(S, "bt.compile");
         }
         D->argkeys = nk;
         D->capargkeys = ncap;
@@ -87,10 +87,10 @@ static int32_t newnode(Comp *C, int kind) {
         if (ncap > BT_MAXNODES) {
             lisp_error(C->S, "bt.compile: tree has more than %d nodes", BT_MAXNODES);
         }
-        nn = mem_realloc(lisp_mem(C->S), D->nodes, sizeof(bt_Node) * (size_t)D->cap,
-                         sizeof(bt_Node) * (size_t)ncap);
+        nn = lisp_realloc(C->S, D->nodes, sizeof(bt_Node) * (size_t)D->cap,
+                          sizeof(bt_Node) * (size_t)ncap);
         if (nn == NULL) {
-            lisp_memerror(C->S);
+            lisp_nomem(C->S, "bt.compile");
         }
         D->nodes = nn;
         D->cap = ncap;
@@ -342,10 +342,11 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
         lisp_error(S, "bt.compile: internal error: %s", err);
     }
     D->argp = lisp_vecitems(D->args); /* the arrays no longer move */
-    D->largs = mem_calloc(lisp_mem(S), sizeof(bt_LeafArgs) * (size_t)D->n);
+    D->largs = lisp_realloc(S, NULL, 0, sizeof(bt_LeafArgs) * (size_t)D->n);
     if (D->largs == NULL) {
-        lisp_memerror(S);
+        lisp_nomem(S, "bt.compile");
     }
+    memset(D->largs, 0, sizeof(bt_LeafArgs) * (size_t)D->n);
     {
         int32_t i;
         for (i = 0; i < D->n; i++) {

@@ -88,6 +88,16 @@ static void instmark(lisp_State *S, void *p) {
 
 const lisp_UType bt_insttype = {"bt_instance", instmark, instfree};
 
+/* 'n' zeroed bytes through lisp_realloc (may collect once); NULL on
+** failure. */
+static void *zalloc(lisp_State *S, size_t n) {
+    void *p = lisp_realloc(S, NULL, 0, n);
+    if (p) {
+        memset(p, 0, n);
+    }
+    return p;
+}
+
 lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     bt_Env *E = bt_reg_env(bt_reg(S));
     bt_Def *D = lisp_udata(def);
@@ -99,6 +109,8 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     lisp_push(S, def);
     I = lisp_newudata(S, &bt_insttype, sizeof(bt_Inst), &v);
     I->E = E;
+    I->ctx.I = I; /* now: a half-built instance is freed by the collector, */
+    I->ctx.S = S; /* and its drop hooks find the state through ctx */
     I->rate = E->rate;
     I->def = def;
     I->self = v;
@@ -108,26 +120,31 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->flags = BT_FTIMING;
     I->budget_ns = 20 * 1000000LL;
     I->min_ns = INT64_MAX;
-    I->mem = mem_calloc(M, sizeof(bt_NodeMem) * (size_t)n);
-    I->last = mem_calloc(M, (size_t)n);
-    I->visits = mem_calloc(M, sizeof(bt_Visit) * (size_t)n);
-    I->counts = mem_calloc(M, sizeof(uint64_t) * 4 * (size_t)n);
-    I->stats = mem_calloc(M, sizeof(bt_NodeStats) * (size_t)n);
-    I->nhist = mem_calloc(M, sizeof(hist_Hist) * (size_t)n);
-    I->nbuckets = mem_calloc(M, sizeof(uint32_t) * nb * (size_t)n);
-    I->tbuckets = mem_calloc(M, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
-    if (!I->mem || !I->last || !I->visits || !I->counts || !I->stats || !I->nhist || !I->nbuckets || !I->tbuckets ||
-        trace_init(&I->trace, M, E->trace_capacity) != 0 ||
+    /* each may collect once (heap_limit; 'v' is rooted and instmark reads
+    ** only 'def' and 'bb'); a failure leaves a half-built udata that the
+    ** collector frees (instfree takes NULL arrays) */
+    I->mem = zalloc(S, sizeof(bt_NodeMem) * (size_t)n);
+    I->last = zalloc(S, (size_t)n);
+    I->visits = zalloc(S, sizeof(bt_Visit) * (size_t)n);
+    I->counts = zalloc(S, sizeof(uint64_t) * 4 * (size_t)n);
+    I->stats = zalloc(S, sizeof(bt_NodeStats) * (size_t)n);
+    I->nhist = zalloc(S, sizeof(hist_Hist) * (size_t)n);
+    I->nbuckets = zalloc(S, sizeof(uint32_t) * nb * (size_t)n);
+    I->tbuckets = zalloc(S, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
+    if (I->tbuckets && trace_init(&I->trace, M, E->trace_capacity) != 0) {
+        lisp_gc(S); /* the ring is the biggest block: make room, try again */
+        trace_init(&I->trace, M, E->trace_capacity);
+    }
+    if (!I->mem || !I->last || !I->visits || !I->counts || !I->stats || !I->nhist || !I->nbuckets ||
+        !I->tbuckets || I->trace.ev == NULL ||
         bt_bb_reserve(I, bt_key_count(S) > 0 ? bt_key_count(S) - 1 : 0) != 0) {
-        lisp_error(S, "bt.new-instance: out of memory");
+        lisp_nomem(S, "bt.new-instance");
     }
     for (i = 0; i < n; i++) {
         hist_init(&I->nhist[i], HIST_COARSE, I->nbuckets + nb * (size_t)i);
         I->stats[i].min_ns = INT64_MAX;
     }
     hist_init(&I->thist, HIST_FINE, I->tbuckets);
-    I->ctx.I = I;
-    I->ctx.S = S;
     lisp_settop(S, lisp_gettop(S) - 2);
     lisp_push(S, v);
     return v;

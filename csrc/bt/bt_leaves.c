@@ -113,7 +113,7 @@ static int leaf_putint(bt_Ctx *c, int64_t ud) {
         return bt_leaf_error(c, "expected (act bb-put-int KEY INTEGER)");
     }
     if (bt_bb_put(c->I, c->a->keys[0], c->a->args[1], c->node, c->a->leaf->cname) != 0) {
-        return bt_leaf_error(c, "out of memory");
+        return bt_leaf_error(c, "%s: out of memory", c->a->leaf->cname);
     }
     return BT_SUCCESS;
 }
@@ -125,7 +125,7 @@ static int leaf_putfloat(bt_Ctx *c, int64_t ud) {
         return bt_leaf_error(c, "expected (act bb-put-float KEY NUMBER)");
     }
     if (bt_bb_put(c->I, c->a->keys[0], lisp_float(x), c->node, c->a->leaf->cname) != 0) {
-        return bt_leaf_error(c, "out of memory");
+        return bt_leaf_error(c, "%s: out of memory", c->a->leaf->cname);
     }
     return BT_SUCCESS;
 }

@@ -298,8 +298,11 @@ static lisp_Value cfun_bt_bbput(lisp_State *S, int argc, lisp_Value *argv) {
     size_t n;
     (void)argc;
     checkkey(S, argv, 1, &n);
-    if (bt_bb_put(I, bt_key(S, argv[1]), argv[2], -1, "lisp") != 0) {
-        lisp_error(S, "bt.bb-put: out of memory");
+    {
+        int tried = 0, key = bt_key(S, argv[1]);
+        while (bt_bb_put(I, key, argv[2], -1, "lisp") != 0) {
+            lisp_memretry(S, "bt.bb-put", &tried);
+        }
     }
     return lisp_nil();
 }
@@ -419,8 +422,11 @@ static lisp_Value cfun_bt_seriesenable(lisp_State *S, int argc, lisp_Value *argv
     if (n < 0 || n > (1 << 24)) {
         lisp_argerror(S, argv, 1, "expected a capacity in 0..16777216");
     }
-    if (bt_series_enable(I, (int)n) != 0) {
-        lisp_error(S, "bt.series.enable: out of memory");
+    {
+        int tried = 0;
+        while (bt_series_enable(I, (int)n) != 0) {
+            lisp_memretry(S, "bt.series.enable", &tried);
+        }
     }
     return lisp_nil();
 }
@@ -494,7 +500,7 @@ static lisp_Value cfun_bt_serieswrite(lisp_State *S, int argc, lisp_Value *argv)
         lisp_error(S, "bt.series.write: '%s' does not end with a %s series row", path,
                    csv ? "CSV" : "JSON lines");
     }
-    sbuf_init(&b);
+    sbuf_initm(&b, lisp_mem(S));
     bt_series_render(I, csv, after == -1 && !(append && ftell(f) > 0), after, &b);
     {
         const char *p;
@@ -630,14 +636,14 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     int ok, st;
     lisp_Value bad;
     (void)argc;
-    sbuf_init(&b);
+    sbuf_initm(&b, lisp_mem(S));
     /* bounded like every write: a tree whose quoted arguments share
     ** structure cannot make the file (or the time) explode */
     st = lisp_writereadable(S, &b, bt_todsl(D), lisp_printlimit(S), &bad);
     sbuf_putc(&b, '\n');
     if (b.oom) {
         sbuf_free(&b);
-        lisp_error(S, "bt.save-dsl: out of memory");
+        lisp_nomem(S, "bt.save-dsl");
     }
     if (st != LISP_WRITE_OK) {
         sbuf_free(&b);

@@ -65,13 +65,13 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
     lispbt_Host *H = calloc(1, sizeof *H);
     lisp_Opts lo;
     if (H == NULL) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "cannot allocate the host (out of memory)");
         return NULL;
     }
     mem_init(&H->mem);
     H->opts = *o;
     lo.max_depth = o->max_depth;
-    lo.heap_limit = o->heap_limit;
+    lo.heap_limit = 0; /* applied to the whole heap below, once built */
     lo.gc_stress = o->gc_stress;
     lo.print_limit = o->print_limit;
     clk_rate_init(&H->rate);
@@ -110,10 +110,13 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
         H->bt = bt_reg_new(H->S, &env);
         if (H->bt == NULL || sched_open(H->S, H->sched) != LISP_OK ||
             (H->planner = planner_open(H->S, &H->mem, &H->log, o->planner_capacity)) == NULL) {
-            snprintf(err, errlen, "out of memory");
+            snprintf(err, errlen, "cannot open the engine (out of memory)");
             goto fail;
         }
     }
+    /* heap_limit: every byte allocated from now on, by any layer, counts
+    ** (mem.h); the startup structures above are the base */
+    mem_setlimit(&H->mem, o->heap_limit);
     return H;
 fail:
     host_free(H);

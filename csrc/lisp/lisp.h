@@ -109,7 +109,8 @@ typedef struct lisp_UType {
 /* Options of lisp_new. */
 typedef struct lisp_Opts {
     int max_depth;     /* non-tail call depth (default 10000) */
-    size_t heap_limit; /* bytes, 0 = unlimited */
+    size_t heap_limit; /* if not 0: mem_setlimit(M, heap_limit) once the state
+                       ** is built (a host sets its limit itself, later) */
     int gc_stress;     /* collect at every allocation */
     size_t print_limit; /* bytes of one printed value (0 = LISPBT_PRINT_LIMIT) */
 } lisp_Opts;
@@ -307,9 +308,31 @@ lisp_Value lisp_readall(lisp_State *S, const char *src, size_t n, const char *ch
 LISPBT_NORETURN void lisp_error(lisp_State *S, const char *fmt, ...) LISPBT_PRINTF(2, 3);
 /* Raise 'status' (a LISP_ERR* code) with a formatted message. */
 LISPBT_NORETURN void lisp_verror(lisp_State *S, int status, const char *fmt, va_list ap);
-/* Raise ERRMEM, message "out of memory": every allocation failure, in any
-** layer, raises it this way (never lisp_error with that text). */
+/* Raise ERRMEM, message "NAME: out of memory" where NAME is the builtin
+** running (or "eval" outside any builtin: reader, compiler, procedure
+** frames).  Every allocation failure, in any layer, raises it this way or
+** with lisp_nomem (never lisp_error with that text). */
 LISPBT_NORETURN void lisp_memerror(lisp_State *S);
+/* Set the name lisp_memerror reports outside any builtin (an embedder's
+** entry point, e.g. the Lua method running); returns the previous one.
+** 'fname' must stay valid until it is replaced. */
+const char *lisp_setfname(lisp_State *S, const char *fname);
+/* Resize a C block (lisp_mem(S) accounting: 'p' of 'osize' bytes, NULL
+** allocates) for a builtin: if the allocator refuses (heap_limit), runs a
+** full collection and tries once more.  NULL if that fails too ('p' stays
+** valid).  Only where a collection may run (values rooted). */
+void *lisp_realloc(lisp_State *S, void *p, size_t osize, size_t nsize);
+/* Raise ERRMEM, message "FNAME: out of memory" (FNAME NULL: "eval"). */
+LISPBT_NORETURN void lisp_nomem(lisp_State *S, const char *fname);
+/* For a C allocation outside the Lisp heap that failed and left nothing
+** half-done, so that it can be retried: the first time ('*tried' 0) on a
+** host with a heap limit, runs a full collection (Lisp garbage counts
+** against the same limit), sets '*tried' and returns, and the caller tries
+** once more; otherwise raises lisp_nomem(S, FNAME).  The idiom:
+**     int tried = 0;
+**     while (alloc_something(...) != 0) lisp_memretry(S, "NAME", &tried);
+** Call it only where a collection may run (values rooted, lisp.h). */
+void lisp_memretry(lisp_State *S, const char *fname, int *tried);
 /* Raise "NAME: WHAT, got REPR" where NAME is the builtin being called and
 ** REPR the written form of argv[i] (cut at 100 bytes). */
 LISPBT_NORETURN void lisp_argerror(lisp_State *S, lisp_Value *argv, int i, const char *what);

@@ -74,14 +74,11 @@ static lispK_Code *newcode(Compiler *C, lispK_Eval ev, int nkids) {
     lisp_State *S = C->S;
     lisp_Proto *p = C->fs->p;
     size_t sz = sizeof(lispK_Code) + sizeof(lispK_Code *) * (size_t)nkids;
-    lispK_Code *c = mem_calloc(S->M, sz);
+    lispK_Code *c = lispC_realloc(S, NULL, 0, sz);
     if (c == NULL) {
-        lispC_limitgc(S);
-        c = mem_calloc(S->M, sz);
-        if (c == NULL) {
-            lisp_memerror(S);
-        }
+        lisp_memerror(S);
     }
+    memset(c, 0, sz);
     S->gcbytes += sz;
     c->size = sz;
     c->ev = ev;
@@ -119,7 +116,7 @@ static void addconst(Compiler *C, lisp_Value v) {
     }
     if (p->nk == p->capk) {
         int ncap = p->capk ? p->capk * 2 : 8;
-        lisp_Value *nk = mem_realloc(S->M, p->k, sizeof(lisp_Value) * (size_t)p->capk,
+        lisp_Value *nk = lispC_realloc(S, p->k, sizeof(lisp_Value) * (size_t)p->capk,
                                      sizeof(lisp_Value) * (size_t)ncap);
         if (nk == NULL) {
             lisp_memerror(S);

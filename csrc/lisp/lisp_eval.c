@@ -81,9 +81,35 @@ LISPBT_NORETURN static void raisef(lisp_State *S, int status, const char *fmt, .
     va_end(ap); /* not reached */
 }
 
-/* ERRMEM is chosen by the caller, never by comparing message text. */
+/* ERRMEM is chosen by the caller, never by comparing message text.  The
+** message names the function that needed the memory: the builtin running
+** ('S->fname', kept by lispE_call), or "eval" for the reader, the compiler
+** and procedure frames outside any builtin. */
 void lisp_memerror(lisp_State *S) {
-    raisef(S, LISP_ERRMEM, "out of memory");
+    lisp_nomem(S, S->fname);
+}
+
+const char *lisp_setfname(lisp_State *S, const char *fname) {
+    const char *old = S->fname;
+    S->fname = fname;
+    return old;
+}
+
+void *lisp_realloc(lisp_State *S, void *p, size_t osize, size_t nsize) {
+    return lispC_realloc(S, p, osize, nsize);
+}
+
+void lisp_nomem(lisp_State *S, const char *fname) {
+    raisef(S, LISP_ERRMEM, "%s: out of memory", fname ? fname : "eval");
+}
+
+void lisp_memretry(lisp_State *S, const char *fname, int *tried) {
+    if (!*tried && S->M->limit != 0 && !S->gc_running) {
+        *tried = 1;
+        lispC_limitgc(S);
+        return;
+    }
+    lisp_nomem(S, fname);
 }
 
 const char *lisp_errmsg(lisp_State *S) {
@@ -121,6 +147,7 @@ int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) 
     lisp_Value *top = S->top;
     int depth = S->depth;
     const lispK_Code *cur = S->cur;
+    const char *fname = S->fname;
     j.prev = S->jmp;
     j.status = LISP_OK;
     if (S->nest == 0) {
@@ -135,6 +162,7 @@ int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) 
     S->jmp = j.prev;
     S->nest--;
     S->cur = cur;
+    S->fname = fname;
     if (j.status != LISP_OK) {
         S->top = top;
         S->depth = depth;
@@ -233,7 +261,12 @@ lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
             if (lispbt_unlikely(nargs < pr->min || (pr->max >= 0 && nargs > pr->max))) {
                 arityerror(S, pr->name, pr->min, pr->max, nargs);
             }
-            r = pr->fn(S, nargs, fp + 1);
+            {
+                const char *fname = S->fname; /* lisp_memerror names it */
+                S->fname = pr->name;
+                r = pr->fn(S, nargs, fp + 1);
+                S->fname = fname;
+            }
             break;
         } else {
             notproc(S, fn);

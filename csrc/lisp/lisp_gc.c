@@ -13,8 +13,10 @@
 **
 ** When: lispC_newobj collects before allocating when the Lisp heap passes
 ** 'threshold' (then set to twice the live size, at least GC_MINTHRESHOLD),
-** at every allocation under gc_stress, and when heap_limit would be
-** exceeded (then ERRMEM if a full collection did not make room).  Because
+** at every allocation under gc_stress, and when the allocator refuses
+** (the host's heap_limit, which the mem_Heap applies to every C allocation
+** of the host, or a failed malloc): then ERRMEM if a full collection did not
+** make room.  Because
 ** every allocation may collect, constructors push their results (lisp.h).
 **
 ** Policy (lisp.h, gc.set-policy!).  Only 'autogc' -- the threshold and
@@ -288,13 +290,7 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     if (lispbt_unlikely(S->gc_stress || S->gcbytes + size > S->threshold)) {
         autogc(S);
     }
-    if (S->heap_limit && S->gcbytes + size > S->heap_limit) {
-        lispC_limitgc(S);
-        if (S->gcbytes + size > S->heap_limit) {
-            lisp_memerror(S);
-        }
-    }
-    o = mem_alloc(S->M, size);
+    o = mem_alloc(S->M, size); /* refused past the host's limit (mem.h) */
     if (lispbt_unlikely(o == NULL)) {
         lispC_limitgc(S);
         o = mem_alloc(S->M, size);
@@ -316,6 +312,15 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     S->nobjects++;
     S->total_objects++;
     return o;
+}
+
+void *lispC_realloc(lisp_State *S, void *p, size_t osize, size_t nsize) {
+    void *q = mem_realloc(S->M, p, osize, nsize);
+    if (lispbt_unlikely(q == NULL) && nsize > 0 && !S->gc_running) {
+        lispC_limitgc(S); /* the limit counts Lisp garbage too */
+        q = mem_realloc(S->M, p, osize, nsize);
+    }
+    return q;
 }
 
 void lispC_freeall(lisp_State *S) {
@@ -364,7 +369,7 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {
     out->gc_max_pause_ns = S->pause_max;
     out->gc_total_pause_ns = S->pause_total;
     out->freed_objects = S->freed_objects;
-    out->heap_limit = S->heap_limit;
+    out->heap_limit = S->M->limit;
     out->max_depth = S->max_depth;
 }
 

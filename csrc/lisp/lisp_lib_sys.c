@@ -143,7 +143,7 @@ static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displ
 static lisp_Value cfun_error(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     char msg[400];
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     render(S, &b, argc, argv, 0, sizeof msg - 4);
     snprintf(msg, sizeof msg, "%s", b.p ? b.p : "error");
     sbuf_free(&b);
@@ -164,7 +164,7 @@ static void out(lisp_State *S, sbuf *b) {
 
 static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     render(S, &b, argc, argv, 1, 0);
     sbuf_putc(&b, '\n');
     out(S, &b);
@@ -174,7 +174,7 @@ static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_write(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     (void)argc;
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     lisp_write(S, &b, argv[0], 0);
     out(S, &b);
     return lisp_nil();
@@ -206,7 +206,7 @@ static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     FILE *f;
     int ok, st;
     (void)argc;
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     /* one bounded walk writes the text and finds what cannot be read back */
     st = lisp_writereadable(S, &b, argv[1], lisp_printlimit(S), &bad);
     sbuf_putc(&b, '\n');
@@ -308,7 +308,7 @@ static lisp_Value cfun_heapstats(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     (void)argc;
     (void)argv;
-    sbuf_init(&b);
+    sbuf_initm(&b, S->M);
     lisp_heapstats_text(S, &b);
     out(S, &b);
     return lisp_nil();

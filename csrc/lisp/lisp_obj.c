@@ -19,16 +19,10 @@
 #include "lisp_obj.h"
 #include "sbuf.h"
 
-/* Resize a payload block counted in the Lisp heap; raises ERRMEM. */
+/* Resize a payload block counted in the Lisp heap; collects once when the
+** allocator refuses (the host's limit, mem.h), then raises ERRMEM. */
 static void *growblock(lisp_State *S, void *p, size_t osize, size_t nsize) {
-    void *q;
-    if (S->heap_limit && S->gcbytes + nsize - osize > S->heap_limit) {
-        lispC_limitgc(S);
-        if (S->gcbytes + nsize - osize > S->heap_limit) {
-            lisp_memerror(S);
-        }
-    }
-    q = mem_realloc(S->M, p, osize, nsize);
+    void *q = mem_realloc(S->M, p, osize, nsize);
     if (q == NULL) {
         lispC_limitgc(S);
         q = mem_realloc(S->M, p, osize, nsize);

@@ -181,6 +181,7 @@ struct lisp_State {
     char *cstack_limit; /* lowest C stack address eval may reach */
     uintptr_t cstack_thread;
     const lispK_Code *cur; /* call site being evaluated, for error positions */
+    const char *fname;     /* builtin running (lisp_memerror), or NULL */
     int nest;              /* nesting of lisp_pcall */
     lispE_Jmp *jmp;
     char errmsg[512];
@@ -189,7 +190,7 @@ struct lisp_State {
     size_t symcap, symcount;
     /* gc */
     lisp_Object *allgc;
-    size_t gcbytes, threshold, heap_limit;
+    size_t gcbytes, threshold; /* the limit is the mem_Heap's */
     int gc_stress, gc_running;
     int gcpolicy;  /* LISP_GC* */
     int ticks;     /* nesting of lisp_tickbegin */
@@ -248,6 +249,10 @@ void lispC_fullgc(lisp_State *S);
 ** the allocator refused: lispC_fullgc, except that under FAILTICK inside a
 ** tick it raises the policy error instead. */
 void lispC_limitgc(lisp_State *S);
+/* mem_realloc for C blocks of the Lisp state; when it fails, collects once
+** (unless collecting) and retries.  NULL if that fails too ('p' stays
+** valid).  Only where a collection may run (lisp.h). */
+void *lispC_realloc(lisp_State *S, void *p, size_t osize, size_t nsize);
 void lispC_freeall(lisp_State *S);
 
 /* lisp_read.c */

@@ -102,8 +102,8 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg
     }
     S->M = M;
     S->host = host;
+    sbuf_initm(&S->scratch, M); /* rendered text counts against the limit */
     S->max_depth = o && o->max_depth > 0 ? o->max_depth : 10000;
-    S->heap_limit = o ? o->heap_limit : 0;
     S->print_limit = o && o->print_limit > 0 ? o->print_limit : LISPBT_PRINT_LIMIT;
     S->gc_stress = o ? o->gc_stress : 0;
     S->threshold = 256 * 1024;
@@ -133,6 +133,9 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg
     if (lispE_rawpcall(S, openlibs, &a) != LISP_OK) {
         lisp_free(S);
         return NULL;
+    }
+    if (o && o->heap_limit) {
+        mem_setlimit(M, o->heap_limit);
     }
     return S;
 }
@@ -240,8 +243,8 @@ lisp_Value lisp_evalstring(lisp_State *S, const char *src, size_t n, const char 
 /* ---- scratch text ---- */
 
 sbuf *lisp_scratch(lisp_State *S) {
-    if (S->scratch.cap > ((size_t)1 << 20)) {
-        sbuf_free(&S->scratch); /* don't keep a huge buffer for good */
+    if (S->scratch.cap > ((size_t)64 << 10)) {
+        sbuf_free(&S->scratch); /* don't keep (and charge) a big buffer */
     }
     S->scratch.len = 0;
     S->scratch.oom = 0;
@@ -253,6 +256,7 @@ sbuf *lisp_scratch(lisp_State *S) {
 
 lisp_Value lisp_scratchstring(lisp_State *S) {
     if (S->scratch.oom) {
+        sbuf_free(&S->scratch);
         lisp_memerror(S);
     }
     return lisp_string(S, S->scratch.p ? S->scratch.p : "", S->scratch.len);
@@ -349,4 +353,6 @@ void lisp_heapstats_text(lisp_State *S, sbuf *b) {
     sbuf_printf(b, "heap limit: %llu\n", (unsigned long long)h.heap_limit);
     sbuf_printf(b, "c heap bytes: %llu\n", (unsigned long long)S->M->bytes);
     sbuf_printf(b, "c heap allocations: %llu\n", (unsigned long long)S->M->nalloc);
+    sbuf_printf(b, "charged bytes: %llu\n", (unsigned long long)mem_charged(S->M));
+    sbuf_printf(b, "refused allocations: %llu\n", (unsigned long long)S->M->nrefused);
 }

@@ -201,7 +201,12 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
     X->L = L;
     X->fname = fname;
     X->running++;
-    st = lisp_pcall(X->S, f, ud);
+    {
+        /* allocation failures outside any builtin name the Lua function */
+        const char *oldf = lisp_setfname(X->S, fname);
+        st = lisp_pcall(X->S, f, ud);
+        lisp_setfname(X->S, oldf);
+    }
     X->running--;
     X->L = oldL;
     X->fname = oldname;
@@ -259,7 +264,7 @@ void lx_newvalue(lua_State *L, lx_Host *X, lisp_Value v, const char *tname) {
     }
     u->pin = lisp_pin(X->S, v);
     if (u->pin < 0) {
-        luaL_error(L, "lispbt: out of memory");
+        luaL_error(L, "%s: out of memory", X->fname ? X->fname : "lispbt");
     }
 }
 
@@ -376,7 +381,7 @@ int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx) {
     int64_t key = ++X->cbnext;
     idx = lua_absindex(L, idx);
     if (!lua_checkstack(L, 6) || !lx_pushhost(L, X)) {
-        lisp_memerror(X->S);
+        lisp_nomem(X->S, X->fname);
     }
     lua_getiuservalue(L, -1, 1);
     lua_pushcfunction(L, setcallback);
@@ -385,7 +390,7 @@ int64_t lx_storecallback(lua_State *L, lx_Host *X, int idx) {
     lua_pushvalue(L, idx);
     if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
         lua_pop(L, 3);
-        lisp_memerror(X->S);
+        lisp_nomem(X->S, X->fname);
     }
     lua_pop(L, 2);
     return key;
@@ -721,7 +726,7 @@ lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv) {
 void lx_pushheap(lua_State *L, lisp_State *S) {
     lisp_HeapStats h;
     lisp_heapstats(S, &h);
-    lua_createtable(L, 0, 12);
+    lua_createtable(L, 0, 21);
 #define F(name, v)                    \
     lua_pushinteger(L, (lua_Integer)(v)); \
     lua_setfield(L, -2, name)
@@ -746,6 +751,8 @@ void lx_pushheap(lua_State *L, lisp_State *S) {
     }
     F("c_heap_bytes", lisp_mem(S)->bytes);
     F("c_heap_allocations", lisp_mem(S)->nalloc);
+    F("charged_bytes", mem_charged(lisp_mem(S)));
+    F("refused_allocations", lisp_mem(S)->nrefused);
 #undef F
 }
 

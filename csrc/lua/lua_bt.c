@@ -185,7 +185,7 @@ static void doinput(lisp_State *S, void *ud) {
         }
         lx_tolisp(L, a->X, -1);
         if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
-            lisp_error(S, "%s: out of memory", a->X->fname);
+            lisp_nomem(S, a->X->fname);
         }
         lisp_settop(S, base);
         lua_pop(L, 1);
@@ -287,7 +287,7 @@ static void doput(lisp_State *S, void *ud) {
     key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
     lx_tolisp(a->L, a->X, 3);
     if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
-        lisp_error(S, "%s: out of memory", a->X->fname);
+        lisp_nomem(S, a->X->fname);
     }
 }
 
@@ -521,7 +521,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
             lua_getiuservalue(L, hostidx, 1); /* callbacks */
             if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
                 lua_settop(L, top);
-                return bt_leaf_error(c, "out of memory");
+                return bt_leaf_error(c, "%s: out of memory", c->a->leaf->cname);
             }
             bt_inst_sethaslua(I);
         }

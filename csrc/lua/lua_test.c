@@ -8,6 +8,10 @@
 **   T.allocs(host)          -> C-heap allocations so far
 **   T.nodes(tree)           -> { {kind=, size=, nkids=, param=}, ... }
 **   T.builtins()            -> the builtin table (see t_builtins)
+**   T.evalstatus(host, src) -> status, message: evaluates 'src' under
+**                           lisp_pcall; status is "ok", "errrun",
+**                           "errsyntax" or "errmem" (the Lisp status, which
+**                           a Lua error message cannot show)
 ** Release builds (no LISPBT_TESTS) have no T.
 */
 #include "conf.h"
@@ -30,6 +34,30 @@ static int t_allocfail(lua_State *L) {
     M->fail_sticky = 1;
     M->failing = 0;
     return 0;
+}
+
+typedef struct EvalArgs {
+    const char *src;
+    size_t n;
+} EvalArgs;
+
+static void evalsrc(lisp_State *S, void *ud) {
+    EvalArgs *a = ud;
+    lisp_evalstring(S, a->src, a->n, "T");
+}
+
+static int t_evalstatus(lua_State *L) {
+    lx_Host *X = lx_checkhost(L, 1, "T");
+    static const char *const names[] = {"ok", "errrun", "errsyntax", "errmem"};
+    EvalArgs a;
+    int top, st;
+    a.src = luaL_checklstring(L, 2, &a.n);
+    top = lisp_gettop(X->S);
+    st = lisp_pcall(X->S, evalsrc, &a); /* no Lua call inside: nothing raises */
+    lisp_settop(X->S, top);
+    lua_pushstring(L, st >= 0 && st <= LISP_ERRMEM ? names[st] : "?");
+    lua_pushstring(L, st == LISP_OK ? "" : lisp_errmsg(X->S));
+    return 2;
 }
 
 static int t_allocs(lua_State *L) {
@@ -91,6 +119,7 @@ void lx_opentest(lua_State *L) {
                                      {"allocs", t_allocs},
                                      {"nodes", t_nodes},
                                      {"builtins", t_builtins},
+                                     {"evalstatus", t_evalstatus},
                                      {NULL, NULL}};
     luaL_newlib(L, funcs);
     lua_setfield(L, -2, "T");

@@ -117,6 +117,10 @@ static lisp_Value cfun_metrics_prometheus(lisp_State *S, int argc, lisp_Value *a
                (double)lisp_mem(S)->bytes);
     prom_counter(b, "lispbt_c_heap_allocations_total", "C heap allocations by the host", NULL,
                  (double)lisp_mem(S)->nalloc);
+    prom_gauge(b, "lispbt_charged_bytes", "bytes charged against heap_limit", NULL,
+               (double)mem_charged(lisp_mem(S)));
+    prom_counter(b, "lispbt_refused_allocations_total", "allocations refused by heap_limit",
+                 NULL, (double)lisp_mem(S)->nrefused);
     log_counts(bt_reg_env(bt_reg(S))->log, logs);
     prom_family(b, "lispbt_log_records_total", "counter", "log records written, by level");
     for (i = 0; i < LOG_NLEVELS; i++) {

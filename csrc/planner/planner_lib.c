@@ -379,7 +379,12 @@ static lisp_Value cfun_planner_mcts(lisp_State *S, int argc, lisp_Value *argv) {
     if (mcts_request_check(&req, err, sizeof err) != 0) {
         badrequest(S, &req, err);
     }
-    mcts_run(PH(S)->P, &req, &res);
+    {
+        int tried = 0;
+        while (mcts_run(PH(S)->P, &req, &res), res.nomem) {
+            lisp_memretry(S, "planner.mcts", &tried); /* raises the second time */
+        }
+    }
     record(S, &req, &res, -1, -1);
     return resultmap(S, &res);
 }
@@ -551,6 +556,9 @@ static void runplan(lisp_State *S, void *ud) {
         planfail(S, &req, err, tick, node);
     }
     mcts_run(p->P, &req, &res);
+    if (res.nomem) {
+        lisp_nomem(S, "plan-action"); /* a tick does not collect */
+    }
     record(S, &req, &res, tick, node);
     if (res.action_dim == 0) {
         lisp_error(S, "no action (%s%s%s)", mcts_status_name(res.status),
@@ -618,7 +626,7 @@ static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
     mcts_model_clamp(m, a, a);
     m->step(m, s, a, next, &reward);
     if (bt_bb_put(c->I, okey, lisp_float(next[0]), c->node, c->a->leaf->cname) != 0) {
-        return bt_leaf_error(c, "out of memory");
+        return bt_leaf_error(c, "apply-planned-1d: out of memory");
     }
     return BT_SUCCESS;
 }

@@ -1091,6 +1091,7 @@ int mcts_run(mcts_Planner *P, const mcts_Request *req, mcts_Result *res) {
     /* the root needs one node and the path max_depth + 1 slots */
     if (path_reserve(P, req->max_depth) != 0 || (P->cap == 0 && arena_grow(P, ARENA_MIN) != 0)) {
         snprintf(res->error, sizeof res->error, "planner: out of memory");
+        res->nomem = 1;
         goto fail;
     }
     P->n = 1;

@@ -218,6 +218,9 @@ typedef struct mcts_Result {
     int top_n;                        /* entries used in 'top' */
     mcts_Alt top[MCTS_MAX_TOPK];      /* most visited root children first */
     char error[MCTS_ERR_MAX];         /* "" unless status == MCTS_ERROR */
+    int nomem;                        /* MCTS_ERROR because the arena or path
+                                      ** could not be allocated (the host's
+                                      ** heap_limit, or malloc) */
 } mcts_Result;
 
 /* "ok", "timeout", "noaction", "error"; "unknown" for anything else. */

@@ -74,7 +74,7 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
         m->job = sched_submit(P, "async-sleep-ms", job_sleep, (void *)(uintptr_t)m->arg, 0,
                               (uint64_t)bt_inst_id(I));
         if (m->job == 0) {
-            return bt_leaf_error(c, "cannot submit the job (out of memory)");
+            return bt_leaf_error(c, "async-sleep-ms: cannot submit the job (out of memory)");
         }
         jobevent(c, TRACE_SCHED_SUBMIT, m->job, TRACE_JOB_QUEUED, ts);
         log_write(log, LOG_DEBUG, c->tick, c->node, "scheduler", "job %llu submitted (%s %lld ms)",
