@@ -108,16 +108,23 @@ describe("scheduler", function()
       assert.are.equal(host.bt.scheduler.stats(), host:eval("(bt.scheduler.stats)"))
     end)
 
-    it("rejects bad arguments as a leaf error, and the instance stays usable", function()
+    it("rejects bad arguments when the tree compiles, naming MS and its range", function()
       local host <close> = lispbt.new { workers = 1 }
-      for _, src in ipairs { "(act async-sleep-ms)", "(act async-sleep-ms -1)",
-                             "(act async-sleep-ms \"x\")", "(act async-sleep-ms 1 2)" } do
-        local inst = host:compile(src):instance()
-        assert.are.equal("failure", inst:tick(), src)
-        assert.are.equal("failure", inst:tick(), src)
+      local usage = "bt.compile: async-sleep-ms: expected (act async-sleep-ms MS)"
+      for _, c in ipairs {
+        { "(act async-sleep-ms)", usage },
+        { "(act async-sleep-ms 1 2)", usage },
+        { "(act async-sleep-ms -1)",
+          "bt.compile: async-sleep-ms: MS must be a number in [0, 86400000], got -1" },
+        { "(act async-sleep-ms \"x\")",
+          "bt.compile: async-sleep-ms: MS must be a number in [0, 86400000], got \"x\"" },
+      } do
+        local ok, err = pcall(host.compile, host, c[1])
+        assert.is_false(ok, c[1])
+        assert.are.equal(c[2], err, c[1])
       end
       assert.are.equal(0, host:scheduler_stats().submitted)
-      assert.is_truthy(host.bt.logs.dump():find("async%-sleep%-ms: expected"))
+      assert.are.equal("success", host:compile("(act always-success)"):instance():tick())
     end)
   end)
 

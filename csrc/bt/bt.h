@@ -334,6 +334,17 @@ int bt_bb_next(bt_Inst *I, int *it, int *key, lisp_Value *v);
 ** the instance until the next error; the engine reports it when the leaf
 ** returns.  Never raises. */
 int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) LISPBT_PRINTF(2, 3);
+/* Numeric leaf arguments, both times with the one conversion and message
+** of lisp_tointrange / lisp_rangemsg ("MS must be a number in [0,
+** 86400000], got +nan.0").  bt_leaf_intarg, at tick time: argument 'i' of
+** the node in '*out' ('def' when the node has fewer arguments) and 1, or
+** 0 after bt_leaf_error.  bt_check_intarg, in a check hook: the same test
+** on argument 'i' of the DSL list 'args' (absent passes), raising
+** "bt.compile: LEAF: MESSAGE". */
+int bt_leaf_intarg(bt_Ctx *c, int i, const char *arg, int num, int64_t lo, int64_t hi,
+                   int64_t def, int64_t *out);
+void bt_check_intarg(lisp_State *S, const struct bt_Leaf *l, lisp_Value args, int i,
+                     const char *arg, int num, int64_t lo, int64_t hi);
 /* Append a copy of event 'e' to the trace of 'I' if its tracing is on (a
 ** leaf's own events: blackboard and scheduler).  Never fails. */
 void bt_trace_event(bt_Inst *I, const trace_Event *e);

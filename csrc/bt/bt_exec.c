@@ -163,6 +163,19 @@ int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) {
     return BT_ERROR;
 }
 
+int bt_leaf_intarg(bt_Ctx *c, int i, const char *arg, int num, int64_t lo, int64_t hi,
+                   int64_t def, int64_t *out) {
+    if (i >= c->a->nargs) {
+        *out = def;
+        return 1;
+    }
+    if (lisp_tointrange(c->a->args[i], num, lo, hi, out)) {
+        return 1;
+    }
+    lisp_rangemsg(c->S, c->I->errmsg, sizeof c->I->errmsg, arg, num, lo, hi, c->a->args[i]);
+    return 0;
+}
+
 /* ---- halt ---- */
 
 static void clearnode(bt_Inst *I, int32_t j) {

@@ -41,11 +41,8 @@ static int optcount(lisp_State *S, int argc, lisp_Value *argv, int i, int def) {
     if (argc <= i || argv[i].tag == LISP_TNIL) {
         return def;
     }
-    n = lisp_checkint(S, argv, i);
-    if (n < 0) {
-        lisp_argerror(S, argv, i, "expected a non-negative integer");
-    }
-    return n > 1 << 30 ? 1 << 30 : (int)n;
+    n = lisp_checkintrange(S, argv, i, "N", LISP_INTONLY, 0, INT64_MAX);
+    return n > 1 << 30 ? 1 << 30 : (int)n; /* more than any ring holds: all */
 }
 
 /* ---- Lisp procedures as leaves ---- */
@@ -326,10 +323,7 @@ static lisp_Value cfun_bt_bbdump(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_bt_budget(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     (void)argc;
-    if (argv[1].tag != LISP_TINT || argv[1].u.i < 0 || argv[1].u.i > 86400000) {
-        lisp_argerror(S, argv, 1, "expected a non-negative integer number of milliseconds");
-    }
-    bt_set_budget_ms(I, argv[1].u.i);
+    bt_set_budget_ms(I, lisp_checkintrange(S, argv, 1, "MS", LISP_INTONLY, 0, 86400000));
     return lisp_nil();
 }
 
@@ -392,10 +386,8 @@ static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     const hist_Hist *h = bt_tickhist(I);
     if (argc > 1 && argv[1].tag != LISP_TNIL) {
-        int64_t node = lisp_checkint(S, argv, 1);
-        if (node < 0 || node >= bt_def_nodes(bt_inst_def(I))) {
-            lisp_argerror(S, argv, 1, "node id out of range");
-        }
+        int64_t node = lisp_checkintrange(S, argv, 1, "NODE", LISP_INTONLY, 0,
+                                          bt_def_nodes(bt_inst_def(I)) - 1);
         h = bt_nodehist(I, (int)node);
     }
     hist_render_ascii(h, lisp_scratch(S), 50);
@@ -419,11 +411,8 @@ static int checkformat(lisp_State *S, int argc, lisp_Value *argv, int i) {
 
 static lisp_Value cfun_bt_seriesenable(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
-    int64_t n = lisp_checkint(S, argv, 1);
+    int64_t n = lisp_checkintrange(S, argv, 1, "CAPACITY", LISP_INTONLY, 0, 1 << 24);
     (void)argc;
-    if (n < 0 || n > (1 << 24)) {
-        lisp_argerror(S, argv, 1, "expected a capacity in 0..16777216");
-    }
     if (bt_series_enable(I, (int)n) != 0) {
         lisp_error(S, "bt.series.enable: out of memory");
     }
