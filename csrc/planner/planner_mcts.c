@@ -273,10 +273,10 @@ static int check_real(int key, double v, char *err, size_t errlen) {
     char num[40];
     switch (key) {
         case MCTS_KEY_BUDGET_MS:
-            if (!(v > 0) || !isfinite(v)) {
+            if (!(v > 0)) {
                 return fail_msg(err, errlen, "%s: must be a positive number, got %s", k, NUM(v));
             }
-            if (v > MCTS_BUDGET_LIMIT) {
+            if (!(v <= MCTS_BUDGET_LIMIT)) { /* +inf too */
                 return fail_msg(err, errlen, "%s: must be at most %g, got %s", k,
                                 MCTS_BUDGET_LIMIT, NUM(v));
             }
@@ -288,12 +288,14 @@ static int check_real(int key, double v, char *err, size_t errlen) {
             return 0;
         case MCTS_KEY_C_UCB:
             if (!(v >= 0) || !isfinite(v)) {
-                return fail_msg(err, errlen, "%s: must be a non-negative number, got %s", k, NUM(v));
+                return fail_msg(err, errlen, "%s: must be a finite non-negative number, got %s", k,
+                                NUM(v));
             }
             return 0;
         case MCTS_KEY_PW_K:
             if (!(v > 0) || !isfinite(v)) {
-                return fail_msg(err, errlen, "%s: must be a positive number, got %s", k, NUM(v));
+                return fail_msg(err, errlen, "%s: must be a finite positive number, got %s", k,
+                                NUM(v));
             }
             return 0;
         case MCTS_KEY_PW_ALPHA:
