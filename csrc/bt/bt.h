@@ -243,19 +243,27 @@ int bt_verify(const bt_Def *D, char *err, size_t errlen);
 ** tick budget 20 ms, tracing off, no series.  Raises "bt.new-instance: out
 ** of memory" (or the Lisp out-of-memory error for the object itself). */
 lisp_Value bt_instance(lisp_State *S, lisp_Value def);
+/* Re-entrancy.  A leaf or halt callback may call back into its own
+** instance; bt_tick, bt_halt and bt_reset refuse that (and do nothing)
+** while the instance is ticking or being halted, returning BT_EBUSY_TICK
+** or BT_EBUSY_HALT; bt_busy_text gives the message ("the instance is
+** already ticking", "the instance is being halted").  A halt that halted
+** itself would recurse until the C stack ran out. */
+enum { BT_EBUSY_TICK = -1, BT_EBUSY_HALT = -2 };
+const char *bt_busy_text(int rc);
 /* Tick once; returns BT_SUCCESS/FAILURE/RUNNING.  Never raises: leaf
 ** errors are caught at their nodes, reported (bt_report) and become
-** failure; a tick over budget logs a warning.  Returns -1 (and does
-** nothing) if the instance is already ticking (re-entrant tick from a
-** callback).  Owner thread of the state only. */
+** failure; a tick over budget logs a warning.  Returns BT_EBUSY_* (and
+** does nothing) when re-entered.  Owner thread of the state only. */
 int bt_tick(bt_Inst *I);
 /* Halt (as bt_halt), then clear the blackboard (not counters, trace or
-** logs).  Never raises. */
-void bt_reset(bt_Inst *I);
+** logs).  Never raises; 0, or BT_EBUSY_* (nothing done) when re-entered. */
+int bt_reset(bt_Inst *I);
 /* Halt every running action (its leaf's halt callback; a failing one is
 ** reported as a node error) and clear all node memory ('gen' bumped, last
-** statuses idle).  The blackboard stays.  Never raises. */
-void bt_halt(bt_Inst *I);
+** statuses idle).  The blackboard stays.  Never raises; 0, or BT_EBUSY_*
+** (nothing done) when re-entered. */
+int bt_halt(bt_Inst *I);
 
 /* "success", "failure", "running", else "idle" (static strings). */
 const char *bt_status_name(int st);

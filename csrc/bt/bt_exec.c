@@ -218,26 +218,46 @@ static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
     }
 }
 
-void bt_halt(bt_Inst *I) {
+const char *bt_busy_text(int rc) {
+    return rc == BT_EBUSY_HALT ? "the instance is being halted" : "the instance is already ticking";
+}
+
+/* BT_EBUSY_* when a tick, halt or reset of 'I' is under way, else 0. */
+static int busy(const bt_Inst *I) {
+    return I->ticking ? BT_EBUSY_TICK : I->halting ? BT_EBUSY_HALT : 0;
+}
+
+int bt_halt(bt_Inst *I) {
     int32_t j;
+    int rc = busy(I);
+    if (rc != 0) {
+        return rc;
+    }
+    I->halting = 1;
     for (j = 0; j < I->D->n; j++) {
         if (I->last[j] == BT_RUNNING) {
             haltrange(I, 0, I->D->n);
-            return;
+            I->halting = 0;
+            return 0;
         }
     }
     for (j = 0; j < I->D->n; j++) {
         clearnode(I, j);
     }
+    I->halting = 0;
+    return 0;
 }
 
-void bt_reset(bt_Inst *I) {
-    int i;
-    bt_halt(I);
+int bt_reset(bt_Inst *I) {
+    int i, rc = bt_halt(I);
+    if (rc != 0) {
+        return rc;
+    }
     for (i = 0; i < I->nbb; i++) {
         I->bb[i].set = 0;
         I->bb[i].v = lisp_nil();
     }
+    return 0;
 }
 
 /* ---- the leaf protocol ----
@@ -699,9 +719,9 @@ int bt_tick(bt_Inst *I) {
     unsigned fl = I->flags;
     uint64_t c0, t;
     int64_t d, objs0 = 0, gc0 = 0;
-    int st;
-    if (I->ticking) {
-        return -1;
+    int st = busy(I);
+    if (st != 0) {
+        return st;
     }
     I->ticking = 1;
     if (I->nvisits) { /* the previous tick's, before this tick's clock starts */

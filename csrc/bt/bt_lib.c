@@ -247,20 +247,26 @@ static lisp_Value cfun_bt_tick(lisp_State *S, int argc, lisp_Value *argv) {
     }
     st = bt_tick(I);
     if (st < 0) {
-        lisp_error(S, "bt.tick: the instance is already ticking");
+        lisp_error(S, "bt.tick: %s", bt_busy_text(st));
     }
     return statussym(S, st);
 }
 
 static lisp_Value cfun_bt_reset(lisp_State *S, int argc, lisp_Value *argv) {
+    int rc = bt_reset(checkinst(S, argv, 0));
     (void)argc;
-    bt_reset(checkinst(S, argv, 0));
+    if (rc < 0) {
+        lisp_error(S, "bt.reset: %s", bt_busy_text(rc));
+    }
     return lisp_nil();
 }
 
 static lisp_Value cfun_bt_halt(lisp_State *S, int argc, lisp_Value *argv) {
+    int rc = bt_halt(checkinst(S, argv, 0));
     (void)argc;
-    bt_halt(checkinst(S, argv, 0));
+    if (rc < 0) {
+        lisp_error(S, "bt.halt: %s", bt_busy_text(rc));
+    }
     return lisp_nil();
 }
 

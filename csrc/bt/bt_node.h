@@ -93,7 +93,10 @@ struct bt_Inst {
     bt_Def *D;
     int64_t id;
     int64_t tick; /* ticks started */
-    int ticking;
+    int ticking;  /* inside bt_tick */
+    int halting;  /* inside bt_halt / bt_reset (their halt callbacks may run Lua) */
+    int handles;  /* foreign handles (bt_inst_hold); see bt_inst_unhold */
+    int shared;   /* may be referenced from Lisp data (bt_inst_share) */
     unsigned flags; /* BT_FTIMING | BT_FTRACE, from the settings; read once per tick */
     int64_t tick_ts;  /* ts_ns of the tick's start (tracing or series on only) */
     uint64_t tick_c0; /* its cycle count */
