@@ -229,6 +229,53 @@ describe("scheduler", function()
       end))
     end)
 
+    -- Issue 13, item 6a: an instance dropped by Lua used to keep its jobs
+    -- until the next Lisp collection freed it.  Its userdata's __gc now
+    -- runs the drop hooks when Lisp never saw the instance (lx_valuegc ->
+    -- bt_inst_unhold), so no Lisp collection is needed, and none may run:
+    -- the Lisp collection count must not move.
+    it("jobs of 100 instances dropped by Lua are cancelled by Lua's collector alone", function()
+      local host <close> = lispbt.new { workers = 1 }
+      local tree = host:compile("(act async-sleep-ms 5000)")
+      local function start(n)
+        for _ = 1, n do
+          local inst = tree:instance()
+          assert.are.equal("running", inst:tick())
+          inst:stats() -- a bt.* method (a mirrored builtin) leaves it Lua's own
+        end
+      end
+      host:gc() -- a fresh threshold: no Lisp collection is due during the test
+      local collections = host:heap().collections
+      start(100)
+      assert.are.equal(100, host:scheduler_stats().submitted)
+      collectgarbage()
+      collectgarbage()
+      local s = wait_until(function()
+        local st = host:scheduler_stats()
+        return st.cancelled == 100 and st.queued == 0 and st.running == 0 and st
+      end, 30)
+      assert.is_table(s, "the dropped instances' jobs were not all cancelled")
+      assert.are.equal(0, s.completed)
+      assert.are.equal(collections, host:heap().collections)
+    end)
+
+    it("an instance Lisp can still reach keeps its job when Lua drops it", function()
+      local host <close> = lispbt.new { workers = 1 }
+      do
+        local inst = host:compile("(act async-sleep-ms " .. FOREVER .. ")"):instance()
+        assert.are.equal("running", inst:tick())
+        host:set("kept", inst)
+      end
+      collectgarbage()
+      collectgarbage()
+      -- still the same job: a released one would make this tick submit a second
+      assert.are.equal("running", tostring(host:eval("(bt.tick kept)")))
+      assert.are.equal(1, host:scheduler_stats().submitted)
+      host:eval("(bt.halt kept)")
+      assert.is_table(settle(host))
+      assert.are.equal(1, host:scheduler_stats().cancelled)
+    end)
+
     it("a job queued or running when its instance is reset or collected after close, no crash",
       function()
         local host = lispbt.new { workers = 1 }

@@ -289,6 +289,19 @@ lisp_State *bt_inst_state(bt_Inst *I);
 ** callback is set then).  Never fails. */
 void bt_inst_sethaslua(bt_Inst *I);
 
+/* Foreign handles.  An embedder that holds instances through handles of
+** its own (the Lua binding's userdata) counts them: bt_inst_hold when a
+** handle is made, bt_inst_unhold when it is finalized.  When the last one
+** goes and the instance was never shared with Lisp (bt_inst_share: made by
+** bt.new-instance, passed to a Lisp leaf, or handed to Lisp code that may
+** keep it), nothing can tick it again, so bt_inst_unhold runs its leaves'
+** drop hooks at once: its scheduler jobs are cancelled then, not at the
+** next Lisp collection that frees it.  Never raise; bt_inst_unhold may run
+** inside the embedder's finalizer (it calls no Lisp and no Lua). */
+void bt_inst_hold(bt_Inst *I);
+void bt_inst_unhold(bt_Inst *I);
+void bt_inst_share(bt_Inst *I);
+
 /* A timestamp for an event of 'I' now, on the env's clock (clock.h).
 ** Inside a tick with tracing or the series on it derives from the tick's
 ** start (and the cycle counter at level timing), like the node events; the

@@ -47,12 +47,12 @@ int64_t bt_now(bt_Inst *I) {
 
 /* ---- instance object ---- */
 
-static void instfree(lisp_State *S, void *p) {
-    bt_Inst *I = p;
-    mem_Heap *M = lisp_mem(S);
+/* Release what leaves keep in node memory (jobs): each leaf's drop hook,
+** once per node.  The hooks leave the node memory empty, so a second call
+** (bt_inst_unhold, then the collector) finds nothing to release. */
+static void dropall(bt_Inst *I) {
     int n = I->D ? I->D->n : 0, i;
-    size_t nb = hist_nbuckets(HIST_COARSE);
-    if (I->mem && I->D->largs) { /* what leaves keep in node memory (jobs) */
+    if (I->mem && I->D->largs) {
         for (i = 0; i < n; i++) {
             const bt_Leaf *l = I->D->largs[i].leaf;
             if (l && l->drop) {
@@ -60,6 +60,28 @@ static void instfree(lisp_State *S, void *p) {
             }
         }
     }
+}
+
+void bt_inst_hold(bt_Inst *I) {
+    I->handles++;
+}
+
+void bt_inst_unhold(bt_Inst *I) {
+    if (--I->handles == 0 && !I->shared && !I->ticking && !I->halting) {
+        dropall(I);
+    }
+}
+
+void bt_inst_share(bt_Inst *I) {
+    I->shared = 1;
+}
+
+static void instfree(lisp_State *S, void *p) {
+    bt_Inst *I = p;
+    mem_Heap *M = lisp_mem(S);
+    int n = I->D ? I->D->n : 0;
+    size_t nb = hist_nbuckets(HIST_COARSE);
+    dropall(I);
     mem_free(M, I->mem, sizeof(bt_NodeMem) * (size_t)n);
     mem_free(M, I->last, (size_t)n);
     mem_free(M, I->visits, sizeof(bt_Visit) * (size_t)n);

@@ -60,6 +60,7 @@ static void runleaf(lisp_State *S, void *ud) {
     int fidx = lisp_gettop(S), i;
     lisp_Value r;
     lisp_push(S, lisp_pinned(S, a->pin));
+    bt_inst_share(c->I); /* the procedure may keep its instance */
     lisp_push(S, c->I->self);
     for (i = 0; i < c->a->nargs; i++) {
         lisp_push(S, c->a->args[i]);
@@ -177,9 +178,12 @@ static lisp_Value cfun_bt_compile(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_bt_newinst(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value v;
     (void)argc;
     checkdef(S, argv, 0);
-    return bt_instance(S, argv[0]);
+    v = bt_instance(S, argv[0]);
+    bt_inst_share(lisp_udata(v)); /* Lisp code holds it: only the collector knows when it dies */
+    return v;
 }
 
 /* The blackboard key argv[i]: a symbol or string, not empty and without
