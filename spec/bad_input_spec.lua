@@ -21,6 +21,7 @@
 -- message is the walks' work), and numeric range checks of builtins that do
 -- not exist yet ((sqrt -1), (log 0), (rng.uniform r 2 1), ...).
 local lispbt = require("lispbt")
+local C = require("support.cases")
 
 local A = table.pack
 
@@ -131,23 +132,23 @@ local lisp_cases = {
     { '(string->symbol "")', 'string->symbol: expected a non-empty string, got ""' },
   },
   collections = {
-    { '(vec.make "x")', 'vec.make: expected an integer, got "x"' },
-    { "(vec.make -1)", "vec.make: expected a size in 0..2^32, got -1" },
-    { "(vec.make 2.5)", "vec.make: expected an integer, got 2.5" },
-    { "(vec.make nan)", "vec.make: expected an integer, got +nan.0" },
-    { "(vec.make inf)", "vec.make: expected an integer, got +inf.0" },
-    { "(vec.get v 5)", "vec.get: index out of range, got 5" },
-    { "(vec.get v -1)", "vec.get: index out of range, got -1" },
-    { '(vec.get v "x")', 'vec.get: expected an integer, got "x"' },
+    { '(vec.make "x")', 'vec.make: N must be an integer in [0, 4294967296], got "x"' },
+    { "(vec.make -1)", "vec.make: N must be an integer in [0, 4294967296], got -1" },
+    { "(vec.make 2.5)", "vec.make: N must be an integer in [0, 4294967296], got 2.5" },
+    { "(vec.make nan)", "vec.make: N must be an integer in [0, 4294967296], got +nan.0" },
+    { "(vec.make inf)", "vec.make: N must be an integer in [0, 4294967296], got +inf.0" },
+    { "(vec.get v 5)", "vec.get: INDEX must be an integer in [0, 1], got 5" },
+    { "(vec.get v -1)", "vec.get: INDEX must be an integer in [0, 1], got -1" },
+    { '(vec.get v "x")', 'vec.get: INDEX must be an integer in [0, 1], got "x"' },
     { "(vec.get 5 0)", "vec.get: expected a vec, got 5" },
-    { "(vec.set! v 9 1)", "vec.set!: index out of range, got 9" },
+    { "(vec.set! v 9 1)", "vec.set!: INDEX must be an integer in [0, 1], got 9" },
     { "(vec.set! 5 0 1)", "vec.set!: expected a vec, got 5" },
     { "(vec.push! 5 1)", "vec.push!: expected a vec, got 5" },
     { "(vec.pop! (vec.make))", "vec.pop!: expected a non-empty vec, got #()" },
     { "(vec.pop! 5)", "vec.pop!: expected a vec, got 5" },
     { "(vec.clear! 5)", "vec.clear!: expected a vec, got 5" },
-    { "(vec.reserve! v -1)", "vec.reserve!: expected a capacity in 0..2^32, got -1" },
-    { '(vec.reserve! v "x")', 'vec.reserve!: expected an integer, got "x"' },
+    { "(vec.reserve! v -1)", "vec.reserve!: N must be an integer in [0, 4294967296], got -1" },
+    { '(vec.reserve! v "x")', 'vec.reserve!: N must be an integer in [0, 4294967296], got "x"' },
     { "(vec.len 5)", "vec.len: expected a vec, got 5" },
     { "(map.get 5 1)", "map.get: expected a map, got 5" },
     { "(map.set! 5 1 2)", "map.set!: expected a map, got 5" },
@@ -216,15 +217,15 @@ local lisp_cases = {
     { "(bt.bb-put i 5 1)", "bt.bb-put: expected a symbol or string, got 5" },
     { "(bt.blackboard.dump 5)", "bt.blackboard.dump: expected a bt_instance, got 5" },
     { '(bt.set-tick-budget-ms i "x")',
-      'bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got "x"' },
+      'bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got "x"' },
     { "(bt.set-tick-budget-ms i -5)",
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got -5" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got -5" },
     { "(bt.set-tick-budget-ms i nan)",
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got +nan.0" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got +nan.0" },
     { "(bt.set-tick-budget-ms i inf)",
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got +inf.0" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got +inf.0" },
     { "(bt.set-tick-budget-ms i 1.5)",
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got 1.5" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got 1.5" },
     { "(bt.set-profile-level i 'fast)", "bt.set-profile-level: expected 'counters or 'timing, got fast" },
     { "(bt.set-profile-level i 5)", "bt.set-profile-level: expected 'counters or 'timing, got 5" },
     { "(bt.set-trace-enabled i 5)", "bt.set-trace-enabled: expected a boolean, got 5" },
@@ -232,25 +233,25 @@ local lisp_cases = {
     { "(bt.clear-trace 5)", "bt.clear-trace: expected a bt_instance, got 5" },
     { "(bt.stats 5)", "bt.stats: expected a bt_instance, got 5" },
     { "(bt.histogram 5)", "bt.histogram: expected a bt_instance, got 5" },
-    { "(bt.histogram i 'x)", "bt.histogram: expected an integer, got x" },
-    { "(bt.series.enable i 'x)", "bt.series.enable: expected an integer, got x" },
+    { "(bt.histogram i 'x)", "bt.histogram: NODE must be an integer in [0, 1], got x" },
+    { "(bt.series.enable i 'x)", "bt.series.enable: CAPACITY must be an integer in [0, 16777216], got x" },
     { "(bt.series.enable 5 #t)", "bt.series.enable: expected a bt_instance, got 5" },
     { "(bt.series.dump 5)", "bt.series.dump: expected a bt_instance, got 5" },
     { "(bt.series.write i 5)", "bt.series.write: expected a string, got 5" },
     { '(bt.series.write i "")', 'bt.series.write: expected a non-empty path, got ""' },
     { "(bt.series.write i nulkey)", 'bt.series.write: expected a path without NUL bytes, got "a...' },
     { "(bt.trace.dump 5)", "bt.trace.dump: expected a bt_instance, got 5" },
-    { "(bt.trace.dump i -1)", "bt.trace.dump: expected a non-negative integer, got -1" },
-    { "(bt.trace.snapshot i -1)", "bt.trace.snapshot: expected a non-negative integer, got -1" },
-    { '(bt.trace.snapshot i "x")', 'bt.trace.snapshot: expected an integer, got "x"' },
-    { "(bt.trace.snapshot i nan)", "bt.trace.snapshot: expected an integer, got +nan.0" },
+    { "(bt.trace.dump i -1)", "bt.trace.dump: N must be an integer >= 0, got -1" },
+    { "(bt.trace.snapshot i -1)", "bt.trace.snapshot: N must be an integer >= 0, got -1" },
+    { '(bt.trace.snapshot i "x")', 'bt.trace.snapshot: N must be an integer >= 0, got "x"' },
+    { "(bt.trace.snapshot i nan)", "bt.trace.snapshot: N must be an integer >= 0, got +nan.0" },
     { "(bt.trace.chrome 5)", "bt.trace.chrome: expected a bt_instance, got 5" },
-    { "(bt.logs.dump -1)", "bt.logs.dump: expected a non-negative integer, got -1" },
-    { '(bt.logs.dump "x")', 'bt.logs.dump: expected an integer, got "x"' },
-    { "(bt.logs.snapshot -1)", "bt.logs.snapshot: expected a non-negative integer, got -1" },
-    { "(bt.logs.snapshot inf)", "bt.logs.snapshot: expected an integer, got +inf.0" },
-    { '(bt.log.dump "x")', 'bt.log.dump: expected an integer, got "x"' },
-    { "(bt.log.snapshot -1)", "bt.log.snapshot: expected a non-negative integer, got -1" },
+    { "(bt.logs.dump -1)", "bt.logs.dump: N must be an integer >= 0, got -1" },
+    { '(bt.logs.dump "x")', 'bt.logs.dump: N must be an integer >= 0, got "x"' },
+    { "(bt.logs.snapshot -1)", "bt.logs.snapshot: N must be an integer >= 0, got -1" },
+    { "(bt.logs.snapshot inf)", "bt.logs.snapshot: N must be an integer >= 0, got +inf.0" },
+    { '(bt.log.dump "x")', 'bt.log.dump: N must be an integer >= 0, got "x"' },
+    { "(bt.log.snapshot -1)", "bt.log.snapshot: N must be an integer >= 0, got -1" },
     { "(bt.to-dsl 5)", "bt.to-dsl: expected a bt_def, got 5" },
     { '(bt.save-dsl 5 "/tmp/x")', "bt.save-dsl: expected a bt_def, got 5" },
     { "(bt.load-dsl 5)", "bt.load-dsl: expected a string, got 5" },
@@ -267,8 +268,8 @@ local lisp_cases = {
     { '(planner.set-log-path "")', 'planner.set-log-path: expected a non-empty path, got ""' },
     { "(planner.set-log-path nulkey)", 'planner.set-log-path: expected a path without NUL bytes, got "a...' },
     { "(planner.set-log-enabled 5)", "planner.set-log-enabled: expected a boolean, got 5" },
-    { "(planner.logs.dump -1)", "planner.logs.dump: expected a non-negative integer, got -1" },
-    { '(planner.logs.snapshot "x")', 'planner.logs.snapshot: expected a non-negative integer, got "x"' },
+    { "(planner.logs.dump -1)", "planner.logs.dump: N must be an integer >= 0, got -1" },
+    { '(planner.logs.snapshot "x")', 'planner.logs.snapshot: N must be an integer >= 0, got "x"' },
   },
   reader = {
     -- reader errors carry the reader's own chunk name
@@ -511,17 +512,17 @@ local lua_cases = {
     { A(5), "scheduler_stats: bad self (lispbt.host expected, got number)" },
   } },
   { "host:logs", function(e) return e.h.logs end, {
-    { function(e) return A(e.h, -1) end, "bt.logs.snapshot: expected a non-negative integer, got -1" },
-    { function(e) return A(e.h, "x") end, 'bt.logs.snapshot: expected an integer, got "x"' },
-    { function(e) return A(e.h, 0 / 0) end, "bt.logs.snapshot: expected an integer, got +nan.0" },
-    { function(e) return A(e.h, 1 / 0) end, "bt.logs.snapshot: expected an integer, got +inf.0" },
-    { function(e) return A(e.h, 1.5) end, "bt.logs.snapshot: expected an integer, got 1.5" },
+    { function(e) return A(e.h, -1) end, "bt.logs.snapshot: N must be an integer >= 0, got -1" },
+    { function(e) return A(e.h, "x") end, 'bt.logs.snapshot: N must be an integer >= 0, got "x"' },
+    { function(e) return A(e.h, 0 / 0) end, "bt.logs.snapshot: N must be an integer >= 0, got +nan.0" },
+    { function(e) return A(e.h, 1 / 0) end, "bt.logs.snapshot: N must be an integer >= 0, got +inf.0" },
+    { function(e) return A(e.h, 1.5) end, "bt.logs.snapshot: N must be an integer >= 0, got 1.5" },
     { function(e) return A(e.h, 1, 2) end, "bt.logs.snapshot: expected 0 to 1 arguments, got 2" },
     { A(5), "bt.logs.snapshot: bad self (lispbt.host expected, got number)" },
   } },
   { "host:planner_records", function(e) return e.h.planner_records end, {
-    { function(e) return A(e.h, -1) end, "planner.logs.snapshot: expected a non-negative integer, got -1" },
-    { function(e) return A(e.h, "x") end, 'planner.logs.snapshot: expected a non-negative integer, got "x"' },
+    { function(e) return A(e.h, -1) end, "planner.logs.snapshot: N must be an integer >= 0, got -1" },
+    { function(e) return A(e.h, "x") end, 'planner.logs.snapshot: N must be an integer >= 0, got "x"' },
   } },
   { "host:heap_stats (a mirror called with ':')", function(e) return e.h.heap_stats end, {
     { function(e) return A(e.h) end,
@@ -580,9 +581,9 @@ local lua_cases = {
     { A("x"), "stats: bad self (lispbt.instance expected, got string)" },
   } },
   { "inst:trace", function(e) return e.inst.trace end, {
-    { function(e) return A(e.inst, -1) end, "bt.trace.snapshot: expected a non-negative integer, got -1" },
-    { function(e) return A(e.inst, "x") end, 'bt.trace.snapshot: expected an integer, got "x"' },
-    { function(e) return A(e.inst, 0 / 0) end, "bt.trace.snapshot: expected an integer, got +nan.0" },
+    { function(e) return A(e.inst, -1) end, "bt.trace.snapshot: N must be an integer >= 0, got -1" },
+    { function(e) return A(e.inst, "x") end, 'bt.trace.snapshot: N must be an integer >= 0, got "x"' },
+    { function(e) return A(e.inst, 0 / 0) end, "bt.trace.snapshot: N must be an integer >= 0, got +nan.0" },
     { A(nil), "bt.trace.snapshot: expected a bt_instance, got nil" },
   } },
   { "inst:reset", function(e) return e.inst.reset end, {
@@ -598,15 +599,15 @@ local lua_cases = {
   { "inst:set_tick_budget_ms", function(e) return e.inst.set_tick_budget_ms end, {
     { function(e) return A(e.inst) end, "bt.set-tick-budget-ms: expected 2 arguments, got 1" },
     { function(e) return A(e.inst, "x") end,
-      'bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got "x"' },
+      'bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got "x"' },
     { function(e) return A(e.inst, -5) end,
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got -5" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got -5" },
     { function(e) return A(e.inst, 0 / 0) end,
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got +nan.0" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got +nan.0" },
     { function(e) return A(e.inst, 1 / 0) end,
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got +inf.0" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got +inf.0" },
     { function(e) return A(e.inst, math.maxinteger) end,
-      "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got 9223372036854775807" },
+      "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got 9223372036854775807" },
   } },
   { "inst:set_trace_enabled", function(e) return e.inst.set_trace_enabled end, {
     { function(e) return A(e.inst, 5) end, "bt.set-trace-enabled: expected a boolean, got 5" },
@@ -632,7 +633,7 @@ local lua_cases = {
     { function() return A(lispbt.register_builtin, "a\0", print) end,
       "register_builtin: bad argument #1 (name contains a NUL byte)" },
     { function() return A(lispbt.compile, {}) end, "compile: bad argument #1 (string expected, got table)" },
-    { function() return A(lispbt.logs, -1) end, "bt.logs.snapshot: expected a non-negative integer, got -1" },
+    { function() return A(lispbt.logs, -1) end, "bt.logs.snapshot: N must be an integer >= 0, got -1" },
     { function() return A(lispbt.heap_stats, 1) end, "heap-stats: expected 0 arguments, got 1" },
   } },
   { "mirrored builtins", function() return nil end, {
@@ -831,14 +832,13 @@ describe("bad input catalogue", function()
       healthy()
     end)
     it("the closed default host, in a subprocess", function()
-      local cmd = [[lua5.4 -e 'package.cpath="./build/?.so;"..package.cpath
+      local out, ok = C.subprocess([[
         local l = require("lispbt"); l.default():close()
         for _, n in ipairs({"eval", "get", "set", "call", "compile", "heap"}) do
           io.write(select(2, pcall(l[n], "x")), "\n") end
-        io.write(select(2, pcall(l.default)), "\n")' 2>&1]]
-      local p = io.popen(cmd)
-      local out = p:read("a")
-      p:close()
+        io.write(select(2, pcall(l.default)), "\n")
+      ]])
+      assert.is_true(ok, out)
       assert.are.equal("eval: host is closed\nget: host is closed\nset: host is closed\ncall: host is closed\n" ..
         "compile: host is closed\nheap: host is closed\ndefault: host is closed\n", out)
     end)

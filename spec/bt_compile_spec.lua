@@ -71,10 +71,10 @@ describe("bt compile", function()
 
   describe("compile errors are exact", function()
     local cases = {
-      { "(repeat -1 (succeed))", "bt.compile: repeat: count must be a non-negative integer, got -1" },
-      { "(repeat 1.5 (succeed))", "bt.compile: repeat: count must be a non-negative integer, got 1.5" },
-      { "(repeat x (succeed))", "bt.compile: repeat: count must be a non-negative integer, got x" },
-      { "(retry -2 (fail))", "bt.compile: retry: count must be a non-negative integer, got -2" },
+      { "(repeat -1 (succeed))", "bt.compile: repeat: COUNT must be an integer in [0, 1000000000], got -1" },
+      { "(repeat 1.5 (succeed))", "bt.compile: repeat: COUNT must be an integer in [0, 1000000000], got 1.5" },
+      { "(repeat x (succeed))", "bt.compile: repeat: COUNT must be an integer in [0, 1000000000], got x" },
+      { "(retry -2 (fail))", "bt.compile: retry: COUNT must be an integer in [0, 1000000000], got -2" },
       { "(par 0 (succeed) (fail))", "bt.compile: par: threshold must be in 1..2, got 0" },
       { "(par 3 (succeed) (fail))", "bt.compile: par: threshold must be in 1..2, got 3" },
       { "(par -1 (succeed))", "bt.compile: par: threshold must be in 1..1, got -1" },
@@ -172,7 +172,7 @@ describe("bt compile", function()
       assert.are.equal("eval:1:1: defbt: expected (defbt name FORM)", T.err(host.eval, host, "(defbt x)"))
       assert.are.equal("eval:1:1: defbt: name must be a symbol",
         T.err(host.eval, host, '(defbt "x" (succeed))'))
-      assert.are.equal("eval:1:1: bt.compile: repeat: count must be a non-negative integer, got -1",
+      assert.are.equal("eval:1:1: bt.compile: repeat: COUNT must be an integer in [0, 1000000000], got -1",
         T.err(host.eval, host, "(bt (repeat -1 (succeed)))"))
     end)
   end)
@@ -286,7 +286,7 @@ describe("bt compile", function()
       write("(bogus (succeed))")
       assert.are.equal("bt.compile: unknown node kind, got bogus", T.err(host.bt.load_dsl, tmp))
       write("(repeat -1 (succeed))")
-      assert.are.equal("bt.compile: repeat: count must be a non-negative integer, got -1",
+      assert.are.equal("bt.compile: repeat: COUNT must be an integer in [0, 1000000000], got -1",
         T.err(host.bt.load_dsl, tmp))
       write("(seq (succeed)")
       assert.are.equal(tmp .. ":1:1: unterminated list", T.err(host.bt.load_dsl, tmp))

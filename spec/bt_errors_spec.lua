@@ -174,8 +174,8 @@ describe("bt errors", function()
       assert.are.equal("get: bad argument #1 (string or symbol expected, got no value)", e(function() return inst:get() end))
       assert.are.equal("get: bad argument #1 (string or symbol expected, got table)", e(function() return inst:get({}) end))
       assert.are.equal("put: bad argument #1 (string or symbol expected, got boolean)", e(function() return inst:put(true, 1) end))
-      assert.are.equal("bt.trace.snapshot: expected a non-negative integer, got -1", e(function() return inst:trace(-1) end))
-      assert.are.equal('bt.trace.snapshot: expected an integer, got "x"', e(function() return inst:trace("x") end))
+      assert.are.equal("bt.trace.snapshot: N must be an integer >= 0, got -1", e(function() return inst:trace(-1) end))
+      assert.are.equal('bt.trace.snapshot: N must be an integer >= 0, got "x"', e(function() return inst:trace("x") end))
       assert.are.equal("bt.set-trace-enabled: expected 2 arguments, got 1", e(function() return inst:set_trace_enabled() end))
       assert.are.equal("success", inst:tick())
     end)
@@ -216,7 +216,7 @@ describe("bt errors", function()
         e(function() return host:register_action("x", function() end, "h") end))
       assert.are.equal("register_condition: bad argument #2 (function expected, got no value)",
         e(function() return host:register_condition("x") end))
-      assert.are.equal("bt.logs.snapshot: expected a non-negative integer, got -1", e(function() return host:logs(-1) end))
+      assert.are.equal("bt.logs.snapshot: N must be an integer >= 0, got -1", e(function() return host:logs(-1) end))
       assert.are.equal("bt.compile: expected a node form like (seq ...), (cond name) or (act name), got 5",
         e(function() return host.bt.compile(5) end))
       assert.are.equal("bt.new-instance: expected a bt_def, got 5", e(function() return host.bt.new_instance(5) end))
@@ -305,6 +305,81 @@ describe("bt errors", function()
         host:logs(1)[1].msg)
     end)
 
+    -- A halt callback that halted its own instance recursed until "C stack
+    -- overflow"; tick, halt and reset now refuse their own instance while
+    -- it is ticking or being halted (bt_busy_text).
+    for _, c in ipairs {
+      { "halt", "bt.halt: the instance is being halted" },
+      { "reset", "bt.reset: the instance is being halted" },
+      { "tick", "tick: the instance is being halted" },
+    } do
+      for _, outer in ipairs { "halt", "reset" } do
+        it(("a halt callback calling inst:%s() during inst:%s() gets an error"):format(c[1], outer),
+          function()
+            local inst, inner
+            host:register_action("selfhalt", function(ctx)
+              if ctx.halted then
+                local ok, e = pcall(inst[c[1]], inst)
+                inner = ok and "no error" or e
+              end
+              return "running"
+            end)
+            inst = host:compile("(seq (act selfhalt))"):instance()
+            assert.are.equal("running", inst:tick())
+            inst[outer](inst)
+            assert.are.equal(c[2], inner)
+            assert.are.equal("running", inst:tick())
+            inst:halt()
+            assert.are.equal("running", inst:tick())
+          end)
+      end
+    end
+
+    for _, c in ipairs {
+      { "halt", "bt.halt: the instance is already ticking" },
+      { "reset", "bt.reset: the instance is already ticking" },
+    } do
+      it(("a leaf calling inst:%s() on its own instance gets an error"):format(c[1]), function()
+        local inst, inner
+        host:register_action("selfh", function()
+          local ok, e = pcall(inst[c[1]], inst)
+          inner = ok and "no error" or e
+          return "running"
+        end)
+        inst = host:compile("(seq (act selfh))"):instance()
+        assert.are.equal("running", inst:tick())
+        assert.are.equal(c[2], inner)
+      end)
+    end
+
+    it("a preempted action's halt callback halting its instance gets an error", function()
+      local gate, inst, inner = true, nil, nil
+      host:register_condition("gate2", function() return gate end)
+      host:register_action("w2", function(ctx)
+        if ctx.halted then
+          local ok, e = pcall(inst.halt, inst)
+          inner = ok and "no error" or e
+        end
+        return "running"
+      end)
+      inst = host:compile("(seq (cond gate2) (act w2))"):instance()
+      assert.are.equal("running", inst:tick())
+      gate = false
+      assert.are.equal("failure", inst:tick())
+      assert.are.equal("bt.halt: the instance is already ticking", inner)
+    end)
+
+    it("a Lisp halt procedure halting its own instance fails its node, once", function()
+      host:eval([[
+        (bt.register-action 'lhalt (lambda (inst) 'running) (lambda (inst) (bt.halt inst)))
+        (define li (bt.new-instance (bt (act lhalt))))
+        (bt.tick li)
+        (bt.halt li)]])
+      local msg = host:logs(1)[1].msg
+      assert.is_truthy(msg:find("bt%.halt: the instance is being halted$"), msg)
+      assert.are.equal("running", tostring(host:eval("(bt.tick li)")))
+    end)
+
     it("a leaf may tick another instance", function()
       local other = host:compile("(act bb-put-int k 1)"):instance()
       host:register_action("tick-other", function()
@@ -316,17 +391,18 @@ describe("bt errors", function()
       assert.are.equal(1, other:stats().tick_count)
     end)
 
-    it("reset and halt from inside a leaf of the same instance", function()
+    it("reset from inside a leaf of the same instance fails that leaf; the tick goes on", function()
       local inst
       host:register_action("resetter", function()
         inst:reset()
         return true
       end)
       inst = host:compile("(seq (act bb-put-int k 1) (act resetter) (act bb-put-int j 2))"):instance()
-      assert.are.equal("success", inst:tick())
-      assert.is_nil(inst:get("k"))
-      assert.are.equal(2, inst:get("j"))
-      assert.are.equal("success", inst:tick())
+      assert.are.equal("failure", inst:tick())
+      assert.are.equal(1, inst:get("k"))
+      assert.is_nil(inst:get("j"))
+      assert.are.equal("act resetter: bt.reset: the instance is already ticking", host:logs(1)[1].msg)
+      assert.are.equal("failure", inst:tick())
     end)
   end)
 

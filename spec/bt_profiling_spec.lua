@@ -388,7 +388,7 @@ describe("bt profiling", function()
 
     it("bad budgets error naming the function; nil result on success", function()
       local inst = host:compile("(succeed)"):instance()
-      local msg = "bt.set-tick-budget-ms: expected a non-negative integer number of milliseconds, got "
+      local msg = "bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got "
       assert.are.equal(msg .. "-1", T.err(inst.set_tick_budget_ms, inst, -1))
       assert.are.equal(msg .. "1.5", T.err(inst.set_tick_budget_ms, inst, 1.5))
       assert.are.equal(msg .. '"x"', T.err(inst.set_tick_budget_ms, inst, "x"))
@@ -697,7 +697,7 @@ describe("bt profiling", function()
       host:eval("(bt.clear-logs)")
       inst:tick()
       assert.are.equal(1, #host:logs())
-      assert.are.equal("bt.logs.snapshot: expected a non-negative integer, got -1", T.err(host.logs, host, -1))
+      assert.are.equal("bt.logs.snapshot: N must be an integer >= 0, got -1", T.err(host.logs, host, -1))
     end)
   end)
 end)

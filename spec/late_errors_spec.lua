@@ -26,13 +26,13 @@ describe("late error paths", function()
   it("series, histogram and prometheus reject bad arguments; the instance keeps working", function()
     local h <close> = lispbt.new()
     local inst = h:compile("(seq (act always-success))"):instance()
-    assert.matches("bt.series.enable: expected a capacity in 0..16777216, got %-1",
+    assert.matches("bt.series.enable: CAPACITY must be an integer in %[0, 16777216%], got %-1",
       err(h.bt.series.enable, inst, -1))
     assert.matches("bt.series.dump: expected 'jsonl or 'csv, got \"xml\"",
       err(h.bt.series.dump, inst, "xml"))
     assert.matches("bt.series.write: cannot open '/nonexistent/dir/s.csv'",
       err(h.bt.series.write, inst, "/nonexistent/dir/s.csv", "csv"))
-    assert.matches("bt.histogram: node id out of range, got 99", err(h.bt.histogram, inst, 99))
+    assert.matches("bt.histogram: NODE must be an integer in %[0, 1%], got 99", err(h.bt.histogram, inst, 99))
     assert.matches("metrics.prometheus: expected a bt_instance, got 42",
       err(h.metrics.prometheus, 42))
     assert.matches("read: no datum in the string", err(h.eval, h, '(read "  ")'))

@@ -108,16 +108,23 @@ describe("scheduler", function()
       assert.are.equal(host.bt.scheduler.stats(), host:eval("(bt.scheduler.stats)"))
     end)
 
-    it("rejects bad arguments as a leaf error, and the instance stays usable", function()
+    it("rejects bad arguments when the tree compiles, naming MS and its range", function()
       local host <close> = lispbt.new { workers = 1 }
-      for _, src in ipairs { "(act async-sleep-ms)", "(act async-sleep-ms -1)",
-                             "(act async-sleep-ms \"x\")", "(act async-sleep-ms 1 2)" } do
-        local inst = host:compile(src):instance()
-        assert.are.equal("failure", inst:tick(), src)
-        assert.are.equal("failure", inst:tick(), src)
+      local usage = "bt.compile: async-sleep-ms: expected (act async-sleep-ms MS)"
+      for _, c in ipairs {
+        { "(act async-sleep-ms)", usage },
+        { "(act async-sleep-ms 1 2)", usage },
+        { "(act async-sleep-ms -1)",
+          "bt.compile: async-sleep-ms: MS must be a number in [0, 86400000], got -1" },
+        { "(act async-sleep-ms \"x\")",
+          "bt.compile: async-sleep-ms: MS must be a number in [0, 86400000], got \"x\"" },
+      } do
+        local ok, err = pcall(host.compile, host, c[1])
+        assert.is_false(ok, c[1])
+        assert.are.equal(c[2], err, c[1])
       end
       assert.are.equal(0, host:scheduler_stats().submitted)
-      assert.is_truthy(host.bt.logs.dump():find("async%-sleep%-ms: expected"))
+      assert.are.equal("success", host:compile("(act always-success)"):instance():tick())
     end)
   end)
 
@@ -220,6 +227,53 @@ describe("scheduler", function()
         local x = short:tick()
         return x ~= "running" and x
       end))
+    end)
+
+    -- Issue 13, item 6a: an instance dropped by Lua used to keep its jobs
+    -- until the next Lisp collection freed it.  Its userdata's __gc now
+    -- runs the drop hooks when Lisp never saw the instance (lx_valuegc ->
+    -- bt_inst_unhold), so no Lisp collection is needed, and none may run:
+    -- the Lisp collection count must not move.
+    it("jobs of 100 instances dropped by Lua are cancelled by Lua's collector alone", function()
+      local host <close> = lispbt.new { workers = 1 }
+      local tree = host:compile("(act async-sleep-ms 5000)")
+      local function start(n)
+        for _ = 1, n do
+          local inst = tree:instance()
+          assert.are.equal("running", inst:tick())
+          inst:stats() -- a bt.* method (a mirrored builtin) leaves it Lua's own
+        end
+      end
+      host:gc() -- a fresh threshold: no Lisp collection is due during the test
+      local collections = host:heap().collections
+      start(100)
+      assert.are.equal(100, host:scheduler_stats().submitted)
+      collectgarbage()
+      collectgarbage()
+      local s = wait_until(function()
+        local st = host:scheduler_stats()
+        return st.cancelled == 100 and st.queued == 0 and st.running == 0 and st
+      end, 30)
+      assert.is_table(s, "the dropped instances' jobs were not all cancelled")
+      assert.are.equal(0, s.completed)
+      assert.are.equal(collections, host:heap().collections)
+    end)
+
+    it("an instance Lisp can still reach keeps its job when Lua drops it", function()
+      local host <close> = lispbt.new { workers = 1 }
+      do
+        local inst = host:compile("(act async-sleep-ms " .. FOREVER .. ")"):instance()
+        assert.are.equal("running", inst:tick())
+        host:set("kept", inst)
+      end
+      collectgarbage()
+      collectgarbage()
+      -- still the same job: a released one would make this tick submit a second
+      assert.are.equal("running", tostring(host:eval("(bt.tick kept)")))
+      assert.are.equal(1, host:scheduler_stats().submitted)
+      host:eval("(bt.halt kept)")
+      assert.is_table(settle(host))
+      assert.are.equal(1, host:scheduler_stats().cancelled)
     end)
 
     it("a job queued or running when its instance is reset or collected after close, no crash",

@@ -243,19 +243,27 @@ int bt_verify(const bt_Def *D, char *err, size_t errlen);
 ** tick budget 20 ms, tracing off, no series.  Raises "bt.new-instance: out
 ** of memory" (or the Lisp out-of-memory error for the object itself). */
 lisp_Value bt_instance(lisp_State *S, lisp_Value def);
+/* Re-entrancy.  A leaf or halt callback may call back into its own
+** instance; bt_tick, bt_halt and bt_reset refuse that (and do nothing)
+** while the instance is ticking or being halted, returning BT_EBUSY_TICK
+** or BT_EBUSY_HALT; bt_busy_text gives the message ("the instance is
+** already ticking", "the instance is being halted").  A halt that halted
+** itself would recurse until the C stack ran out. */
+enum { BT_EBUSY_TICK = -1, BT_EBUSY_HALT = -2 };
+const char *bt_busy_text(int rc);
 /* Tick once; returns BT_SUCCESS/FAILURE/RUNNING.  Never raises: leaf
 ** errors are caught at their nodes, reported (bt_report) and become
-** failure; a tick over budget logs a warning.  Returns -1 (and does
-** nothing) if the instance is already ticking (re-entrant tick from a
-** callback).  Owner thread of the state only. */
+** failure; a tick over budget logs a warning.  Returns BT_EBUSY_* (and
+** does nothing) when re-entered.  Owner thread of the state only. */
 int bt_tick(bt_Inst *I);
 /* Halt (as bt_halt), then clear the blackboard (not counters, trace or
-** logs).  Never raises. */
-void bt_reset(bt_Inst *I);
+** logs).  Never raises; 0, or BT_EBUSY_* (nothing done) when re-entered. */
+int bt_reset(bt_Inst *I);
 /* Halt every running action (its leaf's halt callback; a failing one is
 ** reported as a node error) and clear all node memory ('gen' bumped, last
-** statuses idle).  The blackboard stays.  Never raises. */
-void bt_halt(bt_Inst *I);
+** statuses idle).  The blackboard stays.  Never raises; 0, or BT_EBUSY_*
+** (nothing done) when re-entered. */
+int bt_halt(bt_Inst *I);
 
 /* "success", "failure", "running", else "idle" (static strings). */
 const char *bt_status_name(int st);
@@ -280,6 +288,19 @@ lisp_State *bt_inst_state(bt_Inst *I);
 ** collected, env.deadkey(ud, -id) tells the binding to drop it (if a
 ** callback is set then).  Never fails. */
 void bt_inst_sethaslua(bt_Inst *I);
+
+/* Foreign handles.  An embedder that holds instances through handles of
+** its own (the Lua binding's userdata) counts them: bt_inst_hold when a
+** handle is made, bt_inst_unhold when it is finalized.  When the last one
+** goes and the instance was never shared with Lisp (bt_inst_share: made by
+** bt.new-instance, passed to a Lisp leaf, or handed to Lisp code that may
+** keep it), nothing can tick it again, so bt_inst_unhold runs its leaves'
+** drop hooks at once: its scheduler jobs are cancelled then, not at the
+** next Lisp collection that frees it.  Never raise; bt_inst_unhold may run
+** inside the embedder's finalizer (it calls no Lisp and no Lua). */
+void bt_inst_hold(bt_Inst *I);
+void bt_inst_unhold(bt_Inst *I);
+void bt_inst_share(bt_Inst *I);
 
 /* A timestamp for an event of 'I' now, on the env's clock (clock.h).
 ** Inside a tick with tracing or the series on it derives from the tick's
@@ -334,6 +355,17 @@ int bt_bb_next(bt_Inst *I, int *it, int *key, lisp_Value *v);
 ** the instance until the next error; the engine reports it when the leaf
 ** returns.  Never raises. */
 int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) LISPBT_PRINTF(2, 3);
+/* Numeric leaf arguments, both times with the one conversion and message
+** of lisp_tointrange / lisp_rangemsg ("MS must be a number in [0,
+** 86400000], got +nan.0").  bt_leaf_intarg, at tick time: argument 'i' of
+** the node in '*out' ('def' when the node has fewer arguments) and 1, or
+** 0 after bt_leaf_error.  bt_check_intarg, in a check hook: the same test
+** on argument 'i' of the DSL list 'args' (absent passes), raising
+** "bt.compile: LEAF: MESSAGE". */
+int bt_leaf_intarg(bt_Ctx *c, int i, const char *arg, int num, int64_t lo, int64_t hi,
+                   int64_t def, int64_t *out);
+void bt_check_intarg(lisp_State *S, const struct bt_Leaf *l, lisp_Value args, int i,
+                     const char *arg, int num, int64_t lo, int64_t hi);
 /* Append a copy of event 'e' to the trace of 'I' if its tracing is on (a
 ** leaf's own events: blackboard and scheduler).  Never fails. */
 void bt_trace_event(bt_Inst *I, const trace_Event *e);

@@ -12,8 +12,8 @@
 **   registered by another layer ((plan-action ...)): it compiles to an
 **   action node of that entry, named and printed back as the form.
 ** - Recursion follows the DSL nesting, bounded by BT_MAXDEPTH.
-** - Errors name the form: "bt.compile: repeat: count must be a
-**   non-negative integer, got -1".
+** - Errors name the form: "bt.compile: repeat: COUNT must be an integer
+**   in [0, 1000000000], got -1".
 */
 #include "conf.h"
 
@@ -135,6 +135,20 @@ int bt_kindof(lisp_Value h) {
 
 static int32_t node(Comp *C, lisp_Value form, int depth);
 
+void bt_check_intarg(lisp_State *S, const bt_Leaf *l, lisp_Value args, int i, const char *arg,
+                     int num, int64_t lo, int64_t hi) {
+    int64_t k;
+    char msg[300];
+    for (; i > 0 && args.tag == LISP_TCONS; i--) {
+        args = lisp_cdr(args);
+    }
+    if (args.tag != LISP_TCONS || lisp_tointrange(lisp_car(args), num, lo, hi, &k)) {
+        return;
+    }
+    lisp_rangemsg(S, msg, sizeof msg, arg, num, lo, hi, lisp_car(args));
+    lisp_error(S, "bt.compile: %s: %s", l->cname, msg);
+}
+
 /* Leaf node 'i' of registry entry 'id' with the 'nargs' arguments 'args'
 ** (the entry's check hook, if it is known, sees them first). */
 static void leafnode(Comp *C, int32_t i, int id, lisp_Value args, int64_t nargs) {
@@ -167,11 +181,15 @@ static void children(Comp *C, const char *kind, lisp_Value kids, int32_t i, int 
     }
 }
 
-static int64_t count(Comp *C, const char *kind, lisp_Value v, const char *what) {
-    if (v.tag != LISP_TINT || v.u.i < 0 || v.u.i > 1000000000) {
-        cerr(C, kind, v, what);
+/* The count of a repeat or retry: an integer in [0, BT_MAXCOUNT]. */
+static int64_t count(Comp *C, const char *kind, lisp_Value v) {
+    int64_t k;
+    if (!lisp_tointrange(v, LISP_INTONLY, 0, BT_MAXCOUNT, &k)) {
+        char msg[300];
+        lisp_rangemsg(C->S, msg, sizeof msg, "COUNT", LISP_INTONLY, 0, BT_MAXCOUNT, v);
+        lisp_error(C->S, "bt.compile: %s: %s", kind, msg);
     }
-    return v.u.i;
+    return k;
 }
 
 static int32_t node(Comp *C, lisp_Value form, int depth) {
@@ -246,7 +264,7 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
                 cerr(C, kn, form, usage);
             }
             C->D->nodes[i].param =
-                (int32_t)count(C, kn, lisp_car(rest), "count must be a non-negative integer");
+                (int32_t)count(C, kn, lisp_car(rest));
             children(C, kn, lisp_cdr(rest), i, depth);
             break;
         }

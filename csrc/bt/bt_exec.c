@@ -47,12 +47,12 @@ int64_t bt_now(bt_Inst *I) {
 
 /* ---- instance object ---- */
 
-static void instfree(lisp_State *S, void *p) {
-    bt_Inst *I = p;
-    mem_Heap *M = lisp_mem(S);
+/* Release what leaves keep in node memory (jobs): each leaf's drop hook,
+** once per node.  The hooks leave the node memory empty, so a second call
+** (bt_inst_unhold, then the collector) finds nothing to release. */
+static void dropall(bt_Inst *I) {
     int n = I->D ? I->D->n : 0, i;
-    size_t nb = hist_nbuckets(HIST_COARSE);
-    if (I->mem && I->D->largs) { /* what leaves keep in node memory (jobs) */
+    if (I->mem && I->D->largs) {
         for (i = 0; i < n; i++) {
             const bt_Leaf *l = I->D->largs[i].leaf;
             if (l && l->drop) {
@@ -60,6 +60,28 @@ static void instfree(lisp_State *S, void *p) {
             }
         }
     }
+}
+
+void bt_inst_hold(bt_Inst *I) {
+    I->handles++;
+}
+
+void bt_inst_unhold(bt_Inst *I) {
+    if (--I->handles == 0 && !I->shared && !I->ticking && !I->halting) {
+        dropall(I);
+    }
+}
+
+void bt_inst_share(bt_Inst *I) {
+    I->shared = 1;
+}
+
+static void instfree(lisp_State *S, void *p) {
+    bt_Inst *I = p;
+    mem_Heap *M = lisp_mem(S);
+    int n = I->D ? I->D->n : 0;
+    size_t nb = hist_nbuckets(HIST_COARSE);
+    dropall(I);
     mem_free(M, I->mem, sizeof(bt_NodeMem) * (size_t)n);
     mem_free(M, I->last, (size_t)n);
     mem_free(M, I->visits, sizeof(bt_Visit) * (size_t)n);
@@ -180,6 +202,19 @@ int bt_leaf_error(bt_Ctx *c, const char *fmt, ...) {
     return BT_ERROR;
 }
 
+int bt_leaf_intarg(bt_Ctx *c, int i, const char *arg, int num, int64_t lo, int64_t hi,
+                   int64_t def, int64_t *out) {
+    if (i >= c->a->nargs) {
+        *out = def;
+        return 1;
+    }
+    if (lisp_tointrange(c->a->args[i], num, lo, hi, out)) {
+        return 1;
+    }
+    lisp_rangemsg(c->S, c->I->errmsg, sizeof c->I->errmsg, arg, num, lo, hi, c->a->args[i]);
+    return 0;
+}
+
 /* ---- halt ---- */
 
 static void clearnode(bt_Inst *I, int32_t j) {
@@ -222,26 +257,46 @@ static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
     }
 }
 
-void bt_halt(bt_Inst *I) {
+const char *bt_busy_text(int rc) {
+    return rc == BT_EBUSY_HALT ? "the instance is being halted" : "the instance is already ticking";
+}
+
+/* BT_EBUSY_* when a tick, halt or reset of 'I' is under way, else 0. */
+static int busy(const bt_Inst *I) {
+    return I->ticking ? BT_EBUSY_TICK : I->halting ? BT_EBUSY_HALT : 0;
+}
+
+int bt_halt(bt_Inst *I) {
     int32_t j;
+    int rc = busy(I);
+    if (rc != 0) {
+        return rc;
+    }
+    I->halting = 1;
     for (j = 0; j < I->D->n; j++) {
         if (I->last[j] == BT_RUNNING) {
             haltrange(I, 0, I->D->n);
-            return;
+            I->halting = 0;
+            return 0;
         }
     }
     for (j = 0; j < I->D->n; j++) {
         clearnode(I, j);
     }
+    I->halting = 0;
+    return 0;
 }
 
-void bt_reset(bt_Inst *I) {
-    int i;
-    bt_halt(I);
+int bt_reset(bt_Inst *I) {
+    int i, rc = bt_halt(I);
+    if (rc != 0) {
+        return rc;
+    }
     for (i = 0; i < I->nbb; i++) {
         I->bb[i].set = 0;
         I->bb[i].v = lisp_nil();
     }
+    return 0;
 }
 
 /* ---- the leaf protocol ----
@@ -703,9 +758,9 @@ int bt_tick(bt_Inst *I) {
     unsigned fl = I->flags;
     uint64_t c0, t;
     int64_t d, objs0 = 0, gc0 = 0;
-    int st;
-    if (I->ticking) {
-        return -1;
+    int st = busy(I);
+    if (st != 0) {
+        return st;
     }
     I->ticking = 1;
     lisp_tickbegin(I->ctx.S); /* the GC policy's tick scope (gc.set-policy!) */

@@ -92,14 +92,28 @@ static int leaf_fail(bt_Ctx *c, int64_t ud) {
     return BT_FAILURE;
 }
 
+/* running-then-success [N]: N is a count of ticks, an integer in
+** [0, BT_MAXCOUNT] (node memory counts it in an int32_t). */
+#define RUNTHEN_USAGE "expected (act running-then-success [N])"
+
+static void check_runthen(lisp_State *S, const bt_Leaf *l, lisp_Value args) {
+    if (lisp_listlen(args) > 1) {
+        lisp_error(S, "bt.compile: %s: " RUNTHEN_USAGE, l->cname);
+    }
+    bt_check_intarg(S, l, args, 0, "N", LISP_INTONLY, 0, BT_MAXCOUNT);
+}
+
 static int leaf_runthen(bt_Ctx *c, int64_t ud) {
     bt_NodeMem *m = bt_inst_mem(c->I, c->node);
-    double n;
+    int64_t n;
     (void)ud;
-    if (!argnum(c, 0, 1, &n) || n < 0) {
-        return bt_leaf_error(c, "expected a non-negative count");
+    if (c->a->nargs > 1) {
+        return bt_leaf_error(c, RUNTHEN_USAGE);
     }
-    if (m->idx < (int32_t)n) {
+    if (!bt_leaf_intarg(c, 0, "N", LISP_INTONLY, 0, BT_MAXCOUNT, 1, &n)) {
+        return BT_ERROR;
+    }
+    if (m->idx < n) {
         m->idx++;
         return BT_RUNNING;
     }
@@ -137,7 +151,7 @@ static const bt_CLeaf builtins[] = {
     {"goal-reached-1d", BT_KCOND, leaf_goal1d, NULL, NULL, NULL, 0},
     {"always-success", BT_KACT, leaf_success, NULL, NULL, NULL, 0},
     {"always-fail", BT_KACT, leaf_fail, NULL, NULL, NULL, 0},
-    {"running-then-success", BT_KACT, leaf_runthen, NULL, NULL, NULL, 0},
+    {"running-then-success", BT_KACT, leaf_runthen, NULL, NULL, check_runthen, 0},
     {"bb-put-int", BT_KACT, leaf_putint, NULL, NULL, NULL, 0},
     {"bb-put-float", BT_KACT, leaf_putfloat, NULL, NULL, NULL, 0},
     {NULL, 0, NULL, NULL, NULL, NULL, 0}};

@@ -41,11 +41,8 @@ static int optcount(lisp_State *S, int argc, lisp_Value *argv, int i, int def) {
     if (argc <= i || argv[i].tag == LISP_TNIL) {
         return def;
     }
-    n = lisp_checkint(S, argv, i);
-    if (n < 0) {
-        lisp_argerror(S, argv, i, "expected a non-negative integer");
-    }
-    return n > 1 << 30 ? 1 << 30 : (int)n;
+    n = lisp_checkintrange(S, argv, i, "N", LISP_INTONLY, 0, INT64_MAX);
+    return n > 1 << 30 ? 1 << 30 : (int)n; /* more than any ring holds: all */
 }
 
 /* ---- Lisp procedures as leaves ---- */
@@ -63,6 +60,7 @@ static void runleaf(lisp_State *S, void *ud) {
     int fidx = lisp_gettop(S), i;
     lisp_Value r;
     lisp_push(S, lisp_pinned(S, a->pin));
+    bt_inst_share(c->I); /* the procedure may keep its instance */
     lisp_push(S, c->I->self);
     for (i = 0; i < c->a->nargs; i++) {
         lisp_push(S, c->a->args[i]);
@@ -175,9 +173,12 @@ static lisp_Value cfun_bt_compile(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_bt_newinst(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value v;
     (void)argc;
     checkdef(S, argv, 0);
-    return bt_instance(S, argv[0]);
+    v = bt_instance(S, argv[0]);
+    bt_inst_share(lisp_udata(v)); /* Lisp code holds it: only the collector knows when it dies */
+    return v;
 }
 
 /* The blackboard key argv[i]: a symbol or string, not empty and without
@@ -245,20 +246,26 @@ static lisp_Value cfun_bt_tick(lisp_State *S, int argc, lisp_Value *argv) {
     }
     st = bt_tick(I);
     if (st < 0) {
-        lisp_error(S, "bt.tick: the instance is already ticking");
+        lisp_error(S, "bt.tick: %s", bt_busy_text(st));
     }
     return statussym(S, st);
 }
 
 static lisp_Value cfun_bt_reset(lisp_State *S, int argc, lisp_Value *argv) {
+    int rc = bt_reset(checkinst(S, argv, 0));
     (void)argc;
-    bt_reset(checkinst(S, argv, 0));
+    if (rc < 0) {
+        lisp_error(S, "bt.reset: %s", bt_busy_text(rc));
+    }
     return lisp_nil();
 }
 
 static lisp_Value cfun_bt_halt(lisp_State *S, int argc, lisp_Value *argv) {
+    int rc = bt_halt(checkinst(S, argv, 0));
     (void)argc;
-    bt_halt(checkinst(S, argv, 0));
+    if (rc < 0) {
+        lisp_error(S, "bt.halt: %s", bt_busy_text(rc));
+    }
     return lisp_nil();
 }
 
@@ -324,10 +331,7 @@ static lisp_Value cfun_bt_bbdump(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_bt_budget(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     (void)argc;
-    if (argv[1].tag != LISP_TINT || argv[1].u.i < 0 || argv[1].u.i > 86400000) {
-        lisp_argerror(S, argv, 1, "expected a non-negative integer number of milliseconds");
-    }
-    bt_set_budget_ms(I, argv[1].u.i);
+    bt_set_budget_ms(I, lisp_checkintrange(S, argv, 1, "MS", LISP_INTONLY, 0, 86400000));
     return lisp_nil();
 }
 
@@ -390,10 +394,8 @@ static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
     const hist_Hist *h = bt_tickhist(I);
     if (argc > 1 && argv[1].tag != LISP_TNIL) {
-        int64_t node = lisp_checkint(S, argv, 1);
-        if (node < 0 || node >= bt_def_nodes(bt_inst_def(I))) {
-            lisp_argerror(S, argv, 1, "node id out of range");
-        }
+        int64_t node = lisp_checkintrange(S, argv, 1, "NODE", LISP_INTONLY, 0,
+                                          bt_def_nodes(bt_inst_def(I)) - 1);
         h = bt_nodehist(I, (int)node);
     }
     hist_render_ascii(h, lisp_scratch(S), 50);
@@ -417,16 +419,11 @@ static int checkformat(lisp_State *S, int argc, lisp_Value *argv, int i) {
 
 static lisp_Value cfun_bt_seriesenable(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Inst *I = checkinst(S, argv, 0);
-    int64_t n = lisp_checkint(S, argv, 1);
+    int64_t n = lisp_checkintrange(S, argv, 1, "CAPACITY", LISP_INTONLY, 0, 1 << 24);
+    int tried = 0;
     (void)argc;
-    if (n < 0 || n > (1 << 24)) {
-        lisp_argerror(S, argv, 1, "expected a capacity in 0..16777216");
-    }
-    {
-        int tried = 0;
-        while (bt_series_enable(I, (int)n) != 0) {
-            lisp_memretry(S, "bt.series.enable", &tried);
-        }
+    while (bt_series_enable(I, (int)n) != 0) {
+        lisp_memretry(S, "bt.series.enable", &tried);
     }
     return lisp_nil();
 }

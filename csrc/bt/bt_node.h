@@ -28,8 +28,15 @@ enum {
     BT_NKINDS
 };
 
+/* The engine's limits (docs/reference/bt.md "Limits"; each has a spec in
+** spec/limits_spec.lua).  BT_MAXDEPTH: nesting of a tree (the compiler and
+** executor recurse along it); BT_MAXNODES: nodes per tree; BT_MAXKIDS:
+** children per composite (bt_Node.nkids); BT_MAXCOUNT: repeat/retry
+** counts and running-then-success N (int32 node memory). */
 #define BT_MAXDEPTH 200
 #define BT_MAXNODES (1 << 20)
+#define BT_MAXKIDS 65535
+#define BT_MAXCOUNT 1000000000
 _Static_assert(BT_MAXNODES - 1 <= TRACE_MAX_NODE, "trace records must hold every node id");
 
 typedef struct bt_Node {
@@ -86,7 +93,10 @@ struct bt_Inst {
     bt_Def *D;
     int64_t id;
     int64_t tick; /* ticks started */
-    int ticking;
+    int ticking;  /* inside bt_tick */
+    int halting;  /* inside bt_halt / bt_reset (their halt callbacks may run Lua) */
+    int handles;  /* foreign handles (bt_inst_hold); see bt_inst_unhold */
+    int shared;   /* may be referenced from Lisp data (bt_inst_share) */
     unsigned flags; /* BT_FTIMING | BT_FTRACE, from the settings; read once per tick */
     int64_t tick_ts;  /* ts_ns of the tick's start (tracing or series on only) */
     uint64_t tick_c0; /* its cycle count */

@@ -19,7 +19,9 @@
 #include "bt.h"
 #include "host_builtins.h"
 #include "host.h"
+#include "bt_trace.h"
 #include "planner_lib.h"
+#include "planner_record.h"
 #include "sched_lib.h"
 
 struct lispbt_Host {
@@ -61,9 +63,35 @@ static void markhost(lisp_State *S, void *ud) {
     }
 }
 
+int host_check_opts(const host_Opts *o, char *err, size_t errlen) {
+    static const struct {
+        const char *name;
+        int lo, hi;
+    } lim[] = {{"workers", 0, SCHED_MAX_WORKERS},
+               {"trace_capacity", 1, TRACE_MAX_CAPACITY},
+               {"log_capacity", 1, LOG_MAX_CAPACITY},
+               {"planner_capacity", 1, PRECORD_CAPACITY_LIMIT},
+               {"max_depth", 1, HOST_MAX_DEPTH}};
+    const int v[] = {o->workers, o->trace_capacity, o->log_capacity, o->planner_capacity,
+                     o->max_depth};
+    size_t i;
+    for (i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        if (v[i] < lim[i].lo || v[i] > lim[i].hi) {
+            snprintf(err, errlen, "option '%s' must be an integer in [%d, %d], got %d", lim[i].name,
+                     lim[i].lo, lim[i].hi, v[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
-    lispbt_Host *H = calloc(1, sizeof *H);
+    lispbt_Host *H;
     lisp_Opts lo;
+    if (host_check_opts(o, err, errlen) != 0) {
+        return NULL;
+    }
+    H = calloc(1, sizeof *H);
     if (H == NULL) {
         snprintf(err, errlen, "cannot allocate the host (out of memory)");
         return NULL;

@@ -48,6 +48,12 @@ typedef struct lispbt_Host lispbt_Host;
 /* Fill 'o' with the defaults of SPEC §2.  Never fails. */
 void host_defaults(host_Opts *o);
 
+/* Check options 'o' against their ranges (docs/reference/lua.md "Limits"):
+** 0, or -1 with "option 'NAME' must be ..." in 'err'.  host_new checks
+** them first; the Lua binding calls it to raise an argument error. */
+#define HOST_MAX_DEPTH 1000000 /* max_depth: the value stack is 24 slots a level */
+int host_check_opts(const host_Opts *o, char *err, size_t errlen);
+
 /* Create a host with options 'o' (copied).  Returns NULL and a message in
 ** 'err' (at most 'errlen' bytes, NUL-terminated) on failure: out of memory,
 ** or workers that cannot be started.  The caller owns the host and frees

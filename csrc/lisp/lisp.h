@@ -348,6 +348,25 @@ const char *lisp_checkname(lisp_State *S, lisp_Value *argv, int i, size_t *len);
 ** hold one: docs/reference/lua.md "Strings and names"). */
 const char *lisp_checkpath(lisp_State *S, lisp_Value *argv, int i);
 void *lisp_checkudata(lisp_State *S, lisp_Value *argv, int i, const lisp_UType *t);
+/* ---- numbers to C integers ----
+** The one conversion of a Lisp number to a C integer (docs/architecture.md
+** §7 "Numbers"): a C cast of a NaN, infinite or out-of-range double is
+** undefined behaviour, so nothing else converts a float to an integer.
+** 'num' 0 takes integers only; 'num' 1 any number, a float being
+** truncated toward zero.  The range [lo, hi] is checked on the value
+** before any conversion, so -0.5 is outside [0, hi] and NaN outside any. */
+enum { LISP_INTONLY = 0, LISP_ANYNUM = 1 };
+/* 1 and '*out' set when 'v' is a number of the kind 'num' in [lo, hi]; else
+** 0.  Never raises, never allocates (leaves call it at tick time). */
+int lisp_tointrange(lisp_Value v, int num, int64_t lo, int64_t hi, int64_t *out);
+/* The one message for a number outside its range, into 'buf' (cut at
+** 'size'): "ARG must be an integer in [LO, HI], got REPR" ("a number" when
+** 'num' is 1; ">= LO" instead of the range when 'hi' is INT64_MAX).  Allocates no Lisp value (leaves format it at tick time). */
+void lisp_rangemsg(lisp_State *S, char *buf, size_t size, const char *arg, int num, int64_t lo,
+                   int64_t hi, lisp_Value got);
+/* argv[i] as lisp_tointrange, or raise "NAME: " + lisp_rangemsg. */
+int64_t lisp_checkintrange(lisp_State *S, lisp_Value *argv, int i, const char *arg, int num,
+                           int64_t lo, int64_t hi);
 /* Name of the builtin being called ('argv[-1]'); "?" if not a primitive. */
 const char *lisp_fname(lisp_Value *argv);
 

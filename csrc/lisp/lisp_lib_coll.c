@@ -24,22 +24,21 @@ static lisp_Vec *checkvec(lisp_State *S, lisp_Value *argv, int i) {
     return AS(lisp_Vec, argv[i]);
 }
 
+/* A vec's size or capacity: VEC_MAXLEN items at most. */
+#define VEC_MAXLEN ((int64_t)1 << 32)
+
 static int64_t checkindex(lisp_State *S, lisp_Value *argv, int i, int64_t len) {
-    int64_t k = lisp_checkint(S, argv, i);
-    if (k < 0 || k >= len) {
-        lisp_argerror(S, argv, i, "index out of range");
+    if (len == 0) {
+        lisp_argerror(S, argv, i, "INDEX is out of range: the vec is empty");
     }
-    return k;
+    return lisp_checkintrange(S, argv, i, "INDEX", LISP_INTONLY, 0, len - 1);
 }
 
 static lisp_Value cfun_vec_make(lisp_State *S, int argc, lisp_Value *argv) {
     int64_t n = 0, i;
     lisp_Value v, fill = argc > 1 ? argv[1] : lisp_nil();
     if (argc > 0) {
-        n = lisp_checkint(S, argv, 0);
-        if (n < 0 || n > ((int64_t)1 << 32)) {
-            lisp_argerror(S, argv, 0, "expected a size in 0..2^32");
-        }
+        n = lisp_checkintrange(S, argv, 0, "N", LISP_INTONLY, 0, VEC_MAXLEN);
     }
     v = lisp_vec(S, n);
     for (i = 0; i < n; i++) {
@@ -95,11 +94,8 @@ static lisp_Value cfun_vec_clear(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_vec_reserve(lisp_State *S, int argc, lisp_Value *argv) {
     lisp_Vec *v = checkvec(S, argv, 0);
-    int64_t n = lisp_checkint(S, argv, 1);
+    int64_t n = lisp_checkintrange(S, argv, 1, "N", LISP_INTONLY, 0, VEC_MAXLEN);
     (void)argc;
-    if (n < 0 || n > ((int64_t)1 << 32)) {
-        lisp_argerror(S, argv, 1, "expected a capacity in 0..2^32");
-    }
     lispO_growvec(S, v, n);
     return lisp_nil();
 }

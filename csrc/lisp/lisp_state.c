@@ -281,6 +281,56 @@ int64_t lisp_checkint(lisp_State *S, lisp_Value *argv, int i) {
     return argv[i].u.i;
 }
 
+int lisp_tointrange(lisp_Value v, int num, int64_t lo, int64_t hi, int64_t *out) {
+    if (v.tag == LISP_TINT) {
+        if (v.u.i < lo || v.u.i > hi) {
+            return 0;
+        }
+        *out = v.u.i;
+        return 1;
+    }
+    if (num && v.tag == LISP_TFLOAT) {
+        double d = v.u.f;
+        /* NaN fails every comparison.  (double)lo and (double)hi may round
+        ** outward (hi = INT64_MAX becomes 2^63), so the cast is guarded by
+        ** the exact int64 bounds too, then the result checked again. */
+        if (!(d >= (double)lo && d <= (double)hi && d >= -9223372036854775808.0 &&
+              d < 9223372036854775808.0)) {
+            return 0;
+        }
+        *out = (int64_t)d;
+        return *out >= lo && *out <= hi;
+    }
+    return 0;
+}
+
+void lisp_rangemsg(lisp_State *S, char *buf, size_t size, const char *arg, int num, int64_t lo,
+                   int64_t hi, lisp_Value got) {
+    sbuf b;
+    sbuf_init(&b);
+    lisp_write(S, &b, got, 0);
+    char range[64];
+    if (hi == INT64_MAX) {
+        snprintf(range, sizeof range, ">= %lld", (long long)lo);
+    } else {
+        snprintf(range, sizeof range, "in [%lld, %lld]", (long long)lo, (long long)hi);
+    }
+    snprintf(buf, size, b.len > 100 ? "%s must be %s %s, got %.100s..." : "%s must be %s %s, got %s",
+             arg, num ? "a number" : "an integer", range, b.p ? b.p : "?");
+    sbuf_free(&b);
+}
+
+int64_t lisp_checkintrange(lisp_State *S, lisp_Value *argv, int i, const char *arg, int num,
+                           int64_t lo, int64_t hi) {
+    int64_t k;
+    if (!lisp_tointrange(argv[i], num, lo, hi, &k)) {
+        char msg[300];
+        lisp_rangemsg(S, msg, sizeof msg, arg, num, lo, hi, argv[i]);
+        lisp_error(S, "%s: %s", lisp_fname(argv), msg);
+    }
+    return k;
+}
+
 double lisp_checknumber(lisp_State *S, lisp_Value *argv, int i) {
     if (argv[i].tag == LISP_TINT) {
         return (double)argv[i].u.i;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "lua_aux.h"
+#include "bt.h"
 #include "hist.h"
 #include "sbuf.h"
 
@@ -266,11 +267,20 @@ void lx_newvalue(lua_State *L, lx_Host *X, lisp_Value v, const char *tname) {
     if (u->pin < 0) {
         luaL_error(L, "%s: out of memory", X->fname ? X->fname : "lispbt");
     }
+    if (u->kind == LX_KINST) {
+        bt_inst_hold(u->p); /* released by lx_valuegc */
+    }
 }
 
+/* __gc and __close of values, trees and instances.  An instance whose last
+** handle this was, and which Lisp never saw (bt_inst_unhold), has its jobs
+** cancelled here rather than at the next Lisp collection. */
 int lx_valuegc(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
     if (u->pin >= 0 && u->X->S != NULL) {
+        if (u->kind == LX_KINST) {
+            bt_inst_unhold(u->p);
+        }
         lisp_unpin(u->X->S, u->pin);
     }
     u->pin = -1;
@@ -502,6 +512,9 @@ static void tolisp(lua_State *L, lx_Host *X, int idx, int depth, int memo) {
                 if (v->pin < 0) {
                     lisp_error(S, "%s: use of a released Lisp value", X->fname);
                 }
+                if (v->kind == LX_KINST) {
+                    bt_inst_share(v->p); /* Lisp code may keep it (bt_inst_unhold) */
+                }
                 lisp_push(S, lisp_pinned(S, v->pin));
                 break;
             }
@@ -526,6 +539,15 @@ void lx_tolisp(lua_State *L, lx_Host *X, int idx) {
     tabletolisp(L, X, idx, 0, memo);
     *lisp_at(S, memo) = *lisp_at(S, memo + 1); /* the value in the memo's slot */
     lisp_settop(S, memo + 1);
+}
+
+void lx_tolisp_self(lua_State *L, lx_Host *X, int idx) {
+    lx_Value *v = lx_testvalue(L, idx, NULL);
+    if (v != NULL && v->kind == LX_KINST && v->X == X && v->pin >= 0) {
+        lisp_push(X->S, lisp_pinned(X->S, v->pin)); /* not shared: see lua_aux.h */
+        return;
+    }
+    lx_tolisp(L, X, idx);
 }
 
 /* ---- Lisp to Lua ---- */

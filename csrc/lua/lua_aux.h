@@ -174,6 +174,12 @@ lx_Value *lx_checkvalue(lua_State *L, int idx, const char *tname, const char *fn
 ** only inside lx_run; raises Lisp errors only ("FNAME: table is cyclic
 ** ...", "cannot convert a T to a Lisp value", out of memory). */
 void lx_tolisp(lua_State *L, lx_Host *X, int idx);
+/* As lx_tolisp, for the first argument of a bt.* builtin called from Lua
+** (inst:stats(), host.bt.halt(inst)): those builtins never keep their
+** instance argument, so an instance passed there is not marked shared
+** (bt_inst_share), and dropping its last Lua handle still cancels its jobs
+** at once.  Any other conversion of an instance marks it shared. */
+void lx_tolisp_self(lua_State *L, lx_Host *X, int idx);
 
 /* Push Lisp value 'v' of host 'X' to Lua (SPEC §3.1).  Call outside
 ** lx_run (it may raise Lua errors); 'v' must be rooted by the caller.

@@ -244,7 +244,7 @@ static int inst_tick(lua_State *L) {
         lx_flushdead(L, X);
     }
     if (st < 0) {
-        return lx_error(L, "tick", "the instance is already ticking");
+        return lx_error(L, "tick", "%s", bt_busy_text(st));
     }
     lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
     return 1;

@@ -119,6 +119,9 @@ static void newhost(lua_State *L, int hasopts) {
         o.planner_capacity = readopt(L, "planner_capacity", 1, o.planner_capacity);
         o.max_depth = readopt(L, "max_depth", 1, o.max_depth);
         o.print_limit = (size_t)readopt(L, "print_limit", LISPBT_PRINT_LIMIT_MIN, (lua_Integer)o.print_limit);
+        if (host_check_opts(&o, err, sizeof err) != 0) { /* the per-option maxima */
+            lx_error(L, "new", "bad argument #1 (%s)", err);
+        }
         if (lua_getfield(L, 1, "heap_limit") != LUA_TNIL) {
             int isnum;
             lua_Integer v = lua_tointegerx(L, -1, &isnum);

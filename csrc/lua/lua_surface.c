@@ -170,7 +170,11 @@ static void domirror(lisp_State *S, void *ud) {
     int fidx = lisp_gettop(S), i;
     lisp_push(S, lisp_pinned(S, a->X->prims[a->ord]));
     for (i = 0; i < a->nargs; i++) {
-        lx_tolisp(a->L, a->X, a->first + i);
+        if (i == 0 && a->first == 1 && strncmp(lx_builtinreg(a->ord)->name, "bt.", 3) == 0) {
+            lx_tolisp_self(a->L, a->X, a->first); /* self of an instance method */
+        } else {
+            lx_tolisp(a->L, a->X, a->first + i);
+        }
     }
     a->r = lisp_call(S, fidx, a->nargs);
     lisp_push(S, a->r);

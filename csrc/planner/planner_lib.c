@@ -391,7 +391,7 @@ static lisp_Value cfun_planner_mcts(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_planner_setseed(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
-    PH(S)->base_seed = (uint64_t)lisp_checkint(S, argv, 0);
+    PH(S)->base_seed = (uint64_t)lisp_checkint(S, argv, 0); /* any int64: no range */
     return lisp_nil();
 }
 
@@ -426,10 +426,10 @@ static int countarg(lisp_State *S, int argc, lisp_Value *argv, int def) {
     if (argc == 0 || argv[0].tag == LISP_TNIL) {
         return def;
     }
-    if (argv[0].tag != LISP_TINT || argv[0].u.i < 0) {
-        lisp_argerror(S, argv, 0, "expected a non-negative integer");
+    {
+        int64_t n = lisp_checkintrange(S, argv, 0, "N", LISP_INTONLY, 0, INT64_MAX);
+        return n > 1 << 30 ? 1 << 30 : (int)n; /* more than the ring holds: all */
     }
-    return argv[0].u.i > 1 << 30 ? 1 << 30 : (int)argv[0].u.i;
 }
 
 static lisp_Value cfun_planner_dump(lisp_State *S, int argc, lisp_Value *argv) {

@@ -145,6 +145,29 @@ static int fail_msg(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
+const char *mcts_numtext(char *buf, size_t n, double v) {
+    int prec;
+    if (isnan(v)) {
+        snprintf(buf, n, "+nan.0");
+        return buf;
+    }
+    if (isinf(v)) {
+        snprintf(buf, n, v > 0 ? "+inf.0" : "-inf.0");
+        return buf;
+    }
+    prec = fabs(v) >= 1 && fabs(v) < 1e16 ? (int)floor(log10(fabs(v))) + 1 : 1;
+    for (; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) {
+            break;
+        }
+    }
+    if (strpbrk(buf, ".eEn") == NULL && strlen(buf) + 2 < n) {
+        strcat(buf, ".0");
+    }
+    return buf;
+}
+
 static const char *const status_names[] = {"ok", "timeout", "noaction", "error"};
 static const char *const rollout_names[] = {"random", "heuristic"};
 static const char *const sampler_names[] = {"uniform", "gaussian"};
@@ -242,36 +265,42 @@ void mcts_request_defaults(mcts_Request *r) {
 ** errors) and mcts_request_check (the whole request, however it was filled).
 */
 
+/* A number in a message (mcts_numtext into a buffer of the caller). */
+#define NUM(v) mcts_numtext(num, sizeof num, (v))
+
 static int check_real(int key, double v, char *err, size_t errlen) {
     const char *k = keys[key].name;
+    char num[40];
     switch (key) {
         case MCTS_KEY_BUDGET_MS:
-            if (!(v > 0) || !isfinite(v)) {
-                return fail_msg(err, errlen, "%s: must be a positive number, got %g", k, v);
+            if (!(v > 0)) {
+                return fail_msg(err, errlen, "%s: must be a positive number, got %s", k, NUM(v));
             }
-            if (v > MCTS_BUDGET_LIMIT) {
-                return fail_msg(err, errlen, "%s: must be at most %g, got %g", k,
-                                MCTS_BUDGET_LIMIT, v);
+            if (!(v <= MCTS_BUDGET_LIMIT)) { /* +inf too */
+                return fail_msg(err, errlen, "%s: must be at most %g, got %s", k,
+                                MCTS_BUDGET_LIMIT, NUM(v));
             }
             return 0;
         case MCTS_KEY_GAMMA:
             if (!(v > 0 && v <= 1)) {
-                return fail_msg(err, errlen, "%s: must be in (0, 1], got %g", k, v);
+                return fail_msg(err, errlen, "%s: must be in (0, 1], got %s", k, NUM(v));
             }
             return 0;
         case MCTS_KEY_C_UCB:
             if (!(v >= 0) || !isfinite(v)) {
-                return fail_msg(err, errlen, "%s: must be a non-negative number, got %g", k, v);
+                return fail_msg(err, errlen, "%s: must be a finite non-negative number, got %s", k,
+                                NUM(v));
             }
             return 0;
         case MCTS_KEY_PW_K:
             if (!(v > 0) || !isfinite(v)) {
-                return fail_msg(err, errlen, "%s: must be a positive number, got %g", k, v);
+                return fail_msg(err, errlen, "%s: must be a finite positive number, got %s", k,
+                                NUM(v));
             }
             return 0;
         case MCTS_KEY_PW_ALPHA:
             if (!(v >= 0 && v <= 1)) {
-                return fail_msg(err, errlen, "%s: must be in [0, 1], got %g", k, v);
+                return fail_msg(err, errlen, "%s: must be in [0, 1], got %s", k, NUM(v));
             }
             return 0;
         default:
@@ -279,18 +308,22 @@ static int check_real(int key, double v, char *err, size_t errlen) {
     }
 }
 
-static int check_int(int key, int64_t v, char *err, size_t errlen) {
-    const char *k = keys[key].name;
-    int64_t lo = INT64_MIN, hi = INT64_MAX;
+/* The range of integer key 'key' in [*lo, *hi]; 0 when it has none (any
+** int64; the seed also takes the unsigned upper half as a float). */
+static int int_range(int key, int64_t *lo, int64_t *hi) {
     switch (key) {
-        case MCTS_KEY_ITERS_MAX: lo = 1; hi = MCTS_ITERS_LIMIT; break;
-        case MCTS_KEY_MAX_DEPTH: lo = 1; hi = MCTS_DEPTH_LIMIT; break;
-        case MCTS_KEY_TOP_K: lo = 0; hi = MCTS_MAX_TOPK; break;
-        default: return 0;
+        case MCTS_KEY_ITERS_MAX: *lo = 1; *hi = MCTS_ITERS_LIMIT; return 1;
+        case MCTS_KEY_MAX_DEPTH: *lo = 1; *hi = MCTS_DEPTH_LIMIT; return 1;
+        case MCTS_KEY_TOP_K: *lo = 0; *hi = MCTS_MAX_TOPK; return 1;
+        default: *lo = INT64_MIN; *hi = INT64_MAX; return 0;
     }
-    if (v < lo || v > hi) {
-        return fail_msg(err, errlen, "%s: must be an integer in [%lld, %lld], got %lld", k,
-                        (long long)lo, (long long)hi, (long long)v);
+}
+
+static int check_int(int key, int64_t v, char *err, size_t errlen) {
+    int64_t lo, hi;
+    if (int_range(key, &lo, &hi) && (v < lo || v > hi)) {
+        return fail_msg(err, errlen, "%s: must be an integer in [%lld, %lld], got %lld",
+                        keys[key].name, (long long)lo, (long long)hi, (long long)v);
     }
     return 0;
 }
@@ -401,15 +434,21 @@ int mcts_request_set_number(mcts_Request *r, int key, double v, char *err,
         case MCTS_KT_INTEGER:
             /* integral doubles in int64 range are accepted; a seed may also
             ** be given as an unsigned 64-bit value */
-            if (!isfinite(v) || v != floor(v)) {
-                return fail_msg(err, errlen, "%s: must be an integer, got %g", keys[key].name, v);
-            }
-            if (key == MCTS_KEY_SEED && v >= 0x1p63 && v < 0x1p64) {
+            if (key == MCTS_KEY_SEED && v >= 0x1p63 && v < 0x1p64 && v == floor(v)) {
                 r->seed = (uint64_t)v;
                 return 0;
             }
-            if (!(v >= -0x1p63 && v < 0x1p63)) {
-                return fail_msg(err, errlen, "%s: integer out of range, got %g", keys[key].name, v);
+            /* the range is tested on the double, before any conversion
+            ** (NaN fails every comparison) */
+            if (!(v >= -0x1p63 && v < 0x1p63) || v != floor(v)) {
+                int64_t lo, hi;
+                char num[40];
+                if (int_range(key, &lo, &hi)) {
+                    return fail_msg(err, errlen, "%s: must be an integer in [%lld, %lld], got %s",
+                                    keys[key].name, (long long)lo, (long long)hi, NUM(v));
+                }
+                return fail_msg(err, errlen, "%s: must be an integer, got %s", keys[key].name,
+                                NUM(v));
             }
             return mcts_request_set_integer(r, key, (int64_t)v, err, errlen);
         default:
@@ -515,9 +554,10 @@ int mcts_request_check(const mcts_Request *r, char *err, size_t errlen) {
         }
         for (i = 0; i < r->fallback_len; i++) {
             if (!isfinite(r->fallback_action[i])) {
+                char num[40];
                 return fail_msg(err, errlen,
-                                "fallback_action: value %d must be a finite number, got %g",
-                                i + 1, r->fallback_action[i]);
+                                "fallback_action: value %d must be a finite number, got %s",
+                                i + 1, NUM(r->fallback_action[i]));
             }
         }
     }

@@ -95,6 +95,11 @@ struct mcts_Model {
 
 /* The model called 'name', or NULL.  The result is static and immutable. */
 const mcts_Model *mcts_model_find(const char *name);
+/* 'v' as the Lisp printer writes it ("+nan.0", "-inf.0", "1e+300", "2.5",
+** "3.0": the shortest text that reads back), into 'buf' of 'n' >= 32
+** bytes; returns 'buf'.  For messages, so a NaN prints the same on every
+** platform and as the Lisp side shows it. */
+const char *mcts_numtext(char *buf, size_t n, double v);
 /* The i-th built-in model (0-based), or NULL past the end; for listings. */
 const mcts_Model *mcts_model_at(int i);
 /* Copy 'a' into 'out' clamped to the bounds of 'm' (action_dim values;

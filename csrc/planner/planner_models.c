@@ -36,9 +36,10 @@ static int check_finite(const mcts_Model *m, const double *s, int n,
     for (i = 0; i < n; i++) {
         if (!isfinite(s[i]) || fabs(s[i]) > lim) {
             if (err) {
+                char num[40];
                 snprintf(err, errlen,
-                         "state: %s %s must be a finite number in [-%.10g, %.10g], got %g",
-                         m->name, m->state_names[i], lim, lim, s[i]);
+                         "state: %s %s must be a finite number in [-%.10g, %.10g], got %s",
+                         m->name, m->state_names[i], lim, lim, mcts_numtext(num, sizeof num, s[i]));
             }
             return -1;
         }
@@ -154,9 +155,11 @@ static int ptz_valid(const mcts_Model *m, const double *s, int n, char *err,
     for (i = 0; i < n && i < 6; i++) {
         if (!isfinite(s[i]) || fabs(s[i]) > lim[i]) {
             if (err) {
+                char num[40];
                 snprintf(err, errlen,
-                         "state: %s %s must be a finite number in [-%.10g, %.10g], got %g",
-                         m->name, m->state_names[i], lim[i], lim[i], s[i]);
+                         "state: %s %s must be a finite number in [-%.10g, %.10g], got %s",
+                         m->name, m->state_names[i], lim[i], lim[i],
+                         mcts_numtext(num, sizeof num, s[i]));
             }
             return -1;
         }

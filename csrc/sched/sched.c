@@ -271,6 +271,14 @@ static int64_t stamp_peek(const sched_Pool *P) {
     return P->clk != NULL ? clk_peek(P->clk) : lispbt_now_ns();
 }
 
+/* A deadline 'now + ns' (ns >= 0) saturated at INT64_MAX: sleeps and
+** timeouts of any length given through the C API never overflow (the
+** Lisp-facing leaf bounds its own, async-sleep-ms MS <= 86400000). */
+static int64_t deadline(int64_t now, int64_t ns) {
+    int64_t r;
+    return __builtin_add_overflow(now, ns, &r) ? INT64_MAX : r;
+}
+
 /* ---------------------------------------------------------------------
 ** Id table (owner-only).
 ** ------------------------------------------------------------------- */
@@ -559,7 +567,7 @@ static void *worker_main(void *ud) {
             int wake;
             q_unlink(P, j);
             j->start_ns = now;
-            j->cancel.deadline_ns = j->timeout_ns > 0 ? now + j->timeout_ns : 0;
+            j->cancel.deadline_ns = j->timeout_ns > 0 ? deadline(now, j->timeout_ns) : 0;
             STORE(w->busy, 1);
             atomic_store_explicit(&j->status, SCHED_RUNNING, REL);
             wake = want_wake(P);
@@ -1101,7 +1109,7 @@ int sched_sleep_ns(const sched_Cancel *c, int64_t ns) {
     if (ns <= 0) {
         return sched_cancelled(c);
     }
-    end = lispbt_now_ns() + ns;
+    end = deadline(lispbt_now_ns(), ns);
     limit = end;
     if (c->deadline_ns != 0 && c->deadline_ns < end) {
         limit = c->deadline_ns;

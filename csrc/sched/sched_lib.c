@@ -44,31 +44,36 @@ static int job_sleep(void *arg, const sched_Cancel *c) {
     return sched_sleep_ns(c, ms * 1000000);
 }
 
+/* MS: a number of milliseconds in [0, SLEEP_MAX_MS] (a float is
+** truncated), checked when the tree compiles and again at tick time. */
+#define SLEEP_MAX_MS 86400000
+#define SLEEP_USAGE "expected (act async-sleep-ms MS)"
+
+static void check_sleep(lisp_State *S, const bt_Leaf *l, lisp_Value args) {
+    if (lisp_listlen(args) != 1) {
+        lisp_error(S, "bt.compile: %s: " SLEEP_USAGE, l->cname);
+    }
+    bt_check_intarg(S, l, args, 0, "MS", LISP_ANYNUM, 0, SLEEP_MAX_MS);
+}
+
 static int leaf_sleep(bt_Ctx *c, int64_t ud) {
     bt_Inst *I = c->I;
     sched_Pool *P = sched_pool(c->S);
     log_Ring *log = logof(c->S);
     bt_NodeMem *m = bt_inst_mem(I, c->node);
     sched_JobInfo info;
-    const lisp_Value *args = c->a->args;
     int64_t ts;
     (void)ud;
     if (P == NULL) {
         return bt_leaf_error(c, "the scheduler is closed");
     }
     if (m->job == 0) {
-        double ms = 0;
-        if (c->a->nargs == 1 && args[0].tag == LISP_TINT) {
-            ms = (double)args[0].u.i;
-        } else if (c->a->nargs == 1 && args[0].tag == LISP_TFLOAT) {
-            ms = args[0].u.f;
-        } else {
-            ms = -1;
+        if (c->a->nargs != 1) {
+            return bt_leaf_error(c, SLEEP_USAGE);
         }
-        if (!(ms >= 0) || ms > 86400000.0) {
-            return bt_leaf_error(c, "expected (act async-sleep-ms MS), MS >= 0");
+        if (!bt_leaf_intarg(c, 0, "MS", LISP_ANYNUM, 0, SLEEP_MAX_MS, 0, &m->arg)) {
+            return BT_ERROR;
         }
-        m->arg = (int64_t)ms; /* for the log line only */
         m->flags = 0;
         ts = bt_now(I); /* before a worker can see the job: submit <= start */
         m->job = sched_submit(P, "async-sleep-ms", job_sleep, (void *)(uintptr_t)m->arg, 0,
@@ -136,7 +141,7 @@ static void drop_sleep(bt_Inst *I, int32_t node, const bt_Leaf *l) {
 }
 
 static const bt_CLeaf leaves[] = {
-    {"async-sleep-ms", BT_KACT, leaf_sleep, halt_sleep, drop_sleep, NULL, 0},
+    {"async-sleep-ms", BT_KACT, leaf_sleep, halt_sleep, drop_sleep, check_sleep, 0},
     {NULL, 0, NULL, NULL, NULL, NULL, 0}};
 
 int sched_open(lisp_State *S, sched_Pool *P) {

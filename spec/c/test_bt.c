@@ -314,7 +314,7 @@ static void test_semantics(void) {
 static void test_compile_errors(void) {
     lispbt_Host *H = newhost(0, 0);
     CHECK(evalerr(H, "(bt (repeat -1 (succeed)))",
-                  "t:1:1: bt.compile: repeat: count must be a non-negative integer, got -1"));
+                  "t:1:1: bt.compile: repeat: COUNT must be an integer in [0, 1000000000], got -1"));
     CHECK(evalerr(H, "(bt.compile '(par 4 (succeed) (fail)))",
                   "t:1:1: bt.compile: par: threshold must be in 1..2, got 4"));
     CHECK(evalerr(H, "(bt (invert))", "t:1:1: bt.compile: invert: expected (invert child), got (invert)"));
@@ -324,8 +324,7 @@ static void test_compile_errors(void) {
     CHECK(evalerr(H, "(bt.compile \"(seq\")", "bt.compile:1:1: unterminated list"));
     CHECK(evalerr(H, "(bt.tick 5)", "t:1:1: bt.tick: expected a bt_instance, got 5"));
     CHECK(evalerr(H, "(bt.set-tick-budget-ms (bt.new-instance (bt (succeed))) -1)",
-                  "t:1:1: bt.set-tick-budget-ms: expected a non-negative integer number of "
-                  "milliseconds, got -1"));
+                  "t:1:1: bt.set-tick-budget-ms: MS must be an integer in [0, 86400000], got -1"));
     CHECK(evalsym(H, "(bt.tick (bt.new-instance (bt (succeed))))", "success"));
     host_free(H);
 }
