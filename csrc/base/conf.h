@@ -53,6 +53,7 @@ enum {
     LISPBT_SLOT_BT,      /* bt_Reg: leaf registry, keys, the engine's services */
     LISPBT_SLOT_SCHED,   /* sched_Pool */
     LISPBT_SLOT_PLANNER, /* planner_Host */
+    LISPBT_SLOT_OBS,     /* obs_Events: the event stream */
     LISPBT_NSLOTS
 };
 

@@ -67,6 +67,17 @@ typedef struct bt_Env {
     ** leaf.  NULL: nobody to tell. */
     void (*deadkey)(void *ud, int64_t key);
     void *deadkey_ud;
+    /* The host's event stream (docs/events.md), set by the obs layer after
+    ** bt_reg_new through bt_reg_env.  While 'evt_on', every tick runs
+    ** with tracing at level timing into the instance's trace ring, and
+    ** 'evt_tick' is called twice per tick on the ticking thread: phase 0
+    ** before the tick's first event (the stream may emit run_start and
+    ** bt_def), phase 1 after its last, with 'seq0' the trace seq of the
+    ** tick's first event (the stream copies the records [seq0, seq) into
+    ** its own ring).  Never raises. */
+    int evt_on;
+    void (*evt_tick)(void *ud, bt_Inst *I, int phase, uint64_t seq0);
+    void *evt_ud;
 } bt_Env;
 
 /* A leaf node as its callback sees it, precomputed per node by the compiler
@@ -229,6 +240,11 @@ int bt_def_nodes(const bt_Def *D);
 /* Display name of 'node' ("cond battery-ok"), owned by the definition and
 ** valid while it lives.  'node' is not range-checked. */
 const char *bt_def_nodename(const bt_Def *D, int node);
+/* Kind name of 'node' ("seq", "cond", ...) and the number of nodes in its
+** subtree (itself included: its children follow it in preorder).  'node'
+** is not range-checked.  For exporters (the event stream's bt_def). */
+const char *bt_def_kindname(const bt_Def *D, int node);
+int bt_def_subtree(const bt_Def *D, int node);
 /* Structural check of a node array (sizes, children, decorator arity, par
 ** threshold, argument ranges); 0 when valid, else -1 and a message in
 ** 'err' (at most 'errlen' bytes).  Never raises; bt_compile runs it. */

@@ -87,7 +87,7 @@ int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *write
     s->ts_ns = bt_now(I); /* one stamp for the slot and its trace event */
     s->node = node;
     s->writer = writer;
-    if (I->trace_on) {
+    if (I->trace_on || I->evt_forced) {
         traceaccess(I, TRACE_BB_WRITE, key, v, node, s->ts_ns);
     }
     return 0;

@@ -180,7 +180,7 @@ LISPBT_COLD void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (I->trace_on) {
+    if (I->trace_on || I->evt_forced) {
         trace_Event e = trace_event(level >= LOG_ERROR ? TRACE_ERROR : TRACE_WARNING, I->tick,
                                     node, bt_now(I));
         trace_push_msg(&I->trace, &e, msg);
@@ -189,7 +189,7 @@ LISPBT_COLD void bt_report(bt_Inst *I, int level, int32_t node, const char *fmt,
 }
 
 void bt_trace_event(bt_Inst *I, const trace_Event *e) {
-    if (I->trace_on) {
+    if (I->trace_on || I->evt_forced) {
         trace_push(&I->trace, e);
     }
 }
@@ -753,16 +753,30 @@ LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, int64_t d, in
     }
 }
 
+/* The event stream's part of a tick (cold): 'phase' as bt_Env.evt_tick. */
+LISPBT_COLD LISPBT_NOINLINE static void evtick(bt_Inst *I, int phase, uint64_t seq0) {
+    I->evt_forced = phase == 0;
+    I->E->evt_tick(I->E->evt_ud, I, phase, seq0);
+    if (phase == 1 && !I->trace_on) { /* the user did not ask for these */
+        trace_clear(&I->trace);
+    }
+}
+
 int bt_tick(bt_Inst *I) {
     const bt_Node *nodes = I->D->nodes;
     unsigned fl = I->flags;
-    uint64_t c0, t;
+    uint64_t c0, t, eseq0 = 0;
     int64_t d, objs0 = 0, gc0 = 0;
     int st = busy(I);
     if (st != 0) {
         return st;
     }
     I->ticking = 1;
+    if (lispbt_unlikely(I->E->evt_on)) { /* the one branch of the event stream when off */
+        fl |= BT_FTRACE | BT_FTIMING;
+        eseq0 = I->trace.seq;
+        evtick(I, 0, eseq0);
+    }
     lisp_tickbegin(I->ctx.S); /* the GC policy's tick scope (gc.set-policy!) */
     if (I->nvisits) { /* the previous tick's, before this tick's clock starts */
         nodetimes(I);
@@ -806,6 +820,9 @@ int bt_tick(bt_Inst *I) {
                         I->series != NULL)) {
         tickextra(I, fl, st, d, objs0, gc0);
     }
+    if (lispbt_unlikely(I->evt_forced)) {
+        evtick(I, 1, eseq0);
+    }
     I->ticking = 0;
     lisp_tickend(I->ctx.S); /* may run a collection deferred by 'between-ticks' */
     return st;
@@ -832,6 +849,13 @@ const char *bt_status_name(int st) {
         case BT_RUNNING: return "running";
         default: return "idle";
     }
+}
+
+const char *bt_def_kindname(const bt_Def *D, int node) {
+    return bt_kindnames[D->nodes[node].kind];
+}
+int bt_def_subtree(const bt_Def *D, int node) {
+    return (int)D->nodes[node].size;
 }
 
 bt_Def *bt_inst_def(bt_Inst *I) {

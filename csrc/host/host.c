@@ -20,6 +20,7 @@
 #include "host_builtins.h"
 #include "host.h"
 #include "bt_trace.h"
+#include "obs_events.h"
 #include "planner_lib.h"
 #include "planner_record.h"
 #include "sched_lib.h"
@@ -137,7 +138,8 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
         env.deadkey_ud = H;
         H->bt = bt_reg_new(H->S, &env);
         if (H->bt == NULL || sched_open(H->S, H->sched) != LISP_OK ||
-            (H->planner = planner_open(H->S, &H->mem, &H->log, o->planner_capacity)) == NULL) {
+            (H->planner = planner_open(H->S, &H->mem, &H->log, o->planner_capacity)) == NULL ||
+            obs_events_open(H->S, bt_reg_env(H->bt), &H->mem, &H->clock) != 0) {
             snprintf(err, errlen, "cannot open the engine (out of memory)");
             goto fail;
         }
@@ -175,7 +177,8 @@ void host_close(lispbt_Host *H) {
         sched_free(H->sched);
         H->sched = NULL;
     }
-    if (H->S) {
+    if (H->S) { /* run_end and the last lines, while key names can be read */
+        obs_events_close(H->S);
         lisp_free(H->S);
         H->S = NULL;
     }

@@ -14,4 +14,4 @@
 
 const lisp_Reg *const lispbt_builtins[] = {
     lisp_lib_list, lisp_lib_num, lisp_lib_str, lisp_lib_coll, lisp_lib_sys, lisp_lib_json,
-    bt_lib,        sched_lib,   planner_lib, metrics_lib,   NULL};
+    bt_lib,        sched_lib,   planner_lib, metrics_lib,   events_lib, NULL};

@@ -17,6 +17,7 @@ extern const lisp_Reg bt_lib[];      /* csrc/bt/bt_lib.c */
 extern const lisp_Reg sched_lib[];   /* csrc/sched/sched_lib.c */
 extern const lisp_Reg planner_lib[]; /* csrc/planner/planner_lib.c */
 extern const lisp_Reg metrics_lib[]; /* csrc/obs/obs_lib.c */
+extern const lisp_Reg events_lib[];  /* csrc/obs/obs_events.c */
 
 /* NULL-terminated list of every domain array (each ended by a NULL name).
 ** Static, read-only data: any thread may read it; nothing to free. */

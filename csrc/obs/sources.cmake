@@ -1,3 +1,3 @@
 # csrc/obs/ -- exporters that read every engine layer: Prometheus exposition
 # and the metrics.* builtins.
-list(APPEND LISPBT_CORE_SOURCES obs_prom.c obs_lib.c)
+list(APPEND LISPBT_CORE_SOURCES obs_prom.c obs_lib.c obs_events.c)

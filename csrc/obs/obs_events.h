@@ -1,0 +1,29 @@
+/*
+** obs_events.h -- the host's canonical event stream, mbt.evt.v1 JSON lines
+** (obs_events_).  See LICENSE for copyright; docs/events.md.
+*/
+#ifndef LISPBT_OBS_EVENTS_H
+#define LISPBT_OBS_EVENTS_H
+
+#include "conf.h"
+
+#include "bt.h"
+#include "clock.h"
+#include "lisp.h"
+#include "mem.h"
+
+#define OBS_EVT_RING_DEFAULT 4096  /* events.set-ring-size default */
+#define OBS_EVT_RING_MAX (1 << 20) /* events.set-ring-size maximum */
+
+/* Open the stream of the host whose Lisp state is 'S' (off until
+** events.enable): its state goes in LISPBT_SLOT_OBS and its hooks into
+** 'E' (bt_reg_env).  Memory comes from 'M'.  Returns 0, or -1 when out of
+** memory (nothing left allocated). */
+int obs_events_open(lisp_State *S, bt_Env *E, mem_Heap *M, clk_Clock *clock);
+/* Flush what is pending, write run_end if a run is open, close the file
+** and free the stream.  Call before the Lisp state is freed.  Never raises. */
+void obs_events_close(lisp_State *S);
+
+extern const lisp_Reg events_lib[];
+
+#endif
