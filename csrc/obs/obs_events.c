@@ -279,7 +279,7 @@ static void runstart(obs_Events *V, bt_Inst *I) {
     puthash(b, dsl.len ? dsl.p : "", dsl.len);
     sbuf_puts(b, ",\"capabilities\":{\"reset\":true}}");
     sbuf_free(&dsl);
-    emitline(V, b);
+    finishline(V);
 }
 
 static void btdef(obs_Events *V, const bt_Def *D) {
@@ -313,7 +313,7 @@ static void btdef(obs_Events *V, const bt_Def *D) {
     }
     sbuf_puts(b, "]}");
     sbuf_free(&dsl);
-    emitline(V, b);
+    finishline(V);
 }
 
 static void runend(obs_Events *V) {
@@ -325,7 +325,7 @@ static void runend(obs_Events *V) {
     b = envelope(V, "run_end", clk_now(V->clock), -1);
     sbuf_printf(b, "{\"events\":%llu,\"dropped\":%llu}", (unsigned long long)V->seq,
                 (unsigned long long)V->drops);
-    emitline(V, b);
+    finishline(V);
     V->run_open = 0;
     V->ndefs = 0;
     if (V->f != NULL) {

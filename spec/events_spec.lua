@@ -1,0 +1,241 @@
+-- spec/events_spec.lua -- the host's canonical event stream (issue 15,
+-- docs/events.md): every line valid against the reference's mbt.evt.v1
+-- schema, seq gap-free from 1, hashes as the reference computes them,
+-- dump equal to the file's tail, run_start/run_end, bad inputs, and a
+-- process killed mid-run leaving only whole lines.
+local js = require "support.jsonschema"
+local C = require "support.cases"
+local lispbt = require "lispbt"
+
+local schema = js.load("spec/fixtures/mbt_evt_v1/mbt.evt.v1.schema.json")
+
+-- FNV-1a 64 with the reference's offset basis (Lua integers wrap mod 2^64).
+local function fnv(s)
+  local h = 1469598103934665603
+  for i = 1, #s do
+    h = (h ~ s:byte(i)) * 1099511628211
+  end
+  return ("fnv1a64:%016x"):format(h)
+end
+
+local function readlines(path)
+  local out = {}
+  for line in io.lines(path) do out[#out + 1] = line end
+  return out
+end
+
+-- Decode and validate every line; returns the decoded events.
+local function check(lines)
+  local evs = {}
+  for i, line in ipairs(lines) do
+    local ok, v = pcall(js.decode, line)
+    assert(ok, "line " .. i .. " is not JSON: " .. tostring(v) .. "\n" .. line)
+    local valid, why = js.validate(schema, v)
+    assert(valid, "line " .. i .. " fails the schema: " .. tostring(why) .. "\n" .. line)
+    evs[i] = v
+  end
+  return evs
+end
+
+local function types(evs)
+  local t = {}
+  for _, e in ipairs(evs) do t[e.type] = (t[e.type] or 0) + 1 end
+  return t
+end
+
+-- A session: Lisp and Lua leaves, a blackboard write, an async job, an
+-- overrun and a leaf error.
+local function session(host, path)
+  host.events.enable(true)
+  if path then host.events.set_path(path) end
+  host:register_action("lua-ok", function() return "success" end)
+  host:eval("(bt.register-action 'lisp-ok (lambda (inst) 'success))")
+  host:eval("(bt.register-action 'slow (lambda (inst) (let loop ((i 0)) (if (< i 200000) (loop (+ i 1)) 'success))))")
+  local inst = host:compile([[(seq (act lua-ok) (act lisp-ok) (act bb-put-int k 2) (act slow)
+                                    (sel (cond nope) (act async-sleep-ms 1)))]]):instance()
+  host.bt.set_tick_budget_ms(inst, 1)
+  for _ = 1, 3 do inst:tick() end
+  return inst
+end
+
+describe("events", function()
+  it("fnv1a64 uses the reference's offset basis", function()
+    assert.are.equal("fnv1a64:14650fb0739d0383", fnv(""))
+  end)
+
+  it("writes a schema-valid, gap-free stream to dump and file", function()
+    local path = os.tmpname()
+    local host = lispbt.new()
+    session(host, path)
+    local lines = host.events.dump()
+    local evs = check(lines)
+    for i, e in ipairs(evs) do
+      assert.are.equal(i, e.seq)
+      assert.are.equal(evs[1].run_id, e.run_id)
+      assert.are.equal("integer", js.jtype(e.unix_ms))
+    end
+    local t = types(evs)
+    for _, ty in ipairs { "run_start", "bt_def", "tick_begin", "tick_end", "node_enter", "node_exit",
+                          "bb_write", "sched_submit", "error", "budget_warning" } do
+      assert(t[ty], "no " .. ty .. " event")
+    end
+    assert.are.equal(3, t.tick_begin)
+    assert.are.equal(t.node_enter, t.node_exit)
+    -- dump is the file's tail
+    local file = readlines(path)
+    assert.are.same(lines, file)
+    -- run_end on disable, in both
+    host.events.enable(false)
+    local after = host.events.dump()
+    assert.are.equal("run_end", js.decode(after[#after]).type)
+    assert.are.same(after, readlines(path))
+    assert.are.equal(#lines + 1, js.decode(after[#after]).seq)
+    host:close()
+    os.remove(path)
+  end)
+
+  it("hashes the canonical DSL text in bt_def and run_start", function()
+    local host = lispbt.new()
+    session(host)
+    local evs = check(host.events.dump())
+    local def = evs[2]
+    assert.are.equal("bt_def", def.type)
+    local dsl = host:eval("(write-to-string (bt.to-dsl (bt.compile '(seq (act lua-ok) (act lisp-ok) (act bb-put-int k 2) (act slow) (sel (cond nope) (act async-sleep-ms 1))))))")
+    assert.are.equal(dsl, def.data.dsl)
+    assert.are.equal(fnv(dsl), def.data.tree_hash)
+    assert.are.equal(fnv(dsl), def.data.canonical_dsl_hash)
+    assert.are.equal(fnv(dsl), evs[1].data.tree_hash)
+    assert.are.equal(8, #def.data.nodes)
+    assert.are.same({ id = 5, kind = "sel", name = "sel" }, def.data.nodes[6])
+    assert.are.equal(7, #def.data.edges)
+    assert.are.same({ parent = 0, child = 5, index = 4 }, def.data.edges[5])
+    assert.are.same({ parent = 5, child = 6, index = 0 }, def.data.edges[6])
+    host:close()
+  end)
+
+  it("node events carry node_id, status and dur_ms", function()
+    local host = lispbt.new()
+    session(host)
+    for _, e in ipairs(check(host.events.dump())) do
+      if e.type == "node_exit" then
+        assert.are.equal("integer", js.jtype(e.data.node_id))
+        assert.truthy(({ success = 1, failure = 1, running = 1 })[e.data.status])
+        assert.are.equal("number", type(e.data.dur_ms))
+        assert.are.equal(e.tick, math.floor(e.tick))
+      end
+    end
+    host:close()
+  end)
+
+  it("events.dump n returns the newest n lines, from Lisp and Lua alike", function()
+    local host = lispbt.new()
+    session(host)
+    local all = host.events.dump()
+    assert.are.same({ all[#all - 1], all[#all] }, host.events.dump(2))
+    assert.are.same({ all[#all - 1], all[#all] }, host:eval("(events.dump 2)"))
+    assert.is_nil(host.events.dump(0))
+    host:close()
+  end)
+
+  it("each host has its own run_id and seq; close writes run_end", function()
+    local pa, pb = os.tmpname(), os.tmpname()
+    local a, b = lispbt.new(), lispbt.new()
+    session(a, pa)
+    session(b, pb)
+    local ea, eb = check(a.events.dump()), check(b.events.dump())
+    assert.are_not.equal(ea[1].run_id, eb[1].run_id)
+    assert.are.equal(1, ea[1].seq)
+    assert.are.equal(1, eb[1].seq)
+    a:close()
+    b:close()
+    for _, p in ipairs { pa, pb } do
+      local lines = readlines(p)
+      check(lines)
+      assert.are.equal("run_end", js.decode(lines[#lines]).type)
+      os.remove(p)
+    end
+  end)
+
+  it("a small ring loses nothing: the writer drains it under pressure", function()
+    local host = lispbt.new()
+    host.events.set_ring_size(8)
+    local path = os.tmpname()
+    session(host, path)
+    host.events.enable(false)
+    local evs = check(readlines(path))
+    for i, e in ipairs(evs) do assert.are.equal(i, e.seq) end
+    assert.are.equal(0, evs[#evs].data.dropped)
+    assert.are.equal(8, #host.events.dump())
+    host:close()
+    os.remove(path)
+  end)
+
+  it("a new run after re-enabling starts at seq 1 with a new run_id", function()
+    local host = lispbt.new()
+    local inst = session(host)
+    local first = check(host.events.dump())[1].run_id
+    host.events.enable(false)
+    host.events.enable(true)
+    inst:tick()
+    local evs = check(host.events.dump(40))
+    local start
+    for _, e in ipairs(evs) do if e.type == "run_start" then start = e end end
+    assert.are.equal(1, start.seq)
+    assert.are_not.equal(first, start.run_id)
+    host:close()
+  end)
+
+  it("costs nothing when off: no lines", function()
+    local host = lispbt.new()
+    local inst = host:compile("(seq (act bb-put-int k 1))"):instance()
+    inst:tick()
+    assert.is_nil(host.events.dump())
+    host:close()
+  end)
+
+  it("refuses bad input with NAME: PROBLEM", function()
+    local host = lispbt.new()
+    local function err(f, ...)
+      local ok, e = pcall(f, ...)
+      assert.is_false(ok)
+      return (tostring(e):gsub("^.-:%d+: ", ""))
+    end
+    assert.are.equal("events.enable: expected a boolean, got 1", err(host.events.enable, 1))
+    assert.are.equal("events.set-flush-each-message: expected a boolean, got \"x\"",
+      err(host.events.set_flush_each_message, "x"))
+    assert.matches("^events.set%-ring%-size: size must be an integer in %[1, 1048576%], got 0",
+      err(host.events.set_ring_size, 0))
+    assert.matches("^events.dump: n must be an integer in %[0, 1048576%], got %-1", err(host.events.dump, -1))
+    assert.matches("^events.set%-path: cannot open /nonexistent/dir/x.jsonl: ",
+      err(host.events.set_path, "/nonexistent/dir/x.jsonl"))
+    assert.matches("^events.set%-path: ", err(host.events.set_path, ""))
+    host:close()
+  end)
+
+  it("with flush-each-message, a SIGKILLed process leaves whole lines", function()
+    local path = os.tmpname()
+    local out = C.subprocess(([[
+      local lispbt = require("lispbt")
+      local host = lispbt.new()
+      host.events.set_path(%q)
+      host.events.set_flush_each_message(true)
+      host.events.enable(true)
+      local inst = host:compile("(seq (act bb-put-int k 1) (act bb-put-int j 2))"):instance()
+      for _ = 1, 50 do inst:tick() end
+      local pid = io.open("/proc/self/stat"):read("l"):match("^(%%d+)")
+      io.stdout:write("killing\n")
+      io.stdout:flush()
+      os.execute("kill -KILL " .. pid)
+      for _ = 1, 1000000 do inst:tick() end
+      print("not killed")
+    ]]):format(path))
+    assert.matches("killing", out)
+    assert.is_nil(out:find("not killed", 1, true))
+    local lines = readlines(path)
+    local evs = check(lines)
+    assert(#evs >= 2 + 50 * 8, "only " .. #evs .. " lines")
+    for i, e in ipairs(evs) do assert.are.equal(i, e.seq) end
+    assert.are_not.equal("run_end", evs[#evs].type)
+    os.remove(path)
+  end)
+end)
