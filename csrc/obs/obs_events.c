@@ -39,6 +39,7 @@
 
 #define FNV_OFFSET 1469598103934665603ull /* the reference's offset basis */
 #define FNV_PRIME 1099511628211ull
+#define OBS_EVT_FILE_BUF (1 << 16) /* stdio buffer of the stream's file */
 
 typedef struct obs_Events {
     lisp_State *S;
@@ -49,6 +50,7 @@ typedef struct obs_Events {
     int ring_size;     /* slots of 'ring' and lines of the tail */
     uint64_t flushed;  /* ring seq of the first record not yet written */
     int on, flush_each;
+    int fixed;         /* deterministic mode: fixed stamps, zero durations */
     uint64_t seq;      /* envelope seq of the last line */
     int run_open;
     uint64_t runs;     /* runs started by this host */
@@ -59,7 +61,8 @@ typedef struct obs_Events {
     char *path;
     FILE *f;
     char **tail;       /* the newest lines, a ring of 'ring_size' */
-    size_t *tlen;
+    size_t *tlen;      /* length of each slot's line */
+    size_t *tcap;      /* bytes allocated for each slot (kept when reused) */
     int thead, tcount;
     uint64_t drops;
     sbuf line;
@@ -85,9 +88,10 @@ static void puthash(sbuf *b, const char *s, size_t n) {
 
 /* ---- lines ---- */
 
-/* Keep line 'b' in the tail and write it to the file. */
+/* Keep line 'b' in the tail and write it to the file.  A tail slot keeps
+** its buffer when its line is replaced, so once the tail is warm a line
+** costs a copy, not an allocation. */
 static void emitline(obs_Events *V, const sbuf *b) {
-    char *copy;
     int slot;
     if (b->oom) {
         V->drops++;
@@ -100,37 +104,85 @@ static void emitline(obs_Events *V, const sbuf *b) {
             fflush(V->f);
         }
     }
-    copy = mem_alloc(V->M, b->len + 1);
-    if (copy == NULL) { /* the file has it; the tail does not */
-        return;
-    }
-    memcpy(copy, b->p, b->len);
-    copy[b->len] = '\0';
-    slot = (V->thead + V->tcount) % V->ring_size;
     if (V->tcount == V->ring_size) { /* the oldest goes */
-        mem_free(V->M, V->tail[V->thead], V->tlen[V->thead] + 1);
-        V->thead = (V->thead + 1) % V->ring_size;
+        V->thead = V->thead + 1 == V->ring_size ? 0 : V->thead + 1;
         V->tcount--;
     }
-    V->tail[slot] = copy;
+    slot = V->thead + V->tcount;
+    slot -= slot >= V->ring_size ? V->ring_size : 0;
+    if (V->tcap[slot] < b->len + 1) {
+        size_t ncap = b->len + 1 < 256 ? 256 : b->len + 1;
+        char *p = mem_realloc(V->M, V->tail[slot], V->tcap[slot], ncap);
+        if (p == NULL) { /* the file has it; the tail keeps the lines before */
+            return;
+        }
+        V->tail[slot] = p;
+        V->tcap[slot] = ncap;
+    }
+    memcpy(V->tail[slot], b->p, b->len);
+    V->tail[slot][b->len] = '\0';
     V->tlen[slot] = b->len;
     V->tcount++;
 }
 
+/* Decimal integer, without printf (the writer's hot loop). */
+static void putint(sbuf *b, int64_t v) {
+    char buf[24], *q = buf + sizeof buf;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        *--q = '-';
+    }
+    sbuf_putn(b, q, (size_t)(buf + sizeof buf - q));
+}
+
+/* 'ns' nanoseconds as exact decimal milliseconds ("4.651032", "0"). */
+static void putms(sbuf *b, int64_t ns) {
+    char frac[8];
+    int k;
+    if (ns <= 0) {
+        sbuf_putc(b, '0');
+        return;
+    }
+    putint(b, ns / 1000000);
+    ns %= 1000000;
+    if (ns == 0) {
+        return;
+    }
+    for (k = 6; k > 0; k--) {
+        frac[k] = (char)('0' + ns % 10);
+        ns /= 10;
+    }
+    frac[0] = '.';
+    for (k = 6; frac[k] == '0'; k--) {
+    }
+    sbuf_putn(b, frac, (size_t)k + 1);
+}
+
+#define PUTLIT(b, s) sbuf_putn((b), (s), sizeof(s) - 1)
+
 /* Start line of type 'type' in V->line: the envelope up to "data":. */
 static sbuf *envelope(obs_Events *V, const char *type, int64_t ts_ns, int64_t tick) {
     sbuf *b = &V->line;
-    int64_t ms = (ts_ns + V->unix_off) / 1000000;
+    int64_t ms = V->fixed ? OBS_EVT_FIXED_MS + (int64_t)V->seq : (ts_ns + V->unix_off) / 1000000;
     b->len = 0;
     b->oom = 0;
-    sbuf_printf(b,
-                "{\"schema\":\"mbt.evt.v1\",\"contract_version\":\"1.0.0\",\"type\":\"%s\","
-                "\"run_id\":\"%s\",\"unix_ms\":%lld,\"seq\":%llu",
-                type, V->run_id, (long long)ms, (unsigned long long)++V->seq);
+    PUTLIT(b, "{\"schema\":\"mbt.evt.v1\",\"contract_version\":\"1.0.0\",\"type\":\"");
+    sbuf_puts(b, type);
+    PUTLIT(b, "\",\"run_id\":\"");
+    sbuf_puts(b, V->run_id);
+    PUTLIT(b, "\",\"unix_ms\":");
+    putint(b, ms);
+    PUTLIT(b, ",\"seq\":");
+    putint(b, (int64_t)++V->seq);
     if (tick >= 0) {
-        sbuf_printf(b, ",\"tick\":%lld", (long long)tick);
+        PUTLIT(b, ",\"tick\":");
+        putint(b, tick);
     }
-    sbuf_puts(b, ",\"data\":");
+    PUTLIT(b, ",\"data\":");
     return b;
 }
 
@@ -165,6 +217,11 @@ static void preview(const trace_Ring *R, const trace_Event *e, sbuf *b) {
     }
 }
 
+/* A duration's ns as written (0 in deterministic mode). */
+static int64_t msof(const obs_Events *V, int64_t ns) {
+    return V->fixed || ns < 0 ? 0 : ns;
+}
+
 /* One tick record as a line. */
 static void recordline(obs_Events *V, const trace_Event *e) {
     const trace_Ring *R = &V->ring;
@@ -176,19 +233,26 @@ static void recordline(obs_Events *V, const trace_Event *e) {
             break;
         case TRACE_TICK_END:
             b = envelope(V, "tick_end", e->ts_ns, e->tick);
-            sbuf_printf(b, "{\"root_status\":\"%s\",\"tick_ms\":", statusname(e->status));
-            sbuf_json_number(b, (double)(e->duration_ns < 0 ? 0 : e->duration_ns) / 1e6);
+            PUTLIT(b, "{\"root_status\":\"");
+            sbuf_puts(b, statusname(e->status));
+            PUTLIT(b, "\",\"tick_ms\":");
+            putms(b, msof(V, e->duration_ns));
             sbuf_putc(b, '}');
             break;
         case TRACE_NODE_ENTER:
             b = envelope(V, "node_enter", e->ts_ns, e->tick);
-            sbuf_printf(b, "{\"node_id\":%d}", (int)e->node);
+            PUTLIT(b, "{\"node_id\":");
+            putint(b, e->node);
+            sbuf_putc(b, '}');
             break;
         case TRACE_NODE_EXIT:
             b = envelope(V, "node_exit", e->ts_ns, e->tick);
-            sbuf_printf(b, "{\"node_id\":%d,\"status\":\"%s\",\"dur_ms\":", (int)e->node,
-                        statusname(e->status));
-            sbuf_json_number(b, (double)(e->duration_ns < 0 ? 0 : e->duration_ns) / 1e6);
+            PUTLIT(b, "{\"node_id\":");
+            putint(b, e->node);
+            PUTLIT(b, ",\"status\":\"");
+            sbuf_puts(b, statusname(e->status));
+            PUTLIT(b, "\",\"dur_ms\":");
+            putms(b, msof(V, e->duration_ns));
             sbuf_putc(b, '}');
             break;
         case TRACE_BB_WRITE: {
@@ -268,9 +332,13 @@ static void runstart(obs_Events *V, bt_Inst *I) {
     V->runs++;
     V->seq = 0;
     V->ndefs = 0;
-    snprintf(V->run_id, sizeof V->run_id, "lispbt-%lld-%ld-%llu",
-             (long long)((now + V->unix_off) / 1000000), (long)getpid(),
-             (unsigned long long)V->runs);
+    if (V->fixed) {
+        snprintf(V->run_id, sizeof V->run_id, "lispbt-fixed-%llu", (unsigned long long)V->runs);
+    } else {
+        snprintf(V->run_id, sizeof V->run_id, "lispbt-%lld-%ld-%llu",
+                 (long long)((now + V->unix_off) / 1000000), (long)getpid(),
+                 (unsigned long long)V->runs);
+    }
     V->run_open = 1;
     b = envelope(V, "run_start", now, -1);
     sbuf_puts(b, "{\"git_sha\":\"unknown\",\"host\":{\"name\":\"lispbt\",\"version\":\"0.1.0\","
@@ -409,7 +477,10 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
 static int alloctail(obs_Events *V, int n) {
     V->tail = mem_calloc(V->M, sizeof *V->tail * (size_t)n);
     V->tlen = mem_calloc(V->M, sizeof *V->tlen * (size_t)n);
-    if (V->tail == NULL || V->tlen == NULL || trace_init(&V->ring, V->M, n) != 0) {
+    V->tcap = mem_calloc(V->M, sizeof *V->tcap * (size_t)n);
+    V->ring_size = n;
+    if (V->tail == NULL || V->tlen == NULL || V->tcap == NULL ||
+        trace_init(&V->ring, V->M, n) != 0) {
         return -1;
     }
     V->ring_size = n;
@@ -420,18 +491,25 @@ static int alloctail(obs_Events *V, int n) {
 
 static void freetail(obs_Events *V) {
     int i;
-    if (V->tail != NULL) {
-        for (i = 0; i < V->tcount; i++) {
-            int k = (V->thead + i) % V->ring_size;
-            mem_free(V->M, V->tail[k], V->tlen[k] + 1);
+    if (V->tail != NULL && V->tcap != NULL) {
+        for (i = 0; i < V->ring_size; i++) {
+            if (V->tcap[i] > 0) {
+                mem_free(V->M, V->tail[i], V->tcap[i]);
+            }
         }
+    }
+    if (V->tail != NULL) {
         mem_free(V->M, V->tail, sizeof *V->tail * (size_t)V->ring_size);
     }
     if (V->tlen != NULL) {
         mem_free(V->M, V->tlen, sizeof *V->tlen * (size_t)V->ring_size);
     }
+    if (V->tcap != NULL) {
+        mem_free(V->M, V->tcap, sizeof *V->tcap * (size_t)V->ring_size);
+    }
     V->tail = NULL;
     V->tlen = NULL;
+    V->tcap = NULL;
     V->tcount = 0;
     trace_free(&V->ring);
 }
@@ -535,6 +613,7 @@ static lisp_Value cfun_events_setpath(lisp_State *S, int argc, lisp_Value *argv)
             lisp_error(S, "events.set-path: cannot open %s: %s", path, strerror(err));
         }
         strcpy(copy, path);
+        setvbuf(f, NULL, _IOFBF, OBS_EVT_FILE_BUF); /* fewer write calls per flush */
     }
     flush(V); /* what is pending belongs to the old file */
     closefile(V);
@@ -548,6 +627,12 @@ static lisp_Value cfun_events_setflush(lisp_State *S, int argc, lisp_Value *argv
     (void)argc;
     V->flush_each = checkbool(S, argv, 0);
     flush(V);
+    return lisp_nil();
+}
+
+static lisp_Value cfun_events_setdeterministic(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    getev(S)->fixed = checkbool(S, argv, 0);
     return lisp_nil();
 }
 
@@ -602,6 +687,8 @@ const lisp_Reg events_lib[] = {
      "(events.set-flush-each-message on) -> nil; write and flush the lines at every tick"},
     {"events.set-ring-size", 1, 1, cfun_events_setringsize, RT,
      "(events.set-ring-size n) -> nil; records pending and lines kept for events.dump"},
+    {"events.set-deterministic", 1, 1, cfun_events_setdeterministic, RT,
+     "(events.set-deterministic on) -> nil; fixed stamps and run ids, zero durations"},
     {"events.dump", 0, 1, cfun_events_dump, RT,
      "(events.dump [n]) -> list of the newest n JSON lines of the stream"},
     {NULL, 0, 0, NULL, 0, NULL}};

@@ -14,6 +14,8 @@
 
 #define OBS_EVT_RING_DEFAULT 4096  /* events.set-ring-size default */
 #define OBS_EVT_RING_MAX (1 << 20) /* events.set-ring-size maximum */
+/* Deterministic mode: unix_ms is this plus the line's seq (2025-01-01). */
+#define OBS_EVT_FIXED_MS 1735689600000LL
 
 /* Open the stream of the host whose Lisp state is 'S' (off until
 ** events.enable): its state goes in LISPBT_SLOT_OBS and its hooks into
