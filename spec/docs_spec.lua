@@ -959,11 +959,12 @@ end)
 
 -- Every builtin of every builtin table has a reference entry.
 describe("docs/reference", function()
-    it("documents every builtin of the runtime tables (bt, planner, metrics)", function()
+    it("documents every builtin of the runtime tables (bt, planner, metrics, events)", function()
         local doc = read_file(DOCS .. "/reference/bt.md") .. read_file(DOCS .. "/reference/planner.md")
+            .. read_file(DOCS .. "/reference/events.md")
         local missing = {}
         for _, file in ipairs({ "csrc/bt/bt_lib.c", "csrc/sched/sched_lib.c", "csrc/planner/planner_lib.c",
-                                "csrc/obs/obs_lib.c" }) do
+                                "csrc/obs/obs_lib.c", "csrc/obs/obs_events.c" }) do
             local src = read_file(ROOT .. "/" .. file)
             for entry in src:gmatch('\n%s*{"([^"]+)",%s*%-?%d+,') do
                 -- a heading line (## or ###) naming it, possibly with aliases
