@@ -185,6 +185,78 @@ describe("events", function()
     host:close()
   end)
 
+  it("tick_audit follows each tick_end with every tick_audit.v1 field", function()
+    local host = lispbt.new()
+    host.events.enable_tick_audit(true)
+    local inst = session(host)
+    local evs = check(host.events.dump())
+    local n = 0
+    for i, e in ipairs(evs) do
+      if e.type == "tick_audit" then
+        n = n + 1
+        local j = i - 1
+        while evs[j].type ~= "tick_end" do j = j - 1 end
+        assert.are.equal(e.tick, evs[j].tick)
+        assert(i == #evs or evs[i + 1].type == "tick_begin", "tick_audit is the tick's last line")
+        local d = e.data
+        assert.are.equal("tick_audit.v1", d.schema_version)
+        assert.are.equal(e.tick, d.tick_id)
+        for _, f in ipairs { "allocation_count", "allocation_bytes", "heap_live_bytes_before",
+                             "heap_live_bytes_after", "heap_live_bytes_delta", "gc_collections_delta",
+                             "gc_pause_ns_delta", "gc_live_objects_after", "gc_freed_objects_delta" } do
+          assert.are.equal("integer", js.jtype(d[f]), f)
+        end
+        assert.are.equal(d.heap_live_bytes_after - d.heap_live_bytes_before, d.heap_live_bytes_delta)
+        assert.are.equal("boolean", type(d.gc_forced))
+        assert.are.equal(0, d.root_node_id)
+        assert.are.equal(evs[j].data.root_status, d.root_status)
+        assert.are.equal(0, d.node_path[1])
+        assert.are.equal("ring", d.logging_mode.sink)
+        assert.are.equal("boolean", type(d.logging_mode.enabled))
+        assert.truthy(d.audit_mode)
+        assert.are.equal("tick_pre_begin_to_tick_end_pre_audit", d.measurement_window)
+      end
+    end
+    assert.are.equal(3, n)
+    host.events.enable_tick_audit(false)
+    inst:tick()
+    for _, e in ipairs(check(host.events.dump(30))) do
+      assert(e.type ~= "tick_audit" or e.tick < 4, "tick_audit after disabling")
+    end
+    host:close()
+  end)
+
+  it("gc_begin/gc_end carry gc.lifecycle.v1, in order inside the tick", function()
+    local host = lispbt.new()
+    host.events.enable(true)
+    host:register_action("collect", function() host:gc() return "success" end)
+    local inst = host:compile("(seq (act bb-put-int k 2) (act collect))"):instance()
+    inst:tick()
+    local evs = check(host.events.dump())
+    local b, e
+    for i, ev in ipairs(evs) do
+      if ev.type == "gc_begin" then b = i end
+      if ev.type == "gc_end" then e = i end
+    end
+    assert(b and e == b + 1, "gc_begin then gc_end")
+    assert.are.equal("node_enter", evs[b - 1].type)
+    assert.are.equal(2, evs[b - 1].data.node_id)
+    local g = evs[e].data
+    assert.are.equal("gc.lifecycle.v1", g.schema_version)
+    assert.are.equal("end", g.phase)
+    assert.are.equal("explicit", g.reason)
+    assert.is_true(g.forced)
+    assert.is_true(g.in_tick)
+    assert.are.equal(evs[b].data.collection_id, g.collection_id)
+    for _, f in ipairs { "heap_live_bytes_before", "live_objects_before", "heap_live_bytes_after",
+                         "live_objects_after", "freed_objects", "mark_time_ns", "sweep_time_ns",
+                         "pause_time_ns" } do
+      assert.are.equal("integer", js.jtype(g[f]), f)
+    end
+    assert.are.equal(evs[b].tick, evs[e].tick)
+    host:close()
+  end)
+
   it("costs nothing when off: no lines", function()
     local host = lispbt.new()
     local inst = host:compile("(seq (act bb-put-int k 1))"):instance()
@@ -201,6 +273,7 @@ describe("events", function()
       return (tostring(e):gsub("^.-:%d+: ", ""))
     end
     assert.are.equal("events.enable: expected a boolean, got 1", err(host.events.enable, 1))
+    assert.are.equal("events.enable-tick-audit: expected a boolean, got nil", err(host.events.enable_tick_audit, nil))
     assert.are.equal("events.set-flush-each-message: expected a boolean, got \"x\"",
       err(host.events.set_flush_each_message, "x"))
     assert.matches("^events.set%-ring%-size: size must be an integer in %[1, 1048576%], got 0",

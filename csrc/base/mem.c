@@ -76,6 +76,7 @@ void *mem_realloc(mem_Heap *M, void *p, size_t osize, size_t nsize) {
         return NULL;
     }
     M->bytes += nsize - osize;
+    M->nbytes += nsize > osize ? nsize - osize : 0;
     M->nalloc++;
     return q;
 }

@@ -38,6 +38,7 @@ typedef struct mem_Heap {
     size_t limit;       /* the budget above 'base' (0: no limit) */
     uint64_t nrefused;  /* allocations refused by the limit */
     uint64_t nalloc;    /* number of successful allocations (incl. growth) */
+    uint64_t nbytes;    /* bytes ever allocated (growths counted by their increase) */
     uint64_t nfree;     /* number of frees */
     int64_t fail_after; /* tests: fail the Nth next allocation (0 = never) */
     int fail_sticky;    /* tests: ...and every allocation after it, until */

@@ -424,6 +424,21 @@ typedef struct lisp_HeapStats {
 } lisp_HeapStats;
 /* Fill *out from the state's counters.  Never raises. */
 void lisp_heapstats(lisp_State *S, lisp_HeapStats *out);
+/* A collection as the GC hook sees it (the gc.lifecycle.v1 figures of
+** docs/events.md).  'reason': "explicit" (lisp_gc), "threshold" (the heap
+** grew), "heap_limit" (an allocation over the limit), "between_ticks" (a
+** collection deferred by that policy). */
+typedef struct lisp_GcEvent {
+    uint64_t id; /* the collection's number, from 1 */
+    int phase;   /* 0 begin, 1 end (the *_after and time fields) */
+    const char *reason, *policy;
+    int forced, in_tick;
+    int64_t bytes_before, objects_before, bytes_after, objects_after, freed;
+    int64_t mark_ns, sweep_ns, pause_ns;
+} lisp_GcEvent;
+/* Call 'f' at the begin and end of every collection (NULL: none).  'f'
+** runs inside the collector: it must not allocate Lisp objects or raise. */
+void lisp_setgchook(lisp_State *S, void (*f)(void *ud, const lisp_GcEvent *e), void *ud);
 /* Full collection now; returns 0.  Never raises (a mark stack that cannot
 ** grow makes the collector rescan, not fail).  Under the FAILTICK policy
 ** inside a tick it collects nothing and returns -1. */

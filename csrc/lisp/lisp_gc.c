@@ -185,13 +185,30 @@ static void sweep(lisp_State *S) {
     lispS_sweep(S);
 }
 
+void lisp_setgchook(lisp_State *S, void (*f)(void *ud, const lisp_GcEvent *e), void *ud) {
+    S->gchook = f;
+    S->gchookud = ud;
+}
+
 void lispC_fullgc(lisp_State *S) {
-    int64_t t0;
+    int64_t t0, t1 = 0;
+    lisp_GcEvent ev;
     if (S->gc_running) {
         return;
     }
     S->gc_running = 1;
     t0 = lispbt_now_ns();
+    if (S->gchook) {
+        memset(&ev, 0, sizeof ev);
+        ev.id = S->collections + 1;
+        ev.reason = S->gcreason ? S->gcreason : "threshold";
+        ev.policy = lisp_gcpolicynames[S->gcpolicy];
+        ev.forced = S->gcreason != NULL && strcmp(S->gcreason, "explicit") == 0;
+        ev.in_tick = S->ticks > 0;
+        ev.bytes_before = (int64_t)S->gcbytes;
+        ev.objects_before = (int64_t)S->nobjects;
+        S->gchook(S->gchookud, &ev);
+    }
     S->grayoverflow = 0;
     markroots(S);
     drain(S);
@@ -215,6 +232,7 @@ void lispC_fullgc(lisp_State *S) {
             }
         }
     }
+    t1 = lispbt_now_ns();
     sweep(S);
     S->live_after_gc = S->nobjects;
     S->threshold = S->gcbytes * 2;
@@ -228,6 +246,17 @@ void lispC_fullgc(lisp_State *S) {
         S->pause_max = S->pause_last;
     }
     hist_record(&S->pauses, S->pause_last);
+    if (S->gchook) {
+        ev.phase = 1;
+        ev.bytes_after = (int64_t)S->gcbytes;
+        ev.objects_after = (int64_t)S->nobjects;
+        ev.freed = ev.objects_before - ev.objects_after;
+        ev.mark_ns = t1 - t0;
+        ev.sweep_ns = S->pause_last - ev.mark_ns;
+        ev.pause_ns = S->pause_last;
+        S->gchook(S->gchookud, &ev);
+    }
+    S->gcreason = NULL;
     S->gc_running = 0;
 }
 
@@ -258,6 +287,9 @@ void lispC_limitgc(lisp_State *S) {
     if (S->gcpolicy == LISP_GCFAILTICK && S->ticks > 0 && !S->gc_running) {
         lisp_error(S, "gc: collection requested during tick under fail-on-tick-gc policy");
     }
+    if (!S->gc_running) {
+        S->gcreason = "heap_limit";
+    }
     lispC_fullgc(S);
 }
 
@@ -280,6 +312,7 @@ void lisp_tickend(lisp_State *S) {
     if (S->ticks > 0 && --S->ticks == 0 && S->gcpending) {
         S->gcpending = 0;
         if (S->gcpolicy == LISP_GCBETWEEN) {
+            S->gcreason = "between_ticks";
             lispC_fullgc(S);
         }
     }
@@ -353,6 +386,9 @@ int lisp_gc(lisp_State *S) {
         return -1;
     }
     S->gcpending = 0;
+    if (!S->gc_running) {
+        S->gcreason = "explicit";
+    }
     lispC_fullgc(S);
     return 0;
 }

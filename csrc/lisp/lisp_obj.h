@@ -192,6 +192,9 @@ struct lisp_State {
     lisp_Object *allgc;
     size_t gcbytes, threshold; /* the limit is the mem_Heap's */
     int gc_stress, gc_running;
+    void (*gchook)(void *ud, const lisp_GcEvent *e); /* lisp_setgchook */
+    void *gchookud;
+    const char *gcreason; /* of the next collection (NULL: "threshold") */
     int gcpolicy;  /* LISP_GC* */
     int ticks;     /* nesting of lisp_tickbegin */
     int gcpending; /* BETWEEN: a collection fell due inside a tick */

@@ -41,6 +41,30 @@
 #define FNV_PRIME 1099511628211ull
 #define OBS_EVT_FILE_BUF (1 << 16) /* stdio buffer of the stream's file */
 
+/* A tick_audit record (tick_audit.v1).  Its place in the stream is a
+** marker record in the ring (kind TRACE_TICK_BEGIN with status AUDIT, a
+** status no tick_begin has); its figures live here, in slot seq % ring_size
+** (unique among the records the ring keeps). */
+#define AUDIT 7
+#define GCMARK 6 /* likewise the marker of a gc_begin/gc_end; node = its slot */
+typedef struct obs_Audit {
+    uint64_t nalloc, nbytes;   /* allocations and bytes in the window */
+    int64_t live0, live1;      /* Lisp heap bytes before and after */
+    uint64_t collections;      /* collections completed in the window */
+    int64_t gc_ns;             /* their pause time */
+    uint64_t live_objects, freed;
+    int64_t tick_ns;
+    int32_t path[OBS_EVT_PATH_MAX];
+    int npath;
+    uint8_t status, dropped;
+} obs_Audit;
+
+/* The measurements taken at the start of the window. */
+typedef struct AuditStart {
+    uint64_t nalloc, nbytes, collections, freed;
+    int64_t live, gc_ns;
+} AuditStart;
+
 typedef struct obs_Events {
     lisp_State *S;
     bt_Env *E;
@@ -66,6 +90,21 @@ typedef struct obs_Events {
     int thead, tcount;
     uint64_t drops;
     sbuf line;
+    /* gc_begin/gc_end: figures by slot (id * 2 + phase) % OBS_EVT_GC_MAX;
+    ** during a tick, markers wait in 'gcpend' with the instance's trace seq
+    ** at the time, and copyrecs puts them between that tick's records. */
+    lisp_GcEvent gcs[OBS_EVT_GC_MAX];
+    int gclive;        /* slots whose line is not written yet */
+    bt_Inst *cur;      /* the instance ticking, between the hook's phases */
+    struct {
+        uint64_t at;
+        int slot;
+        int64_t ts;
+    } gcpend[OBS_EVT_GC_MAX];
+    int ngcpend, npend_done;
+    int audit_on;
+    obs_Audit *audit;  /* ring_size entries while audit_on, else NULL */
+    AuditStart a0;
 } obs_Events;
 
 static obs_Events *getev(lisp_State *S) {
@@ -222,12 +261,113 @@ static int64_t msof(const obs_Events *V, int64_t ns) {
     return V->fixed || ns < 0 ? 0 : ns;
 }
 
+static void gcline(obs_Events *V, const trace_Event *e) {
+    const lisp_GcEvent *g = &V->gcs[e->node];
+    sbuf *b = envelope(V, g->phase ? "gc_end" : "gc_begin", e->ts_ns, e->tick);
+    PUTLIT(b, "{\"schema_version\":\"gc.lifecycle.v1\",\"collection_id\":");
+    putint(b, (int64_t)g->id);
+    PUTLIT(b, ",\"phase\":\"");
+    sbuf_puts(b, g->phase ? "end" : "begin");
+    PUTLIT(b, "\",\"reason\":\"");
+    sbuf_puts(b, g->reason);
+    PUTLIT(b, "\",\"policy\":\"");
+    sbuf_puts(b, g->policy);
+    PUTLIT(b, "\",\"forced\":");
+    sbuf_puts(b, g->forced ? "true" : "false");
+    PUTLIT(b, ",\"in_tick\":");
+    sbuf_puts(b, g->in_tick ? "true" : "false");
+    PUTLIT(b, ",\"heap_live_bytes_before\":");
+    putint(b, g->bytes_before);
+    PUTLIT(b, ",\"live_objects_before\":");
+    putint(b, g->objects_before);
+    if (g->phase) {
+        PUTLIT(b, ",\"heap_live_bytes_after\":");
+        putint(b, g->bytes_after);
+        PUTLIT(b, ",\"live_objects_after\":");
+        putint(b, g->objects_after);
+        PUTLIT(b, ",\"freed_objects\":");
+        putint(b, g->freed);
+        PUTLIT(b, ",\"mark_time_ns\":");
+        putint(b, V->fixed ? 0 : g->mark_ns);
+        PUTLIT(b, ",\"sweep_time_ns\":");
+        putint(b, V->fixed ? 0 : g->sweep_ns);
+        PUTLIT(b, ",\"pause_time_ns\":");
+        putint(b, V->fixed ? 0 : g->pause_ns);
+    }
+    sbuf_putc(b, '}');
+    finishline(V);
+    V->gclive--;
+}
+
+static void auditline(obs_Events *V, const trace_Event *e) {
+    const obs_Audit *a;
+    sbuf *b;
+    int k;
+    if (V->audit == NULL) {
+        return; /* audit switched off before its line was written */
+    }
+    a = &V->audit[e->seq % (uint64_t)V->ring_size];
+    b = envelope(V, "tick_audit", e->ts_ns, e->tick);
+    PUTLIT(b, "{\"schema_version\":\"tick_audit.v1\",\"tick_id\":");
+    putint(b, e->tick);
+    PUTLIT(b, ",\"measurement_window\":\"tick_pre_begin_to_tick_end_pre_audit\""
+              ",\"allocation_count\":");
+    putint(b, (int64_t)a->nalloc);
+    PUTLIT(b, ",\"allocation_bytes\":");
+    putint(b, (int64_t)a->nbytes);
+    PUTLIT(b, ",\"heap_live_bytes_before\":");
+    putint(b, a->live0);
+    PUTLIT(b, ",\"heap_live_bytes_after\":");
+    putint(b, a->live1);
+    PUTLIT(b, ",\"heap_live_bytes_delta\":");
+    putint(b, a->live1 - a->live0);
+    PUTLIT(b, ",\"gc_collections_delta\":");
+    putint(b, (int64_t)a->collections);
+    PUTLIT(b, ",\"gc_pause_ns_delta\":");
+    putint(b, V->fixed ? 0 : a->gc_ns);
+    PUTLIT(b, ",\"gc_live_objects_after\":");
+    putint(b, (int64_t)a->live_objects);
+    PUTLIT(b, ",\"gc_freed_objects_delta\":");
+    putint(b, (int64_t)a->freed);
+    PUTLIT(b, ",\"gc_forced\":false,\"root_node_id\":0,\"root_status\":\"");
+    sbuf_puts(b, a->status ? statusname(a->status) : "invalid");
+    PUTLIT(b, "\",\"node_path\":[");
+    for (k = 0; k < a->npath; k++) {
+        if (k) {
+            sbuf_putc(b, ',');
+        }
+        putint(b, a->path[k]);
+    }
+    PUTLIT(b, "],\"logging_mode\":{\"enabled\":true,\"sink\":\"");
+    sbuf_puts(b, V->f != NULL ? "file" : "ring");
+    PUTLIT(b, "\",\"flush_policy\":\"");
+    sbuf_puts(b, V->flush_each ? "each_message" : "manual");
+    PUTLIT(b, "\",\"includes_canonical_events_in_window\":true,\"ring_size\":");
+    putint(b, V->ring_size);
+    PUTLIT(b, ",\"dropped_events_delta\":");
+    putint(b, a->dropped);
+    PUTLIT(b, "},\"audit_mode\":{\"enabled\":true,\"strict\":false},\"tick_elapsed_ns\":");
+    putint(b, V->fixed ? 0 : a->tick_ns);
+    PUTLIT(b, ",\"violation\":\"");
+    sbuf_puts(b, a->collections ? "tick_gc" : "none");
+    PUTLIT(b, "\"}");
+    finishline(V);
+}
+
 /* One tick record as a line. */
 static void recordline(obs_Events *V, const trace_Event *e) {
     const trace_Ring *R = &V->ring;
     sbuf *b;
     switch (e->kind) {
         case TRACE_TICK_BEGIN:
+            if (e->status == AUDIT) {
+                auditline(V, e);
+                return;
+            }
+            if (e->status == GCMARK) {
+                gcline(V, e);
+                return;
+            }
             b = envelope(V, "tick_begin", e->ts_ns, e->tick);
             sbuf_puts(b, "{\"root\":0}");
             break;
@@ -425,27 +565,70 @@ static void seedef(obs_Events *V, const bt_Def *D) {
     btdef(V, D);
 }
 
-/* Copy the records [seq0, seq) of I's trace ring into the stream's ring. */
-static void copyrecs(obs_Events *V, bt_Inst *I, uint64_t seq0) {
+/* Push the marker of pending GC event 'k' into the stream's ring. */
+static void gcmarker(obs_Events *V, int k) {
+    trace_Event m = trace_event(TRACE_TICK_BEGIN, V->cur ? bt_inst_ticks(V->cur) : -1,
+                                V->gcpend[k].slot, V->gcpend[k].ts);
+    m.status = GCMARK;
+    trace_push(&V->ring, &m);
+}
+
+/* Room for one more record in the stream's ring without overwriting one
+** not yet written: else the writer runs now (ring pressure). */
+static void room(obs_Events *V) {
+    if (V->ring.seq - V->flushed >= (uint64_t)V->ring.cap) {
+        flush(V);
+    }
+}
+
+/* Copy the records [seq0, seq) of I's trace ring into the stream's ring;
+** with 'a', note the tick's node path (the stack at the last leaf's exit),
+** root status and duration in it. */
+static void copyrecs(obs_Events *V, bt_Inst *I, uint64_t seq0, obs_Audit *a) {
     trace_Ring *T = bt_inst_trace(I);
-    int count = trace_count(T), i;
+    int count = trace_count(T), i, depth = 0, lastenter = -1;
+    int32_t stack[OBS_EVT_PATH_MAX];
     uint64_t first = T->seq - (uint64_t)count;
     trace_Event e;
     if (seq0 < first) { /* the tick pushed more than the instance ring keeps */
         trace_Event x = trace_event(TRACE_ERROR, bt_inst_ticks(I), -1, clk_now(V->clock));
         char msg[96];
         V->drops += first - seq0;
+        if (a != NULL) {
+            a->dropped = 1;
+        }
         snprintf(msg, sizeof msg, "events dropped: %llu (instance trace ring too small)",
                  (unsigned long long)(first - seq0));
         seq0 = first;
+        room(V);
         trace_push_msg(&V->ring, &x, msg);
     }
     for (i = (int)(seq0 - first); i < count; i++) {
-        if (V->ring.seq - V->flushed >= (uint64_t)V->ring.cap) { /* ring pressure */
-            flush(V);
-        }
+        room(V);
         if (trace_get(T, i, &e) == NULL) {
             continue;
+        }
+        while (V->npend_done < V->ngcpend && V->gcpend[V->npend_done].at <= e.seq) {
+            gcmarker(V, V->npend_done++);
+            room(V);
+        }
+        if (a != NULL) {
+            if (e.kind == TRACE_NODE_ENTER) {
+                if (depth < OBS_EVT_PATH_MAX) {
+                    stack[depth] = e.node;
+                }
+                depth++;
+                lastenter = e.node;
+            } else if (e.kind == TRACE_NODE_EXIT) {
+                if (e.node == lastenter) { /* a leaf, or a node whose children did not run */
+                    a->npath = depth < OBS_EVT_PATH_MAX ? depth : OBS_EVT_PATH_MAX;
+                    memcpy(a->path, stack, sizeof stack[0] * (size_t)a->npath);
+                }
+                depth -= depth > 0;
+            } else if (e.kind == TRACE_TICK_END) {
+                a->status = e.status;
+                a->tick_ns = e.duration_ns;
+            }
         }
         if (e.vtag == TRACE_V_STR || e.vtag == TRACE_V_TEXT || e.kind == TRACE_WARNING ||
             e.kind == TRACE_ERROR) {
@@ -454,6 +637,76 @@ static void copyrecs(obs_Events *V, bt_Inst *I, uint64_t seq0) {
             trace_push(&V->ring, &e);
         }
     }
+    while (V->npend_done < V->ngcpend) {
+        room(V);
+        gcmarker(V, V->npend_done++);
+    }
+    V->ngcpend = V->npend_done = 0;
+}
+
+/* The GC hook (lisp_setgchook): figures into a slot, a marker into the
+** ring now (outside a tick) or into the tick's pending list. */
+static void gchook(void *ud, const lisp_GcEvent *g) {
+    obs_Events *V = ud;
+    int slot;
+    if (!V->on || !V->run_open) {
+        return;
+    }
+    if (V->gclive >= OBS_EVT_GC_MAX || (V->cur != NULL && V->ngcpend >= OBS_EVT_GC_MAX)) {
+        V->drops++;
+        return;
+    }
+    slot = (int)((g->id * 2 + (uint64_t)g->phase) % OBS_EVT_GC_MAX);
+    V->gcs[slot] = *g;
+    V->gclive++;
+    if (V->cur != NULL) {
+        V->gcpend[V->ngcpend].at = bt_inst_trace(V->cur)->seq;
+        V->gcpend[V->ngcpend].slot = slot;
+        V->gcpend[V->ngcpend].ts = clk_now(V->clock);
+        V->ngcpend++;
+    } else {
+        V->ngcpend = V->npend_done = 0;
+        V->gcpend[0].slot = slot;
+        V->gcpend[0].ts = clk_now(V->clock);
+        V->ngcpend = 1;
+        room(V);
+        gcmarker(V, 0);
+        V->ngcpend = 0;
+    }
+}
+
+static void auditstart(obs_Events *V) {
+    lisp_HeapStats hs;
+    lisp_heapstats(V->S, &hs);
+    V->a0.nalloc = V->M->nalloc;
+    V->a0.nbytes = V->M->nbytes;
+    V->a0.collections = hs.collections;
+    V->a0.freed = hs.freed_objects;
+    V->a0.live = (int64_t)hs.bytes_allocated;
+    V->a0.gc_ns = hs.gc_total_pause_ns;
+}
+
+/* End of an audited tick: its figures, its records, then its marker. */
+static void auditend(obs_Events *V, bt_Inst *I, uint64_t seq0) {
+    obs_Audit a;
+    lisp_HeapStats hs;
+    trace_Event m;
+    memset(&a, 0, sizeof a);
+    a.nalloc = V->M->nalloc - V->a0.nalloc;
+    a.nbytes = V->M->nbytes - V->a0.nbytes;
+    lisp_heapstats(V->S, &hs);
+    a.live0 = V->a0.live;
+    a.live1 = (int64_t)hs.bytes_allocated;
+    a.collections = hs.collections - V->a0.collections;
+    a.gc_ns = hs.gc_total_pause_ns - V->a0.gc_ns;
+    a.freed = hs.freed_objects - V->a0.freed;
+    a.live_objects = hs.live_objects;
+    copyrecs(V, I, seq0, &a);
+    room(V);
+    V->audit[V->ring.seq % (uint64_t)V->ring_size] = a;
+    m = trace_event(TRACE_TICK_BEGIN, bt_inst_ticks(I), -1, clk_now(V->clock));
+    m.status = AUDIT;
+    trace_push(&V->ring, &m);
 }
 
 static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
@@ -464,9 +717,19 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
             runstart(V, I);
         }
         seedef(V, bt_inst_def(I));
+        V->cur = I;
+        V->ngcpend = V->npend_done = 0;
+        if (V->audit != NULL) {
+            auditstart(V);
+        }
         return;
     }
-    copyrecs(V, I, seq0);
+    if (V->audit != NULL) {
+        auditend(V, I, seq0);
+    } else {
+        copyrecs(V, I, seq0, NULL);
+    }
+    V->cur = NULL;
     if (V->flush_each || V->ring.seq - V->flushed > (uint64_t)V->ring.cap / 2) {
         flush(V);
     }
@@ -479,8 +742,11 @@ static int alloctail(obs_Events *V, int n) {
     V->tlen = mem_calloc(V->M, sizeof *V->tlen * (size_t)n);
     V->tcap = mem_calloc(V->M, sizeof *V->tcap * (size_t)n);
     V->ring_size = n;
+    if (V->audit_on) {
+        V->audit = mem_calloc(V->M, sizeof *V->audit * (size_t)n);
+    }
     if (V->tail == NULL || V->tlen == NULL || V->tcap == NULL ||
-        trace_init(&V->ring, V->M, n) != 0) {
+        (V->audit_on && V->audit == NULL) || trace_init(&V->ring, V->M, n) != 0) {
         return -1;
     }
     V->ring_size = n;
@@ -507,6 +773,10 @@ static void freetail(obs_Events *V) {
     if (V->tcap != NULL) {
         mem_free(V->M, V->tcap, sizeof *V->tcap * (size_t)V->ring_size);
     }
+    if (V->audit != NULL) {
+        mem_free(V->M, V->audit, sizeof *V->audit * (size_t)V->ring_size);
+    }
+    V->audit = NULL;
     V->tail = NULL;
     V->tlen = NULL;
     V->tcap = NULL;
@@ -533,6 +803,7 @@ int obs_events_open(lisp_State *S, bt_Env *E, mem_Heap *M, clk_Clock *clock) {
     E->evt_ud = V;
     E->evt_on = 0;
     lisp_setslot(S, LISPBT_SLOT_OBS, V);
+    lisp_setgchook(S, gchook, V);
     return 0;
 }
 
@@ -575,6 +846,7 @@ void obs_events_close(lisp_State *S) {
     sbuf_free(&V->line);
     V->E->evt_on = 0;
     V->E->evt_ud = NULL;
+    lisp_setgchook(S, NULL, NULL);
     lisp_setslot(S, LISPBT_SLOT_OBS, NULL);
     mem_free(V->M, V, sizeof *V);
 }
@@ -636,6 +908,24 @@ static lisp_Value cfun_events_setdeterministic(lisp_State *S, int argc, lisp_Val
     return lisp_nil();
 }
 
+static lisp_Value cfun_events_enableaudit(lisp_State *S, int argc, lisp_Value *argv) {
+    obs_Events *V = getev(S);
+    int on = checkbool(S, argv, 0);
+    (void)argc;
+    flush(V); /* markers pending refer to the figures of the old array */
+    if (on && V->audit == NULL) {
+        V->audit = mem_calloc(V->M, sizeof *V->audit * (size_t)V->ring_size);
+        if (V->audit == NULL) {
+            lisp_memerror(S);
+        }
+    } else if (!on && V->audit != NULL) {
+        mem_free(V->M, V->audit, sizeof *V->audit * (size_t)V->ring_size);
+        V->audit = NULL;
+    }
+    V->audit_on = on;
+    return lisp_nil();
+}
+
 static lisp_Value cfun_events_setringsize(lisp_State *S, int argc, lisp_Value *argv) {
     obs_Events *V = getev(S);
     int n = (int)lisp_checkintrange(S, argv, 0, "size", LISP_INTONLY, 1, OBS_EVT_RING_MAX);
@@ -681,6 +971,8 @@ static lisp_Value cfun_events_dump(lisp_State *S, int argc, lisp_Value *argv) {
 const lisp_Reg events_lib[] = {
     {"events.enable", 1, 1, cfun_events_enable, RT,
      "(events.enable on) -> nil; start or stop the host's event stream"},
+    {"events.enable-tick-audit", 1, 1, cfun_events_enableaudit, RT,
+     "(events.enable-tick-audit on) -> nil; one tick_audit record after every tick_end"},
     {"events.set-path", 1, 1, cfun_events_setpath, RT,
      "(events.set-path path-or-nil) -> nil; write the stream's JSON lines to a file"},
     {"events.set-flush-each-message", 1, 1, cfun_events_setflush, RT,
