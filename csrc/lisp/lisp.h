@@ -266,8 +266,10 @@ int lisp_mapnext(lisp_Value map, int64_t *it, lisp_Value *key, lisp_Value *val);
 int64_t lisp_mapcount(lisp_Value map);
 /* Length of a proper list, or -1 if improper or cyclic. */
 int64_t lisp_listlen(lisp_Value v);
-/* eq?: identity for objects, value for immediates. */
+/* Identity for objects, value for immediates of one type (map keys). */
 int lisp_eq(lisp_Value a, lisp_Value b);
+/* eq?: lisp_eq, but an integer and a float compare by value (2 = 2.0). */
+int lisp_eqp(lisp_Value a, lisp_Value b);
 /* equal?: structural.  Raises "equal?: structure nested too deeply". */
 int lisp_equal(lisp_State *S, lisp_Value a, lisp_Value b);
 /* A hash consistent with map keys (never 0 or 1). */

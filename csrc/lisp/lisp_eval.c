@@ -522,7 +522,7 @@ lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         }
     }
     if (c->op == OP_EQ) {
-        return lisp_bool(lisp_eq(a, b));
+        return lisp_bool(lisp_eqp(a, b));
     }
     S->cur = c;
     return lispE_arith(S, c->op, a, b, opnames[c->op]);
