@@ -209,6 +209,36 @@ static lisp_Value cfun_printlimit(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_int((int64_t)old);
 }
 
+/* (print-style [style]): the printer style before the call, as the symbol
+** lispbt or muesli; sets it to 'style' (a symbol or string, either name,
+** a leading ':' allowed). */
+static lisp_Value cfun_printstyle(lisp_State *S, int argc, lisp_Value *argv) {
+    int old = lisp_printstyle(S);
+    if (argc > 0) {
+        const char *s = NULL;
+        size_t n = 0;
+        if (argv[0].tag == LISP_TSYMBOL) {
+            s = AS(lisp_Symbol, argv[0])->name;
+            n = AS(lisp_Symbol, argv[0])->len;
+        } else if (argv[0].tag == LISP_TSTRING) {
+            s = AS(lisp_String, argv[0])->data;
+            n = AS(lisp_String, argv[0])->len;
+        }
+        if (s != NULL && n > 0 && s[0] == ':') {
+            s++;
+            n--;
+        }
+        if (s != NULL && n == 6 && memcmp(s, "lispbt", 6) == 0) {
+            lisp_setprintstyle(S, LISP_PRINT_LISPBT);
+        } else if (s != NULL && n == 6 && memcmp(s, "muesli", 6) == 0) {
+            lisp_setprintstyle(S, LISP_PRINT_MUESLI);
+        } else {
+            lisp_argerror(S, argv, 0, "expected lispbt or muesli");
+        }
+    }
+    return old == LISP_PRINT_MUESLI ? lisp_intern(S, "muesli", 6) : lisp_intern(S, "lispbt", 6);
+}
+
 static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     const char *path = lisp_checkpath(S, argv, 0);
     lisp_Value bad;
@@ -390,6 +420,8 @@ const lisp_Reg lisp_lib_sys[] = {
     {"write-to-string", 1, 1, cfun_writestr, 0, "(write-to-string x) -> readable form"},
     {"print-limit", 0, 1, cfun_printlimit, LISP_FRUNTIME,
      "(print-limit [n]) -> the print limit in bytes; sets it to n"},
+    {"print-style", 0, 1, cfun_printstyle, LISP_FRUNTIME,
+     "(print-style [style]) -> the printer style, lispbt or muesli; sets it to style"},
     {"save", 2, 2, cfun_save, 0, "(save path x) -> #t; writes x readably to a file"},
     {"read", 1, 1, cfun_read, 0, "(read string) -> first datum, unevaluated"},
     {"read-file", 1, 1, cfun_readfile, 0, "(read-file path) -> list of every datum in the file"},
