@@ -114,21 +114,32 @@ static lisp_Value cfun_time_sleep(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_nil();
 }
 
+/* As muesli-bt's hash64: 64-bit FNV-1a of the name's bytes, top bit
+** cleared so the integer is non-negative; the values match the
+** reference's, so seeds derived from names agree.  Integers (our
+** extension) go through hash64_mix, also with the top bit cleared. */
 static lisp_Value cfun_hash64(lisp_State *S, int argc, lisp_Value *argv) {
+    const uint64_t nonneg = 0x7fffffffffffffffULL;
     (void)argc;
     if (argv[0].tag == LISP_TINT) {
-        return lisp_int((int64_t)hash64_mix((uint64_t)argv[0].u.i));
+        return lisp_int((int64_t)(hash64_mix((uint64_t)argv[0].u.i) & nonneg));
     }
     {
-        size_t n;
-        const char *s = lisp_checkname(S, argv, 0, &n);
-        return lisp_int((int64_t)hash64(s, n));
+        size_t n, i;
+        const unsigned char *s = (const unsigned char *)lisp_checkname(S, argv, 0, &n);
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (i = 0; i < n; i++) {
+            h ^= s[i];
+            h *= 0x100000001b3ULL;
+        }
+        return lisp_int((int64_t)(h & nonneg));
     }
 }
 
 /* ---- errors and output ---- */
 
-/* Render args: display the first if it is a string, write the others.
+/* Render args: with 'displayall' > 0 display them all; with 0 display the
+** first if it is a string and write the others; with < 0 write them all.
 ** Each is bounded by the print limit; with 'total' > 0 the whole text
 ** stops at about 'total' bytes. */
 static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displayall,
@@ -145,7 +156,8 @@ static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displ
             }
             limit = total - b->len;
         }
-        lisp_writen(S, b, argv[i], displayall || (i == 0 && argv[0].tag == LISP_TSTRING), limit);
+        lisp_writen(S, b, argv[i],
+                    displayall > 0 || (displayall == 0 && i == 0 && argv[0].tag == LISP_TSTRING), limit);
     }
 }
 
@@ -174,7 +186,8 @@ static void out(lisp_State *S, sbuf *b) {
 static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     sbuf_initm(&b, S->M);
-    render(S, &b, argc, argv, 1, 0);
+    /* muesli-bt's print quotes strings; so does ours in its print style */
+    render(S, &b, argc, argv, lisp_printstyle(S) == LISP_PRINT_MUESLI ? -1 : 1, 0);
     sbuf_putc(&b, '\n');
     out(S, &b);
     return lisp_nil();
@@ -413,7 +426,7 @@ const lisp_Reg lisp_lib_sys[] = {
     {"time.now-ms", 0, 0, cfun_time_ms, 0, "(time.now-ms) -> monotonic integer milliseconds"},
     {"time.now-ns", 0, 0, cfun_time_ns, 0, "(time.now-ns) -> monotonic integer nanoseconds"},
     {"time.sleep-ms", 1, 1, cfun_time_sleep, 0, "(time.sleep-ms ms) -> nil after blocking ms"},
-    {"hash64", 1, 1, cfun_hash64, 0, "(hash64 string|symbol|int) -> 64-bit hash"},
+    {"hash64", 1, 1, cfun_hash64, 0, "(hash64 string|symbol|int) -> non-negative 64-bit hash"},
     {"error", 1, LISP_VARARG, cfun_error, 0, "(error msg x ...) -> raises"},
     {"print", 0, LISP_VARARG, cfun_print, 0, "(print x ...) -> nil; displays, newline"},
     {"write", 1, 1, cfun_write, 0, "(write x) -> x; writes readable form"},
