@@ -74,7 +74,7 @@ describe("gc", function()
     it("bytes shrink after dropping big data and collecting", function()
       local h <close> = lispbt.new()
       local base = h:gc().bytes_allocated
-      h:eval("(define big (vec.make 100000 0))")
+      h:eval("(define big (vec.make 100000 0)) nil")
       h:eval("(define lst (let loop ((i 0) (acc nil)) (if (= i 100000) acc (loop (+ i 1) (cons i acc)))))")
       local full = h:heap()
       assert.is_true(full.bytes_allocated > base + 100000 * 16, tostring(full.bytes_allocated))

@@ -103,6 +103,7 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
     lo.heap_limit = 0; /* applied to the whole heap below, once built */
     lo.gc_stress = o->gc_stress;
     lo.print_limit = o->print_limit;
+    lo.print_style = o->print_style;
     clk_rate_init(&H->rate);
     if (log_init(&H->log, &H->mem, o->log_capacity) != 0) {
         snprintf(err, errlen, "cannot create the log ring (out of memory)");

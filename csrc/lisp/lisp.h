@@ -113,7 +113,19 @@ typedef struct lisp_Opts {
                        ** is built (a host sets its limit itself, later) */
     int gc_stress;     /* collect at every allocation */
     size_t print_limit; /* bytes of one printed value (0 = LISPBT_PRINT_LIMIT) */
+    int print_style;    /* LISP_PRINT_LISPBT (default) or LISP_PRINT_MUESLI */
 } lisp_Opts;
+
+/* Printer styles (lisp_write, option 'print_style', builtin print-style).
+** LISP_PRINT_LISPBT: floats in the shortest text that reads back equal,
+** '+inf.0' '-inf.0' '+nan.0', 'x quote sugar, #<closure NAME>,
+** #<primitive NAME>.  LISP_PRINT_MUESLI: the reference runtime's forms,
+** so output diffs against muesli-bt's: floats with 15 significant digits
+** ('%.15g', which may not read back equal), 'inf' '-inf' 'nan', (quote x),
+** <closure>, <primitive:NAME>, <rng>, <pq:N>, <bt_def:N>, <bt_instance:N>. */
+enum { LISP_PRINT_LISPBT = 0, LISP_PRINT_MUESLI = 1 };
+int lisp_printstyle(lisp_State *S);
+void lisp_setprintstyle(lisp_State *S, int style);
 
 /* ---- state ---- */
 
@@ -266,8 +278,10 @@ int lisp_mapnext(lisp_Value map, int64_t *it, lisp_Value *key, lisp_Value *val);
 int64_t lisp_mapcount(lisp_Value map);
 /* Length of a proper list, or -1 if improper or cyclic. */
 int64_t lisp_listlen(lisp_Value v);
-/* eq?: identity for objects, value for immediates. */
+/* Identity for objects, value for immediates of one type (map keys). */
 int lisp_eq(lisp_Value a, lisp_Value b);
+/* eq?: lisp_eq, but an integer and a float compare by value (2 = 2.0). */
+int lisp_eqp(lisp_Value a, lisp_Value b);
 /* equal?: structural.  Raises "equal?: structure nested too deeply". */
 int lisp_equal(lisp_State *S, lisp_Value a, lisp_Value b);
 /* A hash consistent with map keys (never 0 or 1). */

@@ -57,6 +57,8 @@ lisp_Value lispE_setlocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_setenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_setglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_defglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_deflocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_defenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_if(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_begin(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_and(lisp_State *S, const lispK_Code *c, lispK_Frame *F);

@@ -238,10 +238,10 @@ static lispK_Code *assign(Compiler *C, lisp_Value sym, lispK_Code *val, int isde
         d = 0;
     }
     if (kind == 0) {
-        c = newcode(C, lispE_setlocal, 1);
+        c = newcode(C, isdefine ? lispE_deflocal : lispE_setlocal, 1);
         c->n = slot;
     } else if (kind == 1) {
-        c = newcode(C, lispE_setenv, 1);
+        c = newcode(C, isdefine ? lispE_defenv : lispE_setenv, 1);
         c->n = slot;
         c->d = d;
     } else {
@@ -472,10 +472,9 @@ static lispK_Code *letform(Compiler *C, lisp_Value form, int tail, int sequentia
     for (i = 0, b = binds; i < nb; i++, b = lisp_cdr(b)) {
         lisp_Value bind = lisp_car(b), name, init = lisp_nil();
         lispK_Code *val;
-        if (bind.tag == LISP_TSYMBOL) {
-            name = bind;
-        } else if (bind.tag == LISP_TCONS && lisp_car(bind).tag == LISP_TSYMBOL &&
-                   lisp_listlen(bind) >= 1 && lisp_listlen(bind) <= 2) {
+        /* exactly (name value), as muesli-bt: a bare name or (name) is an
+           error rather than a silent nil */
+        if (bind.tag == LISP_TCONS && lisp_car(bind).tag == LISP_TSYMBOL && lisp_listlen(bind) == 2) {
             name = lisp_car(bind);
             init = nth(bind, 1);
         } else {
@@ -486,8 +485,7 @@ static lispK_Code *letform(Compiler *C, lisp_Value form, int tail, int sequentia
     }
     if (!sequential) {
         for (i = 0, b = binds; i < nb; i++, b = lisp_cdr(b)) {
-            lisp_Value bind = lisp_car(b);
-            bindslot(C, bind.tag == LISP_TSYMBOL ? bind : lisp_car(bind), first + (int)i);
+            bindslot(C, lisp_car(lisp_car(b)), first + (int)i);
         }
     }
     fs->scopes++;
@@ -516,7 +514,7 @@ static lispK_Code *namedlet(Compiler *C, lisp_Value form, int tail) {
     /* build reversed, then reverse */
     for (b = binds; b.tag == LISP_TCONS; b = lisp_cdr(b)) {
         lisp_Value bind = lisp_car(b);
-        if (bind.tag != LISP_TCONS || lisp_car(bind).tag != LISP_TSYMBOL) {
+        if (bind.tag != LISP_TCONS || lisp_car(bind).tag != LISP_TSYMBOL || lisp_listlen(bind) != 2) {
             cerror(C, "let: binding must be (name value)");
         }
         *vslot = lisp_cons(S, lisp_car(bind), *vslot);

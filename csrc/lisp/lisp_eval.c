@@ -351,9 +351,29 @@ lisp_Value lispE_setglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return lisp_nil();
 }
 
+/* define's nodes return the value bound, as muesli-bt's define does;
+** set! and let's slot stores return nil. */
 lisp_Value lispE_defglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
-    AS(lisp_Symbol, c->k)->value = EVAL(c->kid[0], F);
-    return lisp_nil();
+    lisp_Value v = EVAL(c->kid[0], F);
+    AS(lisp_Symbol, c->k)->value = v;
+    return v;
+}
+
+lisp_Value lispE_deflocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value v = EVAL(c->kid[0], F);
+    F->base[c->n] = v;
+    return v;
+}
+
+lisp_Value lispE_defenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value v = EVAL(c->kid[0], F);
+    lisp_Env *e = F->env;
+    int d;
+    for (d = c->d; d > 0; d--) {
+        e = e->parent;
+    }
+    e->v[c->n] = v;
+    return v;
 }
 
 lisp_Value lispE_if(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
@@ -522,7 +542,7 @@ lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         }
     }
     if (c->op == OP_EQ) {
-        return lisp_bool(lisp_eq(a, b));
+        return lisp_bool(lisp_eqp(a, b));
     }
     S->cur = c;
     return lispE_arith(S, c->op, a, b, opnames[c->op]);

@@ -26,6 +26,8 @@ static lisp_Vec *checkvec(lisp_State *S, lisp_Value *argv, int i) {
 
 /* A vec's size or capacity: VEC_MAXLEN items at most. */
 #define VEC_MAXLEN ((int64_t)1 << 32)
+/* The most slots '(vec.make cap)' reserves up front: cap is a hint. */
+#define VEC_MAXHINT ((int64_t)65536)
 
 static int64_t checkindex(lisp_State *S, lisp_Value *argv, int i, int64_t len) {
     if (len == 0) {
@@ -39,6 +41,11 @@ static lisp_Value cfun_vec_make(lisp_State *S, int argc, lisp_Value *argv) {
     lisp_Value v, fill = argc > 1 ? argv[1] : lisp_nil();
     if (argc > 0) {
         n = lisp_checkintrange(S, argv, 0, "N", LISP_INTONLY, 0, VEC_MAXLEN);
+    }
+    if (argc < 2) {
+        /* muesli-bt: '(vec.make n)' is an empty vec with capacity 'n', a
+           hint only, so a huge one reserves at most VEC_MAXHINT slots. */
+        return lisp_vec(S, n < VEC_MAXHINT ? n : VEC_MAXHINT);
     }
     v = lisp_vec(S, n);
     for (i = 0; i < n; i++) {
@@ -63,14 +70,15 @@ static lisp_Value cfun_vec_set(lisp_State *S, int argc, lisp_Value *argv) {
     lisp_Vec *v = checkvec(S, argv, 0);
     (void)argc;
     v->items[checkindex(S, argv, 1, v->len)] = argv[2];
-    return lisp_nil();
+    return argv[2]; /* muesli-bt: the value stored */
 }
 
 static lisp_Value cfun_vec_push(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     checkvec(S, argv, 0);
     lisp_vecpush(S, argv[0], argv[1]);
-    return lisp_nil();
+    /* muesli-bt: the new element's 0-based index */
+    return lisp_int(AS(lisp_Vec, argv[0])->len - 1);
 }
 
 static lisp_Value cfun_vec_pop(lisp_State *S, int argc, lisp_Value *argv) {
@@ -139,7 +147,7 @@ static lisp_Value cfun_map_set(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     checkmap(S, argv, 0);
     lisp_mapset(S, argv[0], argv[1], argv[2]);
-    return lisp_nil();
+    return argv[2]; /* muesli-bt: the value stored */
 }
 
 static lisp_Value cfun_map_del(lisp_State *S, int argc, lisp_Value *argv) {
@@ -291,18 +299,18 @@ static lisp_Value cfun_pq_pop(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 const lisp_Reg lisp_lib_coll[] = {
-    {"vec.make", 0, 2, cfun_vec_make, 0, "(vec.make [n [fill]]) -> vec of n fills"},
+    {"vec.make", 0, 2, cfun_vec_make, 0, "(vec.make [cap]) -> empty vec; (vec.make n fill) -> vec of n fills"},
     {"vec.len", 1, 1, cfun_vec_len, 0, "(vec.len v) -> element count"},
     {"vec.get", 2, 2, cfun_vec_get, 0, "(vec.get v i) -> element i"},
-    {"vec.set!", 3, 3, cfun_vec_set, 0, "(vec.set! v i x) -> nil"},
-    {"vec.push!", 2, 2, cfun_vec_push, 0, "(vec.push! v x) -> nil; appends"},
+    {"vec.set!", 3, 3, cfun_vec_set, 0, "(vec.set! v i x) -> x"},
+    {"vec.push!", 2, 2, cfun_vec_push, 0, "(vec.push! v x) -> index of x; appends"},
     {"vec.pop!", 1, 1, cfun_vec_pop, 0, "(vec.pop! v) -> removed last element"},
     {"vec.clear!", 1, 1, cfun_vec_clear, 0, "(vec.clear! v) -> nil; keeps capacity"},
     {"vec.reserve!", 2, 2, cfun_vec_reserve, 0, "(vec.reserve! v n) -> nil; capacity >= n"},
     {"map.make", 0, LISP_VARARG, cfun_map_make, 0, "(map.make [k v ...]) -> new map"},
     {"map.get", 2, 3, cfun_map_get, 0, "(map.get m k [default]) -> value or default/nil"},
     {"map.has?", 2, 2, cfun_map_has, 0, "(map.has? m k) -> #t if k is present"},
-    {"map.set!", 3, 3, cfun_map_set, 0, "(map.set! m k v) -> nil"},
+    {"map.set!", 3, 3, cfun_map_set, 0, "(map.set! m k v) -> v"},
     {"map.del!", 2, 2, cfun_map_del, 0, "(map.del! m k) -> #t if k was present"},
     {"map.keys", 1, 1, cfun_map_keys, 0, "(map.keys m) -> list of keys"},
     {"map.count", 1, 1, cfun_map_count, 0, "(map.count m) -> number of entries"},

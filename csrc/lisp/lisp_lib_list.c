@@ -182,7 +182,7 @@ static lisp_Value cfun_list_listp(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_list_eqp(lisp_State *S, int argc, lisp_Value *argv) {
     (void)S;
     (void)argc;
-    return lisp_bool(lisp_eq(argv[0], argv[1]));
+    return lisp_bool(lisp_eqp(argv[0], argv[1]));
 }
 
 static lisp_Value cfun_list_equalp(lisp_State *S, int argc, lisp_Value *argv) {

@@ -48,28 +48,15 @@ static lisp_Value cfun_num_sub(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_num_div(lisp_State *S, int argc, lisp_Value *argv) {
-    lisp_Value acc = argc == 1 ? lisp_int(1) : argv[0];
+    /* muesli-bt: '/' always answers a float, so '(/ 4 2)' is 2.0 and a
+       zero divisor gives an IEEE infinity or nan rather than an error */
+    double acc = argc == 1 ? 1.0 : lisp_checknumber(S, argv, 0);
     int i;
     lisp_checknumber(S, argv, 0);
     for (i = argc == 1 ? 0 : 1; i < argc; i++) {
-        lisp_Value b = argv[i];
-        double x;
-        if (acc.tag == LISP_TINT && b.tag == LISP_TINT) {
-            if (b.u.i == 0) {
-                lisp_error(S, "/: division by zero");
-            }
-            if (acc.u.i == INT64_MIN && b.u.i == -1) {
-                lisp_error(S, "/: integer overflow");
-            }
-            if (acc.u.i % b.u.i == 0) {
-                acc = lisp_int(acc.u.i / b.u.i);
-                continue;
-            }
-        }
-        x = acc.tag == LISP_TINT ? (double)acc.u.i : acc.u.f;
-        acc = lisp_float(x / lisp_checknumber(S, argv, i));
+        acc /= lisp_checknumber(S, argv, i);
     }
-    return acc;
+    return lisp_float(acc);
 }
 
 static lisp_Value compare(lisp_State *S, int op, int argc, lisp_Value *argv) {
@@ -113,13 +100,21 @@ static lisp_Value cfun_num_abs(lisp_State *S, int argc, lisp_Value *argv) {
 }
 
 static lisp_Value cfun_num_sqrt(lisp_State *S, int argc, lisp_Value *argv) {
+    double x = lisp_checknumber(S, argv, 0);
     (void)argc;
-    return lisp_float(sqrt(lisp_checknumber(S, argv, 0)));
+    if (x < 0.0) { /* muesli-bt raises rather than answer nan */
+        lisp_argerror(S, argv, 0, "expected a number >= 0");
+    }
+    return lisp_float(sqrt(x));
 }
 
 static lisp_Value cfun_num_log(lisp_State *S, int argc, lisp_Value *argv) {
+    double x = lisp_checknumber(S, argv, 0);
     (void)argc;
-    return lisp_float(log(lisp_checknumber(S, argv, 0)));
+    if (x <= 0.0) { /* muesli-bt raises rather than answer -inf or nan */
+        lisp_argerror(S, argv, 0, "expected a number > 0");
+    }
+    return lisp_float(log(x));
 }
 
 static lisp_Value cfun_num_exp(lisp_State *S, int argc, lisp_Value *argv) {
@@ -226,6 +221,10 @@ static lisp_Value cfun_num_floatp(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_num_zerop(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
+    /* muesli-bt: a value that is not a number is not zero */
+    if (argv[0].tag != LISP_TINT && argv[0].tag != LISP_TFLOAT) {
+        return lisp_bool(0);
+    }
     return lisp_bool(lisp_checknumber(S, argv, 0) == 0.0);
 }
 
@@ -239,7 +238,7 @@ const lisp_Reg lisp_lib_num[] = {
     {"+", 0, LISP_VARARG, cfun_num_add, 0, "(+ n ...) -> sum"},
     {"-", 1, LISP_VARARG, cfun_num_sub, 0, "(- n ...) -> difference, or negation"},
     {"*", 0, LISP_VARARG, cfun_num_mul, 0, "(* n ...) -> product"},
-    {"/", 1, LISP_VARARG, cfun_num_div, 0, "(/ n ...) -> quotient"},
+    {"/", 1, LISP_VARARG, cfun_num_div, 0, "(/ n ...) -> float quotient"},
     {"=", 1, LISP_VARARG, cfun_num_eq, 0, "(= n ...) -> numeric equality"},
     {"<", 1, LISP_VARARG, cfun_num_lt, 0, "(< n ...) -> strictly increasing"},
     {">", 1, LISP_VARARG, cfun_num_gt, 0, "(> n ...) -> strictly decreasing"},
@@ -260,5 +259,5 @@ const lisp_Reg lisp_lib_num[] = {
     {"int?", 1, 1, cfun_num_intp, 0, "(int? x) -> #t for integers"},
     {"integer?", 1, 1, cfun_num_intp, 0, "(integer? x) -> #t for integers"},
     {"float?", 1, 1, cfun_num_floatp, 0, "(float? x) -> #t for floats"},
-    {"zero?", 1, 1, cfun_num_zerop, 0, "(zero? n) -> #t when n is 0 or 0.0"},
+    {"zero?", 1, 1, cfun_num_zerop, 0, "(zero? x) -> #t when x is 0 or 0.0; #f for non-numbers"},
     {NULL, 0, 0, NULL, 0, NULL}};

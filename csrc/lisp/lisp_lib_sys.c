@@ -58,8 +58,17 @@ static lisp_Value cfun_rng_normal(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_rng_int(lisp_State *S, int argc, lisp_Value *argv) {
     rng_State *r = checkrng(S, argv, 0);
-    int64_t lo = lisp_checkint(S, argv, 1), hi = lisp_checkint(S, argv, 2);
-    (void)argc;
+    int64_t lo, hi;
+    if (argc == 2) {
+        /* muesli-bt's form: '(rng.int r n)' is an integer in [0, n-1] */
+        hi = lisp_checkint(S, argv, 1);
+        if (hi <= 0) {
+            lisp_argerror(S, argv, 1, "expected a positive integer");
+        }
+        return lisp_int(rng_int(r, 0, hi - 1));
+    }
+    lo = lisp_checkint(S, argv, 1);
+    hi = lisp_checkint(S, argv, 2);
     if (lo > hi) {
         lisp_error(S, "rng.int: lo is greater than hi");
     }
@@ -72,7 +81,7 @@ static lisp_Value cfun_time_ms(lisp_State *S, int argc, lisp_Value *argv) {
     (void)S;
     (void)argc;
     (void)argv;
-    return lisp_float((double)lispbt_now_ns() / 1e6);
+    return lisp_int(lispbt_now_ns() / 1000000); /* whole ms, as muesli-bt */
 }
 
 static lisp_Value cfun_time_ns(lisp_State *S, int argc, lisp_Value *argv) {
@@ -105,21 +114,32 @@ static lisp_Value cfun_time_sleep(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_nil();
 }
 
+/* As muesli-bt's hash64: 64-bit FNV-1a of the name's bytes, top bit
+** cleared so the integer is non-negative; the values match the
+** reference's, so seeds derived from names agree.  Integers (our
+** extension) go through hash64_mix, also with the top bit cleared. */
 static lisp_Value cfun_hash64(lisp_State *S, int argc, lisp_Value *argv) {
+    const uint64_t nonneg = 0x7fffffffffffffffULL;
     (void)argc;
     if (argv[0].tag == LISP_TINT) {
-        return lisp_int((int64_t)hash64_mix((uint64_t)argv[0].u.i));
+        return lisp_int((int64_t)(hash64_mix((uint64_t)argv[0].u.i) & nonneg));
     }
     {
-        size_t n;
-        const char *s = lisp_checkname(S, argv, 0, &n);
-        return lisp_int((int64_t)hash64(s, n));
+        size_t n, i;
+        const unsigned char *s = (const unsigned char *)lisp_checkname(S, argv, 0, &n);
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (i = 0; i < n; i++) {
+            h ^= s[i];
+            h *= 0x100000001b3ULL;
+        }
+        return lisp_int((int64_t)(h & nonneg));
     }
 }
 
 /* ---- errors and output ---- */
 
-/* Render args: display the first if it is a string, write the others.
+/* Render args: with 'displayall' > 0 display them all; with 0 display the
+** first if it is a string and write the others; with < 0 write them all.
 ** Each is bounded by the print limit; with 'total' > 0 the whole text
 ** stops at about 'total' bytes. */
 static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displayall,
@@ -136,7 +156,8 @@ static void render(lisp_State *S, sbuf *b, int argc, lisp_Value *argv, int displ
             }
             limit = total - b->len;
         }
-        lisp_writen(S, b, argv[i], displayall || (i == 0 && argv[0].tag == LISP_TSTRING), limit);
+        lisp_writen(S, b, argv[i],
+                    displayall > 0 || (displayall == 0 && i == 0 && argv[0].tag == LISP_TSTRING), limit);
     }
 }
 
@@ -165,7 +186,8 @@ static void out(lisp_State *S, sbuf *b) {
 static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     sbuf_initm(&b, S->M);
-    render(S, &b, argc, argv, 1, 0);
+    /* muesli-bt's print quotes strings; so does ours in its print style */
+    render(S, &b, argc, argv, lisp_printstyle(S) == LISP_PRINT_MUESLI ? -1 : 1, 0);
     sbuf_putc(&b, '\n');
     out(S, &b);
     return lisp_nil();
@@ -176,8 +198,9 @@ static lisp_Value cfun_write(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     sbuf_initm(&b, S->M);
     lisp_write(S, &b, argv[0], 0);
+    sbuf_putc(&b, '\n'); /* as muesli-bt: one line per write */
     out(S, &b);
-    return lisp_nil();
+    return argv[0]; /* muesli-bt: write returns its argument */
 }
 
 static lisp_Value cfun_writestr(lisp_State *S, int argc, lisp_Value *argv) {
@@ -199,16 +222,57 @@ static lisp_Value cfun_printlimit(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_int((int64_t)old);
 }
 
+/* (print-style [style]): the printer style before the call, as the symbol
+** lispbt or muesli; sets it to 'style' (a symbol or string, either name,
+** a leading ':' allowed). */
+static lisp_Value cfun_printstyle(lisp_State *S, int argc, lisp_Value *argv) {
+    int old = lisp_printstyle(S);
+    if (argc > 0) {
+        const char *s = NULL;
+        size_t n = 0;
+        if (argv[0].tag == LISP_TSYMBOL) {
+            s = AS(lisp_Symbol, argv[0])->name;
+            n = AS(lisp_Symbol, argv[0])->len;
+        } else if (argv[0].tag == LISP_TSTRING) {
+            s = AS(lisp_String, argv[0])->data;
+            n = AS(lisp_String, argv[0])->len;
+        }
+        if (s != NULL && n > 0 && s[0] == ':') {
+            s++;
+            n--;
+        }
+        if (s != NULL && n == 6 && memcmp(s, "lispbt", 6) == 0) {
+            lisp_setprintstyle(S, LISP_PRINT_LISPBT);
+        } else if (s != NULL && n == 6 && memcmp(s, "muesli", 6) == 0) {
+            lisp_setprintstyle(S, LISP_PRINT_MUESLI);
+        } else {
+            lisp_argerror(S, argv, 0, "expected lispbt or muesli");
+        }
+    }
+    return old == LISP_PRINT_MUESLI ? lisp_intern(S, "muesli", 6) : lisp_intern(S, "lispbt", 6);
+}
+
 static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     const char *path = lisp_checkpath(S, argv, 0);
     lisp_Value bad;
     sbuf b;
     FILE *f;
-    int ok, st;
+    int ok, st, quote;
     (void)argc;
     sbuf_initm(&b, S->M);
+    /* As muesli-bt: a value that does not evaluate to itself (a symbol, a
+       list, a vec, a map) is saved as '(quote FORM)', so that '(load path)'
+       evaluates the file back to the value. */
+    quote = argv[1].tag != LISP_TNIL && argv[1].tag != LISP_TBOOL && argv[1].tag != LISP_TINT &&
+            argv[1].tag != LISP_TFLOAT && argv[1].tag != LISP_TSTRING;
+    if (quote) {
+        sbuf_puts(&b, "(quote ");
+    }
     /* one bounded walk writes the text and finds what cannot be read back */
     st = lisp_writereadable(S, &b, argv[1], lisp_printlimit(S), &bad);
+    if (quote) {
+        sbuf_putc(&b, ')');
+    }
     sbuf_putc(&b, '\n');
     if (b.oom) {
         sbuf_free(&b);
@@ -237,7 +301,7 @@ static lisp_Value cfun_save(lisp_State *S, int argc, lisp_Value *argv) {
     if (!ok) {
         lisp_error(S, "save: cannot write '%s'", path);
     }
-    return lisp_nil();
+    return lisp_bool(1); /* muesli-bt: #t on success */
 }
 
 lisp_Value lisp_readfile(lisp_State *S, const char *path, const char *fname) {
@@ -358,18 +422,20 @@ const lisp_Reg lisp_lib_sys[] = {
     {"rng.make", 1, 1, cfun_rng_make, 0, "(rng.make seed) -> new generator"},
     {"rng.uniform", 1, 3, cfun_rng_uniform, 0, "(rng.uniform r [lo hi]) -> float in [lo, hi)"},
     {"rng.normal", 1, 3, cfun_rng_normal, 0, "(rng.normal r [mean sd]) -> normal deviate"},
-    {"rng.int", 3, 3, cfun_rng_int, 0, "(rng.int r lo hi) -> integer in [lo, hi]"},
-    {"time.now-ms", 0, 0, cfun_time_ms, 0, "(time.now-ms) -> monotonic float milliseconds"},
+    {"rng.int", 2, 3, cfun_rng_int, 0, "(rng.int r n) -> integer in [0, n-1]; (rng.int r lo hi) -> in [lo, hi]"},
+    {"time.now-ms", 0, 0, cfun_time_ms, 0, "(time.now-ms) -> monotonic integer milliseconds"},
     {"time.now-ns", 0, 0, cfun_time_ns, 0, "(time.now-ns) -> monotonic integer nanoseconds"},
     {"time.sleep-ms", 1, 1, cfun_time_sleep, 0, "(time.sleep-ms ms) -> nil after blocking ms"},
-    {"hash64", 1, 1, cfun_hash64, 0, "(hash64 string|symbol|int) -> 64-bit hash"},
+    {"hash64", 1, 1, cfun_hash64, 0, "(hash64 string|symbol|int) -> non-negative 64-bit hash"},
     {"error", 1, LISP_VARARG, cfun_error, 0, "(error msg x ...) -> raises"},
     {"print", 0, LISP_VARARG, cfun_print, 0, "(print x ...) -> nil; displays, newline"},
-    {"write", 1, 1, cfun_write, 0, "(write x) -> nil; writes readable form"},
+    {"write", 1, 1, cfun_write, 0, "(write x) -> x; writes readable form"},
     {"write-to-string", 1, 1, cfun_writestr, 0, "(write-to-string x) -> readable form"},
     {"print-limit", 0, 1, cfun_printlimit, LISP_FRUNTIME,
      "(print-limit [n]) -> the print limit in bytes; sets it to n"},
-    {"save", 2, 2, cfun_save, 0, "(save path x) -> nil; writes x readably to a file"},
+    {"print-style", 0, 1, cfun_printstyle, LISP_FRUNTIME,
+     "(print-style [style]) -> the printer style, lispbt or muesli; sets it to style"},
+    {"save", 2, 2, cfun_save, 0, "(save path x) -> #t; writes x readably to a file"},
     {"read", 1, 1, cfun_read, 0, "(read string) -> first datum, unevaluated"},
     {"read-file", 1, 1, cfun_readfile, 0, "(read-file path) -> list of every datum in the file"},
     {"%load", 1, 1, cfun_load, 0, "(%load path) -> last value; used by the load form"},

@@ -398,6 +398,19 @@ int lisp_eq(lisp_Value a, lisp_Value b) {
     }
 }
 
+/* The equality of 'eq?': lisp_eq, except that an integer and a float are
+** compared by value as doubles, as muesli-bt does ('(eq? 2 2.0)' is #t).
+** Map keys and equal? keep lisp_eq, where 2 and 2.0 differ. */
+int lisp_eqp(lisp_Value a, lisp_Value b) {
+    if (a.tag == LISP_TINT && b.tag == LISP_TFLOAT) {
+        return (double)a.u.i == b.u.f;
+    }
+    if (a.tag == LISP_TFLOAT && b.tag == LISP_TINT) {
+        return a.u.f == (double)b.u.i;
+    }
+    return lisp_eq(a, b);
+}
+
 /* eqv plus string contents: the key equality of maps */
 static int keyeq(lisp_Value a, lisp_Value b) {
     if (a.tag == LISP_TSTRING && b.tag == LISP_TSTRING) {

@@ -214,6 +214,7 @@ struct lisp_State {
     int64_t nextid;
     sbuf scratch; /* lisp_scratch */
     size_t print_limit; /* bytes of one printed value (lisp_write) */
+    int print_style;    /* LISP_PRINT_LISPBT or LISP_PRINT_MUESLI */
     /* well-known symbols, fixed */
     lisp_Symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing, *s_if, *s_cond,
         *s_else, *s_and, *s_or, *s_define, *s_set, *s_lambda, *s_let, *s_letstar, *s_begin,

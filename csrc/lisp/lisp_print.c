@@ -9,6 +9,12 @@
 ** Unreadable objects print as #<closure NAME>, #<primitive NAME>, #<rng>,
 ** #<pq len=N>, #<bt_def ID>: 'save' rejects them (lisp_writereadable).
 **
+** The state's print style LISP_PRINT_MUESLI (lisp.h) swaps in the
+** reference runtime's forms for floats, quote forms and unreadable objects,
+** so that output can be diffed against muesli-bt's; vecs and maps keep our
+** readable forms.  Its floats do not always read back equal, so 'save'
+** (lisp_writereadable) always writes in LISP_PRINT_LISPBT.
+**
 ** Bounds (docs/architecture.md, "Walks over data").  Every write stops at
 ** a byte limit (the state's print_limit, or the caller's): the walk checks
 ** the output length before each value and gives up once the limit is
@@ -39,6 +45,7 @@ typedef struct W {
     sbuf *b;
     size_t end;      /* b->len beyond which nothing more is written */
     int display;     /* display form: no string quotes, no symbol bars */
+    int muesli;      /* LISP_PRINT_MUESLI forms */
     int cut;         /* the output reached 'end': something was left out */
     int bad;         /* an unreadable part was written (badv) */
     lisp_Value badv;
@@ -57,6 +64,25 @@ static void unreadable(W *w, lisp_Value v) {
     if (!w->bad) {
         w->bad = 1;
         w->badv = v;
+    }
+}
+
+/* muesli-bt's float form: 'nan', 'inf', '-inf', else C++ stream output at
+** precision 15 ('%.15g'), with ".0" added when it has no '.' or 'e'. */
+static void writefloat15(sbuf *b, double x) {
+    char tmp[40];
+    if (isnan(x)) {
+        sbuf_puts(b, "nan");
+        return;
+    }
+    if (isinf(x)) {
+        sbuf_puts(b, x > 0 ? "inf" : "-inf");
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%.15g", x);
+    sbuf_puts(b, tmp);
+    if (strpbrk(tmp, ".eE") == NULL) {
+        sbuf_puts(b, ".0");
     }
 }
 
@@ -168,8 +194,8 @@ static void writelist(W *w, lisp_Value v, int depth) {
     lisp_Value slow = v;
     int64_t n = 0;
     lisp_Value head = lisp_car(v);
-    /* 'x style for the reader's quote forms */
-    if (head.tag == LISP_TSYMBOL && lisp_cdr(v).tag == LISP_TCONS &&
+    /* 'x style for the reader's quote forms (muesli-bt: none) */
+    if (!w->muesli && head.tag == LISP_TSYMBOL && lisp_cdr(v).tag == LISP_TCONS &&
         lisp_cdr(lisp_cdr(v)).tag == LISP_TNIL) {
         const char *pre = NULL;
         if (head.u.o == &S->s_quote->h) {
@@ -231,7 +257,13 @@ static void writerec(W *w, lisp_Value v, int depth) {
         case LISP_TNIL: sbuf_puts(b, "nil"); break;
         case LISP_TBOOL: sbuf_puts(b, v.u.b ? "#t" : "#f"); break;
         case LISP_TINT: sbuf_printf(b, "%lld", (long long)v.u.i); break;
-        case LISP_TFLOAT: writefloat(b, v.u.f); break;
+        case LISP_TFLOAT:
+            if (w->muesli) {
+                writefloat15(b, v.u.f);
+            } else {
+                writefloat(b, v.u.f);
+            }
+            break;
         case LISP_TSTRING:
             if (w->display) {
                 putbounded(w, AS(lisp_String, v)->data, AS(lisp_String, v)->len);
@@ -244,12 +276,14 @@ static void writerec(W *w, lisp_Value v, int depth) {
             break;
         case LISP_TCONS: writelist(w, v, depth); break;
         case LISP_TPRIM:
-            sbuf_printf(b, "#<primitive %s>", AS(lisp_Prim, v)->name);
+            sbuf_printf(b, w->muesli ? "<primitive:%s>" : "#<primitive %s>", AS(lisp_Prim, v)->name);
             unreadable(w, v);
             break;
         case LISP_TCLOSURE: {
             lisp_Proto *p = AS(lisp_Closure, v)->p;
-            if (p->name) {
+            if (w->muesli) {
+                sbuf_puts(b, "<closure>");
+            } else if (p->name) {
                 sbuf_printf(b, "#<closure %s>", ((lisp_Symbol *)p->name)->name);
             } else {
                 sbuf_puts(b, "#<closure>");
@@ -288,15 +322,15 @@ static void writerec(W *w, lisp_Value v, int depth) {
             break;
         }
         case LISP_TRNG:
-            sbuf_puts(b, "#<rng>");
+            sbuf_puts(b, w->muesli ? "<rng>" : "#<rng>");
             unreadable(w, v);
             break;
         case LISP_TPQ:
-            sbuf_printf(b, "#<pq len=%lld>", (long long)AS(lisp_Pq, v)->len);
+            sbuf_printf(b, w->muesli ? "<pq:%lld>" : "#<pq len=%lld>", (long long)AS(lisp_Pq, v)->len);
             unreadable(w, v);
             break;
         case LISP_TUDATA:
-            sbuf_printf(b, "#<%s %lld>", AS(lisp_Udata, v)->t->name,
+            sbuf_printf(b, w->muesli ? "<%s:%lld>" : "#<%s %lld>", AS(lisp_Udata, v)->t->name,
                         (long long)AS(lisp_Udata, v)->id);
             unreadable(w, v);
             break;
@@ -316,6 +350,7 @@ static int writeto(lisp_State *S, W *w, sbuf *b, lisp_Value v, int display, size
     w->b = b;
     w->end = limit > SIZE_MAX - start ? SIZE_MAX : start + limit;
     w->display = display;
+    w->muesli = S->print_style == LISP_PRINT_MUESLI;
     w->cut = 0;
     w->bad = 0;
     w->badv = lisp_nil();
@@ -354,7 +389,11 @@ const char *lisp_repr(lisp_State *S, lisp_Value v, char *out, size_t size) {
 
 int lisp_writereadable(lisp_State *S, sbuf *b, lisp_Value v, size_t limit, lisp_Value *bad) {
     W w;
-    if (writeto(S, &w, b, v, 0, limit ? limit : 1)) {
+    int style = S->print_style, cut;
+    S->print_style = LISP_PRINT_LISPBT; /* what save writes must read back */
+    cut = writeto(S, &w, b, v, 0, limit ? limit : 1);
+    S->print_style = style;
+    if (cut) {
         return LISP_WRITE_TOOLONG;
     }
     if (w.bad) {
@@ -366,6 +405,14 @@ int lisp_writereadable(lisp_State *S, sbuf *b, lisp_Value v, size_t limit, lisp_
 
 size_t lisp_printlimit(lisp_State *S) {
     return S->print_limit;
+}
+
+int lisp_printstyle(lisp_State *S) {
+    return S->print_style;
+}
+
+void lisp_setprintstyle(lisp_State *S, int style) {
+    S->print_style = style == LISP_PRINT_MUESLI ? LISP_PRINT_MUESLI : LISP_PRINT_LISPBT;
 }
 
 void lisp_setprintlimit(lisp_State *S, size_t n) {

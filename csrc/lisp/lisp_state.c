@@ -105,6 +105,7 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg
     sbuf_initm(&S->scratch, M); /* rendered text counts against the limit */
     S->max_depth = o && o->max_depth > 0 ? o->max_depth : 10000;
     S->print_limit = o && o->print_limit > 0 ? o->print_limit : LISPBT_PRINT_LIMIT;
+    S->print_style = o && o->print_style == LISP_PRINT_MUESLI ? LISP_PRINT_MUESLI : LISP_PRINT_LISPBT;
     S->gc_stress = o ? o->gc_stress : 0;
     S->threshold = 256 * 1024;
     S->pinfree = -1;

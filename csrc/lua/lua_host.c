@@ -86,7 +86,7 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
 static void newhost(lua_State *L, int hasopts) {
     static const char *const known[] = {"workers",   "trace_capacity", "log_capacity",
                                         "planner_capacity", "max_depth", "heap_limit",
-                                        "gc_stress", "print_limit", NULL};
+                                        "gc_stress", "print_limit", "print_style", NULL};
     host_Opts o;
     lx_Host *X;
     char err[200];
@@ -129,6 +129,15 @@ static void newhost(lua_State *L, int hasopts) {
                 lx_error(L, "new", "bad argument #1 (option 'heap_limit' must be an integer >= 0)");
             }
             o.heap_limit = (size_t)v;
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 1, "print_style") != LUA_TNIL) {
+            const char *st = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+            if (strcmp(st, "muesli") == 0) {
+                o.print_style = 1; /* LISP_PRINT_MUESLI: the reference's printed forms */
+            } else if (strcmp(st, "lispbt") != 0) {
+                lx_error(L, "new", "bad argument #1 (option 'print_style' must be \"lispbt\" or \"muesli\")");
+            }
         }
         lua_pop(L, 1);
         if (lua_getfield(L, 1, "gc_stress") != LUA_TNIL) {

@@ -1,6 +1,7 @@
--- spec/compat/time_spec.lua -- time.sleep-ms as muesli-bt documents it
--- (docs/language/reference/builtins/time/time-sleep-ms.md): one
--- non-negative integer of milliseconds, nil back, bad durations raise.
+-- spec/compat/time_spec.lua -- time.sleep-ms and time.now-ms as muesli-bt
+-- documents them (docs/language/reference/builtins/time/*.md): sleep takes
+-- one non-negative integer of milliseconds, gives nil back, bad durations
+-- raise; now-ms is integer milliseconds.
 -- Never asserts on elapsed time (spec/README rule): only on results.
 local H = require("compat.helpers")
 
@@ -37,5 +38,21 @@ describe("compat: time.sleep-ms", function()
   it("checks its arity", function()
     assert.are.equal("time.sleep-ms: expected 1 argument, got 0", H.err(h, "(time.sleep-ms)"))
     assert.are.equal("time.sleep-ms: expected 1 argument, got 2", H.err(h, "(time.sleep-ms 1 2)"))
+  end)
+end)
+
+describe("compat: time.now-ms", function()
+  local h
+  before_each(function() h = H.host() end)
+  after_each(function() h:close() end)
+
+  it("returns integer milliseconds (the reference's examples)", function()
+    assert.are.equal("#t", H.show(h, "(integer? (time.now-ms))"))
+    assert.are.equal("#t", H.show(h, "(begin (define t0 (time.now-ms)) (integer? (time.now-ms)))"))
+    assert.are.equal("#t", H.show(h, "(define t0 (time.now-ms)) (<= t0 (time.now-ms))"))
+  end)
+
+  it("checks its arity", function()
+    assert.are.equal("time.now-ms: expected 0 arguments, got 1", H.err(h, "(time.now-ms 1)"))
   end)
 end)
