@@ -306,14 +306,19 @@ lisp_Value lispE_env0(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return F->env->v[c->n];
 }
 
-lisp_Value lispE_env(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+/* The slot of a captured variable: c->d environments up, index c->n. */
+static inline lisp_Value *envslot(const lispK_Code *c, lispK_Frame *F) {
     lisp_Env *e = F->env;
     int d;
-    (void)S;
     for (d = c->d; d > 0; d--) {
         e = e->parent;
     }
-    return e->v[c->n];
+    return &e->v[c->n];
+}
+
+lisp_Value lispE_env(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    (void)S;
+    return *envslot(c, F);
 }
 
 lisp_Value lispE_global(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
@@ -332,12 +337,7 @@ lisp_Value lispE_setlocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 
 lisp_Value lispE_setenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value v = EVAL(c->kid[0], F);
-    lisp_Env *e = F->env;
-    int d;
-    for (d = c->d; d > 0; d--) {
-        e = e->parent;
-    }
-    e->v[c->n] = v;
+    *envslot(c, F) = v;
     return lisp_nil();
 }
 
@@ -367,12 +367,7 @@ lisp_Value lispE_deflocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 
 lisp_Value lispE_defenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value v = EVAL(c->kid[0], F);
-    lisp_Env *e = F->env;
-    int d;
-    for (d = c->d; d > 0; d--) {
-        e = e->parent;
-    }
-    e->v[c->n] = v;
+    *envslot(c, F) = v;
     return v;
 }
 
