@@ -688,8 +688,39 @@ static void dotescape(sbuf *b, const char *s) {
 ** files.  Our array is preorder; a node's post-order id is
 ** pre + size - 1 - depth.  'post' and 'pre' are scratch arrays of D->n
 ** entries owned by the caller. */
-static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre) {
+/* The heat colour of share 'x' in [0, 1] as #rrggbb into 'b': white, then
+** orange, then dark red, as the HTML report (lua/lispbt/report.lua) draws it. */
+static void dotheat(sbuf *b, double x) {
+    int r, g, bl;
+    x = x < 0 ? 0 : x > 1 ? 1 : x;
+    if (x < 0.5) {
+        double k = x / 0.5;
+        r = 255;
+        g = (int)(247 - k * (247 - 170) + 0.5);
+        bl = (int)(236 - k * (236 - 60) + 0.5);
+    } else {
+        double q = (x - 0.5) / 0.5;
+        r = (int)(255 - q * (255 - 200) + 0.5);
+        g = (int)(170 - q * 170 + 0.5);
+        bl = (int)(60 - q * 40 + 0.5);
+    }
+    sbuf_printf(b, "#%02x%02x%02x", r, g, bl);
+}
+
+/* A node's weight for the heat colouring: its total time at the timing
+** level, or, when the instance never timed a tick, its visit count. */
+static double dotweight(bt_Inst *I, int32_t node, int timed) {
+    const bt_NodeStats *s = bt_nodestats(I, node);
+    if (timed) {
+        return (double)s->total_ns;
+    }
+    return (double)(s->count[1] + s->count[2] + s->count[3]);
+}
+
+static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre, bt_Inst *I) {
     int32_t i, c, k, n = D->n;
+    int timed = I != NULL && bt_nodestats(I, 0)->total_ns > 0;
+    double rootw = I != NULL ? dotweight(I, 0, timed) : 0;
     for (i = 0; i < n; i++) {
         post[i] = 0; /* depth, for now */
     }
@@ -722,7 +753,26 @@ static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre) {
         if (x->kind == BT_NPAR || x->kind == BT_NREPEAT || x->kind == BT_NRETRY) {
             sbuf_printf(b, " %d", (int)x->param);
         }
-        sbuf_printf(b, "]\"%s];\n", k == n - 1 ? ", style=\"bold\"" : "");
+        if (I == NULL) {
+            sbuf_printf(b, "]\"%s];\n", k == n - 1 ? ", style=\"bold\"" : "");
+            continue;
+        }
+        { /* heat: the node's share of the root's time (or visits) */
+            const bt_NodeStats *s = bt_nodestats(I, pre[k]);
+            uint64_t visits = s->count[1] + s->count[2] + s->count[3];
+            double share = rootw > 0 ? dotweight(I, pre[k], timed) / rootw : 0;
+            sbuf_printf(b, "]\\n%.1f%% %s\", style=\"filled%s\", fillcolor=\"", share * 100,
+                        timed ? "of tick time" : "of visits", k == n - 1 ? ",bold" : "");
+            dotheat(b, share);
+            sbuf_printf(b, "\", tooltip=\"visits=%llu success=%llu failure=%llu running=%llu\"",
+                        (unsigned long long)visits, (unsigned long long)s->count[1],
+                        (unsigned long long)s->count[2], (unsigned long long)s->count[3]);
+            if (s->count[2] > 0) {
+                sbuf_printf(b, ", color=\"#c62828\", penwidth=%.1f",
+                            1.0 + 3.0 * (double)s->count[2] / (double)visits);
+            }
+            sbuf_puts(b, "];\n");
+        }
     }
     for (k = 0; k < n; k++) {
         i = pre[k];
@@ -733,18 +783,29 @@ static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre) {
     sbuf_puts(b, "}\n");
 }
 
-/* (bt.export-dot def path) -> #t, the DOT text written to 'path'. */
+/* (bt.export-dot def [path [inst]]) -> #t when 'path' is given (the DOT
+** text written there), else the DOT text.  'inst', an instance of 'def',
+** colours each node by its share of the instance's tick time. */
 static lisp_Value cfun_bt_exportdot(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Def *D = checkdef(S, argv, 0);
-    const char *path = lisp_checkpath(S, argv, 1);
-    /* the scratch arrays are a Lisp string's bytes: freed whatever raises */
-    lisp_Value tmp = lisp_string(S, NULL, sizeof(int32_t) * 2 * (size_t)D->n);
-    int32_t *post = (int32_t *)(void *)lisp_str(tmp, NULL);
-    sbuf *b = lisp_scratch(S);
+    const char *path = argc > 1 && !lisp_isnil(argv[1]) ? lisp_checkpath(S, argv, 1) : NULL;
+    bt_Inst *I = argc > 2 && !lisp_isnil(argv[2]) ? checkinst(S, argv, 2) : NULL;
+    lisp_Value tmp;
+    int32_t *post;
+    sbuf *b;
     FILE *f;
     int ok;
-    (void)argc;
-    dotrender(D, b, post, post + D->n);
+    if (I != NULL && bt_inst_def(I) != D) {
+        lisp_error(S, "bt.export-dot: the instance is not an instance of this tree");
+    }
+    /* the scratch arrays are a Lisp string's bytes: freed whatever raises */
+    tmp = lisp_string(S, NULL, sizeof(int32_t) * 2 * (size_t)D->n);
+    post = (int32_t *)(void *)lisp_str(tmp, NULL);
+    b = lisp_scratch(S);
+    dotrender(D, b, post, post + D->n, I);
+    if (path == NULL) {
+        return lisp_scratchstring(S);
+    }
     if (b->oom) {
         lisp_memerror(S);
     }
@@ -817,5 +878,6 @@ const lisp_Reg bt_lib[] = {
     {"bt.to-dsl", 1, 1, cfun_bt_todsl, RT, "(bt.to-dsl def) -> canonical DSL data"},
     {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> nil"},
     {"bt.load-dsl", 1, 1, cfun_bt_loaddsl, RT, "(bt.load-dsl path) -> bt_def"},
-    {"bt.export-dot", 2, 2, cfun_bt_exportdot, RT, "(bt.export-dot def path) -> #t; writes DOT"},
+    {"bt.export-dot", 1, 3, cfun_bt_exportdot, RT,
+     "(bt.export-dot def [path [inst]]) -> #t, or the DOT text without a path"},
     {NULL, 0, 0, NULL, 0, NULL}};

@@ -808,7 +808,7 @@ void lx_openbt(lua_State *L) {
                                      {"blackboard", inst_blackboard},
                                      {"stats", inst_stats},
                                      {NULL, NULL}};
-    static const Alias treeal[] = {{"to_dsl", "bt.to-dsl"}, {NULL, NULL}};
+    static const Alias treeal[] = {{"to_dsl", "bt.to-dsl"}, {"export_dot", "bt.export-dot"}, {NULL, NULL}};
     int mod = lua_gettop(L), i;
     const Alias *al;
     /* the Lua convention first: the mirrors and aliases made below use it */
