@@ -785,11 +785,13 @@ static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre, bt_Inst *
 
 /* (bt.export-dot def [path [inst]]) -> #t when 'path' is given (the DOT
 ** text written there), else the DOT text.  'inst', an instance of 'def',
-** colours each node by its share of the instance's tick time. */
+** colours each node by its share of the instance's tick time; an instance
+** in place of 'def' stands for its tree and its own figures. */
 static lisp_Value cfun_bt_exportdot(lisp_State *S, int argc, lisp_Value *argv) {
-    bt_Def *D = checkdef(S, argv, 0);
+    bt_Inst *self = lisp_isudata(argv[0], &bt_insttype) ? lisp_udata(argv[0]) : NULL;
+    bt_Def *D = self != NULL ? bt_inst_def(self) : checkdef(S, argv, 0);
     const char *path = argc > 1 && !lisp_isnil(argv[1]) ? lisp_checkpath(S, argv, 1) : NULL;
-    bt_Inst *I = argc > 2 && !lisp_isnil(argv[2]) ? checkinst(S, argv, 2) : NULL;
+    bt_Inst *I = argc > 2 && !lisp_isnil(argv[2]) ? checkinst(S, argv, 2) : self;
     lisp_Value tmp;
     int32_t *post;
     sbuf *b;
@@ -879,5 +881,5 @@ const lisp_Reg bt_lib[] = {
     {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> nil"},
     {"bt.load-dsl", 1, 1, cfun_bt_loaddsl, RT, "(bt.load-dsl path) -> bt_def"},
     {"bt.export-dot", 1, 3, cfun_bt_exportdot, RT,
-     "(bt.export-dot def [path [inst]]) -> #t, or the DOT text without a path"},
+     "(bt.export-dot def|inst [path [inst]]) -> #t, or the DOT text without a path"},
     {NULL, 0, 0, NULL, 0, NULL}};

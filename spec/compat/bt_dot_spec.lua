@@ -133,6 +133,7 @@ describe("compat: bt.export-dot", function()
     inst:set_profile_level("timing")
     for _ = 1, 4 do inst:tick() end
     local dot = tree:export_dot(nil, inst)
+    assert.are.equal(dot, h.bt.export_dot(inst)) -- an instance stands for its tree and its figures
     -- the plain form is untouched by the instance
     assert.are.equal(0, select(2, tree:export_dot():gsub("fillcolor", "")))
     local n = 0
