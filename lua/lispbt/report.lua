@@ -1252,6 +1252,7 @@ function nodeTable(){
 /* every panel drawn: the summary the browser check reads */
 (function(){var a=location.hash.match(/^#t=([0-9.]+)$/);if(a){mark(+a[1]);}})();
 Array.prototype.forEach.call(document.querySelectorAll("a.worst"),function(a){a.addEventListener("click",function(){mark(+a.getAttribute("data-t"));});});
+S.resources=window.performance&&performance.getEntriesByType?performance.getEntriesByType("resource").length:-1;
 S.ok=true;
 $("summary").textContent=JSON.stringify(S);
 })();
