@@ -1058,7 +1058,7 @@ var NS={};D.nodes.forEach(function(n){NS[n.id]=n;});
   T.nodes.forEach(function(n){byId[n.id]=n;kids[n.id]=[];});
   T.edges.slice().sort(function(a,b){return a[2]-b[2];}).forEach(function(e){if(kids[e[0]]){kids[e[0]].push(e[1]);}isChild[e[1]]=true;});
   var roots=T.nodes.filter(function(n){return !isChild[n.id];});
-  var BW=118,BH=40,GX=14,GY=34,pos={},nextX=0,maxD=0;
+  var BW=106,BH=40,GX=8,GY=34,pos={},nextX=0,maxD=0;
   function lay(id,d){maxD=Math.max(maxD,d);var k=kids[id]||[];if(!k.length){pos[id]={x:nextX,d:d};nextX+=BW+GX;return;}k.forEach(function(c){lay(c,d+1);});pos[id]={x:(pos[k[0]].x+pos[k[k.length-1]].x)/2,d:d};}
   roots.forEach(function(r){lay(r.id,0);});
   var W=Math.max(nextX,200)+20,H=(maxD+1)*(BH+GY)+20;
@@ -1077,7 +1077,7 @@ var NS={};D.nodes.forEach(function(n){NS[n.id]=n;});
       if(fr>0){el("rect",{x:-2,y:-2,width:BW+4,height:BH+4,rx:5,fill:"none",stroke:"#c62828","stroke-width":1+3*fr,"stroke-dasharray":fr<0.5?"4,2":"none"},g);}}
     var label=n.name&&n.name!==n.kind?n.name:"",tc=st&&st.n&&maxShare>0&&share/maxShare>0.62?"#fff":"#1d2327";
     txt(g,4,13,n.id+" ["+n.kind+"]",{"font-weight":"600",style:"fill:"+tc});
-    txt(g,4,26,label.length>18?label.slice(0,17)+"\u2026":label,{style:"fill:"+tc});
+    txt(g,4,26,label.length>17?label.slice(0,16)+"\u2026":label,{style:"fill:"+tc});
     txt(g,BW-4,13,st&&st.n?pctf(share):"",{"text-anchor":"end",style:"fill:"+tc});
     var tipS="node "+n.id+"  "+n.kind+(label?"  "+n.name:"")+"\n";
     if(st&&st.n){tipS+="share of tick time: "+pctf(share)+"\nticked "+st.n+"x  success "+st.success+"  failure "+st.failure+"  running "+st.running+"\np50 "+fms(st.p50)+"  p99 "+fms(st.p99)+"  max "+fms(st.max);}else{tipS+="never ticked";}
@@ -1114,14 +1114,18 @@ function nodeTable(){
   var K=D.ticks;
   if(!K.count){empty("ticks","No tick_end events: no tick durations.");empty("hist","No ticks to histogram.");S.charts.ticks=0;S.charts.hist=0;return;}
   $("tickstats").textContent=K.count+" ticks, "+K.overruns+" over budget; mean "+fms(K.mean)+", p50 "+fms(K.p50)+", p90 "+fms(K.p90)+", p99 "+fms(K.p99)+", p99.9 "+fms(K.p999)+", max "+fms(K.max)+"; status "+JSON.stringify(K.status);
-  var ymax=K.max;K.b.forEach(function(b){if(b>ymax){ymax=b;}});
+  /* the budget sets the scale unless it is far above every tick: then the
+     ticks keep the scale and the budget is named above the chart */
+  var bmax=0;K.b.forEach(function(b){if(b>bmax){bmax=b;}});
+  var off=bmax>4*K.max&&K.max>0,ymax=off?K.max:Math.max(K.max,bmax);
+  if(off){h("div","sub",$("ticks"),"budget "+fms(bmax)+": above the scale, "+(bmax/K.max).toFixed(1)+"\u00d7 the slowest tick");}
   var f=frame($("ticks"),{x0:0,x1:TMAX,y1:ymax||1,height:230,ylabel:"tick duration"});
   var pts=K.t.map(function(t,i){return f.x(t)+","+f.y(K.d[i]);}).join(" ");
   el("polyline",{points:pts,fill:"none",stroke:"#1f6fd1","stroke-width":1.2},f.svg);
   var drawn=0;
   K.t.forEach(function(t,i){drawn++;if(K.ov[i]){el("circle",{cx:f.x(t),cy:f.y(K.d[i]),r:3.5,fill:"#c62828"},f.svg);}else if(K.t.length<=300){el("circle",{cx:f.x(t),cy:f.y(K.d[i]),r:2,fill:K.st[i]==="f"?"#c62828":"#1f6fd1"},f.svg);}});
   var bpts=[];K.t.forEach(function(t,i){if(K.b[i]>0){bpts.push(f.x(t)+","+f.y(K.b[i]));}});
-  if(bpts.length){if(bpts.length===1){var xb=bpts[0].split(",");bpts.push(f.x(TMAX)+","+xb[1]);bpts.unshift(f.x(0)+","+xb[1]);}el("polyline",{points:bpts.join(" "),fill:"none",stroke:"#e08a00","stroke-width":1.5,"stroke-dasharray":"6,4"},f.svg);}
+  if(bpts.length&&!off){if(bpts.length===1){var xb=bpts[0].split(",");bpts.push(f.x(TMAX)+","+xb[1]);bpts.unshift(f.x(0)+","+xb[1]);}el("polyline",{points:bpts.join(" "),fill:"none",stroke:"#e08a00","stroke-width":1.5,"stroke-dasharray":"6,4"},f.svg);}
   addMarker(f);
   hover(f,K.t,function(i){return "tick "+K.tick[i]+" (#"+K.i[i]+")  "+ft(K.t[i])+"\nduration "+fms(K.d[i])+(K.b[i]>0?"  budget "+fms(K.b[i]):"")+(K.ov[i]?"  OVER BUDGET":"")+"\nstatus "+({s:"success",f:"failure",r:"running"}[K.st[i]]||K.st[i])+(K.downsampled?"\n(slowest tick of its stretch)":"");});
   S.charts.ticks=drawn;
@@ -1208,7 +1212,8 @@ function nodeTable(){
   if(!P.count){empty("planner","No planner_call_end or planner_v1 events: no planner calls in the stream.");S.charts.planner=0;return;}
   $("plannerstats").textContent=P.count+" calls (from "+P.source+"); status "+JSON.stringify(P.status);
   var C=P.calls,um=0,wm=0;C.forEach(function(c){um=Math.max(um,c.used,c.budget||0);wm=Math.max(wm,c.work||0);});
-  var f=frame($("planner"),{x0:0,x1:C.length,y1:um||1,height:200,xfmt:function(v){return "call "+Math.round(v);},ylabel:"time used vs budget"});
+  var cl=function(v){return Math.abs(v-Math.round(v))<0.05?"call "+Math.round(v):"";};
+  var f=frame($("planner"),{x0:0,x1:C.length,y1:um||1,height:200,xfmt:cl,ylabel:"time used vs budget"});
   var bw=f.w/C.length,SC={ok:"#2e8b57",success:"#2e8b57",timeout:"#e08a00",noaction:"#7f8c8d",error:"#c62828",failure:"#c62828"};
   C.forEach(function(c,i){var x=f.x(i),tipS="call "+(i+1)+"  "+ft(c.t)+(c.tick!==undefined&&c.tick!==null?"  tick "+c.tick:"")+"\n"+(c.planner||"planner")+(c.name?" "+c.name:"")+(c.node!==undefined&&c.node!==null?"  node "+c.node:"")+"\nused "+fms(c.used)+(c.budget!==undefined&&c.budget!==null?" of "+fms(c.budget):"")+(c.work!==undefined&&c.work!==null?"\nwork done "+c.work:"")+"\nstatus "+c.status;
     var g=el("g",{"data-tip":tipS},f.svg);
@@ -1217,7 +1222,7 @@ function nodeTable(){
     el("rect",{x:x,y:f.T,width:bw,height:f.h,fill:"transparent"},g);});
   S.charts.planner=C.length;
   h("div","legend",$("planner")).innerHTML='<span><span class="sw" style="background:#2e8b57"></span>ok</span><span><span class="sw" style="background:#e08a00"></span>timeout</span><span><span class="sw" style="background:#c62828"></span>error</span><span><span class="sw" style="background:#222"></span>budget</span>';
-  if(wm>0){var f2=frame($("planner"),{x0:0,x1:C.length,y1:wm,height:150,xfmt:function(v){return "call "+Math.round(v);},yfmt:function(v){return String(Math.round(v));},ylabel:"work done (iterations)"});
+  if(wm>0){var f2=frame($("planner"),{x0:0,x1:C.length,y1:wm,height:150,xfmt:cl,yfmt:function(v){return String(Math.round(v));},ylabel:"work done (iterations)"});
     el("polyline",{points:C.map(function(c,i){return f2.x(i+0.5)+","+f2.y(c.work||0);}).join(" "),fill:"none",stroke:"#16a085","stroke-width":1.5},f2.svg);
     hover(f2,C.map(function(c,i){return i+0.5;}),function(i){return "call "+(i+1)+"\nwork done "+(C[i].work||0);});}
 })();
