@@ -594,7 +594,10 @@ local function collector(opts)
     end
     C.n = C.n + 1
     C.types[ev.type] = (C.types[ev.type] or 0) + 1
-    C.t0 = C.t0 or ev.unix_ms
+    if not C.t0 then
+      C.t0 = ev.unix_ms
+      C.first = { type = ev.type, seq = math.type(ev.seq) == "integer" and ev.seq or nil }
+    end
     local t = ev.unix_ms - C.t0
     if t > C.tlast then C.tlast = t end
     local h = handlers[ev.type]
@@ -625,6 +628,10 @@ local function collector(opts)
 
   function C:finish()
     local notes = {}
+    if C.first.type ~= "run_start" and C.first.seq and C.first.seq > 1 then
+      notes[#notes + 1] = ("the stream starts at seq %d, inside a run: its earlier events are not in it (a "
+        .. "live host keeps only the newest lines: events.set-ring-size)"):format(C.first.seq)
+    end
     local m = { version = R.VERSION, events = C.n, types = obj(C.types), runs = C.runs,
                 duration_ms = C.tlast, t0 = C.t0, notes = notes }
     -- header

@@ -53,7 +53,7 @@ for chart, yes in pairs(has) do
 end
 if demo then
   if want_nodes == 0 then fail("the demo's page has no tree") end
-  for _, chart in ipairs({ "ticks", "hist", "heap", "alloc", "lanes", "queue", "planner", "bb" }) do
+  for _, chart in ipairs({ "ticks", "hist", "gc", "heap", "alloc", "lanes", "queue", "planner", "bb" }) do
     if not has[chart] then fail("the demo's page has no data for chart " .. chart) end
   end
 end
