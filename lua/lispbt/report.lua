@@ -25,6 +25,7 @@ R.SCHEMA = "mbt.evt.v1"
 -- Limits on what goes into the page (each documented in docs/report.md).
 R.MAX_SERIES = 2000   -- points of a time series (ticks, heap, allocations, queue depth)
 R.MAX_SPARK = 120     -- points of a node's time-per-tick sparkline
+R.MAX_SPARK_POINTS = 60000 -- sparkline points of all nodes together (a large tree gets fewer each)
 R.MAX_GC = 2000       -- collections drawn
 R.MAX_JOBS = 2000     -- scheduler jobs drawn
 R.MAX_PLANNER = 2000  -- planner calls drawn
@@ -727,7 +728,9 @@ local function collector(opts)
         .. "node figures are by node id"):format(#C.trees, C.trees[#C.trees].hash)
     end
     local nodes = {}
-    local spark = math.min(R.MAX_SPARK, math.max(1, nt))
+    local nids = 0
+    for _ in pairs(C.nodes) do nids = nids + 1 end
+    local spark = math.min(R.MAX_SPARK, math.max(8, R.MAX_SPARK_POINTS // math.max(1, nids)), math.max(1, nt))
     local sparkdown = false
     local ids = {}
     for id in pairs(C.nodes) do ids[#ids + 1] = id end
