@@ -83,9 +83,9 @@ describe("bt semantics", function()
       assert.are.equal("a b", calls())
       assert.are.equal("failure", i:tick())
       assert.are.equal("b c", calls())
-      -- finished with failure: restarts at child 0
+      -- failed: the next tick resumes at the failed child (muesli-bt)
       assert.are.equal("failure", i:tick())
-      assert.are.equal("a b c", calls())
+      assert.are.equal("c", calls())
     end)
 
     it("mem-sel resumes at the running child and restarts after finishing", function()
@@ -221,6 +221,14 @@ describe("bt semantics", function()
       assert.are.equal("success", i:tick()) -- success resets the counter
       assert.are.equal("running running success", T.ticks(i, 3))
       assert.are.equal("a a a a a a a", calls())
+    end)
+
+    it("retry n after exhaustion: failures fail at once until the child succeeds (muesli-bt)", function()
+      script("a", { "failure", "failure", "failure", "failure", "success", "failure" })
+      local i = inst("(retry 1 (act a))")
+      assert.are.equal("running failure failure failure", T.ticks(i, 4))
+      assert.are.equal("success running", T.ticks(i, 2))
+      assert.are.equal("a a a a a a", calls())
     end)
 
     it("retry 0 is the child itself for failures", function()

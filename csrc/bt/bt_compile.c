@@ -25,7 +25,8 @@
 
 const char *const bt_kindnames[BT_NKINDS] = {"seq",    "sel",    "mem-seq", "mem-sel", "par",
                                              "invert", "repeat", "retry",   "cond",    "act",
-                                             "succeed", "fail",  "running"};
+                                             "succeed", "fail",  "running", "async-seq", "reactive-seq",
+                                             "reactive-sel"};
 
 static void deffree(lisp_State *S, void *p) {
     bt_Def *D = p;
@@ -225,6 +226,9 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
         case BT_NSEL:
         case BT_NMEMSEQ:
         case BT_NMEMSEL:
+        case BT_NASYNCSEQ:
+        case BT_NREACTSEQ:
+        case BT_NREACTSEL:
             setname(C, bt_kindnames[kind], lisp_nil());
             children(C, bt_kindnames[kind], rest, i, depth);
             break;

@@ -252,7 +252,8 @@ LISPBT_COLD static void preemptslow(bt_Inst *I, int32_t c, int32_t end) {
 }
 
 static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
-    if (c < end) { /* the common case (the last child stopped the loop) is free */
+    /* the common case (the last child stopped the loop) is free */
+    if (c < end && !I->E->nopreempt) {
         preemptslow(I, c, end);
     }
 }
@@ -583,6 +584,31 @@ static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint
     }
 }
 
+/* reactive-seq / reactive-sel node 'i': every
+** tick from child 0.  mem.idx is the node of the child that returned
+** running at the node's last tick (0: none) and mem.idx2 its position; a
+** child that was running and is no longer the one the node stops at is
+** halted (for reactive-sel only when a higher-priority child took over or
+** all failed), after the child that decided has returned. */
+static LISPBT_INLINE int reactive(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
+    const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
+    bt_NodeMem *m = &I->mem[i];
+    int32_t prev = m->idx, prevk = m->idx2, c = i + 1, k;
+    int sel = n->kind == BT_NREACTSEL, cont = sel ? BT_FAILURE : BT_SUCCESS, st = cont;
+    for (k = 0; k < n->nkids; k++, c += (int32_t)nodes[c].size) {
+        st = child(I, nodes, c, t, fl);
+        if (st != cont) {
+            break;
+        }
+    }
+    if (prev > 0 && (k == n->nkids ? 1 : sel ? prev != c && prevk > k : st == BT_FAILURE || prev != c)) {
+        haltrange(I, prev, prev + (int32_t)nodes[prev].size);
+    }
+    m->idx = st == BT_RUNNING ? c : 0;
+    m->idx2 = st == BT_RUNNING ? k : 0;
+    return st;
+}
+
 /* Tick composite node 'i'; reached only through child(). */
 static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
     const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
@@ -633,9 +659,33 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
                     break;
                 }
             }
-            m->idx = st == BT_RUNNING ? k : 0;
+            /* mem-seq stays at a failed child too; finishing (mem-seq
+            ** success, mem-sel success) halts all children afresh */
+            m->idx = st == BT_RUNNING || (st == BT_FAILURE && cont == BT_SUCCESS) ? k : 0;
+            if (st == BT_SUCCESS) {
+                haltrange(I, i + 1, end);
+            }
             break;
         }
+        case BT_NASYNCSEQ: /* one child per tick: running between children */
+            for (k = 0, c = i + 1; k < m->idx; k++) {
+                c += (int32_t)nodes[c].size;
+            }
+            st = child(I, nodes, c, t, fl);
+            if (st == BT_FAILURE) {
+                m->idx = 0;
+            } else if (st == BT_SUCCESS && k + 1 < n->nkids) {
+                m->idx = k + 1;
+                st = BT_RUNNING;
+            } else if (st == BT_SUCCESS) {
+                m->idx = 0;
+                haltrange(I, i + 1, end);
+            }
+            break;
+        case BT_NREACTSEQ:
+        case BT_NREACTSEL:
+            st = reactive(I, i, t, fl);
+            break;
         case BT_NPAR: {
             int32_t need = n->param, kids = n->nkids;
             for (k = 0, c = i + 1; k < kids; k++, c += (int32_t)nodes[c].size) {
@@ -690,10 +740,11 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
             if (st == BT_SUCCESS) {
                 m->idx = 0;
             } else if (st == BT_FAILURE) {
-                if (++m->idx <= n->param) {
+                if (m->idx < n->param + 1) { /* exhausted: the count stays until a success */
+                    m->idx++;
+                }
+                if (m->idx <= n->param) {
                     st = BT_RUNNING;
-                } else {
-                    m->idx = 0; /* exhausted: the next activation starts afresh */
                 }
             }
             break;
