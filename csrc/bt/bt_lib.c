@@ -721,7 +721,7 @@ static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     dsltext(S, D, &b, "bt.save-dsl");
     writefile(S, path, &b, "bt.save-dsl");
-    return lisp_nil();
+    return lisp_bool(1);
 }
 
 /* ---- bt.save / bt.load: lispbt's tree file (docs/reference/bt.md#btsave) ----
@@ -982,7 +982,7 @@ const lisp_Reg bt_lib[] = {
     {"bt.log.dump", 0, 1, cfun_bt_logsdump, RT, "(bt.log.dump [n]) -> text; alias"},
     {"bt.log.snapshot", 0, 1, cfun_bt_logssnap, RT, "(bt.log.snapshot [n]) -> vec; alias"},
     {"bt.to-dsl", 1, 1, cfun_bt_todsl, RT, "(bt.to-dsl def) -> canonical DSL data"},
-    {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> nil"},
+    {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> #t"},
     {"bt.load-dsl", 1, 1, cfun_bt_loaddsl, RT, "(bt.load-dsl path) -> bt_def"},
     {"bt.save", 2, 2, cfun_bt_save, RT, "(bt.save def path) -> #t; writes a tree file"},
     {"bt.load", 1, 1, cfun_bt_load, RT, "(bt.load path) -> bt_def"},
