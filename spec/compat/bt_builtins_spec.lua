@@ -126,6 +126,37 @@ describe("compat: bt builtins", function()
     assert.are.equal("success", H.show(h, "(bt.tick (bt.new-instance (bt (succeed))))"))
   end)
 
+  it("bt.load of damaged files: a tree or a clean error, never a crash", function()
+    H.show(h, "(bt.save (bt (sel (seq (cond bb-has k) (act bb-put-int x 3)) (retry 2 (act always-fail)))) path)")
+    local good = slurp(path)
+    local seedv = 12345
+    local function rnd(n) -- a fixed sequence: the same cases every run
+      seedv = (seedv * 1103515245 + 12345) % 2147483648
+      return seedv % n
+    end
+    local loaded, refused = 0, 0
+    for k = 1, 600 do
+      local bytes
+      if k % 3 == 0 then
+        bytes = good:sub(1, rnd(#good))
+      else
+        local at = rnd(#good) + 1
+        bytes = good:sub(1, at - 1) .. string.char(rnd(256)) .. good:sub(at + 1)
+      end
+      spit(path, bytes)
+      local ok, e = pcall(h.eval, h, "(bt.to-dsl (bt.load path))")
+      if ok then
+        loaded = loaded + 1
+      else
+        refused = refused + 1
+        assert.matches("bt%.load: ", tostring(e))
+      end
+    end
+    assert.is_true(refused > 500, "most damaged files are refused")
+    assert.are.equal(600, loaded + refused)
+    assert.are.equal("success", H.show(h, "(bt.tick (bt.new-instance (bt (succeed))))"))
+  end)
+
   it("bt.blackboard.dump: key, value, type and writer", function()
     assert.are.equal('""', H.show(h, "(define i (bt.new-instance (bt (cond bb-has foo)))) (bt.blackboard.dump i)"))
     assert.matches('^"foo=42 type=int tick=1 ts_ns=%d+ writer_node=0 writer_name=bb%-put%-int\\n"$', H.show(h,
