@@ -185,7 +185,8 @@ describe("compat: bt builtins", function()
   end)
 
   it("bt.install-demo-callbacks: the demo leaves of syntax.md's trees", function()
-    assert.are.equal("(battery-ok target-visible bb-truthy approach-target grasp search-target)",
+    assert.are.equal("(battery-ok target-visible bb-truthy approach-target grasp search-target " ..
+                     "select-action ptz-target-centred apply-planned-ptz)",
       H.show(h, "(bt.install-demo-callbacks)"))
     assert.are.equal("(running success running)", H.show(h, [[
       (define i (bt.new-instance (bt (seq (cond battery-ok) (act approach-target)))))
@@ -193,6 +194,19 @@ describe("compat: bt builtins", function()
     assert.are.equal("(failure success success failure failure success)", H.show(h, [[
       (define i (bt.new-instance (bt (cond bb-truthy k))))
       (map (lambda (v) (bt.tick i (list (list 'k v)))) (list 0 1 "yes" "false" 0.0 (list 1.0)))]]))
+    assert.are.equal("(failure success #(0.5 0.25) 2)", H.show(h, [[
+      (define i (bt.new-instance (bt (act select-action src 2))))
+      (list (bt.tick i '((src (1.0)))) (bt.tick i '((src (0.5 0.25))))
+            (bt.blackboard.get i 'action_vec) (bt.blackboard.get i 'active_branch))]]))
+    -- the pan-tilt step: 0.1 - 0.1 * 1.15 = -0.015 (to within rounding)
+    assert.are.equal("(failure success 6 0.1 -0.1 #t #t 0.0 failure)", H.show(h, [[
+      (define i (bt.new-instance (bt (seq (act apply-planned-ptz) (cond ptz-target-centred ptz-state 0.03)))))
+      (define a (bt.tick i))
+      (define b (bt.tick i '((ptz-state (0.0 0.0 0.1 -0.1 0.0 0.0)) (ptz-action (0.1 -0.1)))))
+      (define s (bt.blackboard.get i 'ptz-state))
+      (define (near x y) (< (abs (- x y)) 1e-12))
+      (list a b (vec.len s) (vec.get s 0) (vec.get s 1) (near (vec.get s 2) -0.015) (near (vec.get s 3) 0.015)
+            (vec.get s 4) (bt.tick i '((ptz-state (0 0 0.1 0.1)))))]]))
     assert.are.equal("(failure success)", H.show(h, [[
       (define i (bt.new-instance (bt (cond target-visible))))
       (list (bt.tick i '((target-visible 0))) (bt.tick i '((target-visible 1))))]]))
