@@ -201,6 +201,42 @@ static int inputkey(lisp_Value k) {
     return (k.tag == LISP_TSYMBOL || k.tag == LISP_TSTRING) && n > 0 && memchr(s, '\0', n) == NULL;
 }
 
+/* A tick input value as muesli-bt stores it: a symbol becomes its name
+** (a string), a non-empty proper list of numbers a list of floats; any
+** other value is stored as it is. */
+static lisp_Value inputval(lisp_State *S, lisp_Value v) {
+    lisp_Value x, acc = lisp_nil();
+    int64_t n = lisp_listlen(v), k;
+    int base;
+    if (v.tag == LISP_TSYMBOL) {
+        size_t len;
+        const char *s = lisp_str(v, &len);
+        return lisp_string(S, s, len);
+    }
+    if (v.tag != LISP_TCONS || n < 1) {
+        return v;
+    }
+    for (x = v; x.tag == LISP_TCONS; x = lisp_cdr(x)) {
+        if (!lisp_isnumber(lisp_car(x))) {
+            return v;
+        }
+    }
+    base = lisp_gettop(S);
+    for (x = v; x.tag == LISP_TCONS; x = lisp_cdr(x)) { /* the floats, reversed */
+        lisp_Value e = lisp_car(x);
+        acc = lisp_cons(S, lisp_float(e.tag == LISP_TINT ? (double)e.u.i : e.u.f), acc);
+        lisp_settop(S, base);
+        lisp_push(S, acc);
+    }
+    for (x = acc, acc = lisp_nil(), k = 0; k < n; k++, x = lisp_cdr(x)) { /* in order */
+        acc = lisp_cons(S, lisp_car(x), acc);
+        lisp_settop(S, base + 1);
+        lisp_push(S, acc);
+    }
+    lisp_settop(S, base);
+    return acc;
+}
+
 /* Write tick input: an alist ((k v) ...) or ((k . v) ...), or a map. */
 static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
     lisp_Value in = argv[i];
@@ -212,7 +248,8 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
                 lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings "
                                           "without NUL bytes");
             }
-            if (bt_bb_put_input(I, bt_key(S, k), v) != 0) {
+            int key = bt_key(S, k);
+            if (bt_bb_put_input(I, key, inputval(S, v)) != 0) {
                 lisp_memerror(S);
             }
         }
@@ -232,7 +269,8 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
             lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings without "
                                       "NUL bytes");
         }
-        if (bt_bb_put_input(I, bt_key(S, k), v) != 0) {
+        int key = bt_key(S, k);
+        if (bt_bb_put_input(I, key, inputval(S, v)) != 0) {
             lisp_memerror(S);
         }
     }

@@ -56,6 +56,13 @@ describe("compat: bt builtins", function()
     assert.matches('^"foo=1 type=int tick=2 ts_ns=%d+ writer_node=%-1 writer_name=bt%.tick\\n"$', dump)
   end)
 
+  it("tick input values: symbols as strings, numeric lists as lists of floats", function()
+    assert.are.equal('((1.0 2.5 3.0) "search" "s" 2 #t nil)', H.show(h, [[
+      (define i (bt.new-instance (bt (succeed))))
+      (bt.tick i '((pose (1 2.5 3)) (mode search) (label "s") (n 2) (ok #t) (none nil)))
+      (map (lambda (k) (bt.blackboard.get i k)) '(pose mode label n ok none))]]))
+  end)
+
   it("bt.reset: nil; clears node memory and the blackboard", function()
     assert.are.equal("nil", H.show(h, "(define i (bt.new-instance (bt (succeed)))) (bt.reset i)"))
     assert.are.equal("(running nil running)", H.show(h, [[
