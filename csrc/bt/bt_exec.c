@@ -584,24 +584,33 @@ static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint
     }
 }
 
-/* reactive-seq / reactive-sel node 'i': every
-** tick from child 0.  mem.idx is the node of the child that returned
-** running at the node's last tick (0: none) and mem.idx2 its position; a
-** child that was running and is no longer the one the node stops at is
-** halted (for reactive-sel only when a higher-priority child took over or
-** all failed), after the child that decided has returned. */
+/* reactive-seq / reactive-sel node 'i' (muesli-bt's semantics.md): every
+** tick from child 0, like seq / sel.  mem.idx is the node of the child
+** that returned running at the node's last tick (0: none), mem.idx2 its
+** position.  That child's subtree is halted, after the child that decided
+** this tick has returned, when the node moves away from it:
+**   reactive-seq: all succeeded, a child failed (even that one), or
+**                 another child is running;
+**   reactive-sel: all failed, or an earlier child succeeded or runs. */
 static LISPBT_INLINE int reactive(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
     const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
     bt_NodeMem *m = &I->mem[i];
     int32_t prev = m->idx, prevk = m->idx2, c = i + 1, k;
-    int sel = n->kind == BT_NREACTSEL, cont = sel ? BT_FAILURE : BT_SUCCESS, st = cont;
+    int sel = n->kind == BT_NREACTSEL, cont = sel ? BT_FAILURE : BT_SUCCESS, st = cont, stale;
     for (k = 0; k < n->nkids; k++, c += (int32_t)nodes[c].size) {
         st = child(I, nodes, c, t, fl);
         if (st != cont) {
             break;
         }
     }
-    if (prev > 0 && (k == n->nkids ? 1 : sel ? prev != c && prevk > k : st == BT_FAILURE || prev != c)) {
+    if (k == n->nkids) {
+        stale = 1; /* all children gave 'cont' */
+    } else if (sel) {
+        stale = prev != c && prevk > k;
+    } else {
+        stale = st == BT_FAILURE || prev != c;
+    }
+    if (prev > 0 && stale) {
         haltrange(I, prev, prev + (int32_t)nodes[prev].size);
     }
     m->idx = st == BT_RUNNING ? c : 0;
