@@ -431,6 +431,10 @@ int bt_verify(const bt_Def *D, char *err, size_t errlen) {
             snprintf(err, errlen, "node %d: decorator must have one child", i);
             return -1;
         }
+        if ((n->kind <= BT_NPAR || n->kind >= BT_NASYNCSEQ) && n->nkids < 1) {
+            snprintf(err, errlen, "node %d: composite without children", i);
+            return -1;
+        }
         if (n->kind == BT_NPAR && (n->param < 1 || n->param > n->nkids)) {
             snprintf(err, errlen, "node %d: par threshold out of range", i);
             return -1;
