@@ -119,6 +119,8 @@ int bt_bb_getnum(bt_Inst *I, int key, int32_t node, double *out) {
     }
     if (v.tag == LISP_TVEC && lisp_veclen(v) >= 1) {
         v = lisp_vecitems(v)[0];
+    } else if (v.tag == LISP_TCONS) { /* a list of numbers, as tick input stores them */
+        v = lisp_car(v);
     }
     if (v.tag == LISP_TINT) {
         *out = (double)v.u.i;

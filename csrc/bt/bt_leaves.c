@@ -3,7 +3,7 @@
 ** for copyright.
 **
 ** Conditions: always-true, always-false, bb-has KEY,
-**   goal-reached-1d [STATE-KEY GOAL TOL]   (defaults: state 1.0 0.01)
+**   goal-reached-1d [STATE-KEY GOAL TOL]   (defaults: state 1.0 0.05, as muesli-bt)
 ** Actions: always-success, always-fail, running-then-success [N] (1),
 **   bb-put-int KEY N, bb-put-float KEY X.
 ** Demo leaves of muesli-bt's examples, installed on request
@@ -76,7 +76,7 @@ static int leaf_goal1d(bt_Ctx *c, int64_t ud) {
     int key;
     (void)ud;
     key = argkey(c, 0, bt_key_find(S, "state", 5));
-    if (!argnum(c, 1, 1.0, &goal) || !argnum(c, 2, 0.01, &tol)) {
+    if (!argnum(c, 1, 1.0, &goal) || !argnum(c, 2, 0.05, &tol)) {
         return bt_leaf_error(c, "expected (cond goal-reached-1d [KEY GOAL TOL])");
     }
     if (!bt_bb_getnum(c->I, key, c->node, &x)) {
@@ -282,18 +282,22 @@ typedef struct VecPut {
 
 static void putvec(lisp_State *S, void *ud) {
     VecPut *p = ud;
-    lisp_Value v = lisp_vec(S, p->n);
-    int i;
-    for (i = 0; i < p->n; i++) {
-        lisp_vecpush(S, v, lisp_float(p->x[i]));
+    lisp_Value v = lisp_nil();
+    int i, base = lisp_gettop(S);
+    for (i = p->n - 1; i >= 0; i--) {
+        v = lisp_cons(S, lisp_float(p->x[i]), v);
+        lisp_settop(S, base);
+        lisp_push(S, v);
     }
     if (bt_bb_put(p->c->I, p->key, v, p->c->node, p->c->a->leaf->cname) != 0) {
         lisp_nomem(S, p->c->a->leaf->cname);
     }
+    lisp_settop(S, base);
 }
 
-/* Write the vec of floats x[0..n) to 'key' (a protected call: the tick
-** never raises); returns BT_SUCCESS or a leaf error. */
+/* Write the floats x[0..n) to 'key' as a list, the form muesli-bt's
+** float64[] values read back as (a protected call: the tick never raises);
+** returns BT_SUCCESS or a leaf error. */
 static int writevec(bt_Ctx *c, int key, const double *x, int n) {
     VecPut p;
     p.c = c;
@@ -307,7 +311,7 @@ static int writevec(bt_Ctx *c, int key, const double *x, int n) {
 }
 
 /* select-action SOURCE BRANCH [OUT]: copy the numbers at SOURCE (at least
-** two) to OUT (default action_vec) as a vec of floats, and BRANCH to
+** two) to OUT (default action_vec) as a list of floats, and BRANCH to
 ** active_branch; failure when SOURCE holds fewer numbers. */
 static int demo_select(bt_Ctx *c, int64_t ud) {
     double x[DEMO_MAXNUMS];
@@ -352,7 +356,7 @@ static double clampd(double x, double lo, double hi) {
 
 /* apply-planned-ptz [STATE ACTION OUT]: one step of the pan-tilt camera
 ** (state pan tilt ball-x ball-y [ball-vx ball-vy], action dpan dtilt
-** clamped to 0.25) written to OUT (default STATE) as a vec of six floats. */
+** clamped to 0.25) written to OUT (default STATE) as a list of six floats. */
 static int demo_applyptz(bt_Ctx *c, int64_t ud) {
     double s[DEMO_MAXNUMS], a[DEMO_MAXNUMS], next[6], dpan, dtilt, vx, vy;
     int ns, skey, akey, okey;
