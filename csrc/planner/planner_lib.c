@@ -973,9 +973,9 @@ static lisp_Value planresult(lisp_State *S, const plan_Result *r) {
         }
         if (r->backend != PLAN_ILQR) {
             int tb;
-            top = lisp_vec(S, r->top_n);
+            lisp_push(S, lisp_nil()); /* a list, as the reference's, built from its end */
             tb = lisp_gettop(S);
-            for (i = 0; i < r->top_n; i++) {
+            for (i = r->top_n - 1; i >= 0; i--) {
                 lisp_Value e = lisp_map(S, 3);
                 symset(S, e, "action", actionmap(S, r->action_schema, r->top[i].u, r->adim));
                 if (r->backend == PLAN_MCTS) {
@@ -985,10 +985,11 @@ static lisp_Value planresult(lisp_State *S, const plan_Result *r) {
                     symset(S, e, "weight", lisp_float(r->top[i].weight));
                     symset(S, e, "cost", lisp_float(r->top[i].cost));
                 }
-                lisp_vecpush(S, top, e);
+                top = lisp_cons(S, e, *lisp_at(S, tb - 1));
+                *lisp_at(S, tb - 1) = top;
                 lisp_settop(S, tb);
             }
-            symset(S, tr, "top_k", top);
+            symset(S, tr, "top_k", *lisp_at(S, tb - 1));
         }
         symset(S, m, "trace", tr);
         lisp_settop(S, base);
