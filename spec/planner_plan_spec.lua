@@ -496,6 +496,19 @@ describe("planner.plan", function()
       end
     end)
 
+    it("bt.stats and inst:stats() show each plan-action node's time and work done", function()
+      local inst = h:compile("(seq (plan-action :planner mppi :work_max 50 :budget_ms 600000) "
+        .. "(act apply-planned-1d))"):instance()
+      inst:put("state", 0.0)
+      for _ = 1, 3 do inst:tick() end
+      local nodes = inst:stats().nodes
+      assert.are.equal("plan-action", nodes[2].name)
+      assert.are.equal(150, nodes[2].work)
+      assert.is_true(nodes[2].total_ns > 0)
+      assert.is_nil(nodes[3].work)
+      assert.is_truthy(h.bt.stats(inst):find("node 1 %(plan%-action%) .* errors=0 work=150\n"))
+    end)
+
     it("rejects bad options at compile time with the reference's wording", function()
       local cases = {
         { "(plan-action :bogus 1)", "bt.compile: plan-action: unknown option: :bogus" },

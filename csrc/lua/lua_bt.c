@@ -381,6 +381,9 @@ static int inst_stats(lua_State *L) {
         SETI("p99_ns", nh.p99);
         SETI("p999_ns", nh.p999);
         SETI("errors", s->errors);
+        if (s->work > 0) {
+            SETI("work", s->work);
+        }
         lua_rawseti(L, -2, ++k);
     }
     lua_setfield(L, -2, "nodes");

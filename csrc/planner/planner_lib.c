@@ -1700,6 +1700,7 @@ static void runplan(lisp_State *S, void *ud) {
                     ((uint64_t)(uintptr_t)I * UINT64_C(0x9e3779b97f4a7c15)) ^ (uint64_t)node) | 1u;
     runplan_v1(S, &req, &res, "plan-action");
     planrecord(S, &req, &res, tick, node);
+    bt_node_addwork(I, node, res.work_done);
     if (res.adim == 0) {
         lisp_error(S, "planner returned empty action%s%s", res.error[0] ? ": " : "",
                    res.error);
