@@ -846,6 +846,19 @@ static inline double clampd(double x, double lo, double hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* rng_uniform of rng.c, inlined for the rollout loop (same sequence). */
+static inline double uniform(rng_State *R) {
+    uint64_t *s = R->s;
+    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return (double)(result >> 11) * 0x1.0p-53;
+}
+
 /* Draw a new action for widening node 'parent' into 'a'. */
 static void sample_action(Search *S, int32_t parent, double *a) {
     int i;
@@ -877,7 +890,7 @@ static void sample_action(Search *S, int32_t parent, double *a) {
         return;
     }
     for (i = 0; i < S->adim; i++) {
-        a[i] = S->lo[i] + S->width[i] * rng_uniform(&S->R);
+        a[i] = S->lo[i] + S->width[i] * uniform(&S->R);
     }
 }
 
@@ -938,7 +951,7 @@ static double rollout(Search *S, const double *s0, int steps) {
             m->heuristic_action(m, cur, a);
         } else {
             for (i = 0; i < S->adim; i++) {
-                a[i] = S->lo[i] + S->width[i] * rng_uniform(&S->R);
+                a[i] = S->lo[i] + S->width[i] * uniform(&S->R);
             }
         }
         term = m->step(m, cur, a, nxt, &r);

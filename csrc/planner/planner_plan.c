@@ -63,8 +63,16 @@ typedef struct Warm {
     double *seq;           /* PLAN_SEQ_MAX doubles, allocated on first use */
 } Warm;
 
+/* MPPI noise: inverse-CDF table of the standard normal (NTAB cells, linear
+** interpolation), a few ns per draw where Box-Muller costs a log and a
+** sqrt.  Cell edges k/NTAB for k = 1..NTAB-1 are exact quantiles; the two
+** end cells stop at the quantiles of 0.25/NTAB and 1 - 0.25/NTAB
+** (|z| <= 3.7), so the tails beyond that are cut (variance 0.9993). */
+#define NTAB 1024
+
 struct plan_Planner {
     mem_Heap *M;
+    double ntab[NTAB + 1];
     mcts_Planner *mcts;
     double *buf;           /* MPPI/iLQR scratch */
     size_t bufn;           /* doubles in 'buf' */
@@ -101,12 +109,66 @@ static double clampd(double x, double lo, double hi) {
 ** ------------------------------------------------------------ lifecycle
 */
 
+/* The standard normal quantile at 'p' in (0, 1) (Acklam's rational
+** approximation, relative error < 1.2e-9). */
+static double normal_quantile(double p) {
+    static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                -2.759285104469687e+02, 1.383577518672690e+02,
+                                -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                -1.556989798598866e+02, 6.680131188771972e+01,
+                                -1.328068155288572e+01};
+    static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                -2.400758277161838e+00, -2.549732539343734e+00,
+                                4.374664141464968e+00, 2.938163982698783e+00};
+    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                2.445134137142996e+00, 3.754408661907416e+00};
+    double q, r;
+    if (p < 0.02425) {
+        q = sqrt(-2 * log(p));
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    if (p > 1 - 0.02425) {
+        return -normal_quantile(1 - p);
+    }
+    q = p - 0.5;
+    r = q * q;
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/* rng_next of rng.c, inlined for the sampling loop (same sequence). */
+static inline uint64_t xnext(rng_State *R) {
+    uint64_t *s = R->s;
+    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
+
+/* A standard normal deviate from the table (see NTAB). */
+static inline double fastnormal(const double *tab, rng_State *R) {
+    double f = (double)(xnext(R) >> 11) * (0x1.0p-53 * NTAB);
+    int i = (int)f;
+    return tab[i] + (tab[i + 1] - tab[i]) * (f - (double)i);
+}
+
 plan_Planner *plan_new(mem_Heap *M) {
     plan_Planner *P = mem_calloc(M, sizeof(plan_Planner));
+    int k;
     if (P == NULL) {
         return NULL;
     }
     P->M = M;
+    for (k = 0; k <= NTAB; k++) {
+        double p = k == 0 ? 0.25 / NTAB : (k == NTAB ? 1 - 0.25 / NTAB : (double)k / NTAB);
+        P->ntab[k] = normal_quantile(p);
+    }
     P->mcts = mcts_new(M);
     if (P->mcts == NULL) {
         mem_free(M, P, sizeof(plan_Planner));
@@ -542,12 +604,10 @@ static void run_mppi(Call *C) {
             timed_out = 1;
             break;
         }
-        for (t = 0; t < HA; t++) {
-            e[t] = sigma[t % A] > 0 ? rng_normal(&R, 0.0, sigma[t % A]) : 0.0;
-            act[t] = U[t] + e[t];
-        }
-        for (t = 0; t < H; t++) {
-            clampu(C, &act[t * A]);
+        for (t = 0, d = 0; t < HA; t++) {
+            double x = U[t] + (e[t] = sigma[d] * fastnormal(P->ntab, &R));
+            act[t] = !(x >= C->lo[d]) ? C->lo[d] : (x > C->hi[d] ? C->hi[d] : x);
+            d = d + 1 == A ? 0 : d + 1;
         }
         ratelimit(C, act, H);
         st = rollout_cost(C, act, &cost[n]);
