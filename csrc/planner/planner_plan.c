@@ -67,7 +67,7 @@ typedef struct Warm {
 ** interpolation), a few ns per draw where Box-Muller costs a log and a
 ** sqrt.  Cell edges k/NTAB for k = 1..NTAB-1 are exact quantiles; the two
 ** end cells stop at the quantiles of 0.25/NTAB and 1 - 0.25/NTAB
-** (|z| <= 3.7), so the tails beyond that are cut (variance 0.9993). */
+** (|z| <= 3.49), so the tails beyond that are cut (variance 0.9987). */
 #define NTAB 1024
 
 struct plan_Planner {

@@ -142,6 +142,8 @@ static void test_backends(void) {
             q.work_max = b == PLAN_MCTS ? 400 : 128;
             q.mcts.max_depth = 30;
             q.mppi.lambda = 0.05;
+            q.mppi.sigma[0] = 0.8; /* acceleration noise that moves the position */
+            q.mppi.nsigma = 1;
             plan_run(P, plan_model(P, "double-integrator"), &q, &r);
             CHECK(r.status == MCTS_OK);
             CHECK(r.adim == 1 && r.u[0] >= -1 && r.u[0] <= 1);
