@@ -481,6 +481,7 @@ static void test_bounds_and_fallback(void) {
 
     P = mcts_new(&M);
     toy_request(&r, 0.0, 1);
+    r.budget_ms = 600000; /* iters_max decides, however slow the build or busy the machine */
     M.fail_after = 3;
     CHECK(mcts_run(P, &r, &res) == MCTS_NOACTION);
     CHECK(res.action_dim == 0);
