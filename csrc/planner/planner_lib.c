@@ -65,6 +65,7 @@ struct planner_Host {
     lisp_State *S;
     int busy;             /* inside a planner call (models must not re-enter) */
     UModel *um[PLAN_MODELS_MAX];   /* Lisp/Lua models */
+    planner_BeginHook begin;
     planner_RecordHook hook;
     void *hookud;
     precord_Ring ring;
@@ -120,7 +121,9 @@ void planner_counts(planner_Host *p, uint64_t out[4], uint64_t *sink_written,
 
 static void umodel_free(planner_Host *p, UModel *u, int unpin);
 
-void planner_set_record_hook(planner_Host *p, planner_RecordHook f, void *ud) {
+void planner_set_record_hook(planner_Host *p, planner_BeginHook begin, planner_RecordHook f,
+                             void *ud) {
+    p->begin = begin;
     p->hook = f;
     p->hookud = ud;
 }
@@ -1108,7 +1111,8 @@ static int isproc(lisp_Value v) {
 /* The planner call of planner.plan and plan-action: the busy guard around
 ** plan_run (a model may not call the planner), one retry after a
 ** collection when the buffers could not grow. */
-static void runplan_v1(lisp_State *S, const plan_Request *req, plan_Result *res, const char *fname) {
+static void runplan_v1(lisp_State *S, const plan_Request *req, plan_Result *res, const char *fname,
+                       int32_t node) {
     planner_Host *p = PH(S);
     const mcts_Model *m = plan_model(p->plan, req->model_service);
     int tried = 0, i;
@@ -1117,6 +1121,10 @@ static void runplan_v1(lisp_State *S, const plan_Request *req, plan_Result *res,
         if (u != NULL && &u->m == m) {
             u->dt = req->dt_ms > 0 ? (double)req->dt_ms / 1000.0 : u->dt_default;
         }
+    }
+    if (p->begin != NULL) {
+        p->begin(p->hookud, plan_backend_name(req->backend), req->budget_ms, req->node_name,
+                 req->tick_index, node);
     }
     p->busy = 1;
     while (plan_run(p->plan, m, req, res), res->nomem) {
@@ -1150,7 +1158,7 @@ static lisp_Value cfun_planner_plan(lisp_State *S, int argc, lisp_Value *argv) {
         planrecord(S, &req, &res, -1, -1);
         lisp_error(S, "planner.plan: %s", err);
     }
-    runplan_v1(S, &req, &res, "planner.plan");
+    runplan_v1(S, &req, &res, "planner.plan", -1);
     planrecord(S, &req, &res, req.tick_index, -1);
     return planresult(S, &res);
 }
@@ -1698,7 +1706,7 @@ static void runplan(lisp_State *S, void *ud) {
     }
     req.warm_key = (fnv1a(req.node_name, strlen(req.node_name)) ^
                     ((uint64_t)(uintptr_t)I * UINT64_C(0x9e3779b97f4a7c15)) ^ (uint64_t)node) | 1u;
-    runplan_v1(S, &req, &res, "plan-action");
+    runplan_v1(S, &req, &res, "plan-action", node);
     planrecord(S, &req, &res, tick, node);
     bt_node_addwork(I, node, res.work_done);
     if (res.adim == 0) {

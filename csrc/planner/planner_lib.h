@@ -40,9 +40,19 @@ void planner_close(planner_Host *p);
 ** none.  Never raises. */
 planner_Host *planner_get(lisp_State *S);
 
-/* Install the record hook (NULL: none); one hook, replaced by the next
-** call.  For the event stream (planner_call_start/end, planner_v1). */
-void planner_set_record_hook(planner_Host *p, planner_RecordHook f, void *ud);
+/* Called when a planner.plan or plan-action call starts planning (after
+** its request was accepted, before the backend runs): 'planner' is
+** "mcts"/"mppi"/"ilqr", 'node_name' the request's, 'tick'/'node' as for
+** planner_RecordHook.  Owner thread; must not raise. */
+typedef void (*planner_BeginHook)(void *ud, const char *planner, double budget_ms,
+                                  const char *node_name, int64_t tick, int32_t node);
+
+/* Install the hooks (NULL: none); one pair, replaced by the next call.
+** For the event stream: 'begin' for planner_call_start, 'f' (the record,
+** once per call, including calls rejected before planning) for
+** planner_call_end and planner_v1. */
+void planner_set_record_hook(planner_Host *p, planner_BeginHook begin, planner_RecordHook f,
+                             void *ud);
 
 /* The C model API: register 'm' (borrowed; must outlive 'p') for
 ** planner.plan under m->name (docs/planner.md "Models in C"); replaces a

@@ -11,7 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bt.h"
+#include "host.h"
+#include "lisp.h"
+#include "planner_lib.h"
 #include "planner_plan.h"
+#include "planner_record.h"
 
 #include "ctest.h"
 
@@ -230,7 +235,98 @@ static void test_errors(void) {
     plan_free(P);
 }
 
+/* ---- through a host: planner_register_cmodel, plan-action, the hooks ---- */
+
+typedef struct Hooks {
+    int begins, records;
+    char planner[8], node_name[64];
+    int32_t begin_node, record_node;
+    int64_t work;
+    int status;
+} Hooks;
+
+static void on_begin(void *ud, const char *planner, double budget_ms, const char *node_name,
+                     int64_t tick, int32_t node) {
+    Hooks *h = ud;
+    (void)budget_ms;
+    (void)tick;
+    h->begins++;
+    snprintf(h->planner, sizeof h->planner, "%s", planner);
+    snprintf(h->node_name, sizeof h->node_name, "%s", node_name);
+    h->begin_node = node;
+}
+
+static void on_record(void *ud, const mcts_Record *r, int64_t tick, int32_t node) {
+    Hooks *h = ud;
+    (void)tick;
+    h->records++;
+    h->record_node = node;
+    h->work = r->work_done;
+    h->status = r->status;
+}
+
+typedef struct Eval {
+    const char *src;
+} Eval;
+
+static void doeval(lisp_State *S, void *ud) {
+    Eval *e = ud;
+    lisp_evalstring(S, e->src, strlen(e->src), "t");
+}
+
+static int eval(lispbt_Host *H, const char *src) {
+    Eval e;
+    int st;
+    e.src = src;
+    st = lisp_pcall(host_state(H), doeval, &e);
+    if (st != LISP_OK) {
+        printf("# error in '%s': %s\n", src, lisp_errmsg(host_state(H)));
+    }
+    return st;
+}
+
+static void test_host(void) {
+    host_Opts o;
+    char err[200];
+    lispbt_Host *H;
+    planner_Host *ph;
+    Hooks hk;
+    memset(&hk, 0, sizeof hk);
+    host_defaults(&o);
+    o.workers = 0;
+    H = host_new(&o, err, sizeof err);
+    CHECK(H != NULL);
+    if (H == NULL) {
+        return;
+    }
+    ph = planner_get(host_state(H));
+    CHECK(planner_register_cmodel(ph, &di, err, sizeof err) == 0);
+    planner_set_record_hook(ph, on_begin, on_record, &hk);
+    CHECK(eval(H, "(define i (bt.new-instance (bt (plan-action :name \"di\" :planner :ilqr "
+                  ":model_service double-integrator :work_max 5 :budget_ms 600000))))") == LISP_OK);
+    CHECK(eval(H, "(bt.bb-put i 'state '(0.0 0.0))") == LISP_OK);
+    CHECK(eval(H, "(bt.tick i)") == LISP_OK);
+    CHECK(hk.begins == 1 && hk.records == 1);
+    CHECK_STR(hk.planner, "ilqr");
+    CHECK_STR(hk.node_name, "di");
+    CHECK(hk.begin_node == 0 && hk.record_node == 0);
+    CHECK(hk.status == MCTS_OK && hk.work >= 1 && hk.work <= 5);
+    /* a malformed planner.plan request: a record without a begin */
+    CHECK(eval(H, "(planner.plan (map.make 'schema_version \"planner.request.v1\"))") != LISP_OK);
+    CHECK(hk.begins == 1 && hk.records == 2 && hk.record_node == -1 && hk.status == MCTS_ERROR);
+    /* a built-in name cannot be taken */
+    {
+        mcts_Model bad = di;
+        bad.name = "ptz-track";
+        CHECK(planner_register_cmodel(ph, &bad, err, sizeof err) == -1);
+        CHECK_STR(err, "'ptz-track' is a built-in model");
+    }
+    planner_set_record_hook(ph, NULL, NULL, NULL);
+    host_free(H);
+}
+
 int main(void) {
+    test_host();
     test_register();
     test_backends();
     test_determinism_and_work();
