@@ -232,6 +232,14 @@ local C_TARGETS = {
         throughput = {name = "scheduler throughput (2 workers)", op = ">=", limit = 1e6,
                       unit = "jobs/s"},
     },
+    plan_bench = {
+        mcts_toy1d_vs_raw = {name = "planner.plan MCTS toy-1d step rate vs plain C rollouts",
+                             op = ">=", limit = 0.5, unit = "x"},
+        mppi_toy1d_vs_raw = {name = "planner.plan MPPI toy-1d step rate vs plain C rollouts",
+                             op = ">=", limit = 0.5, unit = "x"},
+        mppi_ptz_vs_raw = {name = "planner.plan MPPI ptz-track step rate vs plain C rollouts",
+                           op = ">=", limit = 0.5, unit = "x"},
+    },
     mcts_bench = {
         toy1d_ms_p50 = {name = "planner toy-1d, 2000-iter call (p50)", op = "<=", limit = 0.8,
                         unit = "ms"},

@@ -106,7 +106,7 @@ describe("bt compile", function()
       { "(succeed 1)", "bt.compile: succeed: expected (succeed), got (succeed 1)" },
       { "(fail x)", "bt.compile: fail: expected (fail), got (fail x)" },
       { "(running 1 2)", "bt.compile: running: expected (running), got (running 1 2)" },
-      { "(plan-action :bogus 1)", "bt.compile: plan-action: unknown key :bogus" },
+      { "(plan-action :bogus 1)", "bt.compile: plan-action: unknown option: :bogus" },
     }
     for _, c in ipairs(cases) do
       it(c[1], function()

@@ -83,4 +83,28 @@ describe("limits", function()
       assert.are.equal(c[3], err(lispbt.new, { [c[1]] = c[2] }), c[1])
     end
   end)
+
+  it("planner.plan: work_max, horizon, n_samples, max_iters, registered models (PLAN_*)", function()
+    local function req(extra)
+      local r = { schema_version = "planner.request.v1", planner = "mppi", model_service = "toy-1d",
+                  state = { 0 }, budget_ms = 600000, work_max = 1 }
+      for k, v in pairs(extra) do r[k] = v end
+      return r
+    end
+    for _, c in ipairs {
+      { { work_max = 1000000001 }, "request.work_max must be an integer in [0, 1000000000], got 1000000001" },
+      { { horizon = 257 }, "request.horizon must be an integer in [0, 256], got 257" },
+      { { mppi = { n_samples = 100001 } }, "request.mppi.n_samples must be an integer in [1, 100000], got 100001" },
+      { { ilqr = { max_iters = 100001 } }, "request.ilqr.max_iters must be an integer in [1, 100000], got 100001" },
+    } do
+      assert.are.equal("planner.plan: " .. c[2], err(host.planner.plan, req(c[1])))
+    end
+    assert.are.equal("ok", host.planner.plan(req { horizon = 256 }).status)
+    local spec = { step = function(s) return s end, cost = function() return 0 end, bounds = { { 0, 1 } } }
+    for i = 1, 64 do host:register_model("m" .. i, spec) end
+    assert.are.equal("planner.register-model: at most 64 models can be registered",
+      err(host.register_model, host, "m65", spec))
+    host:register_model("m64", spec) -- replacing one is fine
+    for i = 1, 64 do host.planner.unregister_model("m" .. i) end
+  end)
 end)

@@ -89,13 +89,19 @@ local CASES = {
         return "bt.compile: par: threshold must be in 1..1, got " .. repr
       end
     end },
+  -- plan-action options use planner.request.v1's field rules (docs/planner.md)
   { name = "plan-action :budget_ms", src = "(bt.compile (list 'plan-action ':budget_ms X))",
-    expect = function(v, repr, reprf)
-      return budget("bt.compile: plan-action: ")(v, reprf)
+    expect = function(v, repr)
+      if not (v > 0 and v <= 1e9) then
+        return "bt.compile: plan-action: :budget_ms must be a number in (0, 1e+09], got " .. repr
+      end
     end },
   { name = "plan-action :iters_max", src = "(bt.compile (list 'plan-action ':iters_max X))",
-    expect = function(v, repr, reprf)
-      return intkey("bt.compile: plan-action: ", "iters_max", 1, 1000000000)(v, repr)
+    expect = function(v, repr)
+      if math.type(v) ~= "integer" or v < 0 or v > 1000000000 then
+        return "bt.compile: plan-action: :iters_max must be an integer in [0, 1000000000], got "
+          .. repr
+      end
     end },
   -- builtins
   { name = "vec.make", arg = "N", kind = "int", lo = 0, hi = 1 << 32, src = "(vec.make X)",

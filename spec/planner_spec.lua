@@ -233,7 +233,7 @@ describe("planner", function()
       end
       assert.are.equal(2, #errs)
       assert.are.equal("bt", errs[1].category)
-      assert.is_truthy(errs[1].msg:find("plan-action: no state at key 'state'", 1, true))
+      assert.is_truthy(errs[1].msg:find("plan-action: missing state key: state", 1, true))
       assert.is_truthy(errs[2].msg:find("plan-action: state at key 'state' is not a number", 1,
         true))
       local nerr = 0
@@ -245,7 +245,7 @@ describe("planner", function()
       local recs = h:planner_records()
       assert.are.equal(2, #recs)
       assert.are.equal("error", recs[1].status)
-      assert.are.equal("no state at key 'state'", recs[1].error)
+      assert.are.equal("missing state key: state", recs[1].error)
       -- usable
       assert.are.equal("success", inst:tick { state = 0.5 })
       assert.are.equal("number", type(inst:get("action")))
@@ -258,8 +258,10 @@ describe("planner", function()
       assert.are.equal("failure", inst:tick { state = { 0.1, 0.2 } })
       local rec = h:planner_records(1)[1]
       assert.are.equal("error", rec.status)
-      assert.is_truthy(rec.error:find("state: toy-1d expects 1 value", 1, true))
-      assert.is_truthy(h.bt.logs.dump():find("level=error .* category=bt msg=plan%-action: state:"))
+      assert.is_truthy(rec.error:find("planner state validation failed: toy-1d expects 1 state value",
+        1, true), rec.error)
+      assert.is_truthy(h.bt.logs.dump():find(
+        "level=error .* category=bt msg=plan%-action: planner status is not :ok: planner state"))
       check_record_json(h.planner.logs.dump(1):sub(1, -2))
       assert.are.equal("success", inst:tick { state = 0.1 })
     end)
@@ -267,13 +269,14 @@ describe("planner", function()
     it("rejects bad configuration at compile time, naming the key", function()
       local h <close> = lispbt.new()
       assert.has_error(function() h:compile("(plan-action :bogus 1)") end,
-        "bt.compile: plan-action: unknown key :bogus")
+        "bt.compile: plan-action: unknown option: :bogus")
       assert.has_error(function() h:compile("(plan-action :gamma 1.5)") end)
       local ok, err = pcall(h.compile, h, "(plan-action :gamma 1.5)")
       assert.is_truthy(err:find("gamma", 1, true), err)
-      ok, err = pcall(h.compile, h, "(plan-action :model_service nope)")
-      assert.is_false(ok)
-      assert.is_truthy(err:find("model_service: unknown model 'nope'", 1, true), err)
+      -- an unknown model is a planner result (status error), as in the reference
+      assert.are.equal("failure", h:compile("(plan-action :model_service nope)"):instance()
+        :tick { state = 0.0 })
+      assert.is_truthy(h:planner_records(1)[1].error:find("planner model not found: nope", 1, true))
       ok, err = pcall(h.compile, h, "(plan-action :seed 3)")
       assert.is_false(ok)
       assert.is_truthy(err:find(":seed", 1, true), err)
@@ -307,8 +310,9 @@ describe("planner", function()
       local inst = h:compile("(plan-action :seed_key sk :iters_max 50 :budget_ms 60000)")
         :instance()
       assert.are.equal("success", inst:tick { state = 0.0, sk = 42 })
-      local direct = h.planner.mcts { state = { 0.0 }, seed = 42, iters_max = 50 }
-      assert.are.equal(direct.action[1], inst:get("action"))
+      local direct = h.planner.plan { schema_version = "planner.request.v1", planner = "mcts",
+        model_service = "toy-1d", state = { 0.0 }, seed = 42, work_max = 50, budget_ms = 60000 }
+      assert.are.equal(direct.action.u[1], inst:get("action"))
       local recs = h:planner_records(2)
       assert.are.equal(42, recs[1].seed)
       -- without the key on the blackboard the seed is derived

@@ -173,6 +173,8 @@ typedef struct bt_NodeStats {
     uint64_t errors;
     int64_t last_ns, max_ns, total_ns;
     int64_t min_ns; /* exact, so that node quantiles clamp to it (bt_nodehist) */
+    uint64_t work;  /* units of work the leaf reported (bt_node_addwork): planner
+                    ** iterations, samples or optimiser steps; 0 for other leaves */
 } bt_NodeStats;
 
 /* ---- registry (one per lisp_State) ---- */
@@ -409,6 +411,9 @@ void bt_tickstats(bt_Inst *I, bt_TickStats *out);
 ** call; the struct is owned by the instance and valid while it lives, but
 ** read it before the next tick or call. */
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node);
+/* Add 'n' units of work to the counter of 'node' (a leaf's own measure,
+** shown as work= in bt.stats and inst:stats()).  Never fails. */
+void bt_node_addwork(bt_Inst *I, int32_t node, int64_t n);
 /* Tick / node duration histograms (owned by the instance and valid while
 ** it lives; count, extremes and sum are refreshed by each call). */
 const hist_Hist *bt_tickhist(bt_Inst *I);

@@ -970,6 +970,12 @@ void bt_tickstats(bt_Inst *I, bt_TickStats *out) {
     out->readtrace = I->readtrace_on;
 }
 
+void bt_node_addwork(bt_Inst *I, int32_t node, int64_t n) {
+    if (node >= 0 && node < I->D->n && n > 0) {
+        I->stats[node].work += (uint64_t)n;
+    }
+}
+
 const bt_NodeStats *bt_nodestats(bt_Inst *I, int node) {
     bt_NodeStats *s = &I->stats[node];
     nodetimes(I);
@@ -1084,6 +1090,10 @@ void bt_stats_text(bt_Inst *I, sbuf *b) {
                     (long long)s->last_ns, (long long)s->max_ns, (long long)s->total_ns,
                     (long long)h.p50, (long long)h.p90, (long long)h.p99, (long long)h.p999,
                     (unsigned long long)s->errors);
+        if (s->work > 0 && !b->oom && b->len > 0 && b->p[b->len - 1] == '\n') {
+            b->len--; /* "node ... errors=N work=N": leaves that report work */
+            sbuf_printf(b, " work=%llu\n", (unsigned long long)s->work);
+        }
     }
 }
 

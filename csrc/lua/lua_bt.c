@@ -377,6 +377,9 @@ static int inst_stats(lua_State *L) {
         SETI("p99_ns", nh.p99);
         SETI("p999_ns", nh.p999);
         SETI("errors", s->errors);
+        if (s->work > 0) {
+            SETI("work", s->work);
+        }
         lua_rawseti(L, -2, ++k);
     }
     lua_setfield(L, -2, "nodes");
@@ -423,6 +426,47 @@ static int conv_status(lua_State *L) {
     const char *s = lx_tosymbol(L, 1, &n);
     lispbt_assert(s != NULL); /* bt.tick returns a status symbol */
     lua_pushlstring(L, s, n);
+    return 1;
+}
+
+/* planner.plan's result: symbol keys become string keys and symbol
+** values their names without the keyword ':' (status ":ok" -> "ok"), in
+** every nested table, so Lua reads res.status == "ok", res.stats.seed. */
+static void symstostrings(lua_State *L, int idx, int depth) {
+    luaL_checkstack(L, 6, "planner.plan: result nested too deeply");
+    idx = lua_absindex(L, idx);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t n;
+        const char *s;
+        if (lua_type(L, -1) == LUA_TTABLE && depth < 8) {
+            symstostrings(L, -1, depth + 1);
+            lua_replace(L, -2);
+        } else if ((s = lx_tosymbol(L, -1, &n)) != NULL) {
+            if (n > 1 && s[0] == ':') {
+                s++;
+                n--;
+            }
+            lua_pushlstring(L, s, n);
+            lua_replace(L, -2);
+        }
+        if ((s = lx_tosymbol(L, -2, &n)) != NULL) {
+            lua_pushlstring(L, s, n);
+        } else {
+            lua_pushvalue(L, -2);
+        }
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+}
+
+static int conv_plan(lua_State *L) {
+    if (lua_type(L, 1) != LUA_TTABLE) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    symstostrings(L, 1, 0);
     return 1;
 }
 
@@ -789,6 +833,7 @@ void lx_openbt(lua_State *L) {
                                      {NULL, NULL}};
     static const Alias hostal[] = {{"logs", "bt.logs.snapshot"},
                                    {"planner_records", "planner.logs.snapshot"},
+                                   {"register_model", "planner.register-model"},
                                    {NULL, NULL}};
     static const Alias instal[] = {{"reset", "bt.reset"},
                                    {"halt", "bt.halt"},
@@ -809,6 +854,7 @@ void lx_openbt(lua_State *L) {
     const Alias *al;
     /* the Lua convention first: the mirrors and aliases made below use it */
     lx_setconv(L, "bt.tick", conv_status);
+    lx_setconv(L, "planner.plan", conv_plan);
     /* host methods */
     lx_addmethods(L, hostm, mod);
     for (al = hostal; al->method; al++) {

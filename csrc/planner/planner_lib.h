@@ -12,8 +12,16 @@
 #include "lisp.h"
 #include "log.h"
 #include "mem.h"
+#include "planner_mcts.h"
 
 typedef struct planner_Host planner_Host;
+struct mcts_Record;
+
+/* Called once per planner call with its record (planner_record.h), after
+** it is in the ring: 'tick' and 'node' are the plan-action's tick and node
+** (-1 for planner.plan / planner.mcts).  Owner thread; must not raise. */
+typedef void (*planner_RecordHook)(void *ud, const struct mcts_Record *r, int64_t tick,
+                                   int32_t node);
 
 /* Create the planner state of 'S' (MCTS arena, record ring of 'capacity'
 ** records, file sink; C memory from 'M'; sink errors go to 'log'), store it
@@ -31,6 +39,26 @@ void planner_close(planner_Host *p);
 /* The planner state of 'S' (its slot; owned by whoever opened it), NULL if
 ** none.  Never raises. */
 planner_Host *planner_get(lisp_State *S);
+
+/* Called when a planner.plan or plan-action call starts planning (after
+** its request was accepted, before the backend runs): 'planner' is
+** "mcts"/"mppi"/"ilqr", 'node_name' the request's, 'tick'/'node' as for
+** planner_RecordHook.  Owner thread; must not raise. */
+typedef void (*planner_BeginHook)(void *ud, const char *planner, double budget_ms,
+                                  const char *node_name, int64_t tick, int32_t node);
+
+/* Install the hooks (NULL: none); one pair, replaced by the next call.
+** For the event stream: 'begin' for planner_call_start, 'f' (the record,
+** once per call, including calls rejected before planning) for
+** planner_call_end and planner_v1. */
+void planner_set_record_hook(planner_Host *p, planner_BeginHook begin, planner_RecordHook f,
+                             void *ud);
+
+/* The C model API: register 'm' (borrowed; must outlive 'p') for
+** planner.plan under m->name (docs/planner.md "Models in C"); replaces a
+** Lisp/Lua/C model of that name, not a built-in.  Returns 0, or -1 with a
+** message in 'err'.  Owner thread, not from inside a model. */
+int planner_register_cmodel(planner_Host *p, const mcts_Model *m, char *err, size_t errlen);
 
 /* The planner.* builtins (listed in csrc/host/host_builtins.c). */
 extern const lisp_Reg planner_lib[];

@@ -122,6 +122,7 @@ typedef struct Search {
     double width[MCTS_MAX_ACTION];
     double sd[MCTS_MAX_ACTION];     /* gaussian sampler spread */
     int full;                       /* the arena cannot grow any more */
+    int failed;                     /* a model step returned -1 */
     int64_t widen_added;
     int64_t depth_sum;
     int64_t depth_max;
@@ -169,7 +170,7 @@ const char *mcts_numtext(char *buf, size_t n, double v) {
 }
 
 static const char *const status_names[] = {"ok", "timeout", "noaction", "error"};
-static const char *const rollout_names[] = {"random", "heuristic"};
+static const char *const rollout_names[] = {"random", "heuristic", "model_default"};
 static const char *const sampler_names[] = {"uniform", "gaussian"};
 
 const char *mcts_status_name(int status) {
@@ -177,7 +178,7 @@ const char *mcts_status_name(int status) {
 }
 
 const char *mcts_rollout_name(int policy) {
-    return (policy >= 0 && policy <= 1) ? rollout_names[policy] : "unknown";
+    return (policy >= 0 && policy <= 2) ? rollout_names[policy] : "unknown";
 }
 
 const char *mcts_sampler_name(int sampler) {
@@ -371,20 +372,24 @@ int mcts_request_set_string(mcts_Request *r, int key, const char *s, size_t len,
                 r->rollout_policy = MCTS_ROLLOUT_RANDOM;
             } else if (streq(s, len, "heuristic")) {
                 r->rollout_policy = MCTS_ROLLOUT_HEURISTIC;
+            } else if (streq(s, len, "model_default")) {
+                r->rollout_policy = MCTS_ROLLOUT_MODEL;
             } else {
                 return fail_msg(err, errlen,
-                                "rollout_policy: unknown policy '%.*s' (expected random or heuristic)",
+                                "rollout_policy: unknown policy '%.*s' (expected random, heuristic or "
+                                "model_default)",
                                 len > 64 ? 64 : (int)len, s);
             }
             return 0;
         case MCTS_KEY_ACTION_SAMPLER:
-            if (streq(s, len, "uniform")) {
+            if (streq(s, len, "uniform") || streq(s, len, "model_default")) {
                 r->action_sampler = MCTS_SAMPLER_UNIFORM;
             } else if (streq(s, len, "gaussian")) {
                 r->action_sampler = MCTS_SAMPLER_GAUSSIAN;
             } else {
                 return fail_msg(err, errlen,
-                                "action_sampler: unknown sampler '%.*s' (expected uniform or gaussian)",
+                                "action_sampler: unknown sampler '%.*s' (expected uniform, gaussian or "
+                                "model_default)",
                                 len > 64 ? 64 : (int)len, s);
             }
             return 0;
@@ -510,14 +515,21 @@ static const mcts_Model *request_model(const mcts_Request *r, char *name) {
     return mcts_model_find(name);
 }
 
+static int check_model(const mcts_Request *r, const mcts_Model *m, char *err, size_t errlen);
+
 int mcts_request_check(const mcts_Request *r, char *err, size_t errlen) {
     const mcts_Model *m;
     char name[MCTS_MODEL_NAME_MAX];
-    int i;
     m = request_model(r, name);
     if (m == NULL) {
         return fail_msg(err, errlen, "model_service: unknown model '%s'", name);
     }
+    return check_model(r, m, err, errlen);
+}
+
+/* Everything mcts_request_check checks once the model is known. */
+static int check_model(const mcts_Request *r, const mcts_Model *m, char *err, size_t errlen) {
+    int i;
     if (r->state_len != m->state_dim) {
         return fail_msg(err, errlen, "state: %s expects %d value%s, got %d", m->name,
                         m->state_dim, m->state_dim == 1 ? "" : "s", r->state_len);
@@ -535,7 +547,7 @@ int mcts_request_check(const mcts_Request *r, char *err, size_t errlen) {
         return -1;
     }
     if (r->rollout_policy != MCTS_ROLLOUT_RANDOM &&
-        r->rollout_policy != MCTS_ROLLOUT_HEURISTIC) {
+        r->rollout_policy != MCTS_ROLLOUT_HEURISTIC && r->rollout_policy != MCTS_ROLLOUT_MODEL) {
         return fail_msg(err, errlen, "rollout_policy: invalid value %d", r->rollout_policy);
     }
     if (r->rollout_policy == MCTS_ROLLOUT_HEURISTIC && m->heuristic_action == NULL) {
@@ -834,6 +846,19 @@ static inline double clampd(double x, double lo, double hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* rng_uniform of rng.c, inlined for the rollout loop (same sequence). */
+static inline double uniform(rng_State *R) {
+    uint64_t *s = R->s;
+    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return (double)(result >> 11) * 0x1.0p-53;
+}
+
 /* Draw a new action for widening node 'parent' into 'a'. */
 static void sample_action(Search *S, int32_t parent, double *a) {
     int i;
@@ -865,7 +890,7 @@ static void sample_action(Search *S, int32_t parent, double *a) {
         return;
     }
     for (i = 0; i < S->adim; i++) {
-        a[i] = S->lo[i] + S->width[i] * rng_uniform(&S->R);
+        a[i] = S->lo[i] + S->width[i] * uniform(&S->R);
     }
 }
 
@@ -887,6 +912,11 @@ static int32_t expand(Search *S, int32_t parent) {
     sample_action(S, parent, a);
     term = m->step(m, state_at(S, parent), a,
                    state_at(S, c), &r);
+    if (term < 0) {
+        S->failed = 1;
+        term = 1;
+        r = 0.0;
+    }
     pn = &P->nodes[parent];
     cn = &P->nodes[c];
     cn->q = 0.0;
@@ -921,10 +951,14 @@ static double rollout(Search *S, const double *s0, int steps) {
             m->heuristic_action(m, cur, a);
         } else {
             for (i = 0; i < S->adim; i++) {
-                a[i] = S->lo[i] + S->width[i] * rng_uniform(&S->R);
+                a[i] = S->lo[i] + S->width[i] * uniform(&S->R);
             }
         }
         term = m->step(m, cur, a, nxt, &r);
+        if (term < 0) {
+            S->failed = 1;
+            break;
+        }
         g += disc * r;
         disc *= S->gamma;
         if (term) {
@@ -1090,23 +1124,51 @@ static void collect(Search *S, const mcts_Request *req, mcts_Result *res) {
     }
 }
 
+static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const double *hi,
+               const mcts_Request *req, mcts_Result *res, int64_t t0);
+
 int mcts_run(mcts_Planner *P, const mcts_Request *req, mcts_Result *res) {
-    int64_t t0 = lispbt_now_ns(), now, deadline, next_check, it, batch, per, slack;
-    Search S;
-    Node *root;
+    int64_t t0 = lispbt_now_ns();
     char name[MCTS_MODEL_NAME_MAX];
-    int i, timed_out = 0;
     memset(res, 0, sizeof *res);
     res->seed = req->seed;
     if (mcts_request_check(req, res->error, sizeof res->error) != 0) {
-        goto fail;
+        res->status = MCTS_ERROR;
+        res->time_used_ms = (double)(lispbt_now_ns() - t0) * 1e-6;
+        return MCTS_ERROR;
     }
+    return run(P, request_model(req, name), NULL, NULL, req, res, t0);
+}
+
+int mcts_run_model(mcts_Planner *P, const mcts_Model *m, const double *lo, const double *hi,
+                   const mcts_Request *req, mcts_Result *res) {
+    int64_t t0 = lispbt_now_ns();
+    memset(res, 0, sizeof *res);
+    res->seed = req->seed;
+    if (check_model(req, m, res->error, sizeof res->error) != 0) {
+        res->status = MCTS_ERROR;
+        res->time_used_ms = (double)(lispbt_now_ns() - t0) * 1e-6;
+        return MCTS_ERROR;
+    }
+    return run(P, m, lo, hi, req, res, t0);
+}
+
+/* The search of a checked request (mcts_run, mcts_run_model). */
+static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const double *hi,
+               const mcts_Request *req, mcts_Result *res, int64_t t0) {
+    int64_t now, deadline, next_check, it, batch, per, slack;
+    Search S;
+    Node *root;
+    int i, timed_out = 0;
     S.P = P;
-    S.m = request_model(req, name);
+    S.m = m;
     S.sdim = S.m->state_dim;
     S.adim = S.m->action_dim;
     S.max_depth = req->max_depth;
     S.rollout = req->rollout_policy;
+    if (S.rollout == MCTS_ROLLOUT_MODEL) {
+        S.rollout = m->heuristic_action != NULL ? MCTS_ROLLOUT_HEURISTIC : MCTS_ROLLOUT_RANDOM;
+    }
     S.sampler = req->action_sampler;
     S.gamma = req->gamma;
     S.c = req->c_ucb;
@@ -1114,11 +1176,12 @@ int mcts_run(mcts_Planner *P, const mcts_Request *req, mcts_Result *res) {
     S.qmax = -DBL_MAX;
     S.qscale = 1.0;
     for (i = 0; i < S.adim; i++) {
-        S.lo[i] = S.m->action_lo[i];
-        S.width[i] = S.m->action_hi[i] - S.m->action_lo[i];
+        S.lo[i] = lo ? lo[i] : S.m->action_lo[i];
+        S.width[i] = (hi ? hi[i] : S.m->action_hi[i]) - S.lo[i];
         S.sd[i] = 0.15 * S.width[i];
     }
     S.full = 0;
+    S.failed = 0;
     S.widen_added = 0;
     S.depth_sum = 0;
     S.depth_max = 0;
@@ -1148,6 +1211,11 @@ int mcts_run(mcts_Planner *P, const mcts_Request *req, mcts_Result *res) {
     for (it = 0; it < req->iters_max;) {
         iterate(&S);
         it++;
+        if (S.failed) {
+            snprintf(res->error, sizeof res->error, "%s",
+                     m->errmsg != NULL ? m->errmsg(m) : "model step failed");
+            goto fail;
+        }
         if (it >= next_check && it < req->iters_max) {
             now = lispbt_now_ns();
             if (now >= deadline) {

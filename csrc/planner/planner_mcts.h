@@ -49,7 +49,9 @@ enum {
 /* rollout_policy values. */
 enum {
     MCTS_ROLLOUT_RANDOM = 0,     /* uniform random actions within bounds (default) */
-    MCTS_ROLLOUT_HEURISTIC = 1   /* the model's heuristic_action at every step */
+    MCTS_ROLLOUT_HEURISTIC = 1,  /* the model's heuristic_action at every step */
+    MCTS_ROLLOUT_MODEL = 2       /* "model_default": heuristic when the model has
+                                 ** one, else random (planner.plan's default) */
 };
 
 /* action_sampler values (how progressive widening draws a new action). */
@@ -66,8 +68,9 @@ typedef struct mcts_Model mcts_Model;
 
 /* Advance 'state' by 'action' (already inside the model's bounds) into
 ** 'next' and store the transition reward in '*reward'.  Returns 1 when 'next'
-** is terminal, else 0.  Must be deterministic and may not allocate; 'next'
-** never aliases 'state'. */
+** is terminal, else 0; -1 when the model failed (a Lua or Lisp model that
+** raised: the planner stops and reports 'errmsg').  Must be deterministic;
+** C models should not allocate; 'next' never aliases 'state'. */
 typedef int (*mcts_StepFn)(const mcts_Model *m, const double *state,
                            const double *action, double *next, double *reward);
 
@@ -80,10 +83,27 @@ typedef int (*mcts_ValidFn)(const mcts_Model *m, const double *state, int n,
 typedef void (*mcts_HeuristicFn)(const mcts_Model *m, const double *state,
                                  double *action);
 
+/* Optional analytic derivatives for iLQR (planner_plan.h).  The stage
+** cost is -reward of 'step'.  Matrices are row-major: A is sdim x sdim,
+** B sdim x adim (d next / d state, d next / d action); lxx sdim x sdim,
+** luu adim x adim, lxu sdim x adim.  Each returns 0, or -1 (unavailable
+** here: iLQR reports an error). */
+typedef int (*mcts_LineariseFn)(const mcts_Model *m, const double *x, const double *u,
+                                double *A, double *B);
+typedef int (*mcts_QuadFn)(const mcts_Model *m, const double *x, const double *u, double *l0,
+                           double *lx, double *lu, double *lxx, double *luu, double *lxu);
+/* Terminal cost of state 'x' and its derivatives (lxx sdim x sdim). */
+typedef int (*mcts_TermFn)(const mcts_Model *m, const double *x, double *l0, double *lx,
+                           double *lxx);
+/* The message of the last failed step (step returned -1). */
+typedef const char *(*mcts_ErrFn)(const mcts_Model *m);
+
 struct mcts_Model {
     const char *name;                       /* model_service name */
     const char *doc;                        /* one line */
-    int state_dim;                          /* 1..MCTS_MAX_STATE */
+    int state_dim;                          /* 1..MCTS_MAX_STATE; 0 = any length
+                                            ** (registered models; planner_plan.c
+                                            ** fixes it per call) */
     int action_dim;                         /* 1..MCTS_MAX_ACTION */
     const char *state_names[MCTS_MAX_STATE];   /* one per state value */
     double action_lo[MCTS_MAX_ACTION];      /* inclusive bounds per dimension */
@@ -91,6 +111,14 @@ struct mcts_Model {
     mcts_StepFn step;
     mcts_ValidFn valid_state;
     mcts_HeuristicFn heuristic_action;      /* may be NULL */
+    /* The fields below are optional (zero/NULL in a model that does not
+    ** provide them); docs/planner.md "Models in C". */
+    int horizon;                            /* MPPI/iLQR default horizon; 0 = 20 */
+    mcts_LineariseFn linearise;             /* iLQR analytic dynamics */
+    mcts_QuadFn quadratic;                  /* iLQR analytic stage cost */
+    mcts_TermFn terminal;                   /* terminal cost (NULL = none) */
+    mcts_ErrFn errmsg;                      /* message after step returned -1 */
+    void *ud;                               /* the model's own data */
 };
 
 /* The model called 'name', or NULL.  The result is static and immutable. */
@@ -269,5 +297,13 @@ size_t mcts_arena_bytes(const mcts_Planner *P);
 ** search bounded by iters_max (not by budget_ms) the result is identical
 ** on every call, apart from time_used_ms. */
 int mcts_run(mcts_Planner *P, const mcts_Request *req, mcts_Result *res);
+
+/* mcts_run with model 'm' (its 'model_service' name is not looked up, and
+** m->state_dim must equal req->state_len) and action bounds 'lo'/'hi'
+** (m->action_dim values inside the model's own bounds; NULL: the model's).
+** A step that returns -1 ends the search with MCTS_ERROR and the model's
+** message in res->error.  For planner.plan (planner_plan.c). */
+int mcts_run_model(mcts_Planner *P, const mcts_Model *m, const double *lo, const double *hi,
+                   const mcts_Request *req, mcts_Result *res);
 
 #endif

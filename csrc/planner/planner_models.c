@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "planner_mcts.h"
+#include "planner_plan.h"
 
 static double clampd(double x, double lo, double hi) {
     return x < lo ? lo : (x > hi ? hi : x);
@@ -103,6 +104,12 @@ static const mcts_Model toy_1d = {
     toy_step,
     toy_valid,
     toy_heuristic,
+    0,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 /*
@@ -185,6 +192,12 @@ static const mcts_Model ptz_track = {
     ptz_step,
     ptz_valid,
     ptz_heuristic,
+    0,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 /*
@@ -223,4 +236,233 @@ void mcts_model_clamp(const mcts_Model *m, const double *a, double *out) {
         }
         out[i] = x;
     }
+}
+
+/*
+** ------------------------------------------------- planner.plan v1 models
+**
+** planner.plan (planner_plan.c) uses the reference runtime's models, with
+** its dynamics and costs, so requests written for muesli-bt plan the same
+** problem here.  toy-1d has the same motion as the legacy model above
+** (x' = x + 0.25 a) but the reference's quadratic cost and analytic
+** derivatives (for iLQR).  ptz-track is the reference's image-plane
+** tracker without its small process noise (steps are deterministic here:
+** docs/compat.md).  toy-unicycle is the reference's goal-reaching
+** unicycle.  These have state_dim 0 where the reference accepts several
+** state lengths; planner_plan.c fixes state_dim per call.
+*/
+
+/* toy-1d (reference): reward -(1 - x')^2, terminal when |1 - x'| < 0.05. */
+static int rtoy_step(const mcts_Model *m, const double *s, const double *a, double *next,
+                     double *reward) {
+    double x2 = s[0] + 0.25 * clampd(a[0], -1.0, 1.0);
+    double err = 1.0 - x2;
+    (void)m;
+    next[0] = x2;
+    *reward = -(err * err);
+    return fabs(err) < 0.05;
+}
+
+static int rtoy_valid(const mcts_Model *m, const double *s, int n, char *err, size_t errlen) {
+    return check_finite(m, s, n, TOY_LIMIT, err, errlen);
+}
+
+static void rtoy_heuristic(const mcts_Model *m, const double *s, double *a) {
+    (void)m;
+    a[0] = clampd((1.0 - s[0]) * 4.0, -1.0, 1.0);
+}
+
+static int rtoy_lin(const mcts_Model *m, const double *x, const double *u, double *A,
+                    double *B) {
+    (void)m;
+    (void)x;
+    A[0] = 1.0;
+    B[0] = (u[0] > -1.0 && u[0] < 1.0) ? 0.25 : 0.0;
+    return 0;
+}
+
+static int rtoy_quad(const mcts_Model *m, const double *x, const double *u, double *l0,
+                     double *lx, double *lu, double *lxx, double *luu, double *lxu) {
+    double err = 1.0 - (x[0] + 0.25 * clampd(u[0], -1.0, 1.0));
+    (void)m;
+    *l0 = err * err;
+    lx[0] = -2.0 * err;
+    lu[0] = -0.5 * err;
+    lxx[0] = 2.0;
+    luu[0] = 0.125;
+    lxu[0] = 0.5;
+    return 0;
+}
+
+static int rtoy_term(const mcts_Model *m, const double *x, double *l0, double *lx,
+                     double *lxx) {
+    double err = 1.0 - x[0];
+    (void)m;
+    *l0 = err * err;
+    lx[0] = -2.0 * err;
+    lxx[0] = 2.0;
+    return 0;
+}
+
+static const mcts_Model rtoy_1d = {
+    "toy-1d",
+    "x' = x + 0.25*a, a in [-1,1]; cost (1 - x')^2; goal |1 - x'| < 0.05 (reference)",
+    1,
+    1,
+    {"x"},
+    {-1.0},
+    {1.0},
+    rtoy_step,
+    rtoy_valid,
+    rtoy_heuristic,
+    20,
+    rtoy_lin,
+    rtoy_quad,
+    rtoy_term,
+    NULL,
+    NULL,
+};
+
+/* ptz-track (reference): state [pan tilt ball_x ball_y (ball_vx ball_vy)],
+** the ball's position in the image; action [dpan dtilt] in [-0.25, 0.25].
+** pan' = clamp(pan + dpan, +-1.5), tilt' = clamp(tilt + dtilt, +-1)
+** b'   = clamp(b + v - 1.15 * d, +-2) per axis; velocities unchanged
+** reward = -|b'| - 0.05 (|dpan| + |dtilt|); terminal when |b'| < 0.03. */
+static int rptz_step(const mcts_Model *m, const double *s, const double *a, double *next,
+                     double *reward) {
+    int n = m->state_dim;
+    double vx = n > 4 ? s[4] : 0.0, vy = n > 5 ? s[5] : 0.0;
+    double dp = clampd(a[0], -0.25, 0.25), dt = clampd(a[1], -0.25, 0.25);
+    double bx = clampd(s[2] + vx - dp * 1.15, -2.0, 2.0);
+    double by = clampd(s[3] + vy - dt * 1.15, -2.0, 2.0);
+    double dist = sqrt(bx * bx + by * by);
+    int i;
+    next[0] = clampd(s[0] + dp, -1.5, 1.5);
+    next[1] = clampd(s[1] + dt, -1.0, 1.0);
+    next[2] = bx;
+    next[3] = by;
+    for (i = 4; i < n; i++) {
+        next[i] = s[i];
+    }
+    *reward = -dist - 0.05 * (fabs(dp) + fabs(dt));
+    return dist < 0.03;
+}
+
+static int rptz_valid(const mcts_Model *m, const double *s, int n, char *err, size_t errlen) {
+    if (n < 4 || n > 6) {
+        if (err) {
+            snprintf(err, errlen,
+                     "state: %s expects 4 to 6 values [pan tilt ball_x ball_y ball_vx ball_vy], "
+                     "got %d", m->name, n);
+        }
+        return -1;
+    }
+    return check_finite(m, s, n, TOY_LIMIT, err, errlen);
+}
+
+static void rptz_heuristic(const mcts_Model *m, const double *s, double *a) {
+    (void)m;
+    a[0] = clampd(0.65 * s[2], -0.25, 0.25);
+    a[1] = clampd(0.65 * s[3], -0.25, 0.25);
+}
+
+static const mcts_Model rptz_track = {
+    "ptz-track",
+    "pan/tilt camera centring a ball in the image; rates in [-0.25,0.25] (reference)",
+    0,
+    2,
+    {"pan", "tilt", "ball_x", "ball_y", "ball_vx", "ball_vy"},
+    {-0.25, -0.25},
+    {0.25, 0.25},
+    rptz_step,
+    rptz_valid,
+    rptz_heuristic,
+    15,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+/* toy-unicycle (reference): state [x y yaw gx gy], action [v w] in
+** [-1,1] x [-1.5,1.5], dt 0.15: yaw' = wrap(yaw + w dt), x' = x + v cos(yaw') dt,
+** y' likewise; reward -(dist + 0.05 (v^2 + w^2)); terminal when dist < 0.1. */
+static double wrap_angle(double a) {
+    const double pi = 3.141592653589793238462643383279502884;
+    if (!isfinite(a)) {
+        return a;
+    }
+    while (a > pi) {
+        a -= 2.0 * pi;
+    }
+    while (a < -pi) {
+        a += 2.0 * pi;
+    }
+    return a;
+}
+
+static int runi_step(const mcts_Model *m, const double *s, const double *a, double *next,
+                     double *reward) {
+    const double dt = 0.15;
+    double v = clampd(a[0], -1.0, 1.0), w = clampd(a[1], -1.5, 1.5);
+    double yaw2 = wrap_angle(s[2] + w * dt);
+    double x2 = s[0] + v * cos(yaw2) * dt, y2 = s[1] + v * sin(yaw2) * dt;
+    double dx = s[3] - x2, dy = s[4] - y2, dist = sqrt(dx * dx + dy * dy);
+    (void)m;
+    next[0] = x2;
+    next[1] = y2;
+    next[2] = yaw2;
+    next[3] = s[3];
+    next[4] = s[4];
+    *reward = -(dist + 0.05 * (v * v + w * w));
+    return dist < 0.10;
+}
+
+static int runi_valid(const mcts_Model *m, const double *s, int n, char *err, size_t errlen) {
+    return check_finite(m, s, n, TOY_LIMIT, err, errlen);
+}
+
+static void runi_heuristic(const mcts_Model *m, const double *s, double *a) {
+    double heading = atan2(s[4] - s[1], s[3] - s[0]);
+    (void)m;
+    a[0] = 0.8;
+    a[1] = clampd(2.0 * wrap_angle(heading - s[2]), -1.5, 1.5);
+}
+
+static const mcts_Model runi = {
+    "toy-unicycle",
+    "unicycle [x y yaw gx gy] driving to the goal (gx, gy); [v w] in [-1,1]x[-1.5,1.5] (reference)",
+    5,
+    2,
+    {"x", "y", "yaw", "gx", "gy"},
+    {-1.0, -1.5},
+    {1.0, 1.5},
+    runi_step,
+    runi_valid,
+    runi_heuristic,
+    20,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+static const mcts_Model *const plan_models[] = {&rtoy_1d, &rptz_track, &runi};
+
+#define NPLAN ((int)(sizeof plan_models / sizeof plan_models[0]))
+
+const mcts_Model *plan_builtin_find(const char *name) {
+    int i;
+    for (i = 0; name != NULL && i < NPLAN; i++) {
+        if (strcmp(plan_models[i]->name, name) == 0) {
+            return plan_models[i];
+        }
+    }
+    return NULL;
+}
+
+const mcts_Model *plan_builtin_at(int i) {
+    return (i >= 0 && i < NPLAN) ? plan_models[i] : NULL;
 }

@@ -66,6 +66,58 @@ void precord_from_result(mcts_Record *out, const mcts_Request *req,
     }
     copy_str(out->model_service, sizeof out->model_service, req->model_service);
     copy_str(out->error, sizeof out->error, res->error);
+    out->planner = PLAN_MCTS;
+    out->work_done = res->iters;
+    copy_str(out->action_schema, sizeof out->action_schema, "action.u.v1");
+    out->overrun = res->time_used_ms > req->budget_ms;
+}
+
+void precord_from_plan(mcts_Record *out, const plan_Request *req, const plan_Result *res,
+                       int64_t ts_ms) {
+    int i, n;
+    memset(out, 0, sizeof *out);
+    out->ts_ms = ts_ms;
+    copy_str(out->run_id, sizeof out->run_id, req->run_id);
+    out->tick_index = req->tick_index;
+    copy_str(out->node_name, sizeof out->node_name, req->node_name);
+    out->budget_ms = req->budget_ms;
+    out->time_used_ms = res->time_used_ms;
+    out->iters = res->work_done;
+    out->root_visits = res->root_visits;
+    out->root_children = res->root_children;
+    out->widen_added = res->widen_added;
+    out->action_dim = res->adim < 0 ? 0 : (res->adim > MCTS_MAX_ACTION ? MCTS_MAX_ACTION : res->adim);
+    for (i = 0; i < out->action_dim; i++) {
+        out->action[i] = res->u[i];
+    }
+    out->confidence = res->confidence;
+    out->value_est = res->value_est;
+    out->status = res->status;
+    out->depth_max = res->backend == PLAN_MCTS ? res->depth_max : res->horizon;
+    out->depth_mean = res->backend == PLAN_MCTS ? res->depth_mean : (double)res->horizon;
+    out->seed = req->seed;
+    copy_str(out->state_key, sizeof out->state_key, req->state_key);
+    n = res->top_n < 0 ? 0 : (res->top_n > MCTS_MAX_TOPK ? MCTS_MAX_TOPK : res->top_n);
+    out->top_n = n;
+    for (i = 0; i < n; i++) {
+        memcpy(out->top[i].action, res->top[i].u, sizeof out->top[i].action);
+        out->top[i].visits = res->top[i].visits;
+        out->top[i].q = res->top[i].q;
+        out->top_weight[i] = res->top[i].weight;
+        out->top_cost[i] = res->top[i].cost;
+    }
+    copy_str(out->model_service, sizeof out->model_service, req->model_service);
+    copy_str(out->error, sizeof out->error, res->error);
+    out->planner = res->backend;
+    out->work_done = res->work_done;
+    copy_str(out->action_schema, sizeof out->action_schema, res->action_schema);
+    out->overrun = res->overrun;
+    copy_str(out->note, sizeof out->note, res->note);
+    out->has_trace = res->has_trace;
+    out->horizon = res->horizon;
+    out->cost_init = res->cost_init;
+    out->cost_final = res->cost_final;
+    out->reg_final = res->reg_final;
 }
 
 /* "key": with the separating comma. */
@@ -101,6 +153,61 @@ static void json_vec(sbuf *b, const double *v, int n) {
         sbuf_json_number(b, v[i]);
     }
     sbuf_putc(b, ']');
+}
+
+/* "trace": the backend's diagnostics, as the reference's planner.v1. */
+static void trace_json(const mcts_Record *r, int adim, sbuf *b) {
+    int i, n = r->top_n > MCTS_MAX_TOPK ? MCTS_MAX_TOPK : r->top_n;
+    key(b, "trace", 0);
+    sbuf_putc(b, '{');
+    if (r->planner == PLAN_MCTS) {
+        key(b, "root_visits", 1);
+        json_int(b, r->root_visits);
+        key(b, "root_children", 0);
+        json_int(b, r->root_children);
+        key(b, "widen_added", 0);
+        json_int(b, r->widen_added);
+    } else if (r->planner == PLAN_MPPI) {
+        key(b, "n_samples", 1);
+        json_int(b, r->work_done);
+        key(b, "horizon", 0);
+        json_int(b, r->horizon);
+    } else {
+        key(b, "iters", 1);
+        json_int(b, r->work_done);
+        key(b, "cost_init", 0);
+        sbuf_json_number(b, r->cost_init);
+        key(b, "cost_final", 0);
+        sbuf_json_number(b, r->cost_final);
+        key(b, "reg_final", 0);
+        sbuf_json_number(b, r->reg_final);
+        n = 0;
+    }
+    if (n > 0) {
+        key(b, "top_k", 0);
+        sbuf_putc(b, '[');
+        for (i = 0; i < n; i++) {
+            if (i > 0) {
+                sbuf_putc(b, ',');
+            }
+            sbuf_puts(b, "{\"action\":");
+            json_vec(b, r->top[i].action, adim);
+            if (r->planner == PLAN_MCTS) {
+                sbuf_puts(b, ",\"visits\":");
+                json_int(b, r->top[i].visits);
+                sbuf_puts(b, ",\"q\":");
+                sbuf_json_number(b, r->top[i].q);
+            } else {
+                sbuf_puts(b, ",\"weight\":");
+                sbuf_json_number(b, r->top_weight[i]);
+                sbuf_puts(b, ",\"cost\":");
+                sbuf_json_number(b, r->top_cost[i]);
+            }
+            sbuf_putc(b, '}');
+        }
+        sbuf_putc(b, ']');
+    }
+    sbuf_putc(b, '}');
 }
 
 void precord_json(const mcts_Record *r, sbuf *b) {
@@ -150,7 +257,7 @@ void precord_json(const mcts_Record *r, sbuf *b) {
         key(b, "state_key", 0);
         json_str(b, r->state_key, sizeof r->state_key);
     }
-    if (r->top_n > 0) {
+    if (r->top_n > 0 && r->planner == PLAN_MCTS) {
         int n = r->top_n > MCTS_MAX_TOPK ? MCTS_MAX_TOPK : r->top_n;
         key(b, "top_k", 0);
         sbuf_putc(b, '[');
@@ -171,6 +278,25 @@ void precord_json(const mcts_Record *r, sbuf *b) {
     if (r->model_service[0] != '\0') {
         key(b, "model_service", 0);
         json_str(b, r->model_service, sizeof r->model_service);
+    }
+    key(b, "schema_version", 0);
+    sbuf_puts(b, "\"planner.v1\"");
+    key(b, "planner", 0);
+    json_str(b, plan_backend_name(r->planner), 8);
+    key(b, "work_done", 0);
+    json_int(b, r->work_done);
+    key(b, "action_schema", 0);
+    json_str(b, r->action_schema, sizeof r->action_schema);
+    if (r->overrun) {
+        key(b, "overrun", 0);
+        sbuf_puts(b, "true");
+    }
+    if (r->note[0] != '\0') {
+        key(b, "note", 0);
+        json_str(b, r->note, sizeof r->note);
+    }
+    if (r->has_trace) {
+        trace_json(r, adim, b);
     }
     if (r->error[0] != '\0') {
         key(b, "error", 0);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "planner_mcts.h"
+#include "planner_plan.h"
 #include "mem.h"
 #include "sbuf.h"
 
@@ -52,6 +53,17 @@ typedef struct mcts_Record {
     mcts_Alt top[MCTS_MAX_TOPK];
     char model_service[MCTS_MODEL_NAME_MAX];
     char error[MCTS_ERR_MAX];          /* "" = field omitted */
+    /* planner.v1 fields (docs/planner.md "Records"); a planner.mcts record
+    ** has planner PLAN_MCTS, work_done = iters and no trace */
+    int planner;                       /* PLAN_MCTS, PLAN_MPPI, PLAN_ILQR */
+    int64_t work_done;
+    char action_schema[PLAN_SCHEMA_MAX];
+    int overrun;                       /* 0 = field omitted */
+    char note[PLAN_NOTE_MAX];          /* "" = field omitted */
+    int has_trace;                     /* 0 = no "trace" object */
+    int horizon;                       /* MPPI trace */
+    double cost_init, cost_final, reg_final;   /* iLQR trace */
+    double top_weight[MCTS_MAX_TOPK], top_cost[MCTS_MAX_TOPK];  /* MPPI top_k */
 } mcts_Record;
 
 /* Fill 'out' from a request and its result, stamped 'ts_ms' (normally
@@ -59,6 +71,10 @@ typedef struct mcts_Record {
 ** fields, counts clamped to the arrays); keeps no pointer to either. */
 void precord_from_result(mcts_Record *out, const mcts_Request *req,
                          const mcts_Result *res, int64_t ts_ms);
+
+/* The same from a planner.plan request and result (planner_plan.h). */
+void precord_from_plan(mcts_Record *out, const plan_Request *req, const plan_Result *res,
+                       int64_t ts_ms);
 
 /* Append 'r' to 'b' as one compact JSON object (no newline).  Keys come in
 ** SPEC §7 order; 'state_key', 'top_k' and 'error' only when present.

@@ -232,11 +232,13 @@ static void test_validation(void) {
     CHECK(mcts_request_set_string(&r, MCTS_KEY_ROLLOUT_POLICY, "heuristic", 9, err, sizeof err) == 0 &&
           r.rollout_policy == MCTS_ROLLOUT_HEURISTIC);
     CHECK(mcts_request_set_string(&r, MCTS_KEY_ROLLOUT_POLICY, "greedy", 6, err, sizeof err) == -1);
-    CHECK_STR(err, "rollout_policy: unknown policy 'greedy' (expected random or heuristic)");
+    CHECK_STR(err, "rollout_policy: unknown policy 'greedy' (expected random, heuristic or "
+              "model_default)");
     CHECK(mcts_request_set_string(&r, MCTS_KEY_ACTION_SAMPLER, "gaussian", 8, err, sizeof err) == 0 &&
           r.action_sampler == MCTS_SAMPLER_GAUSSIAN);
     CHECK(mcts_request_set_string(&r, MCTS_KEY_ACTION_SAMPLER, "sobol", 5, err, sizeof err) == -1);
-    CHECK_STR(err, "action_sampler: unknown sampler 'sobol' (expected uniform or gaussian)");
+    CHECK_STR(err, "action_sampler: unknown sampler 'sobol' (expected uniform, gaussian or "
+              "model_default)");
     CHECK(mcts_request_set_vector(&r, MCTS_KEY_STATE, v3, 3, err, sizeof err) == 0 &&
           r.state_len == 3);
     CHECK(mcts_request_check(&r, err, sizeof err) == -1);
@@ -479,6 +481,7 @@ static void test_bounds_and_fallback(void) {
 
     P = mcts_new(&M);
     toy_request(&r, 0.0, 1);
+    r.budget_ms = 600000; /* iters_max decides, however slow the build or busy the machine */
     M.fail_after = 3;
     CHECK(mcts_run(P, &r, &res) == MCTS_NOACTION);
     CHECK(res.action_dim == 0);

@@ -75,7 +75,9 @@ static void test_json(void) {
     CHECK(!b.oom && b.len > 0);
     CHECK(strchr(b.p, '\n') == NULL);
     CHECK(json_object_ok(b.p, b.len, &j));
-    snprintf(expect, sizeof expect, "%sstate_key,top_k,model_service,", spec_keys);
+    snprintf(expect, sizeof expect,
+             "%sstate_key,top_k,model_service,schema_version,planner,work_done,action_schema,",
+             spec_keys);
     CHECK(strcmp(j.keys, expect) == 0);
     if (strcmp(j.keys, expect) != 0) {
         printf("# keys: %s\n", j.keys);
@@ -94,7 +96,8 @@ static void test_json(void) {
     b.len = 0;
     precord_json(&rec, &b);
     CHECK(json_object_ok(b.p, b.len, &j));
-    snprintf(expect, sizeof expect, "%smodel_service,", spec_keys);
+    snprintf(expect, sizeof expect, "%smodel_service,schema_version,planner,work_done,action_schema,",
+             spec_keys);
     CHECK(strcmp(j.keys, expect) == 0);
     CHECK(strstr(b.p, "state_key") == NULL && strstr(b.p, "top_k") == NULL);
 

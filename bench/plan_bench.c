@@ -1,0 +1,162 @@
+/*
+** plan_bench.c -- planner.plan's backends at fixed work: each of MCTS, MPPI
+** and iLQR on each built-in toy model (toy-1d, ptz-track), beside a plain C
+** loop doing the same model rollouts.  See LICENSE for copyright.
+**
+** For every backend x model: ms per call (median of CALLS calls, each with
+** its own seed, budget far out of reach, work_max fixed), work units per
+** ms, model steps per call (counted once, untimed, through a counting copy
+** of the model), ns per model step inside the planner, and the ratio of the
+** planner's step rate to the raw rate of the plain loop (the same model
+** stepping the same horizon with fixed actions: the most a planner could
+** reach).  The targets (bench/run.lua) ask MPPI and MCTS for >= 0.5 of the
+** raw rate.  Prints one 'name value unit' line per figure.
+*/
+#include "conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner_plan.h"
+
+enum { CALLS = 200, WORK = 256 };
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A counting copy of a model: 'ud' points at the base model and a counter. */
+typedef struct Counted {
+    const mcts_Model *base;
+    int64_t steps;
+} Counted;
+
+static int counted_step(const mcts_Model *m, const double *s, const double *a, double *next,
+                        double *reward) {
+    Counted *c = m->ud;
+    mcts_Model b = *c->base;
+    c->steps++;
+    b.state_dim = m->state_dim;
+    return c->base->step(&b, s, a, next, reward);
+}
+
+/* Raw rate: ns per step of a plain loop rolling 'm' out for H steps from
+** 'x0' with actions from a precomputed table sweeping the bounds (no
+** planner around it); the best of 7 runs. */
+static double raw_ns_per_step(const mcts_Model *m, const double *x0, int n) {
+    enum { ROLLOUTS = 20000, H = 20, RUNS = 7 };
+    double xa[MCTS_MAX_STATE], xb[MCTS_MAX_STATE], acts[16][MCTS_MAX_ACTION], r, sink = 0.0;
+    double best = 1e300;
+    mcts_Model local = *m;
+    int i, t, d, run;
+    local.state_dim = n;
+    for (i = 0; i < 16; i++) {
+        for (d = 0; d < m->action_dim; d++) {
+            acts[i][d] = m->action_lo[d] + (m->action_hi[d] - m->action_lo[d]) * (double)i / 15.0;
+        }
+    }
+    for (run = 0; run < RUNS; run++) {
+        int64_t t0 = lispbt_now_ns();
+        double ns;
+        for (i = 0; i < ROLLOUTS; i++) {
+            double *x = xa, *nx = xb, *tmp;
+            memcpy(x, x0, sizeof(double) * (size_t)n);
+            for (t = 0; t < H; t++) {
+                local.step(&local, x, acts[(i + t) & 15], nx, &r);
+                sink += r;
+                tmp = x;
+                x = nx;
+                nx = tmp;
+            }
+        }
+        ns = (double)(lispbt_now_ns() - t0) / (double)(ROLLOUTS * H);
+        best = ns < best ? ns : best;
+    }
+    if (sink == 12345.678) { /* keep the loop */
+        printf("#\n");
+    }
+    return best;
+}
+
+static int bench(plan_Planner *P, int backend, const char *model, const double *state, int n) {
+    const mcts_Model *m = plan_builtin_find(model);
+    double ms[CALLS], raw;
+    plan_Request q;
+    plan_Result r;
+    Counted c;
+    mcts_Model counting;
+    int64_t work = 0, steps;
+    int i;
+    char tag[64];
+    snprintf(tag, sizeof tag, "%s_%s", plan_backend_name(backend),
+             strcmp(model, "toy-1d") == 0 ? "toy1d" : "ptz");
+    plan_request_defaults(&q);
+    q.backend = backend;
+    snprintf(q.model_service, sizeof q.model_service, "%s", model);
+    memcpy(q.state, state, sizeof(double) * (size_t)n);
+    q.state_len = n;
+    q.budget_ms = 600000;
+    q.work_max = backend == PLAN_ILQR ? 10 : WORK;
+    q.horizon = 20;
+    q.mcts.max_depth = 20;
+    q.mcts.rollout_policy = MCTS_ROLLOUT_RANDOM; /* full-length rollouts: the rollout rate */
+    q.ilqr.derivatives = m->linearise != NULL ? PLAN_ANALYTIC : PLAN_FINITE_DIFF;
+    q.ilqr.tol_cost = 0; /* run every iteration: fixed work */
+    q.ilqr.tol_grad = 0;
+    /* steps per call, counted once (same seed: same path) */
+    c.base = m;
+    c.steps = 0;
+    counting = *m;
+    counting.step = counted_step;
+    counting.ud = &c;
+    q.seed = 1;
+    plan_run(P, &counting, &q, &r);
+    steps = c.steps;
+    for (i = 0; i < 20; i++) { /* warm-up */
+        q.seed = (uint64_t)i;
+        plan_run(P, m, &q, &r);
+    }
+    for (i = 0; i < CALLS; i++) {
+        int64_t t0;
+        q.seed = (uint64_t)(1000 + i);
+        t0 = lispbt_now_ns();
+        if (plan_run(P, m, &q, &r) != MCTS_OK) {
+            fprintf(stderr, "%s: status %d: %s\n", tag, r.status, r.error);
+            return -1;
+        }
+        ms[i] = (double)(lispbt_now_ns() - t0) * 1e-6;
+        work += r.work_done;
+    }
+    qsort(ms, CALLS, sizeof ms[0], cmp_double);
+    raw = raw_ns_per_step(m, state, n);
+    printf("%s_ms_p50 %.4f ms\n", tag, ms[CALLS / 2]);
+    printf("%s_work_per_ms %.1f work/ms\n", tag, (double)work / CALLS / ms[CALLS / 2]);
+    printf("%s_steps_per_call %lld steps\n", tag, (long long)steps);
+    printf("%s_ns_per_step %.2f ns\n", tag, ms[CALLS / 2] * 1e6 / (double)steps);
+    printf("%s_raw_ns_per_step %.2f ns\n", tag, raw);
+    printf("%s_vs_raw %.3f x\n", tag, raw / (ms[CALLS / 2] * 1e6 / (double)steps));
+    return 0;
+}
+
+int main(void) {
+    static const double toy[1] = {0.0};
+    static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
+    mem_Heap M;
+    plan_Planner *P;
+    int rc = 0, b;
+    mem_init(&M);
+    P = plan_new(&M);
+    if (P == NULL) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    printf("work_max %d work\n", WORK);
+    for (b = PLAN_MCTS; b <= PLAN_ILQR; b++) {
+        rc |= bench(P, b, "toy-1d", toy, 1);
+        rc |= bench(P, b, "ptz-track", ptz, 6);
+    }
+    plan_free(P);
+    return rc != 0;
+}
