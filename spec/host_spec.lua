@@ -272,7 +272,7 @@ describe("hosts", function()
       assert.are.equal(d:heap().collections, lispbt.heap().collections)
       local c = lispbt.gc().collections
       assert.are.equal(c, d:heap().collections)
-      assert.are.equal("mychunk:1:1: car: expected a list, got 1",
+      assert.are.equal("mychunk:1:1: car: expected a cons, got 1",
         errof(lispbt.eval, "(car 1)", "mychunk"))
     end)
 

@@ -603,9 +603,17 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
             cerror(C, "%s: arguments must be a list", isand ? "and" : "or");
         }
         if (n == 0) {
-            return constant(C, lisp_bool(isand));
+            return constant(C, isand ? lisp_bool(1) : lisp_nil()); /* (and) #t, (or) nil */
         }
-        c = newcode(C, isand ? lispE_and : lispE_or, (int)n);
+        /* As muesli-bt: 'or' answers nil when nothing is true, except that the
+        ** last form of an 'or' in a procedure's tail position is a tail call
+        ** whose value is the answer (docs/compat.md) */
+        if (!isand && !(tail && !C->fs->toplevel)) {
+            tail = 0;
+            c = newcode(C, lispE_ornil, (int)n);
+        } else {
+            c = newcode(C, isand ? lispE_and : lispE_or, (int)n);
+        }
         for (i = 0; i < n; i++, a = lisp_cdr(a)) {
             c->kid[i] = compile(C, lisp_car(a), tail && i == n - 1);
         }
@@ -624,7 +632,7 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
         if (target.tag != LISP_TSYMBOL) {
             cerror(C, "define: expected (define name value) or (define (name params...) body...)");
         }
-        checklen(C, form, 2, 3, "define: expected (define name value)");
+        checklen(C, form, 3, 3, "define: expected (define name value)");
         {
             lisp_Value v = nth(form, 2);
             lispK_Code *val;

@@ -193,19 +193,39 @@ static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_nil();
 }
 
+/* Write 'v' into 'b' for write and write-to-string ('fname'); in the
+** muesli style raise, as muesli-bt, on a part its write rejects. */
+static void writechecked(lisp_State *S, sbuf *b, lisp_Value v, const char *fname) {
+    lisp_Value bad;
+    if (lisp_writechecked(S, b, v, &bad) == LISP_WRITE_OK) {
+        return;
+    }
+    sbuf_free(b);
+    if (bad.tag == LISP_TFLOAT) {
+        lisp_error(S, "%s: non-finite floats are not readable", fname);
+    }
+    if (bad.tag == LISP_TCONS) {
+        lisp_error(S, "%s: cannot serialise a cyclic or too deeply nested list as readable data", fname);
+    }
+    /* muesli-bt's type names: primitive_fn for a builtin */
+    lisp_error(S, "%s: cannot serialise %s as readable data", fname,
+               bad.tag == LISP_TPRIM ? "primitive_fn" : lisp_typename(bad));
+}
+
 static lisp_Value cfun_write(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     (void)argc;
     sbuf_initm(&b, S->M);
-    lisp_write(S, &b, argv[0], 0);
+    writechecked(S, &b, argv[0], "write");
     sbuf_putc(&b, '\n'); /* as muesli-bt: one line per write */
     out(S, &b);
     return argv[0]; /* muesli-bt: write returns its argument */
 }
 
 static lisp_Value cfun_writestr(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf *b = lisp_scratch(S);
     (void)argc;
-    lisp_write(S, lisp_scratch(S), argv[0], 0);
+    writechecked(S, b, argv[0], "write-to-string");
     return lisp_scratchstring(S);
 }
 
