@@ -426,7 +426,7 @@ local lua_cases = {
     { function(e) return A(e.h, nil) end, "call: bad argument #1 (string expected, got nil)" },
     { function(e) return A(e.h, "") end, "call: bad argument #1 (name must not be empty)" },
     { function(e) return A(e.h, "car\0x", { 1 }) end, "call: bad argument #1 (name contains a NUL byte)" },
-    { function(e) return A(e.h, "no-such-proc") end, "call: unbound variable: no-such-proc" },
+    { function(e) return A(e.h, "no-such-proc") end, "call: unbound symbol: no-such-proc" },
     { function(e) return A(e.h, "car", 3) end, "car: expected a cons, got 3" },
     { function(e) return A(e.h, "+", 1, "a") end, '+: expected a number, got "a"' },
     { function(e) return A(e.h, "length", e.cyclic) end,

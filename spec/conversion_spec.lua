@@ -184,7 +184,7 @@ describe("value conversion", function()
       assert.are.equal(1, v)
     end)
     it("map entries whose key is not a valid Lua key are left out", function()
-      local m = h:eval("(map.make nil 1 +nan.0 2 'k 3)")
+      local m = h:eval("#{nil 1 +nan.0 2 k 3}") -- a literal: map.make refuses such keys
       local n = 0
       for _, v in pairs(m) do
         n = n + 1

@@ -38,10 +38,10 @@ describe("errors", function()
       { "(nil)", "eval:1:1: not a procedure: nil" },
       { "(\"str\" 1)", "eval:1:1: not a procedure: \"str\"" },
       { "(#(1) 0)", "eval:1:1: not a procedure: <vec:1>" },
-      { "x", "eval:1:1: unbound variable: x" },
-      { "(x 1 2)", "eval:1:1: unbound variable: x" },
-      { "(list 1 (+ 2 no-such))", "eval:1:9: unbound variable: no-such" }, -- innermost list,
-      { "(set! no-such 1)", "eval:1:1: set!: unbound variable: no-such" },
+      { "x", "eval:1:1: unbound symbol: x" },
+      { "(x 1 2)", "eval:1:1: unbound symbol: x" },
+      { "(list 1 (+ 2 no-such))", "eval:1:9: unbound symbol: no-such" }, -- innermost list,
+      { "(set! no-such 1)", "eval:1:1: set!: unbound symbol: no-such" },
       -- type errors name the builtin
       { "(car 3)", "eval:1:1: car: expected a cons, got 3" },
       { "(+ 1 \"2\")", "eval:1:1: +: expected a number, got \"2\"" },
@@ -52,7 +52,7 @@ describe("errors", function()
       { "(length 1.5)", "eval:1:1: length: expected a proper list, got 1.5" },
       { "(sqrt \"x\")", "eval:1:1: sqrt: expected a number, got \"x\"" },
       -- long values are shortened in messages
-      { "(car (make-string))", "eval:1:6: unbound variable: make-string" },
+      { "(car (make-string))", "eval:1:6: unbound symbol: make-string" },
       -- the error builtin
       { "(error \"boom\")", "eval:1:1: boom" },
       { "(error \"bad value:\" '(1 2) \"str\" 3.5)", "eval:1:1: bad value: (1 2) \"str\" 3.5" },
@@ -87,7 +87,7 @@ describe("errors", function()
       assert.are.equal("mychunk:1:1: car: expected a cons, got 3", errof(h.eval, h, "(car 3)", "mychunk"))
       assert.are.equal("mychunk:3:3: car: expected a cons, got 3",
         errof(h.eval, h, "\n\n  (car 3)", "mychunk"))
-      assert.are.equal("a/b.lisp:1:2: unbound variable: q", errof(h.eval, h, " q", "a/b.lisp"))
+      assert.are.equal("a/b.lisp:1:2: unbound symbol: q", errof(h.eval, h, " q", "a/b.lisp"))
     end)
 
     it("an error inside a procedure reports the innermost call site", function()
@@ -103,7 +103,7 @@ describe("errors", function()
 
     it("errors from host:call and from calling Lisp values from Lua", function()
       assert.are.equal("car: expected a cons, got 3", errof(h.call, h, "car", 3))
-      assert.are.equal("call: unbound variable: no-such", errof(h.call, h, "no-such", 1))
+      assert.are.equal("call: unbound symbol: no-such", errof(h.call, h, "no-such", 1))
       h:eval("(define notfn 5)")
       assert.are.equal("not a procedure: 5", errof(h.call, h, "notfn"))
       local f = h:eval("(lambda (a b) (+ a b))")

@@ -325,7 +325,7 @@ lisp_Value lispE_global(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Symbol *s = AS(lisp_Symbol, c->k);
     (void)F;
     if (lispbt_unlikely(s->value.tag == LISP_TUNBOUND)) {
-        lispE_errorat(S, c, "unbound variable: %s", s->name);
+        lispE_errorat(S, c, "unbound symbol: %s", s->name);
     }
     return s->value;
 }
@@ -345,7 +345,7 @@ lisp_Value lispE_setglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Symbol *s = AS(lisp_Symbol, c->k);
     lisp_Value v = EVAL(c->kid[0], F);
     if (s->value.tag == LISP_TUNBOUND) {
-        lispE_errorat(S, c, "set!: unbound variable: %s", s->name);
+        lispE_errorat(S, c, "set!: unbound symbol: %s", s->name);
     }
     s->value = v;
     return lisp_nil();

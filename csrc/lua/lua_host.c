@@ -274,7 +274,7 @@ static void docallglobal(lisp_State *S, void *ud) {
     int fidx = lisp_gettop(S), i;
     lisp_Value fn;
     if (!lisp_getglobal(S, a->name, &fn)) {
-        lisp_error(S, "call: unbound variable: %s", a->name);
+        lisp_error(S, "call: unbound symbol: %s", a->name);
     }
     lisp_push(S, fn);
     for (i = 0; i < a->nargs; i++) {

@@ -134,7 +134,7 @@ static void test_errors(void) {
     mem_Heap M;
     lisp_State *S = newstate(&M, 0, 0, 0);
     CHECK(evalerr(S, "(car 3)", LISP_ERRRUN, "t:1:1: car: expected a cons, got 3"));
-    CHECK(evalerr(S, "\n  (undefined-fn 1)", LISP_ERRRUN, "t:2:3: unbound variable: undefined-fn"));
+    CHECK(evalerr(S, "\n  (undefined-fn 1)", LISP_ERRRUN, "t:2:3: unbound symbol: undefined-fn"));
     CHECK(evalerr(S, "(define (f a b) a) (f 1 2 3)", LISP_ERRRUN,
                   "t:1:20: f: expected 2 arguments, got 3"));
     CHECK(evalerr(S, "(1 2)", LISP_ERRRUN, "t:1:1: not a procedure: 1"));
@@ -534,7 +534,7 @@ static void test_two_states(void) {
     lisp_HeapStats ha, hb;
     CHECK(evalint(a, "(define only-in-a 1) only-in-a", 1));
     CHECK(!lisp_getglobal(b, "only-in-a", &v));
-    CHECK(evalerr(b, "only-in-a", LISP_ERRRUN, "t:1:1: unbound variable: only-in-a"));
+    CHECK(evalerr(b, "only-in-a", LISP_ERRRUN, "t:1:1: unbound symbol: only-in-a"));
     lisp_gc(a);
     lisp_heapstats(a, &ha);
     lisp_heapstats(b, &hb);

@@ -84,9 +84,9 @@ describe("compat: json", function()
       assert.are.equal("json.encode: unsupported value type: bt_def",
         H.err(h, "(json.encode (bt (succeed)))"))
       assert.are.equal("json.encode: map key must be a string, symbol or number, got a boolean",
-        H.err(h, "(json.encode (map.make #t 1))"))
+        H.err(h, "(json.encode #{#t 1})")) -- literals: map.make refuses such keys
       assert.are.equal("json.encode: map key must be a string, symbol or number, got a list",
-        H.err(h, "(json.encode (map.make '(1) 1))"))
+        H.err(h, "(json.encode #{(1) 1})"))
     end)
 
     it("stops at 512 levels of nesting, which also ends cycles", function()

@@ -70,7 +70,7 @@ return {
     { 3, 1 }, name = "set! on a captured variable, one cell per closure" },
   { "(define (f) (define n 0) (define (inc) (set! n (+ n 1))) (inc) (inc) n) (f)", 2,
     name = "set! on a captured internal define" },
-  { "(set! undefined-zz 1)", err = "eval:1:1: set!: unbound variable: undefined-zz" },
+  { "(set! undefined-zz 1)", err = "eval:1:1: set!: unbound symbol: undefined-zz" },
   { "(set! 1 2)", err = "eval:1:1: set!: target must be a symbol" },
   { "(define)", err = "eval:1:1: define: expected (define name value) or (define (name params...) body...)" },
   { "(define ((f)) 1)", err = "eval:1:1: define: procedure name must be a symbol" },
@@ -119,7 +119,7 @@ return {
     check = function(v, h)
       assert(C.same(v, sym("local")))
       local ok, err = pcall(h.eval, h, "v")
-      assert(not ok and err == "eval:1:1: unbound variable: v", err)
+      assert(not ok and err == "eval:1:1: unbound symbol: v", err)
     end, name = "internal define stays local" },
   { "(let x)", err = "eval:1:1: let: expected (let name ((var init) ...) body...)" },
   { "(let ((x 1)))", err = "eval:1:1: let: expected (let ((name value) ...) body...)" },
@@ -438,6 +438,6 @@ return {
   { "(1 2)", err = "eval:1:1: not a procedure: 1" },
   { "(\"s\")", err = "eval:1:1: not a procedure: \"s\"" },
   { "((list 1))", err = "eval:1:1: not a procedure: (1)" },
-  { "undefined-x", err = "eval:1:1: unbound variable: undefined-x" },
-  { "(undefined-f 1)", err = "eval:1:1: unbound variable: undefined-f" },
+  { "undefined-x", err = "eval:1:1: unbound symbol: undefined-x" },
+  { "(undefined-f 1)", err = "eval:1:1: unbound symbol: undefined-f" },
 }

@@ -171,5 +171,5 @@ return {
   { '"line1\nline2" (car 1)', err = "eval:2:8: car: expected a cons, got 1" },
   { "(car\t3)", err = "eval:1:1: car: expected a cons, got 3" },
   { "\t(car 3)", err = "eval:1:2: car: expected a cons, got 3", name = "a tab is one column" },
-  { "(list 1\n      (undefined-y))", err = "eval:2:7: unbound variable: undefined-y" },
+  { "(list 1\n      (undefined-y))", err = "eval:2:7: unbound symbol: undefined-y" },
 }
