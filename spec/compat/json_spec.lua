@@ -77,7 +77,7 @@ describe("compat: json", function()
       assert.are.equal("json.encode: non-finite floats are not supported",
         H.err(h, "(json.encode (list 1 (/ 0.0 0)))"))
       assert.are.equal("json.encode: expected a proper list", H.err(h, "(json.encode (cons 1 2))"))
-      assert.are.equal("json.encode: unsupported value type: primitive", H.err(h, "(json.encode car)"))
+      assert.are.equal("json.encode: unsupported value type: primitive_fn", H.err(h, "(json.encode car)"))
       assert.are.equal("json.encode: unsupported value type: closure",
         H.err(h, "(json.encode (list (lambda (x) x)))"))
       assert.are.equal("json.encode: unsupported value type: pq", H.err(h, "(json.encode (pq.make))"))
