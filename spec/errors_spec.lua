@@ -59,7 +59,7 @@ describe("errors", function()
       { "(define (check x) (if (< x 0) (error \"negative:\" x) x)) (check -5)",
         "eval:1:31: negative: -5" },
       -- special form syntax errors
-      { "(if)", "eval:1:1: if: expected (if test then [else])" },
+      { "(if)", "eval:1:1: if: expected 2 or 3 arguments" },
       { "(define 1 2)", "eval:1:1: define: expected (define name value) or (define (name params...) body...)" },
       { "(lambda (x 1) x)", "eval:1:1: lambda: parameter must be a symbol" },
       { "(f . 1)", "eval:1:1: call: arguments must be a proper list" },

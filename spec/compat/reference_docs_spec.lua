@@ -412,7 +412,7 @@ local ENTRIES = {
     { "(cond ((< 1 0) 'no) (else 'yes))", "yes" },
     { "(begin (define x -1) (cond ((< x 0) \"neg\") ((= x 0) \"zero\") (else \"pos\")))", "\"neg\"" },
     { "(cond (#f 1))", "nil" },
-    { "(cond (else 1) (#t 2))", err = "cond: else must be the last clause" },
+    { "(cond (else 1) (#t 2))", err = "cond: else clause must be last" },
   } },
   { "special-forms/define", {
     { "(define x 42)", "42" },
@@ -423,7 +423,7 @@ local ENTRIES = {
   } },
   { "special-forms/if", {
     { "(if #t 1 2)", "1" }, { "(begin (define x 10) (if (> x 5) x 0))", "10" }, { "(if #f 1)", "nil" },
-    { "(if 1 2 3 4)", err = "if: expected (if test then [else])" },
+    { "(if 1 2 3 4)", err = "if: expected 2 or 3 arguments" },
   } },
   { "special-forms/lambda", {
     { "(lambda (x) (+ x 1))", "<closure>" },
@@ -433,8 +433,10 @@ local ENTRIES = {
   { "special-forms/let", {
     { "(let ((x 1) (y 2)) (+ x y))", "3" },
     { "(begin (define x 10) (let ((x 1) (y x)) (+ x y)))", "11" },
-    { "(let ((x)) x)", err = "let: binding must be (name value)" },
-    { "(let ((1 2)) 1)", err = "let: binding must be (name value)" },
+    { "(let ((x)) x)", err = "let: each binding must contain exactly name and expression" },
+    { "(let ((1 2)) 1)", err = "let: binding name must be a symbol" },
+    { "(let 1 2)", err = "let: expected binding list" },
+    { "(let (x) x)", err = "let: each binding must be a (name expr) pair" },
   } },
   { "special-forms/or", {
     { "(or)", "nil" }, { "(or #f nil 42)", "42" }, { "(or 1 (side-effect))", "1" }, { "(or #f nil)", "nil" },
@@ -453,11 +455,11 @@ local ENTRIES = {
   { "special-forms/unquote-splicing", {
     { "`(a ,@(list 2 3) b)", "(a 2 3 b)" },
     { "(begin (define xs (list \"x\" \"y\")) `(prefix ,@xs suffix))", "(prefix \"x\" \"y\" suffix)" },
-    { ",@x", err = "unquote-splicing: not inside quasiquote" },
+    { ",@x", err = "unquote-splicing: only valid inside quasiquote list context" },
   } },
   { "special-forms/unquote", {
     { "`(a ,(+ 1 2))", "(a 3)" }, { "(begin (define x 3) `(value ,x))", "(value 3)" },
-    { ",x", err = "unquote: not inside quasiquote" },
+    { ",x", err = "unquote: only valid inside quasiquote" },
   } },
 }
 
