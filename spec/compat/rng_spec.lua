@@ -27,6 +27,12 @@ describe("compat: rng", function()
       H.show(h, "(begin (define r (rng.make 9)) (list (rng.normal r 0.0 0.2) (rng.normal r 0.0 0.2)))"))
   end)
 
+  it("seed 42 gives the reference test suite's rng.int sequence", function()
+    assert.are.equal("(413 291 858 764 250 62 925 908)", H.show(h,
+      "(begin (define r (rng.make 42)) (list (rng.int r 1000) (rng.int r 1000) (rng.int r 1000) (rng.int r 1000) " ..
+      "(rng.int r 1000) (rng.int r 1000) (rng.int r 1000) (rng.int r 1000)))"))
+  end)
+
   it("rng.uniform needs lo <= hi and rng.normal sigma >= 0, as the reference", function()
     assert.are.equal("rng.uniform: expected lo <= hi", H.err(h, "(rng.uniform (rng.make 1) 1.0 0.0)"))
     assert.are.equal("rng.normal: expected sigma >= 0", H.err(h, "(rng.normal (rng.make 1) 0.0 -1.0)"))
