@@ -7,12 +7,32 @@
 --
 -- A case is { SRC, OUT } (OUT the printed form of SRC's value, as `print`
 -- shows it) or { SRC, err = MSG } (MSG the message, without its position).
--- Each runs in a fresh host.  Our error texts follow our NAME: PROBLEM scheme
+-- Each runs in a fresh host; a case with `out` (its exact standard output,
+-- or HEAPSTATS) in a child interpreter.  Our error texts follow our NAME: PROBLEM scheme
 -- (docs/compat.md); the class (a runtime error) and the meaning are the
--- reference's.  Stdout of print/write/heap-stats/gc-stats is checked in
--- io_spec.lua and spec/surfaces_spec.lua; the BT pages (bt.*, bt, defbt,
+-- reference's.  The BT pages (bt.*, bt, defbt,
 -- bt_def, bt_instance) by the BT compat specs.
 local H = require("compat.helpers")
+local C = require("support.cases")
+
+-- The standard output of heap-stats / gc-stats: the reference's eight lines
+-- in its order, then ours (docs/reference/heap.md).
+local HEAPSTATS = "^total allocated objects: %d+\nlive objects after last GC: %d+\nbytes allocated: %d+\n"
+  .. "next GC threshold: %d+\ncollection count: %d+\ntotal GC pause ns: %d+\nfreed objects total: %d+\n"
+  .. "forced collection count: %d+\n"
+
+-- Run SRC in a child interpreter: its printed value and its standard output.
+local function inchild(src)
+  local out, ok = C.subprocess(([[
+    local h = require("lispbt").new { workers = 1 }
+    local ok, e = pcall(h.eval, h, %q)
+    io.stdout:write("\n==value==", tostring(e))
+  ]]):format('(error "" (begin ' .. src .. "\n))"))
+  assert(ok, out)
+  local stdout, value = out:match("^(.*)\n==value==eval:%d+:%d+:  (.*)$")
+  assert(stdout, out)
+  return value, stdout
+end
 
 local ENTRIES = {
   -- ---- builtins/core ----
@@ -67,19 +87,20 @@ local ENTRIES = {
       err = "gc.set-policy!: expected :default, :between-ticks, :manual, or :fail-on-tick-gc, got bogus" },
   } },
   { "gc/gc-stats", {
-    { "(gc-stats)", "nil" },
-    { "(begin (list 1 2 3) (gc-stats))", "nil" },
+    { "(gc-stats)", "nil", out = HEAPSTATS },
+    { "(begin (list 1 2 3) (gc-stats))", "nil", out = HEAPSTATS },
     { "(gc-stats 1)", err = "gc-stats: expected 0 arguments, got 1" },
   } },
   { "gc/heap-stats", {
-    { "(heap-stats)", "nil" },
-    { "(begin (list 1 2 3) (heap-stats))", "nil" },
+    { "(heap-stats)", "nil", out = HEAPSTATS },
+    { "(begin (list 1 2 3) (heap-stats))", "nil", out = HEAPSTATS },
     { "(heap-stats 1)", err = "heap-stats: expected 0 arguments, got 1" },
   } },
   -- ---- builtins/io ----
   { "io/print", {
-    { "(print \"hello\")", "nil" },
-    { "(begin (define x 3) (print \"x=\" x) x)", "3" },
+    { "(print \"hello\")", "nil", out = "\"hello\"\n" },
+    { "(begin (define x 3) (print \"x=\" x) x)", "3", out = "\"x=\" 3\n" },
+    { "(print 1.5 'a (vec.make 2 0) car (/ 1 0))", "nil", out = "1.5 a <vec:2> <primitive:car> inf\n" },
   } },
   { "io/save", {
     { "(save \"/tmp/lispbt-compat-refdocs-tmp.lisp\" 42)", "#t" },
@@ -95,8 +116,8 @@ local ENTRIES = {
     { "(write-to-string (/ 1.0 0))", err = "write-to-string: non-finite floats are not readable" },
   } },
   { "io/write", {
-    { "(write (list 1 2 3))", "(1 2 3)" },
-    { "(begin (define payload \"ok\") (write payload))", "\"ok\"" },
+    { "(write (list 1 2 3))", "(1 2 3)", out = "(1 2 3)\n" },
+    { "(begin (define payload \"ok\") (write payload))", "\"ok\"", out = "\"ok\"\n" },
     { "(write (lambda (x) x))", err = "write: cannot serialise closure as readable data" },
   } },
   -- ---- builtins/json ----
@@ -472,6 +493,16 @@ describe("compat: muesli-bt's language reference, entry by entry", function()
     describe(e[1], function()
       for _, c in ipairs(e[2]) do
         it(c[1], function()
+          if c.out then -- it prints: run it in a child and check its output too
+            local value, stdout = inchild(c[1])
+            assert.are.equal(c[2], value)
+            if c.out == HEAPSTATS then
+              assert.matches(HEAPSTATS, stdout)
+            else
+              assert.are.equal(c.out, stdout)
+            end
+            return
+          end
           local h <close> = H.host()
           if c.err then
             assert.are.equal(c.err, H.err(h, c[1]))
