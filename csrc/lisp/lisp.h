@@ -396,7 +396,9 @@ struct sbuf *lisp_scratch(lisp_State *S);
 /* The scratch text as a new Lisp string (pushed); raises ERRMEM if the
 ** rendering ran out of memory. */
 lisp_Value lisp_scratchstring(lisp_State *S);
-/* Append the written (readable) form of 'v' to 'b' (the caller's buffer);
+/* Append the written form of 'v' to 'b' (the caller's buffer), in the
+** state's print style (readable in LISP_PRINT_LISPBT; muesli-bt's printed
+** form, <vec:N> and the like included, in LISP_PRINT_MUESLI);
 ** 'display' omits string quotes and symbol bars.  At most the state's
 ** print limit (lisp_printlimit) of bytes is written: a longer form is cut
 ** there and "..." appended, and the walk stops, so a value that shares

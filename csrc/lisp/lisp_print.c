@@ -2,7 +2,8 @@
 ** lisp_print.c -- the printer: written (readable) and display forms.
 ** See LICENSE for copyright.
 **
-** 'write' output reads back to an equal value for every readable type:
+** In the LISP_PRINT_LISPBT style (what 'save' always writes), the written
+** form reads back to an equal value for every readable type:
 ** floats print in the shortest form that round-trips and always carry a
 ** '.', 'e', 'inf' or 'nan' so they read back as floats; strings are quoted
 ** with the reader's escapes; vecs print as #(...) and maps as #{k v ...}.
