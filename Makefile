@@ -70,7 +70,8 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 LISPBT_SANITIZER=thread
 
 .PHONY: all deps build configure test ctest busted exports rock-check readme-check \
-        sanitize tsan fuzz fuzz-build ci-stress demo bench format clean
+        sanitize tsan fuzz fuzz-build ci-stress demo bench format clean browser-check \
+        report-screenshot
 
 all: build
 
@@ -110,7 +111,11 @@ rock-check:
 	fi; \
 	helpers=$$(for f in lua/lispbt/*.lua; do if [ -f "$$f" ]; then echo "lispbt.$$(basename "$$f" .lua)"; fi; done); \
 	env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 \
-	    $(LUA) spec/tools/rock_check.lua "$$tree" $$helpers
+	    $(LUA) spec/tools/rock_check.lua "$$tree" $$helpers; \
+	env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 \
+	    "$$tree/bin/lispbt-report" spec/fixtures/mbt_evt_v1/minimal_run.jsonl -o "$$tree/report.html"; \
+	grep -q '<script type="application/json" id="data">' "$$tree/report.html" || \
+	    { echo "rock-check: the installed lispbt-report wrote no report" >&2; exit 1; }
 
 # README.md's install-and-run-busted recipe, run as written (commands and spec
 # read from the README) in a scratch HOME and project outside the checkout.
@@ -183,8 +188,29 @@ ci-stress:
 
 # -- demo, benchmarks, formatting ------------------------------------------------
 
+# Also writes demo-report.html (the HTML report, docs/report.md) and demo-tree.dot.
 demo: build
 	LUA_PATH='$(LUA_PATHS)' LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) examples/demo.lua
+
+# The HTML report in a real browser: headless Chromium opens the demo's page
+# and the pages of the reference's streams (spec/fixtures), fails on any
+# console message, checks that every panel with data drew it and the tree
+# has one element per node, and saves the demo's screenshot in BROWSER_OUT.
+BROWSER_OUT ?= $(BUILD)/browser-check
+REPORT_FIXTURES = $(wildcard spec/fixtures/mbt_evt_v1/*.jsonl spec/fixtures/report/*.jsonl)
+browser-check: demo
+	@.ci/deps chromium
+	@mkdir -p $(BROWSER_OUT)
+	@for f in $(REPORT_FIXTURES); do \
+	    $(LUA) bin/lispbt-report "$$f" -o "$(BROWSER_OUT)/$$(basename "$$f" .jsonl).html" >/dev/null; \
+	done
+	spec/tools/browser_check.sh $(BROWSER_OUT) --demo demo-report.html \
+	    $(patsubst %.jsonl,$(BROWSER_OUT)/%.html,$(notdir $(REPORT_FIXTURES)))
+
+# docs/report-demo.png, the screenshot in docs/report.md: the browser check's
+# screenshot of the demo's page.
+report-screenshot: browser-check
+	cp $(BROWSER_OUT)/demo-report.png docs/report-demo.png
 
 bench: deps
 	$(CMAKE) -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DLISPBT_BENCH=ON

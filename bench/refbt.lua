@@ -148,8 +148,8 @@ local function memcomp(kids, cont)
     return function(ctx)
         for i = idx, n do
             local st = kids[i](ctx)
-            if st ~= cont then
-                idx = st == RUNNING and i or 1
+            if st ~= cont then -- a failed mem-seq resumes at the failed child
+                idx = (st == RUNNING or (st == FAILURE and cont == SUCCESS)) and i or 1
                 return st
             end
         end

@@ -7,13 +7,19 @@ The lispbt demo (make demo): a patrol robot ticked at 50 Hz for 3 seconds.
   * a planner leaf: MCTS plans a 1-D approach to the dock (toy-1d model)
 then prints the profiling report: bt.stats, the perf summary and tick
 histogram, scheduler and planner figures, log and trace excerpts, and the
-heap statistics from both surfaces.
+heap statistics from both surfaces; and writes
+  * demo-report.html: the HTML report of the run's event stream
+    (lispbt.report, docs/report.md), and
+  * demo-tree.dot: the tree as Graphviz DOT, coloured by each node's share
+    of tick time (bt.export-dot).
+The output paths can be changed with DEMO_REPORT and DEMO_DOT.
 ]]
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
 package.cpath = "./build/?.so;" .. package.cpath
 
 local lispbt = require("lispbt")
 local perf = require("lispbt.perf")
+local report = require("lispbt.report")
 
 local host <close> = lispbt.new{ workers = 2 }
 
@@ -60,16 +66,26 @@ inst:set_tick_budget_ms(5)
 inst:set_trace_enabled(true)
 inst:put("dock", 0.0)
 
+-- The event stream, with tick audits, kept whole for the HTML report ------
+host.events.set_ring_size(1 << 14)
+host.events.enable_tick_audit(true)
+host.events.enable(true)
+
 -- Tick at a realistic cadence: 50 Hz for 3 s ---------------------------
 local battery = 1.0
 local summary = perf.run(inst, {
   hz = 50, seconds = 3, host = host,
   input = function(i)
+    -- once a second, collect in the idle time between ticks (the report's
+    -- GC panel shows these pauses; a collection inside a tick shows red)
+    if i % 50 == 0 then host:gc() end
     battery = math.max(0, battery - 0.004)
     if inst:get("battery") and inst:get("battery") > battery then battery = inst:get("battery") end
     return { battery = battery, obstacle = (i % 40 < 3) and 0.9 or 0.0 }
   end,
 })
+
+host.events.enable(false)   -- closes the run (run_end)
 
 -- The report -----------------------------------------------------------
 print(("waypoints reached: %d, dock position: %.3f, battery: %.2f"):format(
@@ -91,3 +107,11 @@ print("-- (heap-stats) from Lisp --")
 host:eval("(heap-stats)")
 print("-- host.gc_stats() from Lua --")
 host.gc_stats()
+
+-- The pictures ---------------------------------------------------------
+local html_path = os.getenv("DEMO_REPORT") or "demo-report.html"
+local dot_path = os.getenv("DEMO_DOT") or "demo-tree.dot"
+local model = report.html(host, html_path, { instance = inst })
+tree:export_dot(dot_path, inst)
+print(("-- wrote %s (%d events, %d ticks) and %s --"):format(html_path, model.events,
+  model.ticks.count, dot_path))

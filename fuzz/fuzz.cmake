@@ -13,7 +13,7 @@ endif()
 set(LISPBT_FUZZERS
   fuzz_eval   # reader + evaluator: the input is Lisp source
   fuzz_bt     # the BT DSL compiler, instances, ticks, halt, reset
-  fuzz_load   # bt.load-dsl, load and read-file of a file holding the input; save round trips
+  fuzz_load   # bt.load-dsl, bt.load, load and read-file of a file holding the input; save round trips
   fuzz_oom    # allocation failure injection: the k-th allocation of a program fails
   fuzz_lua)   # the Lua surface: a byte-coded sequence of API calls (links liblua5.4)
 

@@ -9,6 +9,9 @@
 **                       tree that loads is instantiated and ticked, saved
 **                       with bt.save-dsl and loaded again: the canonical
 **                       DSL (bt.to-dsl) of both must be the same.
+**   (bt.load path)      a tree file (bt.save): header, length and checksum
+**                       checked, then as bt.load-dsl; a tree that loads is
+**                       also saved with bt.save and loaded again.
 **   (read-file path)    saved data: every datum.  Each one is saved with
 **                       `save` (one form: the datum, quoted when it is a
 **                       symbol, list, vec or map), loaded back with `load`
@@ -49,6 +52,12 @@ static const char prelude[] =
     "    (let ((a (write-to-string (bt.to-dsl d)))"
     "          (b (write-to-string (bt.to-dsl (bt.load-dsl \"out.lisp\")))))"
     "      (if (or (equal? a b) (fz-has-map? (bt.to-dsl d))) #t (fz-fail \"bt.save-dsl/bt.load-dsl\" a b)))))"
+    "(define (fz-check-bin d)"
+    "  (fz-check-dsl d)"
+    "  (bt.save d \"out.lbt\")"
+    "  (let ((a (write-to-string (bt.to-dsl d)))"
+    "        (b (write-to-string (bt.to-dsl (bt.load \"out.lbt\")))))"
+    "    (if (or (equal? a b) (fz-has-map? (bt.to-dsl d))) #t (fz-fail \"bt.save/bt.load\" a b))))"
     "(define (fz-check-datum x)"
     "  (save \"datum.lisp\" x)"
     "  (let ((ys (read-file \"datum.lisp\")) (a (write-to-string x)))"
@@ -85,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     fz.dirty = 1;
     fz_pcall(S, evalsrc, "(fz-check-dsl (bt.load-dsl \"in.lisp\"))");
+    fz_pcall(S, evalsrc, "(fz-check-bin (bt.load \"in.lisp\"))");
     fz_pcall(S, evalsrc, "(for-each fz-check-datum (read-file \"in.lisp\"))");
     return 0;
 }

@@ -104,6 +104,30 @@ for i, s in ipairs(dsl) do
 end
 seed("bt", handwritten[1] .. "\0" .. "\0\1\2\3\4\5\6\7\8\9\10\11\12\13\14\15\16")
 
+-- ---- fuzz_load: bt.save tree files (LBT1, docs/reference/bt.md#btsave) ----
+local function fnv64(data)
+  local h = 0xcbf29ce484222325
+  for i = 1, #data do
+    h = (h ~ data:byte(i)) * 0x100000001b3
+  end
+  return h
+end
+local function lbt1(dsl)
+  local payload = dsl .. "\n"
+  return "LBT1" .. string.pack("<I4I4I4I8i8", 1, 0x01020304, 0, #payload, fnv64(payload)) .. payload
+end
+for i, s in ipairs(handwritten) do
+  local file = lbt1(s)
+  seed("load", file)
+  if i == 1 then -- a truncated, a corrupted and a muesli-bt file
+    seed("load", file:sub(1, #file - 3))
+    seed("load", file:sub(1, 40) .. "#" .. file:sub(42))
+    seed("load", "MBT1" .. file:sub(5))
+  end
+end
+seed("load", lbt1("(reactive-sel (reactive-seq (cond always-true) (async-seq (act always-success) (running))) " ..
+                  "(mem-seq (act always-success) (mem-sel (act always-fail) (succeed))))"))
+
 -- ---- fuzz_oom: k (2 bytes, little endian), flags, Lisp ----
 for i, src in ipairs(lisp) do
   if i % 4 == 0 and #src < 600 then

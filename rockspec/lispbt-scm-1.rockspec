@@ -36,6 +36,11 @@ build = {
       LUADIR = "$(LUADIR)",
       LUA_INCDIR = "$(LUA_INCDIR)",
    },
+   -- the command line of lua/lispbt/report.lua (docs/report.md); LuaRocks
+   -- wraps it so that it runs with this tree's Lua 5.4 and modules.
+   install = {
+      bin = { ["lispbt-report"] = "bin/lispbt-report" },
+   },
 }
 
 test = {

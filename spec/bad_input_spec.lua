@@ -316,10 +316,11 @@ local arities = {
   { "metrics.prometheus", 0, -1 }, { "planner.mcts", 1, 1 }, { "planner.set-base-seed", 1, 1 },
   { "planner.get-base-seed", 0, 0 }, { "planner.set-log-path", 1, 1 }, { "planner.set-log-enabled", 1, 1 },
   { "planner.logs.dump", 0, 1 }, { "planner.logs.snapshot", 0, 1 }, { "planner.clear-logs", 0, 0 },
-  { "bt.scheduler.stats", 0, 0 }, { "bt.export-dot", 2, 2 }, { "atan2", 2, 2 }, { "time.sleep-ms", 1, 1 },
+  { "bt.scheduler.stats", 0, 0 }, { "bt.export-dot", 1, 3 }, { "atan2", 2, 2 }, { "time.sleep-ms", 1, 1 },
   { "pq.make", 0, 1 }, { "pq.push!", 3, 3 }, { "pq.pop!", 1, 1 }, { "pq.peek", 1, 1 }, { "pq.len", 1, 1 },
   { "pq.empty?", 1, 1 }, { "json.encode", 1, 1 }, { "json.decode", 1, 1 }, { "gc.policy", 0, 0 },
-  { "gc.set-policy!", 1, 1 },
+  { "gc.set-policy!", 1, 1 }, { "bt.save", 2, 2 }, { "bt.load", 1, 1 }, { "bt.blackboard.get", 2, 3 },
+  { "bt.install-demo-callbacks", 0, 0 }, { "bt.set-preempt-enabled", 1, 1 },
 }
 
 local function aritymsg(name, min, max, got)

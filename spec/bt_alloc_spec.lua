@@ -152,6 +152,34 @@ describe("bt allocation-free ticks", function()
     assert.are.same(before, counters(host))
   end)
 
+  it("async-seq, reactive-seq and reactive-sel (preempting and halting) allocate nothing", function()
+    local flip = false
+    host:register_condition("flip", function()
+      flip = not flip
+      return flip
+    end)
+    host:register_action("work", function()
+      return "running"
+    end, function() end)
+    -- every tick the guard flips: reactive-seq fails and halts its async-seq,
+    -- or runs it; reactive-sel alternates between its higher and lower child
+    local src = "(par 2 (reactive-seq (cond flip) (async-seq (succeed) (act work))) " ..
+                "(reactive-sel (seq (cond flip) (act work)) (async-seq (act running-then-success 1) (succeed))) " ..
+                "(async-seq (cond always-true) (act always-success)))"
+    for _, mode in ipairs({ "timing", "counters" }) do
+      for _, trace in ipairs({ false, true }) do
+        local inst = host:compile(src):instance()
+        inst:set_profile_level(mode)
+        inst:set_trace_enabled(trace)
+        run(inst, 100)
+        local before = counters(host)
+        run(inst, 10000)
+        assert.are.same(before, counters(host), mode .. (trace and " traced" or ""))
+        assert.are.equal(0, inst:stats().errors)
+      end
+    end
+  end)
+
   it("preemption and halts in the steady state allocate nothing", function()
     local flip = false
     host:register_condition("flip", function()

@@ -87,9 +87,9 @@ describe("bt blackboard", function()
     assert.are.same({ value = "42", type = "int", tick = 1, ts_ns = d.out.ts_ns, node = 2, writer = "writer" },
       d.out)
     assert.are.equal(-1, d["in"].node)
-    assert.are.equal("input", d["in"].writer)
-    -- input is written before the tick starts: tick index of the previous tick
-    assert.are.equal(0, d["in"].tick)
+    assert.are.equal("bt.tick", d["in"].writer)
+    -- input is written before the tick starts, stamped with that tick's index (muesli-bt)
+    assert.are.equal(1, d["in"].tick)
     assert.is_true(d["in"].ts_ns > 0 and d["in"].ts_ns <= d.out.ts_ns)
   end)
 
@@ -105,8 +105,8 @@ describe("bt blackboard", function()
     assert.are.equal(2, d.n.tick)
     assert.are.equal("lua", d["lua-key"].writer)
     assert.are.equal("lisp", d["lisp-key"].writer)
-    assert.are.equal("input", d.inp.writer)
-    assert.are.equal(1, d.inp.tick)
+    assert.are.equal("bt.tick", d.inp.writer)
+    assert.are.equal(2, d.inp.tick)
     for _, k in ipairs({ "lua-key", "lisp-key", "inp" }) do
       assert.are.equal(-1, d[k].node)
     end

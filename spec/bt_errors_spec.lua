@@ -183,7 +183,9 @@ describe("bt errors", function()
     it("tree methods", function()
       local tree = host:compile("(succeed)")
       local inst = tree:instance()
-      assert.are.same({ "instance", "to_dsl" }, sorted(methods(tree)))
+      assert.are.same({ "export_dot", "instance", "to_dsl" }, sorted(methods(tree)))
+      assert.are.equal("bt.export-dot: expected a bt_def, got 5", T.err(tree.export_dot, 5))
+      assert.are.equal("bt.export-dot: expected a bt_instance, got 5", T.err(tree.export_dot, tree, nil, 5))
       assert.are.equal("instance: bad self (lispbt.tree expected, got nil)",
         T.err(function() return tree.instance(nil) end):gsub("^.-:%d+: ", ""))
       assert.are.equal("instance: bad self (lispbt.tree expected, got lispbt.instance)",

@@ -66,6 +66,69 @@ describe("bt semantics", function()
     end)
   end)
 
+  describe("async-seq / reactive-seq / reactive-sel", function()
+    -- the same tree, scripted alike, under each executor copy: counters or
+    -- timing, tracing off or on; statuses, leaf calls, halts and node
+    -- counters must not depend on the copy
+    local SRC = "(reactive-sel (seq (cond g) (act hi)) (reactive-seq (cond ok) (async-seq (act a) (act b))))"
+    local function runmode(level, trace)
+      local h = T.host()
+      local r = T.recorder()
+      T.script(h, r, "g", { false, false, false, true, false }, { cond = true })
+      T.script(h, r, "hi", { "success" })
+      T.script(h, r, "ok", { true, true, false, true, true, true }, { cond = true })
+      T.script(h, r, "a", { "success" })
+      T.script(h, r, "b", { "running", "running", "running", "success" })
+      local i = h:compile(SRC):instance()
+      i:set_profile_level(level)
+      i:set_trace_enabled(trace)
+      local st = T.ticks(i, 6)
+      local log = table.concat(r.take(), " ")
+      local counts = {}
+      for _, nd in ipairs(i:stats().nodes) do
+        counts[#counts + 1] = ("%s %d/%d/%d"):format(nd.name, nd.success, nd.failure, nd.running)
+      end
+      local names = {}
+      if trace then
+        for _, e in ipairs(i:trace()) do
+          if e.kind == "node_exit" then names[e.node] = true end
+        end
+      end
+      h:close()
+      return st, log, table.concat(counts, ", "), names
+    end
+
+    it("tick, halt and count the same in every executor mode", function()
+      local st, log, counts = runmode("timing", false)
+      -- t1: ok, a (async-seq running); t2: b running; t3: ok fails -> the
+      -- async-seq is halted (b's halt); t4: g -> hi succeeds; t5, t6: a, b
+      assert.are.equal("running running failure success running running", st)
+      assert.are.equal("g ok a g ok b g ok halt:b g hi g ok a g ok b", log)
+      assert.are.equal("reactive-sel 1/1/4, seq 1/5/0, cond g 1/5/0, act hi 1/0/0, reactive-seq 0/1/4, " ..
+                       "cond ok 4/1/0, async-seq 0/0/4, act a 2/0/0, act b 0/0/2", counts)
+      for _, mode in ipairs({ { "counters", false }, { "timing", true }, { "counters", true } }) do
+        local st2, log2, counts2, names = runmode(mode[1], mode[2])
+        assert.are.equal(st, st2)
+        assert.are.equal(log, log2)
+        assert.are.equal(counts, counts2)
+        if mode[2] then
+          assert.is_true(names[0] and names[4] and names[6], "node_exit events of the new kinds")
+        end
+      end
+    end)
+
+    it("the node names in stats and the DSL round trip", function()
+      local t = host:compile("(reactive-seq (async-seq (succeed)) (reactive-sel (fail) (succeed)))")
+      assert.are.equal("(reactive-seq (async-seq (succeed)) (reactive-sel (fail) (succeed)))",
+        host:eval("(write-to-string (bt.to-dsl (bt.compile (bt.to-dsl (bt.compile \"" ..
+                  "(reactive-seq (async-seq (succeed)) (reactive-sel (fail) (succeed)))\")))))"))
+      local i = t:instance()
+      assert.are.equal("success", i:tick())
+      assert.matches("\nnode 1 %(async%-seq%) success=1 ", host.bt.stats(i))
+      assert.matches("\nnode 3 %(reactive%-sel%) success=1 ", host.bt.stats(i))
+    end)
+  end)
+
   describe("mem-seq / mem-sel", function()
     it("mem-seq resumes at the running child and restarts after finishing", function()
       script("a", { "success" })
@@ -83,9 +146,9 @@ describe("bt semantics", function()
       assert.are.equal("a b", calls())
       assert.are.equal("failure", i:tick())
       assert.are.equal("b c", calls())
-      -- finished with failure: restarts at child 0
+      -- failed: the next tick resumes at the failed child (muesli-bt)
       assert.are.equal("failure", i:tick())
-      assert.are.equal("a b c", calls())
+      assert.are.equal("c", calls())
     end)
 
     it("mem-sel resumes at the running child and restarts after finishing", function()
@@ -221,6 +284,14 @@ describe("bt semantics", function()
       assert.are.equal("success", i:tick()) -- success resets the counter
       assert.are.equal("running running success", T.ticks(i, 3))
       assert.are.equal("a a a a a a a", calls())
+    end)
+
+    it("retry n after exhaustion: failures fail at once until the child succeeds (muesli-bt)", function()
+      script("a", { "failure", "failure", "failure", "failure", "success", "failure" })
+      local i = inst("(retry 1 (act a))")
+      assert.are.equal("running failure failure failure", T.ticks(i, 4))
+      assert.are.equal("success running", T.ticks(i, 2))
+      assert.are.equal("a a a a a a", calls())
     end)
 
     it("retry 0 is the child itself for failures", function()

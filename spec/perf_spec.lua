@@ -95,6 +95,29 @@ describe("lispbt.perf", function()
       assert.matches("act running%-then%-success", text)
     end)
 
+    it("draws the tree with its hot nodes as * bars", function()
+      local t = host:compile("(sel (seq (cond always-true) (act always-fail)) (act always-success))")
+      local i = t:instance()
+      i:set_profile_level("counters") -- shares by visits: exact figures
+      for _ = 1, 4 do i:tick() end
+      local text = perf.tree(i)
+      local lines = {}
+      for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.are.equal(6, #lines, text) -- a heading and one line per node, in preorder
+      assert.matches("^tree: share of visits, one %* = 5%%", lines[1])
+      assert.matches("^sel +100%.0%% %*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%*%* ", lines[2])
+      assert.matches("^|%- seq +100%.0%% %*+ .*fail=100%% run=  0%%", lines[3])
+      assert.matches("^|  |%- cond always%-true +100%.0%%", lines[4])
+      assert.matches("^|  `%- act always%-fail +100%.0%% %*+ .*fail=100%%", lines[5])
+      assert.matches("^`%- act always%-success +100%.0%% .*fail=  0%%", lines[6])
+      assert.matches("tree: share of", perf.report(i), 1, true)
+      -- a node that never ran
+      local j = host:compile("(sel (act always-success) (act always-fail))"):instance()
+      j:tick()
+      assert.matches("act always%-fail +0%.0%% +%(never ticked%)", perf.tree(j))
+      assert.matches("tree: bad argument #1", errof(perf.tree, 5))
+    end)
+
     it("omits node timing at profile level counters", function()
       inst:set_profile_level("counters")
       perf.run(inst, { ticks = 5 })
@@ -115,14 +138,20 @@ describe("lispbt.perf", function()
       local slow = host:compile("(act slow)"):instance()
       slow:set_tick_budget_ms(1)
       slow:tick()
-      assert.has_error(function() assert.no_overruns(slow) end)
+      local ok, err = pcall(function() assert.no_overruns(slow) end)
+      assert.is_false(ok)
+      assert.matches("overruns, got %(number%) 1\n%(string%) 'tree: share of", tostring(err)) -- the tree, for the log
+      assert.matches("act slow +100%.0%%", tostring(err))
       assert.is_not.no_overruns(slow)
     end)
 
     it("tick_p99_below compares the engine's p99 in milliseconds", function()
       perf.run(inst, { ticks = 100 })
       assert.tick_p99_below(inst, 60000)
-      assert.has_error(function() assert.tick_p99_below(inst, 0) end)
+      local ok, err = pcall(function() assert.tick_p99_below(inst, 0) end)
+      assert.is_false(ok)
+      assert.matches("Expected tick p99 below %(number%) 0 ms, got %(number%) [%d.e-]+ ms\n%(string%) 'tree: share of",
+        tostring(err))
     end)
 
     it("allocation_free_ticks holds for native leaves and fails when a leaf allocates", function()

@@ -76,6 +76,10 @@ typedef struct bt_Env {
     ** tick's first event (the stream copies the records [seq0, seq) into
     ** its own ring).  Never raises. */
     int evt_on;
+    /* 1: memoryless seq/sel leave a running child they stop before
+    ** unhalted, as muesli-bt does (bt.set-preempt-enabled #f); 0 (the
+    ** default): they halt it (SPEC §5.6). */
+    int nopreempt;
     void (*evt_tick)(void *ud, bt_Inst *I, int phase, uint64_t seq0);
     void *evt_ud;
 } bt_Env;
@@ -346,6 +350,10 @@ void bt_set_readtrace(bt_Inst *I, int on);
 ** memory), 0 otherwise.  Instances are created with a slot for every key
 ** the state knows, so only keys named after that can need growth. */
 int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *writer);
+/* Tick input: bt_bb_put of 'v' as written by bt.tick / inst:tick before
+** the tick, stamped with the index of that tick (ticks so far + 1),
+** writer node -1 and writer "bt.tick". */
+int bt_bb_put_input(bt_Inst *I, int key, lisp_Value v);
 /* Read 'key' into *out (rooted by the instance until overwritten or
 ** reset); returns 1, or 0 (out untouched) if unset or not a key id.
 ** Pushes a bb_read event (reader 'node') when tracing reads.  Never

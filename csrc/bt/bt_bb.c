@@ -93,6 +93,14 @@ int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *write
     return 0;
 }
 
+int bt_bb_put_input(bt_Inst *I, int key, lisp_Value v) {
+    if (bt_bb_put(I, key, v, -1, "bt.tick") != 0) {
+        return -1;
+    }
+    I->bb[key].tick = I->tick + 1; /* the tick the input is for, as muesli-bt stamps it */
+    return 0;
+}
+
 int bt_bb_get(bt_Inst *I, int key, lisp_Value *out, int32_t node) {
     if (key < 0 || key >= I->nbb || !I->bb[key].set) {
         return 0;
@@ -111,6 +119,8 @@ int bt_bb_getnum(bt_Inst *I, int key, int32_t node, double *out) {
     }
     if (v.tag == LISP_TVEC && lisp_veclen(v) >= 1) {
         v = lisp_vecitems(v)[0];
+    } else if (v.tag == LISP_TCONS) { /* a list of numbers, as tick input stores them */
+        v = lisp_car(v);
     }
     if (v.tag == LISP_TINT) {
         *out = (double)v.u.i;

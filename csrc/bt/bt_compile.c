@@ -25,7 +25,8 @@
 
 const char *const bt_kindnames[BT_NKINDS] = {"seq",    "sel",    "mem-seq", "mem-sel", "par",
                                              "invert", "repeat", "retry",   "cond",    "act",
-                                             "succeed", "fail",  "running"};
+                                             "succeed", "fail",  "running", "async-seq", "reactive-seq",
+                                             "reactive-sel"};
 
 static void deffree(lisp_State *S, void *p) {
     bt_Def *D = p;
@@ -225,6 +226,9 @@ static int32_t node(Comp *C, lisp_Value form, int depth) {
         case BT_NSEL:
         case BT_NMEMSEQ:
         case BT_NMEMSEL:
+        case BT_NASYNCSEQ:
+        case BT_NREACTSEQ:
+        case BT_NREACTSEL:
             setname(C, bt_kindnames[kind], lisp_nil());
             children(C, bt_kindnames[kind], rest, i, depth);
             break;
@@ -425,6 +429,10 @@ int bt_verify(const bt_Def *D, char *err, size_t errlen) {
         if ((n->kind == BT_NINVERT || n->kind == BT_NREPEAT || n->kind == BT_NRETRY) &&
             n->nkids != 1) {
             snprintf(err, errlen, "node %d: decorator must have one child", i);
+            return -1;
+        }
+        if ((n->kind <= BT_NPAR || n->kind >= BT_NASYNCSEQ) && n->nkids < 1) {
+            snprintf(err, errlen, "node %d: composite without children", i);
             return -1;
         }
         if (n->kind == BT_NPAR && (n->param < 1 || n->param > n->nkids)) {

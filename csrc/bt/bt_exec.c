@@ -252,7 +252,8 @@ LISPBT_COLD static void preemptslow(bt_Inst *I, int32_t c, int32_t end) {
 }
 
 static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
-    if (c < end) { /* the common case (the last child stopped the loop) is free */
+    /* the common case (the last child stopped the loop) is free */
+    if (c < end && !I->E->nopreempt) {
         preemptslow(I, c, end);
     }
 }
@@ -583,6 +584,40 @@ static LISPBT_INLINE int child(bt_Inst *I, const bt_Node *nodes, int32_t c, uint
     }
 }
 
+/* reactive-seq / reactive-sel node 'i' (muesli-bt's semantics.md): every
+** tick from child 0, like seq / sel.  mem.idx is the node of the child
+** that returned running at the node's last tick (0: none), mem.idx2 its
+** position.  That child's subtree is halted, after the child that decided
+** this tick has returned, when the node moves away from it:
+**   reactive-seq: all succeeded, a child failed (even that one), or
+**                 another child is running;
+**   reactive-sel: all failed, or an earlier child succeeded or runs. */
+static LISPBT_INLINE int reactive(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
+    const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
+    bt_NodeMem *m = &I->mem[i];
+    int32_t prev = m->idx, prevk = m->idx2, c = i + 1, k;
+    int sel = n->kind == BT_NREACTSEL, cont = sel ? BT_FAILURE : BT_SUCCESS, st = cont, stale;
+    for (k = 0; k < n->nkids; k++, c += (int32_t)nodes[c].size) {
+        st = child(I, nodes, c, t, fl);
+        if (st != cont) {
+            break;
+        }
+    }
+    if (k == n->nkids) {
+        stale = 1; /* all children gave 'cont' */
+    } else if (sel) {
+        stale = prev != c && prevk > k;
+    } else {
+        stale = st == BT_FAILURE || prev != c;
+    }
+    if (prev > 0 && stale) {
+        haltrange(I, prev, prev + (int32_t)nodes[prev].size);
+    }
+    m->idx = st == BT_RUNNING ? c : 0;
+    m->idx2 = st == BT_RUNNING ? k : 0;
+    return st;
+}
+
 /* Tick composite node 'i'; reached only through child(). */
 static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) {
     const bt_Node *nodes = I->D->nodes, *n = &nodes[i];
@@ -633,9 +668,33 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
                     break;
                 }
             }
-            m->idx = st == BT_RUNNING ? k : 0;
+            /* mem-seq stays at a failed child too; finishing (mem-seq
+            ** success, mem-sel success) halts all children afresh */
+            m->idx = st == BT_RUNNING || (st == BT_FAILURE && cont == BT_SUCCESS) ? k : 0;
+            if (st == BT_SUCCESS) {
+                haltrange(I, i + 1, end);
+            }
             break;
         }
+        case BT_NASYNCSEQ: /* one child per tick: running between children */
+            for (k = 0, c = i + 1; k < m->idx; k++) {
+                c += (int32_t)nodes[c].size;
+            }
+            st = child(I, nodes, c, t, fl);
+            if (st == BT_FAILURE) {
+                m->idx = 0;
+            } else if (st == BT_SUCCESS && k + 1 < n->nkids) {
+                m->idx = k + 1;
+                st = BT_RUNNING;
+            } else if (st == BT_SUCCESS) {
+                m->idx = 0;
+                haltrange(I, i + 1, end);
+            }
+            break;
+        case BT_NREACTSEQ:
+        case BT_NREACTSEL:
+            st = reactive(I, i, t, fl);
+            break;
         case BT_NPAR: {
             int32_t need = n->param, kids = n->nkids;
             for (k = 0, c = i + 1; k < kids; k++, c += (int32_t)nodes[c].size) {
@@ -690,10 +749,11 @@ static LISPBT_INLINE int execk(bt_Inst *I, int32_t i, uint64_t *t, unsigned fl) 
             if (st == BT_SUCCESS) {
                 m->idx = 0;
             } else if (st == BT_FAILURE) {
-                if (++m->idx <= n->param) {
+                if (m->idx < n->param + 1) { /* exhausted: the count stays until a success */
+                    m->idx++;
+                }
+                if (m->idx <= n->param) {
                     st = BT_RUNNING;
-                } else {
-                    m->idx = 0; /* exhausted: the next activation starts afresh */
                 }
             }
             break;

@@ -201,6 +201,42 @@ static int inputkey(lisp_Value k) {
     return (k.tag == LISP_TSYMBOL || k.tag == LISP_TSTRING) && n > 0 && memchr(s, '\0', n) == NULL;
 }
 
+/* A tick input value as muesli-bt stores it: a symbol becomes its name
+** (a string), a non-empty proper list of numbers a list of floats; any
+** other value is stored as it is. */
+static lisp_Value inputval(lisp_State *S, lisp_Value v) {
+    lisp_Value x, acc = lisp_nil();
+    int64_t n = lisp_listlen(v), k;
+    int base;
+    if (v.tag == LISP_TSYMBOL) {
+        size_t len;
+        const char *s = lisp_str(v, &len);
+        return lisp_string(S, s, len);
+    }
+    if (v.tag != LISP_TCONS || n < 1) {
+        return v;
+    }
+    for (x = v; x.tag == LISP_TCONS; x = lisp_cdr(x)) {
+        if (!lisp_isnumber(lisp_car(x))) {
+            return v;
+        }
+    }
+    base = lisp_gettop(S);
+    for (x = v; x.tag == LISP_TCONS; x = lisp_cdr(x)) { /* the floats, reversed */
+        lisp_Value e = lisp_car(x);
+        acc = lisp_cons(S, lisp_float(e.tag == LISP_TINT ? (double)e.u.i : e.u.f), acc);
+        lisp_settop(S, base);
+        lisp_push(S, acc);
+    }
+    for (x = acc, acc = lisp_nil(), k = 0; k < n; k++, x = lisp_cdr(x)) { /* in order */
+        acc = lisp_cons(S, lisp_car(x), acc);
+        lisp_settop(S, base + 1);
+        lisp_push(S, acc);
+    }
+    lisp_settop(S, base);
+    return acc;
+}
+
 /* Write tick input: an alist ((k v) ...) or ((k . v) ...), or a map. */
 static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
     lisp_Value in = argv[i];
@@ -212,7 +248,8 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
                 lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings "
                                           "without NUL bytes");
             }
-            if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
+            int key = bt_key(S, k);
+            if (bt_bb_put_input(I, key, inputval(S, v)) != 0) {
                 lisp_memerror(S);
             }
         }
@@ -232,7 +269,8 @@ static void writeinput(lisp_State *S, bt_Inst *I, lisp_Value *argv, int i) {
             lisp_argerror(S, argv, i, "input keys must be non-empty symbols or strings without "
                                       "NUL bytes");
         }
-        if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
+        int key = bt_key(S, k);
+        if (bt_bb_put_input(I, key, inputval(S, v)) != 0) {
             lisp_memerror(S);
         }
     }
@@ -618,6 +656,52 @@ static lisp_Value cfun_bt_logssnap(lisp_State *S, int argc, lisp_Value *argv) {
     return list;
 }
 
+/* (bt.blackboard.get inst key [default]): the reference's name for
+** bt.bb-get, with a default for a key never written. */
+static lisp_Value cfun_bt_blackboardget(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Inst *I = checkinst(S, argv, 0);
+    size_t n;
+    const char *name = checkkey(S, argv, 1, &n);
+    lisp_Value v;
+    if (bt_bb_get(I, bt_key_find(S, name, n), &v, -1)) {
+        return v;
+    }
+    return argc > 2 ? argv[2] : lisp_nil();
+}
+
+/* (bt.install-demo-callbacks): register muesli-bt's demo leaves in this
+** host; returns their names. */
+static lisp_Value cfun_bt_installdemo(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value acc = lisp_nil();
+    int k = 0, base = lisp_gettop(S);
+    (void)argc;
+    (void)argv;
+    if (bt_leaves_demo(S, bt_reg(S)) != LISP_OK) {
+        lisp_nomem(S, "bt.install-demo-callbacks");
+    }
+    while (bt_demo_names[k]) {
+        k++;
+    }
+    while (k-- > 0) {
+        acc = lisp_cons(S, lisp_cintern(S, bt_demo_names[k]), acc);
+        lisp_settop(S, base);
+        lisp_push(S, acc);
+    }
+    return acc;
+}
+
+/* (bt.set-preempt-enabled b): whether memoryless seq and sel of this
+** host's trees halt a running child they stop before (#t, the default) or
+** leave it as muesli-bt does (#f). */
+static lisp_Value cfun_bt_setpreempt(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)argc;
+    if (argv[0].tag != LISP_TBOOL) {
+        lisp_argerror(S, argv, 0, "expected a boolean");
+    }
+    bt_reg_env(bt_reg(S))->nopreempt = !argv[0].u.b;
+    return lisp_nil();
+}
+
 /* ---- persistence ---- */
 
 static lisp_Value cfun_bt_todsl(lisp_State *S, int argc, lisp_Value *argv) {
@@ -625,46 +709,161 @@ static lisp_Value cfun_bt_todsl(lisp_State *S, int argc, lisp_Value *argv) {
     return bt_todsl(checkdef(S, argv, 0));
 }
 
+/* The canonical DSL text of 'D' (and a newline) into 'b' (initialised
+** here; the caller frees it unless this raises). */
+static void dsltext(lisp_State *S, bt_Def *D, sbuf *b, const char *fname) {
+    int st;
+    lisp_Value bad;
+    sbuf_initm(b, lisp_mem(S));
+    /* bounded like every write: a tree whose quoted arguments share
+    ** structure cannot make the file (or the time) explode */
+    st = lisp_writereadable(S, b, bt_todsl(D), lisp_printlimit(S), &bad);
+    sbuf_putc(b, '\n');
+    if (b->oom) {
+        sbuf_free(b);
+        lisp_nomem(S, fname);
+    }
+    if (st != LISP_WRITE_OK) {
+        sbuf_free(b);
+        if (st == LISP_WRITE_TOOLONG) {
+            lisp_error(S, "%s: tree too large (its written form is over the print limit, %llu bytes)",
+                       fname, (unsigned long long)lisp_printlimit(S));
+        }
+        lisp_error(S, "%s: the tree holds a %s value that cannot be read back", fname,
+                   bad.tag == LISP_TCONS || bad.tag == LISP_TVEC || bad.tag == LISP_TMAP
+                       ? "cyclic or too deeply nested" : lisp_typename(bad));
+    }
+}
+
+/* Write 'b' (then freed) to 'path', or raise "FNAME: cannot ...". */
+static void writefile(lisp_State *S, const char *path, sbuf *b, const char *fname) {
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (f == NULL) {
+        int e = errno;
+        sbuf_free(b);
+        lisp_error(S, "%s: cannot open '%s': %s", fname, path, strerror(e));
+    }
+    ok = fwrite(b->p, 1, b->len, f) == b->len;
+    ok = fclose(f) == 0 && ok;
+    sbuf_free(b);
+    if (!ok) {
+        lisp_error(S, "%s: cannot write '%s'", fname, path);
+    }
+}
+
 static lisp_Value cfun_bt_savedsl(lisp_State *S, int argc, lisp_Value *argv) {
     bt_Def *D = checkdef(S, argv, 0);
     const char *path = lisp_checkpath(S, argv, 1);
     sbuf b;
-    FILE *f;
-    int ok, st;
-    lisp_Value bad;
     (void)argc;
-    sbuf_initm(&b, lisp_mem(S));
-    /* bounded like every write: a tree whose quoted arguments share
-    ** structure cannot make the file (or the time) explode */
-    st = lisp_writereadable(S, &b, bt_todsl(D), lisp_printlimit(S), &bad);
-    sbuf_putc(&b, '\n');
-    if (b.oom) {
-        sbuf_free(&b);
-        lisp_nomem(S, "bt.save-dsl");
+    dsltext(S, D, &b, "bt.save-dsl");
+    writefile(S, path, &b, "bt.save-dsl");
+    return lisp_bool(1);
+}
+
+/* ---- bt.save / bt.load: lispbt's tree file (docs/reference/bt.md#btsave) ----
+**
+** A 32-byte header, then the payload, the tree's canonical DSL text:
+**   0  magic "LBT1"            16  payload length, u64 little-endian
+**   4  format version, u32 LE  24  FNV-1a 64 of the payload, u64 LE
+**   8  byte-order mark 0x01020304 as u32 LE (bytes 04 03 02 01)
+**  12  flags, u32 LE, 0
+** bt.load checks every field and the exact file length before it reads
+** the payload, so a truncated or corrupt file is refused with a message
+** naming the problem. */
+
+static uint64_t fnv1a64(const unsigned char *p, size_t n) {
+    uint64_t h = 14695981039346656037ULL;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 1099511628211ULL;
     }
-    if (st != LISP_WRITE_OK) {
-        sbuf_free(&b);
-        if (st == LISP_WRITE_TOOLONG) {
-            lisp_error(S, "bt.save-dsl: tree too large (its written form is over the print limit, %llu bytes)",
-                       (unsigned long long)lisp_printlimit(S));
-        }
-        lisp_error(S, "bt.save-dsl: the tree holds a %s value that cannot be read back",
-                   bad.tag == LISP_TCONS || bad.tag == LISP_TVEC || bad.tag == LISP_TMAP
-                       ? "cyclic or too deeply nested" : lisp_typename(bad));
+    return h;
+}
+
+static void putle(unsigned char *p, uint64_t v, int n) {
+    int i;
+    for (i = 0; i < n; i++) {
+        p[i] = (unsigned char)(v >> (8 * i));
     }
-    f = fopen(path, "w");
-    if (f == NULL) {
-        int e = errno;
-        sbuf_free(&b);
-        lisp_error(S, "bt.save-dsl: cannot open '%s': %s", path, strerror(e));
+}
+
+static uint64_t getle(const unsigned char *p, int n) {
+    uint64_t v = 0;
+    int i;
+    for (i = n - 1; i >= 0; i--) {
+        v = v << 8 | p[i];
     }
-    ok = fwrite(b.p, 1, b.len, f) == b.len;
-    ok = fclose(f) == 0 && ok;
+    return v;
+}
+
+static lisp_Value cfun_bt_save(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Def *D = checkdef(S, argv, 0);
+    const char *path = lisp_checkpath(S, argv, 1);
+    unsigned char h[BT_FILE_HEADER];
+    sbuf b, out;
+    (void)argc;
+    dsltext(S, D, &b, "bt.save");
+    memcpy(h, BT_FILE_MAGIC, 4);
+    putle(h + 4, BT_FILE_VERSION, 4);
+    putle(h + 8, 0x01020304u, 4);
+    putle(h + 12, 0, 4);
+    putle(h + 16, b.len, 8);
+    putle(h + 24, fnv1a64((const unsigned char *)b.p, b.len), 8);
+    sbuf_initm(&out, lisp_mem(S));
+    sbuf_putn(&out, (const char *)h, sizeof h);
+    sbuf_putn(&out, b.p, b.len);
     sbuf_free(&b);
-    if (!ok) {
-        lisp_error(S, "bt.save-dsl: cannot write '%s'", path);
+    if (out.oom) {
+        sbuf_free(&out);
+        lisp_nomem(S, "bt.save");
     }
-    return lisp_nil();
+    writefile(S, path, &out, "bt.save");
+    return lisp_bool(1);
+}
+
+static lisp_Value cfun_bt_load(lisp_State *S, int argc, lisp_Value *argv) {
+    const char *path = lisp_checkpath(S, argv, 0);
+    size_t n;
+    lisp_Value text = lisp_readfile(S, path, "bt.load"), forms;
+    const unsigned char *p = (const unsigned char *)lisp_str(text, &n);
+    uint64_t len, v;
+    (void)argc;
+    if (n >= 4 && memcmp(p, "MBT1", 4) == 0) {
+        lisp_error(S, "bt.load: '%s' is a muesli-bt compiled tree (MBT1), which lispbt cannot "
+                      "read; save the tree with bt.save-dsl and load it with bt.load-dsl", path);
+    }
+    if (n < 4 || memcmp(p, BT_FILE_MAGIC, 4) != 0) {
+        lisp_error(S, "bt.load: '%s' is not a lispbt tree file (no \"" BT_FILE_MAGIC "\" header)",
+                   path);
+    }
+    if (n < BT_FILE_HEADER) {
+        lisp_error(S, "bt.load: '%s' is truncated (%llu bytes, the header alone has %d)", path,
+                   (unsigned long long)n, BT_FILE_HEADER);
+    }
+    if ((v = getle(p + 4, 4)) != BT_FILE_VERSION) {
+        lisp_error(S, "bt.load: '%s' has unsupported format version %llu (this lispbt reads %d)",
+                   path, (unsigned long long)v, BT_FILE_VERSION);
+    }
+    if (getle(p + 8, 4) != 0x01020304u || getle(p + 12, 4) != 0) {
+        lisp_error(S, "bt.load: '%s' is corrupt (bad byte-order mark or flags)", path);
+    }
+    len = getle(p + 16, 8);
+    if (len != n - BT_FILE_HEADER) {
+        lisp_error(S, "bt.load: '%s' is %s (the header promises %llu payload bytes, the file has %llu)",
+                   path, len > n - BT_FILE_HEADER ? "truncated" : "corrupt", (unsigned long long)len,
+                   (unsigned long long)(n - BT_FILE_HEADER));
+    }
+    if (getle(p + 24, 8) != fnv1a64(p + BT_FILE_HEADER, (size_t)len)) {
+        lisp_error(S, "bt.load: '%s' is corrupt (payload checksum mismatch)", path);
+    }
+    forms = lisp_readall(S, (const char *)p + BT_FILE_HEADER, (size_t)len, path);
+    if (lisp_listlen(forms) != 1) {
+        lisp_error(S, "bt.load: '%s' is corrupt (the payload must hold exactly one DSL form, got %lld)",
+                   path, (long long)lisp_listlen(forms));
+    }
+    return bt_compile(S, lisp_car(forms));
 }
 
 /* Append 's' to a DOT label: quote, backslash and the control characters
@@ -688,8 +887,39 @@ static void dotescape(sbuf *b, const char *s) {
 ** files.  Our array is preorder; a node's post-order id is
 ** pre + size - 1 - depth.  'post' and 'pre' are scratch arrays of D->n
 ** entries owned by the caller. */
-static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre) {
+/* The heat colour of share 'x' in [0, 1] as #rrggbb into 'b': white, then
+** orange, then dark red, as the HTML report (lua/lispbt/report.lua) draws it. */
+static void dotheat(sbuf *b, double x) {
+    int r, g, bl;
+    x = x < 0 ? 0 : x > 1 ? 1 : x;
+    if (x < 0.5) {
+        double k = x / 0.5;
+        r = 255;
+        g = (int)(247 - k * (247 - 170) + 0.5);
+        bl = (int)(236 - k * (236 - 60) + 0.5);
+    } else {
+        double q = (x - 0.5) / 0.5;
+        r = (int)(255 - q * (255 - 200) + 0.5);
+        g = (int)(170 - q * 170 + 0.5);
+        bl = (int)(60 - q * 40 + 0.5);
+    }
+    sbuf_printf(b, "#%02x%02x%02x", r, g, bl);
+}
+
+/* A node's weight for the heat colouring: its total time at the timing
+** level, or, when the instance never timed a tick, its visit count. */
+static double dotweight(bt_Inst *I, int32_t node, int timed) {
+    const bt_NodeStats *s = bt_nodestats(I, node);
+    if (timed) {
+        return (double)s->total_ns;
+    }
+    return (double)(s->count[1] + s->count[2] + s->count[3]);
+}
+
+static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre, bt_Inst *I) {
     int32_t i, c, k, n = D->n;
+    int timed = I != NULL && bt_nodestats(I, 0)->total_ns > 0;
+    double rootw = I != NULL ? dotweight(I, 0, timed) : 0;
     for (i = 0; i < n; i++) {
         post[i] = 0; /* depth, for now */
     }
@@ -722,7 +952,26 @@ static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre) {
         if (x->kind == BT_NPAR || x->kind == BT_NREPEAT || x->kind == BT_NRETRY) {
             sbuf_printf(b, " %d", (int)x->param);
         }
-        sbuf_printf(b, "]\"%s];\n", k == n - 1 ? ", style=\"bold\"" : "");
+        if (I == NULL) {
+            sbuf_printf(b, "]\"%s];\n", k == n - 1 ? ", style=\"bold\"" : "");
+            continue;
+        }
+        { /* heat: the node's share of the root's time (or visits) */
+            const bt_NodeStats *s = bt_nodestats(I, pre[k]);
+            uint64_t visits = s->count[1] + s->count[2] + s->count[3];
+            double share = rootw > 0 ? dotweight(I, pre[k], timed) / rootw : 0;
+            sbuf_printf(b, "]\\n%.1f%% %s\", style=\"filled%s\", fillcolor=\"", share * 100,
+                        timed ? "of tick time" : "of visits", k == n - 1 ? ",bold" : "");
+            dotheat(b, share);
+            sbuf_printf(b, "\", tooltip=\"visits=%llu success=%llu failure=%llu running=%llu\"",
+                        (unsigned long long)visits, (unsigned long long)s->count[1],
+                        (unsigned long long)s->count[2], (unsigned long long)s->count[3]);
+            if (s->count[2] > 0) {
+                sbuf_printf(b, ", color=\"#c62828\", penwidth=%.1f",
+                            1.0 + 3.0 * (double)s->count[2] / (double)visits);
+            }
+            sbuf_puts(b, "];\n");
+        }
     }
     for (k = 0; k < n; k++) {
         i = pre[k];
@@ -733,18 +982,31 @@ static void dotrender(bt_Def *D, sbuf *b, int32_t *post, int32_t *pre) {
     sbuf_puts(b, "}\n");
 }
 
-/* (bt.export-dot def path) -> #t, the DOT text written to 'path'. */
+/* (bt.export-dot def [path [inst]]) -> #t when 'path' is given (the DOT
+** text written there), else the DOT text.  'inst', an instance of 'def',
+** colours each node by its share of the instance's tick time; an instance
+** in place of 'def' stands for its tree and its own figures. */
 static lisp_Value cfun_bt_exportdot(lisp_State *S, int argc, lisp_Value *argv) {
-    bt_Def *D = checkdef(S, argv, 0);
-    const char *path = lisp_checkpath(S, argv, 1);
-    /* the scratch arrays are a Lisp string's bytes: freed whatever raises */
-    lisp_Value tmp = lisp_string(S, NULL, sizeof(int32_t) * 2 * (size_t)D->n);
-    int32_t *post = (int32_t *)(void *)lisp_str(tmp, NULL);
-    sbuf *b = lisp_scratch(S);
+    bt_Inst *self = lisp_isudata(argv[0], &bt_insttype) ? lisp_udata(argv[0]) : NULL;
+    bt_Def *D = self != NULL ? bt_inst_def(self) : checkdef(S, argv, 0);
+    const char *path = argc > 1 && !lisp_isnil(argv[1]) ? lisp_checkpath(S, argv, 1) : NULL;
+    bt_Inst *I = argc > 2 && !lisp_isnil(argv[2]) ? checkinst(S, argv, 2) : self;
+    lisp_Value tmp;
+    int32_t *post;
+    sbuf *b;
     FILE *f;
     int ok;
-    (void)argc;
-    dotrender(D, b, post, post + D->n);
+    if (I != NULL && bt_inst_def(I) != D) {
+        lisp_error(S, "bt.export-dot: the instance is not an instance of this tree");
+    }
+    /* the scratch arrays are a Lisp string's bytes: freed whatever raises */
+    tmp = lisp_string(S, NULL, sizeof(int32_t) * 2 * (size_t)D->n);
+    post = (int32_t *)(void *)lisp_str(tmp, NULL);
+    b = lisp_scratch(S);
+    dotrender(D, b, post, post + D->n, I);
+    if (path == NULL) {
+        return lisp_scratchstring(S);
+    }
     if (b->oom) {
         lisp_memerror(S);
     }
@@ -789,6 +1051,12 @@ const lisp_Reg bt_lib[] = {
      "(bt.register-action name proc [halt-proc]) -> nil"},
     {"bt.bb-get", 2, 2, cfun_bt_bbget, RT, "(bt.bb-get inst key) -> value or nil"},
     {"bt.bb-put", 3, 3, cfun_bt_bbput, RT, "(bt.bb-put inst key value) -> nil"},
+    {"bt.blackboard.get", 2, 3, cfun_bt_blackboardget, RT,
+     "(bt.blackboard.get inst key [default]) -> value, default or nil"},
+    {"bt.set-preempt-enabled", 1, 1, cfun_bt_setpreempt, RT,
+     "(bt.set-preempt-enabled b) -> nil; #f: seq/sel leave skipped running children"},
+    {"bt.install-demo-callbacks", 0, 0, cfun_bt_installdemo, RT,
+     "(bt.install-demo-callbacks) -> names of muesli-bt's demo leaves, now registered"},
     {"bt.blackboard.dump", 1, 1, cfun_bt_bbdump, RT, "(bt.blackboard.dump inst) -> text"},
     {"bt.set-tick-budget-ms", 2, 2, cfun_bt_budget, RT, "(bt.set-tick-budget-ms inst ms) -> nil"},
     {"bt.set-profile-level", 2, 2, cfun_bt_profile, RT,
@@ -815,7 +1083,10 @@ const lisp_Reg bt_lib[] = {
     {"bt.log.dump", 0, 1, cfun_bt_logsdump, RT, "(bt.log.dump [n]) -> text; alias"},
     {"bt.log.snapshot", 0, 1, cfun_bt_logssnap, RT, "(bt.log.snapshot [n]) -> vec; alias"},
     {"bt.to-dsl", 1, 1, cfun_bt_todsl, RT, "(bt.to-dsl def) -> canonical DSL data"},
-    {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> nil"},
+    {"bt.save-dsl", 2, 2, cfun_bt_savedsl, RT, "(bt.save-dsl def path) -> #t"},
     {"bt.load-dsl", 1, 1, cfun_bt_loaddsl, RT, "(bt.load-dsl path) -> bt_def"},
-    {"bt.export-dot", 2, 2, cfun_bt_exportdot, RT, "(bt.export-dot def path) -> #t; writes DOT"},
+    {"bt.save", 2, 2, cfun_bt_save, RT, "(bt.save def path) -> #t; writes a tree file"},
+    {"bt.load", 1, 1, cfun_bt_load, RT, "(bt.load path) -> bt_def"},
+    {"bt.export-dot", 1, 3, cfun_bt_exportdot, RT,
+     "(bt.export-dot def|inst [path [inst]]) -> #t, or the DOT text without a path"},
     {NULL, 0, 0, NULL, 0, NULL}};

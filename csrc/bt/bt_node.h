@@ -25,6 +25,9 @@ enum {
     BT_NSUCCEED,
     BT_NFAIL,
     BT_NRUNNING,
+    BT_NASYNCSEQ,  /* nkids                    yields running between children */
+    BT_NREACTSEQ,  /* nkids                    seq that halts its stale running child */
+    BT_NREACTSEL,  /* nkids                    sel that halts lower-priority running work */
     BT_NKINDS
 };
 
@@ -38,6 +41,11 @@ enum {
 #define BT_MAXKIDS 65535
 #define BT_MAXCOUNT 1000000000
 _Static_assert(BT_MAXNODES - 1 <= TRACE_MAX_NODE, "trace records must hold every node id");
+
+/* bt.save / bt.load tree files (bt_lib.c, docs/reference/bt.md). */
+#define BT_FILE_MAGIC "LBT1"
+#define BT_FILE_VERSION 1
+#define BT_FILE_HEADER 32
 
 typedef struct bt_Node {
     uint8_t kind;
@@ -149,6 +157,11 @@ int bt_reg_form(bt_Reg *R, lisp_Value name);
 /* Register the engine's built-in C leaves (bt_leaves.c) in 'R'; returns
 ** a Lisp status. */
 int bt_leaves_open(lisp_State *S, bt_Reg *R);
+
+/* Register muesli-bt's demo leaves (bt_leaves.c), named by bt_demo_names
+** (NULL-ended); returns a Lisp status. */
+int bt_leaves_demo(lisp_State *S, bt_Reg *R);
+extern const char *const bt_demo_names[];
 
 extern const char *const bt_kindnames[BT_NKINDS];
 

@@ -143,8 +143,6 @@ typedef struct InputArgs {
     lx_Host *X;
     bt_Inst *I;
     int idx;
-    int32_t node;
-    const char *writer;
 } InputArgs;
 
 /* Write every key/value of the table at a->idx to the blackboard. */
@@ -184,7 +182,7 @@ static void doinput(lisp_State *S, void *ud) {
             key = bt_key(S, *lisp_at(S, lisp_gettop(S) - 1));
         }
         lx_tolisp(L, a->X, -1);
-        if (bt_bb_put(a->I, key, *lisp_at(S, lisp_gettop(S) - 1), a->node, a->writer) != 0) {
+        if (bt_bb_put_input(a->I, key, *lisp_at(S, lisp_gettop(S) - 1)) != 0) {
             lisp_nomem(S, a->X->fname);
         }
         lisp_settop(S, base);
@@ -219,8 +217,6 @@ static int inst_tick(lua_State *L) {
         a.X = X;
         a.I = I;
         a.idx = 2;
-        a.node = -1;
-        a.writer = "input";
         lx_run(L, X, "tick", doinput, &a);
         lua_settop(L, 1);
     }
@@ -808,7 +804,7 @@ void lx_openbt(lua_State *L) {
                                      {"blackboard", inst_blackboard},
                                      {"stats", inst_stats},
                                      {NULL, NULL}};
-    static const Alias treeal[] = {{"to_dsl", "bt.to-dsl"}, {NULL, NULL}};
+    static const Alias treeal[] = {{"to_dsl", "bt.to-dsl"}, {"export_dot", "bt.export-dot"}, {NULL, NULL}};
     int mod = lua_gettop(L), i;
     const Alias *al;
     /* the Lua convention first: the mirrors and aliases made below use it */

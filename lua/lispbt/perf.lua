@@ -116,8 +116,110 @@ local function fmt_ns(ns)
   return ("%d ns"):format(ns)
 end
 
+-- The tree of 'inst' as { {depth, label, id, last-flags}, ... } in preorder
+-- (the node ids of inst:stats()), read from the DOT text of
+-- lispbt.bt.export_dot(inst): its node ids are post-order, root last.
+local function tree_rows(inst)
+  local dot = lispbt.bt.export_dot(inst)
+  local labels, kids, maxid = {}, {}, -1
+  for line in dot:gmatch("[^\n]+") do
+    local id, rest = line:match('^  n(%d+) %[label="(.*)$')
+    if id then
+      id = tonumber(id)
+      local parts, cur, i = {}, {}, 1
+      while i <= #rest do
+        local c = rest:sub(i, i)
+        if c == "\\" then
+          local e = rest:sub(i + 1, i + 1)
+          if e == "n" then parts[#parts + 1] = table.concat(cur); cur = {}
+          else cur[#cur + 1] = e end
+          i = i + 2
+        elseif c == '"' then
+          break
+        else
+          cur[#cur + 1] = c
+          i = i + 1
+        end
+      end
+      parts[#parts + 1] = table.concat(cur)
+      local name, kind = parts[2], parts[3]
+      if name and name:sub(1, 1) == "[" then name, kind = nil, parts[2] end
+      kind = kind and kind:match("^%[(.*)%]$") or kind or "?"
+      labels[id] = name and (kind .. " " .. name) or kind
+      kids[id] = kids[id] or {}
+      if id > maxid then maxid = id end
+    else
+      local a, b = line:match("^  n(%d+) %-> n(%d+);")
+      if a then
+        a, b = tonumber(a), tonumber(b)
+        kids[a] = kids[a] or {}
+        table.insert(kids[a], b)
+      end
+    end
+  end
+  local rows = {}
+  local function walk(id, prefix, last, depth)
+    local lead = depth == 0 and "" or prefix .. (last and "`- " or "|- ")
+    rows[#rows + 1] = { lead = lead, label = labels[id], pre = #rows }
+    local k = kids[id] or {}
+    for i, c in ipairs(k) do
+      walk(c, depth == 0 and "" or prefix .. (last and "   " or "|  "), i == #k, depth + 1)
+    end
+  end
+  if maxid >= 0 then walk(maxid, "", true, 0) end
+  return rows
+end
+
+--- The tree of 'inst' as text: one line per node, indented as the tree,
+-- with a bar of '*' for the node's share of tick time (its time over the
+-- root's, children included; by visits when no tick was timed), the same
+-- share the HTML report colours by, then p99, and the node's failure and
+-- running rates.  opts.width: characters of a full bar (default 20).
+function perf.tree(inst, opts)
+  check_inst(inst, "tree")
+  opts = opts or {}
+  local width = opts.width or 20
+  local st = inst:stats()
+  local byid = {}
+  for _, n in ipairs(st.nodes) do byid[n.id] = n end
+  local rows = tree_rows(inst)
+  local root = byid[0] or {}
+  local timed = (root.total_ns or 0) > 0
+  local function weight(n)
+    if timed then return n.total_ns or 0 end
+    return (n.success or 0) + (n.failure or 0) + (n.running or 0)
+  end
+  local rootw = weight(root)
+  local namew = 0
+  for _, r in ipairs(rows) do
+    r.text = r.lead .. r.label
+    if #r.text > 44 then r.text = r.text:sub(1, 43) .. "~" end
+    if #r.text > namew then namew = #r.text end
+  end
+  local out = { ("tree: share of %s, one * = %g%%; p99; failure and running rates of visits")
+    :format(timed and "tick time" or "visits", 100 / width) }
+  for _, r in ipairs(rows) do
+    local n = byid[r.pre] or {}
+    local visits = (n.success or 0) + (n.failure or 0) + (n.running or 0)
+    local share = rootw > 0 and weight(n) / rootw or 0
+    local stars = math.floor(share * width + 0.5)
+    if stars == 0 and share > 0 then stars = 1 end
+    local line = ("%-" .. namew .. "s %6.1f%% %-" .. width .. "s"):format(r.text, share * 100,
+      ("*"):rep(stars))
+    if visits > 0 then
+      line = line .. ("  p99=%-9s fail=%3d%% run=%3d%%"):format(
+        timed and fmt_ns(n.p99_ns or 0) or "-", math.floor(100 * n.failure / visits + 0.5),
+        math.floor(100 * n.running / visits + 0.5))
+    else
+      line = line .. "  (never ticked)"
+    end
+    out[#out + 1] = line
+  end
+  return table.concat(out, "\n")
+end
+
 --- A text report: run summary (if given), tick percentiles, the tick
--- histogram, the slowest nodes by p99, scheduler and heap figures.
+-- histogram, the slowest nodes by p99, the tree with its hot nodes.
 function perf.report(inst, summary, opts)
   check_inst(inst, "report")
   opts = opts or {}
@@ -156,6 +258,7 @@ function perf.report(inst, summary, opts)
         fmt_ns(n.p50_ns), fmt_ns(n.p99_ns), fmt_ns(n.max_ns), n.success, n.failure, n.running)
     end
   end
+  out[#out + 1] = perf.tree(inst)
   return table.concat(out, "\n")
 end
 
@@ -173,23 +276,26 @@ function perf.register(assert)
     args.n = 3
     return p99 < ms * 1e6
   end
-  say:set("assertion.tick_p99_below.positive", "Expected tick p99 below %s ms, got %s ms (argument 3)")
+  say:set("assertion.tick_p99_below.positive", "Expected tick p99 below %s ms, got %s ms\n%s")
   say:set("assertion.tick_p99_below.negative", "Expected tick p99 not below %s ms, got %s ms")
   assert:register("assertion", "tick_p99_below", function(state, args)
+    local inst = args[1]
     local ok = p99_below(state, args)
-    -- present the numbers in the message: (inst, ms) -> (ms, actual)
+    -- present the numbers in the message: (inst, ms) -> (ms, actual, tree)
     args[1], args[2] = args[2], args[3]
-    args[3] = nil
-    args.n = 2
+    args[3] = ok and "" or perf.tree(inst)
+    args.n = 3
     return ok
   end, "assertion.tick_p99_below.positive", "assertion.tick_p99_below.negative")
 
-  say:set("assertion.no_overruns.positive", "Expected no tick budget overruns, got %s")
+  say:set("assertion.no_overruns.positive", "Expected no tick budget overruns, got %s\n%s")
   say:set("assertion.no_overruns.negative", "Expected tick budget overruns, got %s")
   assert:register("assertion", "no_overruns", function(state, args)
-    local n = args[1]:stats().tick_overrun_count
+    local inst = args[1]
+    local n = inst:stats().tick_overrun_count
     args[1] = n
-    args.n = 1
+    args[2] = n == 0 and "" or perf.tree(inst)
+    args.n = 2
     return n == 0
   end, "assertion.no_overruns.positive", "assertion.no_overruns.negative")
 

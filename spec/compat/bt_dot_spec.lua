@@ -111,6 +111,56 @@ describe("compat: bt.export-dot", function()
       H.err(h, '(bt.export-dot (bt (succeed)) "")'))
     assert.are.equal("bt.export-dot: cannot open '/nonexistent/dir/t.dot': No such file or directory",
       H.err(h, '(bt.export-dot (bt (succeed)) "/nonexistent/dir/t.dot")'))
-    assert.are.equal("bt.export-dot: expected 2 arguments, got 1", H.err(h, "(bt.export-dot (bt (succeed)))"))
+    assert.are.equal("bt.export-dot: expected 1 to 3 arguments, got 0", H.err(h, "(bt.export-dot)"))
+    assert.are.equal("bt.export-dot: expected a bt_instance, got 3", H.err(h, "(bt.export-dot (bt (succeed)) nil 3)"))
+    assert.are.equal("bt.export-dot: the instance is not an instance of this tree",
+      H.err(h, "(bt.export-dot (bt (succeed)) nil (bt.new-instance (bt (succeed))))"))
+  end)
+
+  it("returns the same text without a path, and as tree:export_dot", function()
+    local tree = h:compile("(seq (cond always-true) (act always-success))")
+    assert.is_true(tree:export_dot(path))
+    local text = slurp(path)
+    assert.are.equal(text, tree:export_dot())
+    assert.are.equal(text, tree:export_dot(nil))
+    h:set("path", path)
+    assert.are.equal(text, h:eval("(bt.export-dot (bt (seq (cond always-true) (act always-success))))"))
+  end)
+
+  it("colours each node by its share of an instance's tick time", function()
+    local tree = h:compile("(sel (seq (cond always-true) (act always-fail)) (act always-success))")
+    local inst = tree:instance()
+    inst:set_profile_level("timing")
+    for _ = 1, 4 do inst:tick() end
+    local dot = tree:export_dot(nil, inst)
+    assert.are.equal(dot, h.bt.export_dot(inst)) -- an instance stands for its tree and its figures
+    -- the plain form is untouched by the instance
+    assert.are.equal(0, select(2, tree:export_dot():gsub("fillcolor", "")))
+    local n = 0
+    for id, label, style, colour in dot:gmatch('  n(%d+) %[label="([^"]*)", style="([^"]*)", fillcolor="(#%x%x%x%x%x%x)"') do
+      n = n + 1
+      local share = tonumber(label:match("\\n([%d.]+)%% of tick time$"))
+      assert.is_truthy(share, label)
+      assert.is_true(share >= 0 and share <= 100)
+      if id == "4" then -- the root: all of the time, bold, the hottest colour
+        assert.are.equal(100, share)
+        assert.are.equal("filled,bold", style)
+        assert.are.equal("#c80014", colour)
+      else
+        assert.are.equal("filled", style)
+      end
+    end
+    assert.are.equal(5, n, dot)
+    -- always-fail failed on every visit: a red frame, the thickest
+    assert.is_truthy(dot:find('always%-fail\\n%[act%][^\n]*tooltip="visits=4 success=0 failure=4 running=0", '
+      .. 'color="#c62828", penwidth=4%.0%]'), dot)
+    -- from Lisp, with a path: the same colouring lands in the file
+    h:set("path", path)
+    assert.are.equal("#t", H.show(h, [[
+      (define d (bt (seq (act always-success))))
+      (define i (bt.new-instance d))
+      (bt.tick i)
+      (bt.export-dot d path i)]]))
+    assert.are.equal(2, select(2, slurp(path):gsub('fillcolor="#', "")))
   end)
 end)
