@@ -184,13 +184,13 @@ describe("hosts", function()
       a:eval("(define only-in-a 1) (define shared 'a)")
       b:eval("(define shared 'b)")
       assert.is_nil(b:get("only-in-a"))
-      assert.are.equal("eval:1:1: unbound variable: only-in-a", errof(b.eval, b, "only-in-a"))
+      assert.are.equal("eval:1:1: unbound symbol: only-in-a", errof(b.eval, b, "only-in-a"))
       assert.are.equal(lispbt.symbol("a"), a:get("shared"))
       assert.are.equal(lispbt.symbol("b"), b:get("shared"))
       a:eval("(define (car x) 'redefined)")
       assert.are.equal(1, b:eval("(car '(1))"))
       a:register_builtin("lua-fn", function() return "a" end)
-      assert.are.equal("eval:1:1: unbound variable: lua-fn", errof(b.eval, b, "(lua-fn)"))
+      assert.are.equal("eval:1:1: unbound symbol: lua-fn", errof(b.eval, b, "(lua-fn)"))
     end)
 
     it("two hosts never see each other's heaps and counters", function()
@@ -272,7 +272,7 @@ describe("hosts", function()
       assert.are.equal(d:heap().collections, lispbt.heap().collections)
       local c = lispbt.gc().collections
       assert.are.equal(c, d:heap().collections)
-      assert.are.equal("mychunk:1:1: car: expected a list, got 1",
+      assert.are.equal("mychunk:1:1: car: expected a cons, got 1",
         errof(lispbt.eval, "(car 1)", "mychunk"))
     end)
 

@@ -71,7 +71,7 @@ describe("the Lua surface", function()
 
   it("every builtin is bound in Lisp to itself", function()
     for _, b in ipairs(builtins) do
-      assert.are.equal("#<primitive " .. b.name .. ">", tostring(host:get(b.name)), b.name)
+      assert.are.equal("<primitive:" .. b.name .. ">", tostring(host:get(b.name)), b.name)
     end
   end)
 
@@ -103,7 +103,7 @@ describe("the Lua surface", function()
         local methods = { eval = true, load = true, call = true, get = true, set = true, gc = true, heap = true }
         local ok, v = pcall(lookup, host, naive)
         assert.is_true(not ok or v == nil or methods[naive] == true, b.name)
-        assert.are.equal("#<primitive " .. b.name .. ">", tostring(host:get(b.name))) -- host:call reaches it
+        assert.are.equal("<primitive:" .. b.name .. ">", tostring(host:get(b.name))) -- host:call reaches it
       end
     end
   end)

@@ -171,6 +171,8 @@ describe("heap_limit covers all host memory", function()
     -- 5000 references to one 64 KiB string ('nil': define returns the
     -- value, which must not be converted to a Lua table here)
     h:eval("(define v (vec.make 5000 s)) nil")
+    -- the readable style writes every element (the default prints <vec:5000>)
+    h:eval("(print-style 'lispbt)")
     assert_oom(evalerr(h, "(write-to-string v)"), { "write-to-string" })
     assert_oom(evalerr(h, "(print v)"), { "print" })
     assert_oom(evalerr(h, "(write v)"), { "write" })

@@ -167,15 +167,15 @@ local CASES = {
     expect = function(v, repr, reprf) return budget("planner.mcts: ")(v, reprf) end },
   { name = "planner.mcts iters_max", src = "(planner.mcts (map.make 'state '(0.0) 'iters_max X))",
     run_ok = false,
-    expect = function(v, repr, reprf) return intkey("planner.mcts: ", "iters_max", 1, 1000000000)(v, repr) end },
+    expect = function(v, repr, reprf, reprl) return intkey("planner.mcts: ", "iters_max", 1, 1000000000)(v, reprl) end },
   { name = "planner.mcts max_depth", src = "(planner.mcts (map.make 'state '(0.0) 'iters_max 1 'max_depth X))",
-    expect = function(v, repr, reprf) return intkey("planner.mcts: ", "max_depth", 1, 10000)(v, repr) end },
+    expect = function(v, repr, reprf, reprl) return intkey("planner.mcts: ", "max_depth", 1, 10000)(v, reprl) end },
   { name = "planner.mcts top_k", src = "(planner.mcts (map.make 'state '(0.0) 'iters_max 1 'top_k X))",
-    expect = function(v, repr, reprf) return intkey("planner.mcts: ", "top_k", 0, 8)(v, repr) end },
+    expect = function(v, repr, reprf, reprl) return intkey("planner.mcts: ", "top_k", 0, 8)(v, reprl) end },
   { name = "planner.mcts seed", src = "(planner.mcts (map.make 'state '(0.0) 'iters_max 1 'seed X))",
-    expect = function(v, repr, reprf)
+    expect = function(v, repr, reprf, reprl)
       if v ~= v or v == math.huge or v == -math.huge or v == 1e300 then
-        return "planner.mcts: seed: must be an integer, got " .. repr
+        return "planner.mcts: seed: must be an integer, got " .. reprl
       end
     end },
   { name = "planner.mcts gamma", src = "(planner.mcts (map.make 'state '(0.0) 'iters_max 1 'gamma X))",
@@ -224,6 +224,7 @@ describe("numbers where C needs integers", function()
 
   setup(function()
     e.h = lispbt.new { workers = 1 }
+    e.hl = lispbt.new { workers = 1, print_style = "lispbt" }
     e.tree = e.h:compile("(seq (succeed))")
     e.inst = e.tree:instance()
     e.h:set("i", e.inst)
@@ -232,6 +233,7 @@ describe("numbers where C needs integers", function()
 
   teardown(function()
     e.h:close()
+    e.hl:close()
   end)
 
   for _, c in ipairs(CASES) do
@@ -240,11 +242,15 @@ describe("numbers where C needs integers", function()
       it(("%s gets %s"):format(c.name .. (c.arg and " " .. c.arg or ""), vname), function()
         local h = e.h
         h:set("X", v)
-        local repr = h:eval("(write-to-string X)")
-        local reprf = h:eval("(write-to-string (+ 0.0 X))")
+        local repr = h:eval("(number->string X)") -- the printed form, in the host's style
+        -- the planner checks its options in C and prints numbers in the
+        -- readable (print_style "lispbt") form whatever the host's style
+        e.hl:set("X", v)
+        local reprl = e.hl:eval("(write-to-string X)")
+        local reprf = e.hl:eval("(write-to-string (+ 0.0 X))")
         local want
         if c.expect then
-          want = c.expect(v, repr, reprf)
+          want = c.expect(v, repr, reprf, reprl)
         elseif not accepted(c, v) then
           want = rangemsg(c, repr)
         end

@@ -33,7 +33,14 @@ local INPUTS = {
   { "map doubled 40 times", "(dbl map2 #{x 1} 40)" },
 }
 
+-- The walks of the readable printer: print_style "lispbt" (the default,
+-- muesli-bt's style, prints a vec or map as <vec:N> / <map:N> and so
+-- never walks into one).
 local function newhost(opts)
+  opts = opts or {}
+  if opts.print_style == nil then
+    opts.print_style = "lispbt"
+  end
   local h = lispbt.new(opts)
   h:eval(PRELUDE)
   return h

@@ -38,7 +38,7 @@ typedef struct host_Opts {
     size_t heap_limit;    /* bytes, 0 = unlimited */
     int gc_stress;        /* collect at every allocation */
     size_t print_limit;   /* bytes of one printed value (default LISPBT_PRINT_LIMIT) */
-    int print_style;      /* LISP_PRINT_LISPBT (0, default) or LISP_PRINT_MUESLI (1) */
+    int print_style;      /* LISP_PRINT_MUESLI (0, default) or LISP_PRINT_LISPBT (1) */
 } host_Opts;
 
 /* Opaque: the definition is private to csrc/host/host.c. */

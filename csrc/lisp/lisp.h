@@ -113,17 +113,19 @@ typedef struct lisp_Opts {
                        ** is built (a host sets its limit itself, later) */
     int gc_stress;     /* collect at every allocation */
     size_t print_limit; /* bytes of one printed value (0 = LISPBT_PRINT_LIMIT) */
-    int print_style;    /* LISP_PRINT_LISPBT (default) or LISP_PRINT_MUESLI */
+    int print_style;    /* LISP_PRINT_MUESLI (default) or LISP_PRINT_LISPBT */
 } lisp_Opts;
 
 /* Printer styles (lisp_write, option 'print_style', builtin print-style).
-** LISP_PRINT_LISPBT: floats in the shortest text that reads back equal,
-** '+inf.0' '-inf.0' '+nan.0', 'x quote sugar, #<closure NAME>,
-** #<primitive NAME>.  LISP_PRINT_MUESLI: the reference runtime's forms,
-** so output diffs against muesli-bt's: floats with 15 significant digits
+** LISP_PRINT_MUESLI (the default): the reference runtime's forms, so
+** output diffs against muesli-bt's: floats with 15 significant digits
 ** ('%.15g', which may not read back equal), 'inf' '-inf' 'nan', (quote x),
-** <closure>, <primitive:NAME>, <rng>, <pq:N>, <bt_def:N>, <bt_instance:N>. */
-enum { LISP_PRINT_LISPBT = 0, LISP_PRINT_MUESLI = 1 };
+** symbols as they are, <closure>, <primitive:NAME>, <vec:N>, <map:N>,
+** <rng>, <pq:N>, <bt_def:N>, <bt_instance:N>.  LISP_PRINT_LISPBT: floats in
+** the shortest text that reads back equal, '+inf.0' '-inf.0' '+nan.0', 'x
+** quote sugar, |odd symbols|, #(vec) #{map}, #<closure NAME>,
+** #<primitive NAME>. */
+enum { LISP_PRINT_MUESLI = 0, LISP_PRINT_LISPBT = 1 };
 int lisp_printstyle(lisp_State *S);
 void lisp_setprintstyle(lisp_State *S, int style);
 
@@ -394,7 +396,9 @@ struct sbuf *lisp_scratch(lisp_State *S);
 /* The scratch text as a new Lisp string (pushed); raises ERRMEM if the
 ** rendering ran out of memory. */
 lisp_Value lisp_scratchstring(lisp_State *S);
-/* Append the written (readable) form of 'v' to 'b' (the caller's buffer);
+/* Append the written form of 'v' to 'b' (the caller's buffer), in the
+** state's print style (readable in LISP_PRINT_LISPBT; muesli-bt's printed
+** form, <vec:N> and the like included, in LISP_PRINT_MUESLI);
 ** 'display' omits string quotes and symbol bars.  At most the state's
 ** print limit (lisp_printlimit) of bytes is written: a longer form is cut
 ** there and "..." appended, and the walk stops, so a value that shares
@@ -418,6 +422,13 @@ enum { LISP_WRITE_OK, LISP_WRITE_TOOLONG, LISP_WRITE_UNREADABLE };
 ** (closure, host object, ...) or a cycle or nesting the printer cuts (then
 ** *bad is that list, vec or map).  Never raises. */
 int lisp_writereadable(lisp_State *S, struct sbuf *b, lisp_Value v, size_t limit, lisp_Value *bad);
+/* Write 'v' for 'write' and 'write-to-string' in the state's style,
+** within its print limit.  In LISP_PRINT_MUESLI, LISP_WRITE_UNREADABLE
+** with the first part muesli-bt's write rejects in *bad (a closure,
+** primitive, vec, map, rng, pq, host object, non-finite float, or a cyclic
+** or too deeply nested list); else LISP_WRITE_OK (the lispbt style writes
+** #<...> for them).  Never raises. */
+int lisp_writechecked(lisp_State *S, struct sbuf *b, lisp_Value v, lisp_Value *bad);
 /* The state's print limit in bytes (see lisp_write). */
 size_t lisp_printlimit(lisp_State *S);
 /* Set it ('n' >= 1).  Never raises. */
@@ -431,6 +442,7 @@ typedef struct lisp_HeapStats {
     uint64_t bytes_allocated; /* Lisp heap bytes now */
     uint64_t next_gc_threshold;
     uint64_t collections;
+    uint64_t forced_collections; /* explicit ones: lisp_gc, gc-stats, host:gc() */
     int64_t gc_last_pause_ns, gc_max_pause_ns, gc_total_pause_ns;
     uint64_t freed_objects; /* ever freed */
     uint64_t heap_limit;

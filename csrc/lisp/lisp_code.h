@@ -63,6 +63,7 @@ lisp_Value lispE_if(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_begin(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_and(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_or(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ornil(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_lambda(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F);

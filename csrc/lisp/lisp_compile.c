@@ -413,6 +413,8 @@ static lispK_Code *quasi(Compiler *C, lisp_Value x, int depth, int level) {
             return primcall(C, S->prim[LISPP_CONS], constant(C, h),
                             quasi(C, lisp_cdr(x), depth + 1, level - 1));
         }
+        /* ,@x not as an element of a list: `,@x or `(a . ,@x) (muesli-bt's words) */
+        cerror(C, "unquote-splicing: only valid in list context");
     }
     if (issym(h, S->s_quasiquote)) {
         return primcall(C, S->prim[LISPP_CONS], constant(C, h), quasi(C, lisp_cdr(x), depth + 1, level + 1));
@@ -456,7 +458,7 @@ static lispK_Code *letform(Compiler *C, lisp_Value form, int tail, int sequentia
     lispK_Code *c;
     const char *what = sequential ? "let*" : "let";
     if (nb < 0) {
-        cerror(C, "%s: bindings must be a list", what);
+        cerror(C, "%s: expected binding list", what); /* muesli-bt's words */
     }
     c = newcode(C, lispE_begin, (int)nb + 1);
     first = fs->nslots;
@@ -477,8 +479,12 @@ static lispK_Code *letform(Compiler *C, lisp_Value form, int tail, int sequentia
         if (bind.tag == LISP_TCONS && lisp_car(bind).tag == LISP_TSYMBOL && lisp_listlen(bind) == 2) {
             name = lisp_car(bind);
             init = nth(bind, 1);
+        } else if (bind.tag != LISP_TCONS || lisp_listlen(bind) < 0) { /* muesli-bt's words */
+            cerror(C, "%s: each binding must be a (name expr) pair", what);
+        } else if (lisp_listlen(bind) != 2) {
+            cerror(C, "%s: each binding must contain exactly name and expression", what);
         } else {
-            cerror(C, "%s: binding must be (name value)", what);
+            cerror(C, "%s: binding name must be a symbol", what);
         }
         val = compile(C, init, 0);
         c->kid[i] = setslot(C, sequential ? declare(C, name) : first + (int)i, val);
@@ -505,7 +511,7 @@ static lispK_Code *namedlet(Compiler *C, lisp_Value form, int tail) {
     lisp_Value *vslot, *islot;
     lispK_Code *c;
     if (lisp_listlen(binds) < 0) {
-        cerror(C, "let: bindings must be a list");
+        cerror(C, "let: expected binding list");
     }
     lispE_push(S, lisp_nil());
     vslot = S->top - 1;
@@ -514,8 +520,12 @@ static lispK_Code *namedlet(Compiler *C, lisp_Value form, int tail) {
     /* build reversed, then reverse */
     for (b = binds; b.tag == LISP_TCONS; b = lisp_cdr(b)) {
         lisp_Value bind = lisp_car(b);
-        if (bind.tag != LISP_TCONS || lisp_car(bind).tag != LISP_TSYMBOL || lisp_listlen(bind) != 2) {
-            cerror(C, "let: binding must be (name value)");
+        if (bind.tag != LISP_TCONS || lisp_listlen(bind) < 0) {
+            cerror(C, "let: each binding must be a (name expr) pair");
+        } else if (lisp_listlen(bind) != 2) {
+            cerror(C, "let: each binding must contain exactly name and expression");
+        } else if (lisp_car(bind).tag != LISP_TSYMBOL) {
+            cerror(C, "let: binding name must be a symbol");
         }
         *vslot = lisp_cons(S, lisp_car(bind), *vslot);
         *islot = lisp_cons(S, nth(bind, 1), *islot);
@@ -550,11 +560,14 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
         checklen(C, form, 2, 2, "quasiquote: expected (quasiquote datum)");
         return quasi(C, nth(form, 1), 0, 0);
     }
-    if (issym(h, S->s_unquote) || issym(h, S->s_unquote_splicing)) {
-        cerror(C, "%s: not inside quasiquote", AS(lisp_Symbol, h)->name);
+    if (issym(h, S->s_unquote)) {
+        cerror(C, "unquote: only valid inside quasiquote"); /* muesli-bt's words */
+    }
+    if (issym(h, S->s_unquote_splicing)) {
+        cerror(C, "unquote-splicing: only valid inside quasiquote list context");
     }
     if (issym(h, S->s_if)) {
-        checklen(C, form, 3, 4, "if: expected (if test then [else])");
+        checklen(C, form, 3, 4, "if: expected 2 or 3 arguments"); /* muesli-bt's words */
         c = newcode(C, lispE_if, 3);
         c->kid[0] = compile(C, nth(form, 1), 0);
         c->kid[1] = compile(C, nth(form, 2), tail);
@@ -577,7 +590,7 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
             test = lisp_car(cl);
             if (issym(test, S->s_else)) {
                 if (i != n - 1) {
-                    cerror(C, "cond: else must be the last clause");
+                    cerror(C, "cond: else clause must be last"); /* muesli-bt's words */
                 }
                 acc = sequence(C, lisp_cdr(cl), tail);
             } else if (lisp_cdr(cl).tag == LISP_TNIL) {
@@ -603,9 +616,17 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
             cerror(C, "%s: arguments must be a list", isand ? "and" : "or");
         }
         if (n == 0) {
-            return constant(C, lisp_bool(isand));
+            return constant(C, isand ? lisp_bool(1) : lisp_nil()); /* (and) #t, (or) nil */
         }
-        c = newcode(C, isand ? lispE_and : lispE_or, (int)n);
+        /* As muesli-bt: 'or' answers nil when nothing is true, except that the
+        ** last form of an 'or' in a procedure's tail position is a tail call
+        ** whose value is the answer (docs/compat.md) */
+        if (!isand && !(tail && !C->fs->toplevel)) {
+            tail = 0;
+            c = newcode(C, lispE_ornil, (int)n);
+        } else {
+            c = newcode(C, isand ? lispE_and : lispE_or, (int)n);
+        }
         for (i = 0; i < n; i++, a = lisp_cdr(a)) {
             c->kid[i] = compile(C, lisp_car(a), tail && i == n - 1);
         }
@@ -624,7 +645,7 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
         if (target.tag != LISP_TSYMBOL) {
             cerror(C, "define: expected (define name value) or (define (name params...) body...)");
         }
-        checklen(C, form, 2, 3, "define: expected (define name value)");
+        checklen(C, form, 3, 3, "define: expected (define name value)");
         {
             lisp_Value v = nth(form, 2);
             lispK_Code *val;

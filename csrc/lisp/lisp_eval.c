@@ -325,7 +325,7 @@ lisp_Value lispE_global(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Symbol *s = AS(lisp_Symbol, c->k);
     (void)F;
     if (lispbt_unlikely(s->value.tag == LISP_TUNBOUND)) {
-        lispE_errorat(S, c, "unbound variable: %s", s->name);
+        lispE_errorat(S, c, "unbound symbol: %s", s->name);
     }
     return s->value;
 }
@@ -345,7 +345,7 @@ lisp_Value lispE_setglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Symbol *s = AS(lisp_Symbol, c->k);
     lisp_Value v = EVAL(c->kid[0], F);
     if (s->value.tag == LISP_TUNBOUND) {
-        lispE_errorat(S, c, "set!: unbound variable: %s", s->name);
+        lispE_errorat(S, c, "set!: unbound symbol: %s", s->name);
     }
     s->value = v;
     return lisp_nil();
@@ -404,6 +404,18 @@ lisp_Value lispE_or(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         }
     }
     return EVAL(c->kid[n], F);
+}
+
+/* 'or' outside a procedure's tail position: nil when nothing is true */
+lisp_Value lispE_ornil(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    int i;
+    for (i = 0; i < c->n; i++) {
+        lisp_Value v = EVAL(c->kid[i], F);
+        if (lisp_istrue(v)) {
+            return v;
+        }
+    }
+    return lisp_nil();
 }
 
 lisp_Value lispE_lambda(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
@@ -554,9 +566,6 @@ lisp_Value lispE_unary(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         case OP_CAR:
         case OP_CDR:
             if (lispbt_unlikely(a.tag != LISP_TCONS)) {
-                if (a.tag == LISP_TNIL) {
-                    return a; /* (car nil) = nil, as the builtin */
-                }
                 /* let the builtin raise its own message */
                 {
                     lisp_Value *fp = S->top;

@@ -388,6 +388,7 @@ int lisp_gc(lisp_State *S) {
     S->gcpending = 0;
     if (!S->gc_running) {
         S->gcreason = "explicit";
+        S->forced_collections++;
     }
     lispC_fullgc(S);
     return 0;
@@ -401,6 +402,7 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {
     out->bytes_allocated = S->gcbytes;
     out->next_gc_threshold = S->threshold;
     out->collections = S->collections;
+    out->forced_collections = S->forced_collections;
     out->gc_last_pause_ns = S->pause_last;
     out->gc_max_pause_ns = S->pause_max;
     out->gc_total_pause_ns = S->pause_total;

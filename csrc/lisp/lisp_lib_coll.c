@@ -114,11 +114,34 @@ static void checkmap(lisp_State *S, lisp_Value *argv, int i) {
     }
 }
 
+/* As muesli-bt, the builtins take keys of four types only: a symbol, a
+** string, an integer or a float that is not NaN (-0.0 is the key 0.0).
+** (Maps built elsewhere, by the reader or from Lua tables, may hold others.) */
+static void checkkey(lisp_State *S, lisp_Value *argv, int i) {
+    switch (argv[i].tag) {
+        case LISP_TSYMBOL:
+        case LISP_TSTRING:
+        case LISP_TINT: return;
+        case LISP_TFLOAT:
+            if (argv[i].u.f != argv[i].u.f) {
+                lisp_error(S, "%s: float keys must not be NaN", lisp_fname(argv));
+            }
+            if (argv[i].u.f == 0.0) {
+                argv[i].u.f = 0.0;
+            }
+            return;
+        default: lisp_argerror(S, argv, i, "expected a symbol, string, integer or float key");
+    }
+}
+
 static lisp_Value cfun_map_make(lisp_State *S, int argc, lisp_Value *argv) {
     lisp_Value m;
     int i;
     if (argc % 2 != 0) {
         lisp_error(S, "map.make: expected key/value pairs, got %d arguments", argc);
+    }
+    for (i = 0; i < argc; i += 2) {
+        checkkey(S, argv, i);
     }
     m = lisp_map(S, argc / 2);
     for (i = 0; i < argc; i += 2) {
@@ -130,6 +153,7 @@ static lisp_Value cfun_map_make(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_map_get(lisp_State *S, int argc, lisp_Value *argv) {
     lisp_Value v;
     checkmap(S, argv, 0);
+    checkkey(S, argv, 1);
     if (lisp_mapget(argv[0], argv[1], &v)) {
         return v;
     }
@@ -140,12 +164,14 @@ static lisp_Value cfun_map_has(lisp_State *S, int argc, lisp_Value *argv) {
     lisp_Value v;
     (void)argc;
     checkmap(S, argv, 0);
+    checkkey(S, argv, 1);
     return lisp_bool(lisp_mapget(argv[0], argv[1], &v));
 }
 
 static lisp_Value cfun_map_set(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     checkmap(S, argv, 0);
+    checkkey(S, argv, 1);
     lisp_mapset(S, argv[0], argv[1], argv[2]);
     return argv[2]; /* muesli-bt: the value stored */
 }
@@ -153,6 +179,7 @@ static lisp_Value cfun_map_set(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_map_del(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     checkmap(S, argv, 0);
+    checkkey(S, argv, 1);
     return lisp_bool(lispO_mapdel(argv[0], argv[1]));
 }
 

@@ -240,7 +240,9 @@ static void encvalue(Enc *E, lisp_Value v, int depth) {
             break;
         }
         case LISP_TMAP: encmap(E, v, depth); break;
-        default: lisp_error(S, "json.encode: unsupported value type: %s", lisp_typename(v));
+        default: /* muesli-bt's type names: primitive_fn for a builtin */
+            lisp_error(S, "json.encode: unsupported value type: %s",
+                       v.tag == LISP_TPRIM ? "primitive_fn" : lisp_typename(v));
     }
     checklen(E);
 }

@@ -2,8 +2,8 @@
 ** lisp_lib_list.c -- pairs, lists, predicates and procedure application.
 ** See LICENSE for copyright.
 **
-** (car nil) and (cdr nil) are nil, as in most Lisps used for scripting;
-** car/cdr of any other non-pair raise "expected a list".
+** (car x) and (cdr x) of anything but a pair, nil included, raise
+** "expected a cons", as in muesli-bt (docs/compat.md).
 */
 #include "conf.h"
 
@@ -16,16 +16,16 @@ static lisp_Value cfun_list_cons(lisp_State *S, int argc, lisp_Value *argv) {
 
 static lisp_Value cfun_list_car(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
-    if (argv[0].tag != LISP_TCONS && argv[0].tag != LISP_TNIL) {
-        lisp_argerror(S, argv, 0, "expected a list");
+    if (argv[0].tag != LISP_TCONS) { /* nil too, as muesli-bt */
+        lisp_argerror(S, argv, 0, "expected a cons");
     }
     return lisp_car(argv[0]);
 }
 
 static lisp_Value cfun_list_cdr(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
-    if (argv[0].tag != LISP_TCONS && argv[0].tag != LISP_TNIL) {
-        lisp_argerror(S, argv, 0, "expected a list");
+    if (argv[0].tag != LISP_TCONS) { /* nil too, as muesli-bt */
+        lisp_argerror(S, argv, 0, "expected a cons");
     }
     return lisp_cdr(argv[0]);
 }
@@ -204,8 +204,8 @@ static lisp_Value cfun_list_procedurep(lisp_State *S, int argc, lisp_Value *argv
 
 const lisp_Reg lisp_lib_list[] = {
     {"cons", 2, 2, cfun_list_cons, 0, "(cons a b) -> new pair"},
-    {"car", 1, 1, cfun_list_car, 0, "(car pair) -> first element (nil for nil)"},
-    {"cdr", 1, 1, cfun_list_cdr, 0, "(cdr pair) -> rest (nil for nil)"},
+    {"car", 1, 1, cfun_list_car, 0, "(car pair) -> first element"},
+    {"cdr", 1, 1, cfun_list_cdr, 0, "(cdr pair) -> rest"},
     {"list", 0, LISP_VARARG, cfun_list_list, 0, "(list x ...) -> new list"},
     {"length", 1, 1, cfun_list_length, 0, "(length list|string|vec) -> element count"},
     {"append", 0, LISP_VARARG, cfun_list_append, 0, "(append list ... tail) -> concatenation"},

@@ -8,6 +8,8 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,33 @@
 #include "lisp_obj.h"
 #include "sbuf.h"
 
-/* ---- rng ---- */
+/* ---- rng ----
+**
+** A Lisp rng is muesli-bt's generator, so that a seed gives the numbers
+** the reference gives: splitmix64 over a 64-bit state that starts as the
+** seed (kept in st.s[0]), uniform doubles from the top 53 bits, integers
+** in [0, n) by rejection, normals by Box-Muller keeping the second deviate.
+** (The planner's own generator, rng.h's xoshiro256**, is separate.) */
+
+static uint64_t rngnext(rng_State *r) {
+    uint64_t z = (r->s[0] += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double rngunit(rng_State *r) {
+    return (double)(rngnext(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Uniform in [0, bound) (bound > 0), unbiased. */
+static uint64_t rngbelow(rng_State *r, uint64_t bound) {
+    uint64_t threshold = (0 - bound) % bound, x;
+    do {
+        x = rngnext(r);
+    } while (x < threshold);
+    return x % bound;
+}
 
 static rng_State *checkrng(lisp_State *S, lisp_Value *argv, int i) {
     if (argv[i].tag != LISP_TRNG) {
@@ -26,8 +54,15 @@ static rng_State *checkrng(lisp_State *S, lisp_Value *argv, int i) {
 }
 
 static lisp_Value cfun_rng_make(lisp_State *S, int argc, lisp_Value *argv) {
+    lisp_Value v;
+    rng_State *r;
     (void)argc;
-    return lispO_newrng(S, (uint64_t)lisp_checkint(S, argv, 0));
+    v = lispO_newrng(S, (uint64_t)lisp_checkint(S, argv, 0));
+    r = &AS(lisp_Rng, v)->st;
+    r->s[0] = (uint64_t)argv[0].u.i;
+    r->has_spare = 0;
+    r->spare = 0;
+    return v;
 }
 
 static lisp_Value cfun_rng_uniform(lisp_State *S, int argc, lisp_Value *argv) {
@@ -39,40 +74,66 @@ static lisp_Value cfun_rng_uniform(lisp_State *S, int argc, lisp_Value *argv) {
     if (argc == 3) {
         lo = lisp_checknumber(S, argv, 1);
         hi = lisp_checknumber(S, argv, 2);
+        if (!(lo <= hi)) {
+            lisp_error(S, "rng.uniform: expected lo <= hi");
+        }
+        if (lo == hi) {
+            return lisp_float(lo); /* as muesli-bt: no number drawn */
+        }
     }
-    return lisp_float(lo + (hi - lo) * rng_uniform(r));
+    return lisp_float(lo + (hi - lo) * rngunit(r));
 }
 
 static lisp_Value cfun_rng_normal(lisp_State *S, int argc, lisp_Value *argv) {
     rng_State *r = checkrng(S, argv, 0);
-    double mean = 0, sd = 1;
+    double mean = 0, sd = 1, u1, u2, rad;
     if (argc == 2) {
         lisp_error(S, "rng.normal: expected (rng.normal r) or (rng.normal r mean sd)");
     }
     if (argc == 3) {
         mean = lisp_checknumber(S, argv, 1);
         sd = lisp_checknumber(S, argv, 2);
+        if (!(sd >= 0)) {
+            lisp_error(S, "rng.normal: expected sigma >= 0");
+        }
+        if (sd == 0) {
+            return lisp_float(mean); /* as muesli-bt: no number drawn */
+        }
     }
-    return lisp_float(rng_normal(r, mean, sd));
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return lisp_float(mean + sd * r->spare);
+    }
+    u1 = rngunit(r);
+    if (u1 <= 0.0) {
+        u1 = DBL_MIN;
+    }
+    u2 = rngunit(r);
+    rad = sqrt(-2.0 * log(u1));
+    r->spare = rad * sin(6.28318530717958647692 * u2);
+    r->has_spare = 1;
+    return lisp_float(mean + sd * rad * cos(6.28318530717958647692 * u2));
 }
 
 static lisp_Value cfun_rng_int(lisp_State *S, int argc, lisp_Value *argv) {
     rng_State *r = checkrng(S, argv, 0);
     int64_t lo, hi;
+    uint64_t span;
     if (argc == 2) {
         /* muesli-bt's form: '(rng.int r n)' is an integer in [0, n-1] */
         hi = lisp_checkint(S, argv, 1);
         if (hi <= 0) {
             lisp_argerror(S, argv, 1, "expected a positive integer");
         }
-        return lisp_int(rng_int(r, 0, hi - 1));
+        return lisp_int((int64_t)rngbelow(r, (uint64_t)hi));
     }
     lo = lisp_checkint(S, argv, 1);
     hi = lisp_checkint(S, argv, 2);
     if (lo > hi) {
         lisp_error(S, "rng.int: lo is greater than hi");
     }
-    return lisp_int(rng_int(r, lo, hi));
+    span = (uint64_t)hi - (uint64_t)lo + 1; /* 0: the whole int64 range */
+    return lisp_int((int64_t)((uint64_t)lo + (span ? rngbelow(r, span) : rngnext(r))));
 }
 
 /* ---- time, hashing ---- */
@@ -193,19 +254,39 @@ static lisp_Value cfun_print(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_nil();
 }
 
+/* Write 'v' into 'b' for write and write-to-string ('fname'); in the
+** muesli style raise, as muesli-bt, on a part its write rejects. */
+static void writechecked(lisp_State *S, sbuf *b, lisp_Value v, const char *fname) {
+    lisp_Value bad;
+    if (lisp_writechecked(S, b, v, &bad) == LISP_WRITE_OK) {
+        return;
+    }
+    sbuf_free(b);
+    if (bad.tag == LISP_TFLOAT) {
+        lisp_error(S, "%s: non-finite floats are not readable", fname);
+    }
+    if (bad.tag == LISP_TCONS) {
+        lisp_error(S, "%s: cannot serialise a cyclic or too deeply nested list as readable data", fname);
+    }
+    /* muesli-bt's type names: primitive_fn for a builtin */
+    lisp_error(S, "%s: cannot serialise %s as readable data", fname,
+               bad.tag == LISP_TPRIM ? "primitive_fn" : lisp_typename(bad));
+}
+
 static lisp_Value cfun_write(lisp_State *S, int argc, lisp_Value *argv) {
     sbuf b;
     (void)argc;
     sbuf_initm(&b, S->M);
-    lisp_write(S, &b, argv[0], 0);
+    writechecked(S, &b, argv[0], "write");
     sbuf_putc(&b, '\n'); /* as muesli-bt: one line per write */
     out(S, &b);
     return argv[0]; /* muesli-bt: write returns its argument */
 }
 
 static lisp_Value cfun_writestr(lisp_State *S, int argc, lisp_Value *argv) {
+    sbuf *b = lisp_scratch(S);
     (void)argc;
-    lisp_write(S, lisp_scratch(S), argv[0], 0);
+    writechecked(S, b, argv[0], "write-to-string");
     return lisp_scratchstring(S);
 }
 

@@ -199,6 +199,7 @@ struct lisp_State {
     int ticks;     /* nesting of lisp_tickbegin */
     int gcpending; /* BETWEEN: a collection fell due inside a tick */
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
+    uint64_t forced_collections; /* lisp_gc calls that collected (muesli-bt's count) */
     int64_t pause_last, pause_max, pause_total;
     hist_Hist pauses; /* GC pause durations, HIST_FINE */
     uint32_t *pausebuckets;
@@ -214,7 +215,7 @@ struct lisp_State {
     int64_t nextid;
     sbuf scratch; /* lisp_scratch */
     size_t print_limit; /* bytes of one printed value (lisp_write) */
-    int print_style;    /* LISP_PRINT_LISPBT or LISP_PRINT_MUESLI */
+    int print_style;    /* LISP_PRINT_MUESLI (default) or LISP_PRINT_LISPBT */
     /* well-known symbols, fixed */
     lisp_Symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing, *s_if, *s_cond,
         *s_else, *s_and, *s_or, *s_define, *s_set, *s_lambda, *s_let, *s_letstar, *s_begin,

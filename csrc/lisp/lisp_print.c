@@ -2,18 +2,22 @@
 ** lisp_print.c -- the printer: written (readable) and display forms.
 ** See LICENSE for copyright.
 **
-** 'write' output reads back to an equal value for every readable type:
+** In the LISP_PRINT_LISPBT style (what 'save' always writes), the written
+** form reads back to an equal value for every readable type:
 ** floats print in the shortest form that round-trips and always carry a
 ** '.', 'e', 'inf' or 'nan' so they read back as floats; strings are quoted
 ** with the reader's escapes; vecs print as #(...) and maps as #{k v ...}.
 ** Unreadable objects print as #<closure NAME>, #<primitive NAME>, #<rng>,
 ** #<pq len=N>, #<bt_def ID>: 'save' rejects them (lisp_writereadable).
 **
-** The state's print style LISP_PRINT_MUESLI (lisp.h) swaps in the
-** reference runtime's forms for floats, quote forms and unreadable objects,
-** so that output can be diffed against muesli-bt's; vecs and maps keep our
-** readable forms.  Its floats do not always read back equal, so 'save'
-** (lisp_writereadable) always writes in LISP_PRINT_LISPBT.
+** The state's print style LISP_PRINT_MUESLI (lisp.h, the default) prints
+** the reference runtime's forms, so that output can be diffed against
+** muesli-bt's: floats with 15 significant digits and 'inf'/'nan', quote
+** forms in full, symbols without bars, <closure>, <vec:N>, <map:N> ...;
+** vecs, maps and non-finite floats are then unreadable parts, which
+** 'write' rejects as muesli-bt does (lisp_writechecked).  Its floats do not
+** always read back equal, so 'save' (lisp_writereadable) always writes in
+** LISP_PRINT_LISPBT, where vecs and maps are #(...) and #{...}.
 **
 ** Bounds (docs/architecture.md, "Walks over data").  Every write stops at
 ** a byte limit (the state's print_limit, or the caller's): the walk checks
@@ -171,7 +175,7 @@ static int needsbars(const char *s, size_t n) {
 
 static void writesymbol(W *w, const char *s, size_t n) {
     size_t i;
-    if (w->display || !needsbars(s, n)) {
+    if (w->display || w->muesli || !needsbars(s, n)) {
         putbounded(w, s, n);
         return;
     }
@@ -260,6 +264,9 @@ static void writerec(W *w, lisp_Value v, int depth) {
         case LISP_TFLOAT:
             if (w->muesli) {
                 writefloat15(b, v.u.f);
+                if (!isfinite(v.u.f)) {
+                    unreadable(w, v); /* muesli-bt's write rejects them */
+                }
             } else {
                 writefloat(b, v.u.f);
             }
@@ -294,6 +301,11 @@ static void writerec(W *w, lisp_Value v, int depth) {
         case LISP_TVEC: {
             lisp_Vec *vec = AS(lisp_Vec, v);
             int64_t i;
+            if (w->muesli) {
+                sbuf_printf(b, "<vec:%lld>", (long long)vec->len);
+                unreadable(w, v);
+                break;
+            }
             sbuf_puts(b, "#(");
             for (i = 0; i < vec->len && !full(w); i++) {
                 if (i) {
@@ -308,6 +320,11 @@ static void writerec(W *w, lisp_Value v, int depth) {
             int64_t it = 0;
             lisp_Value k, x;
             int first = 1;
+            if (w->muesli) {
+                sbuf_printf(b, "<map:%lld>", (long long)AS(lisp_Map, v)->count);
+                unreadable(w, v);
+                break;
+            }
             sbuf_puts(b, "#{");
             while (!full(w) && lisp_mapnext(v, &it, &k, &x)) {
                 if (!first) {
@@ -397,6 +414,16 @@ int lisp_writereadable(lisp_State *S, sbuf *b, lisp_Value v, size_t limit, lisp_
         return LISP_WRITE_TOOLONG;
     }
     if (w.bad) {
+        *bad = w.badv;
+        return LISP_WRITE_UNREADABLE;
+    }
+    return LISP_WRITE_OK;
+}
+
+int lisp_writechecked(lisp_State *S, sbuf *b, lisp_Value v, lisp_Value *bad) {
+    W w;
+    writeto(S, &w, b, v, 0, S->print_limit);
+    if (w.bad && S->print_style == LISP_PRINT_MUESLI) {
         *bad = w.badv;
         return LISP_WRITE_UNREADABLE;
     }

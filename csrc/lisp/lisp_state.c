@@ -91,6 +91,10 @@ static void openlibs(lisp_State *S, void *ud) {
     for (i = 0; i < LISPP_N; i++) {
         S->prim[i] = getprim(S, primnames[i]);
     }
+    /* as muesli-bt: variables bound to the booleans (#t and #f are the
+    ** literals; a program may redefine these names) */
+    lispS_intern(S, "true", 4)->value = lisp_bool(1);
+    lispS_intern(S, "false", 5)->value = lisp_bool(0);
 }
 
 lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg *const *libs) {
@@ -105,7 +109,7 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg
     sbuf_initm(&S->scratch, M); /* rendered text counts against the limit */
     S->max_depth = o && o->max_depth > 0 ? o->max_depth : 10000;
     S->print_limit = o && o->print_limit > 0 ? o->print_limit : LISPBT_PRINT_LIMIT;
-    S->print_style = o && o->print_style == LISP_PRINT_MUESLI ? LISP_PRINT_MUESLI : LISP_PRINT_LISPBT;
+    S->print_style = o && o->print_style == LISP_PRINT_LISPBT ? LISP_PRINT_LISPBT : LISP_PRINT_MUESLI;
     S->gc_stress = o ? o->gc_stress : 0;
     S->threshold = 256 * 1024;
     S->pinfree = -1;
@@ -387,12 +391,15 @@ void lisp_heapstats_text(lisp_State *S, sbuf *b) {
                 (unsigned long long)h.live_objects_after_last_gc);
     sbuf_printf(b, "bytes allocated: %llu\n", (unsigned long long)h.bytes_allocated);
     sbuf_printf(b, "next GC threshold: %llu\n", (unsigned long long)h.next_gc_threshold);
+    /* muesli-bt's other four lines, in its order and words */
+    sbuf_printf(b, "collection count: %llu\n", (unsigned long long)h.collections);
+    sbuf_printf(b, "total GC pause ns: %lld\n", (long long)h.gc_total_pause_ns);
+    sbuf_printf(b, "freed objects total: %llu\n", (unsigned long long)h.freed_objects);
+    sbuf_printf(b, "forced collection count: %llu\n", (unsigned long long)h.forced_collections);
+    /* ours */
     sbuf_printf(b, "live objects: %llu\n", (unsigned long long)h.live_objects);
-    sbuf_printf(b, "freed objects: %llu\n", (unsigned long long)h.freed_objects);
-    sbuf_printf(b, "collections: %llu\n", (unsigned long long)h.collections);
     sbuf_printf(b, "gc last pause ns: %lld\n", (long long)h.gc_last_pause_ns);
     sbuf_printf(b, "gc max pause ns: %lld\n", (long long)h.gc_max_pause_ns);
-    sbuf_printf(b, "gc total pause ns: %lld\n", (long long)h.gc_total_pause_ns);
     {
         hist_Summary p;
         hist_summary(&S->pauses, &p);

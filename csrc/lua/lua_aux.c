@@ -748,7 +748,7 @@ lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv) {
 void lx_pushheap(lua_State *L, lisp_State *S) {
     lisp_HeapStats h;
     lisp_heapstats(S, &h);
-    lua_createtable(L, 0, 21);
+    lua_createtable(L, 0, 25);
 #define F(name, v)                    \
     lua_pushinteger(L, (lua_Integer)(v)); \
     lua_setfield(L, -2, name)
@@ -756,6 +756,12 @@ void lx_pushheap(lua_State *L, lisp_State *S) {
     F("live_objects_after_last_gc", h.live_objects_after_last_gc);
     F("bytes_allocated", h.bytes_allocated);
     F("next_gc_threshold", h.next_gc_threshold);
+    /* the text's muesli-bt lines; collections, gc_total_pause_ns and
+    ** freed_objects below are the same counts under their older keys */
+    F("collection_count", h.collections);
+    F("total_gc_pause_ns", h.gc_total_pause_ns);
+    F("freed_objects_total", h.freed_objects);
+    F("forced_collection_count", h.forced_collections);
     F("live_objects", h.live_objects);
     F("freed_objects", h.freed_objects);
     F("collections", h.collections);

@@ -133,9 +133,9 @@ static void newhost(lua_State *L, int hasopts) {
         lua_pop(L, 1);
         if (lua_getfield(L, 1, "print_style") != LUA_TNIL) {
             const char *st = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-            if (strcmp(st, "muesli") == 0) {
-                o.print_style = 1; /* LISP_PRINT_MUESLI: the reference's printed forms */
-            } else if (strcmp(st, "lispbt") != 0) {
+            if (strcmp(st, "lispbt") == 0) {
+                o.print_style = 1; /* LISP_PRINT_LISPBT: our readable forms */
+            } else if (strcmp(st, "muesli") != 0) { /* the default: the reference's forms */
                 lx_error(L, "new", "bad argument #1 (option 'print_style' must be \"lispbt\" or \"muesli\")");
             }
         }
@@ -274,7 +274,7 @@ static void docallglobal(lisp_State *S, void *ud) {
     int fidx = lisp_gettop(S), i;
     lisp_Value fn;
     if (!lisp_getglobal(S, a->name, &fn)) {
-        lisp_error(S, "call: unbound variable: %s", a->name);
+        lisp_error(S, "call: unbound symbol: %s", a->name);
     }
     lisp_push(S, fn);
     for (i = 0; i < a->nargs; i++) {

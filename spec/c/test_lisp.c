@@ -133,8 +133,8 @@ static void test_basic(void) {
 static void test_errors(void) {
     mem_Heap M;
     lisp_State *S = newstate(&M, 0, 0, 0);
-    CHECK(evalerr(S, "(car 3)", LISP_ERRRUN, "t:1:1: car: expected a list, got 3"));
-    CHECK(evalerr(S, "\n  (undefined-fn 1)", LISP_ERRRUN, "t:2:3: unbound variable: undefined-fn"));
+    CHECK(evalerr(S, "(car 3)", LISP_ERRRUN, "t:1:1: car: expected a cons, got 3"));
+    CHECK(evalerr(S, "\n  (undefined-fn 1)", LISP_ERRRUN, "t:2:3: unbound symbol: undefined-fn"));
     CHECK(evalerr(S, "(define (f a b) a) (f 1 2 3)", LISP_ERRRUN,
                   "t:1:20: f: expected 2 arguments, got 3"));
     CHECK(evalerr(S, "(1 2)", LISP_ERRRUN, "t:1:1: not a procedure: 1"));
@@ -144,7 +144,7 @@ static void test_errors(void) {
     CHECK(evalerr(S, "  )", LISP_ERRSYNTAX, "t:1:3: unexpected closing delimiter"));
     CHECK(evalerr(S, "(+ 9223372036854775807 1)", LISP_ERRRUN, "t:1:1: +: integer overflow"));
     /* forms before the error ran; the state is usable afterwards */
-    CHECK(evalerr(S, "(define before 7) (car 'x)", LISP_ERRRUN, "t:1:19: car: expected a list, got x"));
+    CHECK(evalerr(S, "(define before 7) (car 'x)", LISP_ERRRUN, "t:1:19: car: expected a cons, got x"));
     CHECK(evalint(S, "before", 7));
     CHECK(lisp_gettop(S) == 0);
     CHECK(lisp_verify(S) == 0);
@@ -273,7 +273,7 @@ static void test_stress_eval(void) {
                   1499));
     CHECK(evalint(S, "(length `(1 ,@(map (lambda (x) (* x x)) '(1 2 3)) ,(+ 1 1)))", 5));
     CHECK(evalerr(S, "(car (string-append \"a\" \"b\"))", LISP_ERRRUN,
-                  "t:1:1: car: expected a list, got \"ab\""));
+                  "t:1:1: car: expected a cons, got \"ab\""));
     CHECK(lisp_verify(S) == 0);
     lisp_free(S);
     CHECK(M.bytes == 0);
@@ -327,8 +327,9 @@ static void test_errmem_status(void) {
     CHECK(M.bytes == 0);
 }
 
-/* A symbol named like a number literal writes with bars and reads back as
-** the same symbol; the literals themselves read as floats. */
+/* A symbol named like a number literal writes with bars (in the readable
+** LISP_PRINT_LISPBT style) and reads back as the same symbol; the literals
+** themselves read as floats. */
 static void test_special_names(void) {
     static const char *const names[] = {"+inf.0", "-inf.0", "+nan.0", "-nan.0", "nil", ".", "12"};
     static const char *const bare[] = {"+x", "inf.0", "-nan.00", "nil?", ".."};
@@ -337,6 +338,7 @@ static void test_special_names(void) {
     mem_Heap M;
     lisp_State *S = newstate(&M, 0, 0, 0);
     size_t i, n;
+    lisp_setprintstyle(S, LISP_PRINT_LISPBT);
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         char want[32];
         snprintf(src, sizeof src, "(write-to-string (string->symbol \"%s\"))", names[i]);
@@ -532,7 +534,7 @@ static void test_two_states(void) {
     lisp_HeapStats ha, hb;
     CHECK(evalint(a, "(define only-in-a 1) only-in-a", 1));
     CHECK(!lisp_getglobal(b, "only-in-a", &v));
-    CHECK(evalerr(b, "only-in-a", LISP_ERRRUN, "t:1:1: unbound variable: only-in-a"));
+    CHECK(evalerr(b, "only-in-a", LISP_ERRRUN, "t:1:1: unbound symbol: only-in-a"));
     lisp_gc(a);
     lisp_heapstats(a, &ha);
     lisp_heapstats(b, &hb);
@@ -562,6 +564,7 @@ static void test_walks(void) {
     char repr[LISPBT_REPR_MAX + 8];
     memset(&o, 0, sizeof o);
     o.print_limit = 32;
+    o.print_style = LISP_PRINT_LISPBT; /* the readable printer's walks */
     mem_init(&M);
     S = lisp_new(&M, &o, NULL, lispbt_builtins);
     CHECK(S != NULL && lisp_printlimit(S) == 32);

@@ -98,7 +98,7 @@ static const char program[] =
     "  check(h:eval('(who)') == id, 'builtin changed')\n"
     "  check(THREAD_ID == id, 'Lua global changed')\n"
     "  local ok, err = pcall(h.eval, h, ('mine-%d'):format(other))\n"
-    "  check(not ok and err == ('eval:1:1: unbound variable: mine-%d'):format(other), tostring(err))\n"
+    "  check(not ok and err == ('eval:1:1: unbound symbol: mine-%d'):format(other), tostring(err))\n"
     "  -- churn: thousands of objects, a collection now and then\n"
     "  h:eval('(length (let loop ((i 0) (acc nil)) (if (= i 2000) acc (loop (+ i 1) (cons i acc)))))')\n"
     "end\n"

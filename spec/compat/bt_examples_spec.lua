@@ -2,7 +2,7 @@
 -- unmodified (the files under spec/fixtures/muesli-bt/, vendored with their
 -- source and MIT licence) in a host with the reference's demo callbacks
 -- (bt.install-demo-callbacks).  Each top-level form is evaluated in turn
--- and its written value compared with what the reference's examples and
+-- and its printed value (as the reference's REPL prints it) compared with what the reference's examples and
 -- docs (docs/examples/*.md, docs/bt/intro.md) say it returns; `print` is
 -- captured.  Event-stream values (events.dump) are other specs' business.
 local lispbt = require("lispbt")
@@ -15,11 +15,23 @@ local function setup()
   local h = lispbt.new({ workers = 2 })
   h:eval("(bt.install-demo-callbacks)")
   h:eval("(define printed nil) (define (print . xs) (set! printed (cons xs printed)) nil)")
+  -- the printed form of SRC's value, taken from `error`, which writes its
+  -- arguments after the first as `print` does (a bt_def prints as
+  -- <bt_def:N>; write-to-string would reject it, as the reference's does)
+  local function printed(src)
+    local ok, e = pcall(h.eval, h, '(error "%%v%%" (begin ' .. src .. "\n))")
+    assert(not ok)
+    local v = tostring(e):match("^eval:%d+:%d+: %%%%v%%%% (.*)$")
+    if not v then
+      error(e, 0)
+    end
+    return v
+  end
   local function run(name)
     local forms = h:eval('(map write-to-string (read-file "' .. DIR .. name .. '.lisp"))')
     local out = {}
     for _, src in ipairs(forms) do
-      out[#out + 1] = h:eval("(write-to-string (begin " .. src .. "\n))")
+      out[#out + 1] = printed(src)
     end
     return out
   end

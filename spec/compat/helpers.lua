@@ -9,10 +9,21 @@ function M.host()
   return lispbt.new({ workers = 1 })
 end
 
--- The written form (write-to-string) of the value of SRC, evaluated as one
+-- The written form (write-to-string) of the value of SRC (which raises, as
+-- in the reference, for a vec, map, procedure or non-finite float), evaluated as one
 -- `begin` so that definitions and the result form share one program.
 function M.show(h, src)
   return h:eval("(write-to-string (begin " .. src .. "\n))")
+end
+
+-- The printed form of the value of SRC, as `print` writes it (the
+-- reference's print_value: strings quoted, <vec:N>, <closure> ...).  Taken
+-- in-process from `error`, which writes its arguments after the first in
+-- the host's print style exactly as `print` does.
+function M.printed(h, src)
+  local ok, e = pcall(h.eval, h, "(error \"\" (begin " .. src .. "\n))")
+  assert(not ok, "error did not raise")
+  return (tostring(e):gsub("^eval:%d+:%d+:  ", ""))
 end
 
 -- The message SRC raises, without its `eval:LINE:COL: ` position.

@@ -8,7 +8,7 @@ describe("compat: map", function()
   after_each(function() h:close() end)
 
   it("map.make: an empty map", function()
-    assert.are.equal("#{}", H.show(h, "(map.make)"))
+    assert.are.equal("<map:0>", H.printed(h, "(map.make)"))
     assert.are.equal("1", H.show(h, "(begin (define m (map.make)) (map.set! m \"k\" 1))"))
   end)
 
@@ -43,5 +43,18 @@ describe("compat: map", function()
     assert.are.equal("(1 2 3 4)", H.show(h,
       "(define m (map.make)) (map.set! m 'k 1) (map.set! m \"k\" 2) (map.set! m 3 3) (map.set! m 3.5 4) " ..
       "(list (map.get m 'k) (map.get m \"k\") (map.get m 3) (map.get m 3.5))"))
+  end)
+
+  it("keys of other types raise, NaN too; -0.0 is the key 0.0, as the reference", function()
+    for _, f in ipairs({ "(map.set! m KEY 1)", "(map.get m KEY 0)", "(map.has? m KEY)", "(map.del! m KEY)" }) do
+      local name = f:match("^%((%S+)")
+      for key, shown in pairs({ ["'(1)"] = "(1)", ["#t"] = "#t", ["nil"] = "nil", ["(vec.make)"] = "<vec:0>" }) do
+        assert.are.equal(name .. ": expected a symbol, string, integer or float key, got " .. shown,
+          H.err(h, "(define m (map.make)) " .. f:gsub("KEY", key)))
+      end
+      assert.are.equal(name .. ": float keys must not be NaN", H.err(h, "(define m (map.make)) " .. f:gsub("KEY", "(/ 0.0 0)")))
+    end
+    assert.are.equal("map.make: expected a symbol, string, integer or float key, got #f", H.err(h, "(map.make #f 1)"))
+    assert.are.equal("(1 #t)", H.show(h, "(define m (map.make)) (map.set! m -0.0 1) (list (map.get m 0.0) (map.has? m -0.0))"))
   end)
 end)

@@ -10,9 +10,32 @@ describe("compat: rng", function()
   after_each(function() h:close() end)
 
   it("rng.make: a deterministic handle", function()
-    assert.are.equal("#<rng>", H.show(h, "(rng.make 42)"))
+    assert.are.equal("<rng>", H.printed(h, "(rng.make 42)"))
     assert.are.equal("#t", H.show(h,
       "(= (let ((r (rng.make 42))) (rng.int r 10)) (let ((r (rng.make 42))) (rng.int r 10)))"))
+  end)
+
+  it("a seed gives the reference's numbers (splitmix64, its documented examples)", function()
+    assert.are.equal("3", H.show(h, "(begin (define r (rng.make 3)) (rng.int r 10))"))
+    assert.are.equal("(3 1)", H.show(h, "(begin (define r (rng.make 3)) (list (rng.int r 5) (rng.int r 5)))"))
+    assert.are.equal("3", H.show(h, "(begin (define r (rng.make 42)) (rng.int r 10))"))
+    assert.are.equal("0.566561575172281", H.show(h, "(begin (define r (rng.make 1)) (rng.uniform r 0.0 1.0))"))
+    assert.are.equal("(-0.226463908032132 0.504614031676448)",
+      H.show(h, "(begin (define r (rng.make 5)) (list (rng.uniform r -1.0 1.0) (rng.uniform r -1.0 1.0)))"))
+    assert.are.equal("-0.0282497460958547", H.show(h, "(begin (define r (rng.make 1)) (rng.normal r 0.0 1.0))"))
+    assert.are.equal("(0.000763454684862605 -0.174856880281502)",
+      H.show(h, "(begin (define r (rng.make 9)) (list (rng.normal r 0.0 0.2) (rng.normal r 0.0 0.2)))"))
+  end)
+
+  it("seed 42 gives the reference test suite's rng.int sequence", function()
+    assert.are.equal("(413 291 858 764 250 62 925 908)", H.show(h,
+      "(begin (define r (rng.make 42)) (list (rng.int r 1000) (rng.int r 1000) (rng.int r 1000) (rng.int r 1000) " ..
+      "(rng.int r 1000) (rng.int r 1000) (rng.int r 1000) (rng.int r 1000)))"))
+  end)
+
+  it("rng.uniform needs lo <= hi and rng.normal sigma >= 0, as the reference", function()
+    assert.are.equal("rng.uniform: expected lo <= hi", H.err(h, "(rng.uniform (rng.make 1) 1.0 0.0)"))
+    assert.are.equal("rng.normal: expected sigma >= 0", H.err(h, "(rng.normal (rng.make 1) 0.0 -1.0)"))
   end)
 
   it("rng.int r n: an integer in [0, n-1]", function()

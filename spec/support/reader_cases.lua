@@ -125,7 +125,8 @@ return {
   { "',a", { sym("unquote"), sym("a") } },
   { "',@a", { sym("unquote-splicing"), sym("a") } },
   { "'(quote a)", { sym("quote"), sym("a") } },
-  { "(write-to-string '(a 'b `(c ,d ,@e)))", "(a 'b `(c ,d ,@e))" },
+  { "(write-to-string '(a 'b `(c ,d ,@e)))", "(a 'b `(c ,d ,@e))", opts = { print_style = "lispbt" } },
+  { "(write-to-string '(a 'b `(c ,d ,@e)))", "(a (quote b) (quasiquote (c (unquote d) (unquote-splicing e))))" },
   { "(car ''x)", sym("quote") },
 
   -- ---- comments ----
@@ -143,7 +144,7 @@ return {
   { "#(1 (+ 1 1))", { 1, { sym("+"), 1, 1 } }, name = "vec literal elements are not evaluated" },
   { "(vec.len #())", 0 },
   { "(vec.get #(a #(b)) 1)", { sym("b") } },
-  { "(write-to-string '#(#(1) #{a #(2)}))", "#(#(1) #{a #(2)})" },
+  { "(write-to-string '#(#(1) #{a #(2)}))", "#(#(1) #{a #(2)})", opts = { print_style = "lispbt" } },
   { "(map.get #{\"k\" 1 :b 2} \"k\")", 1 },
   { "(map.get #{\"k\" 1 :b 2} :b)", 2 },
   { "(map.count #{})", 0 },
@@ -166,9 +167,9 @@ return {
     name = "100000 open parens fail fast" },
 
   -- ---- positions of runtime errors across lines ----
-  { "(define x 1)\n\n   (car x)", err = "eval:3:4: car: expected a list, got 1" },
-  { '"line1\nline2" (car 1)', err = "eval:2:8: car: expected a list, got 1" },
-  { "(car\t3)", err = "eval:1:1: car: expected a list, got 3" },
-  { "\t(car 3)", err = "eval:1:2: car: expected a list, got 3", name = "a tab is one column" },
-  { "(list 1\n      (undefined-y))", err = "eval:2:7: unbound variable: undefined-y" },
+  { "(define x 1)\n\n   (car x)", err = "eval:3:4: car: expected a cons, got 1" },
+  { '"line1\nline2" (car 1)', err = "eval:2:8: car: expected a cons, got 1" },
+  { "(car\t3)", err = "eval:1:1: car: expected a cons, got 3" },
+  { "\t(car 3)", err = "eval:1:2: car: expected a cons, got 3", name = "a tab is one column" },
+  { "(list 1\n      (undefined-y))", err = "eval:2:7: unbound symbol: undefined-y" },
 }

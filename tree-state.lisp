@@ -1,0 +1,1 @@
+(quote ("mode" 1 #t))
