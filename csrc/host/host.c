@@ -56,6 +56,49 @@ static void deadkey(void *ud, int64_t key) {
     host_deadkey(ud, key);
 }
 
+/* The planner's record hook (planner_set_hook): each call as
+** planner_call_start, planner_call_end and planner_v1 in the event stream
+** (docs/events.md); the start is stamped time_used_ms before now. */
+static void plannerevents(void *ud, const struct mcts_Record *r, int64_t tick, int32_t node) {
+    lispbt_Host *H = ud;
+    int64_t now = clk_now(&H->clock);
+    sbuf b, rec;
+    char nid[32] = "";
+    (void)tick;
+    if (node >= 0) {
+        snprintf(nid, sizeof nid, "\"node_id\":%d,", (int)node);
+    }
+    sbuf_init(&b);
+    sbuf_init(&rec);
+    sbuf_printf(&b, "{%s\"planner\":\"mcts\",\"budget_ms\":", nid);
+    sbuf_json_number(&b, r->budget_ms);
+    sbuf_putc(&b, '}');
+    if (!b.oom) {
+        obs_events_note(H->S, "planner_call_start", now - (int64_t)(r->time_used_ms * 1e6), b.p,
+                        b.len);
+    }
+    b.len = 0;
+    sbuf_printf(&b, "{%s\"planner\":\"mcts\",\"status\":\"%s\",\"time_used_ms\":", nid,
+                mcts_status_name(r->status));
+    sbuf_json_number(&b, r->time_used_ms);
+    sbuf_printf(&b, ",\"work_done\":%lld}", (long long)r->iters);
+    if (!b.oom) {
+        obs_events_note(H->S, "planner_call_end", now, b.p, b.len);
+    }
+    precord_json(r, &rec); /* the record, with the schema_version planner_v1 asks for */
+    b.len = 0;
+    sbuf_puts(&b, "{\"record\":{\"schema_version\":\"planner.v1\",");
+    if (rec.len > 2) {
+        sbuf_putn(&b, rec.p + 1, rec.len - 1);
+    }
+    sbuf_putc(&b, '}');
+    if (!b.oom && !rec.oom && rec.len > 2) {
+        obs_events_note(H->S, "planner_v1", now, b.p, b.len);
+    }
+    sbuf_free(&b);
+    sbuf_free(&rec);
+}
+
 static void markhost(lisp_State *S, void *ud) {
     bt_Reg *R = bt_reg(S); /* from its slot: marked while bt_reg_new fills it */
     (void)ud;
@@ -144,6 +187,7 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
             snprintf(err, errlen, "cannot open the engine (out of memory)");
             goto fail;
         }
+        planner_set_hook(H->planner, plannerevents, H);
     }
     /* heap_limit: every byte allocated from now on, by any layer, counts
     ** (mem.h); the startup structures above are the base */

@@ -106,6 +106,7 @@ static void docompile(lisp_State *S, void *ud) {
                    (long long)lisp_listlen(forms));
     }
     a->r = bt_compile(S, lisp_car(forms));
+    bt_def_setsource(lisp_udata(a->r), lisp_string(S, a->src, a->n));
 }
 
 static int host_compile(lua_State *L) {

@@ -28,6 +28,16 @@ int obs_events_open(lisp_State *S, bt_Env *E, mem_Heap *M, clk_Clock *clock);
 ** and free the stream.  Call before the Lisp state is freed.  Never raises. */
 void obs_events_close(lisp_State *S);
 
+/* An event of 'type' (a static string) with payload 'data', the text of a
+** JSON object ('len' bytes), stamped 'ts_ns' on the host clock (-1: now),
+** from the host's thread: during a tick it goes between the tick's events
+** where it happened, else after what is pending.  Ignored while the stream
+** is off or before its run starts; counted in 'dropped' when out of memory
+** or when OBS_EVT_GC_MAX events wait in one tick.  Never raises.  For the
+** host's wiring (planner records). */
+void obs_events_note(lisp_State *S, const char *type, int64_t ts_ns, const char *data,
+                     size_t len);
+
 extern const lisp_Reg events_lib[];
 
 #endif

@@ -46,6 +46,8 @@ struct planner_Host {
     uint64_t calls[4];  /* by status: ok, timeout, noaction, error */
     hist_Hist time;     /* time_used per call, ns, HIST_FINE */
     uint32_t *timebuckets;
+    planner_RecordHook hook; /* planner_set_hook */
+    void *hook_ud;
 };
 
 static int openleaves(lisp_State *S);
@@ -73,6 +75,11 @@ planner_Host *planner_open(lisp_State *S, mem_Heap *M, log_Ring *log, int capaci
         return NULL;
     }
     return p;
+}
+
+void planner_set_hook(planner_Host *p, planner_RecordHook fn, void *ud) {
+    p->hook = fn;
+    p->hook_ud = ud;
 }
 
 planner_Host *planner_get(lisp_State *S) {
@@ -249,6 +256,9 @@ static void record(lisp_State *S, const mcts_Request *req, const mcts_Result *re
         p->calls[res->status]++;
     }
     hist_record(&p->time, (int64_t)(res->time_used_ms * 1e6));
+    if (p->hook != NULL) {
+        p->hook(p->hook_ud, &rec, tick, node);
+    }
     if (p->sink.enabled && precord_sink_write(&p->sink, &rec) != 0) {
         log_write(p->log, LOG_ERROR, tick, node, "planner", "record sink: %s",
                   precord_sink_last_error(&p->sink));

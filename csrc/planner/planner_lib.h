@@ -32,6 +32,16 @@ void planner_close(planner_Host *p);
 ** none.  Never raises. */
 planner_Host *planner_get(lisp_State *S);
 
+/* Called with every planner call's record (planner_record.h) after it is
+** kept (the record is the caller's: copy what is needed), with the tick and
+** node of the call (-1 when outside a tree).  Owner thread; it must not
+** raise.  NULL (the default): none.  For the host's wiring (the event
+** stream's planner events). */
+struct mcts_Record;
+typedef void (*planner_RecordHook)(void *ud, const struct mcts_Record *rec, int64_t tick,
+                                   int32_t node);
+void planner_set_hook(planner_Host *p, planner_RecordHook fn, void *ud);
+
 /* The planner.* builtins (listed in csrc/host/host_builtins.c). */
 extern const lisp_Reg planner_lib[];
 
