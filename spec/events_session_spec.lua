@@ -172,3 +172,78 @@ describe("event stream session", function()
   os.remove(path)
   os.remove(dslpath)
 end)
+
+describe("host.events.on_line", function()
+  it("delivers every line, in order, on the host's thread at inst:tick and poll", function()
+    local path = os.tmpname()
+    local host = lispbt.new()
+    local got, inside = {}, false
+    host.events.on_line(function(line)
+      assert(inside, "listener called outside inst:tick / poll")
+      got[#got + 1] = line
+    end)
+    host.events.set_path(path)
+    host.events.enable(true)
+    local inst = host:compile("(seq (act always-success) (act bb-put-int k 1))"):instance()
+    for _ = 1, 5 do
+      inside = true
+      inst:tick()
+      inside = false
+    end
+    host.events.enable(false)
+    inside = true
+    host.events.poll()
+    inside = false
+    local lines = readlines(path)
+    assert.are.same(lines, got)
+    assert.are.equal(0, host.events.listener_dropped())
+    host:close()
+    os.remove(path)
+  end)
+
+  it("counts the lines a full queue refuses, and keeps seq order", function()
+    local host = lispbt.new()
+    local got = {}
+    host.events.on_line(function(line) got[#got + 1] = js.decode(line).seq end)
+    host.events.enable(true)
+    local inst = host:compile("(act always-success)"):instance()
+    host:eval("(define t (bt.new-instance (bt.compile '(seq " .. string.rep("(act always-success)", 100, " ") .. "))))")
+    for _ = 1, 10 do host:eval("(bt.tick t)") end -- Lisp ticks: nothing delivered yet
+    host.events.enable(false) -- many more lines than the queue holds
+    host.events.poll()
+    local dropped = host.events.listener_dropped()
+    assert.is_true(dropped > 0)
+    for i = 2, #got do assert.is_true(got[i] > got[i - 1]) end
+    local total = #host.events.dump()
+    assert.are.equal(total, #got + dropped)
+    host.events.on_line(nil) -- off: nothing more is queued
+    host.events.enable(true)
+    inst:tick()
+    host.events.poll()
+    assert.are.equal(total, #got + dropped)
+    host:close()
+  end)
+
+  it("refuses a listener that is not a function", function()
+    local host = lispbt.new()
+    local ok, err = pcall(host.events.on_line, 42)
+    assert.is_false(ok)
+    assert.matches("events.on_line", err)
+    host.events.enable(true) -- still usable
+    host:compile("(act always-success)"):instance():tick()
+    host:close()
+  end)
+
+  it("propagates the listener's error and stays usable", function()
+    local host = lispbt.new()
+    host.events.on_line(function() error("boom") end)
+    host.events.enable(true)
+    local inst = host:compile("(act always-success)"):instance()
+    local ok, err = pcall(inst.tick, inst)
+    assert.is_false(ok)
+    assert.matches("boom", err)
+    host.events.on_line(nil)
+    assert.are.equal("success", inst:tick())
+    host:close()
+  end)
+end)

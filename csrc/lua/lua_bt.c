@@ -247,6 +247,10 @@ static int inst_tick(lua_State *L) {
     if (st < 0) {
         return lx_error(L, "tick", "%s", bt_busy_text(st));
     }
+    if (lispbt_unlikely(X->listening) && X->running == 0 && lx_pushhost(L, X)) {
+        lx_deliverlines(L, X, lua_gettop(L)); /* the lines written so far */
+        lua_settop(L, 1);
+    }
     lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
     return 1;
 }

@@ -110,6 +110,12 @@ typedef struct obs_Events {
     int hold;              /* under mu: the writer thread leaves the tail alone */
     char **knames;         /* blackboard key names by key id (C allocator) */
     int nknames;
+    /* host.events.on_line: lines queued for the host's thread (under mu) */
+    int listening;
+    char **lq;             /* OBS_EVT_LISTEN_MAX slots, malloc'd lines */
+    size_t *lqlen;
+    int lqhead, lqcount;
+    uint64_t ldrops;       /* lines the full queue refused */
     int on, flush_each;
     int fixed;         /* deterministic mode: fixed stamps, zero durations */
     uint64_t seq;      /* envelope seq of the last line */
@@ -171,8 +177,21 @@ static void puthash(sbuf *b, const char *s, size_t n) {
 static void emitline(obs_Events *V, const sbuf *b) {
     int slot;
     if (b->oom) {
-        V->drops++;
+        atomic_fetch_add_explicit(&V->drops, 1, memory_order_relaxed);
         return;
+    }
+    if (V->listening) {
+        char *c = NULL;
+        if (V->lqcount < OBS_EVT_LISTEN_MAX && (c = malloc(b->len + 1)) != NULL) {
+            int k = (V->lqhead + V->lqcount) % OBS_EVT_LISTEN_MAX;
+            memcpy(c, b->p, b->len);
+            c[b->len] = '\0';
+            V->lq[k] = c;
+            V->lqlen[k] = b->len;
+            V->lqcount++;
+        } else {
+            V->ldrops++;
+        }
     }
     if (V->f != NULL) {
         fwrite(b->p, 1, b->len, V->f);
@@ -1035,31 +1054,38 @@ static void auditstart(obs_Events *V) {
 }
 
 /* The tick's node path (the stack at the last leaf's exit), root status
-** and duration, from the instance records [seq0, end) (audit mode). */
-static void auditscan(const trace_Ring *T, uint64_t seq0, obs_Audit *a) {
-    int count = trace_count(T), i, depth = 0, lastenter = -1;
+** and duration, from its records as copied: stream ring [p0, ring.seq),
+** where a run of leaves is one record (audit mode). */
+static void auditscan(const obs_Events *V, uint64_t p0, obs_Audit *a) {
+    const trace_Ring *R = &V->ring;
+    int depth = 0, lastenter = -1;
     int32_t stack[OBS_EVT_PATH_MAX];
-    uint64_t first = T->seq - (uint64_t)count;
-    trace_Event e;
-    for (i = seq0 > first ? (int)(seq0 - first) : 0; i < count; i++) {
-        if (trace_get(T, i, &e) == NULL) {
-            continue;
-        }
-        if (e.kind == TRACE_NODE_ENTER) {
+    for (; p0 < R->seq; p0++) {
+        const trace_Rec *r = &R->ev[p0 & R->mask];
+        int kind = (int)(r->w & 15), node = (int)(r->w >> 10) - 1;
+        if (kind == TRACE_RUN) { /* its last leaf is the deepest node so far */
+            int n = depth < OBS_EVT_PATH_MAX ? depth : OBS_EVT_PATH_MAX;
+            memcpy(a->path, stack, sizeof stack[0] * (size_t)n);
+            if (n < OBS_EVT_PATH_MAX) {
+                a->path[n++] = node + (int)r->aux - 1;
+            }
+            a->npath = n;
+            lastenter = -1;
+        } else if (kind == TRACE_NODE_ENTER) {
             if (depth < OBS_EVT_PATH_MAX) {
-                stack[depth] = e.node;
+                stack[depth] = node;
             }
             depth++;
-            lastenter = e.node;
-        } else if (e.kind == TRACE_NODE_EXIT) {
-            if (e.node == lastenter) { /* a leaf, or a node whose children did not run */
+            lastenter = node;
+        } else if (kind == TRACE_NODE_EXIT) {
+            if (node == lastenter) { /* a leaf, or a node whose children did not run */
                 a->npath = depth < OBS_EVT_PATH_MAX ? depth : OBS_EVT_PATH_MAX;
                 memcpy(a->path, stack, sizeof stack[0] * (size_t)a->npath);
             }
             depth -= depth > 0;
-        } else if (e.kind == TRACE_TICK_END) {
-            a->status = e.status;
-            a->tick_ns = e.duration_ns;
+        } else if (kind == TRACE_TICK_END) {
+            a->status = (uint8_t)(r->w >> 4 & 7);
+            a->tick_ns = (int64_t)r->x;
         }
     }
 }
@@ -1068,7 +1094,7 @@ static void auditscan(const trace_Ring *T, uint64_t seq0, obs_Audit *a) {
 ** ring; with 'a', the tick's audit figures and marker after them. */
 static void copyrecs(obs_Events *V, bt_Inst *I, uint64_t seq0, obs_Audit *a) {
     const trace_Ring *T = bt_inst_trace(I);
-    uint64_t first = T->seq - (uint64_t)trace_count(T);
+    uint64_t first = T->seq - (uint64_t)trace_count(T), p0;
     if (lispbt_unlikely(seq0 < first)) { /* more than the instance ring keeps */
         char msg[96];
         trace_Rec r;
@@ -1098,10 +1124,11 @@ static void copyrecs(obs_Events *V, bt_Inst *I, uint64_t seq0, obs_Audit *a) {
         putrec(V, NULL, &r);
         seq0 = first;
     }
+    p0 = V->ring.seq;
     copytick(V, T, seq0, T->seq);
     if (a != NULL) {
         trace_Event m;
-        auditscan(T, seq0, a);
+        auditscan(V, p0, a);
         room(V);
         V->audit[V->ring.seq % (uint64_t)V->ring_size] = *a;
         m = trace_event(TRACE_TICK_BEGIN, bt_inst_ticks(I), -1, clk_now(V->clock));
@@ -1239,6 +1266,15 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
 
 /* ---- open / close ---- */
 
+static void lqclear(obs_Events *V) {
+    while (V->lqcount > 0) {
+        free(V->lq[V->lqhead]);
+        V->lqhead = (V->lqhead + 1) % OBS_EVT_LISTEN_MAX;
+        V->lqcount--;
+    }
+}
+
+
 static int alloctail(obs_Events *V, int n) {
     V->tail = mem_calloc(V->M, sizeof *V->tail * (size_t)n);
     V->tlen = mem_calloc(V->M, sizeof *V->tlen * (size_t)n);
@@ -1359,6 +1395,9 @@ void obs_events_close(lisp_State *S) {
         free(V->knames[--V->nknames]);
     }
     free(V->knames);
+    lqclear(V);
+    free(V->lq);
+    free(V->lqlen);
     if (V->defs != NULL) {
         mem_free(V->M, (void *)V->defs, sizeof *V->defs * (size_t)V->capdefs);
     }
@@ -1370,6 +1409,60 @@ void obs_events_close(lisp_State *S) {
     pthread_cond_destroy(&V->cv);
     pthread_mutex_destroy(&V->mu);
     mem_free(V->M, V, sizeof *V);
+}
+
+/* ---- the listener queue (host.events.on_line) ---- */
+
+int obs_events_listen(lisp_State *S, int on) {
+    obs_Events *V = getev(S);
+    int ok = 1;
+    pthread_mutex_lock(&V->mu);
+    if (on && V->lq == NULL) {
+        V->lq = calloc(OBS_EVT_LISTEN_MAX, sizeof *V->lq);
+        V->lqlen = calloc(OBS_EVT_LISTEN_MAX, sizeof *V->lqlen);
+        if (V->lq == NULL || V->lqlen == NULL) {
+            free(V->lq);
+            free(V->lqlen);
+            V->lq = NULL;
+            V->lqlen = NULL;
+            ok = 0;
+        }
+    }
+    if (!on && V->lq != NULL) {
+        lqclear(V);
+    }
+    V->listening = on && ok;
+    pthread_mutex_unlock(&V->mu);
+    return ok ? 0 : -1;
+}
+
+char *obs_events_nextline(lisp_State *S, size_t *len) {
+    obs_Events *V = getev(S);
+    char *line = NULL;
+    pthread_mutex_lock(&V->mu);
+    if (V->lqcount > 0) {
+        line = V->lq[V->lqhead];
+        *len = V->lqlen[V->lqhead];
+        V->lqhead = (V->lqhead + 1) % OBS_EVT_LISTEN_MAX;
+        V->lqcount--;
+    }
+    pthread_mutex_unlock(&V->mu);
+    return line;
+}
+
+uint64_t obs_events_listen_drops(lisp_State *S) {
+    obs_Events *V = getev(S);
+    uint64_t n;
+    pthread_mutex_lock(&V->mu);
+    n = V->ldrops;
+    pthread_mutex_unlock(&V->mu);
+    return n;
+}
+
+void obs_events_sync(lisp_State *S) {
+    obs_Events *V = getev(S);
+    publish(V);
+    syncflush(V);
 }
 
 /* ---- builtins ---- */

@@ -38,6 +38,19 @@ void obs_events_close(lisp_State *S);
 void obs_events_note(lisp_State *S, const char *type, int64_t ts_ns, const char *data,
                      size_t len);
 
+/* The listener queue (host.events.on_line; docs/events.md).  While on,
+** the writer also queues every line it writes, up to OBS_EVT_LISTEN_MAX;
+** lines beyond are counted in obs_events_listen_drops.  Off empties the
+** queue.  obs_events_listen returns 0, or -1 when out of memory (then off).
+** obs_events_nextline pops the oldest line (NUL-terminated, its length in
+** '*len'; the caller frees it with free()), or returns NULL.
+** obs_events_sync writes everything pending now.  Host's thread only;
+** none raises. */
+int obs_events_listen(lisp_State *S, int on);
+char *obs_events_nextline(lisp_State *S, size_t *len);
+uint64_t obs_events_listen_drops(lisp_State *S);
+void obs_events_sync(lisp_State *S);
+
 extern const lisp_Reg events_lib[];
 
 #endif
