@@ -228,7 +228,7 @@ describe("host.events.on_line", function()
     local host = lispbt.new()
     local ok, err = pcall(host.events.on_line, 42)
     assert.is_false(ok)
-    assert.matches("events.on_line", err)
+    assert.matches("events.on_line: bad argument #1 (function expected, got number)", err, 1, true)
     host.events.enable(true) -- still usable
     host:compile("(act always-success)"):instance():tick()
     host:close()

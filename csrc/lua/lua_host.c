@@ -45,8 +45,9 @@ int lx_deliverlines(lua_State *L, lx_Host *X, int hidx) {
 /* host.events.on_line(fn | nil): the listener (upvalue 1: the host). */
 static int events_online(lua_State *L) {
     lx_Host *X = lx_checkhost(L, lua_upvalueindex(1), "events.on_line");
-    if (!lua_isnoneornil(L, 1)) {
-        lx_checkfunction(L, 1, "events.on_line");
+    if (!lua_isnoneornil(L, 1) && lua_type(L, 1) != LUA_TFUNCTION) {
+        return lx_error(L, "events.on_line", "bad argument #1 (function expected, got %s)",
+                        luaL_typename(L, 1));
     }
     if (obs_events_listen(X->S, !lua_isnoneornil(L, 1)) != 0) {
         return lx_error(L, "events.on_line", "out of memory");
