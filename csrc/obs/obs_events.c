@@ -743,11 +743,21 @@ static void pendto(obs_Events *V, uint64_t q) {
 
 /* Copy the instance records [lo, hi) of 'T' that hold events of their own. */
 static void copyrange(obs_Events *V, const trace_Ring *T, uint64_t lo, uint64_t hi) {
+    trace_Rec *ev = V->ring.ev;
+    uint32_t mask = V->ring.mask;
     for (; lo < hi; lo++) {
-        if (lispbt_unlikely(V->npend_done < V->npend)) {
+        const trace_Rec *r = &T->ev[lo & T->mask];
+        int kind = (int)(r->w & 15);
+        if (lispbt_likely((kind < TRACE_BB_WRITE || kind == TRACE_RUN) &&
+                          V->npend_done == V->npend &&
+                          V->ring.seq - V->done_seen < (uint64_t)V->ring.cap)) {
+            ev[V->ring.seq++ & mask] = *r; /* node and tick records: a plain copy */
+            continue;
+        }
+        if (V->npend_done < V->npend) {
             pendto(V, lo);
         }
-        putrec(V, T, &T->ev[lo & T->mask]);
+        putrec(V, T, r);
     }
 }
 
@@ -983,6 +993,16 @@ static void runend(obs_Events *V) {
 
 static void seedef(obs_Events *V, const bt_Def *D) {
     int i;
+    if (lispbt_likely(V->ndefs > 0 && V->defs[V->ndefs - 1] == D)) {
+        return; /* the tree of the last tick */
+    }
+    for (i = 0; i < V->ndefs; i++) {
+        if (V->defs[i] == D) { /* move it last */
+            V->defs[i] = V->defs[V->ndefs - 1];
+            V->defs[V->ndefs - 1] = D;
+            return;
+        }
+    }
     for (i = 0; i < V->ndefs; i++) {
         if (V->defs[i] == D) {
             return;
@@ -1239,6 +1259,17 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
         if (V->audit != NULL) {
             auditstart(V);
         }
+        return;
+    }
+    if (lispbt_unlikely(!V->run_open)) { /* the stream was stopped during the tick */
+        while (V->npend > 0) {
+            trace_Rec *r = &V->pend[--V->npend].rec;
+            if ((r->w & 15) == TRACE_TICK_BEGIN && (r->w >> 4 & 7) == NOTE) {
+                free((void *)(uintptr_t)r->x);
+            }
+        }
+        V->npend_done = 0;
+        V->cur = NULL;
         return;
     }
     bt_tickstats(I, &ts);
