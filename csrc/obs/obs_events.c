@@ -134,8 +134,9 @@ typedef struct obs_Events {
     _Atomic uint64_t drops;
     sbuf line;         /* the line being formatted (C allocator) */
     /* gc_begin/gc_end: figures by slot (id * 2 + phase) % OBS_EVT_GC_MAX;
-    ** during a tick, markers wait in 'gcpend' with the instance's trace seq
-    ** at the time, and copyrecs puts them between that tick's records. */
+    ** during a tick, their markers and notes wait in 'pend' with the
+    ** instance's trace seq at the time, and copytick puts them between that
+    ** tick's records. */
     lisp_GcEvent gcs[OBS_EVT_GC_MAX];
     atomic_int gclive; /* slots whose line is not written yet */
     bt_Inst *cur;      /* the instance ticking, between the hook's phases */
