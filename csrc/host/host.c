@@ -59,12 +59,20 @@ static void deadkey(void *ud, int64_t key) {
 /* The planner's record hook (planner_set_hook): each call as
 ** planner_call_start, planner_call_end and planner_v1 in the event stream
 ** (docs/events.md); the start is stamped time_used_ms before now. */
-static void plannerevents(void *ud, const struct mcts_Record *r, int64_t tick, int32_t node) {
+static void plannerevents(void *ud, const struct mcts_Record *r0, int64_t tick, int32_t node) {
     lispbt_Host *H = ud;
     int64_t now = clk_now(&H->clock);
     sbuf b, rec;
     char nid[32] = "";
+    mcts_Record fixed;
+    const mcts_Record *r = r0;
     (void)tick;
+    if (obs_events_fixed(H->S)) { /* deterministic mode: no wall clock, no durations */
+        fixed = *r0;
+        fixed.ts_ms = OBS_EVT_FIXED_MS;
+        fixed.time_used_ms = 0;
+        r = &fixed;
+    }
     if (node >= 0) {
         snprintf(nid, sizeof nid, "\"node_id\":%d,", (int)node);
     }

@@ -874,6 +874,11 @@ void obs_events_note(lisp_State *S, const char *type, int64_t ts_ns, const char 
     }
 }
 
+int obs_events_fixed(lisp_State *S) {
+    obs_Events *V = getev(S);
+    return V != NULL && V->fixed;
+}
+
 /* ---- run_start, bt_def, run_end (cold, under the lock after a flush) ---- */
 
 static void dslof(obs_Events *V, const bt_Def *D, sbuf *b) {

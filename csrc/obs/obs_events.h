@@ -37,6 +37,9 @@ void obs_events_close(lisp_State *S);
 ** host's wiring (planner records). */
 void obs_events_note(lisp_State *S, const char *type, int64_t ts_ns, const char *data,
                      size_t len);
+/* 1 in deterministic mode (events.set-deterministic), else 0: callers of
+** obs_events_note then write fixed figures for times. */
+int obs_events_fixed(lisp_State *S);
 
 /* The listener queue (host.events.on_line; docs/events.md).  While on,
 ** the writer also queues every line it writes, up to OBS_EVT_LISTEN_MAX;
