@@ -18,6 +18,13 @@ Rows per tree:
                     (events.dump(0) drains the ring), per tick: what a host
                     that ticks flat out pays when the writer must keep up.
   tick audit        events.enable-tick-audit on top, against the stream on.
+
+Clocks.  All rows use process CPU time (the bench's default), so the
+ticking thread's rows also count whatever the writer thread formats while
+they run (it wakes every 10 ms): an upper bound of the tick's cost.  The
+wall clock is no better on the shared 2-core VM (load ~13 when measured:
+the writer and the ticks then share a core).  For decisions use callgrind
+with --separate-threads=yes, main thread only (docs/events.md#cost).
 ]]
 
 local lispbt = require("lispbt")
@@ -69,7 +76,7 @@ return function(B)
 
         local run = ticks(on, ops)
         local e, f, r3 = B.compare(function() run(); on_h.events.dump(0) end, ticks(off, ops),
-                                   {ops = ops})
+                                   {ops = ops, clock = "cpu"})
         B.row(t.name .. " events on, incl. writing", e, "ns/tick", f, "events off", r3)
 
         local au_h, au, apath = stream(t.src, "counters", true)
