@@ -32,7 +32,7 @@ BUSTED_ARGS ?=
 # The timing-sensitive #perf specs are left out of sanitizer runs.
 SAN_BUSTED_ARGS ?= --exclude-tags=perf
 TSAN_TESTS ?= test_sched_stress test_log test_threads
-TSAN_SPECS ?= spec/scheduler_spec.lua
+TSAN_SPECS ?= spec/scheduler_spec.lua spec/events_spec.lua spec/events_session_spec.lua
 # make fuzz: the libFuzzer harnesses fuzz/fuzz_<name>.c, each run FUZZ_SECONDS.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_CC    ?= clang

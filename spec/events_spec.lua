@@ -286,6 +286,13 @@ describe("events", function()
   end)
 
   it("with flush-each-message, a SIGKILLed process leaves whole lines", function()
+    if os.getenv("LISPBT_SANITIZER") == "thread" then
+      -- under make tsan's LD_PRELOAD of libtsan, any child lua5.4 started
+      -- through popen/os.execute dies of SIGSEGV before its first line
+      -- (even `lua5.4 -e 'print(1)'`), so there is no child to kill
+      pending("no child processes under TSan")
+      return
+    end
     local path = os.tmpname()
     local out = C.subprocess(([[
       local lispbt = require("lispbt")

@@ -73,6 +73,14 @@ enum {
 #define LISPBT_TOLUA_MAXDEPTH 1000    /* Lisp -> Lua conversion nesting */
 #define LISPBT_TOLISP_MAXDEPTH 100    /* Lua -> Lisp conversion nesting */
 
+/* The event stream (csrc/obs/obs_events.c, docs/events.md). */
+#define OBS_EVT_WRITER_MS 10    /* the writer thread looks for new records this often */
+#define OBS_EVT_SEGS 32         /* stretches of a tick's records found per backward pass */
+#define OBS_EVT_LISTEN_MAX 1024 /* lines queued for host.events.on_line before drops */
+#define OBS_EVT_SNAPSHOT_MAX 256 /* bb_snapshot entries without (events.snapshot-bb #t) */
+#define OBS_EVT_TICK_HZ 50.0   /* run_start's tick_hz until events.set-tick-hz (the reference's) */
+#define OBS_EVT_PREVIEW_MAX 4096 /* bytes of a bb_snapshot entry's value (as the reference) */
+
 /* Monotonic clock in nanoseconds (vDSO, no system call on Linux). */
 #include <time.h>
 static inline int64_t lispbt_now_ns(void) {

@@ -241,6 +241,12 @@ extern const lisp_UType bt_insttype;
 lisp_Value bt_compile(lisp_State *S, lisp_Value form);
 /* The canonical DSL data of a definition (rooted by it; never allocates). */
 lisp_Value bt_todsl(bt_Def *D);
+/* What a definition was compiled from, for the event stream's source_hash:
+** bt_compile keeps the DSL data it was given; the callers that compiled
+** source text (bt.compile of a string, bt.load-dsl: the file's raw text,
+** host:compile) replace it with that string.  Never allocates. */
+void bt_def_setsource(bt_Def *D, lisp_Value text);
+lisp_Value bt_def_source(const bt_Def *D);
 /* Number of nodes (>= 1); node ids are 0 .. n-1 in preorder. */
 int bt_def_nodes(const bt_Def *D);
 /* Display name of 'node' ("cond battery-ok"), owned by the definition and

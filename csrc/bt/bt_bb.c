@@ -87,7 +87,11 @@ int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *write
     s->ts_ns = bt_now(I); /* one stamp for the slot and its trace event */
     s->node = node;
     s->writer = writer;
-    if (I->trace_on || I->evt_forced) {
+    if (I->trace_on || I->E->evt_on) {
+        if (!I->ticking && I->E->evt_on && !I->evt_pending) {
+            I->evt_pending = 1; /* between ticks: the next tick's copy starts here */
+            I->evt_mark = I->trace.seq;
+        }
         traceaccess(I, TRACE_BB_WRITE, key, v, node, s->ts_ns);
     }
     return 0;

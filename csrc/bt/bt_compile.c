@@ -60,6 +60,7 @@ static void defmark(lisp_State *S, void *p) {
     lisp_markvalue(S, D->args);
     lisp_markvalue(S, D->names);
     lisp_markvalue(S, D->dsl);
+    lisp_markvalue(S, D->src);
 }
 
 const lisp_UType bt_deftype = {"bt_def", defmark, deffree};
@@ -354,6 +355,7 @@ lisp_Value bt_compile(lisp_State *S, lisp_Value form) {
     D->args = lisp_nil();
     D->names = lisp_nil();
     D->dsl = lisp_nil();
+    D->src = form;
     D->args = lisp_vec(S, 8);
     D->names = lisp_vec(S, 16);
     C.S = S;
@@ -449,6 +451,14 @@ int bt_verify(const bt_Def *D, char *err, size_t errlen) {
 
 lisp_Value bt_todsl(bt_Def *D) {
     return D->dsl;
+}
+
+void bt_def_setsource(bt_Def *D, lisp_Value text) {
+    D->src = text;
+}
+
+lisp_Value bt_def_source(const bt_Def *D) {
+    return D->src;
 }
 
 int bt_def_nodes(const bt_Def *D) {

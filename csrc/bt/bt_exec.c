@@ -817,8 +817,8 @@ LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, int64_t d, in
 LISPBT_COLD LISPBT_NOINLINE static void evtick(bt_Inst *I, int phase, uint64_t seq0) {
     I->evt_forced = phase == 0;
     I->E->evt_tick(I->E->evt_ud, I, phase, seq0);
-    if (phase == 1 && !I->trace_on) { /* the user did not ask for these */
-        trace_clear(&I->trace);
+    if (phase == 1 && !I->trace_on) { /* the user did not ask for these: out of */
+        I->trace.seq0 = I->trace.seq; /* reach (trace_clear's message wipe not needed) */
     }
 }
 
@@ -833,8 +833,9 @@ int bt_tick(bt_Inst *I) {
     }
     I->ticking = 1;
     if (lispbt_unlikely(I->E->evt_on)) { /* the one branch of the event stream when off */
-        fl |= BT_FTRACE | BT_FTIMING;
-        eseq0 = I->trace.seq;
+        fl |= BT_FTRACE; /* at the instance's profile level: timing or runs */
+        eseq0 = I->evt_pending ? I->evt_mark : I->trace.seq;
+        I->evt_pending = 0;
         evtick(I, 0, eseq0);
     }
     lisp_tickbegin(I->ctx.S); /* the GC policy's tick scope (gc.set-policy!) */

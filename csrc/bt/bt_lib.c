@@ -157,7 +157,7 @@ static lisp_Value cfun_bt_regact(lisp_State *S, int argc, lisp_Value *argv) {
 /* ---- definitions and instances ---- */
 
 static lisp_Value cfun_bt_compile(lisp_State *S, int argc, lisp_Value *argv) {
-    lisp_Value form = argv[0];
+    lisp_Value form = argv[0], def;
     (void)argc;
     if (form.tag == LISP_TSTRING) { /* DSL source text */
         size_t n;
@@ -168,6 +168,9 @@ static lisp_Value cfun_bt_compile(lisp_State *S, int argc, lisp_Value *argv) {
                        (long long)lisp_listlen(forms));
         }
         form = lisp_car(forms);
+        def = bt_compile(S, form);
+        bt_def_setsource(lisp_udata(def), argv[0]);
+        return def;
     }
     return bt_compile(S, form);
 }
@@ -1028,13 +1031,15 @@ static lisp_Value cfun_bt_loaddsl(lisp_State *S, int argc, lisp_Value *argv) {
     size_t n;
     lisp_Value text = lisp_readfile(S, path, "bt.load-dsl");
     const char *src = lisp_str(text, &n);
-    lisp_Value forms = lisp_readall(S, src, n, path);
+    lisp_Value forms = lisp_readall(S, src, n, path), def;
     (void)argc;
     if (lisp_listlen(forms) != 1) {
         lisp_error(S, "bt.load-dsl: '%s' must hold exactly one DSL form, got %lld", path,
                    (long long)lisp_listlen(forms));
     }
-    return bt_compile(S, lisp_car(forms));
+    def = bt_compile(S, lisp_car(forms));
+    bt_def_setsource(lisp_udata(def), text); /* the file's raw text */
+    return def;
 }
 
 #define RT LISP_FRUNTIME

@@ -68,6 +68,7 @@ struct bt_Def {
     int32_t nargkeys, capargkeys;
     lisp_Value names; /* vec: display name of each node ("cond battery-ok") */
     lisp_Value dsl;   /* canonical DSL data */
+    lisp_Value src;   /* what it was compiled from: source text (string) or DSL data */
 };
 
 /* One row of the opt-in per-tick series. */
@@ -112,6 +113,8 @@ struct bt_Inst {
     int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
     int profile, trace_on, readtrace_on;
     int evt_forced; /* 1 during a tick traced for the event stream (bt_Env.evt_on) */
+    int evt_pending; /* blackboard writes between ticks wait in the trace for the stream */
+    uint64_t evt_mark; /* ... from this trace seq on */
     bt_NodeMem *mem;
     /* Per node, split by how hot: 'last' and 'counts' are all a tick at level
     ** counters touches, so they are dense; 'stats' keeps the errors and the

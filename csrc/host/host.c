@@ -22,6 +22,7 @@
 #include "bt_trace.h"
 #include "obs_events.h"
 #include "planner_lib.h"
+#include "planner_plan.h"
 #include "planner_record.h"
 #include "sched_lib.h"
 
@@ -54,6 +55,67 @@ void host_defaults(host_Opts *o) {
 /* The engine's dead-key callback: forwards to the embedder's. */
 static void deadkey(void *ud, int64_t key) {
     host_deadkey(ud, key);
+}
+
+/* The planner's hooks (planner_set_record_hook): each call as
+** planner_call_start (when its backend starts), planner_call_end and
+** planner_v1 (from its one record) in the event stream (docs/events.md). */
+static void plannerbegin(void *ud, const char *planner, double budget_ms, const char *node_name,
+                         int64_t tick, int32_t node) {
+    lispbt_Host *H = ud;
+    sbuf b;
+    (void)node_name;
+    (void)tick;
+    sbuf_init(&b);
+    sbuf_putc(&b, '{');
+    if (node >= 0) {
+        sbuf_printf(&b, "\"node_id\":%d,", (int)node);
+    }
+    sbuf_printf(&b, "\"planner\":\"%s\",\"budget_ms\":", planner);
+    sbuf_json_number(&b, budget_ms);
+    sbuf_putc(&b, '}');
+    if (!b.oom) {
+        obs_events_note(H->S, "planner_call_start", clk_now(&H->clock), b.p, b.len);
+    }
+    sbuf_free(&b);
+}
+
+static void plannerevents(void *ud, const struct mcts_Record *r0, int64_t tick, int32_t node) {
+    lispbt_Host *H = ud;
+    int64_t now = clk_now(&H->clock);
+    sbuf b, rec;
+    char nid[32] = "";
+    mcts_Record fixed;
+    const mcts_Record *r = r0;
+    (void)tick;
+    if (obs_events_fixed(H->S)) { /* deterministic mode: no wall clock, no durations */
+        fixed = *r0;
+        fixed.ts_ms = OBS_EVT_FIXED_MS;
+        fixed.time_used_ms = 0;
+        r = &fixed;
+    }
+    if (node >= 0) {
+        snprintf(nid, sizeof nid, "\"node_id\":%d,", (int)node);
+    }
+    sbuf_init(&b);
+    sbuf_init(&rec);
+    sbuf_printf(&b, "{%s\"planner\":\"%s\",\"status\":\"%s\",\"time_used_ms\":", nid,
+                plan_backend_name(r->planner), mcts_status_name(r->status));
+    sbuf_json_number(&b, r->time_used_ms);
+    sbuf_printf(&b, ",\"work_done\":%lld}", (long long)r->work_done);
+    if (!b.oom) {
+        obs_events_note(H->S, "planner_call_end", now, b.p, b.len);
+    }
+    precord_json(r, &rec); /* the record; it carries schema_version planner.v1 */
+    b.len = 0;
+    sbuf_puts(&b, "{\"record\":");
+    sbuf_putn(&b, rec.p, rec.len);
+    sbuf_putc(&b, '}');
+    if (!b.oom && !rec.oom && rec.len > 2) {
+        obs_events_note(H->S, "planner_v1", now, b.p, b.len);
+    }
+    sbuf_free(&b);
+    sbuf_free(&rec);
 }
 
 static void markhost(lisp_State *S, void *ud) {
@@ -144,6 +206,7 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
             snprintf(err, errlen, "cannot open the engine (out of memory)");
             goto fail;
         }
+        planner_set_record_hook(H->planner, plannerbegin, plannerevents, H);
     }
     /* heap_limit: every byte allocated from now on, by any layer, counts
     ** (mem.h); the startup structures above are the base */

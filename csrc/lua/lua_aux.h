@@ -78,6 +78,7 @@ typedef struct lx_Host {
     int ndead, capdead; /* collected instances, cleared at the next safe point */
     int *prims;      /* pins of the builtin primitives, by ordinal (-1: none) */
     int nprims;
+    int listening;   /* host.events.on_line set: inst:tick delivers lines */
 } lx_Host;
 
 /* lx_Value.kind: which metatable the userdata got (for fast checks on hot
@@ -152,6 +153,10 @@ void lx_deadkey(void *ud, int64_t key);
 /* Drop the Lua state of dead keys (a safe point: outside any Lisp
 ** protected call).  Raises only on Lua out of memory. */
 void lx_flushdead(lua_State *L, lx_Host *X);
+/* Call the host.events.on_line listener with each queued line, oldest
+** first (lua_host.c).  Host at stack index 'hidx'.  The listener's error
+** propagates (the lines before it are consumed).  Returns the count. */
+int lx_deliverlines(lua_State *L, lx_Host *X, int hidx);
 
 /* Run f(S, ud) protected for host 'X'; on error raise it in Lua (the Lisp
 ** message, positioned).  'fname' (static or outliving the call) names the

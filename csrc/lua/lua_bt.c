@@ -106,6 +106,7 @@ static void docompile(lisp_State *S, void *ud) {
                    (long long)lisp_listlen(forms));
     }
     a->r = bt_compile(S, lisp_car(forms));
+    bt_def_setsource(lisp_udata(a->r), lisp_string(S, a->src, a->n));
 }
 
 static int host_compile(lua_State *L) {
@@ -241,6 +242,10 @@ static int inst_tick(lua_State *L) {
     }
     if (st < 0) {
         return lx_error(L, "tick", "%s", bt_busy_text(st));
+    }
+    if (lispbt_unlikely(X->listening) && X->running == 0 && lx_pushhost(L, X)) {
+        lx_deliverlines(L, X, lua_gettop(L)); /* the lines written so far */
+        lua_settop(L, 1);
     }
     lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
     return 1;

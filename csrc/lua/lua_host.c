@@ -14,7 +14,84 @@
 #include <string.h>
 
 #include "lua_aux.h"
+#include "obs_events.h"
 #include "sbuf.h"
+
+/* ---- host.events.on_line (docs/events.md#listening) ---- */
+
+static const char LISTENER[] = "events.on_line"; /* key in the callback table */
+
+int lx_deliverlines(lua_State *L, lx_Host *X, int hidx) {
+    int n = 0;
+    char *line;
+    size_t len;
+    lua_getiuservalue(L, hidx, 1);
+    lua_getfield(L, -1, LISTENER);
+    if (!lua_isfunction(L, -1) || X->S == NULL) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    while (X->S != NULL && (line = obs_events_nextline(X->S, &len)) != NULL) {
+        lua_pushvalue(L, -1);
+        lua_pushlstring(L, line, len); /* may raise: the line is freed first */
+        free(line);
+        lua_call(L, 1, 0);
+        n++;
+    }
+    lua_pop(L, 2);
+    return n;
+}
+
+/* host.events.on_line(fn | nil): the listener (upvalue 1: the host). */
+static int events_online(lua_State *L) {
+    lx_Host *X = lx_checkhost(L, lua_upvalueindex(1), "events.on_line");
+    if (!lua_isnoneornil(L, 1) && lua_type(L, 1) != LUA_TFUNCTION) {
+        return lx_error(L, "events.on_line", "bad argument #1 (function expected, got %s)",
+                        luaL_typename(L, 1));
+    }
+    if (obs_events_listen(X->S, !lua_isnoneornil(L, 1)) != 0) {
+        return lx_error(L, "events.on_line", "out of memory");
+    }
+    lua_getiuservalue(L, lua_upvalueindex(1), 1);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, -2, LISTENER);
+    X->listening = !lua_isnoneornil(L, 1);
+    return 0;
+}
+
+/* host.events.poll(): write what is pending, deliver it; the count. */
+static int events_poll(lua_State *L) {
+    lx_Host *X = lx_checkhost(L, lua_upvalueindex(1), "events.poll");
+    obs_events_sync(X->S);
+    lua_pushinteger(L, lx_deliverlines(L, X, lua_upvalueindex(1)));
+    return 1;
+}
+
+/* host.events.listener_dropped(): lines the full queue refused. */
+static int events_ldropped(lua_State *L) {
+    lx_Host *X = lx_checkhost(L, lua_upvalueindex(1), "events.listener_dropped");
+    lua_pushinteger(L, (lua_Integer)obs_events_listen_drops(X->S));
+    return 1;
+}
+
+/* Add the Lua-only functions of host.events to mirrored namespace 'ns'. */
+static void addevents(lua_State *L, int hostidx, int ns) {
+    static const luaL_Reg fns[] = {{"on_line", events_online},
+                                   {"poll", events_poll},
+                                   {"listener_dropped", events_ldropped},
+                                   {NULL, NULL}};
+    const luaL_Reg *f;
+    if (lua_getfield(L, ns, "events") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    for (f = fns; f->name != NULL; f++) {
+        lua_pushvalue(L, hostidx);
+        lua_pushcclosure(L, f->func, 1);
+        lua_setfield(L, -2, f->name);
+    }
+    lua_pop(L, 1);
+}
 
 /* ---- host lifetime ---- */
 
@@ -166,6 +243,7 @@ static void newhost(lua_State *L, int hasopts) {
     lua_setiuservalue(L, -2, 1);
     lua_newtable(L); /* uservalue 2: mirrored namespace */
     lx_mirror(L, lua_gettop(L), lua_gettop(L) - 1);
+    addevents(L, lua_gettop(L) - 1, lua_gettop(L));
     lua_setiuservalue(L, -2, 2);
     lua_newtable(L); /* uservalue 3: Lua state of instances (ctx), by id */
     lua_setiuservalue(L, -2, 3);
