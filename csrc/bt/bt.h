@@ -272,6 +272,21 @@ const char *bt_busy_text(int rc);
 ** failure; a tick over budget logs a warning.  Returns BT_EBUSY_* (and
 ** does nothing) when re-entered.  Owner thread of the state only. */
 int bt_tick(bt_Inst *I);
+/* bt_tick for a batch of instances (tree:tick_all, bt.tick-all): the tick
+** starts at cycle count '*cyc' (0: read the counter, as bt_tick does) and
+** '*cyc' gets the count at which it ended, which the caller passes to the
+** next instance's tick.  One counter read per instance boundary instead of
+** two; what the caller does between two ticks counts in the second's
+** duration.  Same results and errors as bt_tick (a busy instance leaves
+** '*cyc' unchanged). */
+int bt_tick_chain(bt_Inst *I, uint64_t *cyc);
+/* 1 if a leaf of 'D' is now implemented in Lisp or Lua (its tick may run
+** script code, which may change what the caller iterates), else 0. */
+int bt_def_scripted(const bt_Def *D);
+/* Prefetch what a tick of 'I' touches, for a batch that knows which
+** instance comes next: stage 0 the instance itself (no load from it),
+** stage 1 (after stage 0 had time to land) the arrays it points to. */
+void bt_tick_prefetch(const bt_Inst *I, int stage);
 /* Halt (as bt_halt), then clear the blackboard (not counters, trace or
 ** logs).  Never raises; 0, or BT_EBUSY_* (nothing done) when re-entered. */
 int bt_reset(bt_Inst *I);

@@ -762,7 +762,9 @@ LISPBT_COLD LISPBT_NOINLINE static void evtick(bt_Inst *I, int phase, uint64_t s
     }
 }
 
-int bt_tick(bt_Inst *I) {
+/* bt_tick and bt_tick_chain: '*cyc' is the cycle count the tick starts
+** at (0: read it here) and gets the count at its end. */
+static int tickat(bt_Inst *I, uint64_t *cyc) {
     const bt_Node *nodes = I->D->nodes;
     unsigned fl = I->flags;
     uint64_t c0, t, eseq0 = 0;
@@ -787,7 +789,7 @@ int bt_tick(bt_Inst *I) {
         objs0 = (int64_t)lisp_objcount(I->ctx.S);
         gc0 = lisp_gctime(I->ctx.S);
     }
-    t = c0 = lispbt_cycles();
+    t = c0 = *cyc ? *cyc : lispbt_cycles();
     clk_rate_check(I->E->rate, c0);
     I->tick_stamps = BT_STAMP_CLOCK;
     if (lispbt_unlikely((fl & BT_FTRACE) || I->series != NULL)) {
@@ -809,6 +811,7 @@ int bt_tick(bt_Inst *I) {
             t = lispbt_cycles();
         }
     }
+    *cyc = t;
     d = clk_ns(I->rate, t - c0);
     I->count++;
     I->last_ns = d;
@@ -826,6 +829,46 @@ int bt_tick(bt_Inst *I) {
     I->ticking = 0;
     lisp_tickend(I->ctx.S); /* may run a collection deferred by 'between-ticks' */
     return st;
+}
+
+int bt_tick(bt_Inst *I) {
+    uint64_t c = 0;
+    return tickat(I, &c);
+}
+
+int bt_tick_chain(bt_Inst *I, uint64_t *cyc) {
+    return tickat(I, cyc);
+}
+
+void bt_tick_prefetch(const bt_Inst *I, int stage) {
+    if (stage == 0) { /* the instance: every field up to the ctx */
+        const char *p = (const char *)I, *end = (const char *)(&I->ctx + 1);
+        for (; p < end; p += 64) {
+            __builtin_prefetch(p, 1);
+        }
+        return;
+    }
+    /* what its tick touches first: per-node arrays and the tick-time bucket
+    ** of the last duration (the likeliest one) */
+    __builtin_prefetch(I->last, 1);
+    __builtin_prefetch(I->counts, 1);
+    __builtin_prefetch(I->mem, 1);
+    __builtin_prefetch(I->D->nodes, 0);
+    __builtin_prefetch(I->D->largs, 0);
+    if (I->count > 0) {
+        __builtin_prefetch(I->tbuckets + hist_index(HIST_FINE, (uint64_t)I->last_ns), 1);
+    }
+}
+
+int bt_def_scripted(const bt_Def *D) {
+    int32_t i;
+    for (i = 0; D->largs && i < D->n; i++) {
+        const bt_Leaf *l = D->largs[i].leaf;
+        if (l && l->impl >= BT_IMPL_LISP) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ---- accessors and settings ---- */
