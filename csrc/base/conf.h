@@ -73,6 +73,12 @@ enum {
 #define LISPBT_TOLUA_MAXDEPTH 1000    /* Lisp -> Lua conversion nesting */
 #define LISPBT_TOLISP_MAXDEPTH 100    /* Lua -> Lisp conversion nesting */
 
+/* Profile level 'sampled (docs/profiling.md): node durations on 1 tick in N
+** on average.  The default N keeps the level under 4 ns/node on seq-255
+** (bench/README.md); the largest N a user may ask for. */
+#define LISPBT_SAMPLE_EVERY 16
+#define LISPBT_SAMPLE_EVERY_MAX 1048576
+
 /* Monotonic clock in nanoseconds (vDSO, no system call on Linux). */
 #include <time.h>
 static inline int64_t lispbt_now_ns(void) {

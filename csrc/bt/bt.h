@@ -44,7 +44,7 @@ enum { BT_KCOND, BT_KACT };
 enum { BT_IMPL_NONE, BT_IMPL_C, BT_IMPL_LISP, BT_IMPL_LUA };
 
 /* Profile levels. */
-enum { BT_PROFILE_COUNTERS, BT_PROFILE_TIMING };
+enum { BT_PROFILE_COUNTERS, BT_PROFILE_TIMING, BT_PROFILE_SAMPLED };
 
 typedef struct bt_Def bt_Def;
 typedef struct bt_Inst bt_Inst;
@@ -296,6 +296,8 @@ int bt_reset(bt_Inst *I);
 ** (nothing done) when re-entered. */
 int bt_halt(bt_Inst *I);
 
+/* "counters", "timing" or "sampled" for a BT_PROFILE_* (static strings). */
+const char *bt_profile_name(int level);
 /* "success", "failure", "running", else "idle" (static strings). */
 const char *bt_status_name(int st);
 /* BT_SUCCESS, BT_FAILURE or BT_RUNNING for the 'len' characters "success",
@@ -348,6 +350,12 @@ int64_t bt_now(bt_Inst *I);
 ** (only while tracing is on). */
 void bt_set_budget_ms(bt_Inst *I, int64_t ms);
 void bt_set_profile(bt_Inst *I, int level);
+/* Profile level sampled: counters on every tick, node durations (as at
+** level timing) on a random 1 tick in 'every' on average (the gap between
+** two timed ticks is uniform in 1 .. 2*every-1, so a tree whose ticks
+** repeat with some period is not always timed at the same phase).  'every'
+** is 1 .. LISPBT_SAMPLE_EVERY_MAX (not checked here); 1 times every tick. */
+void bt_set_sampling(bt_Inst *I, int every);
 void bt_set_trace(bt_Inst *I, int on);
 void bt_set_readtrace(bt_Inst *I, int on);
 
@@ -408,6 +416,8 @@ typedef struct bt_TickStats {
     int64_t last_ns, max_ns, total_ns;
     int64_t budget_ns;
     int profile, trace, readtrace;
+    int sample_every; /* level sampled: N (1 tick in N timed); else 0 */
+    uint64_t sampled; /* ticks timed at level sampled since it was set */
 } bt_TickStats;
 
 /* Copy the tick counters and settings of 'I' into '*out'.  Never fails. */

@@ -488,13 +488,22 @@ static lisp_Value cfun_bt_profile(lisp_State *S, int argc, lisp_Value *argv) {
     const char *s = argv[1].tag == LISP_TSYMBOL || argv[1].tag == LISP_TSTRING
                         ? lisp_str(argv[1], NULL)
                         : "";
-    (void)argc;
+    int sampled = strcmp(s, "sampled") == 0;
+    if (argc > 2 && argv[2].tag != LISP_TNIL && !sampled) {
+        lisp_argerror(S, argv, 1, "a sampling rate N goes with 'sampled only");
+    }
     if (strcmp(s, "counters") == 0) {
         bt_set_profile(I, BT_PROFILE_COUNTERS);
     } else if (strcmp(s, "timing") == 0) {
         bt_set_profile(I, BT_PROFILE_TIMING);
+    } else if (sampled) {
+        int64_t n = LISPBT_SAMPLE_EVERY;
+        if (argc > 2 && argv[2].tag != LISP_TNIL) {
+            n = lisp_checkintrange(S, argv, 2, "N", LISP_INTONLY, 1, LISPBT_SAMPLE_EVERY_MAX);
+        }
+        bt_set_sampling(I, (int)n);
     } else {
-        lisp_argerror(S, argv, 1, "expected 'counters or 'timing");
+        lisp_argerror(S, argv, 1, "expected 'counters, 'timing or 'sampled");
     }
     return lisp_nil();
 }
@@ -941,8 +950,8 @@ const lisp_Reg bt_lib[] = {
     {"bt.bb-put", 3, 3, cfun_bt_bbput, RT, "(bt.bb-put inst key value) -> nil"},
     {"bt.blackboard.dump", 1, 1, cfun_bt_bbdump, RT, "(bt.blackboard.dump inst) -> text"},
     {"bt.set-tick-budget-ms", 2, 2, cfun_bt_budget, RT, "(bt.set-tick-budget-ms inst ms) -> nil"},
-    {"bt.set-profile-level", 2, 2, cfun_bt_profile, RT,
-     "(bt.set-profile-level inst 'counters|'timing) -> nil"},
+    {"bt.set-profile-level", 2, 3, cfun_bt_profile, RT,
+     "(bt.set-profile-level inst 'counters|'timing|'sampled [n]) -> nil"},
     {"bt.set-trace-enabled", 2, 2, cfun_bt_settrace, RT, "(bt.set-trace-enabled inst b) -> nil"},
     {"bt.set-read-trace-enabled", 2, 2, cfun_bt_setreadtrace, RT,
      "(bt.set-read-trace-enabled inst b) -> nil"},

@@ -606,20 +606,27 @@ static int inst_stats(lua_State *L) {
     SETI("tick_p99_ns", h.p99);
     SETI("tick_p999_ns", h.p999);
     SETI("errors", t.errors);
-    lua_pushstring(L, t.profile == BT_PROFILE_TIMING ? "timing" : "counters");
+    lua_pushstring(L, bt_profile_name(t.profile));
     lua_setfield(L, -2, "profile_level");
+    if (t.profile == BT_PROFILE_SAMPLED) {
+        SETI("profile_sample_every", t.sample_every);
+        SETI("profile_sampled_ticks", t.sampled);
+    }
     lua_pushboolean(L, t.trace);
     lua_setfield(L, -2, "trace_enabled");
     SETI("node_count", bt_def_nodes(D));
     lua_newtable(L);
     for (i = 0; i < bt_def_nodes(D); i++) {
         const bt_NodeStats *s = bt_nodestats(I, i);
+        const hist_Hist *hh;
         hist_Summary nh;
         if (s->count[1] + s->count[2] + s->count[3] == 0) {
             continue;
         }
-        hist_summary(bt_nodehist(I, i), &nh);
-        lua_createtable(L, 0, 14);
+        hh = bt_nodehist(I, i);
+        hist_summary(hh, &nh);
+        lua_createtable(L, 0, 15);
+        SETI("timed", hh->count); /* visits behind the durations (sampled: fewer) */
         SETI("id", i);
         lua_pushstring(L, bt_def_nodename(D, i));
         lua_setfield(L, -2, "name");
