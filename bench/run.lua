@@ -229,8 +229,10 @@ end
 -- Targets read from the C benches' output: bench -> line name -> target.
 local C_TARGETS = {
     sched_bench = {
-        throughput = {name = "scheduler throughput (2 workers)", op = ">=", limit = 1e6,
+        throughput = {name = "scheduler throughput (2 workers)", op = ">=", limit = 2e6,
                       unit = "jobs/s"},
+        waits_10000_periods = {name = "10,000 sleeps on 2 workers, in sleep periods", op = "<=",
+                               limit = 2, unit = "x"},
     },
     mcts_bench = {
         toy1d_ms_p50 = {name = "planner toy-1d, 2000-iter call (p50)", op = "<=", limit = 0.8,
