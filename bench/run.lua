@@ -234,6 +234,12 @@ local C_TARGETS = {
         waits_10000_periods = {name = "10,000 sleeps on 2 workers, in sleep periods", op = "<=",
                                limit = 2, unit = "x"},
     },
+    tail_bench = {
+        excess_over_floor_us = {name = "traced seq-255 tick p99.9-p50, over the jitter floor's",
+                                op = "<=", limit = 5, unit = "us"},
+        tick_allocs = {name = "allocations in 1 M traced ticks", op = "<=", limit = 0,
+                       unit = "allocs"},
+    },
     mcts_bench = {
         toy1d_ms_p50 = {name = "planner toy-1d, 2000-iter call (p50)", op = "<=", limit = 0.8,
                         unit = "ms"},
