@@ -67,7 +67,8 @@
 **    them: whenever the owner looks (sched_info, sched_try_result,
 **    sched_stats, a submit), every wait whose deadline has passed is popped
 **    and ends DONE with end_ns = its deadline.  A cancel or release takes
-**    it out of the heap at once (CANCELLED), so cancellation is exact and
+**    a wait still in the heap out at once (CANCELLED, even if its deadline
+**    passed since the owner last looked), so cancellation is exact and
 **    immediate.  Their statistics go to one extra block after the workers',
 **    written by the owner only (a queue delay of 0: a wait starts when it
 **    is submitted).
@@ -531,15 +532,13 @@ static void poll_waits(sched_Pool *P) {
     }
 }
 
-/* Cancel wait 'j' (RUNNING, in the heap) now. */
+/* Cancel wait 'j' (RUNNING, in the heap) now.  A wait still in the heap
+** has not been seen done by anyone, even if its deadline has passed since
+** the owner last looked: the cancel wins, so a halt of a leaf whose job
+** was running always ends it CANCELLED, whatever the machine's timing. */
 static void cancel_wait(sched_Pool *P, sched_Job *j) {
-    int64_t now = stamp_now(P);
     heap_remove(P, j);
-    if (j->wait_until <= now) { /* it was due: it finished first */
-        wait_end(P, j, SCHED_DONE, j->wait_until);
-        return;
-    }
-    wait_end(P, j, SCHED_CANCELLED, now);
+    wait_end(P, j, SCHED_CANCELLED, stamp_now(P));
 }
 
 /* ---------------------------------------------------------------------

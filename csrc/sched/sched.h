@@ -181,8 +181,9 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
 ** submit, with end_ns = that deadline: the pool keeps waits in a deadline
 ** heap that the owner expires whenever it looks (sched_info,
 ** sched_try_result, sched_stats), so no thread wakes for them and any
-** number of waits costs no worker.  sched_cancel ends a pending wait
-** CANCELLED at once (SCHED_CANCEL_DEQUEUED); sched_release recycles it at
+** number of waits costs no worker.  sched_cancel ends a pending wait (one
+** not yet seen DONE, even if its deadline has passed since the owner last
+** looked) CANCELLED at once (SCHED_CANCEL_DEQUEUED); sched_release recycles it at
 ** once; sched_free cancels the pending ones.  Waits count in 'submitted',
 ** 'started', 'running' (while pending), 'completed' / 'cancelled' and the
 ** run-time figures, with a queue delay of 0.  Returns its id, or 0 when out
