@@ -229,8 +229,16 @@ end
 -- Targets read from the C benches' output: bench -> line name -> target.
 local C_TARGETS = {
     sched_bench = {
-        throughput = {name = "scheduler throughput (2 workers)", op = ">=", limit = 1e6,
+        throughput = {name = "scheduler throughput (2 workers)", op = ">=", limit = 2e6,
                       unit = "jobs/s"},
+        waits_10000_periods = {name = "10,000 sleeps on 2 workers, in sleep periods", op = "<=",
+                               limit = 2, unit = "x"},
+    },
+    tail_bench = {
+        excess_over_floor_us = {name = "traced seq-255 tick p99.9-p50, over the jitter floor's",
+                                op = "<=", limit = 5, unit = "us"},
+        tick_allocs = {name = "allocations in 1 M traced ticks", op = "<=", limit = 0,
+                       unit = "allocs"},
     },
     plan_bench = {
         mcts_toy1d_vs_raw = {name = "planner.plan MCTS toy-1d step rate vs plain C rollouts",

@@ -24,6 +24,9 @@
 **                   from sched_cancel to the job's end (p50 and max of 101)
 **   free_1000_*     sched_free of a 2-worker pool with two sleepers running
 **                   and 1000 jobs queued (median and max of RUNS)
+**   waits_10000_*   10,000 waits (sched_submit_wait, the async-sleep-ms job)
+**                   of 50 ms on 2 workers, polled at 1 kHz until all are
+**                   done: wall time (target: about one sleep period, <= 2x)
 ** The specs only check that a cancel wakes a sleeper and that a free or a
 ** host close cancels everything (with hour-long sleepers, which would
 ** otherwise hang them); how fast is measured here.
@@ -294,7 +297,58 @@ static void bench_free(void) {
     printf("free_1000_queued_max %.3f ms\n", ms[RUNS - 1]);
 }
 
+/* 10,000 waits of WAITS_MS on a 2-worker pool, submitted at once, polled
+** until every one is done: the wall time from the first submit (about one
+** sleep period: waits hold no worker), and the owner's CPU per wait. */
+#define NWAITS 10000
+#define WAITS_MS 50
+static void bench_waits(void) {
+    static uint64_t ids[NWAITS];
+    double ms[RUNS];
+    int64_t cpu = 0;
+    int r, i;
+    for (r = 0; r < RUNS; r++) {
+        mem_Heap M;
+        sched_Pool *P;
+        int64_t t0, c0;
+        int left = NWAITS;
+        mem_init(&M);
+        P = make_pool(&M, 2);
+        t0 = lispbt_now_ns();
+        c0 = cpu_ns();
+        for (i = 0; i < NWAITS; i++) {
+            ids[i] = sched_submit_wait(P, "sleep", WAITS_MS * INT64_C(1000000), 0);
+        }
+        while (left > 0) { /* a tick loop polling every sleeper */
+            left = 0;
+            for (i = 0; i < NWAITS; i++) {
+                if (ids[i] != 0) {
+                    if (sched_try_result(P, ids[i], NULL) < SCHED_DONE) {
+                        left++;
+                    } else {
+                        sched_release(P, ids[i]);
+                        ids[i] = 0;
+                    }
+                }
+            }
+            if (left > 0) {
+                nap_ns(1000000); /* a 1 kHz tick */
+            }
+        }
+        ms[r] = (double)(lispbt_now_ns() - t0) * 1e-6;
+        cpu += cpu_ns() - c0;
+        sched_free(P);
+    }
+    qsort(ms, RUNS, sizeof ms[0], cmpdouble);
+    printf("waits_10000_sleep %d ms\n", WAITS_MS);
+    printf("waits_10000_wall_ms %.1f ms\n", ms[RUNS / 2]);
+    printf("waits_10000_wall_max %.1f ms\n", ms[RUNS - 1]);
+    printf("waits_10000_periods %.2f x\n", ms[RUNS / 2] / WAITS_MS);
+    printf("waits_cpu_per_wait %.1f ns\n", (double)cpu / ((double)NWAITS * RUNS));
+}
+
 int main(void) {
+    bench_waits();
     bench_throughput();
     bench_try_result();
     bench_stream("steady", 10000, STEADY_NS, 0);

@@ -150,7 +150,8 @@ describe("bt errors", function()
         local msg = T.err(m[name], 5)
         assert.is_truthy(msg == name .. ": bad self (lispbt.instance expected, got number)"
           or msg:find("^bt%.[%w%.%-]+: expected a bt_instance, got 5$")
-          or msg:find("^bt%.[%w%.%-]+: expected %d arguments, got 1$"), name .. ": " .. msg)
+          or msg:find("^bt%.[%w%.%-]+: expected %d arguments, got 1$")
+          or msg:find("^bt%.[%w%.%-]+: expected %d to %d arguments, got 1$"), name .. ": " .. msg)
       end
       assert.are.equal("tick: bad self (lispbt.instance expected, got nil)",
         T.err(function() return inst.tick(nil) end):gsub("^.-:%d+: ", ""))
@@ -183,9 +184,11 @@ describe("bt errors", function()
     it("tree methods", function()
       local tree = host:compile("(succeed)")
       local inst = tree:instance()
-      assert.are.same({ "export_dot", "instance", "to_dsl" }, sorted(methods(tree)))
+      assert.are.same({ "export_dot", "instance", "tick_all", "to_dsl" }, sorted(methods(tree)))
       assert.are.equal("bt.export-dot: expected a bt_def, got 5", T.err(tree.export_dot, 5))
       assert.are.equal("bt.export-dot: expected a bt_instance, got 5", T.err(tree.export_dot, tree, nil, 5))
+      assert.are.equal("tick_all: bad self (lispbt.tree expected, got lispbt.instance)",
+        T.err(function() return tree.tick_all(inst, {}) end):gsub("^.-:%d+: ", ""))
       assert.are.equal("instance: bad self (lispbt.tree expected, got nil)",
         T.err(function() return tree.instance(nil) end):gsub("^.-:%d+: ", ""))
       assert.are.equal("instance: bad self (lispbt.tree expected, got lispbt.instance)",

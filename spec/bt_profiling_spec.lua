@@ -234,11 +234,11 @@ describe("bt profiling", function()
       host:eval("(bt.set-profile-level inst 'counters)")
       assert.are.equal("counters", inst:stats().profile_level)
       assert.is_truthy(T.has(host.bt.stats(inst), "\nprofile_level=counters\n"))
-      assert.are.equal("bt.set-profile-level: expected 'counters or 'timing, got \"fast\"",
+      assert.are.equal("bt.set-profile-level: expected 'counters, 'timing or 'sampled, got \"fast\"",
         T.err(inst.set_profile_level, inst, "fast"))
-      assert.are.equal("bt.set-profile-level: expected 'counters or 'timing, got 3",
+      assert.are.equal("bt.set-profile-level: expected 'counters, 'timing or 'sampled, got 3",
         T.err(host.bt.set_profile_level, inst, 3))
-      assert.are.equal("eval:1:1: bt.set-profile-level: expected 'counters or 'timing, got off",
+      assert.are.equal("eval:1:1: bt.set-profile-level: expected 'counters, 'timing or 'sampled, got off",
         T.err(host.eval, host, "(bt.set-profile-level inst 'off)"))
       assert.are.equal("counters", inst:stats().profile_level)
     end)

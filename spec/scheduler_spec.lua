@@ -87,10 +87,10 @@ describe("scheduler", function()
       assert.are.equal(1, s.completed)
       assert.are.equal(0, s.failed)
       assert.are.equal(0, s.cancelled)
-      assert.is_true(s.queue_delay_last_ns > 0)
-      -- the engine's own figure: the job slept its 20 ms (a lower bound, which
-      -- load can only raise)
-      assert.is_true(s.run_time_last_ns >= 19e6, "run time " .. s.run_time_last_ns)
+      -- a sleep is a wait (sched_submit_wait): it never queues, and it ends at
+      -- its deadline, 20 ms after the submit
+      assert.are.equal(0, s.queue_delay_last_ns)
+      assert.are.equal(20e6, s.run_time_last_ns)
       -- the leaf restarts on the next activation
       assert.are.equal("running", inst:tick())
       assert.are.equal(2, host:scheduler_stats().submitted)
@@ -184,24 +184,23 @@ describe("scheduler", function()
       assert.are.equal("running", inst:tick())
     end)
 
-    it("a job cancelled before it starts counts as cancelled and never runs", function()
+    it("a sleep cancelled by a halt ends cancelled at once, even with no workers", function()
       local host <close> = lispbt.new { workers = 0 }
-      local inst = host:compile("(act async-sleep-ms 1)"):instance()
+      local inst = host:compile("(act async-sleep-ms " .. FOREVER .. ")"):instance()
       inst:set_trace_enabled(true)
       assert.are.equal("running", inst:tick())
-      assert.are.equal("running", inst:tick()) -- nobody runs it
+      assert.are.equal("running", inst:tick())
       local s = host:scheduler_stats()
-      assert.are.equal(1, s.queued)
-      assert.are.equal(0, s.started)
+      assert.are.equal(0, s.queued) -- a wait never queues and holds no worker
+      assert.are.equal(1, s.started)
+      assert.are.equal(1, s.running)
       inst:halt()
-      s = host:scheduler_stats()
+      s = host:scheduler_stats() -- no settling: the cancel is immediate
       assert.are.equal(1, s.submitted)
-      assert.are.equal(0, s.started)
       assert.are.equal(1, s.cancelled)
-      assert.are.equal(0, s.queued)
-      -- no queue delay or run time is recorded for a job that never started
+      assert.are.equal(0, s.running)
+      assert.are.equal(0, s.completed)
       assert.are.equal(0, s.queue_delay_last_ns)
-      assert.are.equal(0, s.run_time_last_ns)
       local c = kinds(inst, "scheduler_cancel")
       assert.are.equal(1, #c)
       assert.are.equal("cancelled", c[1].job_status)
@@ -420,17 +419,53 @@ describe("scheduler", function()
   end)
 
   describe("workers option", function()
-    it("workers=0: jobs stay queued, the leaf stays running", function()
+    it("workers=0: async-sleep-ms still ends (a wait holds no worker)", function()
       local host <close> = lispbt.new { workers = 0 }
-      local inst = host:compile("(act async-sleep-ms 0)"):instance()
-      for _ = 1, 5 do assert.are.equal("running", inst:tick()) end
-      lispbt.sleep_ms(5)
+      local inst = host:compile("(act async-sleep-ms 2)"):instance()
       assert.are.equal("running", inst:tick())
+      assert.are.equal("success", wait_until(function()
+        local st = inst:tick()
+        return st ~= "running" and st
+      end))
       local s = host:scheduler_stats()
       assert.are.equal(0, s.workers)
       assert.are.equal(1, s.submitted)
-      assert.are.equal(1, s.queued)
-      assert.are.equal(0, s.started)
+      assert.are.equal(1, s.completed)
+      assert.are.equal(0, s.queued)
+    end)
+
+    it("10,000 sleeping instances on 2 workers all finish; cancellation stays exact", function()
+      local host <close> = lispbt.new { workers = 2 }
+      local short = host:compile("(act async-sleep-ms 30)")
+      local long = host:compile("(act async-sleep-ms " .. FOREVER .. ")")
+      local a, b = {}, {}
+      for i = 1, 5000 do
+        a[i] = short:instance()
+        b[i] = long:instance()
+      end
+      assert.are.same({ "running" }, { short:tick_all(a)[1] })
+      long:tick_all(b)
+      local s = host:scheduler_stats()
+      assert.are.equal(10000, s.submitted)
+      assert.are.equal(10000, s.running + s.completed) -- short ones may be done already
+      assert.are.equal(0, s.queued)
+      for i = 1, 5000 do b[i]:halt() end -- every hour-long sleep: cancelled now
+      s = host:scheduler_stats()
+      assert.are.equal(5000, s.cancelled)
+      assert.are.equal(5000, s.running + s.completed)
+      local done = wait_until(function()
+        local st = short:tick_all(a)
+        for i = 1, 5000 do
+          if st[i] ~= "success" then return false end
+        end
+        return true
+      end, 60)
+      assert.is_true(done, "not every short sleep finished")
+      s = host:scheduler_stats()
+      assert.are.equal(5000, s.completed)
+      assert.are.equal(5000, s.cancelled)
+      assert.are.equal(0, s.running)
+      assert.are.equal(0, s.failed)
     end)
 
     it("workers=4 runs four jobs at once", function()
@@ -470,39 +505,37 @@ describe("scheduler", function()
 
   describe("host close", function()
     for _, workers in ipairs { 0, 1 } do
-      it("with 1,000 jobs queued (workers=" .. workers .. "): every job is accounted for, "
+      it("with 1,000 sleeps pending (workers=" .. workers .. "): every job is accounted for, "
          .. "close cancels the rest", function()
         local host = lispbt.new { workers = workers }
-        -- hour-long jobs: the one a worker takes runs until it is cancelled,
-        -- and no other can start, so the counts below hold at any moment
+        -- hour-long sleeps: waits, which hold no worker and never queue, so
+        -- the counts below hold at any moment
         local tree = host:compile("(act async-sleep-ms " .. FOREVER .. ")")
         local insts = {}
         for i = 1, 1000 do
           insts[i] = tree:instance()
           assert.are.equal("running", insts[i]:tick())
         end
-        -- wait until each worker holds a job (its pop is the only transition;
-        -- the counters are read without a lock, so not in the middle of one)
-        assert.is_truthy(wait_until(function() return host:scheduler_stats().started == workers end))
-        local function check(queued, cancelled)
+        local function check(running, cancelled)
           local x = host:scheduler_stats()
           assert.are.equal(1000, x.submitted)
+          assert.are.equal(1000, x.started)
           assert.are.equal(x.submitted, x.queued + x.running + x.completed + x.failed + x.cancelled)
-          assert.are.equal(workers, x.running)
-          assert.are.equal(queued, x.queued)
+          assert.are.equal(running, x.running)
+          assert.are.equal(0, x.queued)
           assert.are.equal(cancelled, x.cancelled)
           assert.are.equal(0, x.completed + x.failed)
         end
         for _ = 1, 5 do
-          check(1000 - workers, 0)
+          check(1000, 0)
           lispbt.sleep_ms(1)
         end
-        -- halting a queued job cancels it at once: it moves from queued to cancelled
+        -- halting a sleeping instance cancels its wait at once
         for i = 991, 1000 do insts[i]:halt() end
-        check(990 - workers, 10)
-        -- close cancels the 990 jobs still queued without running them and the
-        -- running one by waking it: with hour-long sleepers, returning at all
-        -- shows it (a close that waited would hang until CI's timeout)
+        check(990, 10)
+        -- close cancels the 990 waits still pending: with hour-long sleeps,
+        -- returning at all shows it (a close that waited would hang until
+        -- CI's timeout)
         host:close()
         assert.has_error(function() host:eval("1") end, "eval: host is closed")
         assert.has_error(function() host:scheduler_stats() end, "scheduler_stats: host is closed")

@@ -81,6 +81,12 @@ enum {
 #define OBS_EVT_TICK_HZ 50.0   /* run_start's tick_hz until events.set-tick-hz (the reference's) */
 #define OBS_EVT_PREVIEW_MAX 4096 /* bytes of a bb_snapshot entry's value (as the reference) */
 
+/* Profile level 'sampled (docs/profiling.md): node durations on 1 tick in N
+** on average.  The default N keeps the level under 4 ns/node on seq-255
+** (bench/README.md); the largest N a user may ask for. */
+#define LISPBT_SAMPLE_EVERY 16
+#define LISPBT_SAMPLE_EVERY_MAX 1048576
+
 /* Monotonic clock in nanoseconds (vDSO, no system call on Linux). */
 #include <time.h>
 static inline int64_t lispbt_now_ns(void) {

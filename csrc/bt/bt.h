@@ -44,7 +44,7 @@ enum { BT_KCOND, BT_KACT };
 enum { BT_IMPL_NONE, BT_IMPL_C, BT_IMPL_LISP, BT_IMPL_LUA };
 
 /* Profile levels. */
-enum { BT_PROFILE_COUNTERS, BT_PROFILE_TIMING };
+enum { BT_PROFILE_COUNTERS, BT_PROFILE_TIMING, BT_PROFILE_SAMPLED };
 
 typedef struct bt_Def bt_Def;
 typedef struct bt_Inst bt_Inst;
@@ -284,6 +284,21 @@ const char *bt_busy_text(int rc);
 ** failure; a tick over budget logs a warning.  Returns BT_EBUSY_* (and
 ** does nothing) when re-entered.  Owner thread of the state only. */
 int bt_tick(bt_Inst *I);
+/* bt_tick for a batch of instances (tree:tick_all, bt.tick-all): the tick
+** starts at cycle count '*cyc' (0: read the counter, as bt_tick does) and
+** '*cyc' gets the count at which it ended, which the caller passes to the
+** next instance's tick.  One counter read per instance boundary instead of
+** two; what the caller does between two ticks counts in the second's
+** duration.  Same results and errors as bt_tick (a busy instance leaves
+** '*cyc' unchanged). */
+int bt_tick_chain(bt_Inst *I, uint64_t *cyc);
+/* 1 if a leaf of 'D' is now implemented in Lisp or Lua (its tick may run
+** script code, which may change what the caller iterates), else 0. */
+int bt_def_scripted(const bt_Def *D);
+/* Prefetch what a tick of 'I' touches, for a batch that knows which
+** instance comes next: stage 0 the instance itself (no load from it),
+** stage 1 (after stage 0 had time to land) the arrays it points to. */
+void bt_tick_prefetch(const bt_Inst *I, int stage);
 /* Halt (as bt_halt), then clear the blackboard (not counters, trace or
 ** logs).  Never raises; 0, or BT_EBUSY_* (nothing done) when re-entered. */
 int bt_reset(bt_Inst *I);
@@ -293,6 +308,8 @@ int bt_reset(bt_Inst *I);
 ** (nothing done) when re-entered. */
 int bt_halt(bt_Inst *I);
 
+/* "counters", "timing" or "sampled" for a BT_PROFILE_* (static strings). */
+const char *bt_profile_name(int level);
 /* "success", "failure", "running", else "idle" (static strings). */
 const char *bt_status_name(int st);
 /* BT_SUCCESS, BT_FAILURE or BT_RUNNING for the 'len' characters "success",
@@ -345,6 +362,12 @@ int64_t bt_now(bt_Inst *I);
 ** (only while tracing is on). */
 void bt_set_budget_ms(bt_Inst *I, int64_t ms);
 void bt_set_profile(bt_Inst *I, int level);
+/* Profile level sampled: counters on every tick, node durations (as at
+** level timing) on a random 1 tick in 'every' on average (the gap between
+** two timed ticks is uniform in 1 .. 2*every-1, so a tree whose ticks
+** repeat with some period is not always timed at the same phase).  'every'
+** is 1 .. LISPBT_SAMPLE_EVERY_MAX (not checked here); 1 times every tick. */
+void bt_set_sampling(bt_Inst *I, int every);
 void bt_set_trace(bt_Inst *I, int on);
 void bt_set_readtrace(bt_Inst *I, int on);
 
@@ -409,6 +432,8 @@ typedef struct bt_TickStats {
     int64_t last_ns, max_ns, total_ns;
     int64_t budget_ns;
     int profile, trace, readtrace;
+    int sample_every; /* level sampled: N (1 tick in N timed); else 0 */
+    uint64_t sampled; /* ticks timed at level sampled since it was set */
 } bt_TickStats;
 
 /* Copy the tick counters and settings of 'I' into '*out'.  Never fails. */

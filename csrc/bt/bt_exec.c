@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "bt_node.h"
+#include "rng.h"
 #include "sbuf.h"
 
 int64_t bt_now(bt_Inst *I) {
@@ -822,7 +823,21 @@ LISPBT_COLD LISPBT_NOINLINE static void evtick(bt_Inst *I, int phase, uint64_t s
     }
 }
 
-int bt_tick(bt_Inst *I) {
+/* Level sampled: this tick is timed; draw the gap to the next timed tick,
+** uniform in 1 .. 2N-1 (mean N). */
+LISPBT_COLD static void nextsample(bt_Inst *I) {
+    uint32_t x = I->sample_rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    I->sample_rng = x;
+    I->sample_left = 1 + (int)(x % (uint32_t)(2 * I->sample_every - 1));
+    I->sampled++;
+}
+
+/* bt_tick and bt_tick_chain: '*cyc' is the cycle count the tick starts
+** at (0: read it here) and gets the count at its end. */
+static int tickat(bt_Inst *I, uint64_t *cyc) {
     const bt_Node *nodes = I->D->nodes;
     unsigned fl = I->flags;
     uint64_t c0, t, eseq0 = 0;
@@ -832,6 +847,10 @@ int bt_tick(bt_Inst *I) {
         return st;
     }
     I->ticking = 1;
+    if (lispbt_unlikely(I->sample_every != 0) && --I->sample_left <= 0) { /* level sampled */
+        fl |= BT_FTIMING;
+        nextsample(I);
+    }
     if (lispbt_unlikely(I->E->evt_on)) { /* the one branch of the event stream when off */
         fl |= BT_FTRACE; /* at the instance's profile level: timing or runs */
         eseq0 = I->evt_pending ? I->evt_mark : I->trace.seq;
@@ -848,7 +867,7 @@ int bt_tick(bt_Inst *I) {
         objs0 = (int64_t)lisp_objcount(I->ctx.S);
         gc0 = lisp_gctime(I->ctx.S);
     }
-    t = c0 = lispbt_cycles();
+    t = c0 = *cyc ? *cyc : lispbt_cycles();
     clk_rate_check(I->E->rate, c0);
     I->tick_stamps = BT_STAMP_CLOCK;
     if (lispbt_unlikely((fl & BT_FTRACE) || I->series != NULL)) {
@@ -870,6 +889,7 @@ int bt_tick(bt_Inst *I) {
             t = lispbt_cycles();
         }
     }
+    *cyc = t;
     d = clk_ns(I->rate, t - c0);
     I->count++;
     I->last_ns = d;
@@ -889,6 +909,46 @@ int bt_tick(bt_Inst *I) {
     return st;
 }
 
+int bt_tick(bt_Inst *I) {
+    uint64_t c = 0;
+    return tickat(I, &c);
+}
+
+int bt_tick_chain(bt_Inst *I, uint64_t *cyc) {
+    return tickat(I, cyc);
+}
+
+void bt_tick_prefetch(const bt_Inst *I, int stage) {
+    if (stage == 0) { /* the instance: the lines of the fields a tick uses */
+        __builtin_prefetch(I, 1);
+        __builtin_prefetch(&I->mem, 1);
+        __builtin_prefetch(&I->count, 1);
+        __builtin_prefetch(&I->ctx, 1);
+        return;
+    }
+    /* what its tick touches first: per-node arrays and the tick-time bucket
+    ** of the last duration (the likeliest one) */
+    __builtin_prefetch(I->last, 1);
+    __builtin_prefetch(I->counts, 1);
+    __builtin_prefetch(I->mem, 1);
+    __builtin_prefetch(I->D->nodes, 0);
+    __builtin_prefetch(I->D->largs, 0);
+    if (I->count > 0) {
+        __builtin_prefetch(I->tbuckets + hist_index(HIST_FINE, (uint64_t)I->last_ns), 1);
+    }
+}
+
+int bt_def_scripted(const bt_Def *D) {
+    int32_t i;
+    for (i = 0; D->largs && i < D->n; i++) {
+        const bt_Leaf *l = D->largs[i].leaf;
+        if (l && l->impl >= BT_IMPL_LISP) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---- accessors and settings ---- */
 
 int bt_status_parse(const char *s, size_t len) {
@@ -901,6 +961,10 @@ int bt_status_parse(const char *s, size_t len) {
         case 'r': return memcmp(s, "running", 7) == 0 ? BT_RUNNING : -1;
         default: return -1;
     }
+}
+
+const char *bt_profile_name(int level) {
+    return level == BT_PROFILE_TIMING ? "timing" : level == BT_PROFILE_SAMPLED ? "sampled" : "counters";
 }
 
 const char *bt_status_name(int st) {
@@ -948,6 +1012,15 @@ static void setflags(bt_Inst *I) {
 }
 void bt_set_profile(bt_Inst *I, int level) {
     I->profile = level;
+    I->sample_every = 0;
+    setflags(I);
+}
+void bt_set_sampling(bt_Inst *I, int every) {
+    I->profile = BT_PROFILE_SAMPLED;
+    I->sample_every = every;
+    I->sampled = 0;
+    I->sample_rng = (uint32_t)hash64_mix((uint64_t)I->id) | 1u; /* never 0 */
+    I->sample_left = 1; /* the next tick is timed: a first figure at once */
     setflags(I);
 }
 void bt_set_trace(bt_Inst *I, int on) {
@@ -967,6 +1040,8 @@ void bt_tickstats(bt_Inst *I, bt_TickStats *out) {
     out->total_ns = I->total_ns;
     out->budget_ns = I->budget_ns;
     out->profile = I->profile;
+    out->sample_every = I->sample_every;
+    out->sampled = I->sampled;
     out->trace = I->trace_on;
     out->readtrace = I->readtrace_on;
 }
@@ -1073,7 +1148,11 @@ void bt_stats_text(bt_Inst *I, sbuf *b) {
     sbuf_printf(b, "tick_p99_ns=%lld\n", (long long)t.p99);
     sbuf_printf(b, "tick_p999_ns=%lld\n", (long long)t.p999);
     sbuf_printf(b, "errors=%llu\n", (unsigned long long)I->errors);
-    sbuf_printf(b, "profile_level=%s\n", I->profile == BT_PROFILE_TIMING ? "timing" : "counters");
+    sbuf_printf(b, "profile_level=%s\n", bt_profile_name(I->profile));
+    if (I->profile == BT_PROFILE_SAMPLED) {
+        sbuf_printf(b, "profile_sample_every=%d\n", I->sample_every);
+        sbuf_printf(b, "profile_sampled_ticks=%llu\n", (unsigned long long)I->sampled);
+    }
     sbuf_printf(b, "trace_enabled=%d\n", I->trace_on);
     sbuf_printf(b, "node_count=%d\n", I->D->n); /* inst:stats().nodes is the node array */
     for (i = 0; i < I->D->n; i++) {

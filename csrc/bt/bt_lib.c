@@ -292,6 +292,154 @@ static lisp_Value cfun_bt_tick(lisp_State *S, int argc, lisp_Value *argv) {
     return statussym(S, st);
 }
 
+/* ---- batch ticks ---- */
+
+/* 1 if 'in' is a tick input writeinput accepts (nil: none). */
+static int inputok(lisp_Value in) {
+    if (in.tag == LISP_TMAP) {
+        int64_t it = 0;
+        lisp_Value k, v;
+        while (lisp_mapnext(in, &it, &k, &v)) {
+            if (!inputkey(k)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (lisp_listlen(in) < 0) {
+        return 0;
+    }
+    for (; in.tag == LISP_TCONS; in = lisp_cdr(in)) {
+        if (lisp_car(in).tag != LISP_TCONS || !inputkey(lisp_car(lisp_car(in)))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Write input 'in' (inputok) to 'I'. */
+static void putinput(lisp_State *S, bt_Inst *I, lisp_Value in) {
+    int64_t it = 0;
+    lisp_Value k, v;
+    if (in.tag == LISP_TMAP) {
+        while (lisp_mapnext(in, &it, &k, &v)) {
+            if (bt_bb_put(I, bt_key(S, k), v, -1, "input") != 0) {
+                lisp_memerror(S);
+            }
+        }
+        return;
+    }
+    for (; in.tag == LISP_TCONS; in = lisp_cdr(in)) {
+        lisp_Value e = lisp_car(in);
+        v = lisp_cdr(e).tag == LISP_TCONS ? lisp_car(lisp_cdr(e)) : lisp_cdr(e);
+        if (bt_bb_put(I, bt_key(S, lisp_car(e)), v, -1, "input") != 0) {
+            lisp_memerror(S);
+        }
+    }
+}
+
+/* Length of list or vector argv[i] ('what' names it), else raise. */
+static int64_t seqlen(lisp_State *S, lisp_Value *argv, int i, const char *what) {
+    int64_t n = argv[i].tag == LISP_TVEC ? lisp_veclen(argv[i]) : lisp_listlen(argv[i]);
+    if (n < 0) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "expected a list or vector of %s", what);
+        lisp_argerror(S, argv, i, msg);
+    }
+    return n;
+}
+
+/* Item 'k' of list or vector 'seq' through cursor '*cur' (the list's
+** cell for item k, advanced). */
+static lisp_Value seqitem(lisp_Value seq, int64_t k, lisp_Value *cur) {
+    lisp_Value x;
+    if (seq.tag == LISP_TVEC) {
+        return lisp_vecitems(seq)[k];
+    }
+    x = lisp_car(*cur);
+    *cur = lisp_cdr(*cur);
+    return x;
+}
+
+/* (bt.tick-all def insts [inputs]): every argument is checked before the
+** first tick; an instance that cannot be ticked (busy) gives its message
+** as a string in its place and the others still tick. */
+static lisp_Value cfun_bt_tickall(lisp_State *S, int argc, lisp_Value *argv) {
+    bt_Def *D = checkdef(S, argv, 0);
+    int64_t n = seqlen(S, argv, 1, "instances"), k;
+    int hasin = argc > 2 && argv[2].tag != LISP_TNIL;
+    lisp_Value ci = argv[1], cn = hasin ? argv[2] : lisp_nil(), res = lisp_nil(), last = res;
+    int top = lisp_gettop(S);
+    if (hasin && seqlen(S, argv, 2, "inputs") != n) {
+        lisp_error(S, "bt.tick-all: inputs has %lld entries, instances %lld",
+                   (long long)seqlen(S, argv, 2, "inputs"), (long long)n);
+    }
+    for (k = 0; k < n; k++) {
+        lisp_Value x = seqitem(argv[1], k, &ci);
+        if (!lisp_isudata(x, &bt_insttype)) {
+            lisp_error(S, "bt.tick-all: instances[%lld] is a %s, expected a bt_instance",
+                       (long long)k, lisp_typename(x));
+        }
+        if (((bt_Inst *)lisp_udata(x))->D != D) {
+            lisp_error(S, "bt.tick-all: instances[%lld] is an instance of another tree",
+                       (long long)k);
+        }
+        if (hasin) {
+            lisp_Value in = seqitem(argv[2], k, &cn);
+            if (in.tag != LISP_TNIL && !inputok(in)) {
+                lisp_error(S, "bt.tick-all: inputs[%lld] is not a tick input (an alist ((key "
+                              "value) ...) or a map with non-empty symbol or string keys)",
+                           (long long)k);
+            }
+        }
+    }
+    /* the cursors stay rooted: a leaf may change the lists while they run */
+    lisp_push(S, argv[1]);
+    lisp_push(S, hasin ? argv[2] : lisp_nil());
+    for (k = 0; k < n; k++) {
+        lisp_Value *cur = lisp_at(S, top), x, in = lisp_nil(), r, cell;
+        int st = 0;
+        if (argv[1].tag == LISP_TVEC ? k < lisp_veclen(argv[1]) : cur[0].tag == LISP_TCONS) {
+            x = seqitem(argv[1], k, &cur[0]);
+        } else {
+            x = lisp_nil();
+        }
+        if (hasin && (argv[2].tag == LISP_TVEC ? k < lisp_veclen(argv[2]) : cur[1].tag == LISP_TCONS)) {
+            in = seqitem(argv[2], k, &cur[1]);
+        }
+        if (!lisp_isudata(x, &bt_insttype) || ((bt_Inst *)lisp_udata(x))->D != D ||
+            (in.tag != LISP_TNIL && !inputok(in))) {
+            r = lisp_cstring(S, "bt.tick-all: the arguments changed during the batch");
+        } else {
+            bt_Inst *I = lisp_udata(x);
+            if (in.tag != LISP_TNIL) {
+                putinput(S, I, in);
+            }
+            st = bt_tick(I);
+            if (st < 0) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "bt.tick-all: instances[%lld]: %s", (long long)k,
+                         bt_busy_text(st));
+                r = lisp_cstring(S, msg);
+            } else {
+                r = statussym(S, st);
+            }
+        }
+        lisp_push(S, r);
+        cell = lisp_cons(S, r, lisp_nil());
+        lisp_settop(S, lisp_gettop(S) - 1);
+        if (res.tag == LISP_TNIL) {
+            res = cell;
+            lisp_push(S, res); /* rooted until the builtin returns */
+        } else {
+            lisp_setcdr(last, cell);
+        }
+        last = cell;
+    }
+    lisp_settop(S, top);
+    return res;
+}
+
 static lisp_Value cfun_bt_reset(lisp_State *S, int argc, lisp_Value *argv) {
     int rc = bt_reset(checkinst(S, argv, 0));
     (void)argc;
@@ -381,13 +529,22 @@ static lisp_Value cfun_bt_profile(lisp_State *S, int argc, lisp_Value *argv) {
     const char *s = argv[1].tag == LISP_TSYMBOL || argv[1].tag == LISP_TSTRING
                         ? lisp_str(argv[1], NULL)
                         : "";
-    (void)argc;
+    int sampled = strcmp(s, "sampled") == 0;
+    if (argc > 2 && argv[2].tag != LISP_TNIL && !sampled) {
+        lisp_argerror(S, argv, 1, "a sampling rate N goes with 'sampled only");
+    }
     if (strcmp(s, "counters") == 0) {
         bt_set_profile(I, BT_PROFILE_COUNTERS);
     } else if (strcmp(s, "timing") == 0) {
         bt_set_profile(I, BT_PROFILE_TIMING);
+    } else if (sampled) {
+        int64_t n = LISPBT_SAMPLE_EVERY;
+        if (argc > 2 && argv[2].tag != LISP_TNIL) {
+            n = lisp_checkintrange(S, argv, 2, "N", LISP_INTONLY, 1, LISPBT_SAMPLE_EVERY_MAX);
+        }
+        bt_set_sampling(I, (int)n);
     } else {
-        lisp_argerror(S, argv, 1, "expected 'counters or 'timing");
+        lisp_argerror(S, argv, 1, "expected 'counters, 'timing or 'sampled");
     }
     return lisp_nil();
 }
@@ -1047,6 +1204,8 @@ const lisp_Reg bt_lib[] = {
     {"bt.compile", 1, 1, cfun_bt_compile, RT, "(bt.compile form|source) -> bt_def"},
     {"bt.new-instance", 1, 1, cfun_bt_newinst, RT, "(bt.new-instance def) -> bt_instance"},
     {"bt.tick", 1, 2, cfun_bt_tick, RT, "(bt.tick inst [input]) -> 'success|'failure|'running"},
+    {"bt.tick-all", 2, 3, cfun_bt_tickall, RT,
+     "(bt.tick-all def insts [inputs]) -> list of statuses, in the order of insts"},
     {"bt.reset", 1, 1, cfun_bt_reset, RT, "(bt.reset inst) -> nil; clears memory and blackboard"},
     {"bt.halt", 1, 1, cfun_bt_halt, RT, "(bt.halt inst) -> nil; halts running nodes"},
     {"bt.status->symbol", 1, 1, cfun_bt_statussym, RT, "(bt.status->symbol s) -> status symbol"},
@@ -1064,8 +1223,8 @@ const lisp_Reg bt_lib[] = {
      "(bt.install-demo-callbacks) -> names of muesli-bt's demo leaves, now registered"},
     {"bt.blackboard.dump", 1, 1, cfun_bt_bbdump, RT, "(bt.blackboard.dump inst) -> text"},
     {"bt.set-tick-budget-ms", 2, 2, cfun_bt_budget, RT, "(bt.set-tick-budget-ms inst ms) -> nil"},
-    {"bt.set-profile-level", 2, 2, cfun_bt_profile, RT,
-     "(bt.set-profile-level inst 'counters|'timing) -> nil"},
+    {"bt.set-profile-level", 2, 3, cfun_bt_profile, RT,
+     "(bt.set-profile-level inst 'counters|'timing|'sampled [n]) -> nil"},
     {"bt.set-trace-enabled", 2, 2, cfun_bt_settrace, RT, "(bt.set-trace-enabled inst b) -> nil"},
     {"bt.set-read-trace-enabled", 2, 2, cfun_bt_setreadtrace, RT,
      "(bt.set-read-trace-enabled inst b) -> nil"},

@@ -112,6 +112,9 @@ struct bt_Inst {
     int tick_stamps;  /* this tick's stamps (bt_now): BT_STAMP_* */
     int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
     int profile, trace_on, readtrace_on;
+    int sample_every, sample_left; /* level sampled: N, ticks to the next timed one */
+    uint32_t sample_rng;           /* xorshift32 state for the gaps */
+    uint64_t sampled;              /* ticks timed at level sampled */
     int evt_forced; /* 1 during a tick traced for the event stream (bt_Env.evt_on) */
     int evt_pending; /* blackboard writes between ticks wait in the trace for the stream */
     uint64_t evt_mark; /* ... from this trace seq on */

@@ -61,6 +61,7 @@ typedef struct lx_TickCache {
     void *I;           /* its instance (a bt_Inst) */
     int running;       /* X->running inside it: other entries don't match */
     int cbidx, ctxidx; /* stack slots of the callback table and ctx; 0 = none */
+    int instidx;       /* stack slot of the instance userdata (1 in inst:tick) */
 } lx_TickCache;
 
 /* The binding's state of one host: the memory of its lispbt.host
@@ -79,6 +80,8 @@ typedef struct lx_Host {
     int *prims;      /* pins of the builtin primitives, by ordinal (-1: none) */
     int nprims;
     int listening;   /* host.events.on_line set: inst:tick delivers lines */
+    void **batch;    /* tick_all's instances (bt_Inst *), kept for the next */
+    int capbatch;
 } lx_Host;
 
 /* lx_Value.kind: which metatable the userdata got (for fast checks on hot
@@ -254,6 +257,12 @@ void lx_unpinbuiltins(lx_Host *X);
 ** conv's one result.  Register before lx_mirror / lx_pushbuiltin (load
 ** time).  Raises on a missing name. */
 void lx_setconv(lua_State *L, const char *name, lua_CFunction conv);
+/* Pop a Lua function and make it the Lua function of builtin 'name' on
+** every spelling that would mirror it (host.bt.tick_all, lispbt.bt....):
+** for a builtin whose Lua form needs no conversion through Lisp values.
+** It takes the builtin's Lisp arguments as Lua values, with the Lua
+** conventions. */
+void lx_setfast(lua_State *L, const char *name);
 
 /* Push a closure calling builtin 'name' like its mirror (checked as
 ** lx_builtin); 'dropself' drops the method's self (a host) from the

@@ -31,6 +31,7 @@
 */
 #include "conf.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "bt.h"
@@ -232,6 +233,7 @@ static int inst_tick(lua_State *L) {
         X->tc.I = I;
         X->tc.running = X->running;
         X->tc.cbidx = X->tc.ctxidx = 0;
+        X->tc.instidx = 1;
         st = bt_tick(I);
         X->tc = saved;
     }
@@ -249,6 +251,255 @@ static int inst_tick(lua_State *L) {
     }
     lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
     return 1;
+}
+
+/* ---- batch ticks ---- */
+
+/* The instance userdata at 'idx' if it is a live instance of tree 't' on
+** its host, else NULL and the reason in '*why'. */
+static lx_Value *batchinst(lua_State *L, int idx, const lx_Value *t, const char **why) {
+    lx_Value *u = lua_touserdata(L, idx);
+    if (u == NULL || lua_rawlen(L, idx) != sizeof(lx_Value) || u->kind != LX_KINST) {
+        u = lx_testvalue(L, idx, LX_INST); /* the standard check, for odd metatables */
+        if (u == NULL) {
+            *why = "is not an instance";
+            return NULL;
+        }
+    }
+    if (u->X != t->X) {
+        *why = "is an instance of another host";
+        return NULL;
+    }
+    if (u->pin < 0) {
+        *why = "is a closed instance";
+        return NULL;
+    }
+    if (bt_inst_def(u->p) != t->p) {
+        *why = "is an instance of another tree";
+        return NULL;
+    }
+    return u;
+}
+
+/* Per-instance error of a batch: statuses[k] = false, errors[k] = message
+** (the errors table made on the first one, at stack slot 'erridx'). */
+static void batcherror(lua_State *L, int residx, int erridx, const char *fname, lua_Integer k,
+                       const char *fmt, const char *a) {
+    lua_pushboolean(L, 0);
+    lua_rawseti(L, residx, k);
+    if (lua_isnil(L, erridx)) {
+        lua_newtable(L);
+        lua_replace(L, erridx);
+    }
+    lua_pushfstring(L, fmt, fname, (int)k, a);
+    lua_rawseti(L, erridx, k);
+}
+
+/* tree:tick_all(instances[, inputs]) and host.bt.tick_all(tree, ...): tick
+** every instance of 'instances' (a sequence of instances of this tree) in
+** order, with inputs[k] (a table, or false for none) written first.
+** Returns the tree's statuses table, reused by every call on the same tree
+** (entries past #instances cleared), and, when some instance could not be
+** ticked, a table index -> message (statuses[k] = false there).  Every
+** argument is checked before the first tick. */
+static int tree_tick_all(lua_State *L) {
+    const char *fname = lua_tostring(L, lua_upvalueindex(4));
+    lx_Value *t = lx_testvalue(L, 1, LX_TREE);
+    lx_Host *X;
+    lua_Integer n, k, m;
+    int hasin, residx, erridx, base;
+    uint64_t cyc = 0;
+    const char *why;
+    if (t == NULL) {
+        if (lua_toboolean(L, lua_upvalueindex(5))) { /* host.bt.tick_all: as Lisp says it */
+            return lx_error(L, fname, "expected a %s, got %s", LX_TREE, lx_typename(L, 1));
+        }
+        t = lx_checkvalue(L, 1, LX_TREE, fname);
+    }
+    X = t->X;
+    if (X->S == NULL || t->pin < 0) {
+        return lx_error(L, fname, X->S == NULL ? "host is closed" : "tree is closed");
+    }
+    if (!lua_istable(L, 2)) {
+        return lx_typeerror(L, fname, 2, "table");
+    }
+    hasin = !lua_isnoneornil(L, 3);
+    if (hasin && !lua_istable(L, 3)) {
+        return lx_typeerror(L, fname, 3, "table");
+    }
+    lua_settop(L, 3);
+    n = (lua_Integer)lua_rawlen(L, 2);
+    if (hasin && (m = (lua_Integer)lua_rawlen(L, 3)) != n) {
+        return lx_argerror(L, fname, 3,
+                           lua_pushfstring(L, "inputs has %d entries, instances %d", (int)m,
+                                           (int)n));
+    }
+    /* the statuses table: taken from the tree while in use, so a nested
+    ** call on the same tree (from a Lua leaf) gets a table of its own; its
+    ** array part is grown here, before any instance is looked at, so that
+    ** no Lua allocation (and no finalizer) happens during the ticks */
+    if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, (int)n, 0);
+    } else {
+        lua_pushnil(L);
+        lua_setiuservalue(L, 1, 2);
+    }
+    for (k = (lua_Integer)lua_rawlen(L, 4) + 1; k <= n; k++) {
+        lua_pushboolean(L, 0);
+        lua_rawseti(L, 4, k);
+    }
+    if (n > X->capbatch) { /* room for the instances: grows, never shrinks */
+        int cap = X->capbatch ? X->capbatch : 16;
+        void **nb;
+        while (cap < n) {
+            if (cap > INT_MAX / 2) {
+                return lx_argerror(L, fname, 2, "too many instances");
+            }
+            cap *= 2;
+        }
+        nb = mem_alloc(host_mem(X->H), sizeof(void *) * (size_t)cap);
+        if (nb == NULL) {
+            return lx_error(L, fname, "out of memory");
+        }
+        mem_free(host_mem(X->H), X->batch, sizeof(void *) * (size_t)X->capbatch);
+        X->batch = nb;
+        X->capbatch = cap;
+    }
+    for (k = 1; k <= n; k++) { /* every check before the first tick */
+        lx_Value *u;
+        lua_rawgeti(L, 2, k);
+        u = lua_touserdata(L, 5);
+        if (u == NULL || lua_rawlen(L, 5) != sizeof(lx_Value) || u->kind != LX_KINST ||
+            u->X != X || u->pin < 0 || bt_inst_def(u->p) != t->p) { /* the slow check */
+            if ((u = batchinst(L, 5, t, &why)) == NULL) {
+                return lx_argerror(L, fname, 2,
+                                   lua_pushfstring(L, "instances[%d] %s", (int)k, why));
+            }
+        }
+        X->batch[k - 1] = u->p;
+        lua_pop(L, 1);
+        if (hasin) {
+            int ty = lua_rawgeti(L, 3, k);
+            if (ty != LUA_TTABLE && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
+                return lx_argerror(L, fname, 3,
+                                   lua_pushfstring(L, "inputs[%d] is a %s, expected a table or "
+                                                      "false",
+                                                   (int)k, lx_typename(L, -1)));
+            }
+            lua_pop(L, 1);
+        }
+    }
+    residx = 4;
+    lua_pushnil(L); /* errors */
+    erridx = 5;
+    base = 5;
+    X->running++;
+    k = 1;
+    if (!hasin && !bt_def_scripted(t->p)) {
+        /* Native leaves only: no Lua or Lisp code runs until the batch
+        ** ends, so the instances table cannot change and keeps every
+        ** instance alive; the ticks run from the array, back to back. */
+        void **b = X->batch;
+        if (n > 0) {
+            bt_tick_prefetch(b[0], 1);
+        }
+        if (n > 1) {
+            bt_tick_prefetch(b[1], 0);
+        }
+        for (k = 1; k <= n; k++) {
+            int st;
+            if (k + 2 <= n) { /* two ahead: the instance; one ahead: its arrays */
+                bt_tick_prefetch(b[k + 1], 0);
+            }
+            if (k < n) {
+                bt_tick_prefetch(b[k], 1);
+            }
+            st = bt_tick_chain(b[k - 1], &cyc);
+            if (lispbt_unlikely(st < 0)) { /* not reached: nothing re-enters */
+                batcherror(L, residx, erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
+                cyc = 0;
+                continue;
+            }
+            lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
+            lua_rawseti(L, residx, k);
+        }
+        k = n + 1;
+    }
+    for (; k <= n; k++) {
+        lx_Value *u;
+        bt_Inst *I;
+        int st;
+        lua_settop(L, base);
+        lua_rawgeti(L, 2, k); /* slot base + 1; kept while it ticks */
+        u = batchinst(L, base + 1, t, &why); /* a leaf may have changed the table */
+        if (u == NULL) {
+            batcherror(L, residx, erridx, fname, k, "%s: instances[%d] %s", why);
+            cyc = 0;
+            continue;
+        }
+        I = u->p;
+        if (hasin && lua_rawgeti(L, 3, k) == LUA_TTABLE) { /* slot base + 2 */
+            InputArgs a;
+            int rc;
+            const char *oldname = X->fname;
+            lua_State *oldL = X->L;
+            a.L = L;
+            a.X = X;
+            a.I = I;
+            a.idx = base + 2;
+            X->L = L;
+            X->fname = fname;
+            rc = lisp_pcall(X->S, doinput, &a);
+            X->L = oldL;
+            X->fname = oldname;
+            lua_settop(L, base + 1);
+            cyc = 0;
+            if (rc != LISP_OK) {
+                batcherror(L, residx, erridx, fname, k, "%s: inputs[%d]: %s", lisp_errmsg(X->S));
+                continue;
+            }
+        }
+        {
+            lua_State *oldL = X->L;
+            lx_TickCache saved = X->tc;
+            X->L = L;
+            X->tc.L = L;
+            X->tc.I = I;
+            X->tc.running = X->running;
+            X->tc.cbidx = X->tc.ctxidx = 0;
+            X->tc.instidx = base + 1;
+            st = bt_tick_chain(I, &cyc);
+            X->tc = saved;
+            X->L = oldL;
+        }
+        if (st < 0) {
+            batcherror(L, residx, erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
+            cyc = 0;
+            continue;
+        }
+        lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
+        lua_rawseti(L, residx, k);
+    }
+    X->running--;
+    lua_settop(L, erridx);
+    for (k = n + 1; lua_rawgeti(L, residx, k) != LUA_TNIL; k++) { /* a shorter batch */
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_rawseti(L, residx, k);
+    }
+    lua_pop(L, 1);
+    if (X->running == 0 && X->ndead) {
+        lx_flushdead(L, X);
+    }
+    lua_pushvalue(L, residx);
+    lua_setiuservalue(L, 1, 2);
+    lua_pushvalue(L, residx);
+    if (lua_isnil(L, erridx)) {
+        return 1;
+    }
+    lua_pushvalue(L, erridx);
+    return 2;
 }
 
 /* ---- blackboard from Lua ---- */
@@ -354,20 +605,27 @@ static int inst_stats(lua_State *L) {
     SETI("tick_p99_ns", h.p99);
     SETI("tick_p999_ns", h.p999);
     SETI("errors", t.errors);
-    lua_pushstring(L, t.profile == BT_PROFILE_TIMING ? "timing" : "counters");
+    lua_pushstring(L, bt_profile_name(t.profile));
     lua_setfield(L, -2, "profile_level");
+    if (t.profile == BT_PROFILE_SAMPLED) {
+        SETI("profile_sample_every", t.sample_every);
+        SETI("profile_sampled_ticks", t.sampled);
+    }
     lua_pushboolean(L, t.trace);
     lua_setfield(L, -2, "trace_enabled");
     SETI("node_count", bt_def_nodes(D));
     lua_newtable(L);
     for (i = 0; i < bt_def_nodes(D); i++) {
         const bt_NodeStats *s = bt_nodestats(I, i);
+        const hist_Hist *hh;
         hist_Summary nh;
         if (s->count[1] + s->count[2] + s->count[3] == 0) {
             continue;
         }
-        hist_summary(bt_nodehist(I, i), &nh);
-        lua_createtable(L, 0, 14);
+        hh = bt_nodehist(I, i);
+        hist_summary(hh, &nh);
+        lua_createtable(L, 0, 15);
+        SETI("timed", hh->count); /* visits behind the durations (sampled: fewer) */
         SETI("id", i);
         lua_pushstring(L, bt_def_nodename(D, i));
         lua_setfield(L, -2, "name");
@@ -543,8 +801,8 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     if (cached && X->tc.cbidx) { /* a later Lua leaf of this inst:tick */
         cbidx = X->tc.cbidx;
         ctxidx = X->tc.ctxidx;
-    } else if (cached && lua_getiuservalue(L, 1, 2) == LUA_TUSERDATA) {
-        /* inst:tick's instance userdata (index 1) caches its ctx */
+    } else if (cached && lua_getiuservalue(L, X->tc.instidx, 2) == LUA_TUSERDATA) {
+        /* inst:tick's instance userdata (X->tc.instidx) caches its ctx */
         ctxidx = top + 1;
         lua_getiuservalue(L, ctxidx, 2); /* callbacks */
         cbidx = top + 2;
@@ -575,7 +833,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
         cbidx = lua_gettop(L);
         if (cached) { /* remember the ctx on the instance userdata */
             lua_pushvalue(L, ctxidx);
-            lua_setiuservalue(L, 1, 2);
+            lua_setiuservalue(L, X->tc.instidx, 2);
         }
     }
     if (cached && !X->tc.cbidx) { /* keep the slots for this tick's later Lua leaves */
@@ -830,6 +1088,18 @@ static void valuemeta(lua_State *L, const char *name, lua_CFunction tostr) {
     lua_newtable(L);
 }
 
+/* Push C function 'f' with upvalues 1..3 = the names of BT_SUCCESS..
+** BT_RUNNING, 4 = its name in messages, 5 = 'mirror' (called as the
+** builtin's Lua mirror, not as a method). */
+static void pushstatuses(lua_State *L, lua_CFunction f, const char *name, int mirror) {
+    lua_pushstring(L, bt_status_name(BT_SUCCESS));
+    lua_pushstring(L, bt_status_name(BT_FAILURE));
+    lua_pushstring(L, bt_status_name(BT_RUNNING));
+    lua_pushstring(L, name);
+    lua_pushboolean(L, mirror);
+    lua_pushcclosure(L, f, 5);
+}
+
 void lx_openbt(lua_State *L) {
     static const luaL_Reg hostm[] = {{"compile", host_compile},
                                      {"register_condition", host_register_condition},
@@ -870,16 +1140,17 @@ void lx_openbt(lua_State *L) {
     valuemeta(L, LX_TREE, tree_tostring);
     lua_pushcfunction(L, tree_instance);
     lua_setfield(L, -2, "instance");
+    pushstatuses(L, tree_tick_all, "tick_all", 0);
+    lua_setfield(L, -2, "tick_all");
+    pushstatuses(L, tree_tick_all, "bt.tick-all", 1);
+    lx_setfast(L, "bt.tick-all"); /* host.bt.tick_all: the same, by its Lisp name */
     setaliases(L, treeal);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     /* instances */
     valuemeta(L, LX_INST, inst_tostring);
     luaL_setfuncs(L, instm, 0);
-    lua_pushstring(L, bt_status_name(BT_SUCCESS));
-    lua_pushstring(L, bt_status_name(BT_FAILURE));
-    lua_pushstring(L, bt_status_name(BT_RUNNING));
-    lua_pushcclosure(L, inst_tick, 3); /* upvalues 1..3 = BT_SUCCESS..BT_RUNNING */
+    pushstatuses(L, inst_tick, "tick", 0);
     lua_setfield(L, -2, "tick");
     setaliases(L, instal);
     lua_setfield(L, -2, "__index");

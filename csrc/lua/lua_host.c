@@ -110,6 +110,9 @@ static void closehost(lx_Host *X) {
         mem_free(host_mem(X->H), X->dead, sizeof(int64_t) * (size_t)X->capdead);
         X->dead = NULL;
         X->ndead = X->capdead = 0;
+        mem_free(host_mem(X->H), X->batch, sizeof(void *) * (size_t)X->capbatch);
+        X->batch = NULL;
+        X->capbatch = 0;
         X->S = NULL;
     }
     host_close(X->H);

@@ -41,6 +41,7 @@ static const char METHODS_KEY = 'm'; /* host method table */
 static const char CONV_KEY = 'c';    /* ordinal -> Lua conversion */
 static const char DEFAULT_KEY = 'd'; /* the default host userdata */
 static const char MAKER_KEY = 'k';   /* function pushing a new host */
+static const char FAST_KEY = 'f';    /* ordinal -> C function replacing the mirror */
 
 /* ---- the builtin table ---- */
 
@@ -131,6 +132,14 @@ void lx_setconv(lua_State *L, const char *name, lua_CFunction conv) {
     lua_pushcfunction(L, conv);
     lua_rawseti(L, -2, ord);
     lua_pop(L, 1);
+}
+
+void lx_setfast(lua_State *L, const char *name) {
+    int ord = lx_builtin(L, name);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &FAST_KEY);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, ord);
+    lua_pop(L, 2);
 }
 
 /* ---- the default host ---- */
@@ -239,8 +248,16 @@ run:
     return 1;
 }
 
-/* Push the mirror closure of ordinal 'ord' (host upvalue already pushed). */
+/* Push the mirror closure of ordinal 'ord' (host upvalue already pushed,
+** replaced by the builtin's own Lua function if it has one: lx_setfast). */
 static void pushmirror(lua_State *L, int ord, int dropself) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &FAST_KEY);
+    if (lua_rawgeti(L, -1, ord) != LUA_TNIL) {
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 2);
     lua_pushinteger(L, ord);
     lua_pushboolean(L, dropself);
     lua_pushstring(L, lx_builtinreg(ord)->name);
@@ -356,4 +373,6 @@ void lx_opensurface(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &METHODS_KEY);
     lua_newtable(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &CONV_KEY);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &FAST_KEY);
 }

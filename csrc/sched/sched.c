@@ -61,6 +61,18 @@
 **    FAILED with 'timed_out' = 1 and counts in 'failed' and 'timed_out'.
 **    A cancel requested before the timeout was noticed wins: CANCELLED.
 **
+** 8. Waits (sched_submit_wait) are jobs that run no code: the owner keeps
+**    them in a binary min-heap by deadline ('heap', owner-only, index in
+**    each record), RUNNING from submit.  No worker and no thread ever sees
+**    them: whenever the owner looks (sched_info, sched_try_result,
+**    sched_stats, a submit), every wait whose deadline has passed is popped
+**    and ends DONE with end_ns = its deadline.  A cancel or release takes
+**    a wait still in the heap out at once (CANCELLED, even if its deadline
+**    passed since the owner last looked), so cancellation is exact and
+**    immediate.  Their statistics go to one extra block after the workers',
+**    written by the owner only (a queue delay of 0: a wait starts when it
+**    is submitted).
+**
 ** 7. Statistics live per worker (a single writer each: relaxed atomic
 **    loads and stores, no read-modify-write, no shared cache line), plus
 **    two owner-only counters ('nsubmitted', 'ncancelq').  sched_stats sums
@@ -174,6 +186,9 @@ typedef struct sched_Job {
     int result, timed_out;
     _Atomic int status;
     sched_Cancel cancel;
+    /* waits only (fn == NULL), owner-only: deadline and heap slot */
+    int64_t wait_until;
+    size_t heapidx;
 } sched_Job;
 
 typedef struct Chunk {
@@ -214,7 +229,9 @@ struct sched_Pool {
     int nworkers;  /* requested */
     int64_t spin_ns; /* SCHED_SPIN_NS, or 0 without spare CPUs */
     int nthreads;  /* actually started */
-    Worker *workers;
+    Worker *workers; /* nworkers blocks, then the owner's block for waits */
+    sched_Job **heap; /* waits by deadline (invariant 8) */
+    size_t nheap, capheap;
     int mu_ok, work_cv_ok, sleep_mu_ok, sleep_cv_ok;
     char pad1[64];
     /* --- shared, under 'mu' ----------------------------------------- */
@@ -420,6 +437,111 @@ static void record_put(sched_Pool *P, sched_Job *j) {
 }
 
 /* ---------------------------------------------------------------------
+** Waits: the deadline heap (owner-only, invariant 8).
+** ------------------------------------------------------------------- */
+
+static void heap_set(sched_Pool *P, size_t i, sched_Job *j) {
+    P->heap[i] = j;
+    j->heapidx = i;
+}
+
+static void heap_up(sched_Pool *P, size_t i) {
+    sched_Job *j = P->heap[i];
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (P->heap[up]->wait_until <= j->wait_until) {
+            break;
+        }
+        heap_set(P, i, P->heap[up]);
+        i = up;
+    }
+    heap_set(P, i, j);
+}
+
+static void heap_down(sched_Pool *P, size_t i) {
+    sched_Job *j = P->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= P->nheap) {
+            break;
+        }
+        if (c + 1 < P->nheap && P->heap[c + 1]->wait_until < P->heap[c]->wait_until) {
+            c++;
+        }
+        if (j->wait_until <= P->heap[c]->wait_until) {
+            break;
+        }
+        heap_set(P, i, P->heap[c]);
+        i = c;
+    }
+    heap_set(P, i, j);
+}
+
+/* Take wait 'j' out of the heap. */
+static void heap_remove(sched_Pool *P, sched_Job *j) {
+    size_t i = j->heapidx;
+    sched_Job *last = P->heap[--P->nheap];
+    if (i < P->nheap) {
+        heap_set(P, i, last);
+        heap_down(P, i);
+        heap_up(P, last->heapidx);
+    }
+}
+
+/* The owner's statistics block (after the workers'). */
+static Worker *ownblock(sched_Pool *P) {
+    return &P->workers[P->nworkers];
+}
+
+/* Wait 'j' ends with status 'st' at 'end' (out of the heap already). */
+static void wait_end(sched_Pool *P, sched_Job *j, int st, int64_t end) {
+    Worker *w = ownblock(P);
+    int64_t rt = end - j->start_ns;
+    if (st == SCHED_DONE) {
+        W_INC(w->ncompleted);
+    } else {
+        W_INC(w->ncancelled);
+    }
+    W_INC(w->rt.b[hist_index(rt)]);
+    STORE(w->rt_last, rt);
+    STORE(w->rt_last_at, end);
+    W_MAX(w->rt_max, rt);
+    W_MIN(w->rt_min, rt < 0 ? 0 : rt);
+    W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
+    j->end_ns = end;
+    atomic_store_explicit(&j->status, st, REL);
+}
+
+/* Every wait due by 'now' ends DONE, at its deadline. */
+static void expire_waits(sched_Pool *P, int64_t now) {
+    while (P->nheap > 0 && P->heap[0]->wait_until <= now) {
+        sched_Job *j = P->heap[0];
+        heap_remove(P, j);
+        wait_end(P, j, SCHED_DONE, j->wait_until);
+    }
+}
+
+/* Expire what is due if the earliest wait is due (one clock read while
+** waits are pending, none otherwise). */
+static void poll_waits(sched_Pool *P) {
+    if (P->nheap > 0) {
+        int64_t now = stamp_peek(P);
+        if (P->heap[0]->wait_until <= now) {
+            expire_waits(P, now);
+        }
+    }
+}
+
+/* Cancel wait 'j' (RUNNING, in the heap) now.  A wait still in the heap
+** has not been seen done by anyone, even if its deadline has passed since
+** the owner last looked: the cancel wins, so a halt of a leaf whose job
+** was running always ends it CANCELLED, whatever the machine's timing. */
+static void cancel_wait(sched_Pool *P, sched_Job *j) {
+    heap_remove(P, j);
+    wait_end(P, j, SCHED_CANCELLED, stamp_now(P));
+}
+
+/* ---------------------------------------------------------------------
 ** Queue and wakeups (under 'mu').
 ** ------------------------------------------------------------------- */
 
@@ -479,6 +601,14 @@ static int cancel_queued(sched_Pool *P, sched_Job *j) {
 /* Shared by sched_cancel, sched_cancel_owner and sched_release. */
 static int cancel_job(sched_Pool *P, sched_Job *j) {
     int st = atomic_load_explicit(&j->status, ACQ);
+    if (j->fn == NULL) { /* a wait: owner-only, ends at once */
+        if (st != SCHED_RUNNING) {
+            return SCHED_CANCEL_NOOP;
+        }
+        cancel_wait(P, j);
+        st = atomic_load_explicit(&j->status, RLX);
+        return st == SCHED_CANCELLED ? SCHED_CANCEL_DEQUEUED : SCHED_CANCEL_NOOP;
+    }
     if (st == SCHED_QUEUED && cancel_queued(P, j)) {
         return SCHED_CANCEL_DEQUEUED;
     }
@@ -627,7 +757,10 @@ static void pool_destroy(sched_Pool *P) {
         mem_free(M, c, sizeof *c + c->n * sizeof(sched_Job));
     }
     mem_free(M, P->tab, P->tabcap * sizeof *P->tab);
-    mem_free(M, P->workers, (size_t)P->nworkers * sizeof(Worker));
+    mem_free(M, P->heap, P->capheap * sizeof *P->heap);
+    if (P->workers != NULL) {
+        mem_free(M, P->workers, (size_t)(P->nworkers + 1) * sizeof(Worker));
+    }
     if (P->sleep_cv_ok) {
         pthread_cond_destroy(&P->sleep_cv);
     }
@@ -697,13 +830,13 @@ sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
     if (rc != 0) {
         goto fail;
     }
-    if (workers > 0) {
-        P->workers = mem_calloc(M, (size_t)workers * sizeof(Worker));
-        if (P->workers == NULL) {
-            rc = SCHED_ENOMEM;
-            goto fail;
-        }
+    P->workers = mem_calloc(M, (size_t)(workers + 1) * sizeof(Worker));
+    if (P->workers == NULL) {
+        rc = SCHED_ENOMEM;
+        goto fail;
     }
+    atomic_init(&P->workers[workers].qd_min, INT64_MAX);
+    atomic_init(&P->workers[workers].rt_min, INT64_MAX);
     /* Workers block every signal: the host's signals go to its threads. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -756,6 +889,13 @@ void sched_free(sched_Pool *P) {
         return;
     }
     now = stamp_now(P);
+    /* 0. waits end now: due ones DONE, the others CANCELLED */
+    expire_waits(P, now);
+    while (P->nheap > 0) {
+        sched_Job *j = P->heap[0];
+        heap_remove(P, j);
+        wait_end(P, j, SCHED_CANCELLED, now);
+    }
     /* 1. stop: cancel the queue, forbid further pops, wake the sleepers */
     pthread_mutex_lock(&P->mu);
     STORE(P->stopping, 1);
@@ -838,6 +978,59 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
     return j->id;
 }
 
+/* Contract in sched.h.  Owner-only: the record goes into the id table and
+** the deadline heap, never into the queue (invariant 8). */
+uint64_t sched_submit_wait(sched_Pool *P, const char *name, int64_t delay_ns, uint64_t owner) {
+    sched_Job *j;
+    Worker *w = ownblock(P);
+    int64_t now;
+    if (tab_reserve(P) != 0) {
+        return 0;
+    }
+    if (P->nheap == P->capheap) {
+        size_t ncap = P->capheap ? P->capheap * 2 : 64;
+        sched_Job **nh = mem_alloc(P->M, ncap * sizeof *nh);
+        if (nh == NULL) {
+            return 0;
+        }
+        if (P->nheap > 0) {
+            memcpy(nh, P->heap, P->nheap * sizeof *nh);
+        }
+        mem_free(P->M, P->heap, P->capheap * sizeof *P->heap);
+        P->heap = nh;
+        P->capheap = ncap;
+    }
+    j = record_get(P);
+    if (j == NULL) {
+        return 0;
+    }
+    now = stamp_now(P);
+    j->id = P->next_id++;
+    j->name = name != NULL ? name : "wait";
+    j->fn = NULL;
+    j->arg = NULL;
+    j->owner = owner;
+    j->timeout_ns = 0;
+    j->submit_ns = j->start_ns = now;
+    j->end_ns = 0;
+    j->result = j->timed_out = 0;
+    j->cancel.deadline_ns = 0;
+    j->wait_until = deadline(now, delay_ns > 0 ? delay_ns : 0);
+    atomic_store_explicit(&j->cancel.flag, 0, RLX);
+    atomic_store_explicit(&j->status, SCHED_RUNNING, RLX);
+    tab_put(P, j);
+    P->nsubmitted++;
+    W_INC(w->nstarted); /* it starts now: a queue delay of 0 */
+    W_INC(w->qd.b[0]);
+    STORE(w->qd_last, 0);
+    STORE(w->qd_last_at, now);
+    W_MIN(w->qd_min, 0);
+    P->heap[P->nheap] = j;
+    j->heapidx = P->nheap++;
+    heap_up(P, j->heapidx);
+    return j->id;
+}
+
 /* Contract in sched.h.  Lock-free: reads only the fields that the status
 ** just acquire-loaded has published (invariant 3). */
 int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
@@ -848,6 +1041,9 @@ int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
         return SCHED_EUNKNOWN;
     }
     j = P->tab[i];
+    if (j->fn == NULL) {
+        poll_waits(P);
+    }
     st = atomic_load_explicit(&j->status, ACQ);
     out->id = j->id;
     out->name = j->name;
@@ -877,6 +1073,9 @@ int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
         return SCHED_EUNKNOWN;
     }
     j = P->tab[i];
+    if (j->fn == NULL) {
+        poll_waits(P);
+    }
     st = atomic_load_explicit(&j->status, ACQ);
     if (st >= SCHED_DONE && result != NULL) {
         *result = j->result;
@@ -942,7 +1141,7 @@ static uint64_t quantiles(const sched_Pool *P, size_t off, int64_t minv, int64_t
     static const uint64_t permille[4] = {500, 900, 990, 999};
     uint64_t total = 0, cum = 0, rank[4];
     int w, i, k = 0;
-    for (w = 0; w < P->nworkers; w++) {
+    for (w = 0; w <= P->nworkers; w++) {
         const Hist *h = (const Hist *)((const char *)&P->workers[w] + off);
         for (i = 0; i < HIST_N; i++) {
             total += LOAD(h->b[i]);
@@ -957,7 +1156,7 @@ static uint64_t quantiles(const sched_Pool *P, size_t off, int64_t minv, int64_t
         return 0;
     }
     for (i = 0; i < HIST_N && k < 4; i++) {
-        for (w = 0; w < P->nworkers; w++) {
+        for (w = 0; w <= P->nworkers; w++) {
             const Hist *h = (const Hist *)((const char *)&P->workers[w] + off);
             cum += LOAD(h->b[i]);
         }
@@ -980,12 +1179,14 @@ static uint64_t quantiles(const sched_Pool *P, size_t off, int64_t minv, int64_t
 void sched_stats(sched_Pool *P, sched_Stats *out) {
     int64_t qd_at = -1, rt_at = -1, q[4], qd_min = INT64_MAX, rt_min = INT64_MAX;
     int w;
+    poll_waits(P);
     memset(out, 0, sizeof *out);
     out->submitted = P->nsubmitted;
     out->cancelled = P->ncancelq;
     out->queued = LOAD(P->qlen);
     out->workers = (uint64_t)P->nworkers;
-    for (w = 0; w < P->nworkers; w++) {
+    out->running = P->nheap;
+    for (w = 0; w <= P->nworkers; w++) { /* the workers, then the waits' block */
         Worker *k = &P->workers[w];
         int64_t at;
         out->started += LOAD(k->nstarted);
@@ -1017,7 +1218,7 @@ void sched_stats(sched_Pool *P, sched_Stats *out) {
     }
     out->queue_delay_min_ns = qd_min == INT64_MAX ? 0 : qd_min;
     out->run_time_min_ns = rt_min == INT64_MAX ? 0 : rt_min;
-    if (P->nworkers > 0) {
+    {
         out->queue_delay_count =
             quantiles(P, offsetof(Worker, qd), qd_min, out->queue_delay_max_ns, q);
         out->queue_delay_p50_ns = q[0];

@@ -175,6 +175,22 @@ void sched_free(sched_Pool *P);
 uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
                       int64_t timeout_ns, uint64_t owner);
 
+/* Queue a *wait*: a job that runs no code and holds no worker, for leaves
+** that only wait (async-sleep-ms).  It is RUNNING from submit (start_ns =
+** submit_ns; it never queues) and ends DONE 'delay_ns' (<= 0: none) after
+** submit, with end_ns = that deadline: the pool keeps waits in a deadline
+** heap that the owner expires whenever it looks (sched_info,
+** sched_try_result, sched_stats), so no thread wakes for them and any
+** number of waits costs no worker.  sched_cancel ends a pending wait (one
+** not yet seen DONE, even if its deadline has passed since the owner last
+** looked) CANCELLED at once (SCHED_CANCEL_DEQUEUED); sched_release recycles it at
+** once; sched_free cancels the pending ones.  Waits count in 'submitted',
+** 'started', 'running' (while pending), 'completed' / 'cancelled' and the
+** run-time figures, with a queue delay of 0.  Returns its id, or 0 when out
+** of memory.  After warm-up (heap, records and id table grown to the peak
+** of live jobs) this performs no allocation. */
+uint64_t sched_submit_wait(sched_Pool *P, const char *name, int64_t delay_ns, uint64_t owner);
+
 /* Fill '*out' with a snapshot of job 'id'.  Returns 0, or SCHED_EUNKNOWN if
 ** 'id' was never issued by 'P' or has been released.  Lock-free. */
 int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out);

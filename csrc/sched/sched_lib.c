@@ -3,7 +3,8 @@
 ** (SPEC §6, the reference scheduler leaf) and the bt.scheduler.* builtins.
 ** See LICENSE for copyright.
 **
-** async-sleep-ms MS submits a job that sleeps MS ms on a worker, keeps its
+** async-sleep-ms MS submits a wait of MS ms (sched_submit_wait: it holds
+** no worker; the pool's deadline heap ends it), keeps its
 ** handle in the node's bt_NodeMem (job, arg, flags: leaf-private), returns
 ** running while the job is queued or running, and success or failure when it
 ** ends.  Its halt hook cancels and releases the job (a halted node leaves no
@@ -34,14 +35,6 @@ static void jobevent(bt_Ctx *c, int kind, uint64_t job, int jstatus, int64_t ts)
     e.job = job;
     e.job_status = (uint8_t)jstatus;
     bt_trace_event(c->I, &e);
-}
-
-/* The job of async-sleep-ms.  Its duration travels by value in the
-** argument pointer: a job must never read instance memory, which the owner
-** may reuse for its next job or free while an old job is starting. */
-static int job_sleep(void *arg, const sched_Cancel *c) {
-    int64_t ms = (int64_t)(uintptr_t)arg;
-    return sched_sleep_ns(c, ms * 1000000);
 }
 
 /* MS: a number of milliseconds in [0, SLEEP_MAX_MS] (a float is
@@ -76,8 +69,8 @@ static int leaf_sleep(bt_Ctx *c, int64_t ud) {
         }
         m->flags = 0;
         ts = bt_now(I); /* before a worker can see the job: submit <= start */
-        m->job = sched_submit(P, "async-sleep-ms", job_sleep, (void *)(uintptr_t)m->arg, 0,
-                              (uint64_t)bt_inst_id(I));
+        m->job = sched_submit_wait(P, "async-sleep-ms", m->arg * 1000000,
+                                   (uint64_t)bt_inst_id(I));
         if (m->job == 0) {
             return bt_leaf_error(c, "async-sleep-ms: cannot submit the job (out of memory)");
         }

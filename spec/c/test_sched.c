@@ -584,6 +584,63 @@ static void test_zero_workers(void) {
     CHECK(M.bytes == 0 && M.nalloc == M.nfree);
 }
 
+/* Waits (sched_submit_wait): RUNNING at once with no worker, DONE at their
+** deadline in deadline order whatever the submit order, cancel and release
+** exact and immediate, counted in the stats, cancelled by sched_free,
+** nothing leaked.  Deadlines are an hour or 1..5 ms; only "done after"
+** (never "done by") is checked. */
+static void test_waits(void) {
+    mem_Heap M;
+    sched_Pool *P;
+    sched_Stats s;
+    sched_JobInfo info;
+    uint64_t ids[200], hour;
+    int i, res = -1;
+    mem_init(&M);
+    P = sched_new(&M, 0, NULL); /* no worker: waits need none */
+    CHECK(P != NULL);
+    for (i = 0; i < 200; i++) { /* deadlines 5, 4, 3, 2, 1 ms, repeated */
+        ids[i] = sched_submit_wait(P, "w", (int64_t)(5 - i % 5) * MS, 7);
+        CHECK(ids[i] != 0);
+        CHECK(sched_try_result(P, ids[i], NULL) >= SCHED_RUNNING);
+    }
+    hour = sched_submit_wait(P, NULL, 3600 * INT64_C(1000000000), 8);
+    CHECK(sched_info(P, hour, &info) == 0 && info.status == SCHED_RUNNING);
+    CHECK(strcmp(info.name, "wait") == 0 && info.start_ns == info.submit_ns);
+    sched_stats(P, &s);
+    CHECK(s.submitted == 201 && s.started == 201 && s.queued == 0);
+    CHECK(s.running + s.completed == 201);
+    for (i = 0; i < 200; i++) {
+        CHECK(wait_done(P, ids[i], WAIT_MS));
+        CHECK(sched_try_result(P, ids[i], &res) == SCHED_DONE && res == 0);
+        CHECK(sched_info(P, ids[i], &info) == 0);
+        CHECK(info.end_ns - info.start_ns == (int64_t)(5 - i % 5) * MS);
+    }
+    CHECK(sched_try_result(P, hour, NULL) == SCHED_RUNNING);
+    CHECK(sched_cancel(P, hour) == SCHED_CANCEL_DEQUEUED);
+    CHECK(sched_try_result(P, hour, NULL) == SCHED_CANCELLED); /* at once */
+    CHECK(sched_cancel(P, hour) == SCHED_CANCEL_NOOP);
+    sched_stats(P, &s);
+    CHECK(s.completed == 200 && s.cancelled == 1 && s.running == 0);
+    CHECK(s.queue_delay_max_ns == 0 && s.run_time_max_ns >= 5 * MS);
+    for (i = 0; i < 200; i++) {
+        CHECK(sched_release(P, ids[i]) == SCHED_RELEASED);
+    }
+    CHECK(sched_release(P, hour) == SCHED_RELEASED);
+    /* release and cancel_owner of pending waits; free cancels the rest */
+    ids[0] = sched_submit_wait(P, "w", 3600 * INT64_C(1000000000), 9);
+    ids[1] = sched_submit_wait(P, "w", 3600 * INT64_C(1000000000), 9);
+    ids[2] = sched_submit_wait(P, "w", 3600 * INT64_C(1000000000), 10);
+    ids[3] = sched_submit_wait(P, "w", 3600 * INT64_C(1000000000), 11);
+    CHECK(sched_release(P, ids[0]) == SCHED_RELEASED);
+    CHECK(sched_try_result(P, ids[0], NULL) == SCHED_EUNKNOWN);
+    CHECK(sched_cancel_owner(P, 9) == 1 && sched_cancel_owner(P, 10) == 1);
+    sched_stats(P, &s);
+    CHECK(s.cancelled == 4 && s.running == 1);
+    sched_free(P);
+    CHECK(M.bytes == 0 && M.nalloc == M.nfree);
+}
+
 /* sched_free with 1000 queued jobs and two running ones (a sleeper and a
 ** poller) cancels them all.  The jobs sleep for an hour, longer than
 ** ctest's timeout, so a free that ran a queued job or waited for a
@@ -759,6 +816,7 @@ int main(void) {
     test_percentiles();
     test_two_pools();
     test_zero_workers();
+    test_waits();
     test_free_cancels();
     test_no_alloc_steady();
     test_submit_oom();
