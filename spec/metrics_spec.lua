@@ -171,7 +171,7 @@ describe("percentiles", function()
     assert.are.same({ n.max_ns, n.max_ns }, { n.p50_ns, n.p999_ns })
   end)
 
-  it("GC pauses use the same method", function()
+  it("GC pauses use the same method #nostress", function()
     for _ = 1, 3 do
       host:gc()
       local h = host:heap()
@@ -431,7 +431,7 @@ describe("metrics.prometheus", function()
     end
   end)
 
-  it("renders a busy host as one contiguous, typed, documented family per metric", function()
+  it("renders a busy host as one contiguous, typed, documented family per metric #nostress", function()
     local host, insts = busyhost()
     local text = host.metrics.prometheus(table.unpack(insts))
     local fams = lint(text)

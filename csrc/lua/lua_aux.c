@@ -748,7 +748,7 @@ lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv) {
 void lx_pushheap(lua_State *L, lisp_State *S) {
     lisp_HeapStats h;
     lisp_heapstats(S, &h);
-    lua_createtable(L, 0, 21);
+    lua_createtable(L, 0, 23);
 #define F(name, v)                    \
     lua_pushinteger(L, (lua_Integer)(v)); \
     lua_setfield(L, -2, name)
@@ -762,6 +762,9 @@ void lx_pushheap(lua_State *L, lisp_State *S) {
     F("gc_last_pause_ns", h.gc_last_pause_ns);
     F("gc_max_pause_ns", h.gc_max_pause_ns);
     F("gc_total_pause_ns", h.gc_total_pause_ns);
+    F("gc_pauses", h.gc_pauses);
+    lua_pushstring(L, h.gc_state);
+    lua_setfield(L, -2, "gc_state");
     F("heap_limit", h.heap_limit);
     {
         hist_Summary p;
