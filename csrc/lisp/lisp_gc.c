@@ -29,9 +29,13 @@
 ** Pacing.  lispC_newobj calls the collector when gcbytes passes
 ** 'threshold'.  In GCSpause the threshold is 'gcpause' (LISPBT_GC_PAUSE %
 ** of the heap the last cycle left, at least LISPBT_GC_MINTHRESHOLD): a cycle
-** starts.  During a cycle it is LISPBT_GC_STEPBYTES past the heap size:
-** every so many bytes allocated, one step does LISPBT_GC_STEPWORK units of
-** work (one object swept, or one value slot traversed, each).  A step is a
+** starts.  During a cycle each step of LISPBT_GC_STEPWORK units of work
+** (one value slot traversed, or half an object swept) pays for
+** LISPBT_GC_STEPBYTES of allocation ('gcpaid'), and the threshold is
+** 'gcpaid': an automatic step does the work the allocation since the last
+** one owes (a grown vec payload counts), but at most two steps' worth, so
+** a pause stays bounded and a collector behind catches up over the next
+** allocations.  gc.step's work counts too.  A step is a
 ** pause: it is timed, counted and recorded in the pause histogram, and the
 ** GC hook sees it begin and end.  lispC_fullgc (explicit collections,
 ** heap_limit, gc_stress) finishes a running sweep, or abandons a running
@@ -327,11 +331,11 @@ static int64_t atomic(lisp_State *S) {
     return (int64_t)(S->top - S->stack) + S->npins + (int64_t)S->symcap + (int64_t)n * 16;
 }
 
-static void endcycle(lisp_State *S) {
+static void endcycle(lisp_State *S, int count) {
     S->gcstate = GCSpause;
     S->sweepgc = NULL;
     S->live_after_gc = S->nobjects;
-    S->collections++;
+    S->collections += (uint64_t)count;
     S->gcpause = S->gcbytes / 100 * LISPBT_GC_PAUSE;
     if (S->gcpause < LISPBT_GC_MINTHRESHOLD) {
         S->gcpause = LISPBT_GC_MINTHRESHOLD;
@@ -366,8 +370,8 @@ void lispC_freeblock(lisp_State *S, void *b, size_t sz) {
     freeblock(S, b, sz);
 }
 
-/* Sweep up to 'work' objects; returns the work left, or 0 when the sweep
-** is done and the cycle over (then also > 0 work may remain: see 'done'). */
+/* Sweep objects for up to 'work' units (two per object); returns the work
+** left, and sets *done when the sweep reached the end of 'allgc'. */
 static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
     lisp_Object **p = S->sweepgc;
     uint8_t dead = otherwhite(S), white = S->curwhite;
@@ -387,7 +391,7 @@ static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
             o->marked = white;
             p = &o->next;
         }
-        work--;
+        work -= 2; /* a swept object costs about two traversed slots (a cache miss) */
     }
     S->sweepgc = p;
     *done = *p == NULL;
@@ -465,14 +469,25 @@ static void pauseend(lisp_State *S, lisp_GcEvent *ev, int64_t t0, int64_t mark_n
     S->gcreason = NULL;
 }
 
-/* Set the threshold for the next automatic step or cycle. */
-static void setthreshold(lisp_State *S) {
-    S->threshold = S->gcstate == GCSpause ? S->gcpause : S->gcbytes + LISPBT_GC_STEPBYTES;
+/* Set the threshold for the next automatic step or cycle, once a step
+** did 'work' units: during a cycle they pay for LISPBT_GC_STEPBYTES per
+** LISPBT_GC_STEPWORK of allocation from 'gcpaid' on. */
+static void setthreshold(lisp_State *S, int64_t work, size_t freed) {
+    if (S->gcstate == GCSpause) {
+        S->threshold = S->gcpause;
+        return;
+    }
+    /* what the sweep freed lowers the heap and the mark alike */
+    S->gcpaid = S->gcpaid > freed ? S->gcpaid - freed : 0;
+    S->gcpaid += (size_t)(work / LISPBT_GC_STEPWORK) * LISPBT_GC_STEPBYTES +
+                 (size_t)(work % LISPBT_GC_STEPWORK) * LISPBT_GC_STEPBYTES / LISPBT_GC_STEPWORK;
+    S->threshold = S->gcpaid; /* below gcbytes: still in debt, step again */
 }
 
 int lispC_step(lisp_State *S, int64_t work) {
     lisp_GcEvent ev;
-    int64_t t0, tm, mark_ns = 0;
+    int64_t t0, tm, mark_ns = 0, budget;
+    size_t bytes0 = S->gcbytes;
     int ended = 0;
     if (S->gc_running) {
         return 0;
@@ -482,7 +497,9 @@ int lispC_step(lisp_State *S, int64_t work) {
     tm = t0;
     if (S->gcstate == GCSpause) {
         startcycle(S);
+        S->gcpaid = S->gcbytes;
     }
+    budget = work;
     while (work > 0 && !ended) {
         if (S->gcstate == GCSpropagate) {
             work = propagate(S, work);
@@ -498,7 +515,7 @@ int lispC_step(lisp_State *S, int64_t work) {
         } else {
             work = sweepstep(S, work, &ended);
             if (ended) {
-                endcycle(S);
+                endcycle(S, 1);
             }
         }
     }
@@ -508,7 +525,7 @@ int lispC_step(lisp_State *S, int64_t work) {
     } else {
         S->cycle_sweep_ns += lispbt_now_ns() - tm;
     }
-    setthreshold(S);
+    setthreshold(S, budget, bytes0 > S->gcbytes ? bytes0 - S->gcbytes : 0);
     pauseend(S, &ev, t0, mark_ns, ended);
     S->gc_running = 0;
     return ended;
@@ -525,9 +542,9 @@ void lispC_fullgc(lisp_State *S) {
     t0 = pausebegin(S, &ev, "full");
     if (S->gcstate == GCSpropagate) {
         abandonmark(S);
-    } else if (S->gcstate == GCSsweep) {
+    } else if (S->gcstate == GCSsweep) { /* counted with the full cycle below */
         sweepstep(S, INT64_MAX, &done);
-        endcycle(S);
+        endcycle(S, 0);
     }
     startcycle(S);
     drain(S);
@@ -536,8 +553,8 @@ void lispC_fullgc(lisp_State *S) {
     S->cycle_mark_ns += t1 - t0;
     sweepstep(S, INT64_MAX, &done);
     S->cycle_sweep_ns += lispbt_now_ns() - t1;
-    endcycle(S);
-    setthreshold(S);
+    endcycle(S, 1);
+    setthreshold(S, 0, 0);
     pauseend(S, &ev, t0, t1 - t0, 1);
     S->gc_running = 0;
 }
@@ -551,8 +568,11 @@ static void autowork(lisp_State *S) {
         lispC_fullgc(S);
     } else if (S->gc_stress == 2) {
         lispC_step(S, LISPBT_GC_STRESSWORK);
-    } else {
-        lispC_step(S, LISPBT_GC_STEPWORK);
+    } else { /* the debt since the last step, at most 2 steps' worth */
+        size_t debt = S->gcstate == GCSpause || S->gcbytes <= S->gcpaid ? 0 : S->gcbytes - S->gcpaid;
+        int64_t work = (int64_t)(debt / LISPBT_GC_STEPBYTES) * LISPBT_GC_STEPWORK;
+        lispC_step(S, work < LISPBT_GC_STEPWORK ? LISPBT_GC_STEPWORK
+                      : work > 2 * LISPBT_GC_STEPWORK ? 2 * LISPBT_GC_STEPWORK : work);
     }
 }
 
@@ -606,8 +626,10 @@ void lisp_tickend(lisp_State *S) {
     if (S->ticks > 0 && --S->ticks == 0 && S->gcpending) {
         S->gcpending = 0;
         if (S->gcpolicy == LISP_GCBETWEEN) {
-            S->gcreason = "between_ticks";
-            autowork(S);
+            do { /* the steps that fell due in the tick */
+                S->gcreason = "between_ticks";
+                autowork(S);
+            } while (S->gcbytes > S->threshold && S->gc_stress != 1 && !S->gc_running);
         }
     }
 }

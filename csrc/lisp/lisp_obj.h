@@ -229,6 +229,7 @@ struct lisp_State {
     size_t gcbytes;   /* Lisp heap bytes, objects and their payloads */
     size_t threshold; /* lispC_newobj calls the collector past this */
     size_t gcpause;   /* GCSpause: the next cycle starts at this size */
+    size_t gcpaid;    /* during a cycle: allocation up to here is paid by steps */
     uint8_t gcstate;  /* GCS* */
     uint8_t curwhite; /* LISP_WHITE0 or LISP_WHITE1 */
     uint8_t gcmarking; /* gcstate == GCSpropagate: barriers are on */
@@ -303,7 +304,7 @@ void lispC_mark(lisp_State *S, lisp_Value v);
 void lispC_markobj(lisp_State *S, lisp_Object *o);
 void lispC_fullgc(lisp_State *S);
 /* One incremental step of at most 'work' units (the collector's work
-** unit: one object swept or one value slot traversed); a cycle is started
+** unit: one value slot traversed, or half an object swept); a cycle is started
 ** when none runs.  Returns 1 when the step ended a cycle. */
 int lispC_step(lisp_State *S, int64_t work);
 /* The collection before an allocation that would pass heap_limit or that
