@@ -69,7 +69,7 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LISPBT_SANITIZER=address
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 LISPBT_SANITIZER=thread
 
-.PHONY: all deps build configure test ctest busted exports rock-check readme-check \
+.PHONY: all deps build configure test ctest busted test-gcstress exports rock-check readme-check \
         sanitize tsan fuzz fuzz-build ci-stress demo bench format clean browser-check \
         report-screenshot
 
@@ -98,6 +98,17 @@ ctest:
 
 busted:
 	$(BUSTED) $(BUSTED_ARGS)
+
+# Every spec and C test with every host of the test build under gc_stress
+# "incremental" (a collector step at every allocation, marking nearly always
+# in progress: a store that misses its write barrier loses an object).
+# GC_STRESS=full collects fully at every allocation instead (slow).  Specs
+# tagged #nostress count collections, pauses or events, which stress
+# changes, and are left out (docs examples that show such counts too).
+GC_STRESS ?= incremental
+test-gcstress: build
+	cd $(BUILD) && LISPBT_GC_STRESS=$(GC_STRESS) $(CTEST) --output-on-failure -j$(JOBS)
+	LISPBT_GC_STRESS=$(GC_STRESS) $(BUSTED) --exclude-tags=perf,nostress $(BUSTED_ARGS)
 
 exports:
 	spec/tools/check_exports.sh $(BUILD)/lispbt.so

@@ -9,8 +9,16 @@ process, same clock, same run.
   cons building      a 1,000,000-element list built by a tail loop vs Lua
                      2-slot tables {i, acc} (M allocs/s, bytes each), then
                      GC figures from host:heap() on a fresh host:
-                     collections, max and mean pause, for a large live set
-                     (the 1M list) and for churn (short-lived lists)
+                     collections, pauses (each incremental step or full
+                     collection is one), max / p50 / p99 pause and GC share
+                     of the run, for a large live set (the 1M list), churn
+                     (short-lived lists), and churn of lists and vecs over a
+                     1M-cons live set; beside them the full collection of the
+                     1M list (host:gc(), what every collection cost before
+                     the collector was incremental) and the machine's own
+                     jitter: the max / p99 of a plain loop chunk as long as
+                     the median pause (a pause can only be as short as the
+                     scheduler lets it be)
   boundary calls     host:eval of a small form vs Lua load()+call;
                      host:call of a Lisp procedure vs a Lua call;
                      a Lua function registered with register_builtin,
@@ -30,6 +38,7 @@ local DEFS = [[
 (define (build i n acc) (if (< i n) (build (+ i 1) n (cons i acc)) acc))
 (define (build-len n) (length (build 0 n nil)))
 (define (churn k m) (if (> k 0) (begin (build 0 m nil) (churn (- k 1) m)) #t))
+(define (churnv k) (if (> k 0) (begin (build 0 100 nil) (vec.make 8 k) (churnv (- k 1))) #t))
 (define (add a b) (+ a b))
 (define (callb i n) (if (< i n) (begin (lua-id i) (callb (+ i 1) n)) i))
 (define (nocallb i n) (if (< i n) (begin i (nocallb (+ i 1) n)) i))
@@ -118,6 +127,20 @@ B.kernel("cons", {
         lua = function(_, n) return lua_build(n) ~= nil end,
     },
 })
+B.kernel("churn", {
+    desc = "n x a dropped 1000-element list (GC work included) vs Lua tables", n = 500,
+    setup = ksetup,
+    order = {"lisp", "lua"},
+    sides = {
+        lisp = function(c, n) return c.h:eval("(churn " .. n .. " 1000)") end,
+        lua = function(_, n)
+            for _ = 1, n do
+                lua_build(1000)
+            end
+            return true
+        end,
+    },
+})
 B.kernel("eval", {
     desc = "n x host:eval('(+ 1 2)') vs n x load('return 1+2')()", n = 10000, setup = ksetup,
     order = {"lisp", "lua"},
@@ -197,25 +220,80 @@ return function()
         g:close()
     end
 
-    -- GC pauses on fresh hosts: a large live set, then churn with a small one
-    local function gc_rows(label, src)
+    -- GC pauses on fresh hosts: a large live set, churn with a small one,
+    -- and churn of lists and vecs over a 1M-cons live set
+    local function gc_rows(label, setup, src, share_target)
         local g = newhost()
+        if setup then
+            g:eval(setup)
+        end
+        local a = g:heap()
         local t0 = B.wall_clock()
         g:eval(src)
         local wall = B.wall_clock() - t0
         local st = g:heap()
-        local n = st.collections
-        B.row(label .. ": collections", n, "")
-        if n > 0 then
-            B.row("  max pause", st.gc_max_pause_ns / 1e3, "us")
-            B.row("  mean pause", st.gc_total_pause_ns / n / 1e3, "us")
-            B.row("  GC share of run", 100 * st.gc_total_pause_ns / wall, "%")
+        local share = 100 * (st.gc_total_pause_ns - a.gc_total_pause_ns) / wall
+        B.row(label .. ": collections", st.collections - a.collections, "")
+        B.row("  pauses (steps)", st.gc_pauses - a.gc_pauses, "")
+        B.row("  max pause", st.gc_max_pause_ns / 1e3, "us")
+        B.row("  p50 / p99 pause", st.gc_pause_p50_ns / 1e3, "us", st.gc_pause_p99_ns / 1e3, "p99 us")
+        B.row("  GC share of run", share, "%")
+        if share_target then
+            B.target{name = label .. ": GC share", value = share, op = "<=", limit = share_target,
+                     unit = "%"}
         end
-        g:close()
+        return g, st
     end
-    gc_rows(string.format("GC, %d live conses", nc), "(define keep (build 0 " .. nc .. " nil)) #t")
+    local g1 = gc_rows(string.format("GC, %d live conses", nc), nil,
+                       "(define keep (build 0 " .. nc .. " nil)) #t")
+    local t0 = B.wall_clock()
+    g1:gc()
+    B.row("  full collection of them (host:gc)", (B.wall_clock() - t0) / 1e6, "ms", 6.3,
+          "the pause of every collection before (make bench)")
+    g1:close()
     local k = B.scale(10000, 100)
-    gc_rows(string.format("GC, churn %dx1000 conses", k), "(churn " .. k .. " 1000)")
+    gc_rows(string.format("GC, churn %dx1000 conses", k), nil, "(churn " .. k .. " 1000)", 15):close()
+    local kv = B.scale(40000, 400)
+    local g3, st3 = gc_rows(string.format("GC, churn %dx(100 conses + vec 8), %d live", kv, nc),
+                            "(define keep (build 0 " .. nc .. " nil)) #t", "(churnv " .. kv .. ")")
+    g3:close()
+    B.target{name = "GC max pause, churn over 1M live conses", value = st3.gc_max_pause_ns / 1e6,
+             op = "<=", limit = 1, unit = "ms"}
+    do -- the machine's own jitter at the median pause's length
+        local p50 = math.max(st3.gc_pause_p50_ns, 1000)
+        local spin = 0
+        local function chunk(n)
+            local x = 0
+            for i = 1, n do
+                x = x + i
+            end
+            spin = x
+        end
+        local n = 1000
+        local c0 = B.wall_clock()
+        chunk(n)
+        local d = B.wall_clock() - c0
+        while d < p50 / 4 do
+            n = n * 2
+            c0 = B.wall_clock()
+            chunk(n)
+            d = B.wall_clock() - c0
+        end
+        n = math.max(1, math.floor(n * p50 / d))
+        local ts = {}
+        local reps = B.scale(20000, 2000)
+        for i = 1, reps do
+            c0 = B.wall_clock()
+            chunk(n)
+            ts[i] = B.wall_clock() - c0
+        end
+        table.sort(ts)
+        assert(spin >= 0)
+        B.row("  jitter floor: loop chunk of the p50 pause, max", ts[#ts] / 1e3, "us",
+              ts[math.ceil(#ts * 0.99)] / 1e3, "p99 us")
+        B.note(string.format("(%d chunks of %.1f us median: a pause above the floor's max is the collector's own)",
+                             reps, ts[#ts // 2 + 1] / 1e3))
+    end
 
     -- boundary calls
     local ne = B.scale(200000)

@@ -381,8 +381,8 @@ local lua_cases = {
     { A({ heap_limit = -1 }), "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
     { A({ heap_limit = 0 / 0 }), "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
     { A({ heap_limit = 1 / 0 }), "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
-    { A({ gc_stress = 1 }), "new: bad argument #1 (option 'gc_stress' must be a boolean)" },
-    { A({ gc_stress = "yes" }), "new: bad argument #1 (option 'gc_stress' must be a boolean)" },
+    { A({ gc_stress = 1 }), "new: bad argument #1 (option 'gc_stress' must be a boolean or \"incremental\")" },
+    { A({ gc_stress = "yes" }), "new: bad argument #1 (option 'gc_stress' must be a boolean or \"incremental\")" },
   } },
   { "lispbt.symbol", function() return lispbt.symbol end, {
     { A(), "symbol: bad argument #1 (string expected, got no value)" },

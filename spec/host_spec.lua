@@ -47,8 +47,8 @@ describe("hosts", function()
       { { heap_limit = -1 }, "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
       { { heap_limit = 1.5 }, "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
       { { heap_limit = "1" .. "k" }, "new: bad argument #1 (option 'heap_limit' must be an integer >= 0)" },
-      { { gc_stress = 1 }, "new: bad argument #1 (option 'gc_stress' must be a boolean)" },
-      { { gc_stress = "yes" }, "new: bad argument #1 (option 'gc_stress' must be a boolean)" },
+      { { gc_stress = 1 }, "new: bad argument #1 (option 'gc_stress' must be a boolean or \"incremental\")" },
+      { { gc_stress = "yes" }, "new: bad argument #1 (option 'gc_stress' must be a boolean or \"incremental\")" },
       { 5, "new: bad argument #1 (table expected, got number)" },
       { "opts", "new: bad argument #1 (table expected, got string)" },
     }

@@ -233,7 +233,7 @@ describe("scheduler", function()
     -- runs the drop hooks when Lisp never saw the instance (lx_valuegc ->
     -- bt_inst_unhold), so no Lisp collection is needed, and none may run:
     -- the Lisp collection count must not move.
-    it("jobs of 100 instances dropped by Lua are cancelled by Lua's collector alone", function()
+    it("jobs of 100 instances dropped by Lua are cancelled by Lua's collector alone #nostress", function()
       local host <close> = lispbt.new { workers = 1 }
       local tree = host:compile("(act async-sleep-ms 5000)")
       local function start(n)

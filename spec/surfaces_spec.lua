@@ -90,7 +90,7 @@ describe("surfaces", function()
 
     for _, name in ipairs({ "lisp-heap", "lisp-gc", "lua-heap", "lua-gc", "module-heap", "module-gc",
                             "redefined-lua" }) do
-      it(name .. " prints the four SPEC lines first, in order, then extra lines", function()
+      it(name .. " prints the four SPEC lines first, in order, then extra lines #nostress", function()
         local v = checkblock(blocks(out)[name])
         assert.is_true(v["total allocated objects"] >= v["live objects after last GC"])
         assert.is_true(v["bytes allocated"] > 0)
@@ -100,7 +100,7 @@ describe("surfaces", function()
       end)
     end
 
-    it("gc-stats collects first, heap-stats does not", function()
+    it("gc-stats collects first, heap-stats does not #nostress", function()
       local b = blocks(out)
       local heap1, gc1 = checkblock(b["lisp-heap"]), checkblock(b["lisp-gc"])
       local heap2, gc2 = checkblock(b["lua-heap"]), checkblock(b["lua-gc"])
@@ -112,7 +112,7 @@ describe("surfaces", function()
       assert.are.equal(gc1["live objects"], gc1["live objects after last GC"])
     end)
 
-    it("the module-level forms print the default host's counters", function()
+    it("the module-level forms print the default host's counters #nostress", function()
       local b = blocks(out)
       local mheap, mgc = checkblock(b["module-heap"]), checkblock(b["module-gc"])
       assert.are.equal(0, mheap["collection count"])

@@ -8,7 +8,7 @@ describe("tail calls", function()
     C.define(require("support.tail_cases"))
   end)
 
-  it("a 10,000,000-iteration tail loop completes without heap growth", function()
+  it("a 10,000,000-iteration tail loop completes without heap growth #nostress", function()
     local h <close> = lispbt.new()
     h:eval("(define (loop i acc) (if (= i 0) acc (loop (- i 1) (+ acc 1))))")
     local before = h:heap()

@@ -432,7 +432,7 @@ static lisp_Value cfun_bt_tickall(lisp_State *S, int argc, lisp_Value *argv) {
             res = cell;
             lisp_push(S, res); /* rooted until the builtin returns */
         } else {
-            lisp_setcdr(last, cell);
+            lisp_setcdr(S, last, cell);
         }
         last = cell;
     }

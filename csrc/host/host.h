@@ -36,7 +36,7 @@ typedef struct host_Opts {
     int planner_capacity; /* planner records (default 1024) */
     int max_depth;        /* non-tail call depth (default 10000) */
     size_t heap_limit;    /* bytes, 0 = unlimited */
-    int gc_stress;        /* collect at every allocation */
+    int gc_stress;        /* 1: full collection at every allocation; 2: a GC step at every allocation */
     size_t print_limit;   /* bytes of one printed value (default LISPBT_PRINT_LIMIT) */
     int print_style;      /* LISP_PRINT_MUESLI (0, default) or LISP_PRINT_LISPBT (1) */
 } host_Opts;

@@ -11,7 +11,7 @@
 ** heap object managed by a precise, non-moving mark/sweep collector.
 **
 ** Rooting discipline (the rule every C caller must follow).  Any allocation
-** may run a full collection (always, under gc_stress).  Every constructor
+** may run a collection step or a full collection.  Every constructor
 ** therefore PUSHES its new object on the value stack, which is a GC root,
 ** and also returns it.  A value held only in a C local is safe until the
 ** next allocation; to keep it longer, leave it on the stack.  Callers bound
@@ -111,7 +111,8 @@ typedef struct lisp_Opts {
     int max_depth;     /* non-tail call depth (default 10000) */
     size_t heap_limit; /* if not 0: mem_setlimit(M, heap_limit) once the state
                        ** is built (a host sets its limit itself, later) */
-    int gc_stress;     /* collect at every allocation */
+    int gc_stress;     /* 1: full collection at every allocation; 2: an
+                          incremental step at every allocation (lisp_gc.c) */
     size_t print_limit; /* bytes of one printed value (0 = LISPBT_PRINT_LIMIT) */
     int print_style;    /* LISP_PRINT_MUESLI (default) or LISP_PRINT_LISPBT */
 } lisp_Opts;
@@ -249,11 +250,15 @@ const char *lisp_str(lisp_Value v, size_t *len);
 /* car/cdr of a pair; nil for any other value. */
 lisp_Value lisp_car(lisp_Value v);
 lisp_Value lisp_cdr(lisp_Value v);
-void lisp_setcar(lisp_Value c, lisp_Value v);
-void lisp_setcdr(lisp_Value c, lisp_Value v);
+/* Store into a pair; they take 'S' for the collector's write barrier. */
+void lisp_setcar(lisp_State *S, lisp_Value c, lisp_Value v);
+void lisp_setcdr(lisp_State *S, lisp_Value c, lisp_Value v);
 int64_t lisp_veclen(lisp_Value v);
-/* The items of a vec; valid until the vec grows. */
+/* The items of a vec; valid until the vec grows.  For reading: a store
+** goes through lisp_vecset (the collector's write barrier). */
 lisp_Value *lisp_vecitems(lisp_Value v);
+/* Store 'x' at index 'i' (0 <= i < length; not checked). */
+void lisp_vecset(lisp_State *S, lisp_Value vec, int64_t i, lisp_Value x);
 /* Append 'x' (rooted across the growth).  Raises ERRMEM. */
 void lisp_vecpush(lisp_State *S, lisp_Value vec, lisp_Value x);
 /* The payload of a host object, owned by the object. */
@@ -443,7 +448,9 @@ typedef struct lisp_HeapStats {
     uint64_t next_gc_threshold;
     uint64_t collections;
     uint64_t forced_collections; /* explicit ones: lisp_gc, gc-stats, host:gc() */
-    int64_t gc_last_pause_ns, gc_max_pause_ns, gc_total_pause_ns;
+    int64_t gc_last_pause_ns, gc_max_pause_ns, gc_total_pause_ns; /* of every pause */
+    uint64_t gc_pauses;     /* pauses: incremental steps and full collections */
+    const char *gc_state;   /* "idle", "mark" or "sweep" (static) */
     uint64_t freed_objects; /* ever freed */
     uint64_t heap_limit;
     int max_depth;
@@ -455,20 +462,30 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out);
 ** grew), "heap_limit" (an allocation over the limit), "between_ticks" (a
 ** collection deferred by that policy). */
 typedef struct lisp_GcEvent {
-    uint64_t id; /* the collection's number, from 1 */
+    uint64_t id; /* the pause's number, from 1: each step is one pause */
     int phase;   /* 0 begin, 1 end (the *_after and time fields) */
+    uint64_t cycle;   /* the collection (cycle) the pause works on, from 1 */
+    const char *step; /* "full", or a step: "start", "mark", "sweep" (static) */
+    int cycle_end;    /* end event: this pause finished its cycle */
     const char *reason, *policy;
     int forced, in_tick;
     int64_t bytes_before, objects_before, bytes_after, objects_after, freed;
     int64_t mark_ns, sweep_ns, pause_ns;
 } lisp_GcEvent;
-/* Call 'f' at the begin and end of every collection (NULL: none).  'f'
+/* Call 'f' at the begin and end of every pause (NULL: none): every
+** incremental step and every full collection.  'f'
 ** runs inside the collector: it must not allocate Lisp objects or raise. */
 void lisp_setgchook(lisp_State *S, void (*f)(void *ud, const lisp_GcEvent *e), void *ud);
 /* Full collection now; returns 0.  Never raises (a mark stack that cannot
 ** grow makes the collector rescan, not fail).  Under the FAILTICK policy
 ** inside a tick it collects nothing and returns -1. */
 int lisp_gc(lisp_State *S);
+/* Incremental collection for up to 'budget_ns' (gc.step): steps of
+** LISPBT_GC_STEPWORK units, starting a cycle if none runs, until the
+** budget is spent or a cycle ends (at least one step).  Returns 1 when a
+** cycle ended, 0 if not; under FAILTICK inside a tick it does nothing and
+** returns -1.  Never raises. */
+int lisp_gcstep(lisp_State *S, int64_t budget_ns);
 /* Append the SPEC §8 heap-stats lines plus extra lines to 'b'.  Never
 ** raises (b->oom on a failed append). */
 void lisp_heapstats_text(lisp_State *S, struct sbuf *b);
@@ -517,5 +534,8 @@ void lisp_tickend(lisp_State *S);
 /* Test support: check heap invariants; returns 0 when consistent, -1 on
 ** the first violation.  Never raises. */
 int lisp_verify(lisp_State *S);
+/* Test support: one incremental collector step of 'work' (> 0) units,
+** ignoring the policy; returns 1 when it ended a cycle.  Never raises. */
+int lisp_gcstepwork(lisp_State *S, int64_t work);
 
 #endif

@@ -126,6 +126,7 @@ static void addconst(Compiler *C, lisp_Value v) {
         p->capk = ncap;
     }
     p->k[p->nk++] = v;
+    lispC_barrier(S, &p->h, v);
 }
 
 static lispK_Code *constant(Compiler *C, lisp_Value v) {

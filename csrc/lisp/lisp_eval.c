@@ -337,7 +337,9 @@ lisp_Value lispE_setlocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 
 lisp_Value lispE_setenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value v = EVAL(c->kid[0], F);
-    *envslot(c, F) = v;
+    lisp_Value *slot = envslot(c, F);
+    *slot = v;
+    lispC_envbarrier(S, slot, c->n, v);
     return lisp_nil();
 }
 
@@ -367,7 +369,9 @@ lisp_Value lispE_deflocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 
 lisp_Value lispE_defenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value v = EVAL(c->kid[0], F);
-    *envslot(c, F) = v;
+    lisp_Value *slot = envslot(c, F);
+    *slot = v;
+    lispC_envbarrier(S, slot, c->n, v);
     return v;
 }
 

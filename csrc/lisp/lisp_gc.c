@@ -1,31 +1,70 @@
 /*
-** lisp_gc.c -- precise, non-moving mark/sweep collector.
+** lisp_gc.c -- precise, non-moving, incremental mark/sweep collector.
 ** See LICENSE for copyright.
 **
 ** Roots: the value stack (stack..top), bound and fixed symbols, the pin
 ** table, the well-known primitives cached in the state, and whatever the
 ** host marks through its mark hook (registered callbacks, instances).
 **
+** Colours (lisp_obj.h).  Tri-colour marking with two whites, as in Lua
+** 5.4's lgc.c (whose design this follows; the code is our own): white
+** objects are not reached yet, gray ones wait on the gray stack, black ones
+** are traversed.  New objects get the current white.  When marking ends
+** the whites swap, so everything still of the old white is garbage, and
+** the sweep frees it while objects made meanwhile (new white) live.
+**
+** A cycle: GCSpause -> (roots marked) GCSpropagate -> atomic -> GCSsweep ->
+** GCSpause.  Propagate and sweep run in steps between mutator work; the
+** atomic part runs in one step: it marks the roots again (the value stack,
+** pins, every bound symbol's value, the host's mark hook), re-traverses
+** every udata traversed while marking (their C contents change without a
+** barrier), drains, sweeps the symbol table and swaps the whites.  So the
+** stores that need a barrier are the stores into heap objects: cons
+** fields, vec items, map and pq entries, env slots, proto constants
+** (lispC_barrier, lisp_obj.h: a forward barrier that marks the stored
+** value when the object is not white).  A vec is traversed at most
+** LISPBT_GC_VECCHUNK items at a time; it stays gray in between, which is
+** why the barrier tests "not white" rather than "black".
+**
+** Pacing.  lispC_newobj calls the collector when gcbytes passes
+** 'threshold'.  In GCSpause the threshold is 'gcpause' (LISPBT_GC_PAUSE %
+** of the heap the last cycle left, at least LISPBT_GC_MINTHRESHOLD): a cycle
+** starts.  During a cycle each step of LISPBT_GC_STEPWORK units of work
+** (one value slot traversed, or half an object swept) pays for
+** LISPBT_GC_STEPBYTES of allocation ('gcpaid'), and the threshold is
+** 'gcpaid': an automatic step does the work the allocation since the last
+** one owes (a grown vec payload counts), but at most two steps' worth, so
+** a pause stays bounded and a collector behind catches up over the next
+** allocations.  gc.step's work counts too.  A step is a
+** pause: it is timed, counted and recorded in the pause histogram, and the
+** GC hook sees it begin and end.  lispC_fullgc (explicit collections,
+** heap_limit, gc_stress) finishes a running sweep, or abandons a running
+** mark (whitening every object), then runs a whole cycle in one pause.
+**
 ** Marking uses an explicit gray stack, never C recursion, so arbitrarily
 ** deep structures are safe.  If the gray stack cannot grow (out of memory),
-** marking records an overflow, and after draining rescans the heap for
-** marked objects to traverse again until no overflow remains.
+** marking records an overflow, and the atomic part rescans the heap for
+** gray objects to traverse until no overflow remains.
 **
-** When: lispC_newobj collects before allocating when the Lisp heap passes
-** 'threshold' (then set to twice the live size, at least GC_MINTHRESHOLD),
-** at every allocation under gc_stress, and when the allocator refuses
-** (the host's heap_limit, which the mem_Heap applies to every C allocation
-** of the host, or a failed malloc): then ERRMEM if a full collection did not
-** make room.  Because
-** every allocation may collect, constructors push their results (lisp.h).
+** Small blocks.  Freed objects of 8..64 bytes (conses, closures, small
+** envs) are kept on per-size free lists, LISPBT_GC_CACHEBYTES at most, and
+** reused by lispC_newobj: the mem_Heap still charges them to heap_limit, so
+** the collection before a refused allocation returns them (dropcache).
+** Builds with AddressSanitizer keep no cache, so a use after free is seen.
 **
 ** Policy (lisp.h, gc.set-policy!).  Only 'autogc' -- the threshold and
-** gc_stress trigger -- and the two entries of the other collections
-** (lispC_limitgc, lisp_gc) look at the policy; lispC_fullgc itself never
-** does, so the collector's own correctness does not depend on it.  Under
+** gc_stress trigger -- and the entries of the other collections
+** (lispC_limitgc, lisp_gc, lisp_gcstep) look at the policy; the collector
+** itself never does, so its correctness does not depend on it.  Under
 ** MANUAL and BETWEEN-inside-a-tick the threshold stays passed, so every
 ** later allocation comes back to 'autogc': one compare and a call, a cost
 ** only those policies pay.
+**
+** gc_stress (lisp_Opts): 1 runs a full collection at every allocation (a
+** value held in C across an allocation without being pushed is freed at
+** once); 2 runs a tiny step (LISPBT_GC_STRESSWORK units) at every
+** allocation and starts cycles back to back, so marking is almost always
+** in progress and every store that misses its barrier loses an object.
 */
 #include "conf.h"
 
@@ -33,14 +72,25 @@
 
 #include "lisp_obj.h"
 
-#define GC_MINTHRESHOLD ((size_t)256 * 1024)
+#if defined(__SANITIZE_ADDRESS__)
+#define GC_NOCACHE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GC_NOCACHE 1
+#endif
+#endif
+#ifndef GC_NOCACHE
+#define GC_NOCACHE 0
+#endif
+
+#define otherwhite(S) ((uint8_t)((S)->curwhite ^ LISP_WHITES))
 
 static void graypush(lisp_State *S, lisp_Object *o) {
     if (S->ngray == S->capgray) {
         size_t ncap = S->capgray ? S->capgray * 2 : 256;
         lisp_Object **ng = mem_realloc(S->M, S->gray, sizeof(*ng) * S->capgray, sizeof(*ng) * ncap);
         if (ng == NULL) {
-            S->grayoverflow = 1; /* 'o' is marked; the rescan will find it */
+            S->grayoverflow = 1; /* 'o' is gray; the atomic rescan finds it */
             return;
         }
         S->gray = ng;
@@ -50,14 +100,13 @@ static void graypush(lisp_State *S, lisp_Object *o) {
 }
 
 void lispC_markobj(lisp_State *S, lisp_Object *o) {
-    if (o == NULL || o->marked) {
+    if (o == NULL || !iswhite(o)) {
         return;
     }
-    o->marked = 1;
     switch (o->type) {
         case LISP_TSTRING:
-        case LISP_TRNG: return; /* no children */
-        default: graypush(S, o);
+        case LISP_TRNG: o->marked = LISP_BLACK; return; /* no children */
+        default: o->marked = 0; graypush(S, o);
     }
 }
 
@@ -71,8 +120,18 @@ void lisp_markvalue(lisp_State *S, lisp_Value v) {
     lispC_mark(S, v);
 }
 
-static void traverse(lisp_State *S, lisp_Object *o) {
-    int64_t i;
+void lispC_barrierslow(lisp_State *S, lisp_Object *o, lisp_Object *v) {
+    if (!iswhite(o) && iswhite(v)) {
+        lispC_markobj(S, v);
+    }
+}
+
+/* Traverse gray 'o': mark its children and blacken it (a long vec only
+** advances by one chunk and goes back on the gray stack).  Returns the
+** work done. */
+static int64_t traverse(lisp_State *S, lisp_Object *o) {
+    int64_t i, work = 1;
+    o->marked = LISP_BLACK;
     switch (o->type) {
         case LISP_TSYMBOL: {
             lisp_Symbol *s = (lisp_Symbol *)o;
@@ -84,6 +143,7 @@ static void traverse(lisp_State *S, lisp_Object *o) {
         case LISP_TCONS:
             lispC_mark(S, ((lisp_Cons *)o)->car);
             lispC_mark(S, ((lisp_Cons *)o)->cdr);
+            work += 2;
             break;
         case LISP_TPRIM: lispC_markobj(S, ((lisp_Prim *)o)->nameobj); break;
         case LISP_TCLOSURE:
@@ -91,12 +151,24 @@ static void traverse(lisp_State *S, lisp_Object *o) {
             if (((lisp_Closure *)o)->env) {
                 lispC_markobj(S, &((lisp_Closure *)o)->env->h);
             }
+            work += 2;
             break;
         case LISP_TVEC: {
             lisp_Vec *v = (lisp_Vec *)o;
-            for (i = 0; i < v->len; i++) {
+            int64_t to = v->gcpos + LISPBT_GC_VECCHUNK;
+            if (to >= v->len) {
+                to = v->len;
+            } else if (S->gcstate == GCSpropagate) {
+                o->marked = 0; /* gray again: the rest in a later turn */
+                graypush(S, o);
+            } else {
+                to = v->len; /* atomic: all at once */
+            }
+            for (i = v->gcpos; i < to; i++) {
                 lispC_mark(S, v->items[i]);
             }
+            work += to - v->gcpos;
+            v->gcpos = to < v->len ? to : 0;
             break;
         }
         case LISP_TMAP: {
@@ -107,6 +179,7 @@ static void traverse(lisp_State *S, lisp_Object *o) {
                     lispC_mark(S, m->e[i].val);
                 }
             }
+            work += m->cap;
             break;
         }
         case LISP_TPQ: {
@@ -114,12 +187,30 @@ static void traverse(lisp_State *S, lisp_Object *o) {
             for (i = 0; i < q->len; i++) {
                 lispC_mark(S, q->e[i].val);
             }
+            work += q->len;
             break;
         }
         case LISP_TUDATA: {
             lisp_Udata *u = (lisp_Udata *)o;
             if (u->t->mark) {
                 u->t->mark(S, u->data);
+                work += 16;
+            }
+            if (S->gcstate == GCSpropagate) { /* its C contents have no barrier */
+                if (S->ngrayagain == S->capgrayagain) {
+                    size_t ncap = S->capgrayagain ? S->capgrayagain * 2 : 64;
+                    lisp_Object **ng = mem_realloc(S->M, S->grayagain,
+                                                   sizeof(*ng) * S->capgrayagain,
+                                                   sizeof(*ng) * ncap);
+                    if (ng == NULL) {
+                        o->marked = 0; /* the atomic rescan finds it */
+                        S->grayoverflow = 1;
+                        break;
+                    }
+                    S->grayagain = ng;
+                    S->capgrayagain = ncap;
+                }
+                S->grayagain[S->ngrayagain++] = o;
             }
             break;
         }
@@ -130,6 +221,7 @@ static void traverse(lisp_State *S, lisp_Object *o) {
             }
             lispC_markobj(S, p->name);
             lispC_markobj(S, p->chunk);
+            work += p->nk;
             break;
         }
         case LISP_TENV: {
@@ -140,10 +232,21 @@ static void traverse(lisp_State *S, lisp_Object *o) {
             for (i = 0; i < e->n; i++) {
                 lispC_mark(S, e->v[i]);
             }
+            work += e->n;
             break;
         }
         default: break;
     }
+    return work;
+}
+
+/* Traverse gray objects until the stack is empty or 'work' is spent;
+** returns the work left (<= 0 when spent). */
+static int64_t propagate(lisp_State *S, int64_t work) {
+    while (S->ngray > 0 && work > 0) {
+        work -= traverse(S, S->gray[--S->ngray]);
+    }
+    return work;
 }
 
 static void drain(lisp_State *S) {
@@ -152,7 +255,9 @@ static void drain(lisp_State *S) {
     }
 }
 
-static void markroots(lisp_State *S) {
+/* Mark the roots.  'atomic': also every bound symbol's value again (a
+** global set while marking has no barrier). */
+static void markroots(lisp_State *S, int atomic) {
     lisp_Value *v;
     int i;
     for (v = S->stack; v < S->top; v++) {
@@ -161,7 +266,7 @@ static void markroots(lisp_State *S) {
     for (i = 0; i < S->npins; i++) {
         lispC_mark(S, S->pins[i]);
     }
-    lispS_markbound(S);
+    lispS_markbound(S, atomic);
     for (i = 0; i < LISPP_N; i++) {
         lispC_mark(S, S->prim[i]);
     }
@@ -170,54 +275,15 @@ static void markroots(lisp_State *S) {
     }
 }
 
-static void sweep(lisp_State *S) {
-    lisp_Object **p = &S->allgc;
-    while (*p) {
-        lisp_Object *o = *p;
-        if (!o->marked) {
-            *p = o->next;
-            lispO_free(S, o);
-        } else {
-            o->marked = 0;
-            p = &o->next;
-        }
-    }
-    lispS_sweep(S);
-}
-
-void lisp_setgchook(lisp_State *S, void (*f)(void *ud, const lisp_GcEvent *e), void *ud) {
-    S->gchook = f;
-    S->gchookud = ud;
-}
-
-void lispC_fullgc(lisp_State *S) {
-    int64_t t0, t1 = 0;
-    lisp_GcEvent ev;
-    if (S->gc_running) {
-        return;
-    }
-    S->gc_running = 1;
-    t0 = lispbt_now_ns();
-    if (S->gchook) {
-        memset(&ev, 0, sizeof ev);
-        ev.id = S->collections + 1;
-        ev.reason = S->gcreason ? S->gcreason : "threshold";
-        ev.policy = lisp_gcpolicynames[S->gcpolicy];
-        ev.forced = S->gcreason != NULL && strcmp(S->gcreason, "explicit") == 0;
-        ev.in_tick = S->ticks > 0;
-        ev.bytes_before = (int64_t)S->gcbytes;
-        ev.objects_before = (int64_t)S->nobjects;
-        S->gchook(S->gchookud, &ev);
-    }
-    S->grayoverflow = 0;
-    markroots(S);
-    drain(S);
-    while (S->grayoverflow) { /* recover: traverse every marked object again */
+/* The gray stack could not grow: traverse every gray object again until
+** none is left. */
+static void recoveroverflow(lisp_State *S) {
+    while (S->grayoverflow) {
         lisp_Object *o;
         size_t i;
         S->grayoverflow = 0;
         for (o = S->allgc; o; o = o->next) {
-            if (o->marked) {
+            if (o->marked == 0) {
                 traverse(S, o);
                 drain(S);
             }
@@ -225,43 +291,290 @@ void lispC_fullgc(lisp_State *S) {
         for (i = 0; i < S->symcap; i++) {
             lisp_Symbol *s;
             for (s = S->symtab[i]; s; s = s->hnext) {
-                if (s->h.marked) {
+                if (s->h.marked == 0) {
                     traverse(S, &s->h);
                     drain(S);
                 }
             }
         }
     }
-    t1 = lispbt_now_ns();
-    sweep(S);
+}
+
+static void startcycle(lisp_State *S) {
+    S->ngray = 0;
+    S->ngrayagain = 0;
+    S->grayoverflow = 0;
+    S->cycle_objects0 = S->nobjects;
+    S->cycle_mark_ns = S->cycle_sweep_ns = 0;
+    S->gcstate = GCSpropagate;
+    S->gcmarking = 1;
+    markroots(S, 0);
+}
+
+/* The end of marking, in one piece.  Returns the work done. */
+static int64_t atomic(lisp_State *S) {
+    size_t i, n;
+    S->gcstate = GCSsweep; /* traverse: no more grayagain, vecs whole */
+    S->gcmarking = 0;
+    markroots(S, 1);
+    drain(S);
+    n = S->ngrayagain;
+    for (i = 0; i < n; i++) {
+        traverse(S, S->grayagain[i]);
+        drain(S);
+    }
+    S->ngrayagain = 0;
+    recoveroverflow(S);
+    S->curwhite = otherwhite(S); /* the old white is dead from here on */
+    lispS_sweep(S);
+    S->sweepgc = &S->allgc;
+    return (int64_t)(S->top - S->stack) + S->npins + (int64_t)S->symcap + (int64_t)n * 16;
+}
+
+static void endcycle(lisp_State *S, int count) {
+    S->gcstate = GCSpause;
+    S->sweepgc = NULL;
     S->live_after_gc = S->nobjects;
-    S->threshold = S->gcbytes * 2;
-    if (S->threshold < GC_MINTHRESHOLD) {
-        S->threshold = GC_MINTHRESHOLD;
+    S->collections += (uint64_t)count;
+    S->gcpause = S->gcbytes / 100 * LISPBT_GC_PAUSE;
+    if (S->gcpause < LISPBT_GC_MINTHRESHOLD) {
+        S->gcpause = LISPBT_GC_MINTHRESHOLD;
     }
-    S->collections++;
-    S->pause_last = lispbt_now_ns() - t0;
-    S->pause_total += S->pause_last;
-    if (S->pause_last > S->pause_max) {
-        S->pause_max = S->pause_last;
+}
+
+/* Drop the small-block cache back to the allocator. */
+static void dropcache(lisp_State *S) {
+    int i;
+    for (i = 0; i < LISP_GCCACHE_N; i++) {
+        while (S->cache[i]) {
+            void *b = S->cache[i];
+            S->cache[i] = *(void **)b;
+            mem_free(S->M, b, (size_t)i * 8);
+        }
     }
-    hist_record(&S->pauses, S->pause_last);
+    S->cachebytes = 0;
+}
+
+static LISPBT_INLINE void freeblock(lisp_State *S, void *b, size_t sz) {
+    if (!GC_NOCACHE && sz <= 64 && (sz & 7) == 0 && sz >= sizeof(void *) &&
+        S->cachebytes + sz <= LISPBT_GC_CACHEBYTES) {
+        *(void **)b = S->cache[sz >> 3];
+        S->cache[sz >> 3] = b;
+        S->cachebytes += sz;
+        return;
+    }
+    mem_free(S->M, b, sz);
+}
+
+void lispC_freeblock(lisp_State *S, void *b, size_t sz) {
+    freeblock(S, b, sz);
+}
+
+/* Sweep objects for up to 'work' units (two per object); returns the work
+** left, and sets *done when the sweep reached the end of 'allgc'. */
+static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
+    lisp_Object **p = S->sweepgc;
+    uint8_t dead = otherwhite(S), white = S->curwhite;
+    while (*p && work > 0) {
+        lisp_Object *o = *p;
+        if (o->marked & dead) {
+            *p = o->next;
+            if (o->type == LISP_TCONS) { /* the common case, inline */
+                freeblock(S, o, sizeof(lisp_Cons));
+                S->gcbytes -= sizeof(lisp_Cons);
+                S->nobjects--;
+                S->freed_objects++;
+            } else {
+                lispO_free(S, o);
+            }
+        } else {
+            o->marked = white;
+            p = &o->next;
+        }
+        work -= 2; /* a swept object costs about two traversed slots (a cache miss) */
+    }
+    S->sweepgc = p;
+    *done = *p == NULL;
+    return work;
+}
+
+
+/* Abandon a running mark: every object white again, nothing freed. */
+static void abandonmark(lisp_State *S) {
+    lisp_Object *o;
+    size_t i;
+    for (o = S->allgc; o; o = o->next) {
+        o->marked = S->curwhite;
+        if (o->type == LISP_TVEC) {
+            ((lisp_Vec *)o)->gcpos = 0;
+        }
+    }
+    for (i = 0; i < S->symcap; i++) {
+        lisp_Symbol *s;
+        for (s = S->symtab[i]; s; s = s->hnext) {
+            s->h.marked = S->curwhite;
+        }
+    }
+    S->ngray = S->ngrayagain = 0;
+    S->grayoverflow = 0;
+    S->gcmarking = 0;
+    S->gcstate = GCSpause;
+}
+
+void lisp_setgchook(lisp_State *S, void (*f)(void *ud, const lisp_GcEvent *e), void *ud) {
+    S->gchook = f;
+    S->gchookud = ud;
+}
+
+static const char *const stepnames[] = {"start", "mark", "sweep"};
+
+/* Begin a pause: timing and the hook's begin event. */
+static int64_t pausebegin(lisp_State *S, lisp_GcEvent *ev, const char *kind) {
     if (S->gchook) {
-        ev.phase = 1;
-        ev.bytes_after = (int64_t)S->gcbytes;
-        ev.objects_after = (int64_t)S->nobjects;
-        ev.freed = ev.objects_before - ev.objects_after;
-        ev.mark_ns = t1 - t0;
-        ev.sweep_ns = S->pause_last - ev.mark_ns;
-        ev.pause_ns = S->pause_last;
-        S->gchook(S->gchookud, &ev);
+        memset(ev, 0, sizeof *ev);
+        ev->id = S->steps + 1;
+        ev->cycle = S->collections + 1;
+        ev->step = kind;
+        ev->reason = S->gcreason ? S->gcreason : "threshold";
+        ev->policy = lisp_gcpolicynames[S->gcpolicy];
+        ev->forced = S->gcreason != NULL && strcmp(S->gcreason, "explicit") == 0;
+        ev->in_tick = S->ticks > 0;
+        ev->bytes_before = (int64_t)S->gcbytes;
+        ev->objects_before = (int64_t)S->nobjects;
+        S->gchook(S->gchookud, ev);
+    }
+    return lispbt_now_ns();
+}
+
+static void pauseend(lisp_State *S, lisp_GcEvent *ev, int64_t t0, int64_t mark_ns, int ended) {
+    int64_t d = lispbt_now_ns() - t0;
+    S->steps++;
+    S->pause_last = d;
+    S->pause_total += d;
+    if (d > S->pause_max) {
+        S->pause_max = d;
+    }
+    hist_record(&S->pauses, d);
+    if (S->gchook) {
+        ev->phase = 1;
+        ev->cycle_end = ended;
+        ev->bytes_after = (int64_t)S->gcbytes;
+        ev->objects_after = (int64_t)S->nobjects;
+        ev->freed = ev->objects_before - ev->objects_after;
+        ev->mark_ns = mark_ns;
+        ev->sweep_ns = d - mark_ns;
+        ev->pause_ns = d;
+        S->gchook(S->gchookud, ev);
     }
     S->gcreason = NULL;
+}
+
+/* Set the threshold for the next automatic step or cycle, once a step
+** did 'work' units: during a cycle they pay for LISPBT_GC_STEPBYTES per
+** LISPBT_GC_STEPWORK of allocation from 'gcpaid' on. */
+static void setthreshold(lisp_State *S, int64_t work, size_t freed) {
+    if (S->gcstate == GCSpause) {
+        S->threshold = S->gcpause;
+        return;
+    }
+    /* what the sweep freed lowers the heap and the mark alike */
+    S->gcpaid = S->gcpaid > freed ? S->gcpaid - freed : 0;
+    S->gcpaid += (size_t)(work / LISPBT_GC_STEPWORK) * LISPBT_GC_STEPBYTES +
+                 (size_t)(work % LISPBT_GC_STEPWORK) * LISPBT_GC_STEPBYTES / LISPBT_GC_STEPWORK;
+    S->threshold = S->gcpaid; /* below gcbytes: still in debt, step again */
+}
+
+int lispC_step(lisp_State *S, int64_t work) {
+    lisp_GcEvent ev;
+    int64_t t0, tm, mark_ns = 0, budget;
+    size_t bytes0 = S->gcbytes;
+    int ended = 0;
+    if (S->gc_running) {
+        return 0;
+    }
+    S->gc_running = 1;
+    t0 = pausebegin(S, &ev, stepnames[S->gcstate == GCSpause ? 0 : S->gcstate == GCSsweep ? 2 : 1]);
+    tm = t0;
+    if (S->gcstate == GCSpause) {
+        startcycle(S);
+        S->gcpaid = S->gcbytes;
+    }
+    budget = work;
+    while (work > 0 && !ended) {
+        if (S->gcstate == GCSpropagate) {
+            work = propagate(S, work);
+            if (S->ngray == 0) {
+                work -= atomic(S);
+            }
+            if (S->gcstate == GCSsweep) {
+                int64_t t = lispbt_now_ns();
+                mark_ns = t - t0;
+                S->cycle_mark_ns += mark_ns;
+                tm = t;
+            }
+        } else {
+            work = sweepstep(S, work, &ended);
+            if (ended) {
+                endcycle(S, 1);
+            }
+        }
+    }
+    if (S->gcstate == GCSpropagate) {
+        mark_ns = lispbt_now_ns() - t0;
+        S->cycle_mark_ns += mark_ns;
+    } else {
+        S->cycle_sweep_ns += lispbt_now_ns() - tm;
+    }
+    setthreshold(S, budget, bytes0 > S->gcbytes ? bytes0 - S->gcbytes : 0);
+    pauseend(S, &ev, t0, mark_ns, ended);
+    S->gc_running = 0;
+    return ended;
+}
+
+void lispC_fullgc(lisp_State *S) {
+    int64_t t0, t1;
+    lisp_GcEvent ev;
+    int done;
+    if (S->gc_running) {
+        return;
+    }
+    S->gc_running = 1;
+    t0 = pausebegin(S, &ev, "full");
+    if (S->gcstate == GCSpropagate) {
+        abandonmark(S);
+    } else if (S->gcstate == GCSsweep) { /* counted with the full cycle below */
+        sweepstep(S, INT64_MAX, &done);
+        endcycle(S, 0);
+    }
+    startcycle(S);
+    drain(S);
+    atomic(S);
+    t1 = lispbt_now_ns();
+    S->cycle_mark_ns += t1 - t0;
+    sweepstep(S, INT64_MAX, &done);
+    S->cycle_sweep_ns += lispbt_now_ns() - t1;
+    endcycle(S, 1);
+    setthreshold(S, 0, 0);
+    pauseend(S, &ev, t0, t1 - t0, 1);
     S->gc_running = 0;
 }
 
 const char *const lisp_gcpolicynames[LISP_GCNPOLICIES] = {"default", "between-ticks", "manual",
                                                           "fail-on-tick-gc"};
+
+/* The collector's own work when the threshold (or gc_stress) says so. */
+static void autowork(lisp_State *S) {
+    if (S->gc_stress == 1) {
+        lispC_fullgc(S);
+    } else if (S->gc_stress == 2) {
+        lispC_step(S, LISPBT_GC_STRESSWORK);
+    } else { /* the debt since the last step, at most 2 steps' worth */
+        size_t debt = S->gcstate == GCSpause || S->gcbytes <= S->gcpaid ? 0 : S->gcbytes - S->gcpaid;
+        int64_t work = (int64_t)(debt / LISPBT_GC_STEPBYTES) * LISPBT_GC_STEPWORK;
+        lispC_step(S, work < LISPBT_GC_STEPWORK ? LISPBT_GC_STEPWORK
+                      : work > 2 * LISPBT_GC_STEPWORK ? 2 * LISPBT_GC_STEPWORK : work);
+    }
+}
 
 /* The threshold (or gc_stress) says collect: ask the policy. */
 static void autogc(lisp_State *S) {
@@ -280,7 +593,7 @@ static void autogc(lisp_State *S) {
             break;
         default: break;
     }
-    lispC_fullgc(S);
+    autowork(S);
 }
 
 void lispC_limitgc(lisp_State *S) {
@@ -291,6 +604,7 @@ void lispC_limitgc(lisp_State *S) {
         S->gcreason = "heap_limit";
     }
     lispC_fullgc(S);
+    dropcache(S); /* the cached blocks count against the limit too */
 }
 
 int lisp_gcpolicy(lisp_State *S) {
@@ -312,8 +626,10 @@ void lisp_tickend(lisp_State *S) {
     if (S->ticks > 0 && --S->ticks == 0 && S->gcpending) {
         S->gcpending = 0;
         if (S->gcpolicy == LISP_GCBETWEEN) {
-            S->gcreason = "between_ticks";
-            lispC_fullgc(S);
+            do { /* the steps that fell due in the tick */
+                S->gcreason = "between_ticks";
+                autowork(S);
+            } while (S->gcbytes > S->threshold && S->gc_stress != 1 && !S->gc_running);
         }
     }
 }
@@ -323,7 +639,13 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     if (lispbt_unlikely(S->gc_stress || S->gcbytes + size > S->threshold)) {
         autogc(S);
     }
-    o = mem_alloc(S->M, size); /* refused past the host's limit (mem.h) */
+    if (size <= 64 && (size & 7) == 0 && S->cache[size >> 3] != NULL) {
+        o = S->cache[size >> 3];
+        S->cache[size >> 3] = *(void **)o;
+        S->cachebytes -= size;
+    } else {
+        o = mem_alloc(S->M, size); /* refused past the host's limit (mem.h) */
+    }
     if (lispbt_unlikely(o == NULL)) {
         lispC_limitgc(S);
         o = mem_alloc(S->M, size);
@@ -332,7 +654,7 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
         }
     }
     o->type = (uint8_t)type;
-    o->marked = 0;
+    o->marked = S->curwhite;
     o->col = 0;
     o->line = 0;
     if (type != LISP_TSYMBOL) {
@@ -365,8 +687,11 @@ void lispC_freeall(lisp_State *S) {
     }
     S->allgc = NULL;
     lispS_free(S);
+    dropcache(S);
     mem_free(S->M, S->gray, sizeof(lisp_Object *) * S->capgray);
     S->gray = NULL;
+    mem_free(S->M, S->grayagain, sizeof(lisp_Object *) * S->capgrayagain);
+    S->grayagain = NULL;
 }
 
 const hist_Hist *lisp_gchist(lisp_State *S) {
@@ -394,6 +719,28 @@ int lisp_gc(lisp_State *S) {
     return 0;
 }
 
+int lisp_gcstep(lisp_State *S, int64_t budget_ns) {
+    int64_t t0 = lispbt_now_ns();
+    int ended = 0;
+    if (S->gcpolicy == LISP_GCFAILTICK && S->ticks > 0) {
+        return -1;
+    }
+    do {
+        if (!S->gc_running) {
+            S->gcreason = "step";
+        }
+        ended = lispC_step(S, LISPBT_GC_STEPWORK);
+    } while (!ended && !S->gc_running && lispbt_now_ns() - t0 < budget_ns);
+    return ended;
+}
+
+int lisp_gcstepwork(lisp_State *S, int64_t work) {
+    if (!S->gc_running) {
+        S->gcreason = "step";
+    }
+    return lispC_step(S, work);
+}
+
 void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {
     memset(out, 0, sizeof *out);
     out->total_allocated_objects = S->total_objects;
@@ -406,6 +753,8 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {
     out->gc_last_pause_ns = S->pause_last;
     out->gc_max_pause_ns = S->pause_max;
     out->gc_total_pause_ns = S->pause_total;
+    out->gc_pauses = S->steps;
+    out->gc_state = S->gcstate == GCSpause ? "idle" : S->gcstate == GCSsweep ? "sweep" : "mark";
     out->freed_objects = S->freed_objects;
     out->heap_limit = S->M->limit;
     out->max_depth = S->max_depth;
@@ -448,22 +797,109 @@ void lisp_unpin(lisp_State *S, int h) {
 
 /* ---- verification (tests) ---- */
 
+/* Does traversed object 'o' point at a white object?  (Symbols and udata
+** are rescanned at the end of marking, so they may.) */
+static int whitechild(lisp_State *S, const lisp_Object *o) {
+    int64_t i;
+#define W(v) (isheap(v) && iswhite((v).u.o))
+#define WO(p) ((p) != NULL && iswhite(p))
+    (void)S;
+    switch (o->type) {
+        case LISP_TCONS: return W(((const lisp_Cons *)o)->car) || W(((const lisp_Cons *)o)->cdr);
+        case LISP_TPRIM: return WO(((const lisp_Prim *)o)->nameobj);
+        case LISP_TCLOSURE: {
+            const lisp_Closure *c = (const lisp_Closure *)o;
+            return WO(&c->p->h) || (c->env != NULL && WO(&c->env->h));
+        }
+        case LISP_TVEC: {
+            const lisp_Vec *v = (const lisp_Vec *)o;
+            for (i = 0; i < v->len; i++) {
+                if (W(v->items[i])) {
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        case LISP_TMAP: {
+            const lisp_Map *m = (const lisp_Map *)o;
+            for (i = 0; i < m->cap; i++) {
+                if (m->e[i].hash >= 2 && (W(m->e[i].key) || W(m->e[i].val))) {
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        case LISP_TPQ: {
+            const lisp_Pq *q = (const lisp_Pq *)o;
+            for (i = 0; i < q->len; i++) {
+                if (W(q->e[i].val)) {
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        case LISP_TPROTO: {
+            const lisp_Proto *p = (const lisp_Proto *)o;
+            for (i = 0; i < p->nk; i++) {
+                if (W(p->k[i])) {
+                    return 1;
+                }
+            }
+            return WO(p->name) || WO(p->chunk);
+        }
+        case LISP_TENV: {
+            const lisp_Env *e = (const lisp_Env *)o;
+            for (i = 0; i < e->n; i++) {
+                if (W(e->v[i])) {
+                    return 1;
+                }
+            }
+            return e->parent != NULL && WO(&e->parent->h);
+        }
+        default: return 0;
+    }
+#undef W
+#undef WO
+}
+
+/* A colour valid in the current state: when idle every object has the
+** current white; while marking, white, gray or black, and the tri-colour
+** invariant holds (no black object points at a white one); while
+** sweeping, either white or black. */
+static int badcolour(lisp_State *S, const lisp_Object *o) {
+    uint8_t m = o->marked;
+    switch (S->gcstate) {
+        case GCSpause: return m != S->curwhite;
+        case GCSpropagate:
+            if (m == LISP_BLACK) {
+                return o->type != LISP_TSYMBOL && o->type != LISP_TUDATA && whitechild(S, o);
+            }
+            return m != S->curwhite && m != 0;
+        default: return m != S->curwhite && m != otherwhite(S) && m != LISP_BLACK;
+    }
+}
+
 int lisp_verify(lisp_State *S) {
     lisp_Object *o;
     uint64_t n = 0;
     size_t i;
     for (o = S->allgc; o; o = o->next) {
-        if (o->marked || o->type < LISP_TSTRING || o->type >= LISP_NTYPES ||
-            o->type == LISP_TSYMBOL) {
+        if (o->type < LISP_TSTRING || o->type >= LISP_NTYPES || o->type == LISP_TSYMBOL) {
             return -1;
+        }
+        if (badcolour(S, o)) {
+            return -4;
         }
         n++;
     }
     for (i = 0; i < S->symcap; i++) {
         lisp_Symbol *s;
         for (s = S->symtab[i]; s; s = s->hnext) {
-            if (s->h.marked || s->h.type != LISP_TSYMBOL) {
+            if (s->h.type != LISP_TSYMBOL) {
                 return -2;
+            }
+            if (S->gcstate != GCSpropagate && s->h.marked != S->curwhite) {
+                return -4;
             }
             n++;
         }

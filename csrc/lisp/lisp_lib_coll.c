@@ -52,6 +52,7 @@ static lisp_Value cfun_vec_make(lisp_State *S, int argc, lisp_Value *argv) {
         lisp_vecitems(v)[i] = fill;
     }
     AS(lisp_Vec, v)->len = n;
+    lispC_barrier(S, v.u.o, fill); /* the growth may have run a step */
     return v;
 }
 
@@ -70,6 +71,7 @@ static lisp_Value cfun_vec_set(lisp_State *S, int argc, lisp_Value *argv) {
     lisp_Vec *v = checkvec(S, argv, 0);
     (void)argc;
     v->items[checkindex(S, argv, 1, v->len)] = argv[2];
+    lispC_barrier(S, &v->h, argv[2]);
     return argv[2]; /* muesli-bt: the value stored */
 }
 
@@ -201,7 +203,7 @@ static lisp_Value cfun_map_keys(lisp_State *S, int argc, lisp_Value *argv) {
         lisp_Value prev = lisp_nil(), cur = acc;
         while (cur.tag == LISP_TCONS) {
             lisp_Value next = lisp_cdr(cur);
-            lisp_setcdr(cur, prev);
+            lisp_setcdr(S, cur, prev);
             prev = cur;
             cur = next;
         }
@@ -279,6 +281,7 @@ static lisp_Value cfun_pq_push(lisp_State *S, int argc, lisp_Value *argv) {
         i = parent;
     }
     q->e[i] = x;
+    lispC_barrier(S, &q->h, x.val); /* sifts only move what was marked */
     return lisp_int(q->len);
 }
 

@@ -505,7 +505,7 @@ static lisp_Value decarray(Dec *D, int depth) {
         if (tail.tag == LISP_TNIL) {
             *lisp_at(S, top - 1) = cell;
         } else {
-            lisp_setcdr(tail, cell);
+            lisp_setcdr(S, tail, cell);
         }
         tail = cell;
         lisp_settop(S, top);

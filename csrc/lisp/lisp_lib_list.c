@@ -74,11 +74,11 @@ static lisp_Value copyonto(lisp_State *S, lisp_Value l, lisp_Value tail) {
     head = last = lisp_cons(S, lisp_car(l), lisp_nil()); /* stays pushed */
     for (l = lisp_cdr(l); l.tag == LISP_TCONS; l = lisp_cdr(l)) {
         lisp_Value c = lisp_cons(S, lisp_car(l), lisp_nil());
-        lisp_setcdr(last, c);
+        lisp_setcdr(S, last, c);
         last = c;
         S->top--;
     }
-    lisp_setcdr(last, tail);
+    lisp_setcdr(S, last, tail);
     lisp_settop(S, base);
     return head;
 }
@@ -141,7 +141,7 @@ static lisp_Value mapping(lisp_State *S, lisp_Value *argv, int collect) {
                 head = c;
                 *lisp_at(S, base - 1) = c;
             } else {
-                lisp_setcdr(last, c);
+                lisp_setcdr(S, last, c);
             }
             last = c;
         }

@@ -466,6 +466,18 @@ static lisp_Value cfun_gcstats(lisp_State *S, int argc, lisp_Value *argv) {
     return cfun_heapstats(S, argc, argv);
 }
 
+/* (gc.step us): incremental collection for up to 'us' microseconds. */
+static lisp_Value cfun_gcstep(lisp_State *S, int argc, lisp_Value *argv) {
+    int64_t us = lisp_checkintrange(S, argv, 0, "US", LISP_INTONLY, 0, LISPBT_GC_STEP_MAX_US);
+    int r;
+    (void)argc;
+    r = lisp_gcstep(S, us * 1000);
+    if (r < 0) {
+        lisp_error(S, "gc.step: collection requested during tick under fail-on-tick-gc policy");
+    }
+    return lisp_bool(r == 1);
+}
+
 /* ---- collection policy ---- */
 
 static lisp_Value policykeyword(lisp_State *S, int p) {
@@ -522,6 +534,8 @@ const lisp_Reg lisp_lib_sys[] = {
     {"%load", 1, 1, cfun_load, 0, "(%load path) -> last value; used by the load form"},
     {"heap-stats", 0, 0, cfun_heapstats, LISP_FRUNTIME, "(heap-stats) -> nil; prints"},
     {"gc-stats", 0, 0, cfun_gcstats, LISP_FRUNTIME, "(gc-stats) -> nil; collects, prints"},
+    {"gc.step", 1, 1, cfun_gcstep, 0,
+     "(gc.step us) -> #t when a collection cycle ended; collects incrementally for up to us microseconds"},
     {"gc.policy", 0, 0, cfun_gcpolicy, 0, "(gc.policy) -> :default|:between-ticks|..."},
     {"gc.set-policy!", 1, 1, cfun_gcsetpolicy, 0, "(gc.set-policy! p) -> the policy keyword"},
     {NULL, 0, 0, NULL, 0, NULL}};

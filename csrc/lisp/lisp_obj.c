@@ -88,7 +88,7 @@ void lispO_free(lisp_State *S, lisp_Object *o) {
             break;
         default: break;
     }
-    mem_free(S->M, o, sz);
+    lispC_freeblock(S, o, sz);
     S->gcbytes -= sz;
     S->nobjects--;
     S->freed_objects++;
@@ -147,6 +147,7 @@ lisp_Value lisp_vec(lisp_State *S, int64_t cap) {
     lisp_Value v;
     vec->items = NULL;
     vec->len = vec->cap = 0;
+    vec->gcpos = 0;
     v = lisp_obj(&vec->h, LISP_TVEC);
     lispE_push(S, v);
     if (cap > 0) {
@@ -182,6 +183,7 @@ void lisp_vecpush(lisp_State *S, lisp_Value vec, lisp_Value x) {
         S->top--;
     }
     v->items[v->len++] = x;
+    lispC_barrier(S, &v->h, x);
 }
 
 lisp_Value lisp_map(lisp_State *S, int64_t cap) {
@@ -320,12 +322,19 @@ lisp_Value lisp_cdr(lisp_Value v) {
     return v.tag == LISP_TCONS ? AS(lisp_Cons, v)->cdr : lisp_nil();
 }
 
-void lisp_setcar(lisp_Value c, lisp_Value v) {
+void lisp_setcar(lisp_State *S, lisp_Value c, lisp_Value v) {
     AS(lisp_Cons, c)->car = v;
+    lispC_barrier(S, c.u.o, v);
 }
 
-void lisp_setcdr(lisp_Value c, lisp_Value v) {
+void lisp_setcdr(lisp_State *S, lisp_Value c, lisp_Value v) {
     AS(lisp_Cons, c)->cdr = v;
+    lispC_barrier(S, c.u.o, v);
+}
+
+void lisp_vecset(lisp_State *S, lisp_Value vec, int64_t i, lisp_Value x) {
+    AS(lisp_Vec, vec)->items[i] = x;
+    lispC_barrier(S, vec.u.o, x);
 }
 
 int64_t lisp_veclen(lisp_Value v) {
@@ -646,6 +655,7 @@ void lisp_mapset(lisp_State *S, lisp_Value map, lisp_Value key, lisp_Value val) 
         S->top -= 2;
     }
     e = findslot(m, key, h);
+    lispC_barrier(S, &m->h, val);
     if (e->hash >= 2) {
         e->val = val;
         return;
@@ -656,6 +666,7 @@ void lisp_mapset(lisp_State *S, lisp_Value map, lisp_Value key, lisp_Value val) 
     e->hash = h;
     e->key = key;
     e->val = val;
+    lispC_barrier(S, &m->h, key);
     m->count++;
 }
 

@@ -66,6 +66,7 @@ typedef struct lisp_Vec {
     lisp_Object h;
     lisp_Value *items;
     int64_t len, cap;
+    int64_t gcpos; /* marking: items before this are traversed (lisp_gc.c) */
 } lisp_Vec;
 
 typedef struct lisp_MapEntry {
@@ -143,6 +144,41 @@ typedef struct lisp_Closure {
     lisp_Env *env;
 } lisp_Closure;
 
+/* ---- object colours (lisp_gc.c) ----
+** 'marked' holds one of two whites, or black; gray is neither (an object
+** waiting on the gray stack).  The current white is the colour of new
+** objects; the other white is dead once a cycle's marking has ended. */
+#define LISP_WHITE0 1
+#define LISP_WHITE1 2
+#define LISP_BLACK 4
+#define LISP_WHITES (LISP_WHITE0 | LISP_WHITE1)
+#define iswhite(o) ((o)->marked & LISP_WHITES)
+#define LISP_GCCACHE_N 9 /* blocks of 8, 16, ..., 64 bytes */
+
+/* GC states (S->gcstate). */
+enum { GCSpause, GCSpropagate, GCSsweep };
+
+/* The write barrier: call after storing 'v' into a slot of heap object
+** 'o' (a vec item, map entry, pq entry, cons field, env slot, proto
+** constant, ...).  While the collector is marking, a non-white 'o' may
+** already have been traversed, so a white 'v' is marked now (Dijkstra's
+** barrier): the collector never sees a traversed object pointing at an
+** unmarked one.  New objects are white, so the stores that initialise
+** them need no barrier; symbols' values, udata contents and the value
+** stack are rescanned at the end of marking and need none either.
+** Outside marking the cost is one load and one predictable branch. */
+void lispC_barrierslow(lisp_State *S, lisp_Object *o, lisp_Object *v);
+#define lispC_barrier(S, obj, val)                                        \
+    do {                                                                  \
+        if (lispbt_unlikely((S)->gcmarking) && isheap(val)) {             \
+            lispC_barrierslow((S), (obj), (val).u.o);                     \
+        }                                                                 \
+    } while (0)
+
+/* The barrier for a store into env slot 'slot', index 'n' of its env. */
+#define lispC_envbarrier(S, slot, n, val)                                               \
+    lispC_barrier(S, (lisp_Object *)((char *)((slot) - (n)) - offsetof(lisp_Env, v)), val)
+
 /* Internal tags never seen by users. */
 #define LISP_TUNBOUND 250 /* a symbol's value when unbound */
 #define LISP_TTAIL 251    /* an eval result meaning "tail call pending" */
@@ -188,9 +224,18 @@ struct lisp_State {
     /* symbols */
     lisp_Symbol **symtab;
     size_t symcap, symcount;
-    /* gc */
+    /* gc (lisp_gc.c's header comment: states, colours, pacing) */
     lisp_Object *allgc;
-    size_t gcbytes, threshold; /* the limit is the mem_Heap's */
+    size_t gcbytes;   /* Lisp heap bytes, objects and their payloads */
+    size_t threshold; /* lispC_newobj calls the collector past this */
+    size_t gcpause;   /* GCSpause: the next cycle starts at this size */
+    size_t gcpaid;    /* during a cycle: allocation up to here is paid by steps */
+    uint8_t gcstate;  /* GCS* */
+    uint8_t curwhite; /* LISP_WHITE0 or LISP_WHITE1 */
+    uint8_t gcmarking; /* gcstate == GCSpropagate: barriers are on */
+    lisp_Object **sweepgc; /* GCSsweep: the next link to sweep in allgc */
+    uint64_t cycle_objects0; /* nobjects when the cycle started */
+    int64_t cycle_mark_ns, cycle_sweep_ns;
     int gc_stress, gc_running;
     void (*gchook)(void *ud, const lisp_GcEvent *e); /* lisp_setgchook */
     void *gchookud;
@@ -200,12 +245,17 @@ struct lisp_State {
     int gcpending; /* BETWEEN: a collection fell due inside a tick */
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     uint64_t forced_collections; /* lisp_gc calls that collected (muesli-bt's count) */
-    int64_t pause_last, pause_max, pause_total;
+    int64_t pause_last, pause_max, pause_total; /* of every step (pause) */
+    uint64_t steps;   /* pauses: steps and full collections */
     hist_Hist pauses; /* GC pause durations, HIST_FINE */
     uint32_t *pausebuckets;
     lisp_Object **gray;
     size_t ngray, capgray;
+    lisp_Object **grayagain; /* udata traversed while marking: again at atomic */
+    size_t ngrayagain, capgrayagain;
     int grayoverflow;
+    void *cache[LISP_GCCACHE_N]; /* freed small blocks by size/8 (lisp_gc.c) */
+    size_t cachebytes;
     void (*markhook)(lisp_State *S, void *ud);
     void (*primfree)(lisp_State *S, int64_t ud);
     void *markud;
@@ -243,13 +293,21 @@ void lispO_growpq(lisp_State *S, lisp_Pq *q, int64_t need);
 int lispS_init(lisp_State *S);
 void lispS_free(lisp_State *S);
 lisp_Symbol *lispS_intern(lisp_State *S, const char *s, size_t n);
+/* Free the symbols of the dead white (after the whites swap at the end of
+** marking); the others get the current white. */
 void lispS_sweep(lisp_State *S);
-void lispS_markbound(lisp_State *S);
+/* Mark the bound and fixed symbols; 'values': their values too, even of
+** symbols already traversed (globals are stored without a barrier). */
+void lispS_markbound(lisp_State *S, int values);
 
 /* lisp_gc.c */
 void lispC_mark(lisp_State *S, lisp_Value v);
 void lispC_markobj(lisp_State *S, lisp_Object *o);
 void lispC_fullgc(lisp_State *S);
+/* One incremental step of at most 'work' units (the collector's work
+** unit: one value slot traversed, or half an object swept); a cycle is started
+** when none runs.  Returns 1 when the step ended a cycle. */
+int lispC_step(lisp_State *S, int64_t work);
 /* The collection before an allocation that would pass heap_limit or that
 ** the allocator refused: lispC_fullgc, except that under FAILTICK inside a
 ** tick it raises the policy error instead. */
@@ -259,6 +317,9 @@ void lispC_limitgc(lisp_State *S);
 ** valid).  Only where a collection may run (lisp.h). */
 void *lispC_realloc(lisp_State *S, void *p, size_t osize, size_t nsize);
 void lispC_freeall(lisp_State *S);
+/* Free an object's block of 'sz' bytes (lispO_free): small blocks go to
+** the collector's cache for reuse. */
+void lispC_freeblock(lisp_State *S, void *b, size_t sz);
 
 /* lisp_read.c */
 /* Read the next form starting at *pos; returns 0 at end of input, 1 with

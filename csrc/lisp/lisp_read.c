@@ -151,7 +151,7 @@ static void readseq(Reader *R, int close, int allowdot, int line, int col) {
             }
             nextc(R);
             readform(R);
-            lisp_setcdr(tail, S->top[-1]);
+            lisp_setcdr(S, tail, S->top[-1]);
             lisp_settop(S, base);
             skipspace(R);
             if (peekc(R) != close) {
@@ -168,7 +168,7 @@ static void readseq(Reader *R, int close, int allowdot, int line, int col) {
                 cell.u.o->line = (uint32_t)line;
                 cell.u.o->col = (uint16_t)(col > 65535 ? 65535 : col);
             } else {
-                lisp_setcdr(tail, cell);
+                lisp_setcdr(S, tail, cell);
             }
             tail = cell;
         }
@@ -432,7 +432,7 @@ lisp_Value lisp_readall(lisp_State *S, const char *src, size_t n, const char *ch
         if (tail.tag == LISP_TNIL) {
             *headslot = cell;
         } else {
-            lisp_setcdr(tail, cell);
+            lisp_setcdr(S, tail, cell);
         }
         tail = cell;
         lisp_settop(S, base);

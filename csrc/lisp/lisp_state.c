@@ -10,6 +10,7 @@
 #include "conf.h"
 
 #include <string.h>
+#include <stdlib.h>
 
 #include "lisp_code.h"
 #include <stdio.h>
@@ -111,7 +112,15 @@ lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg
     S->print_limit = o && o->print_limit > 0 ? o->print_limit : LISPBT_PRINT_LIMIT;
     S->print_style = o && o->print_style == LISP_PRINT_LISPBT ? LISP_PRINT_LISPBT : LISP_PRINT_MUESLI;
     S->gc_stress = o ? o->gc_stress : 0;
-    S->threshold = 256 * 1024;
+#if defined(LISPBT_TESTS)
+    if (S->gc_stress == 0) { /* make test-gcstress: stress every state of a test build */
+        const char *e = getenv("LISPBT_GC_STRESS");
+        S->gc_stress = e == NULL ? 0 : strcmp(e, "incremental") == 0 ? 2 : strcmp(e, "full") == 0;
+    }
+#endif
+    S->gcpause = S->threshold = LISPBT_GC_MINTHRESHOLD;
+    S->curwhite = LISP_WHITE0;
+    S->gcstate = GCSpause;
     S->pinfree = -1;
     cap = (size_t)S->max_depth * SLOTS_PER_LEVEL;
     if (cap < MIN_STACK) {
@@ -400,6 +409,7 @@ void lisp_heapstats_text(lisp_State *S, sbuf *b) {
     sbuf_printf(b, "live objects: %llu\n", (unsigned long long)h.live_objects);
     sbuf_printf(b, "gc last pause ns: %lld\n", (long long)h.gc_last_pause_ns);
     sbuf_printf(b, "gc max pause ns: %lld\n", (long long)h.gc_max_pause_ns);
+    sbuf_printf(b, "gc pauses: %llu\n", (unsigned long long)h.gc_pauses);
     {
         hist_Summary p;
         hist_summary(&S->pauses, &p);

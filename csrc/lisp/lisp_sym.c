@@ -4,7 +4,9 @@
 ** Symbols are interned per state and compared by pointer.  The table is
 ** weak: a symbol that is unmarked, unbound and not 'fixed' is freed by
 ** lispS_sweep.  Symbols are not on the 'allgc' list; the table is their
-** only index.  Bound symbols (globals) are roots (lispS_markbound).
+** only index.  Bound symbols (globals) are roots (lispS_markbound); a
+** global's value is stored without a write barrier, because the end of
+** every marking marks every bound symbol's value again.
 */
 #include "conf.h"
 
@@ -85,13 +87,16 @@ lisp_Symbol *lispS_intern(lisp_State *S, const char *str, size_t n) {
     return s;
 }
 
-void lispS_markbound(lisp_State *S) {
+void lispS_markbound(lisp_State *S, int values) {
     size_t i;
     for (i = 0; i < S->symcap; i++) {
         lisp_Symbol *s;
         for (s = S->symtab[i]; s; s = s->hnext) {
             if (s->fixed || s->value.tag != LISP_TUNBOUND) {
                 lispC_markobj(S, &s->h);
+                if (values && s->value.tag != LISP_TUNBOUND) {
+                    lispC_mark(S, s->value);
+                }
             }
         }
     }
@@ -99,11 +104,12 @@ void lispS_markbound(lisp_State *S) {
 
 void lispS_sweep(lisp_State *S) {
     size_t i;
+    uint8_t dead = S->curwhite ^ LISP_WHITES; /* called after the whites swap */
     for (i = 0; i < S->symcap; i++) {
         lisp_Symbol **p = &S->symtab[i];
         while (*p) {
             lisp_Symbol *s = *p;
-            if (!s->h.marked) {
+            if (s->h.marked & dead) {
                 size_t sz = sizeof(lisp_Symbol) + s->len + 1;
                 *p = s->hnext;
                 mem_free(S->M, s, sz);
@@ -112,7 +118,7 @@ void lispS_sweep(lisp_State *S) {
                 S->freed_objects++;
                 S->symcount--;
             } else {
-                s->h.marked = 0;
+                s->h.marked = S->curwhite;
                 p = &s->hnext;
             }
         }

@@ -221,10 +221,15 @@ static void newhost(lua_State *L, int hasopts) {
         }
         lua_pop(L, 1);
         if (lua_getfield(L, 1, "gc_stress") != LUA_TNIL) {
-            if (!lua_isboolean(L, -1)) {
-                lx_error(L, "new", "bad argument #1 (option 'gc_stress' must be a boolean)");
+            if (lua_isboolean(L, -1)) {
+                o.gc_stress = lua_toboolean(L, -1); /* full collection at every allocation */
+            } else if (lua_type(L, -1) == LUA_TSTRING &&
+                       strcmp(lua_tostring(L, -1), "incremental") == 0) {
+                o.gc_stress = 2; /* an incremental step at every allocation */
+            } else {
+                lx_error(L, "new",
+                         "bad argument #1 (option 'gc_stress' must be a boolean or \"incremental\")");
             }
-            o.gc_stress = lua_toboolean(L, -1);
         }
         lua_pop(L, 1);
     }
@@ -485,6 +490,8 @@ void lx_openhost(lua_State *L) {
                                            {NULL, NULL}};
     int mod = lua_gettop(L);
     lx_addmethods(L, hostmethods, mod);
+    lx_pushbuiltin(L, "gc.step", 1); /* host:gc_step(us) */
+    lx_addmethod(L, "gc_step", mod);
     luaL_newmetatable(L, LX_HOST);
     lua_pushcfunction(L, host_closemethod);
     lua_setfield(L, -2, "__close");

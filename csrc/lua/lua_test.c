@@ -3,6 +3,9 @@
 ** in the manner of Lua's ltests.c.  See LICENSE for copyright.
 **
 **   T.verify(host)          -> 0 when the heap is consistent (lisp_verify)
+**   T.gcstep(host, work)   -> ended, state: one collector step of 'work'
+**                           units (lisp_gcstepwork); 'state' after it is
+**                           "idle", "mark" or "sweep"
 **   T.allocfail(host, n)    make the n-th next C allocation of the host and
 **                           every one after it fail (0 turns it off)
 **   T.allocs(host)          -> C-heap allocations so far
@@ -24,6 +27,17 @@
 static int t_verify(lua_State *L) {
     lua_pushinteger(L, lisp_verify(lx_checkhost(L, 1, "T")->S));
     return 1;
+}
+
+static int t_gcstep(lua_State *L) {
+    lisp_State *S = lx_checkhost(L, 1, "T")->S;
+    lua_Integer work = luaL_checkinteger(L, 2);
+    lisp_HeapStats h;
+    luaL_argcheck(L, work > 0, 2, "positive work expected");
+    lua_pushboolean(L, lisp_gcstepwork(S, work));
+    lisp_heapstats(S, &h);
+    lua_pushstring(L, h.gc_state);
+    return 2;
 }
 
 static int t_allocfail(lua_State *L) {
@@ -115,6 +129,7 @@ static int t_nodes(lua_State *L) {
 
 void lx_opentest(lua_State *L) {
     static const luaL_Reg funcs[] = {{"verify", t_verify},
+                                     {"gcstep", t_gcstep},
                                      {"allocfail", t_allocfail},
                                      {"allocs", t_allocs},
                                      {"nodes", t_nodes},
