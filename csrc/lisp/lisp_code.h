@@ -60,6 +60,9 @@ lisp_Value lispE_defglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_deflocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_defenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_if(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifcmp(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifcmplk(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifcmpll(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_begin(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_and(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_or(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
@@ -67,6 +70,10 @@ lisp_Value lispE_lambda(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_arith2l(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_arith2lk(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_arith2ll(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_unary(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 
 /* Inlined operators (lispK_Code.op). */
