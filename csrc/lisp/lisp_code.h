@@ -69,11 +69,13 @@ lisp_Value lispE_or(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_lambda(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2l(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2lk(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2ll(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_unary(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 
 /* Inlined operators (lispK_Code.op). */

@@ -335,6 +335,26 @@ static lispK_Code *body(Compiler *C, lisp_Value forms, int tail) {
 
 /* ---- lambda ---- */
 
+/* A body that is a fused if with a self tail call in a branch, in a frame
+** of parameters only, runs its loop in one node (lispE_ifloop). */
+static void loopbody(lisp_Proto *p) {
+    lispK_Code *c = p->body;
+    int d;
+    if (c->ev == lispE_ifcmpll) {
+        d = 1;
+    } else if (c->ev == lispE_ifcmplk) {
+        d = 2;
+    } else {
+        return;
+    }
+    if (p->heapframe || p->rest || p->framesize != p->nparams ||
+        (c->kid[1]->ev != lispE_selftail && c->kid[2]->ev != lispE_selftail)) {
+        return;
+    }
+    c->ev = lispE_ifloop;
+    c->d = d;
+}
+
 static lispK_Code *lambda(Compiler *C, lisp_Value params, lisp_Value forms, lisp_Value name) {
     lisp_State *S = C->S;
     FuncState fs;
@@ -369,6 +389,7 @@ static lispK_Code *lambda(Compiler *C, lisp_Value params, lisp_Value forms, lisp
     p->body = body(C, forms, 1);
     p->framesize = fs.maxslots;
     p->heapframe = (uint8_t)fs.heap;
+    loopbody(p);
     C->fs = fs.prev;
     /* the parent keeps the child proto alive */
     c = newcode(C, lispE_lambda, 0);
@@ -802,6 +823,8 @@ static lispK_Code *call(Compiler *C, lisp_Value fn, lisp_Value args, int tail) {
         } else {
             c->ev = lispE_arith2l;
         }
+    } else if (op == OP_NONE && !tail && c->kid[0]->ev == lispE_global) {
+        c->ev = lispE_callg;
     } else if (op == OP_NONE && tail && isself(C, fn, (int)n)) {
         int changed = 0;
         c->ev = lispE_selftail;

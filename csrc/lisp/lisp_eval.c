@@ -472,6 +472,61 @@ lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return docall(S, fp, c->n);
 }
 
+/* A call whose callee is a global (kid 0): when it holds a closure with
+** a stack frame and exactly c->n parameters, the frame is entered here,
+** without the checks of the general call; anything else is lispE_callnode.
+** A tail call out of the body continues in lispE_call. */
+lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value fn = AS(lisp_Symbol, c->kid[0]->k)->value, r;
+    const lispK_Code *cur = S->cur;
+    lisp_Closure *cl;
+    lisp_Proto *p;
+    lisp_Value *fp = S->top, *need;
+    lispK_Frame NF;
+    int i, n = c->n;
+    if (lispbt_unlikely(fn.tag != LISP_TCLOSURE)) {
+        return lispE_callnode(S, c, F);
+    }
+    cl = AS(lisp_Closure, fn);
+    p = cl->p;
+    need = fp + 1 + p->framesize;
+    if (lispbt_unlikely(n != p->nparams || p->rest || p->heapframe || need >= S->stack_last)) {
+        return lispE_callnode(S, c, F);
+    }
+    *S->top++ = fn;
+    for (i = 1; i <= n; i++) {
+        lisp_Value v = operand(S, c->kid[i], F);
+        *S->top++ = v; /* rooted while the next argument is evaluated */
+    }
+    S->cur = c;
+    if (lispbt_unlikely(++S->depth > S->max_depth)) {
+        S->depth--;
+        lisp_error(S, "stack overflow");
+    }
+    lispE_checkcstack(S);
+    NF.base = fp + 1;
+    NF.env = cl->env;
+    for (;;) {
+        while (S->top < need) {
+            (S->top++)->tag = LISP_TNIL;
+        }
+        r = EVAL(p->body, &NF);
+        if (lispbt_likely(r.tag != LISP_TTAIL)) {
+            break;
+        }
+        if (r.u.i >= 0) { /* a tail call to another procedure */
+            S->depth--;
+            r = lispE_call(S, fp, (int)r.u.i);
+            S->depth++;
+            break;
+        }
+    }
+    S->top = fp;
+    S->depth--;
+    S->cur = cur;
+    return r;
+}
+
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value *fp = pushargs(S, c, F), *dst = F->base - 1, r;
     int i, n = c->n;
@@ -810,12 +865,14 @@ lisp_Value lispE_unary(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 ** call.  An argument that is the parameter of its own position is left
 ** alone; c->d is the position of the only other argument, if just one
 ** is (it is then stored straight into its parameter), else 0. */
-lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+/* The arguments of self tail call node 'c' into the parameters; 0 (and
+** nothing done) if the global no longer holds the running closure. */
+static inline __attribute__((always_inline)) int selfargs(lisp_State *S, const lispK_Code *c,
+                                                          lispK_Frame *F) {
     lisp_Symbol *s = AS(lisp_Symbol, c->kid[0]->k);
-    lisp_Value r;
     int i, n = c->n;
     if (lispbt_unlikely(s->value.tag != LISP_TCLOSURE || s->value.u.o != F->base[-1].u.o)) {
-        return lispE_tailcall(S, c, F);
+        return 0;
     }
     if (c->d > 0) {
         const lispK_Code *k = c->kid[c->d];
@@ -832,10 +889,107 @@ lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         for (i = 0; i < n; i++) {
             F->base[i] = tmp[i];
         }
+        S->top = tmp;
     }
-    S->top = F->base + n;
     S->cur = c;
+    return 1;
+}
+
+lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value r;
+    if (lispbt_unlikely(!selfargs(S, c, F))) {
+        return lispE_tailcall(S, c, F);
+    }
+    S->top = F->base + c->n;
     r.tag = LISP_TTAIL;
     r.u.i = -1;
     return r;
+}
+
+/* The commonest loop, (if (CMP x y) (self ... (+ v K) ...) ...) with every
+** other argument passed on unchanged, as a C loop over the fixnums in the
+** frame.  Inside it no Lisp code runs, so the guards (the builtins, the
+** global holding this closure) are checked once.  It stops at the first
+** iteration that is not all fixnums, would overflow, or leaves the loop;
+** the caller then evaluates from there as usual. */
+static inline void fixloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0], *k, *u;
+    lisp_Symbol *s;
+    const lisp_Value *a, *b, *src;
+    lisp_Value *dst;
+    int64_t inc, r;
+    int want = c->kid[1]->ev == lispE_selftail, mask = c->op, n = 0;
+    k = c->kid[want ? 1 : 2];
+    if (k->ev != lispE_selftail || k->d <= 0 || k->kid[k->d]->ev != lispE_arith2lk) {
+        return;
+    }
+    u = k->kid[k->d];
+    s = AS(lisp_Symbol, k->kid[0]->k);
+    if (!guardok(t) || !guardok(u) || s->value.tag != LISP_TCLOSURE ||
+        s->value.u.o != F->base[-1].u.o) {
+        return;
+    }
+    inc = u->kid[2]->k.u.i;
+    if (u->op == OP_SUB && inc != INT64_MIN) {
+        inc = -inc;
+    } else if (u->op != OP_ADD) {
+        return;
+    }
+    a = &F->base[t->kid[1]->n];
+    b = c->d == 1 ? &F->base[t->kid[2]->n] : &t->kid[2]->k;
+    src = &F->base[u->kid[1]->n];
+    dst = &F->base[k->d - 1];
+    while (a->tag == LISP_TINT && b->tag == LISP_TINT && maskcmp(mask, a->u.i, b->u.i) == want &&
+           src->tag == LISP_TINT && !__builtin_add_overflow(src->u.i, inc, &r)) {
+        dst->u.i = r;
+        dst->tag = LISP_TINT;
+        n = 1;
+    }
+    if (n) {
+        S->cur = k;
+    }
+}
+
+/* A procedure whose whole body is a fused if (lispE_ifcmp*) with a self
+** tail call in a branch, whose frame holds only its parameters (the
+** compiler checks those): the loop runs here, the arguments written over
+** the parameters, without returning to docall per iteration.  c->d says
+** how the test reads its operands (0 as lispE_ifcmp, 1 as lispE_ifcmpll,
+** 2 as lispE_ifcmplk).  Anything unusual (non-fixnums, a redefined
+** builtin or procedure) leaves through the node's ordinary evaluation. */
+lisp_Value lispE_ifloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0], *k;
+    fixloop(S, c, F);
+    for (;;) {
+        int64_t x, y;
+        if (c->d == 1) {
+            const lisp_Value *a = &F->base[t->kid[1]->n], *b = &F->base[t->kid[2]->n];
+            if (lispbt_unlikely(a->tag != LISP_TINT || b->tag != LISP_TINT)) {
+                break;
+            }
+            x = a->u.i;
+            y = b->u.i;
+        } else if (c->d == 2) {
+            const lisp_Value *a = &F->base[t->kid[1]->n];
+            if (lispbt_unlikely(a->tag != LISP_TINT)) {
+                break;
+            }
+            x = a->u.i;
+            y = t->kid[2]->k.u.i;
+        } else {
+            break;
+        }
+        if (lispbt_unlikely(!guardok(t))) {
+            break;
+        }
+        k = c->kid[maskcmp(c->op, x, y) ? 1 : 2];
+        if (k->ev != lispE_selftail) {
+            return branch(S, k, F);
+        }
+        if (lispbt_unlikely(!selfargs(S, k, F))) {
+            return lispE_tailcall(S, k, F);
+        }
+    }
+    return c->d == 1 ? lispE_ifcmpll(S, c, F) : c->d == 2 ? lispE_ifcmplk(S, c, F)
+                                                         : lispE_ifcmp(S, c, F);
 }
