@@ -906,46 +906,98 @@ lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return r;
 }
 
-/* The commonest loop, (if (CMP x y) (self ... (+ v K) ...) ...) with every
-** other argument passed on unchanged, as a C loop over the fixnums in the
-** frame.  Inside it no Lisp code runs, so the guards (the builtins, the
-** global holding this closure) are checked once.  It stops at the first
-** iteration that is not all fixnums, would overflow, or leaves the loop;
-** the caller then evaluates from there as usual. */
+/* Arguments of a self tail call fixloop handles (more: the general path). */
+#define FIXLOOP_ARGS 8
+
+/* One changing argument of a fixloop: parameter 'dst' gets base[a] + k
+** (ll = 0) or base[a] +/- base[b] (ll = 1, sub says which). */
+typedef struct FixArg {
+    int dst, a, b, ll, sub;
+    int64_t k;
+} FixArg;
+
+/* The commonest loops, (if (CMP x y) (self ARG...) ...) where each ARG is
+** its own parameter passed on, or (+ v K), (- v K), (+ v w), (- v w) of
+** locals, as a C loop over the fixnums in the frame.  Inside it no Lisp
+** code runs, so the guards (the builtins, the global holding this
+** closure) are checked once.  It stops before the first iteration that is
+** not all fixnums, would overflow, or leaves the loop; the caller then
+** evaluates from there as usual. */
 static inline void fixloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
-    const lispK_Code *t = c->kid[0], *k, *u;
+    const lispK_Code *t = c->kid[0], *k;
     lisp_Symbol *s;
-    const lisp_Value *a, *b, *src;
-    lisp_Value *dst;
-    int64_t inc, r;
-    int want = c->kid[1]->ev == lispE_selftail, mask = c->op, n = 0;
+    lisp_Value *base = F->base;
+    const lisp_Value *a, *b;
+    FixArg fa[FIXLOOP_ARGS];
+    int64_t nv[FIXLOOP_ARGS];
+    int want = c->kid[1]->ev == lispE_selftail, mask = c->op, i, m = 0, iterated = 0;
     k = c->kid[want ? 1 : 2];
-    if (k->ev != lispE_selftail || k->d <= 0 || k->kid[k->d]->ev != lispE_arith2lk) {
+    if (k->ev != lispE_selftail || k->n > FIXLOOP_ARGS) {
         return;
     }
-    u = k->kid[k->d];
     s = AS(lisp_Symbol, k->kid[0]->k);
-    if (!guardok(t) || !guardok(u) || s->value.tag != LISP_TCLOSURE ||
-        s->value.u.o != F->base[-1].u.o) {
+    if (!guardok(t) || s->value.tag != LISP_TCLOSURE || s->value.u.o != base[-1].u.o) {
         return;
     }
-    inc = u->kid[2]->k.u.i;
-    if (u->op == OP_SUB && inc != INT64_MIN) {
-        inc = -inc;
-    } else if (u->op != OP_ADD) {
-        return;
+    for (i = 1; i <= k->n; i++) {
+        const lispK_Code *u = k->kid[i];
+        FixArg *f = &fa[m];
+        if (u->ev == lispE_local && u->n == i - 1) {
+            continue; /* passed on */
+        }
+        if ((u->ev != lispE_arith2lk && u->ev != lispE_arith2ll) || !guardok(u) ||
+            (u->op != OP_ADD && u->op != OP_SUB)) {
+            return;
+        }
+        f->dst = i - 1;
+        f->a = u->kid[1]->n;
+        f->sub = u->op == OP_SUB;
+        f->ll = u->ev == lispE_arith2ll;
+        if (f->ll) {
+            f->b = u->kid[2]->n;
+        } else {
+            f->k = u->kid[2]->k.u.i;
+            if (f->sub) {
+                if (f->k == INT64_MIN) {
+                    return;
+                }
+                f->k = -f->k;
+            }
+        }
+        m++;
     }
-    a = &F->base[t->kid[1]->n];
-    b = c->d == 1 ? &F->base[t->kid[2]->n] : &t->kid[2]->k;
-    src = &F->base[u->kid[1]->n];
-    dst = &F->base[k->d - 1];
-    while (a->tag == LISP_TINT && b->tag == LISP_TINT && maskcmp(mask, a->u.i, b->u.i) == want &&
-           src->tag == LISP_TINT && !__builtin_add_overflow(src->u.i, inc, &r)) {
-        dst->u.i = r;
-        dst->tag = LISP_TINT;
-        n = 1;
+    a = &base[t->kid[1]->n];
+    b = c->d == 1 ? &base[t->kid[2]->n] : &t->kid[2]->k;
+    while (a->tag == LISP_TINT && b->tag == LISP_TINT && maskcmp(mask, a->u.i, b->u.i) == want) {
+        for (i = 0; i < m; i++) {
+            const FixArg *f = &fa[i];
+            const lisp_Value *x = &base[f->a];
+            int64_t y;
+            if (x->tag != LISP_TINT) {
+                goto out;
+            }
+            if (f->ll) {
+                const lisp_Value *w = &base[f->b];
+                if (w->tag != LISP_TINT) {
+                    goto out;
+                }
+                if (f->sub ? __builtin_sub_overflow(x->u.i, w->u.i, &y)
+                           : __builtin_add_overflow(x->u.i, w->u.i, &y)) {
+                    goto out;
+                }
+            } else if (__builtin_add_overflow(x->u.i, f->k, &y)) {
+                goto out;
+            }
+            nv[i] = y;
+        }
+        for (i = 0; i < m; i++) {
+            base[fa[i].dst].u.i = nv[i];
+            base[fa[i].dst].tag = LISP_TINT;
+        }
+        iterated = 1;
     }
-    if (n) {
+out:
+    if (iterated) {
         S->cur = k;
     }
 }
