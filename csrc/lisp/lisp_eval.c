@@ -968,6 +968,19 @@ static inline void fixloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     }
     a = &base[t->kid[1]->n];
     b = c->d == 1 ? &base[t->kid[2]->n] : &t->kid[2]->k;
+    if (m == 1 && !fa[0].ll) { /* one counter, as (loop (+ i 1) n) */
+        lisp_Value *dst = &base[fa[0].dst];
+        const lisp_Value *x = &base[fa[0].a];
+        int64_t y, inc = fa[0].k;
+        while (a->tag == LISP_TINT && b->tag == LISP_TINT &&
+               maskcmp(mask, a->u.i, b->u.i) == want && x->tag == LISP_TINT &&
+               !__builtin_add_overflow(x->u.i, inc, &y)) {
+            dst->u.i = y;
+            dst->tag = LISP_TINT;
+            iterated = 1;
+        }
+        goto out;
+    }
     while (a->tag == LISP_TINT && b->tag == LISP_TINT && maskcmp(mask, a->u.i, b->u.i) == want) {
         for (i = 0; i < m; i++) {
             const FixArg *f = &fa[i];
