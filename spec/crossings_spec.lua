@@ -115,3 +115,17 @@ describe("Lua<->Lisp crossings", function()
     assert.are.equal(93, n)
   end)
 end)
+
+describe("Lua<->Lisp crossings, long alternations", function()
+  it("a loop alternating outer and nested callbacks keeps the Lua stack bounded", function()
+    local h <close> = lispbt.new({workers = 0})
+    h:register_builtin("inner", function(x) return x end)
+    h:eval("(define (in x a b c d e f) (inner x))")
+    -- each outer callback runs a nested host:call whose Lisp code calls Lua
+    -- back; over a million alternations a slot leaked per call would
+    -- overflow the Lua stack (LUAI_MAXSTACK is 1,000,000 slots)
+    h:register_builtin("outer", function(x) return h:call("in", x, 1, 2, 3, 4, 5, 6) end)
+    h:eval("(define (loop i n) (if (< i n) (begin (outer i) (loop (+ i 1) n)) i))")
+    assert.are.equal(1100000, h:eval("(loop 0 1100000)"))
+  end)
+end)

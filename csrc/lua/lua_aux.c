@@ -202,12 +202,14 @@ void lx_flushdead(lua_State *L, lx_Host *X) {
 
 void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
             void *ud) {
-    lua_State *oldL = X->L;
+    lua_State *oldL = X->L, *oldcbL = X->cbL;
     const char *oldname = X->fname;
-    int st;
+    const void *oldcbtab = X->cbtab;
+    int st, oldcbidx = X->cbidx;
     X->L = L;
     X->fname = fname;
     X->running++;
+    X->cbidx = 0; /* this frame's callback slot, if any (cbtable) */
     {
         /* allocation failures outside any builtin name the Lua function */
         const char *oldf = lisp_setfname(X->S, fname);
@@ -217,6 +219,9 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
     X->running--;
     X->L = oldL;
     X->fname = oldname;
+    X->cbL = oldcbL;
+    X->cbidx = oldcbidx;
+    X->cbtab = oldcbtab;
     if (X->running == 0) {
         lx_flushdead(L, X);
     }
@@ -718,7 +723,9 @@ static int bridge(lua_State *L) {
 /* Push the callback table of 'X' and return its slot; 0 if the host
 ** userdata is unreachable.  The slot is remembered: a later call on the
 ** same Lua state whose slot still holds the same table (an index below
-** the stack top of the Lua function running the host) reuses it. */
+** the stack top of the C function running the host) reuses it.  lx_run
+** and inst:tick start each entry with no slot and restore the caller's,
+** so nested entries never leave the outer one pushing again. */
 static int cbtable(lua_State *L, lx_Host *X) {
     int idx;
     if (X->cbL == L && X->cbidx > 0 && X->cbidx <= lua_gettop(L) &&

@@ -231,12 +231,19 @@ static int inst_tick(lua_State *L) {
         /* Lua leaves of this tick may keep the callback table and ctx in
         ** this frame's stack slots (calllua) */
         lx_TickCache saved = X->tc;
+        lua_State *cbL = X->cbL;
+        const void *cbtab = X->cbtab;
+        int cbidx = X->cbidx;
+        X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
         X->tc.L = L;
         X->tc.I = I;
         X->tc.running = X->running;
         X->tc.cbidx = X->tc.ctxidx = 0;
         st = bt_tick(I);
         X->tc = saved;
+        X->cbL = cbL;
+        X->cbidx = cbidx;
+        X->cbtab = cbtab;
     }
     X->running--;
     X->L = oldL;
