@@ -472,6 +472,40 @@ lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return docall(S, fp, c->n);
 }
 
+/* lispE_callg of a global holding builtin 'fn' (a Lua function too): the
+** arguments are pushed and the builtin called as lispE_call does. */
+static lisp_Value __attribute__((noinline)) callprim(lisp_State *S, const lispK_Code *c,
+                                                     lispK_Frame *F, lisp_Value fn) {
+    lisp_Prim *pr = AS(lisp_Prim, fn);
+    const lispK_Code *cur = S->cur;
+    const char *fname;
+    lisp_Value *fp = S->top, r;
+    int i, n = c->n;
+    if (lispbt_unlikely(n < pr->min || (pr->max >= 0 && n > pr->max) ||
+                        fp + n + 1 > S->stack_last)) {
+        return lispE_callnode(S, c, F); /* raises as the general call does */
+    }
+    *S->top++ = fn;
+    for (i = 1; i <= n; i++) {
+        lisp_Value v = operand(S, c->kid[i], F);
+        *S->top++ = v; /* rooted while the next argument is evaluated */
+    }
+    S->cur = c;
+    if (lispbt_unlikely(++S->depth > S->max_depth)) {
+        S->depth--;
+        lisp_error(S, "stack overflow");
+    }
+    lispE_checkcstack(S);
+    fname = S->fname; /* lisp_memerror names it */
+    S->fname = pr->name;
+    r = pr->fn(S, n, fp + 1);
+    S->fname = fname;
+    S->top = fp;
+    S->depth--;
+    S->cur = cur;
+    return r;
+}
+
 /* A call whose callee is a global (kid 0): when it holds a closure with
 ** a stack frame and exactly c->n parameters, the frame is entered here,
 ** without the checks of the general call; anything else is lispE_callnode.
@@ -485,7 +519,7 @@ lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lispK_Frame NF;
     int i, n = c->n;
     if (lispbt_unlikely(fn.tag != LISP_TCLOSURE)) {
-        return lispE_callnode(S, c, F);
+        return fn.tag == LISP_TPRIM ? callprim(S, c, F, fn) : lispE_callnode(S, c, F);
     }
     cl = AS(lisp_Closure, fn);
     p = cl->p;

@@ -748,6 +748,11 @@ static int cbtable(lua_State *L, lx_Host *X) {
 ** directly, anything else converted (and pushed on the Lisp stack). */
 static lisp_Value resultvalue(lua_State *L, lx_Host *X) {
     lisp_State *S = X->S;
+    int isnum;
+    lua_Integer i = lua_tointegerx(L, -1, &isnum);
+    if (isnum && lua_isinteger(L, -1)) { /* the commonest result first */
+        return lisp_int(i);
+    }
     switch (lua_type(L, -1)) {
         case LUA_TNIL: return lisp_nil();
         case LUA_TBOOLEAN: return lisp_bool(lua_toboolean(L, -1));
