@@ -123,6 +123,8 @@ bt_kernel("bt_timing", SEQ255, "timing", false, "n ticks of seq-255, timing leve
 bt_kernel("bt_trace", SEQ255, "timing", true, "n ticks of seq-255, timing, trace ring full")
 bt_kernel("bt_tick1", "(act always-success)", "timing", false, "n inst:tick() of a 1-leaf tree")
 bt_kernel("bt_lualeaf", "(act lua-noop)", "timing", false, "n ticks of (act lua-noop)")
+bt_kernel("bt_lualeaf255", "(seq " .. rep("(act lua-noop)", 255) .. ")", "timing", false,
+          "n ticks of a seq of 255 (act lua-noop)")
 
 -- ---------------------------------------------------------------------------
 -- the C floor: bt_floor_bench's output, if it was built
@@ -286,6 +288,8 @@ local function leaf_section(B)
                          B.fmt(lua1tick)))
     local lua255 = net("(seq " .. rep("(act lua-noop)", 255) .. ")", SEQ255, ops255, 255)
     B.row("(act lua-noop) x255 in a seq, per leaf", lua255, "ns", ref255, "refbt Lua leaf")
+    B.target{name = "Lua-callback leaf in a seq / refbt Lua leaf", value = lua255 / ref255,
+             op = "<=", limit = 1.2, unit = "x"}
     local lisp1 = net("(act lisp-noop)", "(act always-success)", ops1, 1)
     B.row("(act lisp-noop), 1-leaf tree", lisp1, "ns", ref1, "refbt Lua leaf")
     local lisp255 = net("(seq " .. rep("(act lisp-noop)", 255) .. ")", SEQ255, ops255, 255)
@@ -306,6 +310,8 @@ local function tick_section(B)
     local a, b, ratio = B.compare(lticks(inst, ops), rticks(ref, ops), {ops = ops})
     B.row("inst:tick() (timing level)", a, "ns/call", b, "refbt", ratio)
     B.target{name = "inst:tick(), 1 leaf", value = a, op = "<=", limit = 60, unit = "ns"}
+    B.target{name = "inst:tick(), 1 leaf / refbt tick", value = ratio, op = "<=", limit = 1,
+             unit = "x"}
     local ic = instance(h, src, "counters")
     a, b, ratio = B.compare(lticks(ic, ops), rticks(ref, ops), {ops = ops})
     B.row("inst:tick() (counters level)", a, "ns/call", b, "refbt", ratio)

@@ -42,6 +42,7 @@ local DEFS = [[
 (define (add a b) (+ a b))
 (define (callb i n) (if (< i n) (begin (lua-id i) (callb (+ i 1) n)) i))
 (define (nocallb i n) (if (< i n) (begin i (nocallb (+ i 1) n)) i))
+(define (loop2 i acc) (if (= i 0) acc (loop2 (- i 1) (+ acc 1))))
 ]]
 
 local function newhost()
@@ -64,6 +65,13 @@ local function lua_loop(n)
         i = i + 1
     end
     return i
+end
+
+local function lua_loop2(i, acc)
+    while i ~= 0 do
+        i, acc = i - 1, acc + 1
+    end
+    return acc
 end
 
 local function lua_build(n)
@@ -170,6 +178,31 @@ B.kernel("callback", {
     },
 })
 
+local function add(a, b)
+    return a + b
+end
+
+B.kernel("hostcall", {
+    desc = "n x host:call('add', 1, 2) vs n x a Lua call add(1, 2)", n = 100000, setup = ksetup,
+    order = {"lisp", "lua"},
+    sides = {
+        lisp = function(c, n)
+            local h, r = c.h, nil
+            for _ = 1, n do
+                r = h:call("add", 1, 2)
+            end
+            return r
+        end,
+        lua = function(_, n)
+            local r
+            for _ = 1, n do
+                r = add(1, 2)
+            end
+            return r
+        end,
+    },
+})
+
 -- ---------------------------------------------------------------------------
 
 return function()
@@ -189,7 +222,7 @@ return function()
     local viacall, lua2, r2 = B.compare(function() h:call("fib", N) end, function() fib(N) end)
     B.row(string.format("fib(%d) via host:call", N), viacall / 1e6, "ms", lua2 / 1e6,
           "Lua local function", r2)
-    B.target{name = string.format("fib(%d) lispbt / Lua", N), value = r, op = "<=", limit = 2,
+    B.target{name = string.format("fib(%d) lispbt / Lua", N), value = r, op = "<=", limit = 1,
              unit = "x"}
 
     -- tail loop
@@ -197,6 +230,12 @@ return function()
     local tl, wl, rl = B.compare(function() h:eval("(loop 0 " .. iters .. ")") end,
                                  function() lua_loop(iters) end, {ops = iters})
     B.row(string.format("tail loop, %d iters", iters), tl, "ns/iter", wl, "Lua while loop", rl)
+    B.target{name = "tail loop lispbt / Lua", value = rl, op = "<=", limit = 1.5, unit = "x"}
+    -- two changing arguments: the general self-tail-call loop, not the
+    -- counting loop lispE_ifloop runs as C
+    local t2, w2, r2l = B.compare(function() h:eval("(loop2 " .. iters .. " 0)") end,
+                                  function() lua_loop2(iters, 0) end, {ops = iters})
+    B.row("  (loop2 (- i 1) (+ acc 1))", t2, "ns/iter", w2, "Lua while, 2 vars", r2l)
 
     -- cons building: rate and size
     local nc = B.scale(1000000)
@@ -302,18 +341,21 @@ return function()
     B.row("host:eval('(+ 1 2)')", ev, "ns/call", ld, "Lua load('return 1+2')()", re)
 
     local nk = B.scale(1000000)
-    local function add(a, b) return a + b end
     local hc, lc, rk = B.compare(function() h:call("add", 1, 2) end, function() add(1, 2) end,
                                  {ops = nk, loop = true})
     B.row("host:call('add', 1, 2)", hc, "ns/call", lc, "Lua call (in a loop)", rk)
+    B.target{name = "host:call / Lua->Lua call", value = rk, op = "<=", limit = 2, unit = "x"}
 
     local nb = B.scale(2000000)
     local withcb, lwith = B.compare(function() h:eval("(callb 0 " .. nb .. ")") end,
                                     function() lua_callb(nb) end, {ops = nb})
     local without, lwithout = B.compare(function() h:eval("(nocallb 0 " .. nb .. ")") end,
                                         function() lua_loop(nb) end, {ops = nb})
+    local cbratio = (withcb - without) / (lwith - lwithout)
     B.row("Lisp->Lua builtin (lua-id x), net", withcb - without, "ns/call", lwith - lwithout,
-          "Lua->Lua call, net")
+          "Lua->Lua call, net", cbratio)
+    B.target{name = "Lisp->Lua builtin / Lua->Lua call (net)", value = cbratio, op = "<=",
+             limit = 3, unit = "x"}
     B.note(string.format("(gross %s ns/iter with the call, %s without; Lua %s and %s)",
                          B.fmt(withcb), B.fmt(without), B.fmt(lwith), B.fmt(lwithout)))
 

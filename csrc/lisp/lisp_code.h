@@ -17,7 +17,19 @@
 **
 ** Tail calls.  A call in tail position evaluates callee and arguments,
 ** moves them over the current frame and returns a value tagged
-** LISP_TTAIL; lispE_call loops on it, so tail calls use no C stack.
+** LISP_TTAIL; lispE_call loops on it, so tail calls use no C stack.  A
+** self tail call (lispE_selftail) writes the arguments over the
+** parameters and returns LISP_TTAIL with u.i = -1: the call re-runs the
+** body in place.
+**
+** Specialised nodes.  The compiler picks, by the shape it sees, nodes
+** that read their leaf operands (locals, constants) directly: fused
+** compare-and-branch ifs (lispE_ifcmp*; the if node's 'op' holds the
+** outcome mask of the comparison), fixnum operators on leaves
+** (lispE_arith2l/lk/ll), calls of globals (lispE_callg) and loops whose
+** whole body is such an if with a self tail call (lispE_ifloop).  Each
+** checks its guard (the builtin or procedure the global held at compile
+** time) and falls back to the general evaluation of the same node.
 */
 #ifndef LISPBT_LISP_CODE_H
 #define LISPBT_LISP_CODE_H
@@ -60,6 +72,9 @@ lisp_Value lispE_defglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_deflocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_defenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_if(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifcmp(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifcmplk(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifcmpll(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_begin(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_and(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_or(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
@@ -67,7 +82,13 @@ lisp_Value lispE_ornil(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_lambda(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_arith2l(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_arith2lk(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_arith2ll(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_ifloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_unary(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 
 /* Inlined operators (lispK_Code.op). */

@@ -336,6 +336,26 @@ static lispK_Code *body(Compiler *C, lisp_Value forms, int tail) {
 
 /* ---- lambda ---- */
 
+/* A body that is a fused if with a self tail call in a branch, in a frame
+** of parameters only, runs its loop in one node (lispE_ifloop). */
+static void loopbody(lisp_Proto *p) {
+    lispK_Code *c = p->body;
+    int d;
+    if (c->ev == lispE_ifcmpll) {
+        d = 1;
+    } else if (c->ev == lispE_ifcmplk) {
+        d = 2;
+    } else {
+        return;
+    }
+    if (p->heapframe || p->rest || p->framesize != p->nparams ||
+        (c->kid[1]->ev != lispE_selftail && c->kid[2]->ev != lispE_selftail)) {
+        return;
+    }
+    c->ev = lispE_ifloop;
+    c->d = d;
+}
+
 static lispK_Code *lambda(Compiler *C, lisp_Value params, lisp_Value forms, lisp_Value name) {
     lisp_State *S = C->S;
     FuncState fs;
@@ -370,6 +390,7 @@ static lispK_Code *lambda(Compiler *C, lisp_Value params, lisp_Value forms, lisp
     p->body = body(C, forms, 1);
     p->framesize = fs.maxslots;
     p->heapframe = (uint8_t)fs.heap;
+    loopbody(p);
     C->fs = fs.prev;
     /* the parent keeps the child proto alive */
     c = newcode(C, lispE_lambda, 0);
@@ -550,6 +571,27 @@ static lispK_Code *namedlet(Compiler *C, lisp_Value form, int tail) {
     return c;
 }
 
+/* An if whose test is an inlined comparison becomes the fused
+** compare-and-branch node. */
+static lispK_Code *ifnode(lispK_Code *c) {
+    const lispK_Code *t = c->kid[0];
+    /* fixnum outcome by sign of x - y (bit 0 <, bit 1 =, bit 2 >), for
+    ** the variants' branchless test */
+    static const uint8_t masks[] = {[OP_LT] = 1, [OP_GT] = 4, [OP_LE] = 3, [OP_GE] = 6,
+                                    [OP_NUMEQ] = 2};
+    if (t->op >= OP_LT && t->op <= OP_NUMEQ) {
+        c->op = masks[t->op];
+        if (t->ev == lispE_arith2lk) {
+            c->ev = lispE_ifcmplk;
+        } else if (t->ev == lispE_arith2ll) {
+            c->ev = lispE_ifcmpll;
+        } else if (t->ev == lispE_arith2 || t->ev == lispE_arith2l) {
+            c->ev = lispE_ifcmp;
+        }
+    }
+    return c;
+}
+
 static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail) {
     lisp_State *S = C->S;
     lispK_Code *c;
@@ -573,7 +615,7 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
         c->kid[0] = compile(C, nth(form, 1), 0);
         c->kid[1] = compile(C, nth(form, 2), tail);
         c->kid[2] = lisp_listlen(form) == 4 ? compile(C, nth(form, 3), tail) : constant(C, lisp_nil());
-        return c;
+        return ifnode(c);
     }
     if (issym(h, S->s_cond)) {
         /* nested ifs, built from the last clause backwards */
@@ -604,7 +646,7 @@ static lispK_Code *special(Compiler *C, lisp_Value form, lisp_Value h, int tail)
                 c->kid[0] = compile(C, test, 0);
                 c->kid[1] = sequence(C, lisp_cdr(cl), tail);
                 c->kid[2] = acc ? acc : constant(C, lisp_nil());
-                acc = c;
+                acc = ifnode(c);
             }
         }
         return acc ? acc : constant(C, lisp_nil());
@@ -748,6 +790,21 @@ static int inlineop(lisp_State *S, lisp_Value fn, int nargs) {
     return OP_NONE;
 }
 
+/* A local or a constant (read without running code). */
+static int isleaf(const lispK_Code *k) {
+    return k->ev == lispE_local || k->ev == lispE_const;
+}
+
+/* Is (fn arg...) with 'nargs' arguments a call of the global naming the
+** function being compiled, with a stack frame and no rest parameter?
+** (lispE_selftail; the evaluator checks the global still holds it.) */
+static int isself(Compiler *C, lisp_Value fn, int nargs) {
+    FuncState *fs = C->fs;
+    int slot, d;
+    return fn.tag == LISP_TSYMBOL && fs->p->name == fn.u.o && !fs->heap && !fs->p->rest &&
+           nargs == fs->p->nparams && resolve(C, fn, &slot, &d) == 2;
+}
+
 static lispK_Code *call(Compiler *C, lisp_Value fn, lisp_Value args, int tail) {
     lisp_State *S = C->S;
     int64_t n = lisp_listlen(args), i;
@@ -779,6 +836,30 @@ static lispK_Code *call(Compiler *C, lisp_Value fn, lisp_Value args, int tail) {
         c->kid[i] = compile(C, lisp_car(args), 0);
     }
     c->n = (int32_t)n;
+    if (op != OP_NONE && n == 2 && isleaf(c->kid[1]) && isleaf(c->kid[2])) {
+        /* operands read without running code: variants by operand kind */
+        if (c->kid[1]->ev == lispE_local && c->kid[2]->ev == lispE_local) {
+            c->ev = lispE_arith2ll;
+        } else if (c->kid[1]->ev == lispE_local && c->kid[2]->k.tag == LISP_TINT) {
+            c->ev = lispE_arith2lk;
+        } else {
+            c->ev = lispE_arith2l;
+        }
+    } else if (op == OP_NONE && !tail && c->kid[0]->ev == lispE_global) {
+        c->ev = lispE_callg;
+    } else if (op == OP_NONE && tail && isself(C, fn, (int)n)) {
+        int changed = 0;
+        c->ev = lispE_selftail;
+        for (i = 1; i <= n; i++) {
+            if (!(c->kid[i]->ev == lispE_local && c->kid[i]->n == i - 1)) {
+                changed++;
+                c->d = (int32_t)i;
+            }
+        }
+        if (changed != 1) {
+            c->d = 0;
+        }
+    }
     return c;
 }
 

@@ -204,7 +204,10 @@ LISPBT_NORETURN static void notproc(lisp_State *S, lisp_Value fn) {
     lisp_error(S, "not a procedure: %s", lisp_repr(S, fn, repr, sizeof repr));
 }
 
-lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
+/* The call of fp[0] with arguments fp[1..nargs]: lispE_call's body,
+** inlined into the call node too (one C frame per Lisp call). */
+static inline __attribute__((always_inline)) lisp_Value docall(lisp_State *S, lisp_Value *fp,
+                                                              int nargs) {
     const lispK_Code *cur = S->cur;
     lisp_Value r;
     if (lispbt_unlikely(++S->depth > S->max_depth)) {
@@ -214,23 +217,25 @@ lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
     lispE_checkcstack(S);
     for (;;) {
         lisp_Value fn = fp[0];
-        if (fn.tag == LISP_TCLOSURE) {
+        if (lispbt_likely(fn.tag == LISP_TCLOSURE)) {
             lisp_Closure *cl = AS(lisp_Closure, fn);
             lisp_Proto *p = cl->p;
             lispK_Frame F;
-            if (nargs != p->nparams) {
+            lisp_Value *need = fp + 1 + p->framesize;
+            if (lispbt_unlikely(nargs != p->nparams || p->rest)) {
                 if (!p->rest || nargs < p->nparams) {
                     arityerror(S, procname(p), p->nparams, p->rest ? -1 : p->nparams, nargs);
                 }
-            }
-            if (p->rest) { /* collect the extra arguments into a list */
-                lisp_Value list = lisp_nil();
-                int i;
-                for (i = nargs; i > p->nparams; i--) {
-                    list = lisp_cons(S, fp[i], list);
+                /* collect the extra arguments into a list */
+                {
+                    lisp_Value list = lisp_nil();
+                    int i;
+                    for (i = nargs; i > p->nparams; i--) {
+                        list = lisp_cons(S, fp[i], list);
+                    }
+                    fp[p->nparams + 1] = list;
+                    S->top = fp + p->nparams + 2;
                 }
-                fp[p->nparams + 1] = list;
-                S->top = fp + p->nparams + 2;
             }
             F.base = fp + 1;
             if (p->heapframe) {
@@ -240,17 +245,24 @@ lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
                     e->v[i] = F.base[i];
                 }
                 F.env = e;
+                r = EVAL(p->body, &F);
             } else {
-                lisp_Value *need = fp + 1 + p->framesize;
                 if (lispbt_unlikely(need >= S->stack_last)) {
                     lisp_error(S, "stack overflow");
                 }
-                while (S->top < need) {
-                    (S->top++)->tag = LISP_TNIL;
-                }
                 F.env = cl->env;
+                for (;;) {
+                    while (S->top < need) {
+                        (S->top++)->tag = LISP_TNIL;
+                    }
+                    r = EVAL(p->body, &F);
+                    if (lispbt_likely(r.tag != LISP_TTAIL || r.u.i >= 0)) {
+                        break;
+                    }
+                    /* a self tail call (lispE_selftail): the arguments are
+                    ** in place, S->top just above them */
+                }
             }
-            r = EVAL(p->body, &F);
             if (r.tag == LISP_TTAIL) {
                 nargs = (int)r.u.i;
                 continue;
@@ -276,6 +288,10 @@ lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
     S->depth--;
     S->cur = cur;
     return r;
+}
+
+lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
+    return docall(S, fp, nargs);
 }
 
 lisp_Value lisp_call(lisp_State *S, int fidx, int nargs) {
@@ -330,6 +346,30 @@ lisp_Value lispE_global(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return s->value;
 }
 
+/* An operand of an inlined operator, a branch or a call argument: locals,
+** constants and bound globals are read here without the indirect call of
+** their node; anything else is evaluated through its node. */
+static inline lisp_Value operand(lisp_State *S, const lispK_Code *k, lispK_Frame *F) {
+    if (k->ev == lispE_local) {
+        return F->base[k->n];
+    }
+    if (k->ev == lispE_const) {
+        return k->k;
+    }
+    if (k->ev == lispE_global) {
+        lisp_Symbol *s = AS(lisp_Symbol, k->k);
+        if (lispbt_likely(s->value.tag != LISP_TUNBOUND)) {
+            return s->value;
+        }
+    }
+    return EVAL(k, F);
+}
+
+/* Does evaluating 'k' run no code (so nothing can move or be collected)? */
+static inline int isleaf(const lispK_Code *k) {
+    return k->ev == lispE_local || k->ev == lispE_const;
+}
+
 lisp_Value lispE_setlocal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     F->base[c->n] = EVAL(c->kid[0], F);
     return lisp_nil();
@@ -377,7 +417,7 @@ lisp_Value lispE_defenv(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 
 lisp_Value lispE_if(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value t = EVAL(c->kid[0], F);
-    return lisp_istrue(t) ? EVAL(c->kid[1], F) : EVAL(c->kid[2], F);
+    return operand(S, c->kid[lisp_istrue(t) ? 1 : 2], F);
 }
 
 lisp_Value lispE_begin(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
@@ -428,26 +468,122 @@ lisp_Value lispE_lambda(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return v;
 }
 
-lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+/* Push callee and arguments of call node 'c' from S->top. */
+static inline lisp_Value *pushargs(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value *fp = S->top;
     int i, n = c->n;
+    if (lispbt_unlikely(fp + n + 1 > S->stack_last)) {
+        lisp_error(S, "stack overflow");
+    }
     for (i = 0; i <= n; i++) {
-        lisp_Value v = EVAL(c->kid[i], F);
-        lispE_push(S, v);
+        lisp_Value v = operand(S, c->kid[i], F);
+        *S->top++ = v; /* rooted while the next argument is evaluated */
+    }
+    return fp;
+}
+
+lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value *fp = pushargs(S, c, F);
+    S->cur = c;
+    return docall(S, fp, c->n);
+}
+
+/* lispE_callg of a global holding builtin 'fn' (a Lua function too): the
+** arguments are pushed and the builtin called as lispE_call does. */
+static lisp_Value __attribute__((noinline)) callprim(lisp_State *S, const lispK_Code *c,
+                                                     lispK_Frame *F, lisp_Value fn) {
+    lisp_Prim *pr = AS(lisp_Prim, fn);
+    const lispK_Code *cur = S->cur;
+    const char *fname;
+    lisp_Value *fp = S->top, r;
+    int i, n = c->n;
+    if (lispbt_unlikely(n < pr->min || (pr->max >= 0 && n > pr->max) ||
+                        fp + n + 1 > S->stack_last)) {
+        return lispE_callnode(S, c, F); /* raises as the general call does */
+    }
+    *S->top++ = fn;
+    for (i = 1; i <= n; i++) {
+        lisp_Value v = operand(S, c->kid[i], F);
+        *S->top++ = v; /* rooted while the next argument is evaluated */
     }
     S->cur = c;
-    return lispE_call(S, fp, n);
+    if (lispbt_unlikely(++S->depth > S->max_depth)) {
+        S->depth--;
+        lisp_error(S, "stack overflow");
+    }
+    lispE_checkcstack(S);
+    fname = S->fname; /* lisp_memerror names it */
+    S->fname = pr->name;
+    r = pr->fn(S, n, fp + 1);
+    S->fname = fname;
+    S->top = fp;
+    S->depth--;
+    S->cur = cur;
+    return r;
+}
+
+/* A call whose callee is a global (kid 0): when it holds a closure with
+** a stack frame and exactly c->n parameters, the frame is entered here,
+** without the checks of the general call; anything else is lispE_callnode.
+** A tail call out of the body continues in lispE_call. */
+lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value fn = AS(lisp_Symbol, c->kid[0]->k)->value, r;
+    const lispK_Code *cur = S->cur;
+    lisp_Closure *cl;
+    lisp_Proto *p;
+    lisp_Value *fp = S->top, *need;
+    lispK_Frame NF;
+    int i, n = c->n;
+    if (lispbt_unlikely(fn.tag != LISP_TCLOSURE)) {
+        return fn.tag == LISP_TPRIM ? callprim(S, c, F, fn) : lispE_callnode(S, c, F);
+    }
+    cl = AS(lisp_Closure, fn);
+    p = cl->p;
+    need = fp + 1 + p->framesize;
+    if (lispbt_unlikely(n != p->nparams || p->rest || p->heapframe || need >= S->stack_last)) {
+        return lispE_callnode(S, c, F);
+    }
+    *S->top++ = fn;
+    for (i = 1; i <= n; i++) {
+        lisp_Value v = operand(S, c->kid[i], F);
+        *S->top++ = v; /* rooted while the next argument is evaluated */
+    }
+    S->cur = c;
+    if (lispbt_unlikely(++S->depth > S->max_depth)) {
+        S->depth--;
+        lisp_error(S, "stack overflow");
+    }
+    lispE_checkcstack(S);
+    NF.base = fp + 1;
+    NF.env = cl->env;
+    for (;;) {
+        while (S->top < need) {
+            (S->top++)->tag = LISP_TNIL;
+        }
+        r = EVAL(p->body, &NF);
+        if (lispbt_likely(r.tag != LISP_TTAIL)) {
+            break;
+        }
+        if (r.u.i >= 0) { /* a tail call to another procedure */
+            S->depth--;
+            r = lispE_call(S, fp, (int)r.u.i);
+            S->depth++;
+            break;
+        }
+    }
+    S->top = fp;
+    S->depth--;
+    S->cur = cur;
+    return r;
 }
 
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
-    lisp_Value *fp = S->top, *dst = F->base - 1, r;
+    lisp_Value *fp = pushargs(S, c, F), *dst = F->base - 1, r;
     int i, n = c->n;
+    /* move callee and arguments over the current frame (dst < fp) */
     for (i = 0; i <= n; i++) {
-        lisp_Value v = EVAL(c->kid[i], F);
-        lispE_push(S, v);
+        dst[i] = fp[i];
     }
-    /* move callee and arguments over the current frame */
-    memmove(dst, fp, sizeof(lisp_Value) * (size_t)(n + 1));
     S->top = dst + n + 1;
     S->cur = c;
     r.tag = LISP_TTAIL;
@@ -519,18 +655,44 @@ lisp_Value lispE_arith(lisp_State *S, int op, lisp_Value a, lisp_Value b, const 
 static const char *const opnames[] = {"", "+", "-", "*", "<", ">", "<=", ">=", "=",
                                        "car", "cdr", "null?", "not", "eq?"};
 
+/* Is the inlined builtin of node 'c' still the global's value?  If not,
+** the node is evaluated as the ordinary call it was compiled from. */
+static inline int guardok(const lispK_Code *c) {
+    lisp_Symbol *s = AS(lisp_Symbol, c->kid[0]->k);
+    return s->value.u.o == c->k.u.o && s->value.tag == LISP_TPRIM;
+}
+
+/* The operands of two-argument node 'c' into *a, *b ('a' rooted on the
+** stack while 'b' is evaluated, unless 'b' runs no code). */
+static inline void operands2(lisp_State *S, const lispK_Code *c, lispK_Frame *F, lisp_Value *a,
+                             lisp_Value *b) {
+    *a = operand(S, c->kid[1], F);
+    if (isleaf(c->kid[2])) {
+        *b = operand(S, c->kid[2], F);
+    } else {
+        lispE_push(S, *a);
+        *b = EVAL(c->kid[2], F);
+        S->top--;
+    }
+}
+
+/* Anything but two fixnums, or a fixnum overflow: the generic path. */
+static lisp_Value arith2slow(lisp_State *S, const lispK_Code *c, lisp_Value a, lisp_Value b) {
+    if (c->op == OP_EQ) {
+        return lisp_bool(lisp_eqp(a, b));
+    }
+    S->cur = c;
+    return lispE_arith(S, c->op, a, b, opnames[c->op]);
+}
+
 /* Two-argument builtin inlined behind a guard: if the global still holds
 ** the builtin seen at compile time, compute here; otherwise call. */
 lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
-    lisp_Symbol *s = AS(lisp_Symbol, c->kid[0]->k);
     lisp_Value a, b;
-    if (lispbt_unlikely(s->value.u.o != c->k.u.o || s->value.tag != LISP_TPRIM)) {
+    if (lispbt_unlikely(!guardok(c))) {
         return lispE_callnode(S, c, F);
     }
-    a = EVAL(c->kid[1], F);
-    lispE_push(S, a); /* rooted while 'b' is evaluated */
-    b = EVAL(c->kid[2], F);
-    S->top--;
+    operands2(S, c, F, &a, &b);
     if (lispbt_likely(a.tag == LISP_TINT && b.tag == LISP_TINT)) {
         int64_t r;
         switch (c->op) {
@@ -552,20 +714,177 @@ lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
             default: break;
         }
     }
-    if (c->op == OP_EQ) {
-        return lisp_bool(lisp_eqp(a, b));
+    return arith2slow(S, c, a, b);
+}
+
+/* A leaf operand (isleaf): a local or a constant. */
+static inline lisp_Value leafval(const lispK_Code *k, lispK_Frame *F) {
+    return k->ev == lispE_local ? F->base[k->n] : k->k;
+}
+
+/* Inlined operator 'op' on fixnums x, y into *r; 0 on overflow or an
+** operator with no fixnum path here (the generic path decides). */
+static inline int fixop(int op, int64_t x, int64_t y, lisp_Value *r) {
+    int64_t z;
+    switch (op) {
+        case OP_ADD:
+            if (__builtin_add_overflow(x, y, &z)) {
+                return 0;
+            }
+            *r = lisp_int(z);
+            return 1;
+        case OP_SUB:
+            if (__builtin_sub_overflow(x, y, &z)) {
+                return 0;
+            }
+            *r = lisp_int(z);
+            return 1;
+        case OP_LT: *r = lisp_bool(x < y); return 1;
+        case OP_GT: *r = lisp_bool(x > y); return 1;
+        case OP_LE: *r = lisp_bool(x <= y); return 1;
+        case OP_GE: *r = lisp_bool(x >= y); return 1;
+        case OP_NUMEQ: *r = lisp_bool(x == y); return 1;
+        default: return 0;
     }
-    S->cur = c;
-    return lispE_arith(S, c->op, a, b, opnames[c->op]);
+}
+
+/* Comparison 'op' (OP_LT..OP_NUMEQ) on fixnums. */
+static inline int fixcmp(int op, int64_t x, int64_t y) {
+    switch (op) {
+        case OP_LT: return x < y;
+        case OP_GT: return x > y;
+        case OP_LE: return x <= y;
+        case OP_GE: return x >= y;
+        default: return x == y;
+    }
+}
+
+/* lispE_arith2 whose operands are both leaves: no node is called, so the
+** fixnum path is a leaf function. */
+lisp_Value lispE_arith2l(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value a, b, r;
+    if (lispbt_unlikely(!guardok(c))) {
+        return lispE_callnode(S, c, F);
+    }
+    a = leafval(c->kid[1], F);
+    b = leafval(c->kid[2], F);
+    if (lispbt_likely(a.tag == LISP_TINT && b.tag == LISP_TINT) && fixop(c->op, a.u.i, b.u.i, &r)) {
+        return r;
+    }
+    return arith2slow(S, c, a, b);
+}
+
+/* ... a local and a fixnum constant, as (+ i 1) or (< n 2). */
+static inline __attribute__((always_inline)) lisp_Value arith2lk(lisp_State *S, const lispK_Code *c,
+                                                                lispK_Frame *F) {
+    const lisp_Value *a = &F->base[c->kid[1]->n];
+    lisp_Value r;
+    if (lispbt_unlikely(!guardok(c))) {
+        return lispE_callnode(S, c, F);
+    }
+    if (lispbt_likely(a->tag == LISP_TINT) && fixop(c->op, a->u.i, c->kid[2]->k.u.i, &r)) {
+        return r;
+    }
+    return arith2slow(S, c, *a, c->kid[2]->k);
+}
+
+lisp_Value lispE_arith2lk(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    return arith2lk(S, c, F);
+}
+
+/* ... two locals, as (< i n). */
+lisp_Value lispE_arith2ll(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lisp_Value *a = &F->base[c->kid[1]->n], *b = &F->base[c->kid[2]->n];
+    lisp_Value r;
+    if (lispbt_unlikely(!guardok(c))) {
+        return lispE_callnode(S, c, F);
+    }
+    if (lispbt_likely(a->tag == LISP_TINT && b->tag == LISP_TINT) &&
+        fixop(c->op, a->u.i, b->u.i, &r)) {
+        return r;
+    }
+    return arith2slow(S, c, *a, *b);
+}
+
+/* The branch of an if: a local is read here, anything else evaluated. */
+static inline lisp_Value branch(lisp_State *S, const lispK_Code *k, lispK_Frame *F) {
+    if (k->ev == lispE_local) {
+        return F->base[k->n];
+    }
+    return EVAL(k, F);
+}
+
+/* A test that is not two fixnums, or whose builtin was redefined. */
+static int cmpslow(lisp_State *S, const lispK_Code *t, lispK_Frame *F, lisp_Value a, lisp_Value b) {
+    lisp_Value v;
+    if (lispbt_likely(guardok(t))) {
+        v = arith2slow(S, t, a, b);
+    } else {
+        v = lispE_callnode(S, t, F);
+    }
+    return lisp_istrue(v);
+}
+
+/* (if (CMP x y) then else) with CMP an inlined comparison: the test is
+** computed as a C truth value, never boxed.  The variants read the
+** operands of the test as lispE_arith2lk and lispE_arith2ll do. */
+lisp_Value lispE_ifcmp(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0];
+    lisp_Value a, b;
+    int yes;
+    if (lispbt_likely(guardok(t))) {
+        operands2(S, t, F, &a, &b);
+        if (lispbt_likely(a.tag == LISP_TINT && b.tag == LISP_TINT)) {
+            yes = fixcmp(t->op, a.u.i, b.u.i);
+        } else {
+            yes = lisp_istrue(arith2slow(S, t, a, b));
+        }
+    } else {
+        yes = lisp_istrue(lispE_callnode(S, t, F));
+    }
+    return branch(S, c->kid[yes ? 1 : 2], F);
+}
+
+/* Outcome of a fixnum comparison from the mask the compiler stores in the
+** if node's 'op' (bit 0: true when x < y, bit 1: when x == y, bit 2: when
+** x > y): branchless. */
+static inline int maskcmp(int mask, int64_t x, int64_t y) {
+    return (mask >> ((x > y) - (x < y) + 1)) & 1;
+}
+
+/* The test of a fused if with anything but fixnums, or a redefined
+** builtin: evaluated as lispE_ifcmp does. */
+static lisp_Value __attribute__((noinline)) ifcmpslow(lisp_State *S, const lispK_Code *c,
+                                                      lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0];
+    lisp_Value a = leafval(t->kid[1], F), b = leafval(t->kid[2], F);
+    return branch(S, c->kid[cmpslow(S, t, F, a, b) ? 1 : 2], F);
+}
+
+lisp_Value lispE_ifcmplk(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0];
+    const lisp_Value *a = &F->base[t->kid[1]->n];
+    if (lispbt_unlikely(a->tag != LISP_TINT || !guardok(t))) {
+        return ifcmpslow(S, c, F);
+    }
+    return branch(S, c->kid[maskcmp(c->op, a->u.i, t->kid[2]->k.u.i) ? 1 : 2], F);
+}
+
+lisp_Value lispE_ifcmpll(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0];
+    const lisp_Value *a = &F->base[t->kid[1]->n], *b = &F->base[t->kid[2]->n];
+    if (lispbt_unlikely(a->tag != LISP_TINT || b->tag != LISP_TINT || !guardok(t))) {
+        return ifcmpslow(S, c, F);
+    }
+    return branch(S, c->kid[maskcmp(c->op, a->u.i, b->u.i) ? 1 : 2], F);
 }
 
 lisp_Value lispE_unary(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
-    lisp_Symbol *s = AS(lisp_Symbol, c->kid[0]->k);
     lisp_Value a;
-    if (lispbt_unlikely(s->value.u.o != c->k.u.o || s->value.tag != LISP_TPRIM)) {
+    if (lispbt_unlikely(!guardok(c))) {
         return lispE_callnode(S, c, F);
     }
-    a = EVAL(c->kid[1], F);
+    a = operand(S, c->kid[1], F);
     switch (c->op) {
         case OP_CAR:
         case OP_CDR:
@@ -583,4 +902,206 @@ lisp_Value lispE_unary(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         case OP_NULLP: return lisp_bool(a.tag == LISP_TNIL);
         default: return lisp_bool(!lisp_istrue(a));
     }
+}
+
+/* A tail call of the global naming the procedure being compiled, with as
+** many arguments as it has parameters, in a procedure with a stack frame
+** (the compiler checks those).  If the global still holds the running
+** closure (base[-1]), the arguments overwrite the parameters and the
+** call loops in docall without leaving it; otherwise an ordinary tail
+** call.  An argument that is the parameter of its own position is left
+** alone; c->d is the position of the only other argument, if just one
+** is (it is then stored straight into its parameter), else 0. */
+/* The arguments of self tail call node 'c' into the parameters; 0 (and
+** nothing done) if the global no longer holds the running closure. */
+static inline __attribute__((always_inline)) int selfargs(lisp_State *S, const lispK_Code *c,
+                                                          lispK_Frame *F) {
+    lisp_Symbol *s = AS(lisp_Symbol, c->kid[0]->k);
+    int i, n = c->n;
+    if (lispbt_unlikely(s->value.tag != LISP_TCLOSURE || s->value.u.o != F->base[-1].u.o)) {
+        return 0;
+    }
+    if (c->d > 0) {
+        const lispK_Code *k = c->kid[c->d];
+        F->base[c->d - 1] = k->ev == lispE_arith2lk ? arith2lk(S, k, F) : operand(S, k, F);
+    } else {
+        lisp_Value *tmp = S->top;
+        if (lispbt_unlikely(tmp + n > S->stack_last)) {
+            lisp_error(S, "stack overflow");
+        }
+        for (i = 1; i <= n; i++) {
+            lisp_Value v = operand(S, c->kid[i], F);
+            *S->top++ = v; /* rooted while the next argument is evaluated */
+        }
+        for (i = 0; i < n; i++) {
+            F->base[i] = tmp[i];
+        }
+        S->top = tmp;
+    }
+    S->cur = c;
+    return 1;
+}
+
+lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value r;
+    if (lispbt_unlikely(!selfargs(S, c, F))) {
+        return lispE_tailcall(S, c, F);
+    }
+    S->top = F->base + c->n;
+    r.tag = LISP_TTAIL;
+    r.u.i = -1;
+    return r;
+}
+
+/* Arguments of a self tail call fixloop handles (more: the general path). */
+#define FIXLOOP_ARGS 8
+
+/* One changing argument of a fixloop: parameter 'dst' gets base[a] + k
+** (ll = 0) or base[a] +/- base[b] (ll = 1, sub says which). */
+typedef struct FixArg {
+    int dst, a, b, ll, sub;
+    int64_t k;
+} FixArg;
+
+/* The commonest loops, (if (CMP x y) (self ARG...) ...) where each ARG is
+** its own parameter passed on, or (+ v K), (- v K), (+ v w), (- v w) of
+** locals, as a C loop over the fixnums in the frame.  Inside it no Lisp
+** code runs, so the guards (the builtins, the global holding this
+** closure) are checked once.  It stops before the first iteration that is
+** not all fixnums, would overflow, or leaves the loop; the caller then
+** evaluates from there as usual. */
+static inline void fixloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0], *k;
+    lisp_Symbol *s;
+    lisp_Value *base = F->base;
+    const lisp_Value *a, *b;
+    FixArg fa[FIXLOOP_ARGS];
+    int64_t nv[FIXLOOP_ARGS];
+    int want = c->kid[1]->ev == lispE_selftail, mask = c->op, i, m = 0, iterated = 0;
+    k = c->kid[want ? 1 : 2];
+    if (k->ev != lispE_selftail || k->n > FIXLOOP_ARGS) {
+        return;
+    }
+    s = AS(lisp_Symbol, k->kid[0]->k);
+    if (!guardok(t) || s->value.tag != LISP_TCLOSURE || s->value.u.o != base[-1].u.o) {
+        return;
+    }
+    for (i = 1; i <= k->n; i++) {
+        const lispK_Code *u = k->kid[i];
+        FixArg *f = &fa[m];
+        if (u->ev == lispE_local && u->n == i - 1) {
+            continue; /* passed on */
+        }
+        if ((u->ev != lispE_arith2lk && u->ev != lispE_arith2ll) || !guardok(u) ||
+            (u->op != OP_ADD && u->op != OP_SUB)) {
+            return;
+        }
+        f->dst = i - 1;
+        f->a = u->kid[1]->n;
+        f->sub = u->op == OP_SUB;
+        f->ll = u->ev == lispE_arith2ll;
+        if (f->ll) {
+            f->b = u->kid[2]->n;
+        } else {
+            f->k = u->kid[2]->k.u.i;
+            if (f->sub) {
+                if (f->k == INT64_MIN) {
+                    return;
+                }
+                f->k = -f->k;
+            }
+        }
+        m++;
+    }
+    a = &base[t->kid[1]->n];
+    b = c->d == 1 ? &base[t->kid[2]->n] : &t->kid[2]->k;
+    if (m == 1 && !fa[0].ll) { /* one counter, as (loop (+ i 1) n) */
+        lisp_Value *dst = &base[fa[0].dst];
+        const lisp_Value *x = &base[fa[0].a];
+        int64_t y, inc = fa[0].k;
+        while (a->tag == LISP_TINT && b->tag == LISP_TINT &&
+               maskcmp(mask, a->u.i, b->u.i) == want && x->tag == LISP_TINT &&
+               !__builtin_add_overflow(x->u.i, inc, &y)) {
+            dst->u.i = y;
+            dst->tag = LISP_TINT;
+            iterated = 1;
+        }
+        goto out;
+    }
+    while (a->tag == LISP_TINT && b->tag == LISP_TINT && maskcmp(mask, a->u.i, b->u.i) == want) {
+        for (i = 0; i < m; i++) {
+            const FixArg *f = &fa[i];
+            const lisp_Value *x = &base[f->a];
+            int64_t y;
+            if (x->tag != LISP_TINT) {
+                goto out;
+            }
+            if (f->ll) {
+                const lisp_Value *w = &base[f->b];
+                if (w->tag != LISP_TINT) {
+                    goto out;
+                }
+                if (f->sub ? __builtin_sub_overflow(x->u.i, w->u.i, &y)
+                           : __builtin_add_overflow(x->u.i, w->u.i, &y)) {
+                    goto out;
+                }
+            } else if (__builtin_add_overflow(x->u.i, f->k, &y)) {
+                goto out;
+            }
+            nv[i] = y;
+        }
+        for (i = 0; i < m; i++) {
+            base[fa[i].dst].u.i = nv[i];
+            base[fa[i].dst].tag = LISP_TINT;
+        }
+        iterated = 1;
+    }
+out:
+    if (iterated) {
+        S->cur = k;
+    }
+}
+
+/* A procedure whose whole body is a fused if (lispE_ifcmp*) with a self
+** tail call in a branch, whose frame holds only its parameters (the
+** compiler checks those): the loop runs here, the arguments written over
+** the parameters, without returning to docall per iteration.  c->d says
+** how the test reads its operands (0 as lispE_ifcmp, 1 as lispE_ifcmpll,
+** 2 as lispE_ifcmplk).  Anything unusual (non-fixnums, a redefined
+** builtin or procedure) leaves through the node's ordinary evaluation. */
+lisp_Value lispE_ifloop(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    const lispK_Code *t = c->kid[0], *k;
+    fixloop(S, c, F);
+    for (;;) {
+        int64_t x, y;
+        if (c->d == 1) {
+            const lisp_Value *a = &F->base[t->kid[1]->n], *b = &F->base[t->kid[2]->n];
+            if (lispbt_unlikely(a->tag != LISP_TINT || b->tag != LISP_TINT)) {
+                break;
+            }
+            x = a->u.i;
+            y = b->u.i;
+        } else if (c->d == 2) {
+            const lisp_Value *a = &F->base[t->kid[1]->n];
+            if (lispbt_unlikely(a->tag != LISP_TINT)) {
+                break;
+            }
+            x = a->u.i;
+            y = t->kid[2]->k.u.i;
+        } else {
+            break;
+        }
+        if (lispbt_unlikely(!guardok(t))) {
+            break;
+        }
+        k = c->kid[maskcmp(c->op, x, y) ? 1 : 2];
+        if (k->ev != lispE_selftail) {
+            return branch(S, k, F);
+        }
+        if (lispbt_unlikely(!selfargs(S, k, F))) {
+            return lispE_tailcall(S, k, F);
+        }
+    }
+    return c->d == 1 ? lispE_ifcmpll(S, c, F) : c->d == 2 ? lispE_ifcmplk(S, c, F)
+                                                         : lispE_ifcmp(S, c, F);
 }

@@ -115,7 +115,13 @@ const char *lx_tosymbol(lua_State *L, int idx, size_t *n) {
 /* ---- hosts ---- */
 
 lx_Host *lx_checkhost(lua_State *L, int idx, const char *fname) {
-    lx_Host *X = luaL_testudata(L, idx, LX_HOST);
+    lx_Host *X = lua_touserdata(L, idx);
+    /* fast type check as inst:tick's: a full userdata of our size carrying
+    ** the host tag (only C code writes userdata memory), else the
+    ** metatable check */
+    if (X == NULL || lua_rawlen(L, idx) != sizeof(lx_Host) || X->kind != LX_KHOST) {
+        X = luaL_testudata(L, idx, LX_HOST);
+    }
     if (X == NULL) {
         lx_typeerror(L, fname, idx, LX_HOST);
     }
@@ -196,12 +202,14 @@ void lx_flushdead(lua_State *L, lx_Host *X) {
 
 void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
             void *ud) {
-    lua_State *oldL = X->L;
+    lua_State *oldL = X->L, *oldcbL = X->cbL;
     const char *oldname = X->fname;
-    int st;
+    const void *oldcbtab = X->cbtab;
+    int st, oldcbidx = X->cbidx;
     X->L = L;
     X->fname = fname;
     X->running++;
+    X->cbidx = 0; /* this frame's callback slot, if any (cbtable) */
     {
         /* allocation failures outside any builtin name the Lua function */
         const char *oldf = lisp_setfname(X->S, fname);
@@ -211,6 +219,9 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
     X->running--;
     X->L = oldL;
     X->fname = oldname;
+    X->cbL = oldcbL;
+    X->cbidx = oldcbidx;
+    X->cbtab = oldcbtab;
     if (X->running == 0) {
         lx_flushdead(L, X);
     }
@@ -709,22 +720,98 @@ static int bridge(lua_State *L) {
     return 1;
 }
 
+/* Push the callback table of 'X' and return its slot; 0 if the host
+** userdata is unreachable.  The slot is remembered: a later call on the
+** same Lua state whose slot still holds the same table (an index below
+** the stack top of the C function running the host) reuses it.  lx_run
+** and inst:tick start each entry with no slot and restore the caller's,
+** so nested entries never leave the outer one pushing again. */
+static int cbtable(lua_State *L, lx_Host *X) {
+    int idx;
+    if (X->cbL == L && X->cbidx > 0 && X->cbidx <= lua_gettop(L) &&
+        lua_topointer(L, X->cbidx) == X->cbtab) {
+        return X->cbidx;
+    }
+    if (!lx_pushhost(L, X)) {
+        return 0;
+    }
+    lua_getiuservalue(L, -1, 1);
+    lua_remove(L, -2);
+    idx = lua_gettop(L);
+    X->cbL = L;
+    X->cbidx = idx;
+    X->cbtab = lua_topointer(L, idx);
+    return idx;
+}
+
+/* Lua's value at the top as a Lisp value: numbers, booleans and nil
+** directly, anything else converted (and pushed on the Lisp stack). */
+static lisp_Value resultvalue(lua_State *L, lx_Host *X) {
+    lisp_State *S = X->S;
+    int isnum;
+    lua_Integer i = lua_tointegerx(L, -1, &isnum);
+    if (isnum && lua_isinteger(L, -1)) { /* the commonest result first */
+        return lisp_int(i);
+    }
+    switch (lua_type(L, -1)) {
+        case LUA_TNIL: return lisp_nil();
+        case LUA_TBOOLEAN: return lisp_bool(lua_toboolean(L, -1));
+        case LUA_TNUMBER:
+            return lua_isinteger(L, -1) ? lisp_int(lua_tointeger(L, -1))
+                                        : lisp_float(lua_tonumber(L, -1));
+        default:
+            lx_tolisp(L, X, -1);
+            return *lisp_at(S, lisp_gettop(S) - 1);
+    }
+}
+
 lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv) {
     lx_Host *X = lx_hostof(host_of(S));
     lua_State *L = X->L;
-    Bridge b;
-    int top = lua_gettop(L);
-    if (!lua_checkstack(L, 4)) {
+    lisp_Value r;
+    int top, status, i, simple = 1;
+    if (!lua_checkstack(L, nargs + 6)) {
         lisp_error(S, "%s: Lua stack overflow", name);
     }
-    b.X = X;
-    b.name = name;
-    b.key = key;
-    b.nargs = nargs;
-    b.argv = argv;
-    lua_pushcfunction(L, bridge);
-    lua_pushlightuserdata(L, &b);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    for (i = 0; i < nargs; i++) {
+        int t = argv[i].tag;
+        if (t != LISP_TNIL && t != LISP_TBOOL && t != LISP_TINT && t != LISP_TFLOAT) {
+            simple = 0;
+            break;
+        }
+    }
+    if (simple) {
+        /* nothing here can raise: push the function and the arguments and
+        ** call it protected, without a bridge */
+        int cb = cbtable(L, X);
+        if (cb == 0) {
+            lisp_error(S, "%s: host is gone", name);
+        }
+        top = lua_gettop(L);
+        lua_rawgeti(L, cb, key);
+        for (i = 0; i < nargs; i++) {
+            lisp_Value v = argv[i];
+            switch (v.tag) {
+                case LISP_TBOOL: lua_pushboolean(L, v.u.b); break;
+                case LISP_TINT: lua_pushinteger(L, v.u.i); break;
+                case LISP_TFLOAT: lua_pushnumber(L, v.u.f); break;
+                default: lua_pushnil(L); break;
+            }
+        }
+        status = lua_pcall(L, nargs, 1, 0);
+    } else {
+        Bridge b;
+        top = lua_gettop(L);
+        b.X = X;
+        b.name = name;
+        b.key = key;
+        b.nargs = nargs;
+        b.argv = argv;
+        lua_pushcfunction(L, bridge);
+        lua_pushlightuserdata(L, &b);
+        status = lua_pcall(L, 1, 1, 0);
+    }
+    if (status != LUA_OK) {
         char msg[300];
         if (lua_type(L, -1) == LUA_TSTRING) {
             snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1));
@@ -734,9 +821,9 @@ lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, 
         lua_settop(L, top);
         lisp_error(S, "%s: %s", name, msg);
     }
-    lx_tolisp(L, X, -1);
+    r = resultvalue(L, X);
     lua_settop(L, top);
-    return *lisp_at(S, lisp_gettop(S) - 1);
+    return r;
 }
 
 lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv) {

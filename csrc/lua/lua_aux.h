@@ -74,6 +74,10 @@ typedef struct lx_Host {
     int running;     /* nesting of entries from Lua (close refused) */
     const char *fname; /* the Lua function running, for messages */
     lx_TickCache tc; /* Lua leaf cache of the inst:tick running */
+    lua_State *cbL;  /* Lisp->Lua calls (lx_callback): the callback table is */
+    int cbidx;       /* at stack slot cbidx of cbL if that slot still holds */
+    const void *cbtab; /* the table cbtab (checked before each use) */
+    int kind;        /* LX_KHOST, for lx_checkhost's fast type check */
     int64_t cbnext;  /* next key in the callback table */
     int64_t *dead;   /* callback keys of collected primitives and -ids of */
     int ndead, capdead; /* collected instances, cleared at the next safe point */
@@ -86,7 +90,7 @@ typedef struct lx_Host {
 
 /* lx_Value.kind: which metatable the userdata got (for fast checks on hot
 ** methods; only C code writes userdata memory, so the tag is reliable). */
-enum { LX_KVALUE = 0x6c780001, LX_KTREE, LX_KINST };
+enum { LX_KVALUE = 0x6c780001, LX_KTREE, LX_KINST, LX_KHOST };
 
 typedef struct lx_Value {
     lx_Host *X;

@@ -210,7 +210,7 @@ static int inst_tick(lua_State *L) {
     if (X->S == NULL || u->pin < 0) {
         return lx_error(L, "tick", X->S == NULL ? "host is closed" : "instance is closed");
     }
-    if (lua_gettop(L) >= 2 && !lua_isnil(L, 2)) {
+    if (lua_type(L, 2) > LUA_TNIL) { /* LUA_TNONE too: no input */
         InputArgs a;
         if (!lua_istable(L, 2)) {
             lx_typeerror(L, "tick", 2, "table");
@@ -229,6 +229,10 @@ static int inst_tick(lua_State *L) {
         /* Lua leaves of this tick may keep the callback table and ctx in
         ** this frame's stack slots (calllua) */
         lx_TickCache saved = X->tc;
+        lua_State *cbL = X->cbL;
+        const void *cbtab = X->cbtab;
+        int cbidx = X->cbidx;
+        X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
         X->tc.L = L;
         X->tc.I = I;
         X->tc.running = X->running;
@@ -236,6 +240,9 @@ static int inst_tick(lua_State *L) {
         X->tc.instidx = 1;
         st = bt_tick(I);
         X->tc = saved;
+        X->cbL = cbL;
+        X->cbidx = cbidx;
+        X->cbtab = cbtab;
     }
     X->running--;
     X->L = oldL;

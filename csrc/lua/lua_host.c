@@ -235,6 +235,7 @@ static void newhost(lua_State *L, int hasopts) {
     }
     X = lua_newuserdatauv(L, sizeof(lx_Host), 3);
     memset(X, 0, sizeof *X);
+    X->kind = LX_KHOST;
     luaL_setmetatable(L, LX_HOST); /* from here on __gc frees whatever is made */
     X->H = host_new(&o, err, sizeof err);
     if (X->H == NULL) {
@@ -357,6 +358,7 @@ static void dosetglobal(lisp_State *S, void *ud) {
 
 static void docallglobal(lisp_State *S, void *ud) {
     GlobalArgs *a = ud;
+    lua_State *L = a->L;
     int fidx = lisp_gettop(S), i;
     lisp_Value fn;
     if (!lisp_getglobal(S, a->name, &fn)) {
@@ -364,7 +366,15 @@ static void docallglobal(lisp_State *S, void *ud) {
     }
     lisp_push(S, fn);
     for (i = 0; i < a->nargs; i++) {
-        lx_tolisp(a->L, a->X, a->first + i);
+        int idx = a->first + i;
+        switch (lua_type(L, idx)) { /* numbers and booleans directly */
+            case LUA_TNUMBER:
+                lisp_push(S, lua_isinteger(L, idx) ? lisp_int(lua_tointeger(L, idx))
+                                                   : lisp_float(lua_tonumber(L, idx)));
+                break;
+            case LUA_TBOOLEAN: lisp_push(S, lisp_bool(lua_toboolean(L, idx))); break;
+            default: lx_tolisp(L, a->X, idx); break;
+        }
     }
     a->r = lisp_call(S, fidx, a->nargs);
     lisp_push(S, a->r);
@@ -406,7 +416,13 @@ static int host_call(lua_State *L) {
     a.nargs = lua_gettop(L) - 2;
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, "call", docallglobal, &a);
-    lx_pushlisp(L, a.X, a.r, "call");
+    switch (a.r.tag) { /* immediates directly */
+        case LISP_TNIL: lua_pushnil(L); break;
+        case LISP_TBOOL: lua_pushboolean(L, a.r.u.b); break;
+        case LISP_TINT: lua_pushinteger(L, a.r.u.i); break;
+        case LISP_TFLOAT: lua_pushnumber(L, a.r.u.f); break;
+        default: lx_pushlisp(L, a.X, a.r, "call"); break;
+    }
     lisp_settop(a.X->S, top);
     return 1;
 }
@@ -465,7 +481,11 @@ static int host_tostring(lua_State *L) {
 /* __index(host, key): methods first, then the host's mirrored namespace
 ** (upvalue 1: the method table). */
 static int host_index(lua_State *L) {
-    luaL_checkudata(L, 1, LX_HOST);
+    lx_Host *X = lua_touserdata(L, 1);
+    /* the fast check of lx_checkhost: this runs for every method call */
+    if (X == NULL || lua_rawlen(L, 1) != sizeof(lx_Host) || X->kind != LX_KHOST) {
+        luaL_checkudata(L, 1, LX_HOST);
+    }
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) {
         return 1;

@@ -1,0 +1,131 @@
+-- spec/crossings_spec.lua -- the fast paths of Lua<->Lisp calls: host:call
+-- with immediate arguments and results, Lisp calls of Lua functions with
+-- immediate arguments (called without a bridge, the callback table kept on
+-- the Lua stack between calls), and everything around them that must keep
+-- working: errors as values, nested hosts and coroutines, other types.
+local lispbt = require("lispbt")
+
+local function host()
+  return lispbt.new({workers = 0})
+end
+
+describe("Lua<->Lisp crossings", function()
+  it("host:call converts immediates both ways and other values as before", function()
+    local h <close> = host()
+    h:eval("(define (id x) x) (define (add a b) (+ a b))")
+    assert.are.equal(3, h:call("add", 1, 2))
+    assert.are.equal(3.5, h:call("add", 1, 2.5))
+    assert.are.equal(true, h:call("id", true))
+    assert.are.equal(false, h:call("id", false))
+    assert.is_nil(h:call("id", nil))
+    assert.are.equal("s", h:call("id", "s"))
+    assert.are.same({1, 2}, h:call("id", {1, 2}))
+    assert.are.equal(math.maxinteger, h:call("id", math.maxinteger))
+    assert.are.equal(math.type(h:call("id", 2.0)), "float")
+    local ok, err = pcall(h.call, h, "add", 1, "x")
+    assert.is_false(ok)
+    assert.matches("%+: expected a number", err)
+    assert.are.equal(5, h:call("add", 2, 3))
+  end)
+
+  it("host methods still reject what is not a host", function()
+    local h <close> = host()
+    local call = h.call
+    local ok, err = pcall(call, {}, "x")
+    assert.is_false(ok)
+    assert.matches("call: bad self %(lispbt.host expected, got table%)", err)
+    ok, err = pcall(call, io.stdout, "x")
+    assert.is_false(ok)
+    assert.matches("call: bad self %(lispbt.host expected", err)
+    local inst = h:compile("(act always-success)"):instance()
+    ok, err = pcall(call, inst, "x")
+    assert.is_false(ok)
+    assert.matches("call: bad self %(lispbt.host expected", err)
+  end)
+
+  it("Lua functions called from Lisp get and return immediates directly", function()
+    local h <close> = host()
+    local seen = {}
+    h:register_builtin("lua-f", function(...)
+      seen[#seen + 1] = table.pack(...)
+      return ...
+    end)
+    assert.are.equal(7, h:eval("(lua-f 7)"))
+    assert.are.equal(1.5, h:eval("(lua-f 1.5)"))
+    assert.are.equal(true, h:eval("(lua-f #t)"))
+    assert.is_nil(h:eval("(lua-f nil)"))
+    assert.are.equal("str", h:eval("(lua-f \"str\")"))   -- through the bridge
+    assert.are.same({1, 2}, h:eval("(lua-f '(1 2))"))
+    assert.are.equal(1, h:eval("(lua-f 1 2 3)"))
+    assert.are.same({1, 2, 3}, {seen[#seen][1], seen[#seen][2], seen[#seen][3]})
+    assert.are.equal(1, seen[1].n)
+    h:register_builtin("lua-t", function() return {a = 1} end)
+    assert.are.same({a = 1}, h:eval("(lua-t)"))
+  end)
+
+  it("errors in Lua callbacks become Lisp errors, many times over", function()
+    local h <close> = host()
+    h:register_builtin("boom", function(x) error("bad " .. tostring(x), 0) end)
+    h:register_builtin("twice", function(x) return x * 2 end)
+    for i = 1, 50 do
+      local ok, err = pcall(h.eval, h, "(boom " .. i .. ")")
+      assert.is_false(ok)
+      assert.matches("boom: bad " .. i, err)
+      assert.are.equal(2 * i, h:eval("(twice " .. i .. ")"))
+    end
+  end)
+
+  it("callbacks nested in callbacks, other hosts and coroutines find their own table", function()
+    local h <close> = host()
+    local g <close> = host()
+    g:register_builtin("gf", function(x) return x + 1000 end)
+    h:register_builtin("inner", function(x) return x + 1 end)
+    h:register_builtin("outer", function(x)
+      -- a nested evaluation on the same host, one on another host, and one
+      -- from a coroutine, each calling Lua back
+      local a = h:eval("(inner " .. x .. ")")
+      local b = g:eval("(gf " .. x .. ")")
+      local co = coroutine.wrap(function() return h:eval("(inner 100)") end)
+      return a + b + co()
+    end)
+    h:eval("(define (loop i acc) (if (< i 20) (loop (+ i 1) (+ acc (outer i) (inner i))) acc))")
+    local expect = 0
+    for i = 0, 19 do
+      expect = expect + (i + 1) + (i + 1000) + 101 + (i + 1)
+    end
+    assert.are.equal(expect, h:eval("(loop 0 0)"))
+    assert.are.equal(expect, h:eval("(loop 0 0)"))
+  end)
+
+  it("a callback table slot survives Lua stack changes between calls", function()
+    local h <close> = host()
+    local n = 0
+    h:register_builtin("count", function() n = n + 1; return n end)
+    -- many calls per evaluation and many evaluations, with Lua stacks of
+    -- different depths around them
+    local function deep(d)
+      if d == 0 then
+        return h:eval("(begin (count) (count) (count))")
+      end
+      return deep(d - 1)
+    end
+    for d = 0, 30 do
+      deep(d)
+    end
+    assert.are.equal(93, n)
+  end)
+end)
+
+describe("Lua<->Lisp crossings, long alternations", function()
+  it("a loop alternating outer and nested callbacks keeps the Lua stack bounded", function()
+    local h <close> = lispbt.new({workers = 0})
+    h:register_builtin("inner", function(x) return x end)
+    h:eval("(define (in x a b c d e f) (inner x))")
+    -- each outer callback runs a nested host:call whose Lisp code calls Lua
+    -- back; over a million alternations a slot leaked per call would
+    -- overflow the Lua stack (LUAI_MAXSTACK is 1,000,000 slots)
+    h:register_builtin("outer", function(x) return h:call("in", x, 1, 2, 3, 4, 5, 6) end)
+    h:eval("(define (loop i n) (if (< i n) (begin (outer i) (loop (+ i 1) n)) i))")
+    assert.are.equal(1100000, h:eval("(loop 0 1100000)"))
+  end)
+end)
