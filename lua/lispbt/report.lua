@@ -826,9 +826,12 @@ local function collector(opts)
       for _, r in ipairs(C.opts.planner_records) do
         local t = num(r.ts_ms) and C.t0 and r.ts_ms - C.t0
         if t and t >= 0 and t <= C.tlast + 1 then
-          calls[#calls + 1] = { t = t, tick = num(r.tick_index), name = str(r.node_name), planner = "mcts",
+          -- planner.v1 records name their backend and work; a record
+          -- without them is a planner.mcts one (iterations)
+          calls[#calls + 1] = { t = t, tick = num(r.tick_index), name = str(r.node_name),
+                                planner = str(r.planner) or "mcts",
                                 status = str(r.status) or "?", used = num(r.time_used_ms) or 0,
-                                budget = num(r.budget_ms), work = num(r.iters) }
+                                budget = num(r.budget_ms), work = num(r.work_done) or num(r.iters) }
         end
       end
       psource = "the host's planner records"
