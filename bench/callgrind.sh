@@ -55,7 +55,7 @@ if [ -z "$sides" ]; then
     exit 2
 fi
 # lisp first, then the others
-order="lisp $(echo "$sides" | tr ',' '\n' | grep -vx lisp | tr '\n' ' ')"
+order="lisp $(echo "$sides" | tr ',' '\n' | { grep -vx lisp || true; } | tr '\n' ' ')"
 
 nargs=()
 if [ -n "$n" ]; then nargs=(--n "$n"); fi

@@ -22,6 +22,31 @@ local function request(model)
             state = {0.0}, budget_ms = 600000, work_max = 64, horizon = 20, seed = 3}
 end
 
+-- callgrind kernel: n ticks of one plan-action node whose backend does almost
+-- nothing (MPPI, 1 sample x 1 step), so the Ir is the leaf's own per-tick cost:
+-- reading the state, building the request, recording, writing the action.
+B.kernel("plan_action", {
+    desc = "n ticks of a plan-action (MPPI, work_max 1, horizon 1)", n = 2000,
+    setup = function()
+        local h = lispbt.new({workers = 0})
+        local inst = h:compile([[
+            (plan-action :name "pa" :planner mppi :model_service "toy-1d" :state_key x
+                         :action_key u :budget_ms 600000 :work_max 1 :n_samples 1
+                         :horizon 1 :lambda 2.0 :sigma 0.5)]]):instance()
+        inst:tick({x = 0.25}) -- the first tick resolves the node's options
+        return {h = h, inst = inst}
+    end,
+    sides = {
+        lisp = function(ctx, n)
+            local inst = ctx.inst
+            for _ = 1, n do
+                inst:tick()
+            end
+            return n
+        end,
+    },
+})
+
 return function(B)
     B.section("planner.plan: models in C, Lua and Lisp (MPPI, 1,280 steps per call)")
     local h = lispbt.new({workers = 0})

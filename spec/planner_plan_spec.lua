@@ -69,7 +69,7 @@ describe("planner.plan", function()
     it("is a map with symbol keys and a keyword status in Lisp", function()
       local v = h:eval([[
         (let ((r (planner.plan (map.make 'schema_version "planner.request.v1" 'planner :ilqr
-                                         'model_service 'toy-1d 'state 0.0 'budget_ms 1000
+                                         'model_service 'toy-1d 'state 0.0 'budget_ms 600000
                                          'seed 3))))
           (list (eq? (map.get r 'status) :ok)
                 (map.get (map.get r 'action) 'action_schema)
@@ -524,6 +524,62 @@ describe("planner.plan", function()
         assert.is_false(ok)
         assert.is_truthy(err:find(c[2], 1, true), err)
       end
+    end)
+
+    it("resolves its options once per node: reset, halt and other instances plan the same", function()
+      local src = "(plan-action :name \"c\" :planner mppi :budget_ms 600000 :work_max 16 "
+        .. ":state_key x :action_key u :sigma 0.4 :sigma_key sg :safe_action 0.1 :safe_action_key sa)"
+      local tree = h:compile(src)
+      local a, b = tree:instance(), tree:instance()
+      local ua, ub = {}, {}
+      for t = 1, 4 do
+        if t == 3 then a:reset() end -- clears the node memory that finds the cache
+        assert.are.equal("success", a:tick { x = 0.1 * t })
+        assert.are.equal("success", b:tick { x = 0.1 * t })
+        ua[t], ub[t] = a:get("u"), b:get("u")
+      end
+      assert.are.same(ua, ub)
+      -- a blackboard sigma overrides the node's :sigma for that tick only
+      assert.are.equal("success", a:tick { x = 0.5, sg = 0.9 })
+      local r1 = h.planner.logs.snapshot(1)[1]
+      a:put("sg", nil)
+      assert.are.equal("success", a:tick { x = 0.5 })
+      local r2 = h.planner.logs.snapshot(1)[1]
+      assert.are.equal(r1.tick_index + 1, r2.tick_index)
+      assert.are.equal("c", r2.node_name)
+    end)
+
+    it("frees each node's cache with its instance", function()
+      local tree = h:compile("(plan-action :planner mcts :budget_ms 600000 :work_max 8)")
+      local function churn(n)
+        for _ = 1, n do
+          local i = tree:instance()
+          i:tick { state = 0.0 }
+        end
+        collectgarbage()
+        collectgarbage()
+        h:gc()
+        h:gc()
+      end
+      churn(40) -- as many live at once as below: the table of caches has grown
+      local before = h:heap().c_heap_bytes
+      churn(40)
+      local after = h:heap().c_heap_bytes
+      assert.is_true(after <= before, ("c heap %d -> %d bytes"):format(before, after))
+    end)
+
+    it("finds a model registered after its first tick", function()
+      local inst = h:compile("(plan-action :planner mppi :model_service \"late\" :budget_ms 600000 "
+        .. ":work_max 8 :safe_action 0.0)"):instance()
+      assert.are.equal("failure", inst:tick { state = 0.0 })
+      h:register_model("late", { step = function(s, u) return { s[1] + u[1] } end,
+        cost = function(_, _, n) return (1 - n[1]) ^ 2 end, bounds = { { -1, 1 } } })
+      assert.are.equal("success", inst:tick { state = 0.0 })
+      local r = h.planner.logs.snapshot(1)[1]
+      assert.are.equal("ok", r.status)
+      assert.are.equal("late", r.model_service)
+      h.planner.unregister_model("late")
+      assert.are.equal("failure", inst:tick { state = 0.0 })
     end)
 
     for _, pl in ipairs({ "mcts", "mppi", "ilqr" }) do

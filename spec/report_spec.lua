@@ -197,6 +197,53 @@ describe("lispbt.report", function()
     assert.are.equal(0, m.ticks.overruns) -- 3.9 ms of 4
   end)
 
+  it("draws the host's planner records when the stream has no planner events", function()
+    local function ev(seq, typ, tick, data)
+      return ('{"schema":"mbt.evt.v1","contract_version":"1.0.0","type":"%s","run_id":"r","unix_ms":%d,'
+        .. '"seq":%d,"tick":%d,"data":%s}'):format(typ, 1000 + seq, seq, tick, data)
+    end
+    local recs = {
+      { ts_ms = 1002, tick_index = 1, node_name = "m", planner = "mppi", status = "ok",
+        time_used_ms = 0.5, budget_ms = 5, work_done = 64, iters = 64 },
+      { ts_ms = 1003, tick_index = 1, node_name = "i", planner = "ilqr", status = "timeout",
+        time_used_ms = 5.2, budget_ms = 5, work_done = 3, iters = 3 },
+      -- planner.mcts's records: no planner, no work_done
+      { ts_ms = 1004, tick_index = 1, node_name = "x", status = "ok", time_used_ms = 0.2,
+        budget_ms = 20, iters = 200 },
+    }
+    local m = report.parse_lines({
+      ev(1, "tick_begin", 1, '{"tick_budget_ms":10}'),
+      ev(6, "tick_end", 1, '{"root_status":"success","tick_ms":6.0,"tick_budget_ms":10}'),
+    }, "synthetic", { planner_records = recs })
+    assert.are.equal("the host's planner records", m.planner.source)
+    assert.are.equal(3, m.planner.count)
+    local got = {}
+    for i, c in ipairs(m.planner.calls) do
+      got[i] = { c.planner, c.work, c.status, c.name }
+    end
+    assert.are.same({ { "mppi", 64, "ok", "m" }, { "ilqr", 3, "timeout", "i" }, { "mcts", 200, "ok", "x" } },
+      got)
+  end)
+
+  it("draws a live host's plan-action records with their backend", function()
+    local lispbt = require("lispbt")
+    local h <close> = lispbt.new()
+    local recs = {}
+    local inst = h:compile("(plan-action :name \"pm\" :planner mppi :budget_ms 600000 :work_max 16)"):instance()
+    assert.are.equal("success", inst:tick { state = 0.0 })
+    for _, r in ipairs(h:planner_records()) do recs[#recs + 1] = r end
+    assert.are.equal("mppi", recs[1].planner)
+    local t0 = recs[1].ts_ms - 1
+    local m = report.parse_lines({
+      ('{"schema":"mbt.evt.v1","contract_version":"1.0.0","type":"tick_begin","run_id":"r","unix_ms":%d,'
+        .. '"seq":1,"tick":1,"data":{}}'):format(t0),
+      ('{"schema":"mbt.evt.v1","contract_version":"1.0.0","type":"tick_end","run_id":"r","unix_ms":%d,'
+        .. '"seq":2,"tick":1,"data":{"root_status":"success"}}'):format(t0 + 10),
+    }, "live", { planner_records = recs })
+    local c = m.planner.calls[1]
+    assert.are.same({ "mppi", 16, "pm" }, { c.planner, c.work, c.name })
+  end)
+
   describe("on lispbt's own stream", function()
     local host
     before_each(function() host = lispbt.new{ workers = 1 } end)

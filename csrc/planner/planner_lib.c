@@ -45,6 +45,7 @@
 #include "planner_plan.h"
 #include "hist.h"
 #include "planner_record.h"
+#include "rng.h"
 #include "sbuf.h"
 
 /* A model registered from Lisp or Lua: its mcts_Model's 'ud' points here. */
@@ -74,6 +75,9 @@ struct planner_Host {
     uint64_t calls[4];  /* by status: ok, timeout, noaction, error */
     hist_Hist time;     /* time_used per call, ns, HIST_FINE */
     uint32_t *timebuckets;
+    uint32_t mgen;      /* bumped when a model is registered or removed */
+    struct PlanNode **pn; /* plan-action node caches (NULL: free slot) */
+    int npn;              /* slots in 'pn' */
 };
 
 static int openleaves(lisp_State *S);
@@ -120,6 +124,7 @@ void planner_counts(planner_Host *p, uint64_t out[4], uint64_t *sink_written,
 }
 
 static void umodel_free(planner_Host *p, UModel *u, int unpin);
+static void plannodes_free(planner_Host *p);
 
 void planner_set_record_hook(planner_Host *p, planner_BeginHook begin, planner_RecordHook f,
                              void *ud) {
@@ -137,6 +142,7 @@ int planner_register_cmodel(planner_Host *p, const mcts_Model *m, char *err, siz
     if (plan_register(p->plan, m, err, errlen) != 0) {
         return -1;
     }
+    p->mgen++;
     for (i = 0; i < PLAN_MODELS_MAX; i++) { /* it replaced a Lisp/Lua model */
         if (p->um[i] != NULL && strcmp(p->um[i]->name, m->name) == 0) {
             umodel_free(p, p->um[i], 1);
@@ -154,6 +160,7 @@ void planner_close(planner_Host *p) {
     for (i = 0; i < PLAN_MODELS_MAX; i++) {
         umodel_free(p, p->um[i], 0); /* the state is gone or going: no unpin */
     }
+    plannodes_free(p);
     plan_free(p->plan);
     mem_free(p->M, p->timebuckets, sizeof(uint32_t) * hist_nbuckets(HIST_FINE));
     precord_ring_free(&p->ring);
@@ -1108,19 +1115,32 @@ static int isproc(lisp_Value v) {
 
 /* ---- planner.plan and model registration ---- */
 
-/* The planner call of planner.plan and plan-action: the busy guard around
-** plan_run (a model may not call the planner), one retry after a
-** collection when the buffers could not grow. */
-static void runplan_v1(lisp_State *S, const plan_Request *req, plan_Result *res, const char *fname,
-                       int32_t node) {
-    planner_Host *p = PH(S);
-    const mcts_Model *m = plan_model(p->plan, req->model_service);
-    int tried = 0, i;
-    for (i = 0; i < PLAN_MODELS_MAX; i++) { /* the dt a Lisp/Lua model is given */
-        UModel *u = p->um[i];
-        if (u != NULL && &u->m == m) {
-            u->dt = req->dt_ms > 0 ? (double)req->dt_ms / 1000.0 : u->dt_default;
+/* The model named 'name' (NULL if none) and, when it was registered from
+** Lisp or Lua, its UModel in *um (else NULL).  Name comparisons: callers
+** on a tick path cache the answer until p->mgen changes. */
+static const mcts_Model *findmodel(planner_Host *p, const char *name, UModel **um) {
+    const mcts_Model *m = plan_model(p->plan, name);
+    int i;
+    *um = NULL;
+    for (i = 0; m != NULL && i < PLAN_MODELS_MAX; i++) {
+        if (p->um[i] != NULL && &p->um[i]->m == m) {
+            *um = p->um[i];
         }
+    }
+    return m;
+}
+
+/* The planner call of planner.plan and plan-action with model 'm' (NULL:
+** unknown, the backend reports it) and its UModel 'u' (NULL for C
+** models): the busy guard around plan_run (a model may not call the
+** planner), one retry after a collection when the buffers could not
+** grow. */
+static void runplan_v1(lisp_State *S, const plan_Request *req, plan_Result *res, const char *fname,
+                       int32_t node, const mcts_Model *m, UModel *u) {
+    planner_Host *p = PH(S);
+    int tried = 0;
+    if (u != NULL) { /* the dt a Lisp/Lua model is given */
+        u->dt = req->dt_ms > 0 ? (double)req->dt_ms / 1000.0 : u->dt_default;
     }
     if (p->begin != NULL) {
         p->begin(p->hookud, plan_backend_name(req->backend), req->budget_ms, req->node_name,
@@ -1158,7 +1178,11 @@ static lisp_Value cfun_planner_plan(lisp_State *S, int argc, lisp_Value *argv) {
         planrecord(S, &req, &res, -1, -1);
         lisp_error(S, "planner.plan: %s", err);
     }
-    runplan_v1(S, &req, &res, "planner.plan", -1);
+    {
+        UModel *u;
+        const mcts_Model *m = findmodel(PH(S), req.model_service, &u);
+        runplan_v1(S, &req, &res, "planner.plan", -1, m, u);
+    }
     planrecord(S, &req, &res, req.tick_index, -1);
     return planresult(S, &res);
 }
@@ -1308,6 +1332,7 @@ static lisp_Value cfun_planner_register(lisp_State *S, int argc, lisp_Value *arg
         }
     }
     p->um[slot] = u; /* plan_register capped the count at PLAN_MODELS_MAX */
+    p->mgen++;
     return lisp_cstring(S, u->name);
 }
 
@@ -1319,6 +1344,7 @@ static lisp_Value cfun_planner_unregister(lisp_State *S, int argc, lisp_Value *a
     (void)argc;
     checknotbusy(S, "planner.unregister-model");
     found = plan_unregister(p->plan, name);
+    p->mgen++;
     for (i = 0; i < PLAN_MODELS_MAX; i++) {
         if (p->um[i] != NULL && strcmp(p->um[i]->name, name) == 0) {
             umodel_free(p, p->um[i], 1);
@@ -1539,6 +1565,9 @@ static const LeafOpt leafopts[] = {
     {"goal_tolerance", PK_FIELD, G_CONS, "goal_tolerance"},
     {NULL, 0, 0, NULL}};
 
+/* The seed field (:seed_key's value), as in 'fields'. */
+static const Field seedfield = {"seed", G_TOP, F_SEED, offsetof(plan_Request, seed), 0, 0, 0, 0};
+
 static const Field safefield = {"safe_action", G_TOP, F_VEC, offsetof(plan_Request, safe_u),
                                 offsetof(plan_Request, safe_len), 1, MCTS_MAX_ACTION, FL_FINITE};
 
@@ -1621,19 +1650,158 @@ LISPBT_NORETURN static void planfail(lisp_State *S, const plan_Request *req, con
     lisp_error(S, "%s", err);
 }
 
+/* The per-node cache of plan-action: made at a node's first tick (per
+** instance, found again through the node memory's 'arg'), it holds the
+** node's options resolved once -- a request with every option applied,
+** the blackboard keys of the key options, the model -- so that a tick
+** reads the blackboard, runs the backend and writes the result, with no
+** option parsing, name lookup or allocation of its own.  The drop hook
+** frees it with the instance; planner_close frees what is left. */
+typedef struct PlanNode {
+    bt_Inst *I;               /* owner */
+    int32_t node;
+    int32_t key[PK_N];        /* blackboard key of each key option, -1: none */
+    int32_t skey, akey;       /* state key (-1: "state" not a key yet), action key */
+    uint64_t name_hash;       /* hash64 of req.node_name (the derived seed) */
+    uint32_t mgen;            /* p->mgen when 'm' and 'um' were found */
+    int resolved;             /* 0 until resolvenode finished (it may raise) */
+    const mcts_Model *m;
+    UModel *um;
+    double safe_u[MCTS_MAX_ACTION], sigma[MCTS_MAX_ACTION], max_du[MCTS_MAX_ACTION];
+    int safe_len, nsigma, n_max_du; /* the node's own values, restored each tick */
+    plan_Request req;         /* per tick: state, seed, tick_index, blackboard values */
+} PlanNode;
+
+/* Resolve the options of node 'c' into 'n' (checked at compile time, so
+** applyopt cannot fail here). */
+static void resolvenode(lisp_State *S, bt_Ctx *c, PlanNode *n) {
+    const lisp_Value *args = c->a->args;
+    const int32_t *keys = c->a->keys;
+    plan_Request *r = &n->req;
+    char err[MCTS_ERR_MAX];
+    int i;
+    for (i = 0; i < PK_N; i++) {
+        n->key[i] = -1;
+    }
+    plan_request_defaults(r);
+    r->run_id[0] = '\0';
+    snprintf(r->node_name, sizeof r->node_name, "plan-action-%d", (int)c->node);
+    for (i = 0; i + 1 < c->a->nargs; i += 2) {
+        const LeafOpt *o = leafopt(args[i]);
+        if (o->pk >= 0 && o->pk != PK_NAME && o->pk != PK_SAFE) {
+            n->key[o->pk] = keys[i + 1];
+            continue;
+        }
+        applyopt(S, r, o, args[i + 1], err, sizeof err);
+    }
+    n->skey = n->key[PK_STATE_KEY] >= 0 ? n->key[PK_STATE_KEY] : bt_key_find(S, "state", 5);
+    n->akey = n->key[PK_ACTION_KEY];
+    if (n->akey < 0 && (n->akey = bt_key_find(S, "action", 6)) < 0) {
+        n->akey = bt_key(S, lisp_cstring(S, "action"));
+    }
+    snprintf(r->state_key, sizeof r->state_key, "%s",
+             n->skey >= 0 ? bt_key_name(S, n->skey) : "state");
+    memcpy(n->safe_u, r->safe_u, sizeof n->safe_u);
+    memcpy(n->sigma, r->mppi.sigma, sizeof n->sigma);
+    memcpy(n->max_du, r->max_du, sizeof n->max_du);
+    n->safe_len = r->safe_len;
+    n->nsigma = r->mppi.nsigma;
+    n->n_max_du = r->n_max_du;
+    n->name_hash = hash64(r->node_name, strlen(r->node_name));
+    r->warm_key = (fnv1a(r->node_name, strlen(r->node_name)) ^
+                   ((uint64_t)(uintptr_t)c->I * UINT64_C(0x9e3779b97f4a7c15)) ^
+                   (uint64_t)c->node) | 1u;
+    n->mgen = PH(S)->mgen - 1u; /* the model is looked up at the first call */
+    n->resolved = 1;
+}
+
+/* The cache of node 'c': through the node memory's 'arg' (slot + 1), else
+** a search (after a reset or halt cleared it), else a new one. */
+static PlanNode *plannode(lisp_State *S, bt_Ctx *c) {
+    planner_Host *p = PH(S);
+    bt_NodeMem *nm = bt_inst_mem(c->I, c->node);
+    PlanNode *n;
+    int64_t h = nm->arg - 1;
+    int i, free = -1;
+    if (h >= 0 && h < p->npn && (n = p->pn[h]) != NULL && n->I == c->I && n->node == c->node &&
+        n->resolved) {
+        return n;
+    }
+    for (i = 0; i < p->npn; i++) {
+        n = p->pn[i];
+        if (n != NULL && n->I == c->I && n->node == c->node) {
+            nm->arg = i + 1;
+            if (!n->resolved) {
+                resolvenode(S, c, n);
+            }
+            return n;
+        }
+        if (n == NULL && free < 0) {
+            free = i;
+        }
+    }
+    if (free < 0) {
+        int cap = p->npn > 0 ? 2 * p->npn : 4;
+        PlanNode **v = mem_realloc(p->M, p->pn, sizeof(PlanNode *) * (size_t)p->npn,
+                                   sizeof(PlanNode *) * (size_t)cap);
+        if (v == NULL) {
+            lisp_memerror(S);
+        }
+        memset(v + p->npn, 0, sizeof(PlanNode *) * (size_t)(cap - p->npn));
+        free = p->npn;
+        p->pn = v;
+        p->npn = cap;
+    }
+    if ((n = mem_calloc(p->M, sizeof(PlanNode))) == NULL) {
+        lisp_memerror(S);
+    }
+    n->I = c->I;
+    n->node = c->node;
+    p->pn[free] = n;
+    nm->arg = free + 1;
+    resolvenode(S, c, n);
+    return n;
+}
+
+/* The caches of instances still alive when the planner state closes. */
+static void plannodes_free(planner_Host *p) {
+    int i;
+    for (i = 0; i < p->npn; i++) {
+        mem_free(p->M, p->pn[i], sizeof(PlanNode));
+    }
+    mem_free(p->M, p->pn, sizeof(PlanNode *) * (size_t)p->npn);
+    p->pn = NULL;
+    p->npn = 0;
+}
+
+/* Drop hook of plan-action: free the node's cache with its instance. */
+static void dropplan(bt_Inst *I, int32_t node, const bt_Leaf *l) {
+    planner_Host *p = planner_get(bt_inst_state(I));
+    int i;
+    (void)l;
+    bt_inst_mem(I, node)->arg = 0;
+    for (i = 0; p != NULL && i < p->npn; i++) {
+        PlanNode *n = p->pn[i];
+        if (n != NULL && n->I == I && n->node == node) {
+            mem_free(p->M, n, sizeof(PlanNode));
+            p->pn[i] = NULL;
+        }
+    }
+}
+
 typedef struct PlanCall {
     bt_Ctx *c;
     int st;
 } PlanCall;
 
-/* Numbers on the blackboard at option 'i' (a key) into 'out'; count, 0
-** when unset, -1 when not numbers. */
-static int bbnumbers(bt_Ctx *c, int i, double *out, int max) {
+/* Numbers on the blackboard at key 'k' into 'out'; count, 0 when unset or
+** no key, -1 when not numbers. */
+static int bbnumbers(bt_Ctx *c, int k, double *out, int max) {
     lisp_Value v;
-    if (i < 0 || !bt_bb_get(c->I, c->a->keys[i], &v, c->node)) {
+    if (k < 0 || !bt_bb_get(c->I, k, &v, c->node)) {
         return 0;
     }
-    return numlist(v, out, max) < 0 ? -1 : numlist(v, out, max);
+    return numlist(v, out, max);
 }
 
 static void runplan(lisp_State *S, void *ud) {
@@ -1643,94 +1811,82 @@ static void runplan(lisp_State *S, void *ud) {
     int32_t node = c->node;
     int64_t tick = c->tick;
     planner_Host *p = PH(S);
-    const lisp_Value *args = c->a->args;
-    const int32_t *keys = c->a->keys;
-    int opt[PK_N], i, ns, seeded = 0;
-    plan_Request req;
+    PlanNode *n = plannode(S, c);
+    plan_Request *req = &n->req;
+    int ns, seeded = 0;
     plan_Result res;
     char err[MCTS_ERR_MAX];
     lisp_Value v;
     double xs[MCTS_MAX_STATE];
-    for (i = 0; i < PK_N; i++) {
-        opt[i] = -1;
-    }
-    plan_request_defaults(&req);
-    req.run_id[0] = '\0';
-    snprintf(req.node_name, sizeof req.node_name, "plan-action-%d", (int)node);
-    for (i = 0; i + 1 < c->a->nargs; i += 2) {
-        const LeafOpt *o = leafopt(args[i]);
-        if (o->pk >= 0 && o->pk != PK_NAME && o->pk != PK_SAFE) {
-            opt[o->pk] = i + 1;
-            continue;
-        }
-        applyopt(S, &req, o, args[i + 1], err, sizeof err); /* checked at compile time */
-    }
-    req.tick_index = tick;
+    req->tick_index = tick;
+    /* the node's own safe action, sigma and max_du, unless the blackboard
+    ** supplies them (below) */
+    memcpy(req->safe_u, n->safe_u, sizeof n->safe_u);
+    memcpy(req->mppi.sigma, n->sigma, sizeof n->sigma);
+    memcpy(req->max_du, n->max_du, sizeof n->max_du);
+    req->safe_len = n->safe_len;
+    req->mppi.nsigma = n->nsigma;
+    req->n_max_du = n->n_max_du;
     /* the state */
-    {
-        int skey = opt[PK_STATE_KEY] >= 0 ? keys[opt[PK_STATE_KEY]] : bt_key_find(S, "state", 5);
-        snprintf(req.state_key, sizeof req.state_key, "%s", bt_key_name(S, skey));
-        if (skey < 0 || !bt_bb_get(I, skey, &v, node)) {
-            snprintf(err, sizeof err, "missing state key: %s", req.state_key);
-            planfail(S, &req, err, tick, node);
-        }
-        ns = numlist(v, xs, MCTS_MAX_STATE);
-        if (ns < 1) {
-            snprintf(err, sizeof err, "state at key '%s' is not a number or a list "
-                     "of 1..%d numbers", req.state_key, MCTS_MAX_STATE);
-            planfail(S, &req, err, tick, node);
-        }
-        memcpy(req.state, xs, sizeof(double) * (size_t)ns);
-        req.state_len = ns;
+    if (n->skey < 0 && n->key[PK_STATE_KEY] < 0) { /* "state" may be a key by now */
+        n->skey = bt_key_find(S, "state", 5);
     }
+    if (n->skey < 0 || !bt_bb_get(I, n->skey, &v, node)) {
+        snprintf(err, sizeof err, "missing state key: %s", req->state_key);
+        planfail(S, req, err, tick, node);
+    }
+    ns = numlist(v, xs, MCTS_MAX_STATE);
+    if (ns < 1) {
+        snprintf(err, sizeof err, "state at key '%s' is not a number or a list "
+                 "of 1..%d numbers", req->state_key, MCTS_MAX_STATE);
+        planfail(S, req, err, tick, node);
+    }
+    memcpy(req->state, xs, sizeof(double) * (size_t)ns);
+    req->state_len = ns;
     /* blackboard-supplied safe action, sigma, max_du (ignored when unset) */
-    if ((ns = bbnumbers(c, opt[PK_SAFE_KEY], xs, MCTS_MAX_ACTION)) > 0) {
-        memcpy(req.safe_u, xs, sizeof(double) * (size_t)ns);
-        req.safe_len = ns;
+    if ((ns = bbnumbers(c, n->key[PK_SAFE_KEY], xs, MCTS_MAX_ACTION)) > 0) {
+        memcpy(req->safe_u, xs, sizeof(double) * (size_t)ns);
+        req->safe_len = ns;
     }
-    if ((ns = bbnumbers(c, opt[PK_SIGMA_KEY], xs, MCTS_MAX_ACTION)) > 0) {
-        memcpy(req.mppi.sigma, xs, sizeof(double) * (size_t)ns);
-        req.mppi.nsigma = ns;
+    if ((ns = bbnumbers(c, n->key[PK_SIGMA_KEY], xs, MCTS_MAX_ACTION)) > 0) {
+        memcpy(req->mppi.sigma, xs, sizeof(double) * (size_t)ns);
+        req->mppi.nsigma = ns;
     }
-    if ((ns = bbnumbers(c, opt[PK_MAXDU_KEY], xs, MCTS_MAX_ACTION)) > 0) {
-        memcpy(req.max_du, xs, sizeof(double) * (size_t)ns);
-        req.n_max_du = ns;
+    if ((ns = bbnumbers(c, n->key[PK_MAXDU_KEY], xs, MCTS_MAX_ACTION)) > 0) {
+        memcpy(req->max_du, xs, sizeof(double) * (size_t)ns);
+        req->n_max_du = ns;
     }
     /* the seed: from :seed_key if it holds one, else derived */
-    if (opt[PK_SEED_KEY] >= 0 && bt_bb_get(I, keys[opt[PK_SEED_KEY]], &v, node)) {
-        const Field *sf = findfield(G_TOP, "seed", 4);
-        seeded = setfield(S, &req, sf, "plan-action: :seed_key", v, err, sizeof err) == 0;
+    if (n->key[PK_SEED_KEY] >= 0 && bt_bb_get(I, n->key[PK_SEED_KEY], &v, node)) {
+        seeded = setfield(S, req, &seedfield, "plan-action: :seed_key", v, err, sizeof err) == 0;
     }
     if (!seeded) {
-        req.seed = mcts_derive_seed(p->base_seed, req.node_name, req.tick_index);
+        req->seed = mcts_derive_seed_hash(p->base_seed, n->name_hash, req->tick_index);
     }
-    req.warm_key = (fnv1a(req.node_name, strlen(req.node_name)) ^
-                    ((uint64_t)(uintptr_t)I * UINT64_C(0x9e3779b97f4a7c15)) ^ (uint64_t)node) | 1u;
-    runplan_v1(S, &req, &res, "plan-action", node);
-    planrecord(S, &req, &res, tick, node);
+    if (n->mgen != p->mgen) {
+        n->m = findmodel(p, req->model_service, &n->um);
+        n->mgen = p->mgen;
+    }
+    runplan_v1(S, req, &res, "plan-action", node, n->m, n->um);
+    planrecord(S, req, &res, tick, node);
     bt_node_addwork(I, node, res.work_done);
     if (res.adim == 0) {
         lisp_error(S, "planner returned empty action%s%s", res.error[0] ? ": " : "",
                    res.error);
     }
     {
-        int akey = opt[PK_ACTION_KEY] >= 0 ? keys[opt[PK_ACTION_KEY]] : bt_key_find(S, "action", 6);
         lisp_Value act = res.adim == 1 ? lisp_float(res.u[0]) : numvec(S, res.u, res.adim);
-        if (akey < 0) {
-            lisp_Value name = lisp_cstring(S, "action");
-            akey = bt_key(S, name);
-        }
-        if (bt_bb_put(I, akey, act, node, req.node_name) != 0) {
+        if (bt_bb_put(I, n->akey, act, node, req->node_name) != 0) {
             lisp_memerror(S);
         }
     }
-    if (opt[PK_META_KEY] >= 0) {
+    if (n->key[PK_META_KEY] >= 0) {
         mcts_Record rec;
         lisp_Value meta;
-        precord_from_plan(&rec, &req, &res, lispbt_wall_ms());
+        precord_from_plan(&rec, req, &res, lispbt_wall_ms());
         precord_json(&rec, lisp_scratch(S));
         meta = lisp_scratchstring(S);
-        if (bt_bb_put(I, keys[opt[PK_META_KEY]], meta, node, req.node_name) != 0) {
+        if (bt_bb_put(I, n->key[PK_META_KEY], meta, node, req->node_name) != 0) {
             lisp_memerror(S);
         }
     }
@@ -1787,7 +1943,7 @@ static int leaf_apply1d(bt_Ctx *c, int64_t ud) {
 }
 
 static const bt_CLeaf leaves[] = {
-    {"plan-action", BT_KACT, leaf_plan, NULL, NULL, checkplan, 1},
+    {"plan-action", BT_KACT, leaf_plan, NULL, dropplan, checkplan, 1},
     {"apply-planned-1d", BT_KACT, leaf_apply1d, NULL, NULL, NULL, 0},
     {NULL, 0, NULL, NULL, NULL, NULL, 0}};
 

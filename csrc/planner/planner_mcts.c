@@ -581,9 +581,13 @@ static int check_model(const mcts_Request *r, const mcts_Model *m, char *err, si
 
 uint64_t mcts_derive_seed(uint64_t base_seed, const char *node_name,
                           int64_t tick_index) {
-    uint64_t h = hash64_mix(base_seed);
     const char *s = node_name ? node_name : "";
-    h = hash64_mix(h ^ hash64(s, strlen(s)));
+    return mcts_derive_seed_hash(base_seed, hash64(s, strlen(s)), tick_index);
+}
+
+uint64_t mcts_derive_seed_hash(uint64_t base_seed, uint64_t name_hash, int64_t tick_index) {
+    uint64_t h = hash64_mix(base_seed);
+    h = hash64_mix(h ^ name_hash);
     h = hash64_mix(h ^ (uint64_t)tick_index);
     return h >> 11;
 }

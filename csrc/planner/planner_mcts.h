@@ -223,6 +223,9 @@ int mcts_request_check(const mcts_Request *r, char *err, size_t errlen);
 ** it is exact as a Lua integer, a Lisp integer, a double and in JSON. */
 uint64_t mcts_derive_seed(uint64_t base_seed, const char *node_name,
                           int64_t tick_index);
+/* The same with the node name given as hash64(node_name, strlen(node_name))
+** (a caller that derives a seed every tick hashes the name once). */
+uint64_t mcts_derive_seed_hash(uint64_t base_seed, uint64_t name_hash, int64_t tick_index);
 
 /*
 ** --------------------------------------------------------------- results

@@ -69,6 +69,11 @@ typedef struct Warm {
 ** end cells stop at the quantiles of 0.25/NTAB and 1 - 0.25/NTAB
 ** (|z| <= 3.49), so the tails beyond that are cut (variance 0.9987). */
 #define NTAB 1024
+/* MPPI clock checks: the samples between two checks last at most this
+** long (estimated from the samples so far), and at most half the time left;
+** a check costs a clock read, a sample of a cheap model not much more. */
+#define CHECK_SLICE_NS 50000
+#define CHECK_BATCH_MAX 1024
 
 struct plan_Planner {
     mem_Heap *M;
@@ -541,6 +546,7 @@ static void run_mppi(Call *C) {
     rng_State R;
     Warm *warm = NULL;
     int timed_out = 0, sel;
+    int64_t next_check = 1, now, per, slack, batch;
     if (q->work_max > 0 && q->work_max < K) {
         K = q->work_max;
     }
@@ -600,9 +606,18 @@ static void run_mppi(Call *C) {
     for (i = 0; i < K; i++) {
         double *e = eps + (size_t)n * HA;
         int st;
-        if (i > 0 && expired(C)) {
-            timed_out = 1;
-            break;
+        if (i >= next_check) {
+            now = lispbt_now_ns();
+            if (now >= C->deadline) {
+                timed_out = 1;
+                break;
+            }
+            per = (now - C->t0) / i;
+            per = per < 1 ? 1 : per;
+            slack = (C->deadline - now) / 2;
+            slack = slack > CHECK_SLICE_NS ? CHECK_SLICE_NS : slack;
+            batch = slack / per;
+            next_check = i + (batch < 1 ? 1 : (batch > CHECK_BATCH_MAX ? CHECK_BATCH_MAX : batch));
         }
         for (t = 0, d = 0; t < HA; t++) {
             double x = U[t] + (e[t] = sigma[d] * fastnormal(P->ntab, &R));

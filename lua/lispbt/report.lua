@@ -826,9 +826,12 @@ local function collector(opts)
       for _, r in ipairs(C.opts.planner_records) do
         local t = num(r.ts_ms) and C.t0 and r.ts_ms - C.t0
         if t and t >= 0 and t <= C.tlast + 1 then
-          calls[#calls + 1] = { t = t, tick = num(r.tick_index), name = str(r.node_name), planner = "mcts",
+          -- planner.v1 records name their backend and work; a record
+          -- without them is a planner.mcts one (iterations)
+          calls[#calls + 1] = { t = t, tick = num(r.tick_index), name = str(r.node_name),
+                                planner = str(r.planner) or "mcts",
                                 status = str(r.status) or "?", used = num(r.time_used_ms) or 0,
-                                budget = num(r.budget_ms), work = num(r.iters) }
+                                budget = num(r.budget_ms), work = num(r.work_done) or num(r.iters) }
         end
       end
       psource = "the host's planner records"
@@ -1232,7 +1235,7 @@ function nodeTable(){
     el("rect",{x:x,y:f.T,width:bw,height:f.h,fill:"transparent"},g);});
   S.charts.planner=C.length;
   h("div","legend",$("planner")).innerHTML='<span><span class="sw" style="background:#2e8b57"></span>ok</span><span><span class="sw" style="background:#e08a00"></span>timeout</span><span><span class="sw" style="background:#c62828"></span>error</span><span><span class="sw" style="background:#222"></span>budget</span>';
-  if(wm>0){var f2=frame($("planner"),{x0:0,x1:C.length,y1:wm,height:150,xfmt:cl,yfmt:function(v){return String(Math.round(v));},ylabel:"work done (iterations)"});
+  if(wm>0){var f2=frame($("planner"),{x0:0,x1:C.length,y1:wm,height:150,xfmt:cl,yfmt:function(v){return String(Math.round(v));},ylabel:"work done (iterations or samples)"});
     el("polyline",{points:C.map(function(c,i){return f2.x(i+0.5)+","+f2.y(c.work||0);}).join(" "),fill:"none",stroke:"#16a085","stroke-width":1.5},f2.svg);
     hover(f2,C.map(function(c,i){return i+0.5;}),function(i){return "call "+(i+1)+"\nwork done "+(C[i].work||0);});}
 })();

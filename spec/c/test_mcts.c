@@ -276,6 +276,7 @@ static void test_validation(void) {
     CHECK(res.action_dim == 0 && res.iters == 0);
     /* and the planner is still fine afterwards */
     toy_request(&r, 0.0, 1);
+    r.budget_ms = 600000; /* iters_max decides, however slow the build or busy the machine */
     r.iters_max = 50;
     CHECK(mcts_run(P, &r, &res) == MCTS_OK && res.error[0] == '\0');
     mcts_free(P);
@@ -471,6 +472,7 @@ static void test_bounds_and_fallback(void) {
     P = mcts_new(&M);
     CHECK(P != NULL);
     toy_request(&r, 0.0, 1);
+    r.budget_ms = 600000; /* iters_max decides (noaction, not a timeout) */
     r.fallback_action[0] = 5.0;
     r.fallback_len = 1;
     M.fail_after = 3;   /* path, arena, then the child pool fails */

@@ -6,6 +6,7 @@
 -- docs (docs/examples/*.md, docs/bt/intro.md) say it returns; `print` is
 -- captured.  Event-stream values (events.dump) are other specs' business.
 local lispbt = require("lispbt")
+local json_decode = require("support.bt_helpers").json_decode
 
 local DIR = "spec/fixtures/muesli-bt/"
 
@@ -104,5 +105,83 @@ describe("compat: muesli-bt example trees", function()
       lispbt.sleep_ms(5)
     end
     assert.truthy(stats:find("\ncancelled=1\n", 1, true), stats)
+  end)
+
+  -- The planner examples (docs/examples/planner-bt-1d.md, planner-bt-ptz.md)
+  -- plan with a budget of 8 and 12 ms: a call the machine stalls past it is
+  -- a timeout, and its tick fails without applying the action.  What is
+  -- checked holds whichever ticks those are; the examples reach their goals
+  -- after four ticks when none times out, so a run with every planning tick
+  -- timed out is the only one that fails the "moved toward the goal" check.
+
+  -- The ticks' results form "running"/"failure" while planning, then
+  -- "success" once the goal condition holds, never planning again.
+  local function check_ticks(ticks, records)
+    local done = nil
+    for i, st in ipairs(ticks) do
+      assert.truthy(st == "running" or st == "failure" or st == "success", st)
+      if done then
+        assert.are.equal("success", st, "tick " .. i .. " after the goal")
+      elseif st == "success" then
+        done = i
+      end
+    end
+    -- one planner call per tick before the goal
+    assert.are.equal(done and done - 1 or #ticks, #records)
+    return done
+  end
+
+  it("planner-bt-1d: state moves toward the goal, action each tick, plan-meta, records", function()
+    local r = run("planner-bt-1d")
+    local ticks = { table.unpack(r, 4, 11) }
+    local recs = h:planner_records()
+    check_ticks(ticks, recs)
+    local state = h:eval("(bt.bb-get inst 'state)")
+    assert.is_true(state > 0.0 and state <= 1.25, "state " .. state) -- from 0.0 toward 1.0
+    for i, rec in ipairs(recs) do
+      assert.are.same({ "one-d-planner", "mcts", "toy-1d", 42, i, 8 },
+        { rec.node_name, rec.planner, rec.model_service, rec.seed, rec.tick_index, rec.budget_ms })
+      assert.truthy(rec.status == "ok" or rec.status == "timeout", rec.status)
+      assert.is_true(rec.work_done >= 1 and rec.work_done <= 800)
+    end
+    -- the blackboard dump: state, action (written by the planner at its
+    -- last call), and plan-meta, the last call's planner.v1 record
+    local dump = r[12]
+    assert.matches("state=[-%d.e]+ type=float tick=%d+ ", dump)
+    assert.matches("action=[-%d.e]+ type=float tick=" .. #recs .. " .- writer_name=one%-d%-planner", dump)
+    local meta = json_decode(h:eval("(bt.bb-get inst 'plan-meta)"))
+    assert.are.same({ "planner.v1", "one-d-planner", "mcts", 42, #recs },
+      { meta.schema_version, meta.node_name, meta.planner, meta.seed, meta.tick_index })
+    assert.are.equal(h:eval("(bt.bb-get inst 'action)"), meta.action[1])
+  end)
+
+  it("planner-bt-ptz: tracks until the target is centred; ptz-state, ptz-action, ptz-meta", function()
+    local r = run("planner-bt-ptz")
+    local ticks = { table.unpack(r, 4, 14) }
+    local recs = h:planner_records()
+    local done = check_ticks(ticks, recs)
+    local s = h:eval("(bt.bb-get inst 'ptz-state)") -- (pan tilt ball_x ball_y ball_vx ball_vy)
+    assert.are.equal(6, #s)
+    -- the target's offset shrank from (0.70, -0.45); centred once the tree succeeded
+    assert.is_true(math.abs(s[3]) < 0.70 and math.abs(s[4]) < 0.45, ("offset %g %g"):format(s[3], s[4]))
+    if done then
+      assert.is_true(math.sqrt(s[3] ^ 2 + s[4] ^ 2) <= 0.05, ("offset %g %g"):format(s[3], s[4]))
+    end
+    for i, rec in ipairs(recs) do
+      assert.are.same({ "ptz-planner", "mcts", "ptz-track", i, 12 },
+        { rec.node_name, rec.planner, rec.model_service, rec.tick_index, rec.budget_ms })
+      assert.is_true(rec.work_done >= 1 and rec.work_done <= 1200)
+    end
+    local a = h:eval("(bt.bb-get inst 'ptz-action)") -- (dpan dtilt), rate-limited
+    assert.are.equal(2, #a)
+    for _, v in ipairs(a) do assert.is_true(math.abs(v) <= 0.2, v) end
+    assert.matches('^"ptz%-state=', r[15]) -- the dump form's value, as written
+    local dump = h:eval("(bt.blackboard.dump inst)")
+    for _, key in ipairs({ "ptz-state", "ptz-action", "ptz-meta" }) do
+      assert.truthy(("\n" .. dump):find("\n" .. key .. "=", 1, true), key)
+    end
+    local meta = json_decode(h:eval("(bt.bb-get inst 'ptz-meta)"))
+    assert.are.same({ "planner.v1", "ptz-planner", "ptz-track", #recs },
+      { meta.schema_version, meta.node_name, meta.model_service, meta.tick_index })
   end)
 end)
