@@ -28,7 +28,7 @@ end
 describe("bt errors", function()
   local host
   before_each(function()
-    host = T.host()
+    host = T.host({ preempt = true, print_style = "lispbt" }) -- SPEC §5.6 halting; our stats text
   end)
   after_each(function()
     host:close()

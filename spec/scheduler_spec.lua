@@ -149,7 +149,7 @@ describe("scheduler", function()
     end)
 
     it("preemption by a memoryless seq cancels the running job", function()
-      local host <close> = lispbt.new { workers = 2 }
+      local host <close> = lispbt.new { workers = 2, preempt = true } -- our halting (the reference keeps the job: cancellation spec below)
       local flag = true
       host:register_condition("flag", function() return flag end)
       local inst = host:compile("(seq (cond flag) (act async-sleep-ms " .. FOREVER .. "))"):instance()
@@ -166,7 +166,7 @@ describe("scheduler", function()
     end)
 
     it("preemption by a sel whose earlier child succeeds cancels too", function()
-      local host <close> = lispbt.new { workers = 1 }
+      local host <close> = lispbt.new { workers = 1, preempt = true }
       local inst = host:compile("(sel (cond bb-has go) (act async-sleep-ms " .. FOREVER .. "))"):instance()
       assert.are.equal("running", inst:tick())
       assert.are.equal("success", inst:tick { go = true })

@@ -354,8 +354,13 @@ static void test_c_leaves(void) {
     CHECK(cond.calls == 2 && act.calls == 2);
     CHECK(act.last_tick == 3 && act.last_node == 2 && act.last_nargs == 2 && act.arg0 == 42);
     CHECK(cond.last_node == 1 && cond.last_nargs == 0);
-    /* preemption: the condition fails, the running action is halted once */
+    /* the default, as muesli-bt: the condition fails, the running action
+    ** is left as it is (no halt) */
     cond.status = BT_FAILURE;
+    CHECK(bt_tick(I) == BT_FAILURE);
+    CHECK(act.halts == 0 && act.calls == 2);
+    /* preemption on: the skipped running action is halted once */
+    CHECK(evalok(H, "(bt.set-preempt-enabled #t)"));
     CHECK(bt_tick(I) == BT_FAILURE);
     CHECK(act.halts == 1 && act.calls == 2);
     CHECK(bt_tick(I) == BT_FAILURE);
@@ -375,7 +380,7 @@ static void test_c_leaves(void) {
     act.status = BT_ERROR;
     CHECK(bt_tick(I) == BT_FAILURE);
     text = logs(H, 1);
-    CHECK(contains(text, "category=bt msg=act work: probe failed at tick 8\n"));
+    CHECK(contains(text, "category=bt msg=act work: probe failed at tick 9\n"));
     free(text);
     text = stats(I);
     CHECK(contains(text, "\nnode 2 (act work) success=0 failure=1 running=4 "));
