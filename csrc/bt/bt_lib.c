@@ -486,33 +486,25 @@ static void muesli_nodes(bt_Inst *I, const bt_Def *D, int32_t i, int32_t *post, 
 /* bt.stats text in print style muesli: the reference's lines (its five
 ** tick lines, then "node ID (NAME) success= failure= running= last_ns=
 ** max_ns=" per ticked node, ID in its post-order numbering, NAME the leaf
-** name or node-ID), our own fields after the reference's; in print style
-** lispbt our text (bt_stats_text: preorder ids, "act NAME" names). */
+** name or node-ID), our own lines and fields after the reference's; in
+** print style lispbt our text (bt_stats_text: preorder ids, "act NAME"
+** names).  The tick lines are the same in both: ours are kept and our
+** node lines replaced. */
 static void stats_text(bt_Inst *I, sbuf *b) {
-    const bt_Def *D = bt_inst_def(I);
-    hist_Summary t;
+    size_t start = b->len, k;
     int32_t post = 0;
-    if (lisp_printstyle(I->ctx.S) != LISP_PRINT_MUESLI) {
-        bt_stats_text(I, b);
+    bt_stats_text(I, b);
+    if (lisp_printstyle(I->ctx.S) != LISP_PRINT_MUESLI || b->oom) {
         return;
     }
-    hist_summary(bt_tickhist(I), &t);
-    sbuf_printf(b, "tick_count=%llu\n", (unsigned long long)I->count);
-    sbuf_printf(b, "tick_overrun_count=%llu\n", (unsigned long long)I->overruns);
-    sbuf_printf(b, "tick_last_ns=%lld\n", (long long)I->last_ns);
-    sbuf_printf(b, "tick_max_ns=%lld\n", (long long)I->max_ns);
-    sbuf_printf(b, "tick_total_ns=%lld\n", (long long)I->total_ns);
-    sbuf_printf(b, "tick_budget_ms=%lld\n", (long long)(I->budget_ns / 1000000));
-    sbuf_printf(b, "tick_p50_ns=%lld\n", (long long)t.p50);
-    sbuf_printf(b, "tick_p90_ns=%lld\n", (long long)t.p90);
-    sbuf_printf(b, "tick_p99_ns=%lld\n", (long long)t.p99);
-    sbuf_printf(b, "tick_p999_ns=%lld\n", (long long)t.p999);
-    sbuf_printf(b, "errors=%llu\n", (unsigned long long)I->errors);
-    sbuf_printf(b, "profile_level=%s\n", I->profile == BT_PROFILE_TIMING ? "timing" : "counters");
-    sbuf_printf(b, "trace_enabled=%d\n", I->trace_on);
-    sbuf_printf(b, "node_count=%d\n", (int)D->n);
-    if (D->n > 0) {
-        muesli_nodes(I, D, 0, &post, b);
+    for (k = start; k + 6 <= b->len; k++) {
+        if (b->p[k] == '\n' && memcmp(b->p + k + 1, "node ", 5) == 0) {
+            b->len = k + 1; /* drop our node lines */
+            break;
+        }
+    }
+    if (I->D->n > 0) {
+        muesli_nodes(I, I->D, 0, &post, b);
     }
 }
 
