@@ -363,6 +363,8 @@ local lua_cases = {
     { A({ foo = 1 }), "new: bad argument #1 (unknown option 'foo')" },
     { A({ [1] = 2 }), "new: bad argument #1 (unknown option '1')" },
     { A({ [true] = 1 }), "new: bad argument #1 (unknown option 'true')" },
+    { A({ preempt = 1 }), "new: bad argument #1 (option 'preempt' must be a boolean)" },
+    { A({ preempt = "yes" }), "new: bad argument #1 (option 'preempt' must be a boolean)" },
     { A({ workers = -1 }), "new: bad argument #1 (option 'workers' must be an integer >= 0)" },
     { A({ workers = 0 / 0 }), "new: bad argument #1 (option 'workers' must be an integer >= 0)" },
     { A({ workers = 1 / 0 }), "new: bad argument #1 (option 'workers' must be an integer >= 0)" },

@@ -62,7 +62,7 @@ end
 describe("bt profiling", function()
   local host
   before_each(function()
-    host = T.host({ trace_capacity = 16, log_capacity = 8 })
+    host = T.host({ trace_capacity = 16, log_capacity = 8, print_style = "lispbt" }) -- our bt.stats text
   end)
   after_each(function()
     host:close()

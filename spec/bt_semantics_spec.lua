@@ -9,7 +9,7 @@ local T = require("support.bt_helpers")
 describe("bt semantics", function()
   local host, rec
   before_each(function()
-    host = T.host()
+    host = T.host({ preempt = true, print_style = "lispbt" }) -- SPEC §5.6 halting; our stats text
     rec = T.recorder()
   end)
   after_each(function()

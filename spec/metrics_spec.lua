@@ -86,7 +86,7 @@ end
 describe("percentiles", function()
   local host
   before_each(function()
-    host = lispbt.new{ workers = 1 }
+    host = lispbt.new{ workers = 1, print_style = "lispbt" }
     -- a Lua leaf: its call takes measurable time, so its duration is > 0
     host:register_action("work", function() return "success" end)
   end)

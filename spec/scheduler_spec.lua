@@ -149,7 +149,7 @@ describe("scheduler", function()
     end)
 
     it("preemption by a memoryless seq cancels the running job", function()
-      local host <close> = lispbt.new { workers = 2 }
+      local host <close> = lispbt.new { workers = 2, preempt = true } -- our halting (the reference keeps the job: cancellation spec below)
       local flag = true
       host:register_condition("flag", function() return flag end)
       local inst = host:compile("(seq (cond flag) (act async-sleep-ms " .. FOREVER .. "))"):instance()
@@ -166,11 +166,90 @@ describe("scheduler", function()
     end)
 
     it("preemption by a sel whose earlier child succeeds cancels too", function()
-      local host <close> = lispbt.new { workers = 1 }
+      local host <close> = lispbt.new { workers = 1, preempt = true }
       local inst = host:compile("(sel (cond bb-has go) (act async-sleep-ms " .. FOREVER .. "))"):instance()
       assert.are.equal("running", inst:tick())
       assert.are.equal("success", inst:tick { go = true })
       assert.are.equal(1, settle(host).cancelled)
+    end)
+
+    -- The default, as muesli-bt: a memoryless seq/sel that stops before a
+    -- running async leaf leaves it as it is, its job running.  The job is
+    -- still cancelled by halt, reset and the instance's collection.
+    describe("a skipped running async leaf (preemption off, the default)", function()
+      local function skipped(host)
+        local flag = { on = true }
+        host:register_condition("flag", function() return flag.on end)
+        local inst = host:compile("(seq (cond flag) (act async-sleep-ms " .. FOREVER .. "))"):instance()
+        inst:set_trace_enabled(true)
+        assert.are.equal("running", inst:tick())
+        flag.on = false
+        assert.are.equal("failure", inst:tick())
+        assert.are.equal("failure", inst:tick())
+        return inst, flag
+      end
+
+      it("keeps its job: nothing is cancelled, no halt event", function()
+        local host <close> = lispbt.new { workers = 2 }
+        local inst = skipped(host)
+        wait_until(function() return host:scheduler_stats().started == 1 end)
+        local s = host:scheduler_stats()
+        assert.are.equal(1, s.submitted)
+        assert.are.equal(0, s.cancelled)
+        assert.are.equal(1, s.running)
+        assert.are.equal(0, #kinds(inst, "scheduler_cancel"))
+        inst:halt()
+        s = settle(host)
+        assert.are.equal(1, s.cancelled)
+        assert.are.equal(1, #kinds(inst, "scheduler_cancel"))
+      end)
+
+      it("resumes the same job when reached again, and takes its result", function()
+        local host <close> = lispbt.new { workers = 1 }
+        local flag = { on = true }
+        host:register_condition("flag", function() return flag.on end)
+        local inst = host:compile("(seq (cond flag) (act async-sleep-ms 20))"):instance()
+        assert.are.equal("running", inst:tick())
+        flag.on = false
+        assert.are.equal("failure", inst:tick())
+        flag.on = true
+        assert.are.equal("success", wait_until(function()
+          local x = inst:tick()
+          return x ~= "running" and x
+        end))
+        local s = settle(host)
+        assert.are.equal(1, s.submitted) -- the one job, not a second
+        assert.are.equal(1, s.completed)
+        assert.are.equal(0, s.cancelled)
+      end)
+
+      it("reset cancels its job", function()
+        local host <close> = lispbt.new { workers = 2 }
+        local inst = skipped(host)
+        inst:reset()
+        local s = settle(host)
+        assert.are.equal(1, s.cancelled)
+        assert.are.equal(0, s.completed)
+      end)
+
+      it("the instance's collection cancels its job, no crash", function()
+        local host <close> = lispbt.new { workers = 2 }
+        do
+          skipped(host)
+          wait_until(function() return host:scheduler_stats().started == 1 end)
+        end
+        collectgarbage()
+        collectgarbage()
+        host:gc()
+        local s = settle(host)
+        assert.are.equal(1, s.cancelled)
+        local short = host:compile("(act async-sleep-ms 1)"):instance()
+        assert.are.equal("running", short:tick())
+        assert.are.equal("success", wait_until(function()
+          local x = short:tick()
+          return x ~= "running" and x
+        end))
+      end)
     end)
 
     it("reset cancels the job", function()

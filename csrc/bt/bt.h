@@ -76,10 +76,10 @@ typedef struct bt_Env {
     ** tick's first event (the stream copies the records [seq0, seq) into
     ** its own ring).  Never raises. */
     int evt_on;
-    /* 1: memoryless seq/sel leave a running child they stop before
-    ** unhalted, as muesli-bt does (bt.set-preempt-enabled #f); 0 (the
-    ** default): they halt it (SPEC §5.6). */
-    int nopreempt;
+    /* 0 (the default): memoryless seq/sel leave a running child they stop
+    ** before unhalted, as muesli-bt does; 1 (bt.set-preempt-enabled #t,
+    ** host option preempt): they halt it (SPEC §5.6). */
+    int preempt;
     void (*evt_tick)(void *ud, bt_Inst *I, int phase, uint64_t seq0);
     void *evt_ud;
 } bt_Env;

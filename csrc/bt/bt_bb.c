@@ -169,17 +169,97 @@ static const char *typename_of(lisp_Value v) {
     }
 }
 
+/* 1 if 'v' is what muesli-bt stores as a float64[]: a vec or a proper
+** non-empty list whose elements are all numbers. */
+static int numseq(lisp_Value v) {
+    if (v.tag == LISP_TVEC) {
+        int64_t i, n = lisp_veclen(v);
+        for (i = 0; i < n; i++) {
+            if (!lisp_isnumber(lisp_vecitems(v)[i])) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (v.tag != LISP_TCONS || lisp_listlen(v) < 0) {
+        return 0;
+    }
+    for (; v.tag == LISP_TCONS; v = lisp_cdr(v)) {
+        if (!lisp_isnumber(lisp_car(v))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static double numof(lisp_Value v) {
+    return v.tag == LISP_TINT ? (double)v.u.i : v.u.f;
+}
+
+/* VALUE and TYPE as muesli-bt's blackboard dump prints them: its value
+** types nil, bool, int64, float64, string (a symbol too: it stores the
+** name), float64[]; floats as C++ streams print a double (6 significant
+** digits, '%g'), strings raw, a float vector as [a,b].  A value it cannot
+** store (a map, a vec of other values, a closure) keeps our printed form
+** and Lisp type name. */
+static const char *muesli_value(lisp_State *S, sbuf *b, lisp_Value v) {
+    switch (v.tag) {
+        case LISP_TNIL: sbuf_puts(b, "nil"); return "nil";
+        case LISP_TBOOL: sbuf_puts(b, v.u.b ? "#t" : "#f"); return "bool";
+        case LISP_TINT: sbuf_printf(b, "%lld", (long long)v.u.i); return "int64";
+        case LISP_TFLOAT: sbuf_printf(b, "%g", v.u.f); return "float64";
+        case LISP_TSTRING:
+        case LISP_TSYMBOL: {
+            size_t n;
+            const char *s = lisp_str(v, &n);
+            sbuf_putn(b, s, n);
+            return "string";
+        }
+        default: break;
+    }
+    if (numseq(v)) {
+        int first = 1;
+        sbuf_putc(b, '[');
+        if (v.tag == LISP_TVEC) {
+            int64_t i, n = lisp_veclen(v);
+            for (i = 0; i < n; i++) {
+                sbuf_printf(b, i ? ",%g" : "%g", numof(lisp_vecitems(v)[i]));
+            }
+        } else {
+            for (; v.tag == LISP_TCONS; v = lisp_cdr(v), first = 0) {
+                sbuf_printf(b, first ? "%g" : ",%g", numof(lisp_car(v)));
+            }
+        }
+        sbuf_putc(b, ']');
+        return "float64[]";
+    }
+    lisp_write(S, b, v, 0);
+    return typename_of(v);
+}
+
 void bt_bb_dump(bt_Inst *I, sbuf *b) {
+    lisp_State *S = I->ctx.S;
+    int muesli = lisp_printstyle(S) == LISP_PRINT_MUESLI;
     int i;
     for (i = 0; i < I->nbb; i++) {
         bt_BBSlot *s = &I->bb[i];
+        const char *type;
+        int node = (int)s->node;
         if (!s->set) {
             continue;
         }
-        sbuf_printf(b, "%s=", bt_key_name(I->ctx.S, i));
-        lisp_write(I->ctx.S, b, s->v, 0);
-        sbuf_printf(b, " type=%s tick=%lld ts_ns=%lld writer_node=%d", typename_of(s->v),
-                    (long long)s->tick, (long long)s->ts_ns, (int)s->node);
+        sbuf_printf(b, "%s=", bt_key_name(S, i));
+        if (muesli) {
+            /* the reference's node numbering; a write from outside the
+            ** tree is writer_node=0 there */
+            type = muesli_value(S, b, s->v);
+            node = node < 0 ? 0 : (int)bt_def_postid(I->D, node);
+        } else {
+            lisp_write(S, b, s->v, 0);
+            type = typename_of(s->v);
+        }
+        sbuf_printf(b, " type=%s tick=%lld ts_ns=%lld writer_node=%d", type, (long long)s->tick,
+                    (long long)s->ts_ns, node);
         if (s->writer) {
             sbuf_printf(b, " writer_name=%s", s->writer);
         }

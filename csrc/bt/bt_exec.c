@@ -254,7 +254,7 @@ LISPBT_COLD static void preemptslow(bt_Inst *I, int32_t c, int32_t end) {
 
 static inline void preempt(bt_Inst *I, int32_t c, int32_t end) {
     /* the common case (the last child stopped the loop) is free */
-    if (c < end && !I->E->nopreempt) {
+    if (c < end && I->E->preempt) {
         preemptslow(I, c, end);
     }
 }

@@ -583,9 +583,91 @@ static lisp_Value cfun_bt_clearlogs(lisp_State *S, int argc, lisp_Value *argv) {
 
 /* ---- reports ---- */
 
+int32_t bt_def_postid(const bt_Def *D, int32_t i) {
+    /* post(i) = the nodes before i in preorder and in i's subtree, less
+    ** its ancestors (which come after it in post-order) */
+    int32_t at = 0, depth = 0;
+    while (at != i) {
+        int32_t c = at + 1;
+        while (c + (int32_t)D->nodes[c].size <= i) {
+            c += (int32_t)D->nodes[c].size;
+        }
+        at = c;
+        depth++;
+    }
+    return i + (int32_t)D->nodes[i].size - 1 - depth;
+}
+
+/* One "node ..." line of muesli-bt's bt.stats text for node 'i' if it was
+** ticked, then its subtree's in post-order (the reference's id order). */
+static void muesli_nodes(bt_Inst *I, const bt_Def *D, int32_t i, int32_t *post, sbuf *b) {
+    int32_t c, end = i + (int32_t)D->nodes[i].size;
+    const bt_NodeStats *s;
+    if (D->nodes[i].kind != BT_NCOND && D->nodes[i].kind != BT_NACT) {
+        for (c = i + 1; c < end; c += (int32_t)D->nodes[c].size) {
+            muesli_nodes(I, D, c, post, b);
+        }
+    }
+    s = bt_nodestats(I, i);
+    if (s->count[1] + s->count[2] + s->count[3] > 0) {
+        hist_Summary h;
+        const char *name = bt_def_nodename(D, i);
+        const char *leaf = NULL;
+        if (strncmp(name, "cond ", 5) == 0) { /* "cond NAME" / "act NAME": a leaf */
+            leaf = name + 5;
+        } else if (strncmp(name, "act ", 4) == 0) {
+            leaf = name + 4;
+        }
+        hist_summary(bt_nodehist(I, i), &h);
+        if (leaf) {
+            sbuf_printf(b, "node %d (%s)", (int)*post, leaf);
+        } else {
+            sbuf_printf(b, "node %d (node-%d)", (int)*post, (int)*post);
+        }
+        sbuf_printf(b,
+                    " success=%llu failure=%llu running=%llu last_ns=%lld max_ns=%lld"
+                    " lispbt_id=%d total_ns=%lld p50_ns=%lld p90_ns=%lld p99_ns=%lld"
+                    " p999_ns=%lld errors=%llu",
+                    (unsigned long long)s->count[1], (unsigned long long)s->count[2],
+                    (unsigned long long)s->count[3], (long long)s->last_ns, (long long)s->max_ns,
+                    (int)i, (long long)s->total_ns, (long long)h.p50, (long long)h.p90,
+                    (long long)h.p99, (long long)h.p999, (unsigned long long)s->errors);
+        if (s->work > 0) {
+            sbuf_printf(b, " work=%llu", (unsigned long long)s->work);
+        }
+        sbuf_putc(b, '\n');
+    }
+    (*post)++;
+}
+
+/* bt.stats text in print style muesli: the reference's lines (its five
+** tick lines, then "node ID (NAME) success= failure= running= last_ns=
+** max_ns=" per ticked node, ID in its post-order numbering, NAME the leaf
+** name or node-ID), our own lines and fields after the reference's; in
+** print style lispbt our text (bt_stats_text: preorder ids, "act NAME"
+** names).  The tick lines are the same in both: ours are kept and our
+** node lines replaced. */
+static void stats_text(bt_Inst *I, sbuf *b) {
+    size_t start = b->len, k;
+    int32_t post = 0;
+    bt_stats_text(I, b);
+    if (lisp_printstyle(I->ctx.S) != LISP_PRINT_MUESLI || b->oom) {
+        return;
+    }
+    for (k = start; k + 6 <= b->len; k++) {
+        if (b->p[k] == '\n' && memcmp(b->p + k + 1, "node ", 5) == 0) {
+            b->len = k + 1; /* drop our node lines */
+            break;
+        }
+    }
+    if (I->D->n > 0) {
+        muesli_nodes(I, I->D, 0, &post, b);
+    }
+}
+
 static lisp_Value cfun_bt_stats(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
-    return insttext(S, argv, bt_stats_text);
+    return insttext(S, argv, stats_text);
 }
 
 static lisp_Value cfun_bt_histogram(lisp_State *S, int argc, lisp_Value *argv) {
@@ -851,14 +933,14 @@ static lisp_Value cfun_bt_installdemo(lisp_State *S, int argc, lisp_Value *argv)
 }
 
 /* (bt.set-preempt-enabled b): whether memoryless seq and sel of this
-** host's trees halt a running child they stop before (#t, the default) or
-** leave it as muesli-bt does (#f). */
+** host's trees halt a running child they stop before (#t, host option
+** preempt) or leave it as muesli-bt does (#f, the default). */
 static lisp_Value cfun_bt_setpreempt(lisp_State *S, int argc, lisp_Value *argv) {
     (void)argc;
     if (argv[0].tag != LISP_TBOOL) {
         lisp_argerror(S, argv, 0, "expected a boolean");
     }
-    bt_reg_env(bt_reg(S))->nopreempt = !argv[0].u.b;
+    bt_reg_env(bt_reg(S))->preempt = argv[0].u.b;
     return lisp_nil();
 }
 
@@ -1218,7 +1300,7 @@ const lisp_Reg bt_lib[] = {
     {"bt.blackboard.get", 2, 3, cfun_bt_blackboardget, RT,
      "(bt.blackboard.get inst key [default]) -> value, default or nil"},
     {"bt.set-preempt-enabled", 1, 1, cfun_bt_setpreempt, RT,
-     "(bt.set-preempt-enabled b) -> nil; #f: seq/sel leave skipped running children"},
+     "(bt.set-preempt-enabled b) -> nil; #t: seq/sel halt skipped running children"},
     {"bt.install-demo-callbacks", 0, 0, cfun_bt_installdemo, RT,
      "(bt.install-demo-callbacks) -> names of muesli-bt's demo leaves, now registered"},
     {"bt.blackboard.dump", 1, 1, cfun_bt_bbdump, RT, "(bt.blackboard.dump inst) -> text"},

@@ -171,4 +171,10 @@ extern const char *const bt_demo_names[];
 
 extern const char *const bt_kindnames[BT_NKINDS];
 
+/* The id muesli-bt gives node 'i' (our preorder id): it numbers the nodes
+** in post-order (children before their parent), so the root is n-1.
+** Used only in the texts that mirror its output (bt.stats and
+** bt.blackboard.dump in print style muesli).  O(depth * fan-out). */
+int32_t bt_def_postid(const bt_Def *D, int32_t i);
+
 #endif

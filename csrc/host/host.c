@@ -197,6 +197,7 @@ lispbt_Host *host_new(const host_Opts *o, char *err, size_t errlen) {
         env.rate = &H->rate;
         env.log = &H->log;
         env.trace_capacity = o->trace_capacity;
+        env.preempt = o->preempt != 0;
         env.deadkey = deadkey;
         env.deadkey_ud = H;
         H->bt = bt_reg_new(H->S, &env);

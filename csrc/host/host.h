@@ -39,6 +39,8 @@ typedef struct host_Opts {
     int gc_stress;        /* 1: full collection at every allocation; 2: a GC step at every allocation */
     size_t print_limit;   /* bytes of one printed value (default LISPBT_PRINT_LIMIT) */
     int print_style;      /* LISP_PRINT_MUESLI (0, default) or LISP_PRINT_LISPBT (1) */
+    int preempt;          /* memoryless seq/sel halt skipped running children
+                          ** (default 0: leave them, as muesli-bt does) */
 } host_Opts;
 
 /* Opaque: the definition is private to csrc/host/host.c. */

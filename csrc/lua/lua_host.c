@@ -166,7 +166,7 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
 static void newhost(lua_State *L, int hasopts) {
     static const char *const known[] = {"workers",   "trace_capacity", "log_capacity",
                                         "planner_capacity", "max_depth", "heap_limit",
-                                        "gc_stress", "print_limit", "print_style", NULL};
+                                        "gc_stress", "print_limit", "print_style", "preempt", NULL};
     host_Opts o;
     lx_Host *X;
     char err[200];
@@ -218,6 +218,13 @@ static void newhost(lua_State *L, int hasopts) {
             } else if (strcmp(st, "muesli") != 0) { /* the default: the reference's forms */
                 lx_error(L, "new", "bad argument #1 (option 'print_style' must be \"lispbt\" or \"muesli\")");
             }
+        }
+        lua_pop(L, 1);
+        if (lua_getfield(L, 1, "preempt") != LUA_TNIL) {
+            if (!lua_isboolean(L, -1)) {
+                lx_error(L, "new", "bad argument #1 (option 'preempt' must be a boolean)");
+            }
+            o.preempt = lua_toboolean(L, -1);
         }
         lua_pop(L, 1);
         if (lua_getfield(L, 1, "gc_stress") != LUA_TNIL) {

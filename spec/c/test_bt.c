@@ -354,8 +354,13 @@ static void test_c_leaves(void) {
     CHECK(cond.calls == 2 && act.calls == 2);
     CHECK(act.last_tick == 3 && act.last_node == 2 && act.last_nargs == 2 && act.arg0 == 42);
     CHECK(cond.last_node == 1 && cond.last_nargs == 0);
-    /* preemption: the condition fails, the running action is halted once */
+    /* the default, as muesli-bt: the condition fails, the running action
+    ** is left as it is (no halt) */
     cond.status = BT_FAILURE;
+    CHECK(bt_tick(I) == BT_FAILURE);
+    CHECK(act.halts == 0 && act.calls == 2);
+    /* preemption on: the skipped running action is halted once */
+    CHECK(evalok(H, "(bt.set-preempt-enabled #t)"));
     CHECK(bt_tick(I) == BT_FAILURE);
     CHECK(act.halts == 1 && act.calls == 2);
     CHECK(bt_tick(I) == BT_FAILURE);
@@ -375,7 +380,7 @@ static void test_c_leaves(void) {
     act.status = BT_ERROR;
     CHECK(bt_tick(I) == BT_FAILURE);
     text = logs(H, 1);
-    CHECK(contains(text, "category=bt msg=act work: probe failed at tick 8\n"));
+    CHECK(contains(text, "category=bt msg=act work: probe failed at tick 9\n"));
     free(text);
     text = stats(I);
     CHECK(contains(text, "\nnode 2 (act work) success=0 failure=1 running=4 "));
@@ -447,10 +452,26 @@ static void test_stats_text(void) {
     CHECK(contains(text, "\nnode 3 (cond always-true) success=10 failure=0 running=0 last_ns="));
     CHECK(contains(text, "\nnode 4 (act always-success) success=10 failure=0 running=0 last_ns="));
     CHECK(strstr(text, "\nnode 5 ") == NULL);
-    /* the Lisp builtin returns the same text */
+    /* the Lisp builtin returns the same text in print style lispbt */
+    CHECK(evalok(H, "(print-style 'lispbt)"));
     CHECK(eval(H, "(bt.stats i)", &v) == LISP_OK && v.tag == LISP_TSTRING &&
           same(lisp_str(v, NULL), text));
+    CHECK(evalok(H, "(print-style 'muesli)"));
     free(text);
+    /* by default muesli-bt's node lines: post-order ids, leaf names or
+    ** node-ID, then our fields */
+    CHECK(eval(H, "(bt.stats i)", &v) == LISP_OK && v.tag == LISP_TSTRING);
+    {
+        const char *mt = lisp_str(v, NULL);
+        CHECK(startswith(mt, "tick_count=10\ntick_overrun_count=0\ntick_last_ns="));
+        CHECK(contains(mt, "\nnode 0 (node-0) success=0 failure=10 running=0 last_ns="));
+        CHECK(contains(mt, "\nnode 1 (always-true) success=10 failure=0 running=0 last_ns="));
+        CHECK(contains(mt, "\nnode 2 (always-success) success=10 failure=0 running=0 last_ns="));
+        CHECK(contains(mt, "\nnode 3 (node-3) success=10 failure=0 running=0 last_ns="));
+        CHECK(contains(mt, " lispbt_id=2 total_ns="));
+        CHECK(contains(mt, "\nnode 5 (node-5) success=10 failure=0 running=0 last_ns="));
+        CHECK(strstr(mt, "\nnode 4 ") == NULL); /* (act never) was never ticked */
+    }
     /* counters level: node durations stay 0 */
     I = mkinst(H, "j", "(seq (succeed) (succeed))");
     CHECK(evalok(H, "(bt.set-profile-level j 'counters)"));

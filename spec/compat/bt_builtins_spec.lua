@@ -53,7 +53,8 @@ describe("compat: bt builtins", function()
   it("tick input is stamped with the tick it is for, writer bt.tick", function()
     local dump = H.show(h, [[(define i (bt.new-instance (bt (succeed))))
       (bt.tick i) (bt.tick i '((foo 1))) (bt.blackboard.dump i)]])
-    assert.matches('^"foo=1 type=int tick=2 ts_ns=%d+ writer_node=%-1 writer_name=bt%.tick\\n"$', dump)
+    -- the reference stamps a write from outside the tree writer_node=0
+    assert.matches('^"foo=1 type=int64 tick=2 ts_ns=%d+ writer_node=0 writer_name=bt%.tick\\n"$', dump)
   end)
 
   it("tick input values: symbols as strings, numeric lists as lists of floats", function()
@@ -166,8 +167,36 @@ describe("compat: bt builtins", function()
 
   it("bt.blackboard.dump: key, value, type and writer", function()
     assert.are.equal('""', H.show(h, "(define i (bt.new-instance (bt (cond bb-has foo)))) (bt.blackboard.dump i)"))
-    assert.matches('^"foo=42 type=int tick=1 ts_ns=%d+ writer_node=0 writer_name=bb%-put%-int\\n"$', H.show(h,
+    assert.matches('^"foo=42 type=int64 tick=1 ts_ns=%d+ writer_node=0 writer_name=bb%-put%-int\\n"$', H.show(h,
       "(define i (bt.new-instance (bt (act bb-put-int foo 42)))) (bt.tick i) (bt.blackboard.dump i)"))
+  end)
+
+  it("bt.blackboard.dump: the reference's value types and value forms", function()
+    -- int64, float64 (6 significant digits), raw strings (a symbol stores its
+    -- name), float64[] as [a,b], bool #t/#f, nil
+    local dump = h:eval([[(define i (bt.new-instance (bt (succeed))))
+      (bt.tick i '((a 7) (b 3.14159265) (c 0.1) (d "two words") (e search) (f (1 2.5 -3))
+                   (g #t) (k #f) (l ()) (m 1e20) (n 100000000.0)))
+      (bt.blackboard.dump i)]])
+    local want = {
+      "a=7 type=int64", "b=3.14159 type=float64", "c=0.1 type=float64", "d=two words type=string",
+      "e=search type=string", "f=[1,2.5,-3] type=float64[]", "g=#t type=bool", "k=#f type=bool",
+      "l=nil type=nil", "m=1e+20 type=float64", "n=1e+08 type=float64",
+    }
+    local lines = {}
+    for line in dump:gmatch("[^\n]+") do
+      lines[#lines + 1] = line:match("^(.- type=%S+) tick=1 ts_ns=%d+ writer_node=0 writer_name=bt%.tick$")
+    end
+    assert.are.same(want, lines)
+    -- a leaf's write names the writer by the reference's node id (post-order)
+    assert.matches("^x=1 type=int64 tick=1 ts_ns=%d+ writer_node=1 writer_name=bb%-put%-int\n$", h:eval([[
+      (define i (bt.new-instance (bt (seq (succeed) (act bb-put-int x 1)))))
+      (bt.tick i) (bt.blackboard.dump i)]]))
+    -- print style lispbt: our printed forms and type names, our node ids
+    h:eval("(print-style 'lispbt)")
+    assert.matches('^f=%(1%.0 2%.5 %-3%.0%) type=list tick=1 ts_ns=%d+ writer_node=%-1 writer_name=bt%.tick\n$', h:eval([[
+      (define i (bt.new-instance (bt (succeed)))) (bt.tick i '((f (1 2.5 -3)))) (bt.blackboard.dump i)]]))
+    h:eval("(print-style 'muesli)")
   end)
 
   it("bt.blackboard.get: the value, the default or nil", function()
@@ -182,8 +211,30 @@ describe("compat: bt builtins", function()
     local s = H.show(h, "(define i (bt.new-instance (bt (succeed)))) (bt.stats i)")
     assert.matches('^"tick_count=0\\ntick_overrun_count=0\\ntick_last_ns=0\\ntick_max_ns=0\\ntick_total_ns=0\\n', s)
     s = H.show(h, "(defbt t (act running-then-success 1)) (define i (bt.new-instance t)) (bt.tick i) (bt.stats i)")
-    assert.matches("\\nnode 0 %(act running%-then%-success%) success=0 failure=0 running=1 last_ns=%d+ max_ns=%d+ ", s)
+    assert.matches("\\nnode 0 %(running%-then%-success%) success=0 failure=0 running=1 last_ns=%d+ max_ns=%d+ ", s)
     assert.are.equal("nil", H.show(h, "(define i (bt.new-instance (bt (succeed)))) (bt.set-tick-budget-ms i 20)"))
+  end)
+
+  it("bt.stats node lines: the reference's ids (post-order) and names (leaf name or node-ID)", function()
+    local s = h:eval([[(define i (bt.new-instance
+        (bt (sel (fail) (seq (cond always-true) (act always-success)) (act never)))))
+      (bt.tick i) (bt.stats i)]])
+    local got = {}
+    for id, name, rest in s:gmatch("\nnode (%d+) %(([^)]*)%) (success=%d+ failure=%d+ running=%d+) last_ns=%d+ max_ns=%d+ ") do
+      got[#got + 1] = id .. " " .. name .. " " .. rest
+    end
+    -- (act never) is not ticked, so it has no line, as in the reference
+    assert.are.same({ "0 node-0 success=0 failure=1 running=0", "1 always-true success=1 failure=0 running=0",
+                      "2 always-success success=1 failure=0 running=0", "3 node-3 success=1 failure=0 running=0",
+                      "5 node-5 success=1 failure=0 running=0" }, got)
+    -- our preorder id follows the reference's fields
+    assert.truthy(s:find("\nnode 3 %(node%-3%) success=1 failure=0 running=0 last_ns=%d+ max_ns=%d+ lispbt_id=2 total_ns="))
+    -- print style lispbt: our text, preorder ids and kind names
+    h:eval("(print-style 'lispbt)")
+    s = h:eval("(bt.stats i)")
+    h:eval("(print-style 'muesli)")
+    assert.truthy(s:find("\nnode 2 %(seq%) success=1 failure=0 running=0 last_ns="))
+    assert.truthy(s:find("\nnode 3 %(cond always%-true%) success=1 "))
   end)
 
   it("bt.scheduler.stats: the reference's counter lines", function()

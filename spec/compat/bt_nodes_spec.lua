@@ -128,15 +128,13 @@ describe("compat: BT node kinds", function()
   it("reactive-sel: all children failing halts the subtree of the one that was running", function()
     -- a just failed, so it gets no halt callback (docs/compat.md: halting a
     -- subtree); the running leaf under it does
-    -- with seq preemption off (the reference's seq), only reactive-sel halts b
+    -- with seq preemption off (the default, the reference's seq), only reactive-sel halts b
     assert.are.equal("((running failure) (b b!))", show([[
-      (bt.set-preempt-enabled #f)
       (script 'b '(running))
       (bt.register-condition 'go (lambda (inst) (bt.bb-get inst 'go)))
       (define i (bt.new-instance (bt (reactive-sel (act always-fail) (seq (cond go) (act b))))))
       (define a (bt.tick i '((go #t))))
       (list (list a (bt.tick i '((go #f)))) (taken))]]))
-    h:eval("(bt.set-preempt-enabled #t)")
     assert.are.equal("((running failure) (a a))", show([[
       (script 'a '(running failure))
       (list (ticks (bt.new-instance (bt (reactive-sel (act always-fail) (act a)))) 2) (taken))]]))
@@ -163,10 +161,13 @@ describe("compat: BT node kinds", function()
            '((invert (succeed)) (invert (fail)) (invert (running)) (succeed) (fail) (running)))]]))
   end)
 
-  it("with preemption off, seq leaves a skipped running child as the reference does", function()
-    assert.are.equal("(running running running success)", show([[
-      (bt.set-preempt-enabled #f)
-      (ticks (bt.new-instance (bt (seq (act running-then-success 1) (act running-then-success 1)))) 4)]]))
+  it("by default seq leaves a skipped running child as the reference does; #t halts it", function()
+    local dsl = "(bt (seq (act running-then-success 1) (act running-then-success 1)))"
+    assert.are.equal("(running running running success)", show(
+      "(ticks (bt.new-instance " .. dsl .. ") 4)"))
+    assert.are.equal("(running running running running)", show(
+      "(bt.set-preempt-enabled #t) (ticks (bt.new-instance " .. dsl .. ") 4)"))
+    h:eval("(bt.set-preempt-enabled #f)")
     assert.are.equal("bt.set-preempt-enabled: expected a boolean, got 1", H.err(h, "(bt.set-preempt-enabled 1)"))
   end)
 end)
