@@ -148,8 +148,8 @@ describe("compat: muesli-bt example trees", function()
     -- the blackboard dump: state, action (written by the planner at its
     -- last call), and plan-meta, the last call's planner.v1 record
     local dump = r[12]
-    assert.matches("state=[-%d.e]+ type=float tick=%d+ ", dump)
-    assert.matches("action=[-%d.e]+ type=float tick=" .. #recs .. " .- writer_name=one%-d%-planner", dump)
+    assert.matches("state=[-%d.e]+ type=float64 tick=%d+ ", dump)
+    assert.matches("action=[-%d.e]+ type=float64 tick=" .. #recs .. " .- writer_name=one%-d%-planner", dump)
     local meta = json_decode(h:eval("(bt.bb-get inst 'plan-meta)"))
     assert.are.same({ "planner.v1", "one-d-planner", "mcts", 42, #recs },
       { meta.schema_version, meta.node_name, meta.planner, meta.seed, meta.tick_index })
