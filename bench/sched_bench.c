@@ -3,7 +3,7 @@
 ** delay.  See LICENSE for copyright.
 **
 ** Build (from the repo root):
-**   cc -std=c11 -O2 -Icsrc csrc/base/mem.c csrc/base/sbuf.c csrc/sched/sched.c \
+**   cc -std=c11 -O2 -Icsrc -Icsrc/base -Icsrc/sched csrc/base/mem.c csrc/base/sbuf.c csrc/sched/sched.c \
 **      bench/sched_bench.c -lpthread -lm -o sched_bench
 ** Output: one 'name value unit' line per figure.
 **
