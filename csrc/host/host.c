@@ -46,8 +46,8 @@ void host_defaults(host_Opts *o) {
     memset(o, 0, sizeof *o);
     o->workers = 2;
     o->trace_capacity = 4096;
-    o->log_capacity = 1024;
-    o->planner_capacity = 1024;
+    o->log_capacity = 4096;     /* muesli-bt's runtime host keeps 4096 log records */
+    o->planner_capacity = 4096; /* and 4096 planner records */
     o->max_depth = 10000;
     o->print_limit = LISPBT_PRINT_LIMIT;
 }

@@ -12,7 +12,7 @@
 #include "lisp.h"
 #include "mem.h"
 
-#define OBS_EVT_RING_DEFAULT 4096  /* events.set-ring-size default */
+#define OBS_EVT_RING_DEFAULT 8192  /* events.set-ring-size default (muesli-bt's runtime host) */
 #define OBS_EVT_RING_MAX (1 << 20) /* events.set-ring-size maximum */
 #define OBS_EVT_GC_MAX 64   /* GC lines not yet written, and GC/rare events in one tick; more are dropped */
 #define OBS_EVT_PATH_MAX 32 /* node ids kept in a tick_audit's node_path */
