@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt.h"
 #include "host_builtins.h"
@@ -42,9 +43,16 @@ struct lispbt_Host {
     void *deadkey_ud;
 };
 
+/* The default worker count: one per online CPU, as muesli-bt's runtime
+** host (docs/compat.md#defaults), at least 1 and at most SCHED_MAX_WORKERS. */
+static int host_default_workers(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > SCHED_MAX_WORKERS ? SCHED_MAX_WORKERS : (int)n;
+}
+
 void host_defaults(host_Opts *o) {
     memset(o, 0, sizeof *o);
-    o->workers = 2;
+    o->workers = host_default_workers();
     o->trace_capacity = 4096;
     o->log_capacity = 4096;     /* muesli-bt's runtime host keeps 4096 log records */
     o->planner_capacity = 4096; /* and 4096 planner records */
