@@ -139,7 +139,6 @@ typedef struct obs_Events {
     ** tick's records. */
     lisp_GcEvent gcs[OBS_EVT_GC_MAX];
     atomic_int gclive; /* slots whose line is not written yet */
-    bt_Inst *cur;      /* the instance ticking, between the hook's phases */
     struct {
         uint64_t at;   /* goes before the instance's record of this seq */
         trace_Rec rec; /* a GC or note marker */
@@ -746,6 +745,22 @@ static void pendto(obs_Events *V, uint64_t q) {
 static void copyrange(obs_Events *V, const trace_Ring *T, uint64_t lo, uint64_t hi) {
     trace_Rec *ev = V->ring.ev;
     uint32_t mask = V->ring.mask;
+    if (lispbt_likely(V->npend_done == V->npend &&
+                      V->ring.seq + (hi - lo) - V->done_seen <= (uint64_t)V->ring.cap)) {
+        /* no marker pending and room for all: plain copies up to the first
+        ** record that needs more (a message, a key name, a bb_read) */
+        const trace_Rec *src = T->ev;
+        uint64_t s = V->ring.seq, tm = T->mask;
+        for (; lo < hi; lo++) {
+            const trace_Rec *r = &src[lo & tm];
+            int kind = (int)(r->w & 15);
+            if (lispbt_unlikely(kind >= TRACE_BB_WRITE && kind != TRACE_RUN)) {
+                break;
+            }
+            ev[s++ & mask] = *r;
+        }
+        V->ring.seq = s;
+    }
     for (; lo < hi; lo++) {
         const trace_Rec *r = &T->ev[lo & T->mask];
         int kind = (int)(r->w & 15);
@@ -784,6 +799,38 @@ static void copyforward(obs_Events *V, const trace_Ring *T, uint64_t start, uint
     copyrange(V, T, from, end);
 }
 
+/* copytick for a short tick (at most COPY_SMALL slots, no marker pending,
+** room for all): the slots of events found backward, then copied forward
+** in one loop.  Not a limit: longer ticks take the general path. */
+#define COPY_SMALL 32
+static void copysmall(obs_Events *V, const trace_Ring *T, uint64_t start, uint64_t end) {
+    const trace_Rec *src = T->ev;
+    trace_Rec *dst = V->ring.ev;
+    uint64_t keep[COPY_SMALL], j = end, tm = T->mask, mask = V->ring.mask, s;
+    int n = 0;
+    while (j > start) {
+        const trace_Rec *r = &src[--j & tm];
+        keep[n++] = j;
+        if ((r->w & 15) == TRACE_RUN && r->x + 2 * (uint64_t)r->aux - 1 == j) {
+            j = r->x > start ? r->x : start; /* the slots [x, j) hold older records */
+        }
+    }
+    s = V->ring.seq;
+    while (n > 0) {
+        const trace_Rec *r = &src[keep[--n] & tm];
+        int kind = (int)(r->w & 15);
+        if (lispbt_likely(kind < TRACE_BB_WRITE || kind == TRACE_RUN)) {
+            dst[s++ & mask] = *r; /* node and tick records: a plain copy */
+        } else {
+            V->ring.seq = s;
+            putrec(V, T, r);
+            s = V->ring.seq;
+        }
+    }
+    V->ring.seq = s;
+    V->npend_done = 0;
+}
+
 /* Copy the instance records [start, end) into the stream's ring: a pass
 ** backward finds the runs (a run's record is the last slot of its seqs,
 ** the slots before it hold older records), so only the slots of events
@@ -791,6 +838,11 @@ static void copyforward(obs_Events *V, const trace_Ring *T, uint64_t start, uint
 static void copytick(obs_Events *V, const trace_Ring *T, uint64_t start, uint64_t end) {
     uint64_t lo[OBS_EVT_SEGS], hi[OBS_EVT_SEGS], j = end, top = end;
     int n = 0;
+    if (lispbt_likely(end - start <= COPY_SMALL && V->npend == 0 &&
+                      V->ring.seq + (end - start) - V->done_seen <= (uint64_t)V->ring.cap)) {
+        copysmall(V, T, start, end);
+        return;
+    }
     while (j > start) {
         if (runat(T, j - 1)) {
             uint64_t x = T->ev[(j - 1) & T->mask].x;
@@ -836,7 +888,7 @@ static trace_Rec notemarker(obs_Note *n, int64_t tick, int64_t ts) {
     return r;
 }
 
-/* Queue a note of 'type' with payload 'data': in a tick (V->cur), between
+/* Queue a note of 'type' with payload 'data': in a tick (V->E->evt_cur), between
 ** its events at the instance's current trace position (+ 'after'), else
 ** now, with envelope tick 'tick' (-1: none). */
 static void note(obs_Events *V, const char *type, int64_t tick, int64_t ts, const char *data,
@@ -846,7 +898,7 @@ static void note(obs_Events *V, const char *type, int64_t tick, int64_t ts, cons
         return;
     }
     n = malloc(sizeof *n + len);
-    if (n == NULL || (V->cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
+    if (n == NULL || (V->E->evt_cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
         free(n);
         atomic_fetch_add_explicit(&V->drops, 1, memory_order_relaxed);
         return;
@@ -854,9 +906,9 @@ static void note(obs_Events *V, const char *type, int64_t tick, int64_t ts, cons
     n->type = type;
     n->len = len;
     memcpy(n->data, data, len);
-    if (V->cur != NULL) {
-        V->pend[V->npend].at = bt_inst_trace(V->cur)->seq + (uint64_t)after;
-        V->pend[V->npend].rec = notemarker(n, bt_inst_ticks(V->cur), ts);
+    if (V->E->evt_cur != NULL) {
+        V->pend[V->npend].at = bt_inst_trace(V->E->evt_cur)->seq + (uint64_t)after;
+        V->pend[V->npend].rec = notemarker(n, bt_inst_ticks(V->E->evt_cur), ts);
         V->npend++;
     } else {
         trace_Rec r = notemarker(n, tick, ts);
@@ -869,7 +921,7 @@ void obs_events_note(lisp_State *S, const char *type, int64_t ts_ns, const char 
                      size_t len) {
     obs_Events *V = getev(S);
     if (V != NULL) {
-        note(V, type, V->cur != NULL ? bt_inst_ticks(V->cur) : -1,
+        note(V, type, V->E->evt_cur != NULL ? bt_inst_ticks(V->E->evt_cur) : -1,
              ts_ns < 0 ? clk_now(V->clock) : ts_ns, data, len, 0);
     }
 }
@@ -993,6 +1045,7 @@ static void runend(obs_Events *V) {
     coldend(V);
     V->run_open = 0;
     V->ndefs = 0;
+    V->E->evt_pre = 1; /* the next run's run_start */
 }
 
 /* ---- the tick hook (bt_Env.evt_tick) ---- */
@@ -1049,7 +1102,7 @@ static void gchook(void *ud, const lisp_GcEvent *g) {
         return;
     }
     if (atomic_load_explicit(&V->gclive, memory_order_acquire) >= OBS_EVT_GC_MAX ||
-        (V->cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
+        (V->E->evt_cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
         atomic_fetch_add_explicit(&V->drops, 1, memory_order_relaxed);
         return;
     }
@@ -1057,9 +1110,9 @@ static void gchook(void *ud, const lisp_GcEvent *g) {
     V->gcs[slot] = *g;
     atomic_fetch_add_explicit(&V->gclive, 1, memory_order_relaxed);
     now = clk_now(V->clock);
-    if (V->cur != NULL) {
-        V->pend[V->npend].at = bt_inst_trace(V->cur)->seq;
-        V->pend[V->npend].rec = gcmarker(bt_inst_ticks(V->cur), slot, now);
+    if (V->E->evt_cur != NULL) {
+        V->pend[V->npend].at = bt_inst_trace(V->E->evt_cur)->seq;
+        V->pend[V->npend].rec = gcmarker(bt_inst_ticks(V->E->evt_cur), slot, now);
         V->npend++;
     } else {
         trace_Rec r = gcmarker(-1, slot, now);
@@ -1187,7 +1240,7 @@ LISPBT_COLD static void deadline(obs_Events *V, bt_Inst *I, const bt_TickStats *
     PUTLIT(&b, ",\"tick_elapsed_ms\":");
     putms(&b, msof(V, ts->last_ns));
     sbuf_putc(&b, '}');
-    if (!b.oom) { /* pending at the end of the tick's records (V->cur is I) */
+    if (!b.oom) { /* pending at the end of the tick's records (V->E->evt_cur is I) */
         note(V, "deadline_exceeded", bt_inst_ticks(I), clk_now(V->clock), b.p, b.len, 0);
     }
     sbuf_free(&b);
@@ -1252,12 +1305,10 @@ LISPBT_COLD static void snapshot(obs_Events *V, bt_Inst *I) {
 static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
     obs_Events *V = ud;
     bt_TickStats ts;
-    if (phase == 0) {
+    if (phase == 0) { /* only while E->evt_pre: something to emit before the tick's events */
         if (!V->run_open) {
             runstart(V, I);
         }
-        seedef(V, bt_inst_def(I));
-        V->cur = I;
         V->npend = V->npend_done = 0;
         if (lispbt_unlikely(V->snap_req)) {
             snapshot(V, I);
@@ -1265,6 +1316,7 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
         if (V->audit != NULL) {
             auditstart(V);
         }
+        V->E->evt_pre = V->audit != NULL || V->snap_req;
         return;
     }
     if (lispbt_unlikely(!V->run_open)) { /* the stream was stopped during the tick */
@@ -1275,9 +1327,9 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
             }
         }
         V->npend_done = 0;
-        V->cur = NULL;
         return;
     }
+    seedef(V, bt_inst_def(I)); /* bt_def before the first tick of its tree */
     bt_tickstats(I, &ts);
     if (lispbt_unlikely(ts.budget_ns > 0 && ts.last_ns > ts.budget_ns)) {
         deadline(V, I, &ts);
@@ -1289,7 +1341,6 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
     } else {
         copyrecs(V, I, seq0, NULL);
     }
-    V->cur = NULL;
     publish(V);
     if (V->flush_each) {
         syncflush(V);
@@ -1385,6 +1436,8 @@ int obs_events_open(lisp_State *S, bt_Env *E, mem_Heap *M, clk_Clock *clock) {
     E->evt_tick = evtick;
     E->evt_ud = V;
     E->evt_on = 0;
+    E->evt_pre = 1;
+    E->evt_cur = NULL;
     lisp_setslot(S, LISPBT_SLOT_OBS, V);
     lisp_setgchook(S, gchook, V);
     return 0;
@@ -1416,6 +1469,7 @@ static void setoff(obs_Events *V, int on) {
     }
     V->on = on;
     V->E->evt_on = on;
+    V->E->evt_pre = 1;
 }
 
 void obs_events_close(lisp_State *S) {
@@ -1580,6 +1634,7 @@ static lisp_Value cfun_events_enableaudit(lisp_State *S, int argc, lisp_Value *a
         V->audit = NULL;
     }
     V->audit_on = on && !fail;
+    V->E->evt_pre = 1; /* recomputed at the next tick's phase 0 */
     coldend(V);
     if (fail) {
         lisp_memerror(S);
@@ -1642,6 +1697,7 @@ static lisp_Value cfun_events_dump(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_events_snapshotbb(lisp_State *S, int argc, lisp_Value *argv) {
     obs_Events *V = getev(S);
     V->snap_req = argc > 0 && checkbool(S, argv, 0) ? 2 : 1;
+    V->E->evt_pre = 1;
     return lisp_nil();
 }
 
