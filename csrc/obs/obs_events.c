@@ -891,11 +891,16 @@ static trace_Rec notemarker(obs_Note *n, int64_t tick, int64_t ts) {
 /* Queue a note of 'type' with payload 'data': in a tick (V->E->evt_cur), between
 ** its events at the instance's current trace position (+ 'after'), else
 ** now, with envelope tick 'tick' (-1: none). */
+static void runstart(obs_Events *V, bt_Inst *I);
+
 static void note(obs_Events *V, const char *type, int64_t tick, int64_t ts, const char *data,
                  size_t len, int after) {
     obs_Note *n;
-    if (!V->on || !V->run_open) {
+    if (!V->on) {
         return;
+    }
+    if (!V->run_open) { /* the first event after events.enable #t opens the run */
+        runstart(V, NULL);
     }
     n = malloc(sizeof *n + len);
     if (n == NULL || (V->E->evt_cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
@@ -954,7 +959,9 @@ static void runstart(obs_Events *V, bt_Inst *I) {
     int64_t now = clk_now(V->clock);
     char hz[48];
     sbuf_initm(&dsl, V->M);
-    dslof(V, bt_inst_def(I), &dsl); /* may collect: before the lock */
+    if (I != NULL) { /* else a note opens the run: no tree yet (tree_hash of "") */
+        dslof(V, bt_inst_def(I), &dsl); /* may collect: before the lock */
+    }
     snprintf(hz, sizeof hz, "%.17g", V->tick_hz);
     coldbegin(V);
     V->runs++;
