@@ -73,13 +73,16 @@ typedef struct bt_Env {
     ** and 'evt_tick' is called on the ticking thread: phase 0 before the
     ** tick's first event, only while 'evt_pre' (the stream sets it when it
     ** has something to emit there: run_start, bb_snapshot, the audit's
-    ** start), phase 1 after its last event, with 'seq0' the trace seq of
-    ** the tick's first event (the stream copies the records [seq0, seq)
-    ** into its own ring).  'evt_cur' is the instance ticking from before
-    ** phase 0 to after phase 1 (else NULL).  Never raises. */
+    ** start) or when the instance's tree is not 'evt_def' (the tree whose
+    ** bt_def the stream wrote last), phase 1 after its last event, with
+    ** 'seq0' the trace seq of the tick's first event (the stream copies
+    ** the records [seq0, seq) into its own ring).  'evt_cur' is the
+    ** instance ticking from before phase 0 to after phase 1 (else NULL).
+    ** Never raises. */
     int evt_on;
     int evt_pre;
     bt_Inst *evt_cur;
+    const struct bt_Def *evt_def;
     /* 1: memoryless seq/sel leave a running child they stop before
     ** unhalted, as muesli-bt does (bt.set-preempt-enabled #f); 0 (the
     ** default): they halt it (SPEC §5.6). */

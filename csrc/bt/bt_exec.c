@@ -818,7 +818,7 @@ LISPBT_COLD LISPBT_NOINLINE static void evtick(bt_Inst *I, int phase, uint64_t s
     if (phase == 0) {
         I->evt_forced = 1;
         I->E->evt_cur = I;
-        if (!I->E->evt_pre) { /* the stream has nothing to emit before the tick */
+        if (!I->E->evt_pre && I->E->evt_def == I->D) { /* nothing to emit before the tick */
             return;
         }
     } else {

@@ -967,6 +967,7 @@ static void runstart(obs_Events *V, bt_Inst *I) {
     V->runs++;
     V->seq = 0;
     V->ndefs = 0;
+    V->E->evt_def = NULL;
     if (V->fixed) {
         snprintf(V->run_id, sizeof V->run_id, "lispbt-fixed-%llu", (unsigned long long)V->runs);
     } else {
@@ -1052,20 +1053,26 @@ static void runend(obs_Events *V) {
     coldend(V);
     V->run_open = 0;
     V->ndefs = 0;
+    V->E->evt_def = NULL;
     V->E->evt_pre = 1; /* the next run's run_start */
 }
 
 /* ---- the tick hook (bt_Env.evt_tick) ---- */
 
+/* bt_def for tree 'D' if the run has not had it (at phase 0, before the
+** tick's first event); E->evt_def says which tree phase 0 may skip. */
 static void seedef(obs_Events *V, const bt_Def *D) {
     int i;
+    V->E->evt_def = NULL;
     if (lispbt_likely(V->ndefs > 0 && V->defs[V->ndefs - 1] == D)) {
-        return; /* the tree of the last tick */
+        V->E->evt_def = D; /* the tree of the last tick */
+        return;
     }
     for (i = 0; i < V->ndefs; i++) {
         if (V->defs[i] == D) { /* move it last */
             V->defs[i] = V->defs[V->ndefs - 1];
             V->defs[V->ndefs - 1] = D;
+            V->E->evt_def = D;
             return;
         }
     }
@@ -1086,6 +1093,7 @@ static void seedef(obs_Events *V, const bt_Def *D) {
     }
     V->defs[V->ndefs++] = D;
     btdef(V, D);
+    V->E->evt_def = D;
 }
 
 /* A GC marker record for figures slot 'slot'. */
@@ -1316,6 +1324,7 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
         if (!V->run_open) {
             runstart(V, I);
         }
+        seedef(V, bt_inst_def(I));
         V->npend = V->npend_done = 0;
         if (lispbt_unlikely(V->snap_req)) {
             snapshot(V, I);
@@ -1336,7 +1345,6 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
         V->npend_done = 0;
         return;
     }
-    seedef(V, bt_inst_def(I)); /* bt_def before the first tick of its tree */
     bt_tickstats(I, &ts);
     if (lispbt_unlikely(ts.budget_ns > 0 && ts.last_ns > ts.budget_ns)) {
         deadline(V, I, &ts);
@@ -1445,6 +1453,7 @@ int obs_events_open(lisp_State *S, bt_Env *E, mem_Heap *M, clk_Clock *clock) {
     E->evt_on = 0;
     E->evt_pre = 1;
     E->evt_cur = NULL;
+    E->evt_def = NULL;
     lisp_setslot(S, LISPBT_SLOT_OBS, V);
     lisp_setgchook(S, gchook, V);
     return 0;
