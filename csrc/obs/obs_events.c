@@ -13,6 +13,9 @@
 ** finds the runs, so only the slots that hold events are copied, and a
 ** message (an error text, a string value) is copied into the stream ring's
 ** message slots.  Then the new ring head is published ('pub', release).
+** The hook's phase 0 (before the tick's first event) is called only while
+** E->evt_pre or for a tree other than E->evt_def: one call per tick in the
+** steady state.
 **
 ** Writer.  Records become JSON lines only in flush(), under the writer
 ** lock 'mu': on the writer thread (started by events.enable #t, it looks
