@@ -286,6 +286,23 @@ describe("events", function()
     host:close()
   end)
 
+  it("keeps at most OBS_EVT_TAIL_MAX (65536) lines for events.dump, the newest", function()
+    local host = lispbt.new { workers = 0 }
+    host.events.set_ring_size(1 << 17)
+    host.events.enable(true)
+    local inst = host:compile("(seq " .. string.rep("(act always-success)", 255, " ") .. ")"):instance()
+    inst:set_profile_level("timing") -- 514 lines a tick
+    for _ = 1, 140 do inst:tick() end
+    local lines = host.events.dump()
+    assert.are.equal(65536, #lines)
+    local last = js.decode(lines[#lines])
+    local first = js.decode(lines[1])
+    assert.are.equal("tick_end", last.type)
+    assert.are.equal(140, last.tick)
+    assert.are.equal(last.seq - 65535, first.seq)
+    host:close()
+  end)
+
   it("costs nothing when off: no lines", function()
     local host = lispbt.new()
     local inst = host:compile("(seq (act bb-put-int k 1))"):instance()

@@ -30,8 +30,9 @@
 ** ring keeps (bt.set-trace-capacity) loses the oldest of them: they are
 ** counted in 'drops', reported by an error event and in run_end.  Lines go
 ** to the file (if events.set-path named one), into a tail of the newest
-** 'ring_size' lines, which events.dump returns, and to the listener queue
-** (host.events.on_line), which the host's thread drains.
+** 'tail_size' lines (min(ring_size, OBS_EVT_TAIL_MAX)), which events.dump
+** returns, and to the listener queue (host.events.on_line), which the
+** host's thread drains.
 **
 ** Envelope seq numbers are given when a line is formatted, so the lines
 ** of the stream (tick records and the run_start / bt_def / run_end lines
@@ -99,7 +100,7 @@ typedef struct obs_Events {
     mem_Heap *M;
     clk_Clock *clock;
     trace_Ring ring;   /* copied tick records not yet written */
-    int ring_size;     /* slots of 'ring' and lines of the tail */
+    int ring_size;     /* slots of 'ring' */
     _Atomic uint64_t pub;  /* ring seq up to which records are published */
     _Atomic uint64_t done; /* ring seq of the first record not yet written */
     uint64_t done_seen;    /* the host thread's last look at 'done' */
@@ -130,7 +131,8 @@ typedef struct obs_Events {
     int ndefs, capdefs;
     char *path;
     FILE *f;
-    char **tail;       /* the newest lines, a ring of 'ring_size' */
+    char **tail;       /* the newest lines, a ring of 'tail_size' */
+    int tail_size;     /* min(ring_size, OBS_EVT_TAIL_MAX): a slot keeps >= 256 bytes */
     size_t *tlen;      /* length of each slot's line */
     size_t *tcap;      /* bytes allocated for each slot (kept when reused) */
     int thead, tcount;
@@ -203,12 +205,12 @@ static void emitline(obs_Events *V, const sbuf *b) {
             fflush(V->f);
         }
     }
-    if (V->tcount == V->ring_size) { /* the oldest goes */
-        V->thead = V->thead + 1 == V->ring_size ? 0 : V->thead + 1;
+    if (V->tcount == V->tail_size) { /* the oldest goes */
+        V->thead = V->thead + 1 == V->tail_size ? 0 : V->thead + 1;
         V->tcount--;
     }
     slot = V->thead + V->tcount;
-    slot -= slot >= V->ring_size ? V->ring_size : 0;
+    slot -= slot >= V->tail_size ? V->tail_size : 0;
     if (V->tcap[slot] < b->len + 1) {
         size_t ncap = b->len + 1 < 256 ? 256 : b->len + 1;
         char *p = realloc(V->tail[slot], ncap); /* the writer's: not the host's heap */
@@ -1382,10 +1384,12 @@ static void lqclear(obs_Events *V) {
 
 
 static int alloctail(obs_Events *V, int n) {
-    V->tail = mem_calloc(V->M, sizeof *V->tail * (size_t)n);
-    V->tlen = mem_calloc(V->M, sizeof *V->tlen * (size_t)n);
-    V->tcap = mem_calloc(V->M, sizeof *V->tcap * (size_t)n);
+    int nt = n < OBS_EVT_TAIL_MAX ? n : OBS_EVT_TAIL_MAX;
+    V->tail = mem_calloc(V->M, sizeof *V->tail * (size_t)nt);
+    V->tlen = mem_calloc(V->M, sizeof *V->tlen * (size_t)nt);
+    V->tcap = mem_calloc(V->M, sizeof *V->tcap * (size_t)nt);
     V->ring_size = n;
+    V->tail_size = nt;
     if (V->audit_on) {
         V->audit = mem_calloc(V->M, sizeof *V->audit * (size_t)n);
     }
@@ -1406,18 +1410,18 @@ static int alloctail(obs_Events *V, int n) {
 static void freetail(obs_Events *V) {
     int i;
     if (V->tail != NULL && V->tcap != NULL) {
-        for (i = 0; i < V->ring_size; i++) {
+        for (i = 0; i < V->tail_size; i++) {
             free(V->tail[i]); /* the writer's */
         }
     }
     if (V->tail != NULL) {
-        mem_free(V->M, V->tail, sizeof *V->tail * (size_t)V->ring_size);
+        mem_free(V->M, V->tail, sizeof *V->tail * (size_t)V->tail_size);
     }
     if (V->tlen != NULL) {
-        mem_free(V->M, V->tlen, sizeof *V->tlen * (size_t)V->ring_size);
+        mem_free(V->M, V->tlen, sizeof *V->tlen * (size_t)V->tail_size);
     }
     if (V->tcap != NULL) {
-        mem_free(V->M, V->tcap, sizeof *V->tcap * (size_t)V->ring_size);
+        mem_free(V->M, V->tcap, sizeof *V->tcap * (size_t)V->tail_size);
     }
     if (V->audit != NULL) {
         mem_free(V->M, V->audit, sizeof *V->audit * (size_t)V->ring_size);
@@ -1701,7 +1705,7 @@ static lisp_Value cfun_events_dump(lisp_State *S, int argc, lisp_Value *argv) {
     top = lisp_gettop(S);
     lisp_push(S, list);
     for (i = V->tcount - 1; i >= V->tcount - n; i--) { /* newest first, consed in front */
-        int k = (int)((V->thead + i) % V->ring_size);
+        int k = (int)((V->thead + i) % V->tail_size);
         lisp_Value s = lisp_string(S, V->tail[k], V->tlen[k]);
         list = lisp_cons(S, s, list);
         lisp_settop(S, top);
