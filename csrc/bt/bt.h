@@ -69,26 +69,28 @@ typedef struct bt_Env {
     void *deadkey_ud;
     /* The host's event stream (docs/events.md), set by the obs layer after
     ** bt_reg_new through bt_reg_env.  While 'evt_on', every tick runs
-    ** with tracing at the instance's profile level into its trace ring,
-    ** and 'evt_tick' is called on the ticking thread: phase 0 before the
-    ** tick's first event, only while 'evt_pre' (the stream sets it when it
-    ** has something to emit there: run_start, bb_snapshot, the audit's
-    ** start) or when the instance's tree is not 'evt_def' (the tree whose
-    ** bt_def the stream wrote last), phase 1 after its last event, with
-    ** 'seq0' the trace seq of the tick's first event (the stream copies
-    ** the records [seq0, seq) into its own ring).  'evt_cur' is the
-    ** instance ticking from before phase 0 to after phase 1 (else NULL).
-    ** Never raises. */
+    ** with tracing at level timing into the instance's trace ring, and
+    ** 'evt_tick' is called on the ticking thread: phase 0 (see evt_pre)
+    ** before the tick's first event (the stream may emit run_start and
+    ** bt_def), phase 1 after its last, with 'seq0' the trace seq of the
+    ** tick's first event (the stream copies the records [seq0, seq) into
+    ** its own ring).  Never raises. */
     int evt_on;
-    int evt_pre;
-    bt_Inst *evt_cur;
-    const struct bt_Def *evt_def;
     /* 1: memoryless seq/sel leave a running child they stop before
     ** unhalted, as muesli-bt does (bt.set-preempt-enabled #f); 0 (the
     ** default): they halt it (SPEC §5.6). */
     int nopreempt;
     void (*evt_tick)(void *ud, bt_Inst *I, int phase, uint64_t seq0);
     void *evt_ud;
+    /* Phase 0 is called only while 'evt_pre' (the stream sets it when it
+    ** has something to emit there: run_start, bb_snapshot, the audit's
+    ** start) or when the instance's tree is not 'evt_def' (the tree whose
+    ** bt_def the stream wrote last): one call per tick in the steady
+    ** state.  'evt_cur' is the instance ticking from before phase 0 to
+    ** after phase 1 (else NULL). */
+    int evt_pre;
+    bt_Inst *evt_cur;
+    const struct bt_Def *evt_def;
 } bt_Env;
 
 /* A leaf node as its callback sees it, precomputed per node by the compiler
