@@ -257,6 +257,52 @@ describe("events", function()
     host:close()
   end)
 
+  it("opens the run at the first event of any kind: a planner call before any tick", function()
+    local host = lispbt.new { workers = 0 }
+    host.events.enable(true)
+    host:eval([[(planner.register-model "drift"
+      (map.make 'step (lambda (s u dt) (list (+ (car s) (* (car u) dt))))
+                'cost (lambda (s u n) (* (car n) (car n)))
+                'bounds (list (list -1 1))))]])
+    host:eval([[(planner.plan (map.make 'schema_version "planner.request.v1" 'planner "mcts"
+                  'model_service "drift" 'state 1.0 'budget_ms 1000 'work_max 20 'seed 1))]])
+    host.events.snapshot_bb()
+    local inst = host:compile("(act bb-put-int k 2)"):instance()
+    inst:tick()
+    local evs = check(host.events.dump())
+    local t = types(evs)
+    assert.are.equal("run_start", evs[1].type)
+    assert.are.equal(fnv(""), evs[1].data.tree_hash) -- no tree yet when the run opened
+    assert.are.equal("planner_call_start", evs[2].type)
+    for _, k in ipairs { "planner_call_end", "planner_v1", "bt_def", "bb_snapshot", "tick_end" } do
+      assert.is_true((t[k] or 0) >= 1, k)
+    end
+    local n = 0
+    for i, e in ipairs(evs) do
+      assert.are.equal(i, e.seq)
+      if e.type == "run_start" then n = n + 1 end
+    end
+    assert.are.equal(1, n)
+    host:close()
+  end)
+
+  it("keeps at most OBS_EVT_TAIL_MAX (65536) lines for events.dump, the newest", function()
+    local host = lispbt.new { workers = 0 }
+    host.events.set_ring_size(1 << 17)
+    host.events.enable(true)
+    local inst = host:compile("(seq " .. string.rep("(act always-success)", 255, " ") .. ")"):instance()
+    inst:set_profile_level("timing") -- 514 lines a tick
+    for _ = 1, 140 do inst:tick() end
+    local lines = host.events.dump()
+    assert.are.equal(65536, #lines)
+    local last = js.decode(lines[#lines])
+    local first = js.decode(lines[1])
+    assert.are.equal("tick_end", last.type)
+    assert.are.equal(140, last.tick)
+    assert.are.equal(last.seq - 65535, first.seq)
+    host:close()
+  end)
+
   it("costs nothing when off: no lines", function()
     local host = lispbt.new()
     local inst = host:compile("(seq (act bb-put-int k 1))"):instance()

@@ -77,6 +77,7 @@ enum {
 #define OBS_EVT_WRITER_MS 10    /* the writer thread looks for new records this often */
 #define OBS_EVT_SEGS 32         /* stretches of a tick's records found per backward pass */
 #define OBS_EVT_LISTEN_MAX 1024 /* lines queued for host.events.on_line before drops */
+#define OBS_EVT_TAIL_MAX 65536  /* lines events.dump keeps: min(ring size, this) */
 #define OBS_EVT_SNAPSHOT_MAX 256 /* bb_snapshot entries without (events.snapshot-bb #t) */
 #define OBS_EVT_TICK_HZ 50.0   /* run_start's tick_hz until events.set-tick-hz (the reference's) */
 #define OBS_EVT_PREVIEW_MAX 4096 /* bytes of a bb_snapshot entry's value (as the reference) */

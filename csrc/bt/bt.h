@@ -70,7 +70,7 @@ typedef struct bt_Env {
     /* The host's event stream (docs/events.md), set by the obs layer after
     ** bt_reg_new through bt_reg_env.  While 'evt_on', every tick runs
     ** with tracing at level timing into the instance's trace ring, and
-    ** 'evt_tick' is called twice per tick on the ticking thread: phase 0
+    ** 'evt_tick' is called on the ticking thread: phase 0 (see evt_pre)
     ** before the tick's first event (the stream may emit run_start and
     ** bt_def), phase 1 after its last, with 'seq0' the trace seq of the
     ** tick's first event (the stream copies the records [seq0, seq) into
@@ -82,6 +82,15 @@ typedef struct bt_Env {
     int preempt;
     void (*evt_tick)(void *ud, bt_Inst *I, int phase, uint64_t seq0);
     void *evt_ud;
+    /* Phase 0 is called only while 'evt_pre' (the stream sets it when it
+    ** has something to emit there: run_start, bb_snapshot, the audit's
+    ** start) or when the instance's tree is not 'evt_def' (the tree whose
+    ** bt_def the stream wrote last): one call per tick in the steady
+    ** state.  'evt_cur' is the instance ticking from before phase 0 to
+    ** after phase 1 (else NULL). */
+    int evt_pre;
+    bt_Inst *evt_cur;
+    const struct bt_Def *evt_def;
 } bt_Env;
 
 /* A leaf node as its callback sees it, precomputed per node by the compiler

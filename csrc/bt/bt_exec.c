@@ -816,8 +816,19 @@ LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, int64_t d, in
 
 /* The event stream's part of a tick (cold): 'phase' as bt_Env.evt_tick. */
 LISPBT_COLD LISPBT_NOINLINE static void evtick(bt_Inst *I, int phase, uint64_t seq0) {
-    I->evt_forced = phase == 0;
+    if (phase == 0) {
+        I->evt_forced = 1;
+        I->E->evt_cur = I;
+        if (!I->E->evt_pre && I->E->evt_def == I->D) { /* nothing to emit before the tick */
+            return;
+        }
+    } else {
+        I->evt_forced = 0;
+    }
     I->E->evt_tick(I->E->evt_ud, I, phase, seq0);
+    if (phase == 1) {
+        I->E->evt_cur = NULL;
+    }
     if (phase == 1 && !I->trace_on) { /* the user did not ask for these: out of */
         I->trace.seq0 = I->trace.seq; /* reach (trace_clear's message wipe not needed) */
     }

@@ -13,6 +13,9 @@
 ** finds the runs, so only the slots that hold events are copied, and a
 ** message (an error text, a string value) is copied into the stream ring's
 ** message slots.  Then the new ring head is published ('pub', release).
+** The hook's phase 0 (before the tick's first event) is called only while
+** E->evt_pre or for a tree other than E->evt_def: one call per tick in the
+** steady state.
 **
 ** Writer.  Records become JSON lines only in flush(), under the writer
 ** lock 'mu': on the writer thread (started by events.enable #t, it looks
@@ -27,8 +30,9 @@
 ** ring keeps (bt.set-trace-capacity) loses the oldest of them: they are
 ** counted in 'drops', reported by an error event and in run_end.  Lines go
 ** to the file (if events.set-path named one), into a tail of the newest
-** 'ring_size' lines, which events.dump returns, and to the listener queue
-** (host.events.on_line), which the host's thread drains.
+** 'tail_size' lines (min(ring_size, OBS_EVT_TAIL_MAX)), which events.dump
+** returns, and to the listener queue (host.events.on_line), which the
+** host's thread drains.
 **
 ** Envelope seq numbers are given when a line is formatted, so the lines
 ** of the stream (tick records and the run_start / bt_def / run_end lines
@@ -96,7 +100,7 @@ typedef struct obs_Events {
     mem_Heap *M;
     clk_Clock *clock;
     trace_Ring ring;   /* copied tick records not yet written */
-    int ring_size;     /* slots of 'ring' and lines of the tail */
+    int ring_size;     /* slots of 'ring' */
     _Atomic uint64_t pub;  /* ring seq up to which records are published */
     _Atomic uint64_t done; /* ring seq of the first record not yet written */
     uint64_t done_seen;    /* the host thread's last look at 'done' */
@@ -127,7 +131,8 @@ typedef struct obs_Events {
     int ndefs, capdefs;
     char *path;
     FILE *f;
-    char **tail;       /* the newest lines, a ring of 'ring_size' */
+    char **tail;       /* the newest lines, a ring of 'tail_size' */
+    int tail_size;     /* min(ring_size, OBS_EVT_TAIL_MAX): a slot keeps >= 256 bytes */
     size_t *tlen;      /* length of each slot's line */
     size_t *tcap;      /* bytes allocated for each slot (kept when reused) */
     int thead, tcount;
@@ -139,7 +144,6 @@ typedef struct obs_Events {
     ** tick's records. */
     lisp_GcEvent gcs[OBS_EVT_GC_MAX];
     atomic_int gclive; /* slots whose line is not written yet */
-    bt_Inst *cur;      /* the instance ticking, between the hook's phases */
     struct {
         uint64_t at;   /* goes before the instance's record of this seq */
         trace_Rec rec; /* a GC or note marker */
@@ -201,12 +205,12 @@ static void emitline(obs_Events *V, const sbuf *b) {
             fflush(V->f);
         }
     }
-    if (V->tcount == V->ring_size) { /* the oldest goes */
-        V->thead = V->thead + 1 == V->ring_size ? 0 : V->thead + 1;
+    if (V->tcount == V->tail_size) { /* the oldest goes */
+        V->thead = V->thead + 1 == V->tail_size ? 0 : V->thead + 1;
         V->tcount--;
     }
     slot = V->thead + V->tcount;
-    slot -= slot >= V->ring_size ? V->ring_size : 0;
+    slot -= slot >= V->tail_size ? V->tail_size : 0;
     if (V->tcap[slot] < b->len + 1) {
         size_t ncap = b->len + 1 < 256 ? 256 : b->len + 1;
         char *p = realloc(V->tail[slot], ncap); /* the writer's: not the host's heap */
@@ -746,6 +750,22 @@ static void pendto(obs_Events *V, uint64_t q) {
 static void copyrange(obs_Events *V, const trace_Ring *T, uint64_t lo, uint64_t hi) {
     trace_Rec *ev = V->ring.ev;
     uint32_t mask = V->ring.mask;
+    if (lispbt_likely(V->npend_done == V->npend &&
+                      V->ring.seq + (hi - lo) - V->done_seen <= (uint64_t)V->ring.cap)) {
+        /* no marker pending and room for all: plain copies up to the first
+        ** record that needs more (a message, a key name, a bb_read) */
+        const trace_Rec *src = T->ev;
+        uint64_t s = V->ring.seq, tm = T->mask;
+        for (; lo < hi; lo++) {
+            const trace_Rec *r = &src[lo & tm];
+            int kind = (int)(r->w & 15);
+            if (lispbt_unlikely(kind >= TRACE_BB_WRITE && kind != TRACE_RUN)) {
+                break;
+            }
+            ev[s++ & mask] = *r;
+        }
+        V->ring.seq = s;
+    }
     for (; lo < hi; lo++) {
         const trace_Rec *r = &T->ev[lo & T->mask];
         int kind = (int)(r->w & 15);
@@ -784,6 +804,38 @@ static void copyforward(obs_Events *V, const trace_Ring *T, uint64_t start, uint
     copyrange(V, T, from, end);
 }
 
+/* copytick for a short tick (at most COPY_SMALL slots, no marker pending,
+** room for all): the slots of events found backward, then copied forward
+** in one loop.  Not a limit: longer ticks take the general path. */
+#define COPY_SMALL 32
+static void copysmall(obs_Events *V, const trace_Ring *T, uint64_t start, uint64_t end) {
+    const trace_Rec *src = T->ev;
+    trace_Rec *dst = V->ring.ev;
+    uint64_t keep[COPY_SMALL], j = end, tm = T->mask, mask = V->ring.mask, s;
+    int n = 0;
+    while (j > start) {
+        const trace_Rec *r = &src[--j & tm];
+        keep[n++] = j;
+        if ((r->w & 15) == TRACE_RUN && r->x + 2 * (uint64_t)r->aux - 1 == j) {
+            j = r->x > start ? r->x : start; /* the slots [x, j) hold older records */
+        }
+    }
+    s = V->ring.seq;
+    while (n > 0) {
+        const trace_Rec *r = &src[keep[--n] & tm];
+        int kind = (int)(r->w & 15);
+        if (lispbt_likely(kind < TRACE_BB_WRITE || kind == TRACE_RUN)) {
+            dst[s++ & mask] = *r; /* node and tick records: a plain copy */
+        } else {
+            V->ring.seq = s;
+            putrec(V, T, r);
+            s = V->ring.seq;
+        }
+    }
+    V->ring.seq = s;
+    V->npend_done = 0;
+}
+
 /* Copy the instance records [start, end) into the stream's ring: a pass
 ** backward finds the runs (a run's record is the last slot of its seqs,
 ** the slots before it hold older records), so only the slots of events
@@ -791,6 +843,11 @@ static void copyforward(obs_Events *V, const trace_Ring *T, uint64_t start, uint
 static void copytick(obs_Events *V, const trace_Ring *T, uint64_t start, uint64_t end) {
     uint64_t lo[OBS_EVT_SEGS], hi[OBS_EVT_SEGS], j = end, top = end;
     int n = 0;
+    if (lispbt_likely(end - start <= COPY_SMALL && V->npend == 0 &&
+                      V->ring.seq + (end - start) - V->done_seen <= (uint64_t)V->ring.cap)) {
+        copysmall(V, T, start, end);
+        return;
+    }
     while (j > start) {
         if (runat(T, j - 1)) {
             uint64_t x = T->ev[(j - 1) & T->mask].x;
@@ -836,17 +893,22 @@ static trace_Rec notemarker(obs_Note *n, int64_t tick, int64_t ts) {
     return r;
 }
 
-/* Queue a note of 'type' with payload 'data': in a tick (V->cur), between
+/* Queue a note of 'type' with payload 'data': in a tick (V->E->evt_cur), between
 ** its events at the instance's current trace position (+ 'after'), else
 ** now, with envelope tick 'tick' (-1: none). */
+static void runstart(obs_Events *V, bt_Inst *I);
+
 static void note(obs_Events *V, const char *type, int64_t tick, int64_t ts, const char *data,
                  size_t len, int after) {
     obs_Note *n;
-    if (!V->on || !V->run_open) {
+    if (!V->on) {
         return;
     }
+    if (!V->run_open) { /* the first event after events.enable #t opens the run */
+        runstart(V, NULL);
+    }
     n = malloc(sizeof *n + len);
-    if (n == NULL || (V->cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
+    if (n == NULL || (V->E->evt_cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
         free(n);
         atomic_fetch_add_explicit(&V->drops, 1, memory_order_relaxed);
         return;
@@ -854,9 +916,9 @@ static void note(obs_Events *V, const char *type, int64_t tick, int64_t ts, cons
     n->type = type;
     n->len = len;
     memcpy(n->data, data, len);
-    if (V->cur != NULL) {
-        V->pend[V->npend].at = bt_inst_trace(V->cur)->seq + (uint64_t)after;
-        V->pend[V->npend].rec = notemarker(n, bt_inst_ticks(V->cur), ts);
+    if (V->E->evt_cur != NULL) {
+        V->pend[V->npend].at = bt_inst_trace(V->E->evt_cur)->seq + (uint64_t)after;
+        V->pend[V->npend].rec = notemarker(n, bt_inst_ticks(V->E->evt_cur), ts);
         V->npend++;
     } else {
         trace_Rec r = notemarker(n, tick, ts);
@@ -869,7 +931,7 @@ void obs_events_note(lisp_State *S, const char *type, int64_t ts_ns, const char 
                      size_t len) {
     obs_Events *V = getev(S);
     if (V != NULL) {
-        note(V, type, V->cur != NULL ? bt_inst_ticks(V->cur) : -1,
+        note(V, type, V->E->evt_cur != NULL ? bt_inst_ticks(V->E->evt_cur) : -1,
              ts_ns < 0 ? clk_now(V->clock) : ts_ns, data, len, 0);
     }
 }
@@ -902,12 +964,15 @@ static void runstart(obs_Events *V, bt_Inst *I) {
     int64_t now = clk_now(V->clock);
     char hz[48];
     sbuf_initm(&dsl, V->M);
-    dslof(V, bt_inst_def(I), &dsl); /* may collect: before the lock */
+    if (I != NULL) { /* else a note opens the run: no tree yet (tree_hash of "") */
+        dslof(V, bt_inst_def(I), &dsl); /* may collect: before the lock */
+    }
     snprintf(hz, sizeof hz, "%.17g", V->tick_hz);
     coldbegin(V);
     V->runs++;
     V->seq = 0;
     V->ndefs = 0;
+    V->E->evt_def = NULL;
     if (V->fixed) {
         snprintf(V->run_id, sizeof V->run_id, "lispbt-fixed-%llu", (unsigned long long)V->runs);
     } else {
@@ -993,19 +1058,26 @@ static void runend(obs_Events *V) {
     coldend(V);
     V->run_open = 0;
     V->ndefs = 0;
+    V->E->evt_def = NULL;
+    V->E->evt_pre = 1; /* the next run's run_start */
 }
 
 /* ---- the tick hook (bt_Env.evt_tick) ---- */
 
+/* bt_def for tree 'D' if the run has not had it (at phase 0, before the
+** tick's first event); E->evt_def says which tree phase 0 may skip. */
 static void seedef(obs_Events *V, const bt_Def *D) {
     int i;
+    V->E->evt_def = NULL;
     if (lispbt_likely(V->ndefs > 0 && V->defs[V->ndefs - 1] == D)) {
-        return; /* the tree of the last tick */
+        V->E->evt_def = D; /* the tree of the last tick */
+        return;
     }
     for (i = 0; i < V->ndefs; i++) {
         if (V->defs[i] == D) { /* move it last */
             V->defs[i] = V->defs[V->ndefs - 1];
             V->defs[V->ndefs - 1] = D;
+            V->E->evt_def = D;
             return;
         }
     }
@@ -1026,6 +1098,7 @@ static void seedef(obs_Events *V, const bt_Def *D) {
     }
     V->defs[V->ndefs++] = D;
     btdef(V, D);
+    V->E->evt_def = D;
 }
 
 /* A GC marker record for figures slot 'slot'. */
@@ -1049,7 +1122,7 @@ static void gchook(void *ud, const lisp_GcEvent *g) {
         return;
     }
     if (atomic_load_explicit(&V->gclive, memory_order_acquire) >= OBS_EVT_GC_MAX ||
-        (V->cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
+        (V->E->evt_cur != NULL && V->npend >= OBS_EVT_GC_MAX)) {
         atomic_fetch_add_explicit(&V->drops, 1, memory_order_relaxed);
         return;
     }
@@ -1057,9 +1130,9 @@ static void gchook(void *ud, const lisp_GcEvent *g) {
     V->gcs[slot] = *g;
     atomic_fetch_add_explicit(&V->gclive, 1, memory_order_relaxed);
     now = clk_now(V->clock);
-    if (V->cur != NULL) {
-        V->pend[V->npend].at = bt_inst_trace(V->cur)->seq;
-        V->pend[V->npend].rec = gcmarker(bt_inst_ticks(V->cur), slot, now);
+    if (V->E->evt_cur != NULL) {
+        V->pend[V->npend].at = bt_inst_trace(V->E->evt_cur)->seq;
+        V->pend[V->npend].rec = gcmarker(bt_inst_ticks(V->E->evt_cur), slot, now);
         V->npend++;
     } else {
         trace_Rec r = gcmarker(-1, slot, now);
@@ -1187,7 +1260,7 @@ LISPBT_COLD static void deadline(obs_Events *V, bt_Inst *I, const bt_TickStats *
     PUTLIT(&b, ",\"tick_elapsed_ms\":");
     putms(&b, msof(V, ts->last_ns));
     sbuf_putc(&b, '}');
-    if (!b.oom) { /* pending at the end of the tick's records (V->cur is I) */
+    if (!b.oom) { /* pending at the end of the tick's records (V->E->evt_cur is I) */
         note(V, "deadline_exceeded", bt_inst_ticks(I), clk_now(V->clock), b.p, b.len, 0);
     }
     sbuf_free(&b);
@@ -1252,12 +1325,11 @@ LISPBT_COLD static void snapshot(obs_Events *V, bt_Inst *I) {
 static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
     obs_Events *V = ud;
     bt_TickStats ts;
-    if (phase == 0) {
+    if (phase == 0) { /* only while E->evt_pre: something to emit before the tick's events */
         if (!V->run_open) {
             runstart(V, I);
         }
         seedef(V, bt_inst_def(I));
-        V->cur = I;
         V->npend = V->npend_done = 0;
         if (lispbt_unlikely(V->snap_req)) {
             snapshot(V, I);
@@ -1265,6 +1337,7 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
         if (V->audit != NULL) {
             auditstart(V);
         }
+        V->E->evt_pre = V->audit != NULL || V->snap_req;
         return;
     }
     if (lispbt_unlikely(!V->run_open)) { /* the stream was stopped during the tick */
@@ -1275,7 +1348,6 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
             }
         }
         V->npend_done = 0;
-        V->cur = NULL;
         return;
     }
     bt_tickstats(I, &ts);
@@ -1289,7 +1361,6 @@ static void evtick(void *ud, bt_Inst *I, int phase, uint64_t seq0) {
     } else {
         copyrecs(V, I, seq0, NULL);
     }
-    V->cur = NULL;
     publish(V);
     if (V->flush_each) {
         syncflush(V);
@@ -1313,10 +1384,12 @@ static void lqclear(obs_Events *V) {
 
 
 static int alloctail(obs_Events *V, int n) {
-    V->tail = mem_calloc(V->M, sizeof *V->tail * (size_t)n);
-    V->tlen = mem_calloc(V->M, sizeof *V->tlen * (size_t)n);
-    V->tcap = mem_calloc(V->M, sizeof *V->tcap * (size_t)n);
+    int nt = n < OBS_EVT_TAIL_MAX ? n : OBS_EVT_TAIL_MAX;
+    V->tail = mem_calloc(V->M, sizeof *V->tail * (size_t)nt);
+    V->tlen = mem_calloc(V->M, sizeof *V->tlen * (size_t)nt);
+    V->tcap = mem_calloc(V->M, sizeof *V->tcap * (size_t)nt);
     V->ring_size = n;
+    V->tail_size = nt;
     if (V->audit_on) {
         V->audit = mem_calloc(V->M, sizeof *V->audit * (size_t)n);
     }
@@ -1337,18 +1410,18 @@ static int alloctail(obs_Events *V, int n) {
 static void freetail(obs_Events *V) {
     int i;
     if (V->tail != NULL && V->tcap != NULL) {
-        for (i = 0; i < V->ring_size; i++) {
+        for (i = 0; i < V->tail_size; i++) {
             free(V->tail[i]); /* the writer's */
         }
     }
     if (V->tail != NULL) {
-        mem_free(V->M, V->tail, sizeof *V->tail * (size_t)V->ring_size);
+        mem_free(V->M, V->tail, sizeof *V->tail * (size_t)V->tail_size);
     }
     if (V->tlen != NULL) {
-        mem_free(V->M, V->tlen, sizeof *V->tlen * (size_t)V->ring_size);
+        mem_free(V->M, V->tlen, sizeof *V->tlen * (size_t)V->tail_size);
     }
     if (V->tcap != NULL) {
-        mem_free(V->M, V->tcap, sizeof *V->tcap * (size_t)V->ring_size);
+        mem_free(V->M, V->tcap, sizeof *V->tcap * (size_t)V->tail_size);
     }
     if (V->audit != NULL) {
         mem_free(V->M, V->audit, sizeof *V->audit * (size_t)V->ring_size);
@@ -1385,6 +1458,9 @@ int obs_events_open(lisp_State *S, bt_Env *E, mem_Heap *M, clk_Clock *clock) {
     E->evt_tick = evtick;
     E->evt_ud = V;
     E->evt_on = 0;
+    E->evt_pre = 1;
+    E->evt_cur = NULL;
+    E->evt_def = NULL;
     lisp_setslot(S, LISPBT_SLOT_OBS, V);
     lisp_setgchook(S, gchook, V);
     return 0;
@@ -1416,6 +1492,7 @@ static void setoff(obs_Events *V, int on) {
     }
     V->on = on;
     V->E->evt_on = on;
+    V->E->evt_pre = 1;
 }
 
 void obs_events_close(lisp_State *S) {
@@ -1580,6 +1657,7 @@ static lisp_Value cfun_events_enableaudit(lisp_State *S, int argc, lisp_Value *a
         V->audit = NULL;
     }
     V->audit_on = on && !fail;
+    V->E->evt_pre = 1; /* recomputed at the next tick's phase 0 */
     coldend(V);
     if (fail) {
         lisp_memerror(S);
@@ -1627,7 +1705,7 @@ static lisp_Value cfun_events_dump(lisp_State *S, int argc, lisp_Value *argv) {
     top = lisp_gettop(S);
     lisp_push(S, list);
     for (i = V->tcount - 1; i >= V->tcount - n; i--) { /* newest first, consed in front */
-        int k = (int)((V->thead + i) % V->ring_size);
+        int k = (int)((V->thead + i) % V->tail_size);
         lisp_Value s = lisp_string(S, V->tail[k], V->tlen[k]);
         list = lisp_cons(S, s, list);
         lisp_settop(S, top);
@@ -1642,6 +1720,7 @@ static lisp_Value cfun_events_dump(lisp_State *S, int argc, lisp_Value *argv) {
 static lisp_Value cfun_events_snapshotbb(lisp_State *S, int argc, lisp_Value *argv) {
     obs_Events *V = getev(S);
     V->snap_req = argc > 0 && checkbool(S, argv, 0) ? 2 : 1;
+    V->E->evt_pre = 1;
     return lisp_nil();
 }
 
