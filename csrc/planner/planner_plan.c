@@ -58,9 +58,9 @@
 #include "rng.h"
 
 typedef struct Warm {
-    uint64_t key; /* 0 = free */
+    uint64_t key;          /* 0 = free */
     int adim, horizon;
-    double *seq; /* PLAN_SEQ_MAX doubles, allocated on first use */
+    double *seq;           /* PLAN_SEQ_MAX doubles, allocated on first use */
 } Warm;
 
 /* MPPI noise: inverse-CDF table of the standard normal (NTAB cells, linear
@@ -79,11 +79,11 @@ typedef struct Warm {
 struct plan_Planner {
     mem_Heap *M;
     double ntab[NTAB + 1];
-    double nslope[NTAB]; /* ntab[k + 1] - ntab[k] */
+    double nslope[NTAB];   /* ntab[k + 1] - ntab[k] */
     mcts_Planner *mcts;
-    double *buf;   /* MPPI/iLQR scratch */
-    size_t bufn;   /* doubles in 'buf' */
-    int32_t *ibuf; /* MPPI sample order + merge-sort scratch */
+    double *buf;           /* MPPI/iLQR scratch */
+    size_t bufn;           /* doubles in 'buf' */
+    int32_t *ibuf;         /* MPPI sample order + merge-sort scratch */
     size_t ibufn;
     const mcts_Model *reg[PLAN_MODELS_MAX];
     int nreg;
@@ -93,13 +93,13 @@ struct plan_Planner {
 /* Per-call context shared by the backends. */
 typedef struct Call {
     plan_Planner *P;
-    const mcts_Model *m; /* the per-call copy (state_dim fixed) */
+    const mcts_Model *m;   /* the per-call copy (state_dim fixed) */
     const plan_Request *q;
     plan_Result *res;
     int sdim, adim, H;
     double lo[MCTS_MAX_ACTION], hi[MCTS_MAX_ACTION];
     int64_t t0, deadline;
-    const char *failmsg; /* set when a model step failed */
+    const char *failmsg;   /* set when a model step failed */
 } Call;
 
 static const char *const backend_names[] = {"mcts", "mppi", "ilqr"};
@@ -127,9 +127,9 @@ static double normal_quantile(double p) {
                                 -1.328068155288572e+01};
     static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                 -2.400758277161838e+00, -2.549732539343734e+00,
-                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                                3.754408661907416e+00};
+                                4.374664141464968e+00, 2.938163982698783e+00};
+    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                2.445134137142996e+00, 3.754408661907416e+00};
     double q, r;
     if (p < 0.02425) {
         q = sqrt(-2 * log(p));
@@ -270,17 +270,15 @@ int plan_register(plan_Planner *P, const mcts_Model *m, char *err, size_t errlen
     }
     if (m->action_dim < 1 || m->action_dim > MCTS_MAX_ACTION || m->state_dim < 0 ||
         m->state_dim > MCTS_MAX_STATE || m->step == NULL) {
-        snprintf(err, errlen,
-                 "model '%s' needs a step function, 1..%d action and 0..%d state "
-                 "dimensions",
-                 m->name, MCTS_MAX_ACTION, MCTS_MAX_STATE);
+        snprintf(err, errlen, "model '%s' needs a step function, 1..%d action and 0..%d state "
+                 "dimensions", m->name, MCTS_MAX_ACTION, MCTS_MAX_STATE);
         return -1;
     }
     for (i = 0; i < m->action_dim; i++) {
         if (!isfinite(m->action_lo[i]) || !isfinite(m->action_hi[i]) ||
             !(m->action_lo[i] <= m->action_hi[i])) {
-            snprintf(err, errlen, "model '%s': bounds row %d must be finite with lo <= hi", m->name,
-                     i + 1);
+            snprintf(err, errlen, "model '%s': bounds row %d must be finite with lo <= hi",
+                     m->name, i + 1);
             return -1;
         }
     }
@@ -551,6 +549,8 @@ static Warm *warmslot(plan_Planner *P, uint64_t key) {
     return w;
 }
 
+static void run_mppi(Call *C) {
+    const plan_Request *q = C->q;
 /* One sample's actions: act = clamp(U + e) with e[t] = sigma[d] * N(0, 1),
 ** drawn in order t = 0 .. HA - 1 (the random stream of a seed). */
 static inline void perturb(plan_Planner *P, rng_State *R, const double *U, double *e, double *act,
@@ -575,8 +575,6 @@ static inline void perturb(plan_Planner *P, rng_State *R, const double *U, doubl
     }
 }
 
-static void run_mppi(Call *C) {
-    const plan_Request *q = C->q;
     plan_Result *res = C->res;
     plan_Planner *P = C->P;
     int A = C->adim, H = C->H, HA = H * A, t, d, j;
@@ -596,10 +594,10 @@ static void run_mppi(Call *C) {
     }
     for (d = 0; d < A; d++) {
         sigma[d] = q->mppi.nsigma == 0 ? 0.25 : q->mppi.sigma[q->mppi.nsigma == 1 ? 0 : d];
-        lo[d] = C->lo[d];
-        hi[d] = C->hi[d];
     }
     if (q->mppi.nsigma > 1 && q->mppi.nsigma != A) {
+        lo[d] = C->lo[d];
+        hi[d] = C->hi[d];
         snprintf(res->error, sizeof res->error,
                  "request.mppi.sigma: %s has %d action dimension%s, got %d values", C->m->name, A,
                  A == 1 ? "" : "s", q->mppi.nsigma);
@@ -628,8 +626,8 @@ static void run_mppi(Call *C) {
                    q->mppi.n_nominal > 0 ? q->mppi.n_nominal : q->mppi.n_init, U) != 0) {
             snprintf(res->error, sizeof res->error,
                      "request.mppi.%s: expected %d or %d values (action_dim or horizon x "
-                     "action_dim), got %d",
-                     which, A, HA, q->mppi.n_nominal > 0 ? q->mppi.n_nominal : q->mppi.n_init);
+                     "action_dim), got %d", which, A, HA,
+                     q->mppi.n_nominal > 0 ? q->mppi.n_nominal : q->mppi.n_init);
             res->status = MCTS_ERROR;
             return;
         }
@@ -932,12 +930,10 @@ static void run_ilqr(Call *C) {
     if (q->work_max > 0 && q->work_max < iters) {
         iters = q->work_max;
     }
-    if (q->ilqr.derivatives == PLAN_ANALYTIC &&
-        (C->m->linearise == NULL || C->m->quadratic == NULL)) {
+    if (q->ilqr.derivatives == PLAN_ANALYTIC && (C->m->linearise == NULL || C->m->quadratic == NULL)) {
         snprintf(res->error, sizeof res->error,
                  "ilqr: analytic derivatives unavailable for model '%s' (use derivatives "
-                 "finite_diff)",
-                 C->m->name);
+                 "finite_diff)", C->m->name);
         res->status = MCTS_ERROR;
         return;
     }
@@ -966,8 +962,7 @@ static void run_ilqr(Call *C) {
     if (q->ilqr.n_init > 0 && unpack(C, q->ilqr.u_init, q->ilqr.n_init, U) != 0) {
         snprintf(res->error, sizeof res->error,
                  "request.ilqr.u_init: expected %d or %d values (action_dim or horizon x "
-                 "action_dim), got %d",
-                 A, H * A, q->ilqr.n_init);
+                 "action_dim), got %d", A, H * A, q->ilqr.n_init);
         res->status = MCTS_ERROR;
         return;
     }
@@ -1027,8 +1022,7 @@ static void run_ilqr(Call *C) {
             double qx[MCTS_MAX_STATE], qu[MCTS_MAX_ACTION];
             double qxx[MCTS_MAX_STATE * MCTS_MAX_STATE], quu[MCTS_MAX_ACTION * MCTS_MAX_ACTION];
             double qux[MCTS_MAX_ACTION * MCTS_MAX_STATE], sys[MCTS_MAX_ACTION * MCTS_MAX_ACTION];
-            double rhs[MCTS_MAX_ACTION * (1 + MCTS_MAX_STATE)],
-                vb[MCTS_MAX_STATE * MCTS_MAX_ACTION];
+            double rhs[MCTS_MAX_ACTION * (1 + MCTS_MAX_STATE)], vb[MCTS_MAX_STATE * MCTS_MAX_ACTION];
             double va[MCTS_MAX_STATE * MCTS_MAX_STATE], *k = &kff[t * A], *K = &Kfb[t * A * N];
             double nvx[MCTS_MAX_STATE], nvxx[MCTS_MAX_STATE * MCTS_MAX_STATE];
             for (i = 0; i < N; i++) {
@@ -1296,10 +1290,9 @@ int plan_run(plan_Planner *P, const mcts_Model *m0, const plan_Request *q, plan_
     }
     if (q->state_len < 1 || (m0->state_dim != 0 && q->state_len != m0->state_dim)) {
         res->status = MCTS_ERROR;
-        snprintf(res->error, sizeof res->error,
-                 "planner state validation failed: %s expects %d "
-                 "state value%s, got %d",
-                 m.name, m0->state_dim, m0->state_dim == 1 ? "" : "s", q->state_len);
+        snprintf(res->error, sizeof res->error, "planner state validation failed: %s expects %d "
+                 "state value%s, got %d", m.name, m0->state_dim, m0->state_dim == 1 ? "" : "s",
+                 q->state_len);
         goto done;
     }
     if (m.valid_state != NULL) {
