@@ -549,8 +549,6 @@ static Warm *warmslot(plan_Planner *P, uint64_t key) {
     return w;
 }
 
-static void run_mppi(Call *C) {
-    const plan_Request *q = C->q;
 /* One sample's actions: act = clamp(U + e) with e[t] = sigma[d] * N(0, 1),
 ** drawn in order t = 0 .. HA - 1 (the random stream of a seed). */
 static inline void perturb(plan_Planner *P, rng_State *R, const double *U, double *e, double *act,
@@ -575,12 +573,14 @@ static inline void perturb(plan_Planner *P, rng_State *R, const double *U, doubl
     }
 }
 
+static void run_mppi(Call *C) {
+    const plan_Request *q = C->q;
     plan_Result *res = C->res;
     plan_Planner *P = C->P;
     int A = C->adim, H = C->H, HA = H * A, t, d, j;
     int64_t K = q->mppi.n_samples, i, n = 0;
-    double sigma[MCTS_MAX_ACTION], lo[MCTS_MAX_ACTION], hi[MCTS_MAX_ACTION], *U, *eps, *cost,
-        *first, *act, *w, cmin, wsum, ws2;
+    double sigma[MCTS_MAX_ACTION], lo[MCTS_MAX_ACTION], hi[MCTS_MAX_ACTION], *U, *eps, *cost;
+    double *first, *act, *w, cmin, wsum, ws2;
     int32_t *ix;
     rng_State R;
     Warm *warm = NULL;
@@ -595,9 +595,9 @@ static inline void perturb(plan_Planner *P, rng_State *R, const double *U, doubl
     for (d = 0; d < A; d++) {
         sigma[d] = q->mppi.nsigma == 0 ? 0.25 : q->mppi.sigma[q->mppi.nsigma == 1 ? 0 : d];
     }
+    memcpy(lo, C->lo, sizeof lo); /* local copies: not aliased by the sample buffers */
+    memcpy(hi, C->hi, sizeof hi);
     if (q->mppi.nsigma > 1 && q->mppi.nsigma != A) {
-        lo[d] = C->lo[d];
-        hi[d] = C->hi[d];
         snprintf(res->error, sizeof res->error,
                  "request.mppi.sigma: %s has %d action dimension%s, got %d values", C->m->name, A,
                  A == 1 ? "" : "s", q->mppi.nsigma);
