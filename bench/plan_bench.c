@@ -11,6 +11,10 @@
 ** stepping the same horizon with fixed actions: the most a planner could
 ** reach).  The targets (bench/run.lua) ask MPPI and MCTS for >= 0.5 of the
 ** raw rate.  Prints one 'name value unit' line per figure.
+**
+** `plan_bench BACKEND MODEL` runs only that pair (for callgrind: the
+** inclusive Ir of plan_run and of raw_ns_per_step, each divided by its
+** model steps, are the two sides of the ratio; see bench/README.md).
 */
 #include "conf.h"
 
@@ -45,7 +49,8 @@ static int counted_step(const mcts_Model *m, const double *s, const double *a, d
 /* Raw rate: ns per step of a plain loop rolling 'm' out for H steps from
 ** 'x0' with actions from a precomputed table sweeping the bounds (no
 ** planner around it); the best of 7 runs. */
-static double raw_ns_per_step(const mcts_Model *m, const double *x0, int n) {
+static __attribute__((noinline)) double raw_ns_per_step(const mcts_Model *m, const double *x0,
+                                                        int n) {
     enum { ROLLOUTS = 20000, H = 20, RUNS = 7 };
     double xa[MCTS_MAX_STATE], xb[MCTS_MAX_STATE], acts[16][MCTS_MAX_ACTION], r, sink = 0.0;
     double best = 1e300;
@@ -140,7 +145,7 @@ static int bench(plan_Planner *P, int backend, const char *model, const double *
     return 0;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     static const double toy[1] = {0.0};
     static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
     mem_Heap M;
@@ -154,8 +159,15 @@ int main(void) {
     }
     printf("work_max %d work\n", WORK);
     for (b = PLAN_MCTS; b <= PLAN_ILQR; b++) {
-        rc |= bench(P, b, "toy-1d", toy, 1);
-        rc |= bench(P, b, "ptz-track", ptz, 6);
+        if (argc > 1 && strcmp(argv[1], plan_backend_name(b)) != 0) {
+            continue;
+        }
+        if (argc <= 2 || strcmp(argv[2], "toy-1d") == 0) {
+            rc |= bench(P, b, "toy-1d", toy, 1);
+        }
+        if (argc <= 2 || strcmp(argv[2], "ptz-track") == 0) {
+            rc |= bench(P, b, "ptz-track", ptz, 6);
+        }
     }
     plan_free(P);
     return rc != 0;

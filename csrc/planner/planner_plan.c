@@ -68,7 +68,8 @@ typedef struct Warm {
 ** sqrt.  Cell edges k/NTAB for k = 1..NTAB-1 are exact quantiles; the two
 ** end cells stop at the quantiles of 0.25/NTAB and 1 - 0.25/NTAB
 ** (|z| <= 3.49), so the tails beyond that are cut (variance 0.9987). */
-#define NTAB 1024
+#define NTAB_BITS 10
+#define NTAB (1 << NTAB_BITS)
 /* MPPI clock checks: the samples between two checks last at most this
 ** long (estimated from the samples so far), and at most half the time left;
 ** a check costs a clock read, a sample of a cheap model not much more. */
@@ -78,6 +79,7 @@ typedef struct Warm {
 struct plan_Planner {
     mem_Heap *M;
     double ntab[NTAB + 1];
+    double nslope[NTAB];   /* ntab[k + 1] - ntab[k] */
     mcts_Planner *mcts;
     double *buf;           /* MPPI/iLQR scratch */
     size_t bufn;           /* doubles in 'buf' */
@@ -156,11 +158,18 @@ static inline uint64_t xnext(rng_State *R) {
     return result;
 }
 
-/* A standard normal deviate from the table (see NTAB). */
-static inline double fastnormal(const double *tab, rng_State *R) {
-    double f = (double)(xnext(R) >> 11) * (0x1.0p-53 * NTAB);
-    int i = (int)f;
-    return tab[i] + (tab[i + 1] - tab[i]) * (f - (double)i);
+/* A standard normal deviate from the table (see NTAB): the top NTAB_BITS
+** of a 64-bit draw pick the cell, the next 53 - NTAB_BITS its fraction.
+** Bit for bit the value of the float form f = (x >> 11) * 2^-53 * NTAB,
+** i = (int)f, tab[i] + (tab[i + 1] - tab[i]) * (f - i) (both products
+** are exact), without the float -> int round trip; the slope is
+** precomputed with the same subtraction. */
+static inline double fastnormal(const double *tab, const double *slope, rng_State *R) {
+    uint64_t x = xnext(R);
+    int i = (int)(x >> (64 - NTAB_BITS));
+    double f = (double)((x >> 11) & ((UINT64_C(1) << (53 - NTAB_BITS)) - 1)) *
+               (1.0 / (double)(UINT64_C(1) << (53 - NTAB_BITS)));
+    return tab[i] + slope[i] * f;
 }
 
 plan_Planner *plan_new(mem_Heap *M) {
@@ -173,6 +182,9 @@ plan_Planner *plan_new(mem_Heap *M) {
     for (k = 0; k <= NTAB; k++) {
         double p = k == 0 ? 0.25 / NTAB : (k == NTAB ? 1 - 0.25 / NTAB : (double)k / NTAB);
         P->ntab[k] = normal_quantile(p);
+    }
+    for (k = 0; k < NTAB; k++) {
+        P->nslope[k] = P->ntab[k + 1] - P->ntab[k];
     }
     P->mcts = mcts_new(M);
     if (P->mcts == NULL) {
@@ -398,7 +410,9 @@ static int step(Call *C, const double *x, const double *u, double *next, double 
 static int rollout_cost(Call *C, const double *U, double *cost) {
     double xa[MCTS_MAX_STATE], xb[MCTS_MAX_STATE], *x = xa, *nx = xb, *tmp, r, c = 0.0;
     int t, d, A = C->adim;
-    memcpy(x, C->q->state, sizeof(double) * (size_t)C->sdim);
+    for (d = 0; d < C->sdim; d++) { /* a loop: a library memcpy per sample costs more */
+        x[d] = C->q->state[d];
+    }
     for (t = 0; t < C->H; t++) {
         int term = step(C, x, &U[t * A], nx, &r);
         if (term < 0) {
@@ -535,13 +549,38 @@ static Warm *warmslot(plan_Planner *P, uint64_t key) {
     return w;
 }
 
+/* One sample's actions: act = clamp(U + e) with e[t] = sigma[d] * N(0, 1),
+** drawn in order t = 0 .. HA - 1 (the random stream of a seed). */
+static inline void perturb(plan_Planner *P, rng_State *R, const double *U, double *e, double *act,
+                           int HA, int A, const double *sigma, const double *lo, const double *hi) {
+    int t, d;
+    if (A == 2) { /* unrolled: the compiler keeps the inner loop otherwise */
+        double s0 = sigma[0], s1 = sigma[1], lo0 = lo[0], lo1 = lo[1], hi0 = hi[0], hi1 = hi[1];
+        for (t = 0; t < HA; t += 2) {
+            double x = U[t] + (e[t] = s0 * fastnormal(P->ntab, P->nslope, R));
+            double y;
+            act[t] = !(x >= lo0) ? lo0 : (x > hi0 ? hi0 : x);
+            y = U[t + 1] + (e[t + 1] = s1 * fastnormal(P->ntab, P->nslope, R));
+            act[t + 1] = !(y >= lo1) ? lo1 : (y > hi1 ? hi1 : y);
+        }
+        return;
+    }
+    for (t = 0; t < HA; t += A) {
+        for (d = 0; d < A; d++) {
+            double x = U[t + d] + (e[t + d] = sigma[d] * fastnormal(P->ntab, P->nslope, R));
+            act[t + d] = !(x >= lo[d]) ? lo[d] : (x > hi[d] ? hi[d] : x);
+        }
+    }
+}
+
 static void run_mppi(Call *C) {
     const plan_Request *q = C->q;
     plan_Result *res = C->res;
     plan_Planner *P = C->P;
     int A = C->adim, H = C->H, HA = H * A, t, d, j;
     int64_t K = q->mppi.n_samples, i, n = 0;
-    double sigma[MCTS_MAX_ACTION], *U, *eps, *cost, *first, *act, *w, cmin, wsum, ws2;
+    double sigma[MCTS_MAX_ACTION], lo[MCTS_MAX_ACTION], hi[MCTS_MAX_ACTION], *U, *eps, *cost;
+    double *first, *act, *w, cmin, wsum, ws2;
     int32_t *ix;
     rng_State R;
     Warm *warm = NULL;
@@ -556,6 +595,8 @@ static void run_mppi(Call *C) {
     for (d = 0; d < A; d++) {
         sigma[d] = q->mppi.nsigma == 0 ? 0.25 : q->mppi.sigma[q->mppi.nsigma == 1 ? 0 : d];
     }
+    memcpy(lo, C->lo, sizeof lo); /* local copies: not aliased by the sample buffers */
+    memcpy(hi, C->hi, sizeof hi);
     if (q->mppi.nsigma > 1 && q->mppi.nsigma != A) {
         snprintf(res->error, sizeof res->error,
                  "request.mppi.sigma: %s has %d action dimension%s, got %d values", C->m->name, A,
@@ -619,10 +660,14 @@ static void run_mppi(Call *C) {
             batch = slack / per;
             next_check = i + (batch < 1 ? 1 : (batch > CHECK_BATCH_MAX ? CHECK_BATCH_MAX : batch));
         }
-        for (t = 0, d = 0; t < HA; t++) {
-            double x = U[t] + (e[t] = sigma[d] * fastnormal(P->ntab, &R));
-            act[t] = !(x >= C->lo[d]) ? C->lo[d] : (x > C->hi[d] ? C->hi[d] : x);
-            d = d + 1 == A ? 0 : d + 1;
+        /* literal action dimensions 1 and 2 let the compiler keep sigma
+        ** and the bounds in registers and drop the inner loop */
+        if (A == 1) {
+            perturb(P, &R, U, e, act, HA, 1, sigma, lo, hi);
+        } else if (A == 2) {
+            perturb(P, &R, U, e, act, HA, 2, sigma, lo, hi);
+        } else {
+            perturb(P, &R, U, e, act, HA, A, sigma, lo, hi);
         }
         ratelimit(C, act, H);
         st = rollout_cost(C, act, &cost[n]);
@@ -633,7 +678,9 @@ static void run_mppi(Call *C) {
             return;
         }
         if (st == 0) {
-            memcpy(first + (size_t)n * A, act, sizeof(double) * (size_t)A);
+            for (d = 0; d < A; d++) {
+                first[(size_t)n * A + d] = act[d];
+            }
             n++;
         }
     }
