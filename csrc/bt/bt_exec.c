@@ -435,8 +435,17 @@ static LISPBT_INLINE int finish(bt_Inst *I, int32_t i, int st, uint64_t t0, uint
     return st;
 }
 
-/* Level timing: durations of the nodes in the visit log. */
-static void nodetimes(bt_Inst *I) {
+/* nodetimes' rare case: a visit of 2^32 cycles or more ('dc'). */
+LISPBT_COLD static int64_t nodetime_long(bt_Inst *I, int32_t node, uint64_t dc) {
+    int64_t d = clk_ns(I->rate, dc);
+    hist_bump(I->nbuckets + (size_t)node * HIST_NBUCKETS(HIST_COARSE), HIST_COARSE, d);
+    return d;
+}
+
+/* Level timing: durations of the nodes in the visit log.  Inlined at the
+** tick's start (one visit per tick for a 1-leaf tree: the call, its
+** register saves and the rare case's registers cost as much as the loop). */
+static LISPBT_INLINE void nodetimes(bt_Inst *I) {
     const bt_Visit *v = I->visits, *end = v + I->nvisits;
     uint64_t mul = I->rate->ns_mul;
     for (; v < end; v++) {
@@ -449,8 +458,7 @@ static void nodetimes(bt_Inst *I) {
             d = (int64_t)((dc * mul) >> 32);
             I->nbuckets[(size_t)v->node * HIST_NBUCKETS(HIST_COARSE) + hist_index(HIST_COARSE, (uint64_t)d)]++;
         } else {
-            d = clk_ns(I->rate, dc);
-            hist_bump(I->nbuckets + (size_t)v->node * HIST_NBUCKETS(HIST_COARSE), HIST_COARSE, d);
+            d = nodetime_long(I, v->node, dc);
         }
         ns->last_ns = d;
         ns->total_ns += d;
@@ -901,13 +909,20 @@ static int tickat(bt_Inst *I, uint64_t *cyc) {
         }
     }
     *cyc = t;
-    d = clk_ns(I->rate, t - c0);
+    if (lispbt_likely(t - c0 < ((uint64_t)1 << 32))) {
+        /* clk_ns's integer case: d < 2^41, the histogram's range (see
+        ** nodetimes), so the bucket needs no clamping */
+        d = (int64_t)(((t - c0) * I->rate->ns_mul) >> 32);
+        I->tbuckets[hist_index(HIST_FINE, (uint64_t)d)]++;
+    } else {
+        d = clk_ns(I->rate, t - c0);
+        hist_bump(I->tbuckets, HIST_FINE, d);
+    }
     I->count++;
     I->last_ns = d;
     I->total_ns += d;
     I->max_ns = d > I->max_ns ? d : I->max_ns;
     I->min_ns = d < I->min_ns ? d : I->min_ns;
-    hist_bump(I->tbuckets, HIST_FINE, d);
     if (lispbt_unlikely((I->budget_ns > 0 && d > I->budget_ns) || (fl & BT_FTRACE) ||
                         I->series != NULL)) {
         tickextra(I, fl, st, d, objs0, gc0);

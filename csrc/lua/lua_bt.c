@@ -210,7 +210,9 @@ static int inst_tick(lua_State *L) {
     if (X->S == NULL || u->pin < 0) {
         return lx_error(L, "tick", X->S == NULL ? "host is closed" : "instance is closed");
     }
-    if (lua_type(L, 2) > LUA_TNIL) { /* LUA_TNONE too: no input */
+    /* no input: inst:tick() (checked first: lua_gettop is the cheaper
+    ** call) or a nil input (LUA_TNONE too) */
+    if (lua_gettop(L) >= 2 && lua_type(L, 2) > LUA_TNIL) {
         InputArgs a;
         if (!lua_istable(L, 2)) {
             lx_typeerror(L, "tick", 2, "table");
