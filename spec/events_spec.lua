@@ -254,6 +254,52 @@ describe("events", function()
       assert.are.equal("integer", js.jtype(g[f]), f)
     end
     assert.are.equal(evs[b].tick, evs[e].tick)
+    assert.are.equal("full", g.step)
+    assert.are.equal("full", evs[b].data.step)
+    assert.is_true(g.cycle_end)
+    assert.is_nil(evs[b].data.cycle_end)
+    assert.are.equal("integer", js.jtype(g.cycle_id))
+    assert.are.equal(evs[b].data.cycle_id, g.cycle_id)
+    host:close()
+  end)
+
+  it("gc_begin/gc_end report each incremental step with its cycle", function()
+    local host = lispbt.new()
+    host:eval("(define keep (vec.make 100000 (list 1 2)))")
+    host.events.enable(true)
+    host:compile("(seq (act bb-put-int k 1))"):instance():tick()
+    local function cycle() -- steps until a cycle ends (no Lisp allocation in between)
+      for _ = 1, 100000 do
+        local done = host:gc_step(0)
+        host.events.dump(0) -- writes the step's lines now (the GC slots are few)
+        if done then return true end
+      end
+      return false
+    end
+    assert.is_true(cycle()) -- ends whatever cycle runs (gc_stress hosts step on their own)
+    assert.is_true(cycle()) -- a whole cycle of gc_step steps
+    local evs = check(host.events.dump(100000))
+    local last = evs[#evs].data
+    assert.are.equal("gc_end", evs[#evs].type)
+    assert.is_true(last.cycle_end)
+    local steps, ends, n = {}, 0, 0
+    for i, ev in ipairs(evs) do
+      if ev.type == "gc_end" and ev.data.cycle_id == last.cycle_id then
+        local d = ev.data
+        assert.are.equal("gc_begin", evs[i - 1].type)
+        assert.are.equal(d.collection_id, evs[i - 1].data.collection_id)
+        assert.are.equal(d.step, evs[i - 1].data.step)
+        assert.are.equal(d.cycle_id, evs[i - 1].data.cycle_id)
+        assert.are.equal("step", d.reason)
+        if n == 0 then assert.are.equal("start", d.step) end
+        n = n + 1
+        steps[d.step] = true
+        if d.cycle_end then ends = ends + 1 end
+      end
+    end
+    assert.is_true(n >= 2 and steps.start and steps.mark, "a start and a mark step")
+    assert.is_nil(steps.full)
+    assert.are.equal(1, ends)
     host:close()
   end)
 

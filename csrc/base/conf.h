@@ -108,6 +108,14 @@ static inline int64_t lispbt_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The calling thread's CPU time in nanoseconds (a system call on Linux:
+** for coarse spans such as a GC pause, not for hot paths). */
+static inline int64_t lispbt_thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* A cheap monotonic cycle counter for profiling (rdtsc on x86-64; the
 ** nanosecond clock elsewhere).  Hosts calibrate it against lispbt_now_ns. */
 #if defined(__x86_64__) || defined(__i386__)

@@ -443,12 +443,16 @@ static int64_t pausebegin(lisp_State *S, lisp_GcEvent *ev, const char *kind) {
         ev->objects_before = (int64_t)S->nobjects;
         S->gchook(S->gchookud, ev);
     }
+    S->pause_cpu0 = lispbt_thread_cpu_ns();
     return lispbt_now_ns();
 }
 
 static void pauseend(lisp_State *S, lisp_GcEvent *ev, int64_t t0, int64_t mark_ns, int ended) {
-    int64_t d = lispbt_now_ns() - t0;
+    int64_t d = lispbt_now_ns() - t0, dc = lispbt_thread_cpu_ns() - S->pause_cpu0;
     S->steps++;
+    if (dc > S->pause_cpu_max) {
+        S->pause_cpu_max = dc;
+    }
     S->pause_last = d;
     S->pause_total += d;
     if (d > S->pause_max) {
@@ -752,6 +756,7 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {
     out->forced_collections = S->forced_collections;
     out->gc_last_pause_ns = S->pause_last;
     out->gc_max_pause_ns = S->pause_max;
+    out->gc_max_pause_cpu_ns = S->pause_cpu_max;
     out->gc_total_pause_ns = S->pause_total;
     out->gc_pauses = S->steps;
     out->gc_state = S->gcstate == GCSpause ? "idle" : S->gcstate == GCSsweep ? "sweep" : "mark";

@@ -246,6 +246,7 @@ struct lisp_State {
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     uint64_t forced_collections; /* lisp_gc calls that collected (muesli-bt's count) */
     int64_t pause_last, pause_max, pause_total; /* of every step (pause) */
+    int64_t pause_cpu0, pause_cpu_max; /* thread CPU time: at the pause's start, longest */
     uint64_t steps;   /* pauses: steps and full collections */
     hist_Hist pauses; /* GC pause durations, HIST_FINE */
     uint32_t *pausebuckets;

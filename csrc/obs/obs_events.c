@@ -342,7 +342,16 @@ static void gcline(obs_Events *V, const trace_Event *e) {
     putint(b, g->bytes_before);
     PUTLIT(b, ",\"live_objects_before\":");
     putint(b, g->objects_before);
+    /* Extra fields (the schema leaves gc data open): the incremental cycle
+    ** this pause works on and the kind of step. */
+    PUTLIT(b, ",\"cycle_id\":");
+    putint(b, (int64_t)g->cycle);
+    PUTLIT(b, ",\"step\":\"");
+    sbuf_puts(b, g->step ? g->step : "full");
+    sbuf_putc(b, '"');
     if (g->phase) {
+        PUTLIT(b, ",\"cycle_end\":");
+        sbuf_puts(b, g->cycle_end ? "true" : "false");
         PUTLIT(b, ",\"heap_live_bytes_after\":");
         putint(b, g->bytes_after);
         PUTLIT(b, ",\"live_objects_after\":");
