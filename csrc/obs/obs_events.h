@@ -14,7 +14,7 @@
 
 #define OBS_EVT_RING_DEFAULT 8192  /* events.set-ring-size default (muesli-bt's runtime host) */
 #define OBS_EVT_RING_MAX (1 << 20) /* events.set-ring-size maximum */
-#define OBS_EVT_GC_MAX 64   /* GC lines not yet written, and GC/rare events in one tick; more are dropped */
+#define OBS_EVT_GC_MAX 512  /* GC lines not yet written, and GC/rare events in one tick; more are dropped (512: 256 incremental steps, ~2 MB of allocation in one tick) */
 #define OBS_EVT_PATH_MAX 32 /* node ids kept in a tick_audit's node_path */
 /* Deterministic mode: unix_ms is this plus the line's seq (2025-01-01). */
 #define OBS_EVT_FIXED_MS 1735689600000LL
