@@ -34,22 +34,36 @@ static void copy_str(char *dst, size_t cap, const char *src) {
     dst[n] = '\0';
 }
 
+/* The request half of a record: mcts_Request and plan_Request name these
+** fields alike. */
+#define FROMREQ(out, req, ts)                                                     \
+    do {                                                                          \
+        memset((out), 0, sizeof *(out));                                         \
+        (out)->ts_ms = (ts);                                                      \
+        copy_str((out)->run_id, sizeof (out)->run_id, (req)->run_id);             \
+        (out)->tick_index = (req)->tick_index;                                    \
+        copy_str((out)->node_name, sizeof (out)->node_name, (req)->node_name);    \
+        (out)->budget_ms = (req)->budget_ms;                                      \
+        (out)->seed = (req)->seed;                                                \
+        copy_str((out)->state_key, sizeof (out)->state_key, (req)->state_key);    \
+        copy_str((out)->model_service, sizeof (out)->model_service,               \
+                 (req)->model_service);                                           \
+    } while (0)
+
+static int clampn(int n, int hi) {
+    return n < 0 ? 0 : n > hi ? hi : n;
+}
+
 void precord_from_result(mcts_Record *out, const mcts_Request *req,
                          const mcts_Result *res, int64_t ts_ms) {
     int i;
-    memset(out, 0, sizeof *out);
-    out->ts_ms = ts_ms;
-    copy_str(out->run_id, sizeof out->run_id, req->run_id);
-    out->tick_index = req->tick_index;
-    copy_str(out->node_name, sizeof out->node_name, req->node_name);
-    out->budget_ms = req->budget_ms;
+    FROMREQ(out, req, ts_ms);
     out->time_used_ms = res->time_used_ms;
     out->iters = res->iters;
     out->root_visits = res->root_visits;
     out->root_children = res->root_children;
     out->widen_added = res->widen_added;
-    out->action_dim = res->action_dim < 0 ? 0
-                      : (res->action_dim > MCTS_MAX_ACTION ? MCTS_MAX_ACTION : res->action_dim);
+    out->action_dim = clampn(res->action_dim, MCTS_MAX_ACTION);
     for (i = 0; i < out->action_dim; i++) {
         out->action[i] = res->action[i];
     }
@@ -58,13 +72,10 @@ void precord_from_result(mcts_Record *out, const mcts_Request *req,
     out->status = res->status;
     out->depth_max = res->depth_max;
     out->depth_mean = res->depth_mean;
-    out->seed = req->seed;
-    copy_str(out->state_key, sizeof out->state_key, req->state_key);
-    out->top_n = res->top_n < 0 ? 0 : (res->top_n > MCTS_MAX_TOPK ? MCTS_MAX_TOPK : res->top_n);
+    out->top_n = clampn(res->top_n, MCTS_MAX_TOPK);
     for (i = 0; i < out->top_n; i++) {
         out->top[i] = res->top[i];
     }
-    copy_str(out->model_service, sizeof out->model_service, req->model_service);
     copy_str(out->error, sizeof out->error, res->error);
     out->planner = PLAN_MCTS;
     out->work_done = res->iters;
@@ -75,18 +86,13 @@ void precord_from_result(mcts_Record *out, const mcts_Request *req,
 void precord_from_plan(mcts_Record *out, const plan_Request *req, const plan_Result *res,
                        int64_t ts_ms) {
     int i, n;
-    memset(out, 0, sizeof *out);
-    out->ts_ms = ts_ms;
-    copy_str(out->run_id, sizeof out->run_id, req->run_id);
-    out->tick_index = req->tick_index;
-    copy_str(out->node_name, sizeof out->node_name, req->node_name);
-    out->budget_ms = req->budget_ms;
+    FROMREQ(out, req, ts_ms);
     out->time_used_ms = res->time_used_ms;
     out->iters = res->work_done;
     out->root_visits = res->root_visits;
     out->root_children = res->root_children;
     out->widen_added = res->widen_added;
-    out->action_dim = res->adim < 0 ? 0 : (res->adim > MCTS_MAX_ACTION ? MCTS_MAX_ACTION : res->adim);
+    out->action_dim = clampn(res->adim, MCTS_MAX_ACTION);
     for (i = 0; i < out->action_dim; i++) {
         out->action[i] = res->u[i];
     }
@@ -95,9 +101,7 @@ void precord_from_plan(mcts_Record *out, const plan_Request *req, const plan_Res
     out->status = res->status;
     out->depth_max = res->backend == PLAN_MCTS ? res->depth_max : res->horizon;
     out->depth_mean = res->backend == PLAN_MCTS ? res->depth_mean : (double)res->horizon;
-    out->seed = req->seed;
-    copy_str(out->state_key, sizeof out->state_key, req->state_key);
-    n = res->top_n < 0 ? 0 : (res->top_n > MCTS_MAX_TOPK ? MCTS_MAX_TOPK : res->top_n);
+    n = clampn(res->top_n, MCTS_MAX_TOPK);
     out->top_n = n;
     for (i = 0; i < n; i++) {
         memcpy(out->top[i].action, res->top[i].u, sizeof out->top[i].action);
@@ -106,7 +110,6 @@ void precord_from_plan(mcts_Record *out, const plan_Request *req, const plan_Res
         out->top_weight[i] = res->top[i].weight;
         out->top_cost[i] = res->top[i].cost;
     }
-    copy_str(out->model_service, sizeof out->model_service, req->model_service);
     copy_str(out->error, sizeof out->error, res->error);
     out->planner = res->backend;
     out->work_done = res->work_done;
