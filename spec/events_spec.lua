@@ -7,22 +7,8 @@ local js = require "support.jsonschema"
 local C = require "support.cases"
 local lispbt = require "lispbt"
 
-local schema = js.load("spec/fixtures/mbt_evt_v1/mbt.evt.v1.schema.json")
-
--- FNV-1a 64 with the reference's offset basis (Lua integers wrap mod 2^64).
-local function fnv(s)
-  local h = 1469598103934665603
-  for i = 1, #s do
-    h = (h ~ s:byte(i)) * 1099511628211
-  end
-  return ("fnv1a64:%016x"):format(h)
-end
-
-local function readlines(path)
-  local out = {}
-  for line in io.lines(path) do out[#out + 1] = line end
-  return out
-end
+local E = require "support.evt"
+local schema, fnv, readlines = E.schema, E.fnv, E.readlines
 
 -- Decode and validate every line; returns the decoded events.
 local function check(lines)
