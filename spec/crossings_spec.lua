@@ -43,6 +43,77 @@ describe("Lua<->Lisp crossings", function()
     assert.matches("call: bad self %(lispbt.host expected", err)
   end)
 
+  it("host:call's name cache follows redefinition, unbinding, collection and many names", function()
+    local h <close> = host()
+    h:eval("(define (f) 1)")
+    assert.are.equal(1, h:call("f"))
+    assert.are.equal(1, h:call("f"))            -- cached
+    h:eval("(define (f) 2)")
+    assert.are.equal(2, h:call("f"))            -- the binding is read at each call
+    h:eval("(define f 3)")
+    local ok, err = pcall(h.call, h, "f")
+    assert.is_false(ok)
+    assert.matches("not a procedure: 3", err)
+    ok, err = pcall(h.call, h, "never-bound")
+    assert.is_false(ok)
+    assert.matches("call: unbound symbol: never%-bound", err)
+    ok, err = pcall(h.call, h, "never-bound")   -- a cached name that is unbound
+    assert.is_false(ok)
+    assert.matches("call: unbound symbol: never%-bound", err)
+    -- many names through the few slots, each call answered by its own name,
+    -- with collections (Lua and Lisp) in between
+    local names = {}
+    for i = 1, 40 do
+      names[i] = "g" .. i
+      h:eval("(define (" .. names[i] .. " x) (+ x " .. i .. "))")
+    end
+    for round = 1, 3 do
+      for i = 1, 40 do
+        assert.are.equal(100 * round + i, h:call(names[i], 100 * round))
+        assert.are.equal(100 * round + i, h:call("g" .. i, 100 * round))
+      end
+      collectgarbage()
+      h:gc()
+    end
+    -- a long (not interned by Lua) name and a number converted to a name
+    local long = string.rep("x", 60)
+    h:eval("(define (" .. long .. ") 'long)")
+    assert.are.equal("long", tostring(h:call(long)))
+    assert.are.equal("long", tostring(h:call(string.rep("x", 60))))
+    ok, err = pcall(h.call, h, 5)
+    assert.is_false(ok)
+    assert.matches("call: unbound symbol: 5", err)
+    ok, err = pcall(h.call, h, "")
+    assert.is_false(ok)
+    assert.matches("call: bad argument #1 %(name must not be empty%)", err)
+    ok, err = pcall(h.call, h, "a\0b")
+    assert.is_false(ok)
+    assert.matches("call: bad argument #1 %(name contains a NUL byte%)", err)
+  end)
+
+  it("a host's methods and namespace, by dot and colon, and each host its own", function()
+    local h <close> = host()
+    local g <close> = host()
+    h:eval("(define (who) 'h)")
+    g:eval("(define (who) 'g)")
+    assert.are.equal("h", tostring(h.call(h, "who")))
+    assert.are.equal("g", tostring(g:call("who")))
+    assert.are.equal(h.call, g.call)                 -- the same methods
+    assert.are_not.equal(h.bt, g.bt)                 -- each its own namespace
+    assert.are.equal("table", type(h.bt))
+    assert.is_nil(h.no_such_method)
+    assert.are.equal("lispbt.host", getmetatable(h).__name)
+    assert.matches("^lispbt.host %(", tostring(h))
+    local ok, err = pcall(h.call, g.bt, "who")
+    assert.is_false(ok)
+    assert.matches("call: bad self %(lispbt.host expected, got table%)", err)
+    h:close()
+    assert.matches("closed$", tostring(h))
+    ok, err = pcall(h.call, h, "who")
+    assert.is_false(ok)
+    assert.matches("call: host is closed", err)
+  end)
+
   it("Lua functions called from Lisp get and return immediates directly", function()
     local h <close> = host()
     local seen = {}

@@ -300,6 +300,10 @@ void lisp_setglobal(lisp_State *S, const char *name, lisp_Value v);
 /* Read global 'name'; returns 1 and sets *out, or 0 if unbound.  Interns
 ** the name, so it may collect and raise ERRMEM like a constructor. */
 int lisp_getglobal(lisp_State *S, const char *name, lisp_Value *out);
+/* Read the global binding of symbol 'sym' (a value of lisp_intern); returns
+** 1 and sets *out, or 0 if unbound.  Never allocates or raises: an
+** embedder that interns a name once (and pins the symbol) reads it here. */
+int lisp_symget(lisp_Value sym, lisp_Value *out);
 
 /* ---- evaluation ---- */
 /* Protected call: runs f(S, ud); returns LISP_OK or the status of the

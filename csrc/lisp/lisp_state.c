@@ -235,6 +235,15 @@ int lisp_getglobal(lisp_State *S, const char *name, lisp_Value *out) {
     return 1;
 }
 
+int lisp_symget(lisp_Value sym, lisp_Value *out) {
+    const lisp_Symbol *s = (const lisp_Symbol *)sym.u.o;
+    if (s->value.tag == LISP_TUNBOUND) {
+        return 0;
+    }
+    *out = s->value;
+    return 1;
+}
+
 /* ---- evaluation ---- */
 
 lisp_Value lisp_evalstring(lisp_State *S, const char *src, size_t n, const char *chunk) {

@@ -114,14 +114,20 @@ const char *lx_tosymbol(lua_State *L, int idx, size_t *n) {
 
 /* ---- hosts ---- */
 
-lx_Host *lx_checkhost(lua_State *L, int idx, const char *fname) {
+lx_Host *lx_tohost(lua_State *L, int idx) {
     lx_Host *X = lua_touserdata(L, idx);
-    /* fast type check as inst:tick's: a full userdata of our size carrying
-    ** the host tag (only C code writes userdata memory), else the
-    ** metatable check */
+    /* a full userdata of our size carrying the host tag (only C code
+    ** writes userdata memory, and only newhost makes one with this tag);
+    ** each host has its own metatable, so there is no one metatable to
+    ** compare with */
     if (X == NULL || lua_rawlen(L, idx) != sizeof(lx_Host) || X->kind != LX_KHOST) {
-        X = luaL_testudata(L, idx, LX_HOST);
+        return NULL;
     }
+    return X;
+}
+
+lx_Host *lx_checkhost(lua_State *L, int idx, const char *fname) {
+    lx_Host *X = lx_tohost(L, idx);
     if (X == NULL) {
         lx_typeerror(L, fname, idx, LX_HOST);
     }

@@ -16,7 +16,8 @@
 **                              uservalue 1 = callback table (Lua functions
 **                              the engine calls), 2 = the host's mirrored
 **                              builtin namespace (host.bt, ...), 3 = the
-**                              Lua state of instances (ctx), by id
+**                              Lua state of instances (ctx), by id,
+**                              4 = the names cached by host:call
 **   lispbt.value     lx_Value  an opaque Lisp value (closure, primitive,
 **                              improper pair, rng, ...): pinned in its host
 **   lispbt.tree      lx_Value  a compiled bt_def
@@ -55,6 +56,9 @@
 /* Max nesting of Lua tables converted to Lisp (cycles are reported as this). */
 #define LX_MAXDEPTH LISPBT_TOLISP_MAXDEPTH
 
+/* Entries of host:call's name cache (a power of 2). */
+#define LX_CALLCACHE 4
+
 /* Lua-leaf cache of the inst:tick running (see calllua in lua_bt.c). */
 typedef struct lx_TickCache {
     lua_State *L;
@@ -86,6 +90,12 @@ typedef struct lx_Host {
     int listening;   /* host.events.on_line set: inst:tick delivers lines */
     void **batch;    /* tick_all's instances (bt_Inst *), kept for the next */
     int capbatch;
+    /* host:call's name -> symbol cache (lua_host.c): the bytes of Lua
+    ** strings kept alive in uservalue 4 (so an address names one string),
+    ** their symbols pinned; slot by address, NULL = empty */
+    const char *cname[LX_CALLCACHE];
+    lisp_Value csym[LX_CALLCACHE];
+    int cpin[LX_CALLCACHE];
 } lx_Host;
 
 /* lx_Value.kind: which metatable the userdata got (for fast checks on hot
@@ -139,6 +149,11 @@ const char *lx_tosymbol(lua_State *L, int idx, size_t *n);
 
 /* ---- hosts (lua_aux.c) ---- */
 
+/* The host userdata at 'idx' (open or closed), or NULL if it is not one.
+** Never raises.  Hosts have one metatable each (a table __index holding
+** the methods, then the host's namespace), so this checks the userdata's
+** size and tag, not its metatable. */
+lx_Host *lx_tohost(lua_State *L, int idx);
 /* The open host at 'idx'.  Raises lx_typeerror if it is not a host,
 ** "FNAME: host is closed" if closed.  The result is owned by the userdata
 ** (valid while it is on the stack). */

@@ -113,13 +113,14 @@ static void closehost(lx_Host *X) {
         mem_free(host_mem(X->H), X->batch, sizeof(void *) * (size_t)X->capbatch);
         X->batch = NULL;
         X->capbatch = 0;
+        memset(X->cname, 0, sizeof X->cname); /* the pins die with the state */
         X->S = NULL;
     }
     host_close(X->H);
 }
 
 static int closewith(lua_State *L, const char *fname) {
-    lx_Host *X = luaL_testudata(L, 1, LX_HOST);
+    lx_Host *X = lx_tohost(L, 1);
     if (X == NULL) {
         return lx_typeerror(L, fname, 1, LX_HOST);
     }
@@ -160,6 +161,35 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
     }
     lua_pop(L, 1);
     return (int)v;
+}
+
+/* Push a new metatable for one host: the fields of the shared LX_HOST
+** table (__gc, __close, __tostring, __name) and, as __index, a copy of the
+** method table whose own __index is the host's mirrored namespace (set by
+** newhost).  With a table __index, h:call(...) finds its method inside the
+** Lua VM: no C __index call per method call.  Methods and the namespace
+** never share a name (lx_addmethod), so the order of the two does not
+** matter. */
+static void newhostmeta(lua_State *L) {
+    lua_createtable(L, 0, 6);
+    luaL_getmetatable(L, LX_HOST);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -5);
+    }
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 40);
+    lx_pushmethods(L);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -5);
+    }
+    lua_pop(L, 1);
+    lua_setfield(L, -2, "__index");
 }
 
 /* Create a host from the options table at index 1 (or none); push it. */
@@ -240,10 +270,11 @@ static void newhost(lua_State *L, int hasopts) {
         }
         lua_pop(L, 1);
     }
-    X = lua_newuserdatauv(L, sizeof(lx_Host), 3);
+    X = lua_newuserdatauv(L, sizeof(lx_Host), 4);
     memset(X, 0, sizeof *X);
     X->kind = LX_KHOST;
-    luaL_setmetatable(L, LX_HOST); /* from here on __gc frees whatever is made */
+    newhostmeta(L);
+    lua_setmetatable(L, -2); /* from here on __gc frees whatever is made */
     X->H = host_new(&o, err, sizeof err);
     if (X->H == NULL) {
         lx_error(L, "new", "%s", err);
@@ -260,7 +291,17 @@ static void newhost(lua_State *L, int hasopts) {
     lua_newtable(L); /* uservalue 2: mirrored namespace */
     lx_mirror(L, lua_gettop(L), lua_gettop(L) - 1);
     addevents(L, lua_gettop(L) - 1, lua_gettop(L));
+    /* the method table's fallback: the namespace */
+    lua_getmetatable(L, -2);
+    lua_getfield(L, -1, "__index");
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, -4);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 2);
     lua_setiuservalue(L, -2, 2);
+    lua_newtable(L); /* uservalue 4: names of the host:call cache (callcache) */
+    lua_setiuservalue(L, -2, 4);
     lua_newtable(L); /* uservalue 3: Lua state of instances (ctx), by id */
     lua_setiuservalue(L, -2, 3);
     lx_registerhost(L, -1);
@@ -350,6 +391,7 @@ typedef struct GlobalArgs {
     const char *name;
     int validx, first, nargs, found;
     lisp_Value r;
+    lisp_Value sym; /* host:call: the name's symbol if cached, else nil */
 } GlobalArgs;
 
 static void dogetglobal(lisp_State *S, void *ud) {
@@ -366,11 +408,15 @@ static void dosetglobal(lisp_State *S, void *ud) {
 static void docallglobal(lisp_State *S, void *ud) {
     GlobalArgs *a = ud;
     lua_State *L = a->L;
-    int fidx = lisp_gettop(S), i;
+    int fidx, i;
     lisp_Value fn;
-    if (!lisp_getglobal(S, a->name, &fn)) {
-        lisp_error(S, "call: unbound symbol: %s", a->name);
+    if (a->sym.tag == LISP_TNIL) { /* not cached: intern (rooted on the stack) */
+        a->sym = lisp_intern(S, a->name, strlen(a->name));
     }
+    if (!lisp_symget(a->sym, &fn)) {
+        lisp_error(S, "call: unbound symbol: %s", lisp_str(a->sym, NULL));
+    }
+    fidx = lisp_gettop(S);
     lisp_push(S, fn);
     for (i = 0; i < a->nargs; i++) {
         int idx = a->first + i;
@@ -385,6 +431,34 @@ static void docallglobal(lisp_State *S, void *ud) {
     }
     a->r = lisp_call(S, fidx, a->nargs);
     lisp_push(S, a->r);
+}
+
+/* The cache slot of name bytes 's' (a Lua string's: its address). */
+static int callslot(const char *s) {
+    return (int)(((uintptr_t)s >> 4) & (LX_CALLCACHE - 1));
+}
+
+/* Remember the string at stack index 2 (the name of a host:call that
+** just ran) with its symbol 'sym' (still rooted by the caller).  The
+** string is kept in uservalue 4, so its address cannot name another
+** string while it is cached.  Outside lx_run: may raise (out of memory),
+** after which the slot is simply empty. */
+static void callcache(lua_State *L, lx_Host *X, const char *s, lisp_Value sym) {
+    int slot = callslot(s), pin;
+    if (X->cname[slot] != NULL) {
+        X->cname[slot] = NULL;
+        lisp_unpin(X->S, X->cpin[slot]);
+    }
+    lua_getiuservalue(L, 1, 4);
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, slot + 1);
+    lua_pop(L, 1);
+    pin = lisp_pin(X->S, sym);
+    if (pin >= 0) {
+        X->cname[slot] = s;
+        X->csym[slot] = sym;
+        X->cpin[slot] = pin;
+    }
 }
 
 static int host_get(lua_State *L) {
@@ -415,10 +489,21 @@ static int host_set(lua_State *L) {
 
 static int host_call(lua_State *L) {
     GlobalArgs a;
-    int top;
+    int top, slot = 0;
+    const char *s = NULL;
     a.X = lx_checkhost(L, 1, "call");
     a.L = L;
-    a.name = lx_checkname(L, 2, "call", "name", NULL);
+    a.sym = lisp_nil();
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        s = lua_tostring(L, 2);
+        slot = callslot(s);
+        if (a.X->cname[slot] == s) { /* the same string: its symbol */
+            a.sym = a.X->csym[slot];
+        }
+    }
+    if (a.sym.tag == LISP_TNIL) {
+        a.name = lx_checkname(L, 2, "call", "name", NULL);
+    }
     a.first = 3;
     a.nargs = lua_gettop(L) - 2;
     top = lisp_gettop(a.X->S);
@@ -429,6 +514,9 @@ static int host_call(lua_State *L) {
         case LISP_TINT: lua_pushinteger(L, a.r.u.i); break;
         case LISP_TFLOAT: lua_pushnumber(L, a.r.u.f); break;
         default: lx_pushlisp(L, a.X, a.r, "call"); break;
+    }
+    if (s != NULL && a.X->cname[slot] != s) {
+        callcache(L, a.X, s, a.sym); /* a.sym is on the Lisp stack until settop */
     }
     lisp_settop(a.X->S, top);
     return 1;
@@ -480,27 +568,11 @@ static int host_closemethod(lua_State *L) {
 }
 
 static int host_tostring(lua_State *L) {
-    lx_Host *X = luaL_checkudata(L, 1, LX_HOST);
+    lx_Host *X = lx_tohost(L, 1);
+    if (X == NULL) {
+        return lx_typeerror(L, "tostring", 1, LX_HOST);
+    }
     lua_pushfstring(L, "lispbt.host (%p)%s", (void *)X, X->S ? "" : " closed");
-    return 1;
-}
-
-/* __index(host, key): methods first, then the host's mirrored namespace
-** (upvalue 1: the method table). */
-static int host_index(lua_State *L) {
-    lx_Host *X = lua_touserdata(L, 1);
-    /* the fast check of lx_checkhost: this runs for every method call */
-    if (X == NULL || lua_rawlen(L, 1) != sizeof(lx_Host) || X->kind != LX_KHOST) {
-        luaL_checkudata(L, 1, LX_HOST);
-    }
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) {
-        return 1;
-    }
-    lua_pop(L, 1);
-    lua_getiuservalue(L, 1, 2);
-    lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
     return 1;
 }
 
@@ -526,9 +598,9 @@ void lx_openhost(lua_State *L) {
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, host_tostring);
     lua_setfield(L, -2, "__tostring");
-    lx_pushmethods(L); /* shared: lua_bt.c adds its methods later */
-    lua_pushcclosure(L, host_index, 1);
-    lua_setfield(L, -2, "__index");
+    /* no __index here: each host's own metatable (newhostmeta) copies
+    ** these fields and the method table, which lua_bt.c fills further
+    ** before any host is made */
     lua_pop(L, 1);
     lx_setmaker(L, l_newdefault);
     lua_pushcfunction(L, l_new);

@@ -203,7 +203,7 @@ static int mirror_call(lua_State *L) {
         goto run;
     }
     v = lx_testvalue(L, 1, NULL);
-    if (v == NULL && luaL_testudata(L, 1, LX_HOST)) {
+    if (v == NULL && lx_tohost(L, 1) != NULL) {
         return lx_error(L, fname, "called with ':' on a host; call it as a function, e.g. "
                                   "host.bt.stats(inst)");
     }
