@@ -228,7 +228,7 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
     X->cbL = oldcbL;
     X->cbidx = oldcbidx;
     X->cbtab = oldcbtab;
-    if (X->running == 0) {
+    if (X->running == 0 && X->ndead != 0) {
         lx_flushdead(L, X);
     }
     if (st != LISP_OK) {
@@ -771,12 +771,27 @@ static lisp_Value resultvalue(lua_State *L, lx_Host *X) {
     }
 }
 
-lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv) {
-    lx_Host *X = lx_hostof(host_of(S));
+/* The Lua function's error (at the top of L) as a Lisp error naming the
+** primitive; the Lua stack is cut back to 'top' first. */
+LISPBT_NORETURN static void callerror(lisp_State *S, lua_State *L, int top, const char *name) {
+    char msg[300];
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1));
+    } else {
+        snprintf(msg, sizeof msg, "(error object is a %s value)", luaL_typename(L, -1));
+    }
+    lua_settop(L, top);
+    lisp_error(S, "%s: %s", name, msg);
+}
+
+/* The call of Lua function 'key' of host 'X' (its Lua state X->L) with
+** 'nargs' values from 'argv'.  'name' is only read on an error. */
+static inline lisp_Value callback(lisp_State *S, lx_Host *X, int64_t key, const char *name,
+                                  int nargs, lisp_Value *argv) {
     lua_State *L = X->L;
     lisp_Value r;
     int top, status, i, simple = 1;
-    if (!lua_checkstack(L, nargs + 6)) {
+    if (lispbt_unlikely(!lua_checkstack(L, nargs + 6))) {
         lisp_error(S, "%s: Lua stack overflow", name);
     }
     for (i = 0; i < nargs; i++) {
@@ -817,23 +832,45 @@ lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, 
         lua_pushlightuserdata(L, &b);
         status = lua_pcall(L, 1, 1, 0);
     }
-    if (status != LUA_OK) {
-        char msg[300];
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1));
-        } else {
-            snprintf(msg, sizeof msg, "(error object is a %s value)", luaL_typename(L, -1));
-        }
-        lua_settop(L, top);
-        lisp_error(S, "%s: %s", name, msg);
+    if (lispbt_unlikely(status != LUA_OK)) {
+        callerror(S, L, top, name);
     }
     r = resultvalue(L, X);
     lua_settop(L, top);
     return r;
 }
 
+lisp_Value lx_callback(lisp_State *S, int64_t key, const char *name, int nargs, lisp_Value *argv) {
+    return callback(S, lx_hostof(host_of(S)), key, name, nargs, argv);
+}
+
 lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv) {
-    return lx_callback(S, lisp_primud(argv[-1]), lisp_primname(argv[-1]), argc, argv);
+    lx_Host *X = lx_hostof(host_of(S));
+    int64_t key = lisp_primud(argv[-1]);
+    if (lispbt_likely(argc == 1 && (argv[0].tag == LISP_TINT || argv[0].tag == LISP_TFLOAT) &&
+                      X->cbL == X->L && X->cbidx > 0)) {
+        /* the commonest call, one number argument, with the callback table
+        ** already on the stack: as callback() without the loops */
+        lua_State *L = X->L;
+        int top = lua_gettop(L), status;
+        if (X->cbidx <= top && lua_checkstack(L, 7) && lua_topointer(L, X->cbidx) == X->cbtab) {
+            lisp_Value r;
+            lua_rawgeti(L, X->cbidx, key);
+            if (argv[0].tag == LISP_TINT) {
+                lua_pushinteger(L, argv[0].u.i);
+            } else {
+                lua_pushnumber(L, argv[0].u.f);
+            }
+            status = lua_pcall(L, 1, 1, 0);
+            if (lispbt_unlikely(status != LUA_OK)) {
+                callerror(S, L, top, lisp_primname(argv[-1]));
+            }
+            r = resultvalue(L, X);
+            lua_settop(L, top);
+            return r;
+        }
+    }
+    return callback(S, X, key, lisp_primname(argv[-1]), argc, argv);
 }
 
 /* ---- heap table ---- */

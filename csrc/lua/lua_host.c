@@ -420,11 +420,12 @@ static void docallglobal(lisp_State *S, void *ud) {
     lisp_push(S, fn);
     for (i = 0; i < a->nargs; i++) {
         int idx = a->first + i;
+        if (lua_isinteger(L, idx)) { /* the commonest argument first */
+            lisp_push(S, lisp_int(lua_tointeger(L, idx)));
+            continue;
+        }
         switch (lua_type(L, idx)) { /* numbers and booleans directly */
-            case LUA_TNUMBER:
-                lisp_push(S, lua_isinteger(L, idx) ? lisp_int(lua_tointeger(L, idx))
-                                                   : lisp_float(lua_tonumber(L, idx)));
-                break;
+            case LUA_TNUMBER: lisp_push(S, lisp_float(lua_tonumber(L, idx))); break;
             case LUA_TBOOLEAN: lisp_push(S, lisp_bool(lua_toboolean(L, idx))); break;
             default: lx_tolisp(L, a->X, idx); break;
         }
