@@ -200,3 +200,33 @@ describe("Lua<->Lisp crossings, long alternations", function()
     assert.are.equal(1100000, h:eval("(loop 0 1100000)"))
   end)
 end)
+
+describe("Lua leaves within one tick", function()
+  it("leaves of few and many arguments, results of every type, in one seq, tick after tick", function()
+    local h <close> = lispbt.new({workers = 0})
+    local seen = {}
+    h:register_action("few", function(ctx, a)
+      seen[#seen + 1] = a
+      return true
+    end)
+    h:register_action("many", function(ctx, ...)
+      seen[#seen + 1] = select("#", ...) .. ":" .. (select(40, ...))
+      return "success"
+    end)
+    h:register_condition("yes", function(ctx) return 1 end)
+    h:register_action("nilres", function(ctx) return nil end)
+    local args = {}
+    for i = 1, 40 do args[i] = tostring(i) end
+    local src = "(seq (act few 1) (act many " .. table.concat(args, " ") .. ") (cond yes) (act few 2.5)"
+        .. " (act many " .. table.concat(args, " ") .. ") (act few #t) (sel (act nilres) (act few 3)))"
+    local inst = h:compile(src):instance()
+    for t = 1, 3 do
+      seen = {}
+      assert.are.equal("success", inst:tick())
+      assert.are.same({1, "40:40", 2.5, "40:40", true, 3}, seen)
+    end
+    h:register_action("bad", function() return 42 end)
+    local inst2 = h:compile("(seq (act few 1) (act bad) (act few 2))"):instance()
+    assert.are.equal("failure", inst2:tick())
+  end)
+end)

@@ -66,6 +66,9 @@ typedef struct lx_TickCache {
     int running;       /* X->running inside it: other entries don't match */
     int cbidx, ctxidx; /* stack slots of the callback table and ctx; 0 = none */
     int instidx;       /* stack slot of the instance userdata (1 in inst:tick) */
+    /* set with cbidx (calllua), read only while cbidx != 0: */
+    void *ctx;         /* the lx_Ctx at ctxidx */
+    int roomtop;       /* the Lua stack is ensured up to this slot */
 } lx_TickCache;
 
 /* The binding's state of one host: the memory of its lispbt.host

@@ -797,13 +797,22 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
     lx_Host *X = instx(I);
     lua_State *L = X->L;
-    int top, cbidx, ctxidx, st, i, status;
+    int top, cbidx, ctxidx, st, i, status, rt;
     int cached = X->tc.L == L && X->tc.I == I && X->tc.running == X->running;
     lx_Ctx *x;
     if (L == NULL) {
         return bt_leaf_error(c, "no running Lua state to call the Lua leaf");
     }
     top = lua_gettop(L);
+    if (cached && X->tc.cbidx && top + c->a->nargs + 4 <= X->tc.roomtop) {
+        /* a later Lua leaf of this inst:tick: the slots, the ctx and the
+        ** stack room of the first (the stack above our frame's top is
+        ** ensured once: Lua never shrinks a frame's reserved room) */
+        cbidx = X->tc.cbidx;
+        ctxidx = X->tc.ctxidx;
+        x = X->tc.ctx;
+        goto call;
+    }
     if (!lua_checkstack(L, c->a->nargs + 12)) {
         return bt_leaf_error(c, "Lua stack overflow");
     }
@@ -845,12 +854,16 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
             lua_setiuservalue(L, X->tc.instidx, 2);
         }
     }
+    x = lua_touserdata(L, ctxidx);
     if (cached && !X->tc.cbidx) { /* keep the slots for this tick's later Lua leaves */
         X->tc.cbidx = cbidx;
         X->tc.ctxidx = ctxidx;
+        X->tc.ctx = x;
+        /* room for the later leaves of this tick without a check each */
+        X->tc.roomtop = lua_checkstack(L, 16) ? cbidx + 16 : 0;
         top = cbidx;
     }
-    x = lua_touserdata(L, ctxidx);
+call:
     x->I = I;
     x->node = c->node;
     x->tick = c->tick;
@@ -889,7 +902,9 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
         }
     } else if (iscond || halting) {
         st = lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
+    } else if ((rt = lua_type(L, -1)) == LUA_TBOOLEAN || rt == LUA_TNIL) {
+        st = rt == LUA_TBOOLEAN && lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
+    } else if (rt == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(L, -1, &len);
         st = bt_status_parse(s, len);
@@ -898,8 +913,6 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
                                   "\"running\" or a boolean)",
                                s);
         }
-    } else if (lua_type(L, -1) == LUA_TBOOLEAN || lua_isnil(L, -1)) {
-        st = lua_toboolean(L, -1) ? BT_SUCCESS : BT_FAILURE;
     } else {
         st = bt_leaf_error(c, "returned a %s value (expected \"success\", \"failure\", "
                               "\"running\" or a boolean)",
