@@ -93,10 +93,10 @@ typedef struct lx_Host {
     int listening;   /* host.events.on_line set: inst:tick delivers lines */
     void **batch;    /* tick_all's instances (bt_Inst *), kept for the next */
     int capbatch;
-    /* host:call's name -> symbol cache (lua_host.c): the bytes of Lua
-    ** strings kept alive in uservalue 4 (so an address names one string),
-    ** their symbols pinned; slot by address, NULL = empty */
-    const char *cname[LX_CALLCACHE];
+    /* host:call's name -> symbol cache (lua_host.c): Lua string objects
+    ** (lua_topointer) kept alive in uservalue 4, so an address names one
+    ** string, and their symbols, pinned; slot by address, NULL = empty */
+    const void *cname[LX_CALLCACHE];
     lisp_Value csym[LX_CALLCACHE];
     int cpin[LX_CALLCACHE];
 } lx_Host;

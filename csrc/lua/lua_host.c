@@ -434,17 +434,18 @@ static void docallglobal(lisp_State *S, void *ud) {
     lisp_push(S, a->r);
 }
 
-/* The cache slot of name bytes 's' (a Lua string's: its address). */
-static int callslot(const char *s) {
+/* The cache slot of Lua string object 's' (by its address). */
+static int callslot(const void *s) {
     return (int)(((uintptr_t)s >> 4) & (LX_CALLCACHE - 1));
 }
 
 /* Remember the string at stack index 2 (the name of a host:call that
-** just ran) with its symbol 'sym' (still rooted by the caller).  The
+** just ran; 's' is its lua_topointer) with its symbol 'sym' (still rooted
+** by the caller).  The
 ** string is kept in uservalue 4, so its address cannot name another
 ** string while it is cached.  Outside lx_run: may raise (out of memory),
 ** after which the slot is simply empty. */
-static void callcache(lua_State *L, lx_Host *X, const char *s, lisp_Value sym) {
+static void callcache(lua_State *L, lx_Host *X, const void *s, lisp_Value sym) {
     int slot = callslot(s), pin;
     if (X->cname[slot] != NULL) {
         X->cname[slot] = NULL;
@@ -490,20 +491,19 @@ static int host_set(lua_State *L) {
 
 static int host_call(lua_State *L) {
     GlobalArgs a;
-    int top, slot = 0;
-    const char *s = NULL;
+    int top, slot;
+    /* the name's string object (NULL if not collectable): one API call */
+    const void *s = lua_topointer(L, 2);
     a.X = lx_checkhost(L, 1, "call");
     a.L = L;
     a.sym = lisp_nil();
-    if (lua_type(L, 2) == LUA_TSTRING) {
-        s = lua_tostring(L, 2);
+    slot = callslot(s);
+    if (s != NULL && a.X->cname[slot] == s) { /* the same string: its symbol */
+        a.sym = a.X->csym[slot];
+    } else {
+        a.name = lx_checkname(L, 2, "call", "name", NULL); /* converts a number in place */
+        s = lua_topointer(L, 2);
         slot = callslot(s);
-        if (a.X->cname[slot] == s) { /* the same string: its symbol */
-            a.sym = a.X->csym[slot];
-        }
-    }
-    if (a.sym.tag == LISP_TNIL) {
-        a.name = lx_checkname(L, 2, "call", "name", NULL);
     }
     a.first = 3;
     a.nargs = lua_gettop(L) - 2;
@@ -516,7 +516,7 @@ static int host_call(lua_State *L) {
         case LISP_TFLOAT: lua_pushnumber(L, a.r.u.f); break;
         default: lx_pushlisp(L, a.X, a.r, "call"); break;
     }
-    if (s != NULL && a.X->cname[slot] != s) {
+    if (a.X->cname[slot] != s) {
         callcache(L, a.X, s, a.sym); /* a.sym is on the Lisp stack until settop */
     }
     lisp_settop(a.X->S, top);
