@@ -6,7 +6,8 @@ package.path = "./spec/?.lua;" .. package.path
 local T = require("support.bt_helpers")
 local lispbt = require("lispbt")
 
--- Method table of a userdata (hosts keep theirs in an __index upvalue).
+-- Method table of a userdata (its metatable's __index: a table, or a C function
+-- keeping it as upvalue 1).
 local function methods(u)
   local idx = getmetatable(u).__index
   if type(idx) == "function" then

@@ -797,7 +797,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
     lx_Host *X = instx(I);
     lua_State *L = X->L;
-    int top, cbidx, ctxidx, st, i, status, rt;
+    int top, cbidx, ctxidx, st, i, status, rt, room;
     int cached = X->tc.L == L && X->tc.I == I && X->tc.running == X->running;
     lx_Ctx *x;
     if (L == NULL) {
@@ -816,9 +816,13 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     if (!lua_checkstack(L, c->a->nargs + 12)) {
         return bt_leaf_error(c, "Lua stack overflow");
     }
+    room = top + c->a->nargs + 12; /* the stack is ensured up to here */
     if (cached && X->tc.cbidx) { /* a later Lua leaf of this inst:tick */
         cbidx = X->tc.cbidx;
         ctxidx = X->tc.ctxidx;
+        if (room > X->tc.roomtop) {
+            X->tc.roomtop = room;
+        }
     } else if (cached && lua_getiuservalue(L, X->tc.instidx, 2) == LUA_TUSERDATA) {
         /* inst:tick's instance userdata (X->tc.instidx) caches its ctx */
         ctxidx = top + 1;
@@ -859,8 +863,7 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
         X->tc.cbidx = cbidx;
         X->tc.ctxidx = ctxidx;
         X->tc.ctx = x;
-        /* room for the later leaves of this tick without a check each */
-        X->tc.roomtop = lua_checkstack(L, 16) ? cbidx + 16 : 0;
+        X->tc.roomtop = room; /* later leaves need no check up to here */
         top = cbidx;
     }
 call:
