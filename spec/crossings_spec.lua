@@ -57,9 +57,17 @@ describe("Lua<->Lisp crossings", function()
     ok, err = pcall(h.call, h, "never-bound")
     assert.is_false(ok)
     assert.matches("call: unbound symbol: never%-bound", err)
-    ok, err = pcall(h.call, h, "never-bound")   -- a cached name that is unbound
+    ok, err = pcall(h.call, h, "never-bound")   -- again: a failed call caches nothing
     assert.is_false(ok)
     assert.matches("call: unbound symbol: never%-bound", err)
+    -- a name first called unbound, collections, then defined: the call finds
+    -- the definition (no stale symbol is kept for it)
+    ok = pcall(h.call, h, "late-bound")
+    assert.is_false(ok)
+    collectgarbage()
+    h:gc()
+    h:eval("(define (late-bound) 'now)")
+    assert.are.equal("now", tostring(h:call("late-bound")))
     -- many names through the few slots, each call answered by its own name,
     -- with collections (Lua and Lisp) in between
     local names = {}
