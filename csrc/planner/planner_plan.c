@@ -404,28 +404,59 @@ static int step(Call *C, const double *x, const double *u, double *next, double 
     return r;
 }
 
+/* Roll the model out from 'x' (updated in place) through the 'n' actions
+** of U: the model's batched rollout when it has one, else a loop over
+** 'step' (the same arithmetic, mcts_RolloutFn).  Returns the steps taken,
+** or -1 with C->failmsg set. */
+static int rolln(Call *C, double *x, const double *U, int n, double gamma, double *ret,
+                 double *disc, int *term) {
+    const mcts_Model *m = C->m;
+    double buf[MCTS_MAX_STATE], *cur = x, *nxt = buf, *tmp, r, g = *ret, dd = *disc;
+    int t, k = 0, d, A = C->adim;
+    if (m->rollout != NULL) {
+        k = m->rollout(m, x, U, n, gamma, ret, disc, term);
+        if (k < 0) {
+            C->failmsg = m->errmsg ? m->errmsg(m) : "model step failed";
+        }
+        return k;
+    }
+    for (t = 0; t < n;) {
+        k = step(C, cur, &U[t * A], nxt, &r);
+        if (k < 0) {
+            return -1;
+        }
+        g += dd * r;
+        dd *= gamma;
+        tmp = cur;
+        cur = nxt;
+        nxt = tmp;
+        t++;
+        if (k) {
+            break;
+        }
+    }
+    for (d = 0; cur != x && d < C->sdim; d++) {
+        x[d] = cur[d];
+    }
+    *ret = g;
+    *disc = dd;
+    *term = k;
+    return t;
+}
+
 /* Cost (-reward sum, stopping at a terminal step, plus smoothness) of
 ** action sequence U from the request state.  Returns 0, 1 when the cost
 ** is not finite (the sample is skipped) or -1 when the model failed. */
 static int rollout_cost(Call *C, const double *U, double *cost) {
-    double xa[MCTS_MAX_STATE], xb[MCTS_MAX_STATE], *x = xa, *nx = xb, *tmp, r, c = 0.0;
-    int t, d, A = C->adim;
+    double x[MCTS_MAX_STATE], ret = 0.0, disc = 1.0, c;
+    int t, d, A = C->adim, term;
     for (d = 0; d < C->sdim; d++) { /* a loop: a library memcpy per sample costs more */
         x[d] = C->q->state[d];
     }
-    for (t = 0; t < C->H; t++) {
-        int term = step(C, x, &U[t * A], nx, &r);
-        if (term < 0) {
-            return -1;
-        }
-        c -= r;
-        tmp = x;
-        x = nx;
-        nx = tmp;
-        if (term) {
-            break;
-        }
+    if (rolln(C, x, U, C->H, 1.0, &ret, &disc, &term) < 0) {
+        return -1;
     }
+    c = 0.0 - ret; /* the sum of -reward, the same bits as subtracting each (never -0) */
     if (C->q->smoothness_weight > 0) {
         double p = 0.0;
         for (t = 1; t < C->H; t++) {
@@ -549,6 +580,15 @@ static Warm *warmslot(plan_Planner *P, uint64_t key) {
     return w;
 }
 
+/* The clamp of the sampling loop: a max then a min, which compile to
+** maxsd/minsd, so random noise near a bound costs no mispredicted branch.
+** NaN -> lo, as clampd; the two differ only in the sign of a zero result
+** at a zero bound. */
+static inline double clampnb(double x, double lo, double hi) {
+    double y = x > lo ? x : lo;
+    return y < hi ? y : hi;
+}
+
 /* One sample's actions: act = clamp(U + e) with e[t] = sigma[d] * N(0, 1),
 ** drawn in order t = 0 .. HA - 1 (the random stream of a seed). */
 static inline void perturb(plan_Planner *P, rng_State *R, const double *U, double *e, double *act,
@@ -559,16 +599,16 @@ static inline void perturb(plan_Planner *P, rng_State *R, const double *U, doubl
         for (t = 0; t < HA; t += 2) {
             double x = U[t] + (e[t] = s0 * fastnormal(P->ntab, P->nslope, R));
             double y;
-            act[t] = !(x >= lo0) ? lo0 : (x > hi0 ? hi0 : x);
+            act[t] = clampnb(x, lo0, hi0);
             y = U[t + 1] + (e[t + 1] = s1 * fastnormal(P->ntab, P->nslope, R));
-            act[t + 1] = !(y >= lo1) ? lo1 : (y > hi1 ? hi1 : y);
+            act[t + 1] = clampnb(y, lo1, hi1);
         }
         return;
     }
     for (t = 0; t < HA; t += A) {
         for (d = 0; d < A; d++) {
             double x = U[t + d] + (e[t + d] = sigma[d] * fastnormal(P->ntab, P->nslope, R));
-            act[t + d] = !(x >= lo[d]) ? lo[d] : (x > hi[d] ? hi[d] : x);
+            act[t + d] = clampnb(x, lo[d], hi[d]);
         }
     }
 }
