@@ -158,18 +158,20 @@ static inline uint64_t xnext(rng_State *R) {
     return result;
 }
 
-/* A standard normal deviate from the table (see NTAB): the top NTAB_BITS
-** of a 64-bit draw pick the cell, the next 53 - NTAB_BITS its fraction.
-** Bit for bit the value of the float form f = (x >> 11) * 2^-53 * NTAB,
-** i = (int)f, tab[i] + (tab[i + 1] - tab[i]) * (f - i) (both products
-** are exact), without the float -> int round trip; the slope is
-** precomputed with the same subtraction. */
-static inline double fastnormal(const double *tab, const double *slope, rng_State *R) {
+/* Two standard normal deviates from the table (see NTAB) out of one 64-bit
+** draw: each 32-bit half gives one, its top NTAB_BITS picking the cell and
+** the other 32 - NTAB_BITS its fraction (2^-22 steps inside a cell of
+** probability 2^-10), so the generator runs once per two values.  The
+** high half is the first value. */
+#define NFRAC_BITS (32 - NTAB_BITS)
+static inline void fastnormal2(const double *tab, const double *slope, rng_State *R, double *z0,
+                               double *z1) {
     uint64_t x = xnext(R);
-    int i = (int)(x >> (64 - NTAB_BITS));
-    double f = (double)((x >> 11) & ((UINT64_C(1) << (53 - NTAB_BITS)) - 1)) *
-               (1.0 / (double)(UINT64_C(1) << (53 - NTAB_BITS)));
-    return tab[i] + slope[i] * f;
+    uint32_t h = (uint32_t)(x >> 32), l = (uint32_t)x;
+    int i = (int)(h >> NFRAC_BITS), j = (int)(l >> NFRAC_BITS);
+    const double s = 1.0 / (double)(UINT32_C(1) << NFRAC_BITS);
+    *z0 = tab[i] + slope[i] * ((double)(h & ((UINT32_C(1) << NFRAC_BITS) - 1)) * s);
+    *z1 = tab[j] + slope[j] * ((double)(l & ((UINT32_C(1) << NFRAC_BITS) - 1)) * s);
 }
 
 plan_Planner *plan_new(mem_Heap *M) {
@@ -589,26 +591,41 @@ static inline double clampnb(double x, double lo, double hi) {
     return y < hi ? y : hi;
 }
 
-/* One sample's actions: act = clamp(U + e) with e[t] = sigma[d] * N(0, 1),
-** drawn in order t = 0 .. HA - 1 (the random stream of a seed). */
+/* One sample's actions: act = clamp(U + e) with e[k] = sigma[d] * N(0, 1)
+** for the flat index k = t * A + d, drawn two at a time in order
+** k = 0 .. HA - 1 (the random stream of a seed; an odd HA leaves the last
+** draw's second value unused). */
 static inline void perturb(plan_Planner *P, rng_State *R, const double *U, double *e, double *act,
                            int HA, int A, const double *sigma, const double *lo, const double *hi) {
-    int t, d;
-    if (A == 2) { /* unrolled: the compiler keeps the inner loop otherwise */
-        double s0 = sigma[0], s1 = sigma[1], lo0 = lo[0], lo1 = lo[1], hi0 = hi[0], hi1 = hi[1];
-        for (t = 0; t < HA; t += 2) {
-            double x = U[t] + (e[t] = s0 * fastnormal(P->ntab, P->nslope, R));
-            double y;
-            act[t] = clampnb(x, lo0, hi0);
-            y = U[t + 1] + (e[t + 1] = s1 * fastnormal(P->ntab, P->nslope, R));
-            act[t + 1] = clampnb(y, lo1, hi1);
+    const double *tab = P->ntab, *slope = P->nslope;
+    double z0, z1;
+    int k, d;
+    if (A <= 2) { /* literal 1 or 2: sigma and the bounds stay in registers */
+        double s0 = sigma[0], lo0 = lo[0], hi0 = hi[0];
+        double s1 = sigma[A - 1], lo1 = lo[A - 1], hi1 = hi[A - 1];
+        for (k = 0; k + 1 < HA; k += 2) {
+            fastnormal2(tab, slope, R, &z0, &z1);
+            e[k] = s0 * z0;
+            act[k] = clampnb(U[k] + e[k], lo0, hi0);
+            e[k + 1] = s1 * z1;
+            act[k + 1] = clampnb(U[k + 1] + e[k + 1], lo1, hi1);
+        }
+        if (k < HA) { /* A == 1, odd horizon */
+            fastnormal2(tab, slope, R, &z0, &z1);
+            e[k] = s0 * z0;
+            act[k] = clampnb(U[k] + e[k], lo0, hi0);
         }
         return;
     }
-    for (t = 0; t < HA; t += A) {
-        for (d = 0; d < A; d++) {
-            double x = U[t + d] + (e[t + d] = sigma[d] * fastnormal(P->ntab, P->nslope, R));
-            act[t + d] = clampnb(x, lo[d], hi[d]);
+    for (k = 0, d = 0; k < HA; k += 2) {
+        fastnormal2(tab, slope, R, &z0, &z1);
+        e[k] = sigma[d] * z0;
+        act[k] = clampnb(U[k] + e[k], lo[d], hi[d]);
+        d = d + 1 == A ? 0 : d + 1;
+        if (k + 1 < HA) {
+            e[k + 1] = sigma[d] * z1;
+            act[k + 1] = clampnb(U[k + 1] + e[k + 1], lo[d], hi[d]);
+            d = d + 1 == A ? 0 : d + 1;
         }
     }
 }
