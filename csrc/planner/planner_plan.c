@@ -557,6 +557,25 @@ static void sortidx(int32_t *ix, int32_t *tmp, const double *cost, int n) {
     }
 }
 
+/* The 'k' cheapest of 'n' samples, by cost then index (the order sortidx
+** gives), into ix[0 .. min(k, n)): one pass with insertion into the short
+** sorted prefix, where a full sort would mispredict a branch per
+** comparison on random costs. */
+static void topidx(int32_t *ix, const double *cost, int n, int k) {
+    int m = 0, i, j;
+    for (i = 0; i < n; i++) {
+        if (m == k && !(cost[i] < cost[ix[m - 1]])) {
+            continue;
+        }
+        j = m < k ? m++ : m - 1;
+        while (j > 0 && cost[i] < cost[ix[j - 1]]) {
+            ix[j] = ix[j - 1];
+            j--;
+        }
+        ix[j] = i;
+    }
+}
+
 /* The warm-start slot of key 'key' (found or claimed); NULL if its
 ** sequence cannot be allocated. */
 static Warm *warmslot(plan_Planner *P, uint64_t key) {
@@ -748,19 +767,24 @@ static void run_mppi(Call *C) {
         snprintf(res->note, sizeof res->note, "no sample had a finite cost");
         return;
     }
-    for (j = 0; j < n; j++) {
-        ix[j] = j;
-    }
-    sortidx(ix, ix + K, cost, (int)n);
-    cmin = cost[ix[0]];
     sel = q->mppi.n_elite > 0 && q->mppi.n_elite < n ? (int)q->mppi.n_elite : (int)n;
+    if (sel < n) { /* the n_elite cheapest: the full order */
+        for (j = 0; j < n; j++) {
+            ix[j] = j;
+        }
+        sortidx(ix, ix + K, cost, (int)n);
+    } else { /* all weighted: only the cheapest top_k (at least 1) in order */
+        topidx(ix, cost, (int)n, q->top_k > 1 ? q->top_k : 1);
+    }
+    cmin = cost[ix[0]];
     memset(w, 0, sizeof(double) * (size_t)n);
     wsum = 0.0;
-    for (j = 0; j < sel; j++) {
-        double ex = -(cost[ix[j]] - cmin) / q->mppi.lambda;
+    for (j = 0; j < sel; j++) { /* sel < n: the elite; else every sample in order */
+        int32_t k = sel < n ? ix[j] : (int32_t)j;
+        double ex = -(cost[k] - cmin) / q->mppi.lambda;
         double wj = exp(ex < -80 ? -80 : (ex > 80 ? 80 : ex));
-        w[ix[j]] = isfinite(wj) ? wj : 0.0;
-        wsum += w[ix[j]];
+        w[k] = isfinite(wj) ? wj : 0.0;
+        wsum += w[k];
     }
     if (!(wsum > 0) || !isfinite(wsum)) {
         memset(w, 0, sizeof(double) * (size_t)n);

@@ -375,6 +375,13 @@ static void test_rollout_hook(void) {
             for (d = 0; d < r1.top_n; d++) {
                 CHECK(r1.top[d].cost == r2.top[d].cost && r1.top[d].weight == r2.top[d].weight);
             }
+            if (b == PLAN_MPPI) { /* the cheapest samples, cheapest first */
+                CHECK(r1.cost_final == r1.top[0].cost);
+                for (d = 1; d < r1.top_n; d++) {
+                    CHECK(r1.top[d - 1].cost <= r1.top[d].cost);
+                    CHECK(r1.top[d - 1].weight >= r1.top[d].weight);
+                }
+            }
         }
     }
     plan_free(P);
