@@ -255,10 +255,10 @@ void mcts_model_clamp(const mcts_Model *m, const double *a, double *out) {
 */
 
 /* MODEL_ROLLOUT(name, step, SDIM): the model's batched rollout
-** (mcts_RolloutFn) as a loop over its own step function, which the
-** compiler inlines: the same arithmetic in the same order as calling
-** 'step' n times, without an indirect call per step.  SDIM is the state
-** length, 0 for the per-call m->state_dim. */
+** (mcts_RolloutFn) as a loop over its own step function, inlined (the
+** step functions are LISPBT_INLINE): the same arithmetic in the same order
+** as calling 'step' n times, without an indirect call per step.  SDIM is
+** the state length, 0 for the per-call m->state_dim. */
 #define MODEL_ROLLOUT(name, stepfn, SDIM)                                                      \
     static int name(const mcts_Model *m, double *x, const double *U, int n, double gamma,      \
                     double *ret, double *disc, int *term) {                                    \
@@ -291,8 +291,8 @@ void mcts_model_clamp(const mcts_Model *m, const double *a, double *out) {
     }
 
 /* toy-1d (reference): reward -(1 - x')^2, terminal when |1 - x'| < 0.05. */
-static int rtoy_step(const mcts_Model *m, const double *s, const double *a, double *next,
-                     double *reward) {
+static LISPBT_INLINE int rtoy_step(const mcts_Model *m, const double *s, const double *a,
+                                   double *next, double *reward) {
     double x2 = s[0] + 0.25 * clampd(a[0], -1.0, 1.0);
     double err = 1.0 - x2;
     (void)m;
@@ -369,8 +369,8 @@ static const mcts_Model rtoy_1d = {
 ** pan' = clamp(pan + dpan, +-1.5), tilt' = clamp(tilt + dtilt, +-1)
 ** b'   = clamp(b + v - 1.15 * d, +-2) per axis; velocities unchanged
 ** reward = -|b'| - 0.05 (|dpan| + |dtilt|); terminal when |b'| < 0.03. */
-static int rptz_step(const mcts_Model *m, const double *s, const double *a, double *next,
-                     double *reward) {
+static LISPBT_INLINE int rptz_step(const mcts_Model *m, const double *s, const double *a,
+                                   double *next, double *reward) {
     int n = m->state_dim;
     double vx = n > 4 ? s[4] : 0.0, vy = n > 5 ? s[5] : 0.0;
     double dp = clampd(a[0], -0.25, 0.25), dt = clampd(a[1], -0.25, 0.25);
@@ -446,8 +446,8 @@ static double wrap_angle(double a) {
     return a;
 }
 
-static int runi_step(const mcts_Model *m, const double *s, const double *a, double *next,
-                     double *reward) {
+static LISPBT_INLINE int runi_step(const mcts_Model *m, const double *s, const double *a,
+                                   double *next, double *reward) {
     const double dt = 0.15;
     double v = clampd(a[0], -1.0, 1.0), w = clampd(a[1], -1.5, 1.5);
     double yaw2 = wrap_angle(s[2] + w * dt);
