@@ -174,6 +174,7 @@ typedef struct PlanNode {
     UModel *um;
     double safe_u[MCTS_MAX_ACTION], sigma[MCTS_MAX_ACTION], max_du[MCTS_MAX_ACTION];
     int safe_len, nsigma, n_max_du; /* the node's own values, restored each tick */
+    int apin;                 /* pin of the node's action vec (-1: none yet) */
     plan_Request req;         /* per tick: state, seed, tick_index, blackboard values */
 } PlanNode;
 
@@ -262,6 +263,7 @@ static PlanNode *plannode(lisp_State *S, bt_Ctx *c) {
     }
     n->I = c->I;
     n->node = c->node;
+    n->apin = -1;
     p->pn[free] = n;
     nm->arg = free + 1;
     resolvenode(S, c, n);
@@ -288,6 +290,9 @@ static void dropplan(bt_Inst *I, int32_t node, const bt_Leaf *l) {
     for (i = 0; p != NULL && i < p->npn; i++) {
         PlanNode *n = p->pn[i];
         if (n != NULL && n->I == I && n->node == node) {
+            if (n->apin >= 0) {
+                lisp_unpin(p->S, n->apin);
+            }
             mem_free(p->M, n, sizeof(PlanNode));
             p->pn[i] = NULL;
         }
@@ -307,6 +312,35 @@ static int bbnumbers(bt_Ctx *c, int k, double *out, int max) {
         return 0;
     }
     return lispbt_plan_numlist(v, out, max);
+}
+
+/* The value plan-action writes at its action key: a number for one action
+** dimension, else the node's own vec of the action's numbers.  That vec is
+** made once (and pinned by the node) and refilled in place on later ticks
+** while its length still matches, so a steady-state tick allocates
+** nothing: a vec read from the action key at an earlier tick shows the
+** later action (docs/compat.md); copy it to keep it. */
+static lisp_Value actionvalue(lisp_State *S, PlanNode *n, const plan_Result *res) {
+    lisp_Value v;
+    int d;
+    if (res->adim == 1) {
+        return lisp_float(res->u[0]);
+    }
+    if (n->apin >= 0) {
+        v = lisp_pinned(S, n->apin);
+        if (v.tag == LISP_TVEC && lisp_veclen(v) == res->adim) {
+            lisp_Value *items = lisp_vecitems(v);
+            for (d = 0; d < res->adim; d++) {
+                items[d] = lisp_float(res->u[d]); /* immediates: no write barrier */
+            }
+            return v;
+        }
+        lisp_unpin(S, n->apin);
+        n->apin = -1;
+    }
+    v = lispbt_plan_numvec(S, res->u, res->adim);
+    n->apin = lisp_pin(S, v); /* -1 when out of memory: a new vec next tick */
+    return v;
 }
 
 static void runplan(lisp_State *S, void *ud) {
@@ -380,12 +414,8 @@ static void runplan(lisp_State *S, void *ud) {
         lisp_error(S, "planner returned empty action%s%s", res.error[0] ? ": " : "",
                    res.error);
     }
-    {
-        lisp_Value act =
-            res.adim == 1 ? lisp_float(res.u[0]) : lispbt_plan_numvec(S, res.u, res.adim);
-        if (bt_bb_put(I, n->akey, act, node, req->node_name) != 0) {
-            lisp_memerror(S);
-        }
+    if (bt_bb_put(I, n->akey, actionvalue(S, n, &res), node, req->node_name) != 0) {
+        lisp_memerror(S);
     }
     if (n->key[PK_META_KEY] >= 0) {
         mcts_Record rec;
