@@ -46,54 +46,79 @@ static int counted_step(const mcts_Model *m, const double *s, const double *a, d
     return c->base->step(&b, s, a, next, reward);
 }
 
-/* Raw rate: ns per step of a plain loop rolling 'm' out for H steps from
-** 'x0' with actions from a precomputed table sweeping the bounds (no
-** planner around it); the best of 7 runs. */
-static __attribute__((noinline)) double raw_ns_per_step(const mcts_Model *m, const double *x0,
-                                                        int n) {
-    enum { ROLLOUTS = 20000, H = 20, RUNS = 7 };
-    double xa[MCTS_MAX_STATE], xb[MCTS_MAX_STATE], acts[16][MCTS_MAX_ACTION], r, sink = 0.0;
-    double best = 1e300;
+/* The raw loop: 'steps' model steps as rollouts of 'H' steps from 'x0'
+** (state length 'n'), each step one call of m->step through its pointer
+** (the C model API, as a plain C loop would call it), or with 'batch' one
+** call of m->rollout per rollout; actions from a precomputed table
+** sweeping the bounds, so the loop draws no random numbers; terminal flags
+** are ignored (every rollout runs H steps).  Returns the ns it took. */
+static __attribute__((noinline)) double raw_run(const mcts_Model *m, const double *x0, int n,
+                                                int H, int64_t steps, int batch,
+                                                double acts[][MCTS_MAX_ACTION]) {
+    double xa[MCTS_MAX_STATE], xb[MCTS_MAX_STATE], r;
+    static double sink; /* keeps the loop */
     mcts_Model local = *m;
-    int i, t, d, run;
+    int64_t done = 0, t0;
+    int t, i = 0, term;
     local.state_dim = n;
-    for (i = 0; i < 16; i++) {
-        for (d = 0; d < m->action_dim; d++) {
-            acts[i][d] = m->action_lo[d] + (m->action_hi[d] - m->action_lo[d]) * (double)i / 15.0;
-        }
-    }
-    for (run = 0; run < RUNS; run++) {
-        int64_t t0 = lispbt_now_ns();
-        double ns;
-        for (i = 0; i < ROLLOUTS; i++) {
-            double *x = xa, *nx = xb, *tmp;
-            memcpy(x, x0, sizeof(double) * (size_t)n);
+    t0 = lispbt_now_ns();
+    while (done < steps) {
+        double *x = xa, *nx = xb, *tmp;
+        memcpy(x, x0, sizeof(double) * (size_t)n);
+        if (batch) {
+            double ret = 0.0, disc = 1.0;
+            local.rollout(&local, x, acts[(i & 15) * PLAN_HORIZON_LIMIT], H, 1.0, &ret, &disc,
+                          &term);
+            sink += ret;
+        } else {
             for (t = 0; t < H; t++) {
-                local.step(&local, x, acts[(i + t) & 15], nx, &r);
+                local.step(&local, x, acts[(i & 15) * PLAN_HORIZON_LIMIT + t], nx, &r);
                 sink += r;
                 tmp = x;
                 x = nx;
                 nx = tmp;
             }
         }
-        ns = (double)(lispbt_now_ns() - t0) / (double)(ROLLOUTS * H);
-        best = ns < best ? ns : best;
+        done += H;
+        i++;
     }
-    if (sink == 12345.678) { /* keep the loop */
-        printf("#\n");
-    }
-    return best;
+    return (double)(lispbt_now_ns() - t0);
+}
+
+/* The three timed things as functions of their own, so that callgrind
+** separates them (bench/README.md "MPPI sample loop, callgrind"). */
+static __attribute__((noinline)) int planner_call(plan_Planner *P, const mcts_Model *m,
+                                                  const plan_Request *q, plan_Result *r) {
+    return plan_run(P, m, q, r);
+}
+
+static __attribute__((noinline)) double raw_steps(const mcts_Model *m, const double *x0, int n,
+                                                  int H, int64_t steps,
+                                                  double acts[][MCTS_MAX_ACTION]) {
+    return raw_run(m, x0, n, H, steps, 0, acts);
+}
+
+static __attribute__((noinline)) double raw_batch(const mcts_Model *m, const double *x0, int n,
+                                                  int H, int64_t steps,
+                                                  double acts[][MCTS_MAX_ACTION]) {
+    return raw_run(m, x0, n, H, steps, 1, acts);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return v[n / 2];
 }
 
 static int bench(plan_Planner *P, int backend, const char *model, const double *state, int n) {
+    static double acts[16 * PLAN_HORIZON_LIMIT][MCTS_MAX_ACTION];
     const mcts_Model *m = plan_builtin_find(model);
-    double ms[CALLS], raw;
+    double ms[CALLS], ns[CALLS], rawns[CALLS], batchns[CALLS], ratio[CALLS], bratio[CALLS];
     plan_Request q;
     plan_Result r;
     Counted c;
     mcts_Model counting;
-    int64_t work = 0, steps;
-    int i;
+    int64_t work = 0, steps = 0;
+    int i, t, d, H;
     char tag[64];
     snprintf(tag, sizeof tag, "%s_%s", plan_backend_name(backend),
              strcmp(model, "toy-1d") == 0 ? "toy1d" : "ptz");
@@ -104,44 +129,67 @@ static int bench(plan_Planner *P, int backend, const char *model, const double *
     q.state_len = n;
     q.budget_ms = 600000;
     q.work_max = backend == PLAN_ILQR ? 10 : WORK;
-    q.horizon = 20;
+    q.horizon = H = 20;
     q.mcts.max_depth = 20;
     q.mcts.rollout_policy = MCTS_ROLLOUT_RANDOM; /* full-length rollouts: the rollout rate */
     q.ilqr.derivatives = m->linearise != NULL ? PLAN_ANALYTIC : PLAN_FINITE_DIFF;
     q.ilqr.tol_cost = 0; /* run every iteration: fixed work */
     q.ilqr.tol_grad = 0;
-    /* steps per call, counted once (same seed: same path) */
+    for (i = 0; i < 16; i++) { /* 16 action sequences of H steps sweeping the bounds */
+        for (t = 0; t < H; t++) {
+            for (d = 0; d < m->action_dim; d++) {
+                acts[i * PLAN_HORIZON_LIMIT + t][d] =
+                    m->action_lo[d] +
+                    (m->action_hi[d] - m->action_lo[d]) * (double)((i + t) & 15) / 15.0;
+            }
+        }
+    }
     c.base = m;
-    c.steps = 0;
     counting = *m;
     counting.step = counted_step;
+    counting.rollout = NULL; /* every step through counted_step */
     counting.ud = &c;
-    q.seed = 1;
-    plan_run(P, &counting, &q, &r);
-    steps = c.steps;
     for (i = 0; i < 20; i++) { /* warm-up */
         q.seed = (uint64_t)i;
         plan_run(P, m, &q, &r);
     }
+    /* Each round: one planner call (timed), its model steps (the same call
+    ** again through the counting model, untimed: same seed, same path),
+    ** then the raw loop for as many steps right after it (timed), so load
+    ** on the machine falls on both sides alike.  The ratio is the median
+    ** of the per-round ratios. */
     for (i = 0; i < CALLS; i++) {
-        int64_t t0;
+        int64_t t0, s;
         q.seed = (uint64_t)(1000 + i);
         t0 = lispbt_now_ns();
-        if (plan_run(P, m, &q, &r) != MCTS_OK) {
+        if (planner_call(P, m, &q, &r) != MCTS_OK) {
             fprintf(stderr, "%s: status %d: %s\n", tag, r.status, r.error);
             return -1;
         }
         ms[i] = (double)(lispbt_now_ns() - t0) * 1e-6;
         work += r.work_done;
+        c.steps = 0;
+        plan_run(P, &counting, &q, &r);
+        s = c.steps;
+        steps += s;
+        ns[i] = ms[i] * 1e6 / (double)s;
+        rawns[i] = raw_steps(m, state, n, H, s, acts) / (double)(((s + H - 1) / H) * H);
+        ratio[i] = rawns[i] / ns[i];
+        if (m->rollout != NULL) {
+            batchns[i] = raw_batch(m, state, n, H, s, acts) / (double)(((s + H - 1) / H) * H);
+            bratio[i] = batchns[i] / ns[i];
+        }
     }
-    qsort(ms, CALLS, sizeof ms[0], cmp_double);
-    raw = raw_ns_per_step(m, state, n);
-    printf("%s_ms_p50 %.4f ms\n", tag, ms[CALLS / 2]);
-    printf("%s_work_per_ms %.1f work/ms\n", tag, (double)work / CALLS / ms[CALLS / 2]);
-    printf("%s_steps_per_call %lld steps\n", tag, (long long)steps);
-    printf("%s_ns_per_step %.2f ns\n", tag, ms[CALLS / 2] * 1e6 / (double)steps);
-    printf("%s_raw_ns_per_step %.2f ns\n", tag, raw);
-    printf("%s_vs_raw %.3f x\n", tag, raw / (ms[CALLS / 2] * 1e6 / (double)steps));
+    printf("%s_ms_p50 %.4f ms\n", tag, median(ms, CALLS));
+    printf("%s_work_per_ms %.1f work/ms\n", tag, (double)work / CALLS / median(ms, CALLS));
+    printf("%s_steps_per_call %.0f steps\n", tag, (double)steps / CALLS);
+    printf("%s_ns_per_step %.2f ns\n", tag, median(ns, CALLS));
+    printf("%s_raw_ns_per_step %.2f ns\n", tag, median(rawns, CALLS));
+    printf("%s_vs_raw %.3f x\n", tag, median(ratio, CALLS));
+    if (m->rollout != NULL) {
+        printf("%s_raw_batch_ns_per_step %.2f ns\n", tag, median(batchns, CALLS));
+        printf("%s_vs_raw_batch %.3f x\n", tag, median(bratio, CALLS));
+    }
     return 0;
 }
 

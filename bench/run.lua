@@ -247,6 +247,8 @@ local C_TARGETS = {
                              op = ">=", limit = 0.5, unit = "x"},
         mppi_ptz_vs_raw = {name = "planner.plan MPPI ptz-track step rate vs plain C rollouts",
                            op = ">=", limit = 0.5, unit = "x"},
+        mcts_ptz_vs_raw = {name = "planner.plan MCTS ptz-track step rate vs plain C rollouts",
+                           op = ">=", limit = 0.5, unit = "x"},
     },
     mcts_bench = {
         toy1d_ms_p50 = {name = "planner toy-1d, 2000-iter call (p50)", op = "<=", limit = 0.8,

@@ -614,9 +614,52 @@ static void memoset(lua_State *L, ToLua *T, lisp_Value v) {
     lua_rawsetp(L, T->memo, v.u.o);
 }
 
+/* Is 'v' a proper list or a vec whose items are all atoms (nothing a
+** memo entry could be shared with or cycle through)?  */
+static int flatseq(lisp_Value v) {
+    int64_t i, n;
+    if (v.tag == LISP_TVEC) {
+        const lisp_Value *it = lisp_vecitems(v);
+        for (i = 0, n = lisp_veclen(v); i < n; i++) {
+            if (it[i].tag == LISP_TCONS || it[i].tag == LISP_TVEC || it[i].tag == LISP_TMAP) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (lisp_listlen(v) < 0) {
+        return 0;
+    }
+    for (; v.tag == LISP_TCONS; v = lisp_cdr(v)) {
+        lisp_Value x = lisp_car(v);
+        if (x.tag == LISP_TCONS || x.tag == LISP_TVEC || x.tag == LISP_TMAP) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void pushlisp(lua_State *L, ToLua *T, lisp_Value v, int depth) {
     lx_Host *X = T->X;
     luaL_checkstack(L, 6, "lispbt: value nested too deeply");
+    if (depth == 0 && (v.tag == LISP_TCONS || v.tag == LISP_TVEC) && flatseq(v)) {
+        /* a flat list or vec on its own (a state, an action): no memo
+        ** table, which cost more than the conversion */
+        int64_t n = v.tag == LISP_TVEC ? lisp_veclen(v) : lisp_listlen(v), i;
+        lua_createtable(L, (int)(n > 1 << 20 ? 1 << 20 : n), 0);
+        for (i = 1; i <= n; i++) {
+            lisp_Value x;
+            if (v.tag == LISP_TVEC) {
+                x = lisp_vecitems(v)[i - 1];
+            } else {
+                x = lisp_car(v);
+                v = lisp_cdr(v);
+            }
+            pushlisp(L, T, x, 1);
+            lua_rawseti(L, -2, i);
+        }
+        return;
+    }
     if (v.tag == LISP_TCONS || v.tag == LISP_TVEC || v.tag == LISP_TMAP) {
         if (memoget(L, T, v)) {
             return;

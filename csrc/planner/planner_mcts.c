@@ -938,6 +938,51 @@ static int32_t expand(Search *S, int32_t parent) {
     return c;
 }
 
+/* rollout's chunk of random actions: drawn before a batched rollout of
+** up to RCHUNK steps (mcts_Model.rollout). */
+#define RCHUNK 32
+
+/* Random rollout of at most 'steps' (>= 1) steps from 's0' with a model
+** that has a batched rollout: RCHUNK actions are drawn, then rolled out in
+** one call.  When the rollout ends inside a chunk, the generator is set
+** back to the chunk's start and advanced by the draws of the steps taken,
+** so the random stream (and every result) is the one of drawing each
+** action just before its step. */
+static double rollout_batched(Search *S, const double *s0, int steps) {
+    const mcts_Model *m = S->m;
+    double x[MCTS_MAX_STATE], a[RCHUNK * MCTS_MAX_ACTION], g = 0.0, disc = 1.0;
+    int t = 0, term = 0, A = S->adim, j, k;
+    memcpy(x, s0, sizeof(double) * (size_t)S->sdim);
+    while (t < steps && !term) {
+        int n = steps - t < RCHUNK ? steps - t : RCHUNK;
+        rng_State R0 = S->R;
+        if (A == 1) {
+            double lo = S->lo[0], w = S->width[0];
+            for (j = 0; j < n; j++) {
+                a[j] = lo + w * uniform(&S->R);
+            }
+        } else {
+            for (j = 0; j < n * A; j++) {
+                int i = j % A;
+                a[j] = S->lo[i] + S->width[i] * uniform(&S->R);
+            }
+        }
+        k = m->rollout(m, x, a, n, S->gamma, &g, &disc, &term);
+        if (k < 0) {
+            S->failed = 1;
+            break;
+        }
+        if (k < n) { /* ended early: only k steps' draws were used */
+            S->R = R0;
+            for (j = 0; j < k * A; j++) {
+                (void)uniform(&S->R);
+            }
+        }
+        t += k;
+    }
+    return g;
+}
+
 /* Discounted return of a rollout of at most 'steps' steps from 's0'. */
 static double rollout(Search *S, const double *s0, int steps) {
     const mcts_Model *m = S->m;
@@ -948,6 +993,9 @@ static double rollout(Search *S, const double *s0, int steps) {
     int t, i, term;
     if (steps <= 0) {
         return 0.0;
+    }
+    if (m->rollout != NULL && S->rollout != MCTS_ROLLOUT_HEURISTIC) {
+        return rollout_batched(S, s0, steps);
     }
     memcpy(cur, s0, sizeof(double) * (size_t)S->sdim);
     for (t = 0; t < steps; t++) {

@@ -98,6 +98,17 @@ typedef int (*mcts_TermFn)(const mcts_Model *m, const double *x, double *l0, dou
 /* The message of the last failed step (step returned -1). */
 typedef const char *(*mcts_ErrFn)(const mcts_Model *m);
 
+/* Optional batched rollout: the same as calling 'step' for t = 0 .. n-1
+** with actions U + t * action_dim (inside the bounds) from state 'x', each
+** step doing *ret += *disc * reward; *disc *= gamma, and stopping after a
+** terminal step -- bit for bit, so a planner gets the same results with or
+** without it.  On return 'x' holds the last state reached, *term the last
+** step's flag (1 terminal, 0 not); returns the steps taken (1..n), or -1
+** when a step failed (then 'errmsg').  n >= 1.  It saves the planners an
+** indirect call per step; NULL: they call 'step'. */
+typedef int (*mcts_RolloutFn)(const mcts_Model *m, double *x, const double *U, int n,
+                              double gamma, double *ret, double *disc, int *term);
+
 struct mcts_Model {
     const char *name;                       /* model_service name */
     const char *doc;                        /* one line */
@@ -119,6 +130,7 @@ struct mcts_Model {
     mcts_TermFn terminal;                   /* terminal cost (NULL = none) */
     mcts_ErrFn errmsg;                      /* message after step returned -1 */
     void *ud;                               /* the model's own data */
+    mcts_RolloutFn rollout;                 /* batched 'step' (may be NULL) */
 };
 
 /* The model called 'name', or NULL.  The result is static and immutable. */

@@ -110,6 +110,7 @@ static const mcts_Model toy_1d = {
     NULL,
     NULL,
     NULL,
+    NULL,
 };
 
 /*
@@ -198,6 +199,7 @@ static const mcts_Model ptz_track = {
     NULL,
     NULL,
     NULL,
+    NULL,
 };
 
 /*
@@ -252,9 +254,45 @@ void mcts_model_clamp(const mcts_Model *m, const double *a, double *out) {
 ** state lengths; planner_plan.c fixes state_dim per call.
 */
 
+/* MODEL_ROLLOUT(name, step, SDIM): the model's batched rollout
+** (mcts_RolloutFn) as a loop over its own step function, inlined (the
+** step functions are LISPBT_INLINE): the same arithmetic in the same order
+** as calling 'step' n times, without an indirect call per step.  SDIM is
+** the state length, 0 for the per-call m->state_dim. */
+#define MODEL_ROLLOUT(name, stepfn, SDIM)                                                      \
+    static int name(const mcts_Model *m, double *x, const double *U, int n, double gamma,      \
+                    double *ret, double *disc, int *term) {                                    \
+        double buf[MCTS_MAX_STATE], *cur = x, *nxt = buf, *tmp, r, g = *ret, d = *disc;       \
+        int t, k = 0, A = m->action_dim, sd = (SDIM) > 0 ? (SDIM) : m->state_dim, i;           \
+        for (t = 0; t < n;) {                                                                  \
+            k = stepfn(m, cur, U + t * A, nxt, &r);                                            \
+            if (k < 0) {                                                                       \
+                return -1;                                                                     \
+            }                                                                                  \
+            g += d * r;                                                                        \
+            d *= gamma;                                                                        \
+            tmp = cur;                                                                         \
+            cur = nxt;                                                                         \
+            nxt = tmp;                                                                         \
+            t++;                                                                               \
+            if (k) {                                                                           \
+                break;                                                                         \
+            }                                                                                  \
+        }                                                                                      \
+        if (cur != x) {                                                                        \
+            for (i = 0; i < sd; i++) {                                                         \
+                x[i] = cur[i];                                                                 \
+            }                                                                                  \
+        }                                                                                      \
+        *ret = g;                                                                              \
+        *disc = d;                                                                             \
+        *term = k;                                                                             \
+        return t;                                                                              \
+    }
+
 /* toy-1d (reference): reward -(1 - x')^2, terminal when |1 - x'| < 0.05. */
-static int rtoy_step(const mcts_Model *m, const double *s, const double *a, double *next,
-                     double *reward) {
+static LISPBT_INLINE int rtoy_step(const mcts_Model *m, const double *s, const double *a,
+                                   double *next, double *reward) {
     double x2 = s[0] + 0.25 * clampd(a[0], -1.0, 1.0);
     double err = 1.0 - x2;
     (void)m;
@@ -304,6 +342,8 @@ static int rtoy_term(const mcts_Model *m, const double *x, double *l0, double *l
     return 0;
 }
 
+MODEL_ROLLOUT(rtoy_rollout, rtoy_step, 1)
+
 static const mcts_Model rtoy_1d = {
     "toy-1d",
     "x' = x + 0.25*a, a in [-1,1]; cost (1 - x')^2; goal |1 - x'| < 0.05 (reference)",
@@ -321,6 +361,7 @@ static const mcts_Model rtoy_1d = {
     rtoy_term,
     NULL,
     NULL,
+    rtoy_rollout,
 };
 
 /* ptz-track (reference): state [pan tilt ball_x ball_y (ball_vx ball_vy)],
@@ -328,8 +369,8 @@ static const mcts_Model rtoy_1d = {
 ** pan' = clamp(pan + dpan, +-1.5), tilt' = clamp(tilt + dtilt, +-1)
 ** b'   = clamp(b + v - 1.15 * d, +-2) per axis; velocities unchanged
 ** reward = -|b'| - 0.05 (|dpan| + |dtilt|); terminal when |b'| < 0.03. */
-static int rptz_step(const mcts_Model *m, const double *s, const double *a, double *next,
-                     double *reward) {
+static LISPBT_INLINE int rptz_step(const mcts_Model *m, const double *s, const double *a,
+                                   double *next, double *reward) {
     int n = m->state_dim;
     double vx = n > 4 ? s[4] : 0.0, vy = n > 5 ? s[5] : 0.0;
     double dp = clampd(a[0], -0.25, 0.25), dt = clampd(a[1], -0.25, 0.25);
@@ -366,6 +407,8 @@ static void rptz_heuristic(const mcts_Model *m, const double *s, double *a) {
     a[1] = clampd(0.65 * s[3], -0.25, 0.25);
 }
 
+MODEL_ROLLOUT(rptz_rollout, rptz_step, 0)
+
 static const mcts_Model rptz_track = {
     "ptz-track",
     "pan/tilt camera centring a ball in the image; rates in [-0.25,0.25] (reference)",
@@ -383,6 +426,7 @@ static const mcts_Model rptz_track = {
     NULL,
     NULL,
     NULL,
+    rptz_rollout,
 };
 
 /* toy-unicycle (reference): state [x y yaw gx gy], action [v w] in
@@ -402,8 +446,8 @@ static double wrap_angle(double a) {
     return a;
 }
 
-static int runi_step(const mcts_Model *m, const double *s, const double *a, double *next,
-                     double *reward) {
+static LISPBT_INLINE int runi_step(const mcts_Model *m, const double *s, const double *a,
+                                   double *next, double *reward) {
     const double dt = 0.15;
     double v = clampd(a[0], -1.0, 1.0), w = clampd(a[1], -1.5, 1.5);
     double yaw2 = wrap_angle(s[2] + w * dt);
@@ -430,6 +474,8 @@ static void runi_heuristic(const mcts_Model *m, const double *s, double *a) {
     a[1] = clampd(2.0 * wrap_angle(heading - s[2]), -1.5, 1.5);
 }
 
+MODEL_ROLLOUT(runi_rollout, runi_step, 5)
+
 static const mcts_Model runi = {
     "toy-unicycle",
     "unicycle [x y yaw gx gy] driving to the goal (gx, gy); [v w] in [-1,1]x[-1.5,1.5] (reference)",
@@ -447,6 +493,7 @@ static const mcts_Model runi = {
     NULL,
     NULL,
     NULL,
+    runi_rollout,
 };
 
 static const mcts_Model *const plan_models[] = {&rtoy_1d, &rptz_track, &runi};

@@ -158,18 +158,20 @@ static inline uint64_t xnext(rng_State *R) {
     return result;
 }
 
-/* A standard normal deviate from the table (see NTAB): the top NTAB_BITS
-** of a 64-bit draw pick the cell, the next 53 - NTAB_BITS its fraction.
-** Bit for bit the value of the float form f = (x >> 11) * 2^-53 * NTAB,
-** i = (int)f, tab[i] + (tab[i + 1] - tab[i]) * (f - i) (both products
-** are exact), without the float -> int round trip; the slope is
-** precomputed with the same subtraction. */
-static inline double fastnormal(const double *tab, const double *slope, rng_State *R) {
+/* Two standard normal deviates from the table (see NTAB) out of one 64-bit
+** draw: each 32-bit half gives one, its top NTAB_BITS picking the cell and
+** the other 32 - NTAB_BITS its fraction (2^-22 steps inside a cell of
+** probability 2^-10), so the generator runs once per two values.  The
+** high half is the first value. */
+#define NFRAC_BITS (32 - NTAB_BITS)
+static inline void fastnormal2(const double *tab, const double *slope, rng_State *R, double *z0,
+                               double *z1) {
     uint64_t x = xnext(R);
-    int i = (int)(x >> (64 - NTAB_BITS));
-    double f = (double)((x >> 11) & ((UINT64_C(1) << (53 - NTAB_BITS)) - 1)) *
-               (1.0 / (double)(UINT64_C(1) << (53 - NTAB_BITS)));
-    return tab[i] + slope[i] * f;
+    uint32_t h = (uint32_t)(x >> 32), l = (uint32_t)x;
+    int i = (int)(h >> NFRAC_BITS), j = (int)(l >> NFRAC_BITS);
+    const double s = 1.0 / (double)(UINT32_C(1) << NFRAC_BITS);
+    *z0 = tab[i] + slope[i] * ((double)(h & ((UINT32_C(1) << NFRAC_BITS) - 1)) * s);
+    *z1 = tab[j] + slope[j] * ((double)(l & ((UINT32_C(1) << NFRAC_BITS) - 1)) * s);
 }
 
 plan_Planner *plan_new(mem_Heap *M) {
@@ -404,28 +406,59 @@ static int step(Call *C, const double *x, const double *u, double *next, double 
     return r;
 }
 
+/* Roll the model out from 'x' (updated in place) through the 'n' actions
+** of U: the model's batched rollout when it has one, else a loop over
+** 'step' (the same arithmetic, mcts_RolloutFn).  Returns the steps taken,
+** or -1 with C->failmsg set. */
+static int rolln(Call *C, double *x, const double *U, int n, double gamma, double *ret,
+                 double *disc, int *term) {
+    const mcts_Model *m = C->m;
+    double buf[MCTS_MAX_STATE], *cur = x, *nxt = buf, *tmp, r, g = *ret, dd = *disc;
+    int t, k = 0, d, A = C->adim;
+    if (m->rollout != NULL) {
+        k = m->rollout(m, x, U, n, gamma, ret, disc, term);
+        if (k < 0) {
+            C->failmsg = m->errmsg ? m->errmsg(m) : "model step failed";
+        }
+        return k;
+    }
+    for (t = 0; t < n;) {
+        k = step(C, cur, &U[t * A], nxt, &r);
+        if (k < 0) {
+            return -1;
+        }
+        g += dd * r;
+        dd *= gamma;
+        tmp = cur;
+        cur = nxt;
+        nxt = tmp;
+        t++;
+        if (k) {
+            break;
+        }
+    }
+    for (d = 0; cur != x && d < C->sdim; d++) {
+        x[d] = cur[d];
+    }
+    *ret = g;
+    *disc = dd;
+    *term = k;
+    return t;
+}
+
 /* Cost (-reward sum, stopping at a terminal step, plus smoothness) of
 ** action sequence U from the request state.  Returns 0, 1 when the cost
 ** is not finite (the sample is skipped) or -1 when the model failed. */
 static int rollout_cost(Call *C, const double *U, double *cost) {
-    double xa[MCTS_MAX_STATE], xb[MCTS_MAX_STATE], *x = xa, *nx = xb, *tmp, r, c = 0.0;
-    int t, d, A = C->adim;
+    double x[MCTS_MAX_STATE], ret = 0.0, disc = 1.0, c;
+    int t, d, A = C->adim, term;
     for (d = 0; d < C->sdim; d++) { /* a loop: a library memcpy per sample costs more */
         x[d] = C->q->state[d];
     }
-    for (t = 0; t < C->H; t++) {
-        int term = step(C, x, &U[t * A], nx, &r);
-        if (term < 0) {
-            return -1;
-        }
-        c -= r;
-        tmp = x;
-        x = nx;
-        nx = tmp;
-        if (term) {
-            break;
-        }
+    if (rolln(C, x, U, C->H, 1.0, &ret, &disc, &term) < 0) {
+        return -1;
     }
+    c = 0.0 - ret; /* the sum of -reward, the same bits as subtracting each (never -0) */
     if (C->q->smoothness_weight > 0) {
         double p = 0.0;
         for (t = 1; t < C->H; t++) {
@@ -524,6 +557,25 @@ static void sortidx(int32_t *ix, int32_t *tmp, const double *cost, int n) {
     }
 }
 
+/* The 'k' cheapest of 'n' samples, by cost then index (the order sortidx
+** gives), into ix[0 .. min(k, n)): one pass with insertion into the short
+** sorted prefix, where a full sort would mispredict a branch per
+** comparison on random costs. */
+static void topidx(int32_t *ix, const double *cost, int n, int k) {
+    int m = 0, i, j;
+    for (i = 0; i < n; i++) {
+        if (m == k && !(cost[i] < cost[ix[m - 1]])) {
+            continue;
+        }
+        j = m < k ? m++ : m - 1;
+        while (j > 0 && cost[i] < cost[ix[j - 1]]) {
+            ix[j] = ix[j - 1];
+            j--;
+        }
+        ix[j] = i;
+    }
+}
+
 /* The warm-start slot of key 'key' (found or claimed); NULL if its
 ** sequence cannot be allocated. */
 static Warm *warmslot(plan_Planner *P, uint64_t key) {
@@ -549,26 +601,50 @@ static Warm *warmslot(plan_Planner *P, uint64_t key) {
     return w;
 }
 
-/* One sample's actions: act = clamp(U + e) with e[t] = sigma[d] * N(0, 1),
-** drawn in order t = 0 .. HA - 1 (the random stream of a seed). */
+/* The clamp of the sampling loop: a max then a min, which compile to
+** maxsd/minsd, so random noise near a bound costs no mispredicted branch.
+** NaN -> lo, as clampd; the two differ only in the sign of a zero result
+** at a zero bound. */
+static inline double clampnb(double x, double lo, double hi) {
+    double y = x > lo ? x : lo;
+    return y < hi ? y : hi;
+}
+
+/* One sample's actions: act = clamp(U + e) with e[k] = sigma[d] * N(0, 1)
+** for the flat index k = t * A + d, drawn two at a time in order
+** k = 0 .. HA - 1 (the random stream of a seed; an odd HA leaves the last
+** draw's second value unused). */
 static inline void perturb(plan_Planner *P, rng_State *R, const double *U, double *e, double *act,
                            int HA, int A, const double *sigma, const double *lo, const double *hi) {
-    int t, d;
-    if (A == 2) { /* unrolled: the compiler keeps the inner loop otherwise */
-        double s0 = sigma[0], s1 = sigma[1], lo0 = lo[0], lo1 = lo[1], hi0 = hi[0], hi1 = hi[1];
-        for (t = 0; t < HA; t += 2) {
-            double x = U[t] + (e[t] = s0 * fastnormal(P->ntab, P->nslope, R));
-            double y;
-            act[t] = !(x >= lo0) ? lo0 : (x > hi0 ? hi0 : x);
-            y = U[t + 1] + (e[t + 1] = s1 * fastnormal(P->ntab, P->nslope, R));
-            act[t + 1] = !(y >= lo1) ? lo1 : (y > hi1 ? hi1 : y);
+    const double *tab = P->ntab, *slope = P->nslope;
+    double z0, z1;
+    int k, d;
+    if (A <= 2) { /* literal 1 or 2: sigma and the bounds stay in registers */
+        double s0 = sigma[0], lo0 = lo[0], hi0 = hi[0];
+        double s1 = sigma[A - 1], lo1 = lo[A - 1], hi1 = hi[A - 1];
+        for (k = 0; k + 1 < HA; k += 2) {
+            fastnormal2(tab, slope, R, &z0, &z1);
+            e[k] = s0 * z0;
+            act[k] = clampnb(U[k] + e[k], lo0, hi0);
+            e[k + 1] = s1 * z1;
+            act[k + 1] = clampnb(U[k + 1] + e[k + 1], lo1, hi1);
+        }
+        if (k < HA) { /* A == 1, odd horizon */
+            fastnormal2(tab, slope, R, &z0, &z1);
+            e[k] = s0 * z0;
+            act[k] = clampnb(U[k] + e[k], lo0, hi0);
         }
         return;
     }
-    for (t = 0; t < HA; t += A) {
-        for (d = 0; d < A; d++) {
-            double x = U[t + d] + (e[t + d] = sigma[d] * fastnormal(P->ntab, P->nslope, R));
-            act[t + d] = !(x >= lo[d]) ? lo[d] : (x > hi[d] ? hi[d] : x);
+    for (k = 0, d = 0; k < HA; k += 2) {
+        fastnormal2(tab, slope, R, &z0, &z1);
+        e[k] = sigma[d] * z0;
+        act[k] = clampnb(U[k] + e[k], lo[d], hi[d]);
+        d = d + 1 == A ? 0 : d + 1;
+        if (k + 1 < HA) {
+            e[k + 1] = sigma[d] * z1;
+            act[k + 1] = clampnb(U[k + 1] + e[k + 1], lo[d], hi[d]);
+            d = d + 1 == A ? 0 : d + 1;
         }
     }
 }
@@ -691,19 +767,24 @@ static void run_mppi(Call *C) {
         snprintf(res->note, sizeof res->note, "no sample had a finite cost");
         return;
     }
-    for (j = 0; j < n; j++) {
-        ix[j] = j;
-    }
-    sortidx(ix, ix + K, cost, (int)n);
-    cmin = cost[ix[0]];
     sel = q->mppi.n_elite > 0 && q->mppi.n_elite < n ? (int)q->mppi.n_elite : (int)n;
+    if (sel < n) { /* the n_elite cheapest: the full order */
+        for (j = 0; j < n; j++) {
+            ix[j] = j;
+        }
+        sortidx(ix, ix + K, cost, (int)n);
+    } else { /* all weighted: only the cheapest top_k (at least 1) in order */
+        topidx(ix, cost, (int)n, q->top_k > 1 ? q->top_k : 1);
+    }
+    cmin = cost[ix[0]];
     memset(w, 0, sizeof(double) * (size_t)n);
     wsum = 0.0;
-    for (j = 0; j < sel; j++) {
-        double ex = -(cost[ix[j]] - cmin) / q->mppi.lambda;
+    for (j = 0; j < sel; j++) { /* sel < n: the elite; else every sample in order */
+        int32_t k = sel < n ? ix[j] : (int32_t)j;
+        double ex = -(cost[k] - cmin) / q->mppi.lambda;
         double wj = exp(ex < -80 ? -80 : (ex > 80 ? 80 : ex));
-        w[ix[j]] = isfinite(wj) ? wj : 0.0;
-        wsum += w[ix[j]];
+        w[k] = isfinite(wj) ? wj : 0.0;
+        wsum += w[k];
     }
     if (!(wsum > 0) || !isfinite(wsum)) {
         memset(w, 0, sizeof(double) * (size_t)n);

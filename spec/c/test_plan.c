@@ -84,7 +84,7 @@ static const char *di_err(const mcts_Model *m) {
 }
 
 static mcts_Model di = {"double-integrator", "p'' = u", 2, 1, {"p", "v"}, {-1.0}, {1.0},
-                        di_step, di_valid, NULL, 30, di_lin, di_quad, NULL, di_err, NULL};
+                        di_step, di_valid, NULL, 30, di_lin, di_quad, NULL, di_err, NULL, NULL};
 
 static void request(plan_Request *r, int backend, double p, double v) {
     plan_request_defaults(r);
@@ -325,11 +325,74 @@ static void test_host(void) {
     host_free(H);
 }
 
+/* A model's batched rollout (mcts_Model.rollout) changes no result: each
+** built-in model with it and a copy without it (every step through 'step')
+** give the same bits on every backend, including a rollout that ends at
+** a terminal step (toy-1d from 0.5: the goal within reach). */
+static void test_rollout_hook(void) {
+    static const double toy[1] = {0.5};
+    static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
+    static const double uni[5] = {0.0, 0.0, 0.0, 1.0, 0.5};
+    static const char *const names[3] = {"toy-1d", "ptz-track", "toy-unicycle"};
+    const double *states[3] = {toy, ptz, uni};
+    static const int lens[3] = {1, 6, 5};
+    mem_Heap M;
+    plan_Planner *P;
+    int i, b;
+    mem_init(&M);
+    P = plan_new(&M);
+    CHECK(P != NULL);
+    for (i = 0; i < 3; i++) {
+        const mcts_Model *m = plan_builtin_find(names[i]);
+        mcts_Model plain = *m;
+        CHECK(m != NULL && m->rollout != NULL);
+        plain.rollout = NULL;
+        for (b = PLAN_MCTS; b <= PLAN_MPPI; b++) {
+            plan_Request q;
+            plan_Result r1, r2;
+            int d;
+            plan_request_defaults(&q);
+            q.backend = b;
+            snprintf(q.model_service, sizeof q.model_service, "%s", names[i]);
+            memcpy(q.state, states[i], sizeof(double) * (size_t)lens[i]);
+            q.state_len = lens[i];
+            q.budget_ms = 600000;
+            q.work_max = 64;
+            q.seed = 7;
+            q.top_k = 3;
+            q.mcts.rollout_policy = MCTS_ROLLOUT_RANDOM;
+            q.smoothness_weight = 0.1;
+            plan_run(P, m, &q, &r1);
+            plan_run(P, &plain, &q, &r2);
+            CHECK(r1.status == MCTS_OK && r2.status == MCTS_OK);
+            CHECK(r1.adim == r2.adim && r1.work_done == r2.work_done);
+            for (d = 0; d < r1.adim; d++) {
+                CHECK(r1.u[d] == r2.u[d]);
+            }
+            CHECK(r1.confidence == r2.confidence && r1.value_est == r2.value_est);
+            CHECK(r1.cost_final == r2.cost_final);
+            CHECK(r1.top_n == r2.top_n && r1.top_n > 0);
+            for (d = 0; d < r1.top_n; d++) {
+                CHECK(r1.top[d].cost == r2.top[d].cost && r1.top[d].weight == r2.top[d].weight);
+            }
+            if (b == PLAN_MPPI) { /* the cheapest samples, cheapest first */
+                CHECK(r1.cost_final == r1.top[0].cost);
+                for (d = 1; d < r1.top_n; d++) {
+                    CHECK(r1.top[d - 1].cost <= r1.top[d].cost);
+                    CHECK(r1.top[d - 1].weight >= r1.top[d].weight);
+                }
+            }
+        }
+    }
+    plan_free(P);
+}
+
 int main(void) {
     test_host();
     test_register();
     test_backends();
     test_determinism_and_work();
+    test_rollout_hook();
     test_errors();
     return ctest_done();
 }
