@@ -96,6 +96,7 @@ typedef struct bt_BBSlot {
 
 struct bt_Inst {
     bt_Env *E;       /* the registry's services (bt_reg_env) */
+    lisp_TickScope *tk; /* lisp_tickscope of the state, for the inline tick bracket */
     const clk_Rate *rate; /* E->rate, one load nearer the tick path */
     lisp_Value def;  /* keeps the definition alive */
     lisp_Value self; /* this instance's own value (not marked: it is alive) */

@@ -316,7 +316,7 @@ static int tree_tick_all(lua_State *L) {
     lx_Value *t = lx_testvalue(L, 1, LX_TREE);
     lx_Host *X;
     lua_Integer n, k, m;
-    int hasin, residx, erridx, base;
+    int hasin, residx, erridx, base, sidx;
     uint64_t cyc = 0;
     const char *why;
     if (t == NULL) {
@@ -375,19 +375,27 @@ static int tree_tick_all(lua_State *L) {
         X->batch = nb;
         X->capbatch = cap;
     }
-    for (k = 1; k <= n; k++) { /* every check before the first tick */
+    /* every check before the first tick; the entries read stay on the
+    ** stack in runs of up to 32 (one lua_settop per run, not per entry) */
+    if (!lua_checkstack(L, 40)) {
+        return lx_error(L, fname, "Lua stack overflow");
+    }
+    for (k = 1, m = 0; k <= n; k++) {
         lx_Value *u;
+        if (++m > 32) {
+            lua_settop(L, 4);
+            m = 1;
+        }
         lua_rawgeti(L, 2, k);
-        u = lua_touserdata(L, 5);
-        if (u == NULL || lua_rawlen(L, 5) != sizeof(lx_Value) || u->kind != LX_KINST ||
+        u = lua_touserdata(L, -1);
+        if (u == NULL || lua_rawlen(L, -1) != sizeof(lx_Value) || u->kind != LX_KINST ||
             u->X != X || u->pin < 0 || bt_inst_def(u->p) != t->p) { /* the slow check */
-            if ((u = batchinst(L, 5, t, &why)) == NULL) {
+            if ((u = batchinst(L, lua_gettop(L), t, &why)) == NULL) {
                 return lx_argerror(L, fname, 2,
                                    lua_pushfstring(L, "instances[%d] %s", (int)k, why));
             }
         }
         X->batch[k - 1] = u->p;
-        lua_pop(L, 1);
         if (hasin) {
             int ty = lua_rawgeti(L, 3, k);
             if (ty != LUA_TTABLE && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
@@ -399,39 +407,38 @@ static int tree_tick_all(lua_State *L) {
             lua_pop(L, 1);
         }
     }
+    lua_settop(L, 4);
     residx = 4;
     lua_pushnil(L); /* errors */
     erridx = 5;
-    base = 5;
+    /* the status strings at slots 6 .. 8 (BT_SUCCESS .. BT_RUNNING): a
+    ** stack slot is a cheaper lua_pushvalue than an upvalue */
+    lua_pushvalue(L, lua_upvalueindex(BT_SUCCESS));
+    lua_pushvalue(L, lua_upvalueindex(BT_FAILURE));
+    lua_pushvalue(L, lua_upvalueindex(BT_RUNNING));
+    sidx = 6 - BT_SUCCESS; /* status st is at sidx + st */
+    base = 8;
     X->running++;
     k = 1;
     if (!hasin && !bt_def_scripted(t->p)) {
         /* Native leaves only: no Lua or Lisp code runs until the batch
         ** ends, so the instances table cannot change and keeps every
-        ** instance alive; the ticks run from the array, back to back. */
-        void **b = X->batch;
-        if (n > 0) {
-            bt_tick_prefetch(b[0], 1);
-        }
-        if (n > 1) {
-            bt_tick_prefetch(b[1], 0);
-        }
-        for (k = 1; k <= n; k++) {
-            int st;
-            if (k + 2 <= n) { /* two ahead: the instance; one ahead: its arrays */
-                bt_tick_prefetch(b[k + 1], 0);
+        ** instance alive; the engine ticks them from the array, back to
+        ** back, a chunk per call, and the statuses are written after. */
+        signed char st[64];
+        lua_Integer j;
+        for (k = 1; k <= n; k += m) {
+            m = n - k + 1 < 64 ? n - k + 1 : 64;
+            bt_tick_batch(X->batch + (k - 1), (int)m, (int)(n - k + 1), &cyc, st);
+            for (j = 0; j < m; j++) {
+                if (lispbt_unlikely(st[j] < 0)) { /* not reached: nothing re-enters */
+                    batcherror(L, residx, erridx, fname, k + j, "%s: instances[%d]: %s",
+                               bt_busy_text(st[j]));
+                    continue;
+                }
+                lua_pushvalue(L, sidx + st[j]);
+                lua_rawseti(L, residx, k + j);
             }
-            if (k < n) {
-                bt_tick_prefetch(b[k], 1);
-            }
-            st = bt_tick_chain(b[k - 1], &cyc);
-            if (lispbt_unlikely(st < 0)) { /* not reached: nothing re-enters */
-                batcherror(L, residx, erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
-                cyc = 0;
-                continue;
-            }
-            lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
-            lua_rawseti(L, residx, k);
         }
         k = n + 1;
     }
@@ -487,7 +494,7 @@ static int tree_tick_all(lua_State *L) {
             cyc = 0;
             continue;
         }
-        lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
+        lua_pushvalue(L, sidx + st);
         lua_rawseti(L, residx, k);
     }
     X->running--;
