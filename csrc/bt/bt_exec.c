@@ -142,7 +142,7 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->id = lisp_udataid(v);
     I->profile = BT_PROFILE_TIMING;
     I->flags = BT_FTIMING;
-    I->budget_ns = 20 * 1000000LL;
+    I->budget_ns = I->budget_lim = 20 * 1000000LL;
     I->min_ns = INT64_MAX;
     /* each may collect once (heap_limit; 'v' is rooted and instmark reads
     ** only 'def' and 'bb'); a failure leaves a half-built udata that the
@@ -859,10 +859,10 @@ LISPBT_COLD static void nextsample(bt_Inst *I) {
 ** at (0: read it here) and gets the count at its end. */
 static LISPBT_INLINE int tickat(bt_Inst *I, uint64_t *cyc) {
     const bt_Node *nodes = I->D->nodes;
-    unsigned fl = I->flags;
+    unsigned fl = I->flags, extra;
     uint64_t c0, t, eseq0 = 0;
     int64_t d, objs0 = 0, gc0 = 0;
-    int st, extra;
+    int st;
     if (lispbt_unlikely(I->ticking | I->halting)) {
         return busy(I);
     }
@@ -884,8 +884,9 @@ static LISPBT_INLINE int tickat(bt_Inst *I, uint64_t *cyc) {
     I->tick++;
     I->ctx.tick = I->tick;
     /* tracing or the series: their stamps and counts (one test when off) */
-    extra = (fl & BT_FTRACE) || I->series != NULL;
-    if (lispbt_unlikely(extra) && I->series != NULL) {
+    extra = fl & (BT_FTRACE | BT_FSERIES);
+    fl &= BT_FTIMING | BT_FTRACE;
+    if (lispbt_unlikely(extra & BT_FSERIES)) {
         objs0 = (int64_t)lisp_objcount(I->ctx.S);
         gc0 = lisp_gctime(I->ctx.S);
     }
@@ -926,9 +927,8 @@ static LISPBT_INLINE int tickat(bt_Inst *I, uint64_t *cyc) {
     I->total_ns += d;
     I->max_ns = d > I->max_ns ? d : I->max_ns;
     I->min_ns = d < I->min_ns ? d : I->min_ns;
-    /* the budget's compare first: nearly always false, and then the only one */
-    if (lispbt_unlikely((d > I->budget_ns && I->budget_ns > 0) || (fl & BT_FTRACE) ||
-                        I->series != NULL)) { /* (a leaf may have set the series) */
+    /* (a leaf may have turned the series on: I->flags again) */
+    if (lispbt_unlikely(d > I->budget_lim || ((fl | I->flags) & (BT_FTRACE | BT_FSERIES)))) {
         tickextra(I, fl, st, d, objs0, gc0);
     }
     if (lispbt_unlikely(I->evt_forced)) {
@@ -952,11 +952,12 @@ int bt_tick_chain(bt_Inst *I, uint64_t *cyc) {
 ** load from it), stage 1 (after stage 0 had time to land) the arrays it
 ** points to and the tick-time bucket of the last duration (the likeliest). */
 static LISPBT_INLINE void prefetch(const bt_Inst *I, int stage) {
-    if (stage == 0) { /* the lines of the fields a tick uses */
-        __builtin_prefetch(I, 1);
-        __builtin_prefetch(&I->mem, 1);
-        __builtin_prefetch(&I->count, 1);
-        __builtin_prefetch(&I->ctx, 1);
+    if (stage == 0) { /* the lines of the fields a tick uses: bt_Inst up to its ctx */
+        const char *p = (const char *)I;
+        __builtin_prefetch(p, 1);
+        __builtin_prefetch(p + 64, 1);
+        __builtin_prefetch(p + 128, 1);
+        __builtin_prefetch((const char *)(&I->ctx + 1) - 1, 1);
         return;
     }
     __builtin_prefetch(I->last, 1);
@@ -1061,9 +1062,11 @@ void bt_inst_sethaslua(bt_Inst *I) {
 }
 void bt_set_budget_ms(bt_Inst *I, int64_t ms) {
     I->budget_ns = ms * 1000000;
+    I->budget_lim = I->budget_ns > 0 ? I->budget_ns : INT64_MAX;
 }
 static void setflags(bt_Inst *I) {
-    I->flags = (I->profile == BT_PROFILE_TIMING ? BT_FTIMING : 0u) | (I->trace_on ? BT_FTRACE : 0u);
+    I->flags = (I->profile == BT_PROFILE_TIMING ? BT_FTIMING : 0u) | (I->trace_on ? BT_FTRACE : 0u) |
+               (I->series != NULL ? BT_FSERIES : 0u);
 }
 void bt_set_profile(bt_Inst *I, int level) {
     I->profile = level;
@@ -1154,6 +1157,7 @@ int bt_series_enable(bt_Inst *I, int capacity) {
     I->series = ns;
     I->scap = capacity;
     I->shead = I->scount = 0;
+    setflags(I);
     return 0;
 }
 
