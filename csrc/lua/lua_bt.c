@@ -192,37 +192,32 @@ static void doinput(lisp_State *S, void *ud) {
     }
 }
 
-static int inst_tick(lua_State *L) {
-    lx_Value *u = lua_touserdata(L, 1);
-    lx_Host *X;
-    bt_Inst *I;
+/* The tick of inst:tick([input]) and of inst:ticker()'s function: 'u' is
+** the instance's userdata (type-checked), found at index 'uidx' (its stack
+** slot, or the ticker's upvalue: a Lua leaf of this tick caches its ctx
+** there), the input at stack slot 'inidx'. */
+static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) {
+    lx_Host *X = u->X;
+    bt_Inst *I = u->p;
     lua_State *oldL;
     int st;
-    /* fast type check: a full userdata of our size carrying the instance
-    ** tag (only C code writes userdata memory; lua_rawlen of a light
-    ** userdata is 0), else the standard check, which raises the standard
-    ** message */
-    if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
-        u = lx_checkvalue(L, 1, LX_INST, "tick");
-    }
-    X = u->X;
-    I = u->p;
     if (X->S == NULL || u->pin < 0) {
         return lx_error(L, "tick", X->S == NULL ? "host is closed" : "instance is closed");
     }
     /* no input: inst:tick() (checked first: lua_gettop is the cheaper
     ** call) or a nil input (LUA_TNONE too) */
-    if (lua_gettop(L) >= 2 && lua_type(L, 2) > LUA_TNIL) {
+    if (lua_gettop(L) >= inidx && lua_type(L, inidx) > LUA_TNIL) {
         InputArgs a;
-        if (!lua_istable(L, 2)) {
-            lx_typeerror(L, "tick", 2, "table");
+        if (!lua_istable(L, inidx)) {
+            return lx_error(L, "tick", "bad argument #1 (table expected, got %s)",
+                            lx_typename(L, inidx));
         }
         a.L = L;
         a.X = X;
         a.I = I;
-        a.idx = 2;
+        a.idx = inidx;
         lx_run(L, X, "tick", doinput, &a);
-        lua_settop(L, 1);
+        lua_settop(L, inidx - 1);
     }
     oldL = X->L;
     X->L = L;
@@ -239,7 +234,7 @@ static int inst_tick(lua_State *L) {
         X->tc.I = I;
         X->tc.running = X->running;
         X->tc.cbidx = X->tc.ctxidx = 0;
-        X->tc.instidx = 1;
+        X->tc.instidx = uidx;
         st = bt_tick(I);
         X->tc = saved;
         X->cbL = cbL;
@@ -254,11 +249,43 @@ static int inst_tick(lua_State *L) {
     if (st < 0) {
         return lx_error(L, "tick", "%s", bt_busy_text(st));
     }
-    if (lispbt_unlikely(X->listening) && X->running == 0 && lx_pushhost(L, X)) {
-        lx_deliverlines(L, X, lua_gettop(L)); /* the lines written so far */
-        lua_settop(L, 1);
+    if (lispbt_unlikely(X->listening) && X->running == 0) {
+        int top = lua_gettop(L);
+        if (lx_pushhost(L, X)) {
+            lx_deliverlines(L, X, top + 1); /* the lines written so far */
+            lua_settop(L, top);
+        }
     }
     lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
+    return 1;
+}
+
+static int inst_tick(lua_State *L) {
+    lx_Value *u = lua_touserdata(L, 1);
+    /* fast type check: a full userdata of our size carrying the instance
+    ** tag (only C code writes userdata memory; lua_rawlen of a light
+    ** userdata is 0), else the standard check, which raises the standard
+    ** message */
+    if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
+        u = lx_checkvalue(L, 1, LX_INST, "tick");
+    }
+    return tickon(L, u, 1, 2);
+}
+
+/* The function inst:ticker() returns: tick([input]) = inst:tick([input]),
+** the instance bound as upvalue 4 (no method lookup, no type check). */
+static int ticker_tick(lua_State *L) {
+    return tickon(L, lua_touserdata(L, lua_upvalueindex(4)), lua_upvalueindex(4), 1);
+}
+
+/* inst:ticker(): upvalues 1..3 the status strings (pushstatuses). */
+static int inst_ticker(lua_State *L) {
+    lx_checkvalue(L, 1, LX_INST, "ticker");
+    lua_pushvalue(L, lua_upvalueindex(BT_SUCCESS));
+    lua_pushvalue(L, lua_upvalueindex(BT_FAILURE));
+    lua_pushvalue(L, lua_upvalueindex(BT_RUNNING));
+    lua_pushvalue(L, 1);
+    lua_pushcclosure(L, ticker_tick, 4);
     return 1;
 }
 
@@ -429,6 +456,8 @@ static int tree_tick_all(lua_State *L) {
         lua_Integer j;
         for (k = 1; k <= n; k += m) {
             m = n - k + 1 < 64 ? n - k + 1 : 64;
+            cyc = 0; /* the chunk's first tick reads the counter: the statuses
+                     ** written since the last one are not in its duration */
             bt_tick_batch(X->batch + (k - 1), (int)m, (int)(n - k + 1), &cyc, st);
             for (j = 0; j < m; j++) {
                 if (lispbt_unlikely(st[j] < 0)) { /* not reached: nothing re-enters */
@@ -1168,6 +1197,8 @@ void lx_openbt(lua_State *L) {
     luaL_setfuncs(L, instm, 0);
     pushstatuses(L, inst_tick, "tick", 0);
     lua_setfield(L, -2, "tick");
+    pushstatuses(L, inst_ticker, "ticker", 0);
+    lua_setfield(L, -2, "ticker");
     setaliases(L, instal);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
