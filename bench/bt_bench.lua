@@ -122,6 +122,31 @@ bt_kernel("bt_counters", SEQ255, "counters", false, "n ticks of seq-255, counter
 bt_kernel("bt_timing", SEQ255, "timing", false, "n ticks of seq-255, timing level")
 bt_kernel("bt_trace", SEQ255, "timing", true, "n ticks of seq-255, timing, trace ring full")
 bt_kernel("bt_tick1", "(act always-success)", "timing", false, "n inst:tick() of a 1-leaf tree")
+B.kernel("bt_ticker", {
+    desc = "n calls of inst:ticker()'s function, 1-leaf tree, timing level", n = 10000,
+    setup = function()
+        local h = newhost()
+        local src = "(act always-success)"
+        return {h = h, tick = instance(h, src, "timing"):ticker(),
+                ref = refbt.instance(refbt.compile(src, refreg()))}
+    end,
+    sides = {
+        lisp = function(ctx, n)
+            local tick = ctx.tick
+            for _ = 1, n do
+                tick()
+            end
+            return n
+        end,
+        lua = function(ctx, n)
+            local tick = ctx.ref.tick
+            for _ = 1, n do
+                tick()
+            end
+            return n
+        end,
+    },
+})
 bt_kernel("bt_lualeaf", "(act lua-noop)", "timing", false, "n ticks of (act lua-noop)")
 bt_kernel("bt_lualeaf255", "(seq " .. rep("(act lua-noop)", 255) .. ")", "timing", false,
           "n ticks of a seq of 255 (act lua-noop)")
@@ -315,6 +340,10 @@ local function tick_section(B)
     local ic = instance(h, src, "counters")
     a, b, ratio = B.compare(lticks(ic, ops), rticks(ref, ops), {ops = ops})
     B.row("inst:tick() (counters level)", a, "ns/call", b, "refbt", ratio)
+    -- inst:ticker(): the same tick as a function with the instance bound,
+    -- called like refbt's inst.tick (a local, no method lookup)
+    a, b, ratio = B.compare(rticks({tick = inst:ticker()}, ops), rticks(ref, ops), {ops = ops})
+    B.row("tick = inst:ticker(); tick() (timing)", a, "ns/call", b, "refbt", ratio)
     local x, y, req = 1, 2, rawequal
     local cfloor = B.timeit(function()
         for _ = 1, ops do
@@ -322,6 +351,21 @@ local function tick_section(B)
         end
     end, {ops = ops})
     B.row("Lua -> C call floor: rawequal(x, y)", cfloor, "ns/call")
+    -- the floor of a method call on a value with a metatable __index table,
+    -- which is how inst:tick() is reached: s:len() (string.len does next to
+    -- nothing), and the same C function called as a local, without the lookup
+    local str, len = "x", string.len
+    local mfloor = B.timeit(function()
+        for _ = 1, ops do
+            str:len()
+        end
+    end, {ops = ops})
+    local lfloor = B.timeit(function()
+        for _ = 1, ops do
+            len(str)
+        end
+    end, {ops = ops})
+    B.row("Lua -> C method floor: s:len()", mfloor, "ns/call", lfloor, "len(s), a local")
     local input = {x = 1}
     local opsi = B.scale(100000, 10)
     a, b, ratio = B.compare(function()

@@ -672,7 +672,7 @@ local host_methods = {
   { "logs", "bt.logs.snapshot", A() }, { "planner_records", "planner.logs.snapshot", A() },
 }
 local inst_methods = {
-  { "tick", "tick", A() }, { "get", "get", A("k") }, { "put", "put", A("k", 1) },
+  { "tick", "tick", A() }, { "ticker", "ticker", A() }, { "get", "get", A("k") }, { "put", "put", A("k", 1) },
   { "blackboard", "blackboard", A() }, { "stats", "stats", A() }, { "trace", "bt.trace.snapshot", A() },
   { "reset", "bt.reset", A() }, { "halt", "bt.halt", A() }, { "clear_trace", "bt.clear-trace", A() },
   { "set_tick_budget_ms", "bt.set-tick-budget-ms", A(5) },

@@ -32,6 +32,27 @@ describe("tree:tick_all", function()
     end
   end)
 
+  it("a batch longer than the engine's chunks (64) and its reads (32): every status in place", function()
+    local tree = host:compile("(sel (seq (cond bb-has run) (running)) (cond bb-has ok))")
+    local insts, want = {}, {}
+    for i = 1, 200 do
+      insts[i] = tree:instance()
+      if i % 3 == 0 then
+        insts[i]:put("ok", true)
+      elseif i % 7 == 0 then
+        insts[i]:put("run", true)
+      end
+      want[i] = i % 3 == 0 and "success" or i % 7 == 0 and "running" or "failure"
+    end
+    insts[201] = insts[1] -- the same instance twice: ticked twice, in order
+    want[201] = "failure"
+    for round = 1, 2 do
+      assert.are.same(want, tree:tick_all(insts))
+      assert.are.equal(2 * round, insts[1]:stats().tick_count)
+      assert.are.equal(round, insts[200]:stats().tick_count)
+    end
+  end)
+
   it("returns the same statuses table every call, cut to the batch", function()
     local tree = host:compile(SRC)
     local insts = { tree:instance(), tree:instance(), tree:instance() }

@@ -304,10 +304,14 @@ int bt_tick_chain(bt_Inst *I, uint64_t *cyc);
 /* 1 if a leaf of 'D' is now implemented in Lisp or Lua (its tick may run
 ** script code, which may change what the caller iterates), else 0. */
 int bt_def_scripted(const bt_Def *D);
-/* Prefetch what a tick of 'I' touches, for a batch that knows which
-** instance comes next: stage 0 the instance itself (no load from it),
-** stage 1 (after stage 0 had time to land) the arrays it points to. */
-void bt_tick_prefetch(const bt_Inst *I, int stage);
+/* Tick the instances b[0 .. n-1] (bt_Inst pointers) in order, back to
+** back, as bt_tick_chain from '*cyc', with one call per batch instead of
+** per instance: st[k] gets each result (a status, or BT_EBUSY_* and then
+** the next tick reads the counter afresh).  Prefetches ahead up to
+** b[avail - 1] (avail >= n: the caller's next chunk).  Only for trees
+** whose leaves are all native (!bt_def_scripted): no script runs, so
+** nothing can change 'b' or re-enter while it runs. */
+void bt_tick_batch(void *const *b, int n, int avail, uint64_t *cyc, signed char *st);
 /* Halt (as bt_halt), then clear the blackboard (not counters, trace or
 ** logs).  Never raises; 0, or BT_EBUSY_* (nothing done) when re-entered. */
 int bt_reset(bt_Inst *I);

@@ -135,13 +135,14 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->ctx.I = I; /* now: a half-built instance is freed by the collector, */
     I->ctx.S = S; /* and its drop hooks find the state through ctx */
     I->rate = E->rate;
+    I->tk = lisp_tickscope(S);
     I->def = def;
     I->self = v;
     I->D = D;
     I->id = lisp_udataid(v);
     I->profile = BT_PROFILE_TIMING;
     I->flags = BT_FTIMING;
-    I->budget_ns = 20 * 1000000LL;
+    I->budget_ns = I->budget_lim = 20 * 1000000LL;
     I->min_ns = INT64_MAX;
     /* each may collect once (heap_limit; 'v' is rooted and instmark reads
     ** only 'def' and 'bb'); a failure leaves a half-built udata that the
@@ -856,14 +857,14 @@ LISPBT_COLD static void nextsample(bt_Inst *I) {
 
 /* bt_tick and bt_tick_chain: '*cyc' is the cycle count the tick starts
 ** at (0: read it here) and gets the count at its end. */
-static int tickat(bt_Inst *I, uint64_t *cyc) {
+static LISPBT_INLINE int tickat(bt_Inst *I, uint64_t *cyc) {
     const bt_Node *nodes = I->D->nodes;
-    unsigned fl = I->flags;
+    unsigned fl = I->flags, extra;
     uint64_t c0, t, eseq0 = 0;
     int64_t d, objs0 = 0, gc0 = 0;
-    int st = busy(I);
-    if (st != 0) {
-        return st;
+    int st;
+    if (lispbt_unlikely(I->ticking | I->halting)) {
+        return busy(I);
     }
     I->ticking = 1;
     if (lispbt_unlikely(I->sample_every != 0) && --I->sample_left <= 0) { /* level sampled */
@@ -876,20 +877,23 @@ static int tickat(bt_Inst *I, uint64_t *cyc) {
         I->evt_pending = 0;
         evtick(I, 0, eseq0);
     }
-    lisp_tickbegin(I->ctx.S); /* the GC policy's tick scope (gc.set-policy!) */
+    lisp_tickin(I->tk); /* the GC policy's tick scope (gc.set-policy!) */
     if (I->nvisits) { /* the previous tick's, before this tick's clock starts */
         nodetimes(I);
     }
     I->tick++;
     I->ctx.tick = I->tick;
-    if (lispbt_unlikely(I->series != NULL)) {
+    /* tracing or the series: their stamps and counts (one test when off) */
+    extra = fl & (BT_FTRACE | BT_FSERIES);
+    fl &= BT_FTIMING | BT_FTRACE;
+    if (lispbt_unlikely(extra & BT_FSERIES)) {
         objs0 = (int64_t)lisp_objcount(I->ctx.S);
         gc0 = lisp_gctime(I->ctx.S);
     }
     t = c0 = *cyc ? *cyc : lispbt_cycles();
     clk_rate_check(I->E->rate, c0);
     I->tick_stamps = BT_STAMP_CLOCK;
-    if (lispbt_unlikely((fl & BT_FTRACE) || I->series != NULL)) {
+    if (lispbt_unlikely(extra)) {
         I->tick_ts = clk_now(I->E->clock); /* not below any earlier stamp of the host */
         I->tick_c0 = c0;
         I->tick_stamps = (fl & BT_FTIMING) ? BT_STAMP_CYCLES : BT_STAMP_TICK;
@@ -923,15 +927,15 @@ static int tickat(bt_Inst *I, uint64_t *cyc) {
     I->total_ns += d;
     I->max_ns = d > I->max_ns ? d : I->max_ns;
     I->min_ns = d < I->min_ns ? d : I->min_ns;
-    if (lispbt_unlikely((I->budget_ns > 0 && d > I->budget_ns) || (fl & BT_FTRACE) ||
-                        I->series != NULL)) {
+    /* (a leaf may have turned the series on: I->flags again) */
+    if (lispbt_unlikely(d > I->budget_lim || ((fl | I->flags) & (BT_FTRACE | BT_FSERIES)))) {
         tickextra(I, fl, st, d, objs0, gc0);
     }
     if (lispbt_unlikely(I->evt_forced)) {
         evtick(I, 1, eseq0);
     }
     I->ticking = 0;
-    lisp_tickend(I->ctx.S); /* may run a collection deferred by 'between-ticks' */
+    lisp_tickout(I->ctx.S, I->tk); /* may run a collection deferred by 'between-ticks' */
     return st;
 }
 
@@ -944,16 +948,18 @@ int bt_tick_chain(bt_Inst *I, uint64_t *cyc) {
     return tickat(I, cyc);
 }
 
-void bt_tick_prefetch(const bt_Inst *I, int stage) {
-    if (stage == 0) { /* the instance: the lines of the fields a tick uses */
-        __builtin_prefetch(I, 1);
-        __builtin_prefetch(&I->mem, 1);
-        __builtin_prefetch(&I->count, 1);
-        __builtin_prefetch(&I->ctx, 1);
+/* Prefetch what a tick of 'I' touches: stage 0 the instance itself (no
+** load from it), stage 1 (after stage 0 had time to land) the arrays it
+** points to and the tick-time bucket of the last duration (the likeliest). */
+static LISPBT_INLINE void prefetch(const bt_Inst *I, int stage) {
+    if (stage == 0) { /* the lines of the fields a tick uses: bt_Inst up to its ctx */
+        const char *p = (const char *)I;
+        __builtin_prefetch(p, 1);
+        __builtin_prefetch(p + 64, 1);
+        __builtin_prefetch(p + 128, 1);
+        __builtin_prefetch((const char *)(&I->ctx + 1) - 1, 1);
         return;
     }
-    /* what its tick touches first: per-node arrays and the tick-time bucket
-    ** of the last duration (the likeliest one) */
     __builtin_prefetch(I->last, 1);
     __builtin_prefetch(I->counts, 1);
     __builtin_prefetch(I->mem, 1);
@@ -961,6 +967,30 @@ void bt_tick_prefetch(const bt_Inst *I, int stage) {
     __builtin_prefetch(I->D->largs, 0);
     if (I->count > 0) {
         __builtin_prefetch(I->tbuckets + hist_index(HIST_FINE, (uint64_t)I->last_ns), 1);
+    }
+}
+
+void bt_tick_batch(void *const *b, int n, int avail, uint64_t *cyc, signed char *st) {
+    int k;
+    if (n > 0) {
+        prefetch(b[0], 1);
+    }
+    if (avail > 1) {
+        prefetch(b[1], 0);
+    }
+    for (k = 0; k < n; k++) {
+        int r;
+        if (k + 2 < avail) { /* two ahead: the instance; one ahead: its arrays */
+            prefetch(b[k + 2], 0);
+        }
+        if (k + 1 < avail) {
+            prefetch(b[k + 1], 1);
+        }
+        r = tickat(b[k], cyc);
+        if (lispbt_unlikely(r < 0)) {
+            *cyc = 0; /* the next tick reads the counter itself */
+        }
+        st[k] = (signed char)r;
     }
 }
 
@@ -1032,9 +1062,11 @@ void bt_inst_sethaslua(bt_Inst *I) {
 }
 void bt_set_budget_ms(bt_Inst *I, int64_t ms) {
     I->budget_ns = ms * 1000000;
+    I->budget_lim = I->budget_ns > 0 ? I->budget_ns : INT64_MAX;
 }
 static void setflags(bt_Inst *I) {
-    I->flags = (I->profile == BT_PROFILE_TIMING ? BT_FTIMING : 0u) | (I->trace_on ? BT_FTRACE : 0u);
+    I->flags = (I->profile == BT_PROFILE_TIMING ? BT_FTIMING : 0u) | (I->trace_on ? BT_FTRACE : 0u) |
+               (I->series != NULL ? BT_FSERIES : 0u);
 }
 void bt_set_profile(bt_Inst *I, int level) {
     I->profile = level;
@@ -1125,6 +1157,7 @@ int bt_series_enable(bt_Inst *I, int capacity) {
     I->series = ns;
     I->scap = capacity;
     I->shead = I->scount = 0;
+    setflags(I);
     return 0;
 }
 

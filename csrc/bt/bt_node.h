@@ -95,29 +95,21 @@ typedef struct bt_BBSlot {
 } bt_BBSlot;
 
 struct bt_Inst {
+    /* What every tick reads or writes comes first, packed into the first
+    ** four cache lines (a batch of many instances is bound by the lines
+    ** each tick touches; tick_all prefetches these); the rest follows. */
     bt_Env *E;       /* the registry's services (bt_reg_env) */
+    lisp_TickScope *tk; /* lisp_tickscope of the state, for the inline tick bracket */
     const clk_Rate *rate; /* E->rate, one load nearer the tick path */
-    lisp_Value def;  /* keeps the definition alive */
-    lisp_Value self; /* this instance's own value (not marked: it is alive) */
     bt_Def *D;
-    int64_t id;
     int64_t tick; /* ticks started */
     int ticking;  /* inside bt_tick */
     int halting;  /* inside bt_halt / bt_reset (their halt callbacks may run Lua) */
-    int handles;  /* foreign handles (bt_inst_hold); see bt_inst_unhold */
-    int shared;   /* may be referenced from Lisp data (bt_inst_share) */
-    unsigned flags; /* BT_FTIMING | BT_FTRACE, from the settings; read once per tick */
-    int64_t tick_ts;  /* ts_ns of the tick's start (tracing or series on only) */
-    uint64_t tick_c0; /* its cycle count */
+    unsigned flags; /* BT_FTIMING | BT_FTRACE | BT_FSERIES, from the settings (setflags) */
     int tick_stamps;  /* this tick's stamps (bt_now): BT_STAMP_* */
-    int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
-    int profile, trace_on, readtrace_on;
     int sample_every, sample_left; /* level sampled: N, ticks to the next timed one */
-    uint32_t sample_rng;           /* xorshift32 state for the gaps */
-    uint64_t sampled;              /* ticks timed at level sampled */
     int evt_forced; /* 1 during a tick traced for the event stream (bt_Env.evt_on) */
-    int evt_pending; /* blackboard writes between ticks wait in the trace for the stream */
-    uint64_t evt_mark; /* ... from this trace seq on */
+    int32_t nvisits;
     bt_NodeMem *mem;
     /* Per node, split by how hot: 'last' and 'counts' are all a tick at level
     ** counters touches, so they are dense; 'stats' keeps the errors and the
@@ -127,20 +119,35 @@ struct bt_Inst {
     bt_Visit *visits; /* level timing: nodes ticked but not yet accounted (a tick
                          visits each node at most once; the log is emptied at the
                          start of the next tick and whenever node counters are read) */
-    int32_t nvisits;
+    uint32_t *tbuckets;
+    bt_Sample *series; /* ring of 'scap' rows; NULL = off */
+    uint64_t count;
+    int64_t last_ns, max_ns, min_ns, total_ns, budget_ns;
+    int64_t budget_lim; /* budget_ns, or INT64_MAX when there is none: one compare */
+    bt_Ctx ctx;
+    trace_Ring trace;
+    /* the rest */
+    lisp_Value def;  /* keeps the definition alive */
+    lisp_Value self; /* this instance's own value (not marked: it is alive) */
+    int64_t id;
+    int handles;  /* foreign handles (bt_inst_hold); see bt_inst_unhold */
+    int shared;   /* may be referenced from Lisp data (bt_inst_share) */
+    int64_t tick_ts;  /* ts_ns of the tick's start (tracing or series on only) */
+    uint64_t tick_c0; /* its cycle count */
+    int haslua; /* the binding keeps Lua-side state (ctx) for this instance */
+    int profile, trace_on, readtrace_on;
+    uint32_t sample_rng;           /* xorshift32 state for the gaps */
+    uint64_t sampled;              /* ticks timed at level sampled */
+    int evt_pending; /* blackboard writes between ticks wait in the trace for the stream */
+    uint64_t evt_mark; /* ... from this trace seq on */
     bt_NodeStats *stats;
     hist_Hist *nhist;   /* per node, HIST_COARSE; buckets only (bt_nodehist) */
     uint32_t *nbuckets; /* storage of all node histograms */
     hist_Hist thist;    /* tick durations, HIST_FINE; buckets only (bt_tickhist) */
-    uint32_t *tbuckets;
-    uint64_t count, overruns, errors;
-    int64_t last_ns, max_ns, min_ns, total_ns, budget_ns;
-    trace_Ring trace;
-    bt_Sample *series; /* ring of 'scap' rows; NULL = off */
+    uint64_t overruns, errors;
     int scap, shead, scount;
     bt_BBSlot *bb;
     int nbb;
-    bt_Ctx ctx;
     char errmsg[256]; /* text of the last leaf error */
 };
 
@@ -148,6 +155,7 @@ int bt_bb_reserve(bt_Inst *I, int key);
 
 #define BT_FTIMING 1u
 #define BT_FTRACE 2u
+#define BT_FSERIES 4u /* in bt_Inst.flags only: the series is on (never passed to exec) */
 
 /* How bt_now stamps inside the tick running: with no tick_ts (tracing and
 ** series off) from the host's clock; at level counters the tick's start,

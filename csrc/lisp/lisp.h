@@ -536,6 +536,25 @@ void lisp_setgcpolicy(lisp_State *S, int p);
 ** deferred by BETWEEN when the outermost tick ends (never raises). */
 void lisp_tickbegin(lisp_State *S);
 void lisp_tickend(lisp_State *S);
+/* The same bracket inline, for the engine's tick path (a call into the
+** collector's file cost more than the bracket itself): 'k' is
+** lisp_tickscope(S), fixed for the state's life.  The fields are the
+** collector's; only these two functions and lisp_gc.c touch them. */
+typedef struct lisp_TickScope {
+    int ticks;     /* nesting of lisp_tickbegin */
+    int gcpending; /* BETWEEN: a collection fell due inside a tick */
+} lisp_TickScope;
+lisp_TickScope *lisp_tickscope(lisp_State *S);
+/* The outermost tick ended with a collection pending: run it. */
+void lisp_tickdue(lisp_State *S);
+static inline void lisp_tickin(lisp_TickScope *k) {
+    k->ticks++;
+}
+static inline void lisp_tickout(lisp_State *S, lisp_TickScope *k) {
+    if (k->ticks > 0 && --k->ticks == 0 && lispbt_unlikely(k->gcpending)) {
+        lisp_tickdue(S);
+    }
+}
 /* Test support: check heap invariants; returns 0 when consistent, -1 on
 ** the first violation.  Never raises. */
 int lisp_verify(lisp_State *S);

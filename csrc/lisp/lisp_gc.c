@@ -438,7 +438,7 @@ static int64_t pausebegin(lisp_State *S, lisp_GcEvent *ev, const char *kind) {
         ev->reason = S->gcreason ? S->gcreason : "threshold";
         ev->policy = lisp_gcpolicynames[S->gcpolicy];
         ev->forced = S->gcreason != NULL && strcmp(S->gcreason, "explicit") == 0;
-        ev->in_tick = S->ticks > 0;
+        ev->in_tick = S->tk.ticks > 0;
         ev->bytes_before = (int64_t)S->gcbytes;
         ev->objects_before = (int64_t)S->nobjects;
         S->gchook(S->gchookud, ev);
@@ -585,13 +585,13 @@ static void autogc(lisp_State *S) {
     switch (S->gcpolicy) {
         case LISP_GCMANUAL: return;
         case LISP_GCBETWEEN:
-            if (S->ticks > 0) {
-                S->gcpending = 1;
+            if (S->tk.ticks > 0) {
+                S->tk.gcpending = 1;
                 return;
             }
             break;
         case LISP_GCFAILTICK:
-            if (S->ticks > 0) {
+            if (S->tk.ticks > 0) {
                 lisp_error(S, "gc: collection requested during tick under fail-on-tick-gc policy");
             }
             break;
@@ -601,7 +601,7 @@ static void autogc(lisp_State *S) {
 }
 
 void lispC_limitgc(lisp_State *S) {
-    if (S->gcpolicy == LISP_GCFAILTICK && S->ticks > 0 && !S->gc_running) {
+    if (S->gcpolicy == LISP_GCFAILTICK && S->tk.ticks > 0 && !S->gc_running) {
         lisp_error(S, "gc: collection requested during tick under fail-on-tick-gc policy");
     }
     if (!S->gc_running) {
@@ -618,23 +618,29 @@ int lisp_gcpolicy(lisp_State *S) {
 void lisp_setgcpolicy(lisp_State *S, int p) {
     S->gcpolicy = p;
     if (p != LISP_GCBETWEEN) {
-        S->gcpending = 0;
+        S->tk.gcpending = 0;
     }
 }
 
 void lisp_tickbegin(lisp_State *S) {
-    S->ticks++;
+    lisp_tickin(&S->tk);
 }
 
 void lisp_tickend(lisp_State *S) {
-    if (S->ticks > 0 && --S->ticks == 0 && S->gcpending) {
-        S->gcpending = 0;
-        if (S->gcpolicy == LISP_GCBETWEEN) {
-            do { /* the steps that fell due in the tick */
-                S->gcreason = "between_ticks";
-                autowork(S);
-            } while (S->gcbytes > S->threshold && S->gc_stress != 1 && !S->gc_running);
-        }
+    lisp_tickout(S, &S->tk);
+}
+
+lisp_TickScope *lisp_tickscope(lisp_State *S) {
+    return &S->tk;
+}
+
+void lisp_tickdue(lisp_State *S) {
+    S->tk.gcpending = 0;
+    if (S->gcpolicy == LISP_GCBETWEEN) {
+        do { /* the steps that fell due in the tick */
+            S->gcreason = "between_ticks";
+            autowork(S);
+        } while (S->gcbytes > S->threshold && S->gc_stress != 1 && !S->gc_running);
     }
 }
 
@@ -711,10 +717,10 @@ int64_t lisp_gctime(lisp_State *S) {
 }
 
 int lisp_gc(lisp_State *S) {
-    if (S->gcpolicy == LISP_GCFAILTICK && S->ticks > 0) {
+    if (S->gcpolicy == LISP_GCFAILTICK && S->tk.ticks > 0) {
         return -1;
     }
-    S->gcpending = 0;
+    S->tk.gcpending = 0;
     if (!S->gc_running) {
         S->gcreason = "explicit";
         S->forced_collections++;
@@ -726,7 +732,7 @@ int lisp_gc(lisp_State *S) {
 int lisp_gcstep(lisp_State *S, int64_t budget_ns) {
     int64_t t0 = lispbt_now_ns();
     int ended = 0;
-    if (S->gcpolicy == LISP_GCFAILTICK && S->ticks > 0) {
+    if (S->gcpolicy == LISP_GCFAILTICK && S->tk.ticks > 0) {
         return -1;
     }
     do {

@@ -241,8 +241,7 @@ struct lisp_State {
     void *gchookud;
     const char *gcreason; /* of the next collection (NULL: "threshold") */
     int gcpolicy;  /* LISP_GC* */
-    int ticks;     /* nesting of lisp_tickbegin */
-    int gcpending; /* BETWEEN: a collection fell due inside a tick */
+    lisp_TickScope tk; /* tick nesting and BETWEEN's pending collection */
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     uint64_t forced_collections; /* lisp_gc calls that collected (muesli-bt's count) */
     int64_t pause_last, pause_max, pause_total; /* of every step (pause) */

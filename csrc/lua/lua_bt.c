@@ -192,37 +192,32 @@ static void doinput(lisp_State *S, void *ud) {
     }
 }
 
-static int inst_tick(lua_State *L) {
-    lx_Value *u = lua_touserdata(L, 1);
-    lx_Host *X;
-    bt_Inst *I;
+/* The tick of inst:tick([input]) and of inst:ticker()'s function: 'u' is
+** the instance's userdata (type-checked), found at index 'uidx' (its stack
+** slot, or the ticker's upvalue: a Lua leaf of this tick caches its ctx
+** there), the input at stack slot 'inidx'. */
+static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) {
+    lx_Host *X = u->X;
+    bt_Inst *I = u->p;
     lua_State *oldL;
     int st;
-    /* fast type check: a full userdata of our size carrying the instance
-    ** tag (only C code writes userdata memory; lua_rawlen of a light
-    ** userdata is 0), else the standard check, which raises the standard
-    ** message */
-    if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
-        u = lx_checkvalue(L, 1, LX_INST, "tick");
-    }
-    X = u->X;
-    I = u->p;
     if (X->S == NULL || u->pin < 0) {
         return lx_error(L, "tick", X->S == NULL ? "host is closed" : "instance is closed");
     }
     /* no input: inst:tick() (checked first: lua_gettop is the cheaper
     ** call) or a nil input (LUA_TNONE too) */
-    if (lua_gettop(L) >= 2 && lua_type(L, 2) > LUA_TNIL) {
+    if (lua_gettop(L) >= inidx && lua_type(L, inidx) > LUA_TNIL) {
         InputArgs a;
-        if (!lua_istable(L, 2)) {
-            lx_typeerror(L, "tick", 2, "table");
+        if (!lua_istable(L, inidx)) {
+            return lx_error(L, "tick", "bad argument #1 (table expected, got %s)",
+                            lx_typename(L, inidx));
         }
         a.L = L;
         a.X = X;
         a.I = I;
-        a.idx = 2;
+        a.idx = inidx;
         lx_run(L, X, "tick", doinput, &a);
-        lua_settop(L, 1);
+        lua_settop(L, inidx - 1);
     }
     oldL = X->L;
     X->L = L;
@@ -239,7 +234,7 @@ static int inst_tick(lua_State *L) {
         X->tc.I = I;
         X->tc.running = X->running;
         X->tc.cbidx = X->tc.ctxidx = 0;
-        X->tc.instidx = 1;
+        X->tc.instidx = uidx;
         st = bt_tick(I);
         X->tc = saved;
         X->cbL = cbL;
@@ -254,11 +249,43 @@ static int inst_tick(lua_State *L) {
     if (st < 0) {
         return lx_error(L, "tick", "%s", bt_busy_text(st));
     }
-    if (lispbt_unlikely(X->listening) && X->running == 0 && lx_pushhost(L, X)) {
-        lx_deliverlines(L, X, lua_gettop(L)); /* the lines written so far */
-        lua_settop(L, 1);
+    if (lispbt_unlikely(X->listening) && X->running == 0) {
+        int top = lua_gettop(L);
+        if (lx_pushhost(L, X)) {
+            lx_deliverlines(L, X, top + 1); /* the lines written so far */
+            lua_settop(L, top);
+        }
     }
     lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
+    return 1;
+}
+
+static int inst_tick(lua_State *L) {
+    lx_Value *u = lua_touserdata(L, 1);
+    /* fast type check: a full userdata of our size carrying the instance
+    ** tag (only C code writes userdata memory; lua_rawlen of a light
+    ** userdata is 0), else the standard check, which raises the standard
+    ** message */
+    if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
+        u = lx_checkvalue(L, 1, LX_INST, "tick");
+    }
+    return tickon(L, u, 1, 2);
+}
+
+/* The function inst:ticker() returns: tick([input]) = inst:tick([input]),
+** the instance bound as upvalue 4 (no method lookup, no type check). */
+static int ticker_tick(lua_State *L) {
+    return tickon(L, lua_touserdata(L, lua_upvalueindex(4)), lua_upvalueindex(4), 1);
+}
+
+/* inst:ticker(): upvalues 1..3 the status strings (pushstatuses). */
+static int inst_ticker(lua_State *L) {
+    lx_checkvalue(L, 1, LX_INST, "ticker");
+    lua_pushvalue(L, lua_upvalueindex(BT_SUCCESS));
+    lua_pushvalue(L, lua_upvalueindex(BT_FAILURE));
+    lua_pushvalue(L, lua_upvalueindex(BT_RUNNING));
+    lua_pushvalue(L, 1);
+    lua_pushcclosure(L, ticker_tick, 4);
     return 1;
 }
 
@@ -316,7 +343,7 @@ static int tree_tick_all(lua_State *L) {
     lx_Value *t = lx_testvalue(L, 1, LX_TREE);
     lx_Host *X;
     lua_Integer n, k, m;
-    int hasin, residx, erridx, base;
+    int hasin, residx, erridx, base, sidx;
     uint64_t cyc = 0;
     const char *why;
     if (t == NULL) {
@@ -375,19 +402,27 @@ static int tree_tick_all(lua_State *L) {
         X->batch = nb;
         X->capbatch = cap;
     }
-    for (k = 1; k <= n; k++) { /* every check before the first tick */
+    /* every check before the first tick; the entries read stay on the
+    ** stack in runs of up to 32 (one lua_settop per run, not per entry) */
+    if (!lua_checkstack(L, 40)) {
+        return lx_error(L, fname, "Lua stack overflow");
+    }
+    for (k = 1, m = 0; k <= n; k++) {
         lx_Value *u;
+        if (++m > 32) {
+            lua_settop(L, 4);
+            m = 1;
+        }
         lua_rawgeti(L, 2, k);
-        u = lua_touserdata(L, 5);
-        if (u == NULL || lua_rawlen(L, 5) != sizeof(lx_Value) || u->kind != LX_KINST ||
+        u = lua_touserdata(L, -1);
+        if (u == NULL || lua_rawlen(L, -1) != sizeof(lx_Value) || u->kind != LX_KINST ||
             u->X != X || u->pin < 0 || bt_inst_def(u->p) != t->p) { /* the slow check */
-            if ((u = batchinst(L, 5, t, &why)) == NULL) {
+            if ((u = batchinst(L, lua_gettop(L), t, &why)) == NULL) {
                 return lx_argerror(L, fname, 2,
                                    lua_pushfstring(L, "instances[%d] %s", (int)k, why));
             }
         }
         X->batch[k - 1] = u->p;
-        lua_pop(L, 1);
         if (hasin) {
             int ty = lua_rawgeti(L, 3, k);
             if (ty != LUA_TTABLE && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
@@ -399,39 +434,40 @@ static int tree_tick_all(lua_State *L) {
             lua_pop(L, 1);
         }
     }
+    lua_settop(L, 4);
     residx = 4;
     lua_pushnil(L); /* errors */
     erridx = 5;
-    base = 5;
+    /* the status strings at slots 6 .. 8 (BT_SUCCESS .. BT_RUNNING): a
+    ** stack slot is a cheaper lua_pushvalue than an upvalue */
+    lua_pushvalue(L, lua_upvalueindex(BT_SUCCESS));
+    lua_pushvalue(L, lua_upvalueindex(BT_FAILURE));
+    lua_pushvalue(L, lua_upvalueindex(BT_RUNNING));
+    sidx = 6 - BT_SUCCESS; /* status st is at sidx + st */
+    base = 8;
     X->running++;
     k = 1;
     if (!hasin && !bt_def_scripted(t->p)) {
         /* Native leaves only: no Lua or Lisp code runs until the batch
         ** ends, so the instances table cannot change and keeps every
-        ** instance alive; the ticks run from the array, back to back. */
-        void **b = X->batch;
-        if (n > 0) {
-            bt_tick_prefetch(b[0], 1);
-        }
-        if (n > 1) {
-            bt_tick_prefetch(b[1], 0);
-        }
-        for (k = 1; k <= n; k++) {
-            int st;
-            if (k + 2 <= n) { /* two ahead: the instance; one ahead: its arrays */
-                bt_tick_prefetch(b[k + 1], 0);
+        ** instance alive; the engine ticks them from the array, back to
+        ** back, a chunk per call, and the statuses are written after. */
+        signed char st[64];
+        lua_Integer j;
+        for (k = 1; k <= n; k += m) {
+            m = n - k + 1 < 64 ? n - k + 1 : 64;
+            cyc = 0; /* the chunk's first tick reads the counter: the statuses
+                     ** written since the last one are not in its duration */
+            bt_tick_batch(X->batch + (k - 1), (int)m, (int)(n - k + 1), &cyc, st);
+            for (j = 0; j < m; j++) {
+                if (lispbt_unlikely(st[j] < 0)) { /* not reached: nothing re-enters */
+                    batcherror(L, residx, erridx, fname, k + j, "%s: instances[%d]: %s",
+                               bt_busy_text(st[j]));
+                    continue;
+                }
+                lua_pushvalue(L, sidx + st[j]);
+                lua_rawseti(L, residx, k + j);
             }
-            if (k < n) {
-                bt_tick_prefetch(b[k], 1);
-            }
-            st = bt_tick_chain(b[k - 1], &cyc);
-            if (lispbt_unlikely(st < 0)) { /* not reached: nothing re-enters */
-                batcherror(L, residx, erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
-                cyc = 0;
-                continue;
-            }
-            lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
-            lua_rawseti(L, residx, k);
         }
         k = n + 1;
     }
@@ -487,7 +523,7 @@ static int tree_tick_all(lua_State *L) {
             cyc = 0;
             continue;
         }
-        lua_pushvalue(L, lua_upvalueindex(st)); /* cached status strings */
+        lua_pushvalue(L, sidx + st);
         lua_rawseti(L, residx, k);
     }
     X->running--;
@@ -1177,6 +1213,8 @@ void lx_openbt(lua_State *L) {
     luaL_setfuncs(L, instm, 0);
     pushstatuses(L, inst_tick, "tick", 0);
     lua_setfield(L, -2, "tick");
+    pushstatuses(L, inst_ticker, "ticker", 0);
+    lua_setfield(L, -2, "ticker");
     setaliases(L, instal);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
