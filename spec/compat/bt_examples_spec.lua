@@ -173,9 +173,11 @@ describe("compat: muesli-bt example trees", function()
         { rec.node_name, rec.planner, rec.model_service, rec.tick_index, rec.budget_ms })
       assert.is_true(rec.work_done >= 1 and rec.work_done <= 1200)
     end
-    local a = h:eval("(bt.bb-get inst 'ptz-action)") -- (dpan dtilt), rate-limited
+    -- (dpan dtilt) within ptz-track's action bounds, [-0.25, 0.25] per axis, whatever
+    -- number of iterations the 12 ms budget allowed on this machine
+    local a = h:eval("(bt.bb-get inst 'ptz-action)")
     assert.are.equal(2, #a)
-    for _, v in ipairs(a) do assert.is_true(math.abs(v) <= 0.2, v) end
+    for _, v in ipairs(a) do assert.is_true(math.abs(v) <= 0.25, v) end
     assert.matches('^"ptz%-state=', r[15]) -- the dump form's value, as written
     local dump = h:eval("(bt.blackboard.dump inst)")
     for _, key in ipairs({ "ptz-state", "ptz-action", "ptz-meta" }) do
