@@ -1,3 +1,4 @@
 # csrc/obs/ -- exporters that read every engine layer: Prometheus exposition
 # and the metrics.* builtins.
-list(APPEND LISPBT_CORE_SOURCES obs_prom.c obs_lib.c obs_events.c)
+list(APPEND LISPBT_CORE_SOURCES obs_prom.c obs_lib.c obs_events.c obs_evt_fmt.c
+     obs_evt_write.c)
