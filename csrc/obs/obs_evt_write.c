@@ -322,35 +322,35 @@ static void copyforward(obs_Events *V, const trace_Ring *T, uint64_t start, uint
 }
 
 /* copytick for a short tick (at most COPY_SMALL slots, no marker pending,
-** room for all): the slots of events found backward, then copied forward
-** in one loop.  Not a limit: longer ticks take the general path. */
+** room for all): one backward pass takes the records of events into
+** 'buf' (the slots a run's record covers hold older records and are
+** skipped), then they go into the ring in order.  Returns 0, having
+** copied nothing, when a record needs more than a copy (a message, a key
+** name, a bb_read, which is left out): the general path takes the tick.
+** Not a limit: longer ticks take the general path too. */
 #define COPY_SMALL 32
-static void copysmall(obs_Events *V, const trace_Ring *T, uint64_t start, uint64_t end) {
+static int copysmall(obs_Events *V, const trace_Ring *T, uint64_t start, uint64_t end) {
+    trace_Rec buf[COPY_SMALL], *dst = V->ring.ev;
     const trace_Rec *src = T->ev;
-    trace_Rec *dst = V->ring.ev;
-    uint64_t keep[COPY_SMALL], j = end, tm = T->mask, mask = V->ring.mask, s;
-    int n = 0;
+    uint64_t j = end, tm = T->mask, mask = V->ring.mask, s = V->ring.seq;
+    int m = COPY_SMALL;
     while (j > start) {
         const trace_Rec *r = &src[--j & tm];
-        keep[n++] = j;
-        if ((r->w & 15) == TRACE_RUN && r->x + 2 * (uint64_t)r->aux - 1 == j) {
-            j = r->x > start ? r->x : start; /* the slots [x, j) hold older records */
+        uint32_t kind = r->w & 15;
+        if (kind == TRACE_RUN) {
+            if (r->x + 2 * (uint64_t)r->aux - 1 == j) { /* the slots [x, j) hold older records */
+                j = r->x > start ? r->x : start;
+            }
+        } else if (lispbt_unlikely(kind >= TRACE_BB_WRITE)) {
+            return 0;
         }
+        buf[--m] = *r;
     }
-    s = V->ring.seq;
-    while (n > 0) {
-        const trace_Rec *r = &src[keep[--n] & tm];
-        int kind = (int)(r->w & 15);
-        if (lispbt_likely(kind < TRACE_BB_WRITE || kind == TRACE_RUN)) {
-            dst[s++ & mask] = *r; /* node and tick records: a plain copy */
-        } else {
-            V->ring.seq = s;
-            obsW_putrec(V, T, r);
-            s = V->ring.seq;
-        }
+    for (; m < COPY_SMALL; m++) {
+        dst[s++ & mask] = buf[m]; /* node and tick records: a plain copy */
     }
     V->ring.seq = s;
-    V->npend_done = 0;
+    return 1;
 }
 
 /* Copy the instance records [start, end) into the stream's ring: a pass
@@ -361,8 +361,9 @@ static void copytick(obs_Events *V, const trace_Ring *T, uint64_t start, uint64_
     uint64_t lo[OBS_EVT_SEGS], hi[OBS_EVT_SEGS], j = end, top = end;
     int n = 0;
     if (lispbt_likely(end - start <= COPY_SMALL && V->npend == 0 &&
-                      V->ring.seq + (end - start) - V->done_seen <= (uint64_t)V->ring.cap)) {
-        copysmall(V, T, start, end);
+                      V->ring.seq + (end - start) - V->done_seen <= (uint64_t)V->ring.cap) &&
+        copysmall(V, T, start, end)) {
+        V->npend_done = 0;
         return;
     }
     while (j > start) {
