@@ -50,14 +50,17 @@ void obsW_emitline(obs_Events *V, const sbuf *b) {
     }
     slot = V->thead + V->tcount;
     slot -= slot >= V->tail_size ? V->tail_size : 0;
-    if (V->tcap[slot] < b->len + 1) {
+    if (V->tcap[slot] < b->len + 1 || (V->tcap[slot] > 256 && b->len + 1 <= V->tcap[slot] / 4)) {
+        /* grow, or give back most of a long line's buffer: a slot keeps at
+        ** most max(256, 4 * its line's length) bytes (docs/reference/events.md) */
         size_t ncap = b->len + 1 < 256 ? 256 : b->len + 1;
         char *p = realloc(V->tail[slot], ncap); /* the writer's: not the host's heap */
-        if (p == NULL) { /* the file has it; the tail keeps the lines before */
+        if (p != NULL) {
+            V->tail[slot] = p;
+            V->tcap[slot] = ncap;
+        } else if (V->tcap[slot] < b->len + 1) { /* the file has it; the tail keeps the lines before */
             return;
         }
-        V->tail[slot] = p;
-        V->tcap[slot] = ncap;
     }
     memcpy(V->tail[slot], b->p, b->len);
     V->tail[slot][b->len] = '\0';
