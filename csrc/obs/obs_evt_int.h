@@ -5,24 +5,22 @@
 ** the tail and the listener queue).  Private to obs/.  See LICENSE for
 ** copyright; docs/events.md.
 **
-** (docs/events.md) and the events.* builtins.  See LICENSE for copyright.
-**
 ** Tick side (the thread that ticks; no formatting, no allocation, no lock).
 ** While the stream is on (bt_Env.evt_on) every tick is traced into the
 ** instance's own trace ring (bt_trace.h: fixed 32-byte records) at the
 ** instance's profile level: at level timing one record per node event with
 ** its duration, at level counters the node events of consecutive C leaves
 ** as one run record.  At the end of the tick (evtick, phase 1) copytick
-** copies the tick's records, still binary, into the stream's ring (a
-** trace_Ring of 'ring_size' slots from the host's heap): a backward pass
-** finds the runs, so only the slots that hold events are copied, and a
-** message (an error text, a string value) is copied into the stream ring's
-** message slots.  Then the new ring head is published ('pub', release).
-** The hook's phase 0 (before the tick's first event) is called only while
-** E->evt_pre or for a tree other than E->evt_def: one call per tick in the
-** steady state.
+** (obs_evt_write.c) copies the tick's records, still binary, into the
+** stream's ring (a trace_Ring of 'ring_size' slots from the host's heap): a
+** backward pass finds the runs, so only the slots that hold events are
+** copied, and a message (an error text, a string value) is copied into the
+** stream ring's message slots.  Then the new ring head is published ('pub',
+** release).  The hook's phase 0 (before the tick's first event) is called
+** only while E->evt_pre or for a tree other than E->evt_def: one call per
+** tick in the steady state.
 **
-** Writer.  Records become JSON lines only in flush(), under the writer
+** Writer.  Records become JSON lines only in obsW_flush, under the writer
 ** lock 'mu': on the writer thread (started by events.enable #t, it looks
 ** for published records every OBS_EVT_WRITER_MS and when woken at half a
 ** ring), and synchronously on the host's thread on events.dump,
@@ -106,7 +104,7 @@ typedef struct obs_Events {
     uint64_t done_seen;    /* the host thread's last look at 'done' */
     uint64_t nmsg;         /* messages put in the ring's message slots */
     _Atomic uint64_t nmsg_done; /* ... and written */
-    pthread_mutex_t mu;    /* the writer lock: flush() and what it reads */
+    pthread_mutex_t mu;    /* the writer lock: obsW_flush and what it reads */
     pthread_cond_t cv;
     pthread_t thread;
     int thread_on;         /* the writer thread runs */
