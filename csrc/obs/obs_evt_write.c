@@ -58,8 +58,8 @@ void obsW_emitline(obs_Events *V, const sbuf *b) {
         if (p != NULL) {
             V->tail[slot] = p;
             V->tcap[slot] = ncap;
-        } else if (V->tcap[slot] < b->len + 1) { /* the file has it; the tail keeps the lines before */
-            return;
+        } else if (V->tcap[slot] < b->len + 1) {
+            return; /* the file has it; the tail keeps the lines before */
         }
     }
     memcpy(V->tail[slot], b->p, b->len);
