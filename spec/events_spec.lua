@@ -335,6 +335,33 @@ describe("events", function()
     host:close()
   end)
 
+  it("reuses a tail slot of a long line for short ones, lines intact #nostress", function()
+    local host = lispbt.new()
+    host.events.set_ring_size(8) -- a tail of 8 slots, each reused every 8 lines
+    local path = os.tmpname()
+    host.events.set_path(path)
+    host.events.enable(true)
+    host:eval(("(define long %q)"):format(string.rep("x", 3000)))
+    host:eval("(bt.register-action 'put-long (lambda (inst) (bt.bb-put inst 'k long) 'success))")
+    local inst = host:compile("(act put-long)"):instance()
+    inst:tick()
+    local longest = 0
+    for _ = 1, 4 do
+      host.events.snapshot_bb() -- a ~3 KB bb_snapshot line among 6 short ones a tick
+      inst:tick()
+      local dump = host.events.dump()
+      local file = readlines(path)
+      local last = js.decode(dump[8]).seq -- the file's line number (seq is gap-free from 1)
+      for i = 1, 8 do
+        assert.are.equal(file[last - 8 + i], dump[i])
+        longest = math.max(longest, #dump[i])
+      end
+    end
+    assert.is_true(longest > 3000)
+    host:close()
+    os.remove(path)
+  end)
+
   it("costs nothing when off: no lines", function()
     local host = lispbt.new()
     local inst = host:compile("(seq (act bb-put-int k 1))"):instance()

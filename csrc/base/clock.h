@@ -46,9 +46,12 @@ static inline int64_t clk_now(clk_Clock *k) {
     return clk_raise(k, lispbt_now_ns());
 }
 
-/* Like clk_now, without raising the clock (for stamps no later stamp of
-** the host needs to be ordered after, such as a worker's job start: the
-** owner sees it only through a later clock read of its own). */
+/* Like clk_now, without raising the clock: one load, no compare-and-swap.
+** The stamp is not below any earlier one, and no later clk_now or clk_peek
+** is below it (a later read of the monotonic clock is not lower and the
+** high-water mark only grows), so it suits a worker's job start and a
+** traced tick's start; a stamp computed past the clock (from the cycle
+** counter) still needs clk_raise. */
 static inline int64_t clk_peek(const clk_Clock *k) {
     int64_t t = lispbt_now_ns();
     int64_t h = atomic_load_explicit(&((clk_Clock *)k)->hi, memory_order_acquire);

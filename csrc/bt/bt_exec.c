@@ -823,15 +823,11 @@ LISPBT_COLD static void tickextra(bt_Inst *I, unsigned fl, int st, int64_t d, in
     }
 }
 
-/* The event stream's part of a tick (cold): 'phase' as bt_Env.evt_tick. */
+/* The event stream's part of a tick (cold): 'phase' as bt_Env.evt_tick.
+** Phase 0 is called only when the stream has something to emit before the
+** tick (tickat tests E->evt_pre and E->evt_def inline). */
 LISPBT_COLD LISPBT_NOINLINE static void evtick(bt_Inst *I, int phase, uint64_t seq0) {
-    if (phase == 0) {
-        I->evt_forced = 1;
-        I->E->evt_cur = I;
-        if (!I->E->evt_pre && I->E->evt_def == I->D) { /* nothing to emit before the tick */
-            return;
-        }
-    } else {
+    if (phase == 1) {
         I->evt_forced = 0;
     }
     I->E->evt_tick(I->E->evt_ud, I, phase, seq0);
@@ -875,7 +871,11 @@ static LISPBT_INLINE int tickat(bt_Inst *I, uint64_t *cyc) {
         fl |= BT_FTRACE; /* at the instance's profile level: timing or runs */
         eseq0 = I->evt_pending ? I->evt_mark : I->trace.seq;
         I->evt_pending = 0;
-        evtick(I, 0, eseq0);
+        I->evt_forced = 1;
+        I->E->evt_cur = I;
+        if (I->E->evt_pre || I->E->evt_def != I->D) { /* something to emit before the tick */
+            evtick(I, 0, eseq0);
+        }
     }
     lisp_tickin(I->tk); /* the GC policy's tick scope (gc.set-policy!) */
     if (I->nvisits) { /* the previous tick's, before this tick's clock starts */
@@ -894,7 +894,12 @@ static LISPBT_INLINE int tickat(bt_Inst *I, uint64_t *cyc) {
     clk_rate_check(I->E->rate, c0);
     I->tick_stamps = BT_STAMP_CLOCK;
     if (lispbt_unlikely(extra)) {
-        I->tick_ts = clk_now(I->E->clock); /* not below any earlier stamp of the host */
+        /* not below any earlier stamp of the host (clk_peek: max of the
+        ** clock and its high-water mark); no raise: a later stamp is a later
+        ** clock read or the high-water mark, neither lower, and the end of
+        ** the tick raises the clock to the tick's end, which the cycle
+        ** counter gives (an atomic less per traced tick) */
+        I->tick_ts = clk_peek(I->E->clock);
         I->tick_c0 = c0;
         I->tick_stamps = (fl & BT_FTIMING) ? BT_STAMP_CYCLES : BT_STAMP_TICK;
     }

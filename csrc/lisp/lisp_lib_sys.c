@@ -152,6 +152,16 @@ static lisp_Value cfun_time_ns(lisp_State *S, int argc, lisp_Value *argv) {
     return lisp_int(lispbt_now_ns());
 }
 
+/* The calling thread's CPU time: what a tick costs the thread that runs it,
+** without the host's other threads (the event writer, the workers), which
+** process CPU time counts. */
+static lisp_Value cfun_time_threadcpu(lisp_State *S, int argc, lisp_Value *argv) {
+    (void)S;
+    (void)argc;
+    (void)argv;
+    return lisp_int(lispbt_thread_cpu_ns());
+}
+
 /* The longest time.sleep-ms accepts (one day, as lispbt.sleep_ms): a
 ** sleep blocks the host's thread with no way to interrupt it, so a
 ** mistyped huge value must fail rather than hang. */
@@ -518,6 +528,8 @@ const lisp_Reg lisp_lib_sys[] = {
     {"rng.int", 2, 3, cfun_rng_int, 0, "(rng.int r n) -> integer in [0, n-1]; (rng.int r lo hi) -> in [lo, hi]"},
     {"time.now-ms", 0, 0, cfun_time_ms, 0, "(time.now-ms) -> monotonic integer milliseconds"},
     {"time.now-ns", 0, 0, cfun_time_ns, 0, "(time.now-ns) -> monotonic integer nanoseconds"},
+    {"time.thread-cpu-ns", 0, 0, cfun_time_threadcpu, 0,
+     "(time.thread-cpu-ns) -> CPU time of the calling thread, integer nanoseconds"},
     {"time.sleep-ms", 1, 1, cfun_time_sleep, 0, "(time.sleep-ms ms) -> nil after blocking ms"},
     {"hash64", 1, 1, cfun_hash64, 0, "(hash64 string|symbol|int) -> non-negative 64-bit hash"},
     {"error", 1, LISP_VARARG, cfun_error, 0, "(error msg x ...) -> raises"},
