@@ -170,25 +170,23 @@ static int readopt(lua_State *L, const char *name, lua_Integer min, lua_Integer 
 ** Lua VM: no C __index call per method call.  Methods and the namespace
 ** never share a name (lx_addmethod), so the order of the two does not
 ** matter. */
+static void copyinto(lua_State *L) { /* copy the top table's fields into the one below; pop it */
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -5);
+    }
+    lua_pop(L, 1);
+}
+
 static void newhostmeta(lua_State *L) {
     lua_createtable(L, 0, 6);
     luaL_getmetatable(L, LX_HOST);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -5);
-    }
-    lua_pop(L, 1);
+    copyinto(L);
     lua_createtable(L, 0, 40);
     lx_pushmethods(L);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -5);
-    }
-    lua_pop(L, 1);
+    copyinto(L);
     lua_setfield(L, -2, "__index");
 }
 
