@@ -53,6 +53,7 @@ local function setup()
   local h = env.h
   env.tree = h:compile("(seq (succeed))")
   env.inst = env.tree:instance()
+  env.group = env.tree:group({ env.inst })
   h:set("i", env.inst)
   h:eval("(define v (vec.make 2 0)) (define m (map.make)) (define r (rng.make 1))")
   h:set("nulkey", "a\0b")
@@ -541,6 +542,45 @@ local lua_cases = {
     { A(5), "bt.to-dsl: expected a bt_def, got 5" },
     { function(e) return A(e.tree, 1) end, "bt.to-dsl: expected 1 argument, got 2" },
   } },
+  { "tree:group", function(e) return e.tree.group end, {
+    { A(5, {}), "group: bad self (lispbt.tree expected, got number)" },
+    { function(e) return A(e.inst, {}) end, "group: bad self (lispbt.tree expected, got lispbt.instance)" },
+    { function(e) return A(e.tree) end, "group: bad argument #1 (table expected, got no value)" },
+    { function(e) return A(e.tree, e.group) end, "group: bad argument #1 (table expected, got lispbt.group)" },
+    { function(e) return A(e.tree, { e.inst, 5 }) end, "group: bad argument #1 (instances[2] is not an instance)" },
+    { function(e) return A(e.tree, { e.tree }) end, "group: bad argument #1 (instances[1] is not an instance)" },
+    { function(e) return A(e.tree, { e.otherinst }) end,
+      "group: bad argument #1 (instances[1] is an instance of another host)" },
+    { function(e) return A(e.tree, { e.h:compile("(succeed)"):instance() }) end,
+      "group: bad argument #1 (instances[1] is an instance of another tree)" },
+  } },
+  { "tree:tick_all (group)", function(e) return e.tree.tick_all end, {
+    { function(e) return A(e.tree, e.group, 5) end, "tick_all: bad argument #2 (table expected, got number)" },
+    { function(e) return A(e.tree, e.group, {}) end,
+      "tick_all: bad argument #2 (inputs has 0 entries, the group 1)" },
+    { function(e) return A(e.tree, e.group, { "x" }) end,
+      "tick_all: bad argument #2 (inputs[1] is a string, expected a table or false)" },
+    { function(e) return A(e.h:compile("(succeed)"), e.group) end, "tick_all: bad argument #1 (a group of another tree)" },
+    { function(e) return A(e.group, e.group) end, "tick_all: bad self (lispbt.tree expected, got lispbt.group)" },
+  } },
+  { "group:tick", function(e) return e.group.tick end, {
+    { function(e) return A(e.group, 5) end, "tick: bad argument #1 (table expected, got number)" },
+    { function(e) return A(e.group, { {}, {} }) end, "tick: bad argument #1 (inputs has 2 entries, the group 1)" },
+    { function(e) return A(e.group, { true }) end,
+      "tick: bad argument #1 (inputs[1] is a boolean, expected a table or false)" },
+    { A(nil), "tick: bad self (lispbt.group expected, got nil)" },
+    { function(e) return A(e.inst) end, "tick: bad self (lispbt.group expected, got lispbt.instance)" },
+  } },
+  { "group:tick_counts", function(e) return e.group.tick_counts end, {
+    { function(e) return A(e.group, "x") end, "tick_counts: bad argument #1 (table expected, got string)" },
+    { function(e) return A(e.tree) end, "tick_counts: bad self (lispbt.group expected, got lispbt.tree)" },
+  } },
+  { "group:counts", function(e) return e.group.counts end, {
+    { A(5), "counts: bad self (lispbt.group expected, got number)" },
+  } },
+  { "group:instances", function(e) return e.group.instances end, {
+    { A({}), "instances: bad self (lispbt.group expected, got table)" },
+  } },
   { "inst:tick", function(e) return e.inst.tick end, {
     { function(e) return A(e.inst, 5) end, "tick: bad argument #1 (table expected, got number)" },
     { function(e) return A(e.inst, "k") end, "tick: bad argument #1 (table expected, got string)" },
@@ -774,6 +814,7 @@ describe("bad input catalogue", function()
       local tree = h:compile("(succeed)")
       closed.inst = tree:instance()
       closed.tree = tree
+      closed.group = tree:group({ closed.inst })
       closed.bt = h.bt
       h:close()
       closed.h = h
@@ -783,7 +824,10 @@ describe("bad input catalogue", function()
       closed.rinst = t2:instance()
       closed.rtree = h2:compile("(succeed)")
       do local c <close> = closed.rinst end
+      closed.rgroup = closed.rtree:group({ closed.rtree:instance() })
+      closed.igroup = t2:group({ t2:instance() })
       do local c <close> = closed.rtree end
+      do local c <close> = closed.igroup:instances()[1] end
     end
     make()
     for _, m in ipairs(host_methods) do
@@ -818,6 +862,32 @@ describe("bad input catalogue", function()
         check(rmsg, errof(closed.rtree[m[1]], closed.rtree))
       end)
     end
+    for _, m in ipairs({ "tick", "tick_counts" }) do
+      total = total + 1
+      it("group of a closed host: g:" .. m, function()
+        check(m .. ": host is closed", errof(closed.group[m], closed.group))
+      end)
+      total = total + 1
+      it("group of a closed tree: g:" .. m, function()
+        check(m .. ": tree is closed", errof(closed.rgroup[m], closed.rgroup))
+      end)
+      total = total + 1
+      it("group with a closed instance: g:" .. m .. " reports it in its place", function()
+        local r = table.pack(closed.igroup[m](closed.igroup))
+        check(m .. ": instances[1] is a closed instance", r[r.n][1])
+        assert.are.equal(3, closed.h2:eval("(+ 1 2)"))
+      end)
+    end
+    total = total + 2
+    it("group of a closed host: tree:tick_all(g), g:counts(), g:instances()", function()
+      check("tick_all: host is closed", errof(closed.tree.tick_all, closed.tree, closed.group))
+      check("counts: host is closed", errof(closed.group.counts, closed.group))
+      check("instances: host is closed", errof(closed.group.instances, closed.group))
+    end)
+    it("a closed tree cannot make a group", function()
+      check("group: tree is closed", errof(closed.rtree.group, closed.rtree, {}))
+      check("group: host is closed", errof(closed.tree.group, closed.tree, {}))
+    end)
     for name, f in pairs({ ["bt.stats"] = "stats", ["bt.tick"] = "tick", ["bt.reset"] = "reset" }) do
       total = total + 1
       it("mirror of a closed host: " .. name, function()

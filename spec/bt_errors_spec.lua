@@ -187,7 +187,7 @@ describe("bt errors", function()
     it("tree methods", function()
       local tree = host:compile("(succeed)")
       local inst = tree:instance()
-      assert.are.same({ "export_dot", "instance", "tick_all", "to_dsl" }, sorted(methods(tree)))
+      assert.are.same({ "export_dot", "group", "instance", "tick_all", "to_dsl" }, sorted(methods(tree)))
       assert.are.equal("bt.export-dot: expected a bt_def, got 5", T.err(tree.export_dot, 5))
       assert.are.equal("bt.export-dot: expected a bt_instance, got 5", T.err(tree.export_dot, tree, nil, 5))
       assert.are.equal("tick_all: bad self (lispbt.tree expected, got lispbt.instance)",
@@ -246,6 +246,7 @@ describe("bt errors", function()
       local tree = h:compile("(seq (succeed))")
       local inst = tree:instance()
       inst:tick()
+      local g = tree:group({ inst })
       local bt = h.bt
       h:close()
       for _, name in ipairs(sorted(methods(inst))) do
@@ -255,6 +256,10 @@ describe("bt errors", function()
       for _, name in ipairs(sorted(methods(tree))) do
         local msg = T.err(function() return methods(tree)[name](tree) end):gsub("^.-:%d+: ", "")
         assert.is_truthy(msg == name .. ": host is closed" or msg:find("^bt%.[%w%.%-]+: host is closed$"), msg)
+      end
+      for _, name in ipairs(sorted(methods(g))) do
+        assert.are.equal(name .. ": host is closed",
+          (T.err(function() return methods(g)[name](g) end):gsub("^.-:%d+: ", "")), name)
       end
       for name, fname in pairs({ compile = "compile", eval = "eval", logs = "bt.logs.snapshot", heap = "heap",
                                  register_action = "register_action" }) do

@@ -166,9 +166,9 @@ describe("tree:tick_all", function()
 
     it("instances must be a table", function()
       assert.has_error(function() tree:tick_all(3) end,
-        "tick_all: bad argument #1 (table expected, got number)")
+        "tick_all: bad argument #1 (table or lispbt.group expected, got number)")
       assert.has_error(function() tree:tick_all() end,
-        "tick_all: bad argument #1 (table expected, got no value)")
+        "tick_all: bad argument #1 (table or lispbt.group expected, got no value)")
     end)
 
     it("self must be a tree", function()

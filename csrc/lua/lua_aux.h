@@ -26,6 +26,10 @@
 **                    length is the userdata's size - 1); hosts intern it
 **                    on conversion
 **   lispbt.ctx       the context of a Lua leaf call (lua_bt.c)
+**   lispbt.group     lx_Group (lua_bt.c): instances of one tree pinned for
+**                    batch ticks; uservalue 1 = the tree userdata,
+**                    2 = the instance userdata (a sequence), 3 = the
+**                    group's statuses table
 ** lx_Value userdata keep their host's userdata alive through uservalue 1,
 ** so the lx_Host (and the lispbt_Host it points to) outlives them, even
 ** after host:close().
@@ -52,6 +56,7 @@
 #define LX_INST "lispbt.instance"
 #define LX_SYMBOL "lispbt.symbol"
 #define LX_CTX "lispbt.ctx"
+#define LX_GROUP "lispbt.group"
 
 /* Max nesting of Lua tables converted to Lisp (cycles are reported as this). */
 #define LX_MAXDEPTH LISPBT_TOLISP_MAXDEPTH

@@ -331,6 +331,355 @@ static void batcherror(lua_State *L, int residx, int erridx, const char *fname, 
     lua_rawseti(L, erridx, k);
 }
 
+/* A batch's slow path (scripted leaves, inputs, a closed instance of a
+** group): one instance at a time, read again before its tick. */
+typedef struct Batch {
+    lx_Host *X;
+    const lx_Value *t;
+    const char *fname;
+    int tabidx;  /* the instances table */
+    int inidx;   /* the inputs table, 0 = none */
+    int residx, erridx;
+    int base;    /* slots base + 1, base + 2: the instance and its input */
+    uint64_t cyc;
+} Batch;
+
+/* Tick entry k (from 1) of the instances table: it is read into slot
+** base + 1 and checked again (a leaf may have changed the table, or closed
+** the instance), inputs[k] is written, then it ticks.  Returns its status,
+** or -1 after recording its error (statuses[k] = false, errors[k]). */
+static int slowtick(lua_State *L, Batch *b, lua_Integer k) {
+    lx_Host *X = b->X;
+    const char *fname = b->fname, *why;
+    lx_Value *u;
+    bt_Inst *I;
+    int st;
+    lua_settop(L, b->base);
+    lua_rawgeti(L, b->tabidx, k); /* slot base + 1; kept while it ticks */
+    u = batchinst(L, b->base + 1, b->t, &why);
+    if (u == NULL) {
+        batcherror(L, b->residx, b->erridx, fname, k, "%s: instances[%d] %s", why);
+        b->cyc = 0;
+        return -1;
+    }
+    I = u->p;
+    if (b->inidx && lua_rawgeti(L, b->inidx, k) == LUA_TTABLE) { /* slot base + 2 */
+        InputArgs a;
+        int rc;
+        const char *oldname = X->fname;
+        lua_State *oldL = X->L;
+        a.L = L;
+        a.X = X;
+        a.I = I;
+        a.idx = b->base + 2;
+        X->L = L;
+        X->fname = fname;
+        rc = lisp_pcall(X->S, doinput, &a);
+        X->L = oldL;
+        X->fname = oldname;
+        lua_settop(L, b->base + 1);
+        b->cyc = 0;
+        if (rc != LISP_OK) {
+            batcherror(L, b->residx, b->erridx, fname, k, "%s: inputs[%d]: %s", lisp_errmsg(X->S));
+            return -1;
+        }
+    }
+    {
+        lua_State *oldL = X->L;
+        lx_TickCache saved = X->tc;
+        X->L = L;
+        X->tc.L = L;
+        X->tc.I = I;
+        X->tc.running = X->running;
+        X->tc.cbidx = X->tc.ctxidx = 0;
+        X->tc.instidx = b->base + 1;
+        st = bt_tick_chain(I, &b->cyc);
+        X->tc = saved;
+        X->L = oldL;
+    }
+    if (st < 0) {
+        batcherror(L, b->residx, b->erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
+        b->cyc = 0;
+        return -1;
+    }
+    return st;
+}
+
+/* ---- instance groups ---- */
+
+/* tree:group(instances): the instances of one tree, checked and pinned
+** once (the userdata of uservalue 2 keep them alive; their lx_Value and
+** bt_Inst pointers are kept here), ticked by g:tick() or
+** tree:tick_all(g) in one crossing without reading the Lua table.  The
+** statuses table (uservalue 3) is the group's: an entry is written only
+** when that instance's status differs from the one last written there
+** (last[k]), so a steady batch writes nothing. */
+typedef struct lx_Group {
+    lx_Host *X;
+    lx_Value *tree;     /* the tree's userdata (uservalue 1) */
+    lua_Integer counts[5]; /* of the last tick: [BT_SUCCESS..BT_RUNNING], [4] errors */
+    int n;
+    int busy;           /* a tick of the group is running */
+    lx_Value **u;       /* the instances' userdata, n (memory after the struct) */
+    void **inst;        /* their bt_Inst, n */
+    signed char *last;  /* the status in statuses[k + 1]; -1: false */
+} lx_Group;
+
+/* Tick group 'g' (its userdata at 'gidx'), inputs at 'inidx' (none or
+** nil: no inputs); the calling closure has the status strings as upvalues
+** BT_SUCCESS..BT_RUNNING.  Returns the statuses table (and the errors),
+** or, if not 'write', the four counts (and the errors) with the statuses
+** table left as it was (last[] still says what it holds). */
+static int tickgroup(lua_State *L, lx_Group *g, int gidx, int inidx, const char *fname,
+                     int write) {
+    lx_Host *X = g->X;
+    const lx_Value *t = g->tree;
+    lua_Integer n = g->n, k, m, cnt[5] = {0, 0, 0, 0, 0};
+    int hasin, residx, erridx, sidx, tabidx, fast;
+    if (X->S == NULL || t->pin < 0) {
+        return lx_error(L, fname, X->S == NULL ? "host is closed" : "tree is closed");
+    }
+    if (g->busy) {
+        return lx_error(L, fname, "the group is already ticking");
+    }
+    hasin = lua_gettop(L) >= inidx && !lua_isnil(L, inidx);
+    if (hasin) {
+        if (!lua_istable(L, inidx)) {
+            return lx_typeerror(L, fname, inidx, "table");
+        }
+        if ((m = (lua_Integer)lua_rawlen(L, inidx)) != n) {
+            return lx_argerror(L, fname, inidx,
+                               lua_pushfstring(L, "inputs has %d entries, the group %d", (int)m,
+                                               (int)n));
+        }
+        for (k = 1; k <= n; k++) {
+            int ty = lua_rawgeti(L, inidx, k);
+            if (ty != LUA_TTABLE && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
+                return lx_argerror(L, fname, inidx,
+                                   lua_pushfstring(L, "inputs[%d] is a %s, expected a table or "
+                                                      "false",
+                                                   (int)k, lx_typename(L, -1)));
+            }
+            lua_pop(L, 1);
+        }
+    }
+    if (!lua_checkstack(L, 12)) {
+        return lx_error(L, fname, "Lua stack overflow");
+    }
+    lua_settop(L, inidx);
+    lua_getiuservalue(L, gidx, 3); /* statuses */
+    residx = inidx + 1;
+    lua_pushnil(L); /* errors */
+    erridx = inidx + 2;
+    lua_pushvalue(L, lua_upvalueindex(BT_SUCCESS));
+    lua_pushvalue(L, lua_upvalueindex(BT_FAILURE));
+    lua_pushvalue(L, lua_upvalueindex(BT_RUNNING));
+    sidx = inidx + 3 - BT_SUCCESS; /* status st is at sidx + st */
+    lua_getiuservalue(L, gidx, 2); /* the instances */
+    tabidx = inidx + 6;
+    /* the back-to-back path: native leaves, no inputs, every instance open */
+    fast = !hasin && !bt_def_scripted(t->p);
+    for (k = 0; fast && k < n; k++) {
+        if (g->u[k]->pin < 0) {
+            fast = 0;
+        }
+    }
+    g->busy = 1;
+    X->running++;
+    if (fast) {
+        signed char st[64];
+        uint64_t cyc;
+        lua_Integer j;
+        for (k = 0; k < n; k += m) {
+            m = n - k < 64 ? n - k : 64;
+            cyc = 0; /* as in tick_all: the writes between chunks are in no tick */
+            bt_tick_batch(g->inst + k, (int)m, (int)(n - k), &cyc, st);
+            for (j = 0; j < m; j++) {
+                int s = st[j];
+                if (lispbt_unlikely(s < 0)) { /* not reached: nothing re-enters */
+                    batcherror(L, residx, erridx, fname, k + j + 1, "%s: instances[%d]: %s",
+                               bt_busy_text(s));
+                    g->last[k + j] = -1; /* batcherror wrote false */
+                    cnt[4]++;
+                    continue;
+                }
+                cnt[s]++;
+                if (write && s != g->last[k + j]) {
+                    g->last[k + j] = (signed char)s;
+                    lua_pushvalue(L, sidx + s);
+                    lua_rawseti(L, residx, k + j + 1);
+                }
+            }
+        }
+    } else {
+        Batch b;
+        b.X = X;
+        b.t = t;
+        b.fname = fname;
+        b.tabidx = tabidx;
+        b.inidx = hasin ? inidx : 0;
+        b.residx = residx;
+        b.erridx = erridx;
+        b.base = tabidx;
+        b.cyc = 0;
+        for (k = 0; k < n; k++) {
+            int s = slowtick(L, &b, k + 1);
+            if (s < 0) {
+                g->last[k] = -1;
+                cnt[4]++;
+                continue;
+            }
+            cnt[s]++;
+            if (write && s != g->last[k]) {
+                g->last[k] = (signed char)s;
+                lua_pushvalue(L, sidx + s);
+                lua_rawseti(L, residx, k + 1);
+            }
+        }
+    }
+    X->running--;
+    g->busy = 0;
+    memcpy(g->counts, cnt, sizeof cnt);
+    lua_settop(L, erridx);
+    if (X->running == 0 && X->ndead) {
+        lx_flushdead(L, X);
+    }
+    if (!write) {
+        lua_pushinteger(L, cnt[BT_SUCCESS]);
+        lua_pushinteger(L, cnt[BT_FAILURE]);
+        lua_pushinteger(L, cnt[BT_RUNNING]);
+        lua_pushinteger(L, cnt[4]);
+        if (lua_isnil(L, erridx)) {
+            return 4;
+        }
+        lua_pushvalue(L, erridx);
+        return 5;
+    }
+    if (lua_isnil(L, erridx)) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    return 2;
+}
+
+/* tree:group(instances) */
+static int tree_group(lua_State *L) {
+    lx_Value *t = lx_checkvalue(L, 1, LX_TREE, "group");
+    lua_Integer n, k;
+    lx_Group *g;
+    size_t sz;
+    const char *why;
+    if (!lua_istable(L, 2)) {
+        return lx_typeerror(L, "group", 2, "table");
+    }
+    lua_settop(L, 2);
+    n = (lua_Integer)lua_rawlen(L, 2);
+    if (n > INT_MAX / 32) {
+        return lx_argerror(L, "group", 2, "too many instances");
+    }
+    lua_createtable(L, (int)n, 0); /* 3: the instances, pinned */
+    for (k = 1; k <= n; k++) {
+        lua_rawgeti(L, 2, k);
+        if (batchinst(L, 4, t, &why) == NULL) {
+            return lx_argerror(L, "group", 2, lua_pushfstring(L, "instances[%d] %s", (int)k, why));
+        }
+        lua_rawseti(L, 3, k);
+    }
+    lua_createtable(L, (int)n, 0); /* 4: statuses, every entry there from the start */
+    for (k = 1; k <= n; k++) {
+        lua_pushboolean(L, 0);
+        lua_rawseti(L, 4, k);
+    }
+    sz = sizeof(lx_Group) + (size_t)n * (sizeof(lx_Value *) + sizeof(void *) + 1);
+    g = lua_newuserdatauv(L, sz, 3); /* 5 */
+    memset(g, 0, sizeof *g);
+    g->X = t->X;
+    g->tree = t;
+    g->n = (int)n;
+    g->u = (lx_Value **)(g + 1);
+    g->inst = (void **)(g->u + n);
+    g->last = (signed char *)(g->inst + n);
+    for (k = 0; k < n; k++) {
+        lx_Value *u;
+        lua_rawgeti(L, 3, k + 1);
+        u = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        g->u[k] = u;
+        g->inst[k] = u->p;
+        g->last[k] = -1;
+    }
+    luaL_setmetatable(L, LX_GROUP);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, 5, 1);
+    lua_pushvalue(L, 3);
+    lua_setiuservalue(L, 5, 2);
+    lua_pushvalue(L, 4);
+    lua_setiuservalue(L, 5, 3);
+    return 1;
+}
+
+/* The group at 1 (its host may be closed: tickgroup checks that). */
+static lx_Group *checkgroup(lua_State *L, const char *fname) {
+    lx_Group *g = luaL_testudata(L, 1, LX_GROUP);
+    if (g == NULL) {
+        lx_typeerror(L, fname, 1, LX_GROUP);
+    }
+    return g;
+}
+
+/* The group at 1, of an open host. */
+static lx_Group *checkopengroup(lua_State *L, const char *fname) {
+    lx_Group *g = checkgroup(L, fname);
+    if (g->X->S == NULL) {
+        lx_error(L, fname, "host is closed");
+    }
+    return g;
+}
+
+/* g:tick([inputs]) */
+static int group_tick(lua_State *L) {
+    return tickgroup(L, checkgroup(L, "tick"), 1, 2, "tick", 1);
+}
+
+/* g:tick_counts([inputs]): success, failure, running, errors[, errtable] */
+static int group_tick_counts(lua_State *L) {
+    return tickgroup(L, checkgroup(L, "tick_counts"), 1, 2, "tick_counts", 0);
+}
+
+/* g:counts(): success, failure, running, errors of the last tick */
+static int group_counts(lua_State *L) {
+    lx_Group *g = checkopengroup(L, "counts");
+    lua_pushinteger(L, g->counts[BT_SUCCESS]);
+    lua_pushinteger(L, g->counts[BT_FAILURE]);
+    lua_pushinteger(L, g->counts[BT_RUNNING]);
+    lua_pushinteger(L, g->counts[4]);
+    return 4;
+}
+
+/* g:instances(): a new sequence of the group's instances */
+static int group_instances(lua_State *L) {
+    lx_Group *g = checkopengroup(L, "instances");
+    int k;
+    lua_createtable(L, g->n, 0);
+    lua_getiuservalue(L, 1, 2);
+    for (k = 1; k <= g->n; k++) {
+        lua_rawgeti(L, -1, k);
+        lua_rawseti(L, -3, k);
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int group_len(lua_State *L) {
+    lua_pushinteger(L, ((lx_Group *)lua_touserdata(L, 1))->n);
+    return 1;
+}
+
+static int group_tostring(lua_State *L) {
+    lua_pushfstring(L, "lispbt.group (%d instances)", ((lx_Group *)lua_touserdata(L, 1))->n);
+    return 1;
+}
+
 /* tree:tick_all(instances[, inputs]) and host.bt.tick_all(tree, ...): tick
 ** every instance of 'instances' (a sequence of instances of this tree) in
 ** order, with inputs[k] (a table, or false for none) written first.
@@ -346,6 +695,7 @@ static int tree_tick_all(lua_State *L) {
     int hasin, residx, erridx, base, sidx;
     uint64_t cyc = 0;
     const char *why;
+    Batch b;
     if (t == NULL) {
         if (lua_toboolean(L, lua_upvalueindex(5))) { /* host.bt.tick_all: as Lisp says it */
             return lx_error(L, fname, "expected a %s, got %s", LX_TREE, lx_typename(L, 1));
@@ -357,7 +707,14 @@ static int tree_tick_all(lua_State *L) {
         return lx_error(L, fname, X->S == NULL ? "host is closed" : "tree is closed");
     }
     if (!lua_istable(L, 2)) {
-        return lx_typeerror(L, fname, 2, "table");
+        lx_Group *g;
+        if (lua_type(L, 2) == LUA_TUSERDATA && (g = luaL_testudata(L, 2, LX_GROUP)) != NULL) {
+            if (g->tree->p != t->p) {
+                return lx_argerror(L, fname, 2, "a group of another tree");
+            }
+            return tickgroup(L, g, 2, 3, fname, 1);
+        }
+        return lx_typeerror(L, fname, 2, "table or lispbt.group");
     }
     hasin = !lua_isnoneornil(L, 3);
     if (hasin && !lua_istable(L, 3)) {
@@ -471,56 +828,18 @@ static int tree_tick_all(lua_State *L) {
         }
         k = n + 1;
     }
+    b.X = X;
+    b.t = t;
+    b.fname = fname;
+    b.tabidx = 2;
+    b.inidx = hasin ? 3 : 0;
+    b.residx = residx;
+    b.erridx = erridx;
+    b.base = base;
+    b.cyc = cyc;
     for (; k <= n; k++) {
-        lx_Value *u;
-        bt_Inst *I;
-        int st;
-        lua_settop(L, base);
-        lua_rawgeti(L, 2, k); /* slot base + 1; kept while it ticks */
-        u = batchinst(L, base + 1, t, &why); /* a leaf may have changed the table */
-        if (u == NULL) {
-            batcherror(L, residx, erridx, fname, k, "%s: instances[%d] %s", why);
-            cyc = 0;
-            continue;
-        }
-        I = u->p;
-        if (hasin && lua_rawgeti(L, 3, k) == LUA_TTABLE) { /* slot base + 2 */
-            InputArgs a;
-            int rc;
-            const char *oldname = X->fname;
-            lua_State *oldL = X->L;
-            a.L = L;
-            a.X = X;
-            a.I = I;
-            a.idx = base + 2;
-            X->L = L;
-            X->fname = fname;
-            rc = lisp_pcall(X->S, doinput, &a);
-            X->L = oldL;
-            X->fname = oldname;
-            lua_settop(L, base + 1);
-            cyc = 0;
-            if (rc != LISP_OK) {
-                batcherror(L, residx, erridx, fname, k, "%s: inputs[%d]: %s", lisp_errmsg(X->S));
-                continue;
-            }
-        }
-        {
-            lua_State *oldL = X->L;
-            lx_TickCache saved = X->tc;
-            X->L = L;
-            X->tc.L = L;
-            X->tc.I = I;
-            X->tc.running = X->running;
-            X->tc.cbidx = X->tc.ctxidx = 0;
-            X->tc.instidx = base + 1;
-            st = bt_tick_chain(I, &cyc);
-            X->tc = saved;
-            X->L = oldL;
-        }
+        int st = slowtick(L, &b, k);
         if (st < 0) {
-            batcherror(L, residx, erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
-            cyc = 0;
             continue;
         }
         lua_pushvalue(L, sidx + st);
@@ -1203,6 +1522,8 @@ void lx_openbt(lua_State *L) {
     lua_setfield(L, -2, "instance");
     pushstatuses(L, tree_tick_all, "tick_all", 0);
     lua_setfield(L, -2, "tick_all");
+    lua_pushcfunction(L, tree_group);
+    lua_setfield(L, -2, "group");
     pushstatuses(L, tree_tick_all, "bt.tick-all", 1);
     lx_setfast(L, "bt.tick-all"); /* host.bt.tick_all: the same, by its Lisp name */
     setaliases(L, treeal);
@@ -1216,6 +1537,23 @@ void lx_openbt(lua_State *L) {
     pushstatuses(L, inst_ticker, "ticker", 0);
     lua_setfield(L, -2, "ticker");
     setaliases(L, instal);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    /* groups */
+    luaL_newmetatable(L, LX_GROUP);
+    lua_pushcfunction(L, group_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, group_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_newtable(L);
+    pushstatuses(L, group_tick, "tick", 0);
+    lua_setfield(L, -2, "tick");
+    pushstatuses(L, group_tick_counts, "tick_counts", 0);
+    lua_setfield(L, -2, "tick_counts");
+    lua_pushcfunction(L, group_counts);
+    lua_setfield(L, -2, "counts");
+    lua_pushcfunction(L, group_instances);
+    lua_setfield(L, -2, "instances");
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     /* ctx */
