@@ -281,11 +281,14 @@ static void recoveroverflow(lisp_State *S) {
     while (S->grayoverflow) {
         lisp_Object *o;
         size_t i;
+        int k;
         S->grayoverflow = 0;
-        for (o = S->allgc; o; o = o->next) {
-            if (o->marked == 0) {
-                traverse(S, o);
-                drain(S);
+        for (k = 0; k < LISP_GCLISTS; k++) {
+            for (o = S->allgc[k]; o; o = o->next) {
+                if (o->marked == 0) {
+                    traverse(S, o);
+                    drain(S);
+                }
             }
         }
         for (i = 0; i < S->symcap; i++) {
@@ -300,7 +303,28 @@ static void recoveroverflow(lisp_State *S) {
     }
 }
 
+/* The gray stack ran empty while marking: mark the value stack and the
+** pins again, so what the mutator built on them since the cycle began is
+** traversed in steps now rather than all in the atomic step (a list of a
+** million conses built while marking would otherwise be one long pause).
+** Returns the work done; the caller propagates again if this grayed
+** anything.  Each round has less to do (the steps outpace allocation), and
+** after LISPBT_GC_REMARKS rounds the atomic step takes what is left. */
+static int64_t remarkstack(lisp_State *S) {
+    lisp_Value *v;
+    int i;
+    S->gcremarks++;
+    for (v = S->stack; v < S->top; v++) {
+        lispC_mark(S, *v);
+    }
+    for (i = 0; i < S->npins; i++) {
+        lispC_mark(S, S->pins[i]);
+    }
+    return 1 + (int64_t)(S->top - S->stack) + S->npins;
+}
+
 static void startcycle(lisp_State *S) {
+    S->gcremarks = 0;
     S->ngray = 0;
     S->ngrayagain = 0;
     S->grayoverflow = 0;
@@ -327,13 +351,14 @@ static int64_t atomic(lisp_State *S) {
     recoveroverflow(S);
     S->curwhite = otherwhite(S); /* the old white is dead from here on */
     lispS_sweep(S);
-    S->sweepgc = &S->allgc;
+    for (i = 0; i < LISP_GCLISTS; i++) {
+        S->sweepgc[i] = &S->allgc[i];
+    }
     return (int64_t)(S->top - S->stack) + S->npins + (int64_t)S->symcap + (int64_t)n * 16;
 }
 
 static void endcycle(lisp_State *S, int count) {
     S->gcstate = GCSpause;
-    S->sweepgc = NULL;
     S->live_after_gc = S->nobjects;
     S->collections += (uint64_t)count;
     S->gcpause = S->gcbytes / 100 * LISPBT_GC_PAUSE;
@@ -358,8 +383,13 @@ static void dropcache(lisp_State *S) {
 static LISPBT_INLINE void freeblock(lisp_State *S, void *b, size_t sz) {
     if (!GC_NOCACHE && sz <= 64 && (sz & 7) == 0 && sz >= sizeof(void *) &&
         S->cachebytes + sz <= LISPBT_GC_CACHEBYTES) {
-        *(void **)b = S->cache[sz >> 3];
-        S->cache[sz >> 3] = b;
+        *(void **)b = NULL; /* FIFO: reused in the order freed (see lispC_newobj) */
+        if (S->cache[sz >> 3] == NULL) {
+            S->cache[sz >> 3] = b;
+        } else {
+            *(void **)S->cachetail[sz >> 3] = b;
+        }
+        S->cachetail[sz >> 3] = b;
         S->cachebytes += sz;
         return;
     }
@@ -373,28 +403,41 @@ void lispC_freeblock(lisp_State *S, void *b, size_t sz) {
 /* Sweep objects for up to 'work' units (two per object); returns the work
 ** left, and sets *done when the sweep reached the end of 'allgc'. */
 static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
-    lisp_Object **p = S->sweepgc;
+    lisp_Object **p[LISP_GCLISTS];
     uint8_t dead = otherwhite(S), white = S->curwhite;
-    while (*p && work > 0) {
-        lisp_Object *o = *p;
-        if (o->marked & dead) {
-            *p = o->next;
-            if (o->type == LISP_TCONS) { /* the common case, inline */
-                freeblock(S, o, sizeof(lisp_Cons));
-                S->gcbytes -= sizeof(lisp_Cons);
-                S->nobjects--;
-                S->freed_objects++;
-            } else {
-                lispO_free(S, o);
+    int k, left = 1;
+    memcpy(p, S->sweepgc, sizeof p);
+    /* one object of each list in turn: the lists' next objects are
+    ** independent loads, so their cache misses overlap */
+    while (left && work > 0) {
+        left = 0;
+        for (k = 0; k < LISP_GCLISTS; k++) {
+            lisp_Object *o = *p[k];
+            if (o == NULL) {
+                continue;
             }
-        } else {
-            o->marked = white;
-            p = &o->next;
+            left = 1;
+            if (o->marked & dead) {
+                *p[k] = o->next;
+                if (o->type == LISP_TCONS) { /* the common case, inline */
+                    freeblock(S, o, sizeof(lisp_Cons));
+                    S->gcbytes -= sizeof(lisp_Cons);
+                    S->nobjects--;
+                    S->freed_objects++;
+                } else {
+                    lispO_free(S, o);
+                }
+            } else {
+                o->marked = white;
+                p[k] = &o->next;
+            }
+            work -= 2; /* a swept object costs about two traversed slots (a cache miss) */
         }
-        work -= 2; /* a swept object costs about two traversed slots (a cache miss) */
     }
-    S->sweepgc = p;
-    *done = *p == NULL;
+    memcpy(S->sweepgc, p, sizeof p);
+    for (k = 0; k < LISP_GCLISTS && *p[k] == NULL; k++) {
+    }
+    *done = k == LISP_GCLISTS;
     return work;
 }
 
@@ -403,10 +446,13 @@ static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
 static void abandonmark(lisp_State *S) {
     lisp_Object *o;
     size_t i;
-    for (o = S->allgc; o; o = o->next) {
-        o->marked = S->curwhite;
-        if (o->type == LISP_TVEC) {
-            ((lisp_Vec *)o)->gcpos = 0;
+    int k;
+    for (k = 0; k < LISP_GCLISTS; k++) {
+        for (o = S->allgc[k]; o; o = o->next) {
+            o->marked = S->curwhite;
+            if (o->type == LISP_TVEC) {
+                ((lisp_Vec *)o)->gcpos = 0;
+            }
         }
     }
     for (i = 0; i < S->symcap; i++) {
@@ -450,6 +496,7 @@ static int64_t pausebegin(lisp_State *S, lisp_GcEvent *ev, const char *kind) {
 static void pauseend(lisp_State *S, lisp_GcEvent *ev, int64_t t0, int64_t mark_ns, int ended) {
     int64_t d = lispbt_now_ns() - t0, dc = lispbt_thread_cpu_ns() - S->pause_cpu0;
     S->steps++;
+    S->pause_cpu_total += dc;
     if (dc > S->pause_cpu_max) {
         S->pause_cpu_max = dc;
     }
@@ -507,6 +554,9 @@ int lispC_step(lisp_State *S, int64_t work) {
     while (work > 0 && !ended) {
         if (S->gcstate == GCSpropagate) {
             work = propagate(S, work);
+            if (S->ngray == 0 && S->gcremarks < LISPBT_GC_REMARKS) {
+                work -= remarkstack(S);
+            }
             if (S->ngray == 0) {
                 work -= atomic(S);
             }
@@ -662,8 +712,9 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     o->col = 0;
     o->line = 0;
     if (type != LISP_TSYMBOL) {
-        o->next = S->allgc;
-        S->allgc = o;
+        unsigned k = S->allgcnext++ & (LISP_GCLISTS - 1);
+        o->next = S->allgc[k];
+        S->allgc[k] = o;
     } else {
         o->next = NULL;
     }
@@ -683,13 +734,16 @@ void *lispC_realloc(lisp_State *S, void *p, size_t osize, size_t nsize) {
 }
 
 void lispC_freeall(lisp_State *S) {
-    lisp_Object *o = S->allgc;
-    while (o) {
-        lisp_Object *n = o->next;
-        lispO_free(S, o);
-        o = n;
+    int k;
+    for (k = 0; k < LISP_GCLISTS; k++) {
+        lisp_Object *o = S->allgc[k];
+        while (o) {
+            lisp_Object *n = o->next;
+            lispO_free(S, o);
+            o = n;
+        }
+        S->allgc[k] = NULL;
     }
-    S->allgc = NULL;
     lispS_free(S);
     dropcache(S);
     mem_free(S->M, S->gray, sizeof(lisp_Object *) * S->capgray);
@@ -757,6 +811,7 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {
     out->gc_last_pause_ns = S->pause_last;
     out->gc_max_pause_ns = S->pause_max;
     out->gc_max_pause_cpu_ns = S->pause_cpu_max;
+    out->gc_total_pause_cpu_ns = S->pause_cpu_total;
     out->gc_total_pause_ns = S->pause_total;
     out->gc_pauses = S->steps;
     out->gc_state = S->gcstate == GCSpause ? "idle" : S->gcstate == GCSsweep ? "sweep" : "mark";
@@ -888,14 +943,17 @@ int lisp_verify(lisp_State *S) {
     lisp_Object *o;
     uint64_t n = 0;
     size_t i;
-    for (o = S->allgc; o; o = o->next) {
-        if (o->type < LISP_TSTRING || o->type >= LISP_NTYPES || o->type == LISP_TSYMBOL) {
-            return -1;
+    int k;
+    for (k = 0; k < LISP_GCLISTS; k++) {
+        for (o = S->allgc[k]; o; o = o->next) {
+            if (o->type < LISP_TSTRING || o->type >= LISP_NTYPES || o->type == LISP_TSYMBOL) {
+                return -1;
+            }
+            if (badcolour(S, o)) {
+                return -4;
+            }
+            n++;
         }
-        if (badcolour(S, o)) {
-            return -4;
-        }
-        n++;
     }
     for (i = 0; i < S->symcap; i++) {
         lisp_Symbol *s;

@@ -3,7 +3,8 @@
 ** csrc/lisp/ and lua_test.c).  See LICENSE for copyright.
 **
 ** Every heap object starts with the common header {next, type, marked,
-** col, line}.  'next' links all collectable objects of a state in 'allgc',
+** col, line}.  'next' links all collectable objects of a state in 'allgc'
+** (LISP_GCLISTS lists),
 ** except symbols, which live in the intern table and are swept from there.
 ** 'line'/'col' are the source position of a cons read by the reader (zero
 ** otherwise); they cost nothing because they fill the header's padding.
@@ -154,6 +155,7 @@ typedef struct lisp_Closure {
 #define LISP_WHITES (LISP_WHITE0 | LISP_WHITE1)
 #define iswhite(o) ((o)->marked & LISP_WHITES)
 #define LISP_GCCACHE_N 9 /* blocks of 8, 16, ..., 64 bytes */
+#define LISP_GCLISTS 8   /* allgc lists, swept side by side (lisp_gc.c) */
 
 /* GC states (S->gcstate). */
 enum { GCSpause, GCSpropagate, GCSsweep };
@@ -225,7 +227,8 @@ struct lisp_State {
     lisp_Symbol **symtab;
     size_t symcap, symcount;
     /* gc (lisp_gc.c's header comment: states, colours, pacing) */
-    lisp_Object *allgc;
+    lisp_Object *allgc[LISP_GCLISTS]; /* every object but symbols, dealt round-robin */
+    unsigned allgcnext;                /* the list of the next new object */
     size_t gcbytes;   /* Lisp heap bytes, objects and their payloads */
     size_t threshold; /* lispC_newobj calls the collector past this */
     size_t gcpause;   /* GCSpause: the next cycle starts at this size */
@@ -233,7 +236,8 @@ struct lisp_State {
     uint8_t gcstate;  /* GCS* */
     uint8_t curwhite; /* LISP_WHITE0 or LISP_WHITE1 */
     uint8_t gcmarking; /* gcstate == GCSpropagate: barriers are on */
-    lisp_Object **sweepgc; /* GCSsweep: the next link to sweep in allgc */
+    uint8_t gcremarks; /* GCSpropagate: rounds of remarkstack this cycle */
+    lisp_Object **sweepgc[LISP_GCLISTS]; /* GCSsweep: the next link to sweep in each list */
     uint64_t cycle_objects0; /* nobjects when the cycle started */
     int64_t cycle_mark_ns, cycle_sweep_ns;
     int gc_stress, gc_running;
@@ -246,7 +250,7 @@ struct lisp_State {
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     uint64_t forced_collections; /* lisp_gc calls that collected (muesli-bt's count) */
     int64_t pause_last, pause_max, pause_total; /* of every step (pause) */
-    int64_t pause_cpu0, pause_cpu_max; /* thread CPU time: at the pause's start, longest */
+    int64_t pause_cpu0, pause_cpu_max, pause_cpu_total; /* thread CPU time: at the pause's start, longest, sum */
     uint64_t steps;   /* pauses: steps and full collections */
     hist_Hist pauses; /* GC pause durations, HIST_FINE */
     uint32_t *pausebuckets;
@@ -255,7 +259,8 @@ struct lisp_State {
     lisp_Object **grayagain; /* udata traversed while marking: again at atomic */
     size_t ngrayagain, capgrayagain;
     int grayoverflow;
-    void *cache[LISP_GCCACHE_N]; /* freed small blocks by size/8 (lisp_gc.c) */
+    void *cache[LISP_GCCACHE_N];     /* freed small blocks by size/8, a FIFO queue (lisp_gc.c) */
+    void *cachetail[LISP_GCCACHE_N]; /* the last block of each queue */
     size_t cachebytes;
     void (*markhook)(lisp_State *S, void *ud);
     void (*primfree)(lisp_State *S, int64_t ud);

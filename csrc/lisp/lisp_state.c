@@ -410,6 +410,7 @@ void lisp_heapstats_text(lisp_State *S, sbuf *b) {
     sbuf_printf(b, "gc last pause ns: %lld\n", (long long)h.gc_last_pause_ns);
     sbuf_printf(b, "gc max pause ns: %lld\n", (long long)h.gc_max_pause_ns);
     sbuf_printf(b, "gc max pause cpu ns: %lld\n", (long long)h.gc_max_pause_cpu_ns);
+    sbuf_printf(b, "gc total pause cpu ns: %lld\n", (long long)h.gc_total_pause_cpu_ns);
     sbuf_printf(b, "gc pauses: %llu\n", (unsigned long long)h.gc_pauses);
     {
         hist_Summary p;
