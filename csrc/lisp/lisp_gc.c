@@ -126,9 +126,26 @@ void lispC_barrierslow(lisp_State *S, lisp_Object *o, lisp_Object *v) {
     }
 }
 
-/* Traverse gray 'o': mark its children and blacken it (a long vec only
-** advances by one chunk and goes back on the gray stack).  Returns the
-** work done. */
+/* The end of the next chunk of a vec, map or pq 'o' of 'len' slots whose
+** traversal is at 'pos': the whole rest in the atomic step; otherwise at
+** most LISPBT_GC_VECCHUNK slots, and 'o' goes back on the gray stack when
+** slots remain. */
+static int64_t chunkend(lisp_State *S, lisp_Object *o, int64_t pos, int64_t len) {
+    int64_t to = pos + LISPBT_GC_VECCHUNK;
+    if (to >= len) {
+        return len;
+    }
+    if (S->gcstate != GCSpropagate) {
+        return len; /* atomic: all at once */
+    }
+    o->marked = 0; /* gray again: the rest in a later turn */
+    graypush(S, o);
+    return to;
+}
+
+/* Traverse gray 'o': mark its children and blacken it (a long vec, map or
+** pq only advances by one chunk and goes back on the gray stack).  Returns
+** the work done. */
 static int64_t traverse(lisp_State *S, lisp_Object *o) {
     int64_t i, work = 1;
     o->marked = LISP_BLACK;
@@ -155,39 +172,35 @@ static int64_t traverse(lisp_State *S, lisp_Object *o) {
             break;
         case LISP_TVEC: {
             lisp_Vec *v = (lisp_Vec *)o;
-            int64_t to = v->gcpos + LISPBT_GC_VECCHUNK;
-            if (to >= v->len) {
-                to = v->len;
-            } else if (S->gcstate == GCSpropagate) {
-                o->marked = 0; /* gray again: the rest in a later turn */
-                graypush(S, o);
-            } else {
-                to = v->len; /* atomic: all at once */
-            }
+            int64_t to = chunkend(S, o, v->gcpos, v->len);
             for (i = v->gcpos; i < to; i++) {
                 lispC_mark(S, v->items[i]);
             }
-            work += to - v->gcpos;
+            work += to > v->gcpos ? to - v->gcpos : 0;
             v->gcpos = to < v->len ? to : 0;
             break;
         }
-        case LISP_TMAP: {
+        case LISP_TMAP: { /* a rehash sets gcpos back to 0 (lisp_obj.c) */
             lisp_Map *m = (lisp_Map *)o;
-            for (i = 0; i < m->cap; i++) {
+            int64_t to = chunkend(S, o, m->gcpos, m->cap);
+            for (i = m->gcpos; i < to; i++) {
                 if (m->e[i].hash >= 2) {
                     lispC_mark(S, m->e[i].key);
                     lispC_mark(S, m->e[i].val);
                 }
             }
-            work += m->cap;
+            work += to > m->gcpos ? to - m->gcpos : 0;
+            m->gcpos = to < m->cap ? to : 0;
             break;
         }
-        case LISP_TPQ: {
+        case LISP_TPQ: { /* pq.pop!'s sift has a barrier per moved entry */
             lisp_Pq *q = (lisp_Pq *)o;
-            for (i = 0; i < q->len; i++) {
+            int64_t to = chunkend(S, o, q->gcpos, q->len);
+            for (i = q->gcpos; i < to; i++) {
                 lispC_mark(S, q->e[i].val);
             }
-            work += q->len;
+            work += to > q->gcpos ? to - q->gcpos : 0;
+            q->gcpos = to < q->len ? to : 0;
             break;
         }
         case LISP_TUDATA: {
@@ -255,8 +268,9 @@ static void drain(lisp_State *S) {
     }
 }
 
-/* Mark the roots.  'atomic': also every bound symbol's value again (a
-** global set while marking has no barrier). */
+/* Mark the roots.  The bound symbols only at the start of a cycle: one
+** bound or set later is marked by its barrier (lispS_setvalue), so the
+** atomic step ('atomic') does not look at the intern table. */
 static void markroots(lisp_State *S, int atomic) {
     lisp_Value *v;
     int i;
@@ -266,7 +280,9 @@ static void markroots(lisp_State *S, int atomic) {
     for (i = 0; i < S->npins; i++) {
         lispC_mark(S, S->pins[i]);
     }
-    lispS_markbound(S, atomic);
+    if (!atomic) {
+        lispS_markbound(S);
+    }
     for (i = 0; i < LISPP_N; i++) {
         lispC_mark(S, S->prim[i]);
     }
@@ -350,11 +366,11 @@ static int64_t atomic(lisp_State *S) {
     S->ngrayagain = 0;
     recoveroverflow(S);
     S->curwhite = otherwhite(S); /* the old white is dead from here on */
-    lispS_sweep(S);
     for (i = 0; i < LISP_GCLISTS; i++) {
         S->sweepgc[i] = &S->allgc[i];
     }
-    return (int64_t)(S->top - S->stack) + S->npins + (int64_t)S->symcap + (int64_t)n * 16;
+    S->sweepsym = 0; /* the intern table after the lists (sweepstep) */
+    return (int64_t)(S->top - S->stack) + S->npins + (int64_t)n * 16;
 }
 
 static void endcycle(lisp_State *S, int count) {
@@ -435,9 +451,10 @@ static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
         }
     }
     memcpy(S->sweepgc, p, sizeof p);
-    for (k = 0; k < LISP_GCLISTS && *p[k] == NULL; k++) {
+    if (!left) { /* the lists are done: the intern table */
+        work = lispS_sweep(S, work);
     }
-    *done = k == LISP_GCLISTS;
+    *done = !left && S->sweepsym >= S->symcap;
     return work;
 }
 
@@ -452,6 +469,10 @@ static void abandonmark(lisp_State *S) {
             o->marked = S->curwhite;
             if (o->type == LISP_TVEC) {
                 ((lisp_Vec *)o)->gcpos = 0;
+            } else if (o->type == LISP_TMAP) {
+                ((lisp_Map *)o)->gcpos = 0;
+            } else if (o->type == LISP_TPQ) {
+                ((lisp_Pq *)o)->gcpos = 0;
             }
         }
     }
@@ -961,8 +982,12 @@ int lisp_verify(lisp_State *S) {
             if (s->h.type != LISP_TSYMBOL) {
                 return -2;
             }
-            if (S->gcstate != GCSpropagate && s->h.marked != S->curwhite) {
+            if (S->gcstate == GCSpause && s->h.marked != S->curwhite) {
                 return -4;
+            }
+            if (S->gcstate == GCSpropagate && s->h.marked == LISP_BLACK &&
+                s->value.tag != LISP_TUNBOUND && isheap(s->value) && iswhite(s->value.u.o)) {
+                return -4; /* a traversed global holds an unmarked value */
             }
             n++;
         }

@@ -81,6 +81,7 @@ typedef struct lisp_Map {
     int64_t cap;   /* power of two, or 0 */
     int64_t count; /* live entries */
     int64_t used;  /* live + deleted */
+    int64_t gcpos; /* marking: slots before this are traversed (lisp_gc.c) */
 } lisp_Map;
 
 typedef struct lisp_Rng {
@@ -102,6 +103,7 @@ typedef struct lisp_Pq {
     lisp_PqEntry *e;
     int64_t len, cap;
     uint64_t nextseq;
+    int64_t gcpos; /* marking: entries before this are traversed (lisp_gc.c) */
 } lisp_Pq;
 
 typedef struct lisp_Udata {
@@ -238,6 +240,7 @@ struct lisp_State {
     uint8_t gcmarking; /* gcstate == GCSpropagate: barriers are on */
     uint8_t gcremarks; /* GCSpropagate: rounds of remarkstack this cycle */
     lisp_Object **sweepgc[LISP_GCLISTS]; /* GCSsweep: the next link to sweep in each list */
+    size_t sweepsym;                      /* GCSsweep: the next symtab bucket to sweep */
     uint64_t cycle_objects0; /* nobjects when the cycle started */
     int64_t cycle_mark_ns, cycle_sweep_ns;
     int gc_stress, gc_running;
@@ -299,12 +302,25 @@ void lispO_growpq(lisp_State *S, lisp_Pq *q, int64_t need);
 int lispS_init(lisp_State *S);
 void lispS_free(lisp_State *S);
 lisp_Symbol *lispS_intern(lisp_State *S, const char *s, size_t n);
-/* Free the symbols of the dead white (after the whites swap at the end of
-** marking); the others get the current white. */
-void lispS_sweep(lisp_State *S);
-/* Mark the bound and fixed symbols; 'values': their values too, even of
-** symbols already traversed (globals are stored without a barrier). */
-void lispS_markbound(lisp_State *S, int values);
+/* Sweep the intern table from bucket S->sweepsym for up to 'work' units
+** (two per symbol): free the symbols of the dead white (the whites swapped
+** at the end of marking), give the others the current white.  Returns the
+** work left; S->sweepsym == S->symcap when the table is done. */
+int64_t lispS_sweep(lisp_State *S, int64_t work);
+/* Mark the bound and fixed symbols (the start of a cycle). */
+void lispS_markbound(lisp_State *S);
+/* Store 'v' as global 's''s value, with the barrier: while marking, 's' is
+** marked (a symbol bound after the cycle's start was no root of it) and so
+** is 'v' (a traversed symbol never points at an unmarked value). */
+#define lispS_setvalue(S, s, v)                              \
+    do {                                                     \
+        lisp_Symbol *s_ = (s);                               \
+        s_->value = (v);                                     \
+        if (lispbt_unlikely((S)->gcmarking)) {               \
+            lispC_markobj((S), &s_->h);                      \
+            lispC_mark((S), s_->value);                      \
+        }                                                    \
+    } while (0)
 
 /* lisp_gc.c */
 void lispC_mark(lisp_State *S, lisp_Value v);
