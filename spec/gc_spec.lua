@@ -7,7 +7,7 @@ local C = require("support.cases")
 local FIELDS = {
   "total_allocated_objects", "live_objects_after_last_gc", "bytes_allocated", "next_gc_threshold",
   "live_objects", "freed_objects", "collections", "gc_last_pause_ns", "gc_max_pause_ns",
-  "gc_max_pause_cpu_ns", "gc_total_pause_ns", "gc_pauses", "gc_pause_p50_ns", "gc_pause_p99_ns", "heap_limit", "gc_state",
+  "gc_max_pause_cpu_ns", "gc_total_pause_cpu_ns", "gc_total_pause_ns", "gc_pauses", "gc_pause_p50_ns", "gc_pause_p99_ns", "heap_limit", "gc_state",
 }
 local STATES = { idle = true, mark = true, sweep = true }
 

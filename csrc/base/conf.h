@@ -91,7 +91,7 @@ enum {
 /* Lisp collector pacing (csrc/lisp/lisp_gc.c).  The work unit is one value
 ** slot traversed (an object swept counts two): about 5-50 ns, more in a
 ** large heap that misses the caches. */
-#define LISPBT_GC_MINTHRESHOLD ((size_t)1024 * 1024) /* smallest heap that starts a cycle */
+#define LISPBT_GC_MINTHRESHOLD ((size_t)1024 * 1024) /* smallest heap that starts a cycle (bench/README.md) */
 #define LISPBT_GC_PAUSE 200        /* next cycle at this % of the heap a cycle leaves */
 #define LISPBT_GC_STEPBYTES 8192   /* bytes allocated between two automatic steps */
 #define LISPBT_GC_STEPWORK 4096    /* work units of one automatic step (at most 2 steps in one pause) */

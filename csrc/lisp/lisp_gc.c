@@ -5,6 +5,8 @@
 ** Roots: the value stack (stack..top), bound and fixed symbols, the pin
 ** table, the well-known primitives cached in the state, and whatever the
 ** host marks through its mark hook (registered callbacks, instances).
+** Every object but the symbols is on one of LISP_GCLISTS 'allgc' lists,
+** dealt round-robin; the symbols are in the intern table (lisp_sym.c).
 **
 ** Colours (lisp_obj.h).  Tri-colour marking with two whites, as in Lua
 ** 5.4's lgc.c (whose design this follows; the code is our own): white
@@ -14,22 +16,35 @@
 ** the sweep frees it while objects made meanwhile (new white) live.
 **
 ** A cycle: GCSpause -> (roots marked) GCSpropagate -> atomic -> GCSsweep ->
-** GCSpause.  Propagate and sweep run in steps between mutator work; the
-** atomic part runs in one step: it marks the roots again (the value stack,
-** pins, every bound symbol's value, the host's mark hook), re-traverses
-** every udata traversed while marking (their C contents change without a
-** barrier), drains, sweeps the symbol table and swaps the whites.  So the
-** stores that need a barrier are the stores into heap objects: cons
-** fields, vec items, map and pq entries, env slots, proto constants
-** (lispC_barrier, lisp_obj.h: a forward barrier that marks the stored
-** value when the object is not white).  A vec is traversed at most
-** LISPBT_GC_VECCHUNK items at a time; it stays gray in between, which is
-** why the barrier tests "not white" rather than "black".
+** GCSpause.  The start marks every bound symbol; propagate and sweep run
+** in steps between mutator work.  When the gray stack runs empty, the
+** value stack and pins are marked again and propagation goes on
+** (remarkstack, at most LISPBT_GC_REMARKS rounds), so what the program
+** built on its stack meanwhile is traversed in steps.  The atomic part
+** then runs in one step: it marks the value stack, pins, primitives and the
+** host's mark hook again, re-traverses every udata traversed while marking
+** (their C contents change without a barrier), drains and swaps the
+** whites; it looks at no symbol.  So the stores that need a barrier are the
+** stores into heap objects: cons fields, vec items, map and pq entries,
+** env slots, proto constants (lispC_barrier, lisp_obj.h: a forward barrier
+** that marks the stored value when the object is not white), and global
+** values (lispS_setvalue: marks the symbol and the value).  A vec, map or
+** pq is traversed at most LISPBT_GC_VECCHUNK slots at a time (chunkend);
+** it stays gray in between, which is why the barrier tests "not white"
+** rather than "black".  Entries that move across the cursor are covered:
+** a map rehash restarts its traversal, pq.pop!'s sift has a barrier per
+** entry it moves up.  The sweep takes one object of each allgc list in
+** turn (their cache misses overlap), then the intern table a few buckets
+** at a time.
 **
 ** Pacing.  lispC_newobj calls the collector when gcbytes passes
 ** 'threshold'.  In GCSpause the threshold is 'gcpause' (LISPBT_GC_PAUSE %
 ** of the heap the last cycle left, at least LISPBT_GC_MINTHRESHOLD): a cycle
-** starts.  During a cycle each step of LISPBT_GC_STEPWORK units of work
+** starts.  As in Lua 5.4 (pause 200 %), a cycle's work is about the heap
+** it sweeps, and the next cycle waits for as much allocation as the live
+** heap, so the work per allocated byte stays bounded; the minimum spreads
+** a cycle's fixed cost (the roots, the intern table) over at least ~1 MiB
+** of allocation when little is live.  During a cycle each step of LISPBT_GC_STEPWORK units of work
 ** (one value slot traversed, or half an object swept) pays for
 ** LISPBT_GC_STEPBYTES of allocation ('gcpaid'), and the threshold is
 ** 'gcpaid': an automatic step does the work the allocation since the last
@@ -48,7 +63,8 @@
 **
 ** Small blocks.  Freed objects of 8..64 bytes (conses, closures, small
 ** envs) are kept on per-size free lists, LISPBT_GC_CACHEBYTES at most, and
-** reused by lispC_newobj: the mem_Heap still charges them to heap_limit, so
+** reused by lispC_newobj in the order they were freed (FIFO: the next
+** sweep then meets them in address order rather than scattered): the mem_Heap still charges them to heap_limit, so
 ** the collection before a refused allocation returns them (dropcache).
 ** Builds with AddressSanitizer keep no cache, so a use after free is seen.
 **

@@ -168,8 +168,9 @@ enum { GCSpause, GCSpropagate, GCSsweep };
 ** already have been traversed, so a white 'v' is marked now (Dijkstra's
 ** barrier): the collector never sees a traversed object pointing at an
 ** unmarked one.  New objects are white, so the stores that initialise
-** them need no barrier; symbols' values, udata contents and the value
-** stack are rescanned at the end of marking and need none either.
+** them need no barrier; udata contents and the value stack are rescanned
+** at the end of marking and need none either.  A global's value has its
+** own barrier (lispS_setvalue).
 ** Outside marking the cost is one load and one predictable branch. */
 void lispC_barrierslow(lisp_State *S, lisp_Object *o, lisp_Object *v);
 #define lispC_barrier(S, obj, val)                                        \
