@@ -11,7 +11,8 @@ process, same clock, same run.
                      GC figures from host:heap() on a fresh host:
                      collections, pauses (each incremental step or full
                      collection is one), max / p50 / p99 pause and GC share
-                     of the run, for a large live set (the 1M list), churn
+                     of the run (thread CPU in the steps / CPU of the run;
+                     and the same in wall time), for a large live set (the 1M list), churn
                      (short-lived lists), and churn of lists and vecs over a
                      1M-cons live set; beside them the full collection of the
                      1M list (host:gc(), what every collection cost before
@@ -345,9 +346,10 @@ return function()
                              reps, ts[#ts // 2 + 1] / 1e3))
     end
 
-    do -- the root scans: the start and atomic steps rescan every bound
-        -- symbol's value and every udata (BT instances); 1M live conses,
-        -- 10,000 globals, 1,000 instances; one gc_step(0) is one step
+    do -- the root scans: the start step marks every bound symbol and the
+        -- host's roots, the atomic step re-traverses every udata (BT
+        -- instances; globals have a barrier); 1M live conses, 10,000
+        -- globals, 1,000 instances; one gc_step(0) is one step
         local g = newhost()
         g:eval("(define keep (build 0 " .. nc .. " nil)) #t")
         local ng, ni = B.scale(10000, 100), B.scale(1000, 10)
@@ -375,7 +377,7 @@ return function()
               start_cpu / 1e3, "CPU us", 1000, "target us")
         B.row("  atomic step (end of marking)", atomic_cpu / 1e3, "CPU us", atomic_wall / 1e3, "wall us")
         B.row("  longest step of the cycle", maxc / 1e3, "CPU us")
-        B.note("(CPU: os.clock around one host:gc_step(0), workers = 0; the rescans grow with globals and instances)")
+        B.note("(CPU: os.clock around one host:gc_step(0), workers = 0; the start step grows with globals and instances, the atomic one with instances)")
         assert(#insts == ni)
         g:close()
     end
