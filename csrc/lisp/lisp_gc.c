@@ -5,8 +5,11 @@
 ** Roots: the value stack (stack..top), bound and fixed symbols, the pin
 ** table, the well-known primitives cached in the state, and whatever the
 ** host marks through its mark hook (registered callbacks, instances).
-** Every object but the symbols is on one of LISP_GCLISTS 'allgc' lists,
-** dealt round-robin; the symbols are in the intern table (lisp_sym.c).
+** Every object but the symbols is on one of LISP_GCLISTS 'allgc' lists:
+** the udata on list 0, newest first, swept and freed before the others (a
+** udata's free may read an older object: a BT instance reads its tree),
+** every other object dealt round-robin over the rest; the symbols are in
+** the intern table (lisp_sym.c).
 **
 ** Colours (lisp_obj.h).  Tri-colour marking with two whites, as in Lua
 ** 5.4's lgc.c (whose design this follows; the code is our own): white
@@ -33,9 +36,9 @@
 ** it stays gray in between, which is why the barrier tests "not white"
 ** rather than "black".  Entries that move across the cursor are covered:
 ** a map rehash restarts its traversal, pq.pop!'s sift has a barrier per
-** entry it moves up.  The sweep takes one object of each allgc list in
-** turn (their cache misses overlap), then the intern table a few buckets
-** at a time.
+** entry it moves up.  The sweep takes the udata list, then one object of
+** each other allgc list in turn (their cache misses overlap), then the
+** intern table a few buckets at a time.
 **
 ** Pacing.  lispC_newobj calls the collector when gcbytes passes
 ** 'threshold'.  In GCSpause the threshold is 'gcpause' (LISPBT_GC_PAUSE %
@@ -439,11 +442,29 @@ static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
     uint8_t dead = otherwhite(S), white = S->curwhite;
     int k, left = 1;
     memcpy(p, S->sweepgc, sizeof p);
-    /* one object of each list in turn: the lists' next objects are
-    ** independent loads, so their cache misses overlap */
+    /* the udata first, newest first, every other object still there: a
+    ** udata's free may read an older object (a BT instance its tree) */
+    while (*p[0] && work > 0) {
+        lisp_Object *o = *p[0];
+        if (o->marked & dead) {
+            *p[0] = o->next;
+            lispO_free(S, o);
+        } else {
+            o->marked = white;
+            p[0] = &o->next;
+        }
+        work -= 2;
+    }
+    if (*p[0]) { /* the work is spent before the udata are done */
+        S->sweepgc[0] = p[0];
+        *done = 0;
+        return work;
+    }
+    /* then one object of each other list in turn: the lists' next objects
+    ** are independent loads, so their cache misses overlap */
     while (left && work > 0) {
         left = 0;
-        for (k = 0; k < LISP_GCLISTS; k++) {
+        for (k = 1; k < LISP_GCLISTS; k++) {
             lisp_Object *o = *p[k];
             if (o == NULL) {
                 continue;
@@ -749,7 +770,8 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     o->col = 0;
     o->line = 0;
     if (type != LISP_TSYMBOL) {
-        unsigned k = S->allgcnext++ & (LISP_GCLISTS - 1);
+        /* udata on list 0, freed newest first (instfree reads its tree) */
+        unsigned k = type == LISP_TUDATA ? 0 : 1 + (S->allgcnext++ & (LISP_GCLISTS - 2));
         o->next = S->allgc[k];
         S->allgc[k] = o;
     } else {

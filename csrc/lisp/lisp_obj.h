@@ -157,7 +157,7 @@ typedef struct lisp_Closure {
 #define LISP_WHITES (LISP_WHITE0 | LISP_WHITE1)
 #define iswhite(o) ((o)->marked & LISP_WHITES)
 #define LISP_GCCACHE_N 9 /* blocks of 8, 16, ..., 64 bytes */
-#define LISP_GCLISTS 8   /* allgc lists, swept side by side (lisp_gc.c) */
+#define LISP_GCLISTS 9   /* allgc lists: the udata, then 8 swept side by side (lisp_gc.c) */
 
 /* GC states (S->gcstate). */
 enum { GCSpause, GCSpropagate, GCSsweep };
@@ -230,7 +230,7 @@ struct lisp_State {
     lisp_Symbol **symtab;
     size_t symcap, symcount;
     /* gc (lisp_gc.c's header comment: states, colours, pacing) */
-    lisp_Object *allgc[LISP_GCLISTS]; /* every object but symbols, dealt round-robin */
+    lisp_Object *allgc[LISP_GCLISTS]; /* [0] the udata, the others every other object but symbols, in turn */
     unsigned allgcnext;                /* the list of the next new object */
     size_t gcbytes;   /* Lisp heap bytes, objects and their payloads */
     size_t threshold; /* lispC_newobj calls the collector past this */
