@@ -156,6 +156,81 @@ describe("gc write barrier", function()
     checkfresh(h, "((vec.get fs 99))", 100)
   end)
 
+  it("globals bound for the first time while marking, from Lisp and from Lua", function()
+    -- the end of marking looks at no symbol: a symbol first bound after the
+    -- cycle's start must be marked by the store's barrier, or it is swept
+    -- bound (and its value with it)
+    local h <close> = newhost()
+    local m = interleave(h, N, WORK, function(i)
+      h:eval(string.format("(define new-g%d (fresh %d))", i, i))
+      h:set("new-l" .. i, { i, { i } })
+    end)
+    assert.is_true(m > 0)
+    repeat until T.gcstep(h, WORK) -- end the cycle in steps: its sweep frees what it lost
+    assert.are.equal(0, T.verify(h))
+    for i = 1, N, 13 do
+      checkfresh(h, "new-g" .. i, i)
+      assert.are.same({ i, { i } }, h:get("new-l" .. i))
+    end
+  end)
+
+  it("a big map traversed in chunks, rehashed while it is", function()
+    -- 6100 entries in 8192 slots (two chunks); each store deletes a key and
+    -- adds one, so a rehash (every entry moves) comes every few stores and
+    -- some land between a map's two chunks
+    local h <close> = newhost()
+    h:eval([[
+      (define bigm (map.make))
+      (let loop ((i 0)) (if (< i 6100) (begin (map.set! bigm i (list i)) (loop (+ i 1))) #t))
+      (define (churn-map i)
+        (let loop ((j 0))
+          (if (< j 20)
+              (let ((k (+ (* i 20) j)))
+                (map.del! bigm k)
+                (map.set! bigm (+ k 6100) (list (+ k 6100)))
+                (loop (+ j 1)))
+              #t)))]])
+    local m = interleave(h, N, 2000, function(i)
+      h:eval(string.format("(churn-map %d)", i - 1))
+    end)
+    assert.is_true(m > 0)
+    repeat until T.gcstep(h, 2000)
+    assert.are.equal(0, T.verify(h))
+    assert.are.equal(6100, h:eval("(map.count bigm)"))
+    -- every value still reads back as the list of its key
+    assert.is_true(h:eval([[
+      (let loop ((k (* 20 ]] .. N .. [[)) (n 0))
+        (if (= n 6100) #t
+            (if (= (car (map.get bigm k)) k) (loop (+ k 1) (+ n 1)) k)))]]))
+  end)
+
+  it("a big priority queue traversed in chunks, popped while it is", function()
+    -- a pop moves the last entry to the root and sifts it down, past the
+    -- collector's cursor in a queue of two chunks
+    local h <close> = newhost()
+    h:eval([[
+      (define bigq (pq.make))
+      (let loop ((i 0)) (if (< i 6000) (begin (pq.push! bigq i (list i)) (loop (+ i 1))) #t))
+      (define (churn-pq i)
+        (let loop ((j 0))
+          (if (< j 10)
+              (begin (pq.pop! bigq) (pq.push! bigq (+ 6000 (* i 10) j) (list (+ 6000 (* i 10) j)))
+                     (loop (+ j 1)))
+              #t)))]])
+    local m = interleave(h, N, 2000, function(i)
+      h:eval(string.format("(churn-pq %d)", i - 1))
+    end)
+    assert.is_true(m > 0)
+    repeat until T.gcstep(h, 2000)
+    assert.are.equal(0, T.verify(h))
+    assert.are.equal(6000, h:eval("(pq.len bigq)"))
+    assert.is_true(h:eval([[
+      (let loop ((n 0))
+        (if (= n 6000) #t
+            (let ((e (pq.pop! bigq)))
+              (if (= (car e) (car (car (cdr e)))) (loop (+ n 1)) n))))]]))
+  end)
+
   it("code compiled while marking keeps its quoted constants", function()
     local h <close> = newhost()
     h:eval("(define fns (vec.make 0))")

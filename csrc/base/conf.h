@@ -91,11 +91,12 @@ enum {
 /* Lisp collector pacing (csrc/lisp/lisp_gc.c).  The work unit is one value
 ** slot traversed (an object swept counts two): about 5-50 ns, more in a
 ** large heap that misses the caches. */
-#define LISPBT_GC_MINTHRESHOLD ((size_t)256 * 1024) /* smallest heap that starts a cycle */
+#define LISPBT_GC_MINTHRESHOLD ((size_t)1024 * 1024) /* smallest heap that starts a cycle (bench/README.md) */
 #define LISPBT_GC_PAUSE 200        /* next cycle at this % of the heap a cycle leaves */
 #define LISPBT_GC_STEPBYTES 8192   /* bytes allocated between two automatic steps */
 #define LISPBT_GC_STEPWORK 4096    /* work units of one automatic step (at most 2 steps in one pause) */
 #define LISPBT_GC_VECCHUNK 4096    /* items of a vec traversed in one piece */
+#define LISPBT_GC_REMARKS 8        /* value-stack remarks before the atomic step, per cycle */
 #define LISPBT_GC_STRESSWORK 64    /* work units of a gc_stress "incremental" step */
 #define LISPBT_GC_CACHEBYTES ((size_t)1024 * 1024) /* freed small blocks kept for reuse */
 #define LISPBT_GC_STEP_MAX_US 1000000 /* largest budget of gc.step / host:gc_step */

@@ -453,7 +453,8 @@ typedef struct lisp_HeapStats {
     uint64_t collections;
     uint64_t forced_collections; /* explicit ones: lisp_gc, gc-stats, host:gc() */
     int64_t gc_last_pause_ns, gc_max_pause_ns, gc_total_pause_ns; /* of every pause */
-    int64_t gc_max_pause_cpu_ns; /* longest pause in the thread's CPU time */
+    int64_t gc_max_pause_cpu_ns;   /* longest pause in the thread's CPU time */
+    int64_t gc_total_pause_cpu_ns; /* sum of every pause in the thread's CPU time */
     uint64_t gc_pauses;     /* pauses: incremental steps and full collections */
     const char *gc_state;   /* "idle", "mark" or "sweep" (static) */
     uint64_t freed_objects; /* ever freed */

@@ -389,7 +389,7 @@ lisp_Value lispE_setglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     if (s->value.tag == LISP_TUNBOUND) {
         lispE_errorat(S, c, "set!: unbound symbol: %s", s->name);
     }
-    s->value = v;
+    lispS_setvalue(S, s, v);
     return lisp_nil();
 }
 
@@ -397,7 +397,7 @@ lisp_Value lispE_setglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
 ** set! and let's slot stores return nil. */
 lisp_Value lispE_defglobal(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     lisp_Value v = EVAL(c->kid[0], F);
-    AS(lisp_Symbol, c->k)->value = v;
+    lispS_setvalue(S, AS(lisp_Symbol, c->k), v);
     return v;
 }
 

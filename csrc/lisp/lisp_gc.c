@@ -5,6 +5,11 @@
 ** Roots: the value stack (stack..top), bound and fixed symbols, the pin
 ** table, the well-known primitives cached in the state, and whatever the
 ** host marks through its mark hook (registered callbacks, instances).
+** Every object but the symbols is on one of LISP_GCLISTS 'allgc' lists:
+** the udata on list 0, newest first, swept and freed before the others (a
+** udata's free may read an older object: a BT instance reads its tree),
+** every other object dealt round-robin over the rest; the symbols are in
+** the intern table (lisp_sym.c).
 **
 ** Colours (lisp_obj.h).  Tri-colour marking with two whites, as in Lua
 ** 5.4's lgc.c (whose design this follows; the code is our own): white
@@ -14,22 +19,35 @@
 ** the sweep frees it while objects made meanwhile (new white) live.
 **
 ** A cycle: GCSpause -> (roots marked) GCSpropagate -> atomic -> GCSsweep ->
-** GCSpause.  Propagate and sweep run in steps between mutator work; the
-** atomic part runs in one step: it marks the roots again (the value stack,
-** pins, every bound symbol's value, the host's mark hook), re-traverses
-** every udata traversed while marking (their C contents change without a
-** barrier), drains, sweeps the symbol table and swaps the whites.  So the
-** stores that need a barrier are the stores into heap objects: cons
-** fields, vec items, map and pq entries, env slots, proto constants
-** (lispC_barrier, lisp_obj.h: a forward barrier that marks the stored
-** value when the object is not white).  A vec is traversed at most
-** LISPBT_GC_VECCHUNK items at a time; it stays gray in between, which is
-** why the barrier tests "not white" rather than "black".
+** GCSpause.  The start marks every bound symbol; propagate and sweep run
+** in steps between mutator work.  When the gray stack runs empty, the
+** value stack and pins are marked again and propagation goes on
+** (remarkstack, at most LISPBT_GC_REMARKS rounds), so what the program
+** built on its stack meanwhile is traversed in steps.  The atomic part
+** then runs in one step: it marks the value stack, pins, primitives and the
+** host's mark hook again, re-traverses every udata traversed while marking
+** (their C contents change without a barrier), drains and swaps the
+** whites; it looks at no symbol.  So the stores that need a barrier are the
+** stores into heap objects: cons fields, vec items, map and pq entries,
+** env slots, proto constants (lispC_barrier, lisp_obj.h: a forward barrier
+** that marks the stored value when the object is not white), and global
+** values (lispS_setvalue: marks the symbol and the value).  A vec, map or
+** pq is traversed at most LISPBT_GC_VECCHUNK slots at a time (chunkend);
+** it stays gray in between, which is why the barrier tests "not white"
+** rather than "black".  Entries that move across the cursor are covered:
+** a map rehash restarts its traversal, pq.pop!'s sift has a barrier per
+** entry it moves up.  The sweep takes the udata list, then one object of
+** each other allgc list in turn (their cache misses overlap), then the
+** intern table a few buckets at a time.
 **
 ** Pacing.  lispC_newobj calls the collector when gcbytes passes
 ** 'threshold'.  In GCSpause the threshold is 'gcpause' (LISPBT_GC_PAUSE %
 ** of the heap the last cycle left, at least LISPBT_GC_MINTHRESHOLD): a cycle
-** starts.  During a cycle each step of LISPBT_GC_STEPWORK units of work
+** starts.  As in Lua 5.4 (pause 200 %), a cycle's work is about the heap
+** it sweeps, and the next cycle waits for as much allocation as the live
+** heap, so the work per allocated byte stays bounded; the minimum spreads
+** a cycle's fixed cost (the roots, the intern table) over at least ~1 MiB
+** of allocation when little is live.  During a cycle each step of LISPBT_GC_STEPWORK units of work
 ** (one value slot traversed, or half an object swept) pays for
 ** LISPBT_GC_STEPBYTES of allocation ('gcpaid'), and the threshold is
 ** 'gcpaid': an automatic step does the work the allocation since the last
@@ -48,7 +66,8 @@
 **
 ** Small blocks.  Freed objects of 8..64 bytes (conses, closures, small
 ** envs) are kept on per-size free lists, LISPBT_GC_CACHEBYTES at most, and
-** reused by lispC_newobj: the mem_Heap still charges them to heap_limit, so
+** reused by lispC_newobj in the order they were freed (FIFO: the next
+** sweep then meets them in address order rather than scattered): the mem_Heap still charges them to heap_limit, so
 ** the collection before a refused allocation returns them (dropcache).
 ** Builds with AddressSanitizer keep no cache, so a use after free is seen.
 **
@@ -126,9 +145,26 @@ void lispC_barrierslow(lisp_State *S, lisp_Object *o, lisp_Object *v) {
     }
 }
 
-/* Traverse gray 'o': mark its children and blacken it (a long vec only
-** advances by one chunk and goes back on the gray stack).  Returns the
-** work done. */
+/* The end of the next chunk of a vec, map or pq 'o' of 'len' slots whose
+** traversal is at 'pos': the whole rest in the atomic step; otherwise at
+** most LISPBT_GC_VECCHUNK slots, and 'o' goes back on the gray stack when
+** slots remain. */
+static int64_t chunkend(lisp_State *S, lisp_Object *o, int64_t pos, int64_t len) {
+    int64_t to = pos + LISPBT_GC_VECCHUNK;
+    if (to >= len) {
+        return len;
+    }
+    if (S->gcstate != GCSpropagate) {
+        return len; /* atomic: all at once */
+    }
+    o->marked = 0; /* gray again: the rest in a later turn */
+    graypush(S, o);
+    return to;
+}
+
+/* Traverse gray 'o': mark its children and blacken it (a long vec, map or
+** pq only advances by one chunk and goes back on the gray stack).  Returns
+** the work done. */
 static int64_t traverse(lisp_State *S, lisp_Object *o) {
     int64_t i, work = 1;
     o->marked = LISP_BLACK;
@@ -155,39 +191,35 @@ static int64_t traverse(lisp_State *S, lisp_Object *o) {
             break;
         case LISP_TVEC: {
             lisp_Vec *v = (lisp_Vec *)o;
-            int64_t to = v->gcpos + LISPBT_GC_VECCHUNK;
-            if (to >= v->len) {
-                to = v->len;
-            } else if (S->gcstate == GCSpropagate) {
-                o->marked = 0; /* gray again: the rest in a later turn */
-                graypush(S, o);
-            } else {
-                to = v->len; /* atomic: all at once */
-            }
+            int64_t to = chunkend(S, o, v->gcpos, v->len);
             for (i = v->gcpos; i < to; i++) {
                 lispC_mark(S, v->items[i]);
             }
-            work += to - v->gcpos;
+            work += to > v->gcpos ? to - v->gcpos : 0;
             v->gcpos = to < v->len ? to : 0;
             break;
         }
-        case LISP_TMAP: {
+        case LISP_TMAP: { /* a rehash sets gcpos back to 0 (lisp_obj.c) */
             lisp_Map *m = (lisp_Map *)o;
-            for (i = 0; i < m->cap; i++) {
+            int64_t to = chunkend(S, o, m->gcpos, m->cap);
+            for (i = m->gcpos; i < to; i++) {
                 if (m->e[i].hash >= 2) {
                     lispC_mark(S, m->e[i].key);
                     lispC_mark(S, m->e[i].val);
                 }
             }
-            work += m->cap;
+            work += to > m->gcpos ? to - m->gcpos : 0;
+            m->gcpos = to < m->cap ? to : 0;
             break;
         }
-        case LISP_TPQ: {
+        case LISP_TPQ: { /* pq.pop!'s sift has a barrier per moved entry */
             lisp_Pq *q = (lisp_Pq *)o;
-            for (i = 0; i < q->len; i++) {
+            int64_t to = chunkend(S, o, q->gcpos, q->len);
+            for (i = q->gcpos; i < to; i++) {
                 lispC_mark(S, q->e[i].val);
             }
-            work += q->len;
+            work += to > q->gcpos ? to - q->gcpos : 0;
+            q->gcpos = to < q->len ? to : 0;
             break;
         }
         case LISP_TUDATA: {
@@ -255,8 +287,9 @@ static void drain(lisp_State *S) {
     }
 }
 
-/* Mark the roots.  'atomic': also every bound symbol's value again (a
-** global set while marking has no barrier). */
+/* Mark the roots.  The bound symbols only at the start of a cycle: one
+** bound or set later is marked by its barrier (lispS_setvalue), so the
+** atomic step ('atomic') does not look at the intern table. */
 static void markroots(lisp_State *S, int atomic) {
     lisp_Value *v;
     int i;
@@ -266,7 +299,9 @@ static void markroots(lisp_State *S, int atomic) {
     for (i = 0; i < S->npins; i++) {
         lispC_mark(S, S->pins[i]);
     }
-    lispS_markbound(S, atomic);
+    if (!atomic) {
+        lispS_markbound(S);
+    }
     for (i = 0; i < LISPP_N; i++) {
         lispC_mark(S, S->prim[i]);
     }
@@ -281,11 +316,14 @@ static void recoveroverflow(lisp_State *S) {
     while (S->grayoverflow) {
         lisp_Object *o;
         size_t i;
+        int k;
         S->grayoverflow = 0;
-        for (o = S->allgc; o; o = o->next) {
-            if (o->marked == 0) {
-                traverse(S, o);
-                drain(S);
+        for (k = 0; k < LISP_GCLISTS; k++) {
+            for (o = S->allgc[k]; o; o = o->next) {
+                if (o->marked == 0) {
+                    traverse(S, o);
+                    drain(S);
+                }
             }
         }
         for (i = 0; i < S->symcap; i++) {
@@ -300,7 +338,28 @@ static void recoveroverflow(lisp_State *S) {
     }
 }
 
+/* The gray stack ran empty while marking: mark the value stack and the
+** pins again, so what the mutator built on them since the cycle began is
+** traversed in steps now rather than all in the atomic step (a list of a
+** million conses built while marking would otherwise be one long pause).
+** Returns the work done; the caller propagates again if this grayed
+** anything.  Each round has less to do (the steps outpace allocation), and
+** after LISPBT_GC_REMARKS rounds the atomic step takes what is left. */
+static int64_t remarkstack(lisp_State *S) {
+    lisp_Value *v;
+    int i;
+    S->gcremarks++;
+    for (v = S->stack; v < S->top; v++) {
+        lispC_mark(S, *v);
+    }
+    for (i = 0; i < S->npins; i++) {
+        lispC_mark(S, S->pins[i]);
+    }
+    return 1 + (int64_t)(S->top - S->stack) + S->npins;
+}
+
 static void startcycle(lisp_State *S) {
+    S->gcremarks = 0;
     S->ngray = 0;
     S->ngrayagain = 0;
     S->grayoverflow = 0;
@@ -326,14 +385,15 @@ static int64_t atomic(lisp_State *S) {
     S->ngrayagain = 0;
     recoveroverflow(S);
     S->curwhite = otherwhite(S); /* the old white is dead from here on */
-    lispS_sweep(S);
-    S->sweepgc = &S->allgc;
-    return (int64_t)(S->top - S->stack) + S->npins + (int64_t)S->symcap + (int64_t)n * 16;
+    for (i = 0; i < LISP_GCLISTS; i++) {
+        S->sweepgc[i] = &S->allgc[i];
+    }
+    S->sweepsym = 0; /* the intern table after the lists (sweepstep) */
+    return (int64_t)(S->top - S->stack) + S->npins + (int64_t)n * 16;
 }
 
 static void endcycle(lisp_State *S, int count) {
     S->gcstate = GCSpause;
-    S->sweepgc = NULL;
     S->live_after_gc = S->nobjects;
     S->collections += (uint64_t)count;
     S->gcpause = S->gcbytes / 100 * LISPBT_GC_PAUSE;
@@ -358,8 +418,13 @@ static void dropcache(lisp_State *S) {
 static LISPBT_INLINE void freeblock(lisp_State *S, void *b, size_t sz) {
     if (!GC_NOCACHE && sz <= 64 && (sz & 7) == 0 && sz >= sizeof(void *) &&
         S->cachebytes + sz <= LISPBT_GC_CACHEBYTES) {
-        *(void **)b = S->cache[sz >> 3];
-        S->cache[sz >> 3] = b;
+        *(void **)b = NULL; /* FIFO: reused in the order freed (see lispC_newobj) */
+        if (S->cache[sz >> 3] == NULL) {
+            S->cache[sz >> 3] = b;
+        } else {
+            *(void **)S->cachetail[sz >> 3] = b;
+        }
+        S->cachetail[sz >> 3] = b;
         S->cachebytes += sz;
         return;
     }
@@ -373,28 +438,60 @@ void lispC_freeblock(lisp_State *S, void *b, size_t sz) {
 /* Sweep objects for up to 'work' units (two per object); returns the work
 ** left, and sets *done when the sweep reached the end of 'allgc'. */
 static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
-    lisp_Object **p = S->sweepgc;
+    lisp_Object **p[LISP_GCLISTS];
     uint8_t dead = otherwhite(S), white = S->curwhite;
-    while (*p && work > 0) {
-        lisp_Object *o = *p;
+    int k, left = 1;
+    memcpy(p, S->sweepgc, sizeof p);
+    /* the udata first, newest first, every other object still there: a
+    ** udata's free may read an older object (a BT instance its tree) */
+    while (*p[0] && work > 0) {
+        lisp_Object *o = *p[0];
         if (o->marked & dead) {
-            *p = o->next;
-            if (o->type == LISP_TCONS) { /* the common case, inline */
-                freeblock(S, o, sizeof(lisp_Cons));
-                S->gcbytes -= sizeof(lisp_Cons);
-                S->nobjects--;
-                S->freed_objects++;
-            } else {
-                lispO_free(S, o);
-            }
+            *p[0] = o->next;
+            lispO_free(S, o);
         } else {
             o->marked = white;
-            p = &o->next;
+            p[0] = &o->next;
         }
-        work -= 2; /* a swept object costs about two traversed slots (a cache miss) */
+        work -= 2;
     }
-    S->sweepgc = p;
-    *done = *p == NULL;
+    if (*p[0]) { /* the work is spent before the udata are done */
+        S->sweepgc[0] = p[0];
+        *done = 0;
+        return work;
+    }
+    /* then one object of each other list in turn: the lists' next objects
+    ** are independent loads, so their cache misses overlap */
+    while (left && work > 0) {
+        left = 0;
+        for (k = 1; k < LISP_GCLISTS; k++) {
+            lisp_Object *o = *p[k];
+            if (o == NULL) {
+                continue;
+            }
+            left = 1;
+            if (o->marked & dead) {
+                *p[k] = o->next;
+                if (o->type == LISP_TCONS) { /* the common case, inline */
+                    freeblock(S, o, sizeof(lisp_Cons));
+                    S->gcbytes -= sizeof(lisp_Cons);
+                    S->nobjects--;
+                    S->freed_objects++;
+                } else {
+                    lispO_free(S, o);
+                }
+            } else {
+                o->marked = white;
+                p[k] = &o->next;
+            }
+            work -= 2; /* a swept object costs about two traversed slots (a cache miss) */
+        }
+    }
+    memcpy(S->sweepgc, p, sizeof p);
+    if (!left) { /* the lists are done: the intern table */
+        work = lispS_sweep(S, work);
+    }
+    *done = !left && S->sweepsym >= S->symcap;
     return work;
 }
 
@@ -403,10 +500,17 @@ static int64_t sweepstep(lisp_State *S, int64_t work, int *done) {
 static void abandonmark(lisp_State *S) {
     lisp_Object *o;
     size_t i;
-    for (o = S->allgc; o; o = o->next) {
-        o->marked = S->curwhite;
-        if (o->type == LISP_TVEC) {
-            ((lisp_Vec *)o)->gcpos = 0;
+    int k;
+    for (k = 0; k < LISP_GCLISTS; k++) {
+        for (o = S->allgc[k]; o; o = o->next) {
+            o->marked = S->curwhite;
+            if (o->type == LISP_TVEC) {
+                ((lisp_Vec *)o)->gcpos = 0;
+            } else if (o->type == LISP_TMAP) {
+                ((lisp_Map *)o)->gcpos = 0;
+            } else if (o->type == LISP_TPQ) {
+                ((lisp_Pq *)o)->gcpos = 0;
+            }
         }
     }
     for (i = 0; i < S->symcap; i++) {
@@ -450,6 +554,7 @@ static int64_t pausebegin(lisp_State *S, lisp_GcEvent *ev, const char *kind) {
 static void pauseend(lisp_State *S, lisp_GcEvent *ev, int64_t t0, int64_t mark_ns, int ended) {
     int64_t d = lispbt_now_ns() - t0, dc = lispbt_thread_cpu_ns() - S->pause_cpu0;
     S->steps++;
+    S->pause_cpu_total += dc;
     if (dc > S->pause_cpu_max) {
         S->pause_cpu_max = dc;
     }
@@ -507,6 +612,9 @@ int lispC_step(lisp_State *S, int64_t work) {
     while (work > 0 && !ended) {
         if (S->gcstate == GCSpropagate) {
             work = propagate(S, work);
+            if (S->ngray == 0 && S->gcremarks < LISPBT_GC_REMARKS) {
+                work -= remarkstack(S);
+            }
             if (S->ngray == 0) {
                 work -= atomic(S);
             }
@@ -668,8 +776,10 @@ lisp_Object *lispC_newobj(lisp_State *S, int type, size_t size) {
     o->col = 0;
     o->line = 0;
     if (type != LISP_TSYMBOL) {
-        o->next = S->allgc;
-        S->allgc = o;
+        /* udata on list 0, freed newest first (instfree reads its tree) */
+        unsigned k = type == LISP_TUDATA ? 0 : 1 + (S->allgcnext++ & (LISP_GCLISTS - 2));
+        o->next = S->allgc[k];
+        S->allgc[k] = o;
     } else {
         o->next = NULL;
     }
@@ -689,13 +799,16 @@ void *lispC_realloc(lisp_State *S, void *p, size_t osize, size_t nsize) {
 }
 
 void lispC_freeall(lisp_State *S) {
-    lisp_Object *o = S->allgc;
-    while (o) {
-        lisp_Object *n = o->next;
-        lispO_free(S, o);
-        o = n;
+    int k;
+    for (k = 0; k < LISP_GCLISTS; k++) {
+        lisp_Object *o = S->allgc[k];
+        while (o) {
+            lisp_Object *n = o->next;
+            lispO_free(S, o);
+            o = n;
+        }
+        S->allgc[k] = NULL;
     }
-    S->allgc = NULL;
     lispS_free(S);
     dropcache(S);
     mem_free(S->M, S->gray, sizeof(lisp_Object *) * S->capgray);
@@ -763,6 +876,7 @@ void lisp_heapstats(lisp_State *S, lisp_HeapStats *out) {
     out->gc_last_pause_ns = S->pause_last;
     out->gc_max_pause_ns = S->pause_max;
     out->gc_max_pause_cpu_ns = S->pause_cpu_max;
+    out->gc_total_pause_cpu_ns = S->pause_cpu_total;
     out->gc_total_pause_ns = S->pause_total;
     out->gc_pauses = S->steps;
     out->gc_state = S->gcstate == GCSpause ? "idle" : S->gcstate == GCSsweep ? "sweep" : "mark";
@@ -894,14 +1008,17 @@ int lisp_verify(lisp_State *S) {
     lisp_Object *o;
     uint64_t n = 0;
     size_t i;
-    for (o = S->allgc; o; o = o->next) {
-        if (o->type < LISP_TSTRING || o->type >= LISP_NTYPES || o->type == LISP_TSYMBOL) {
-            return -1;
+    int k;
+    for (k = 0; k < LISP_GCLISTS; k++) {
+        for (o = S->allgc[k]; o; o = o->next) {
+            if (o->type < LISP_TSTRING || o->type >= LISP_NTYPES || o->type == LISP_TSYMBOL) {
+                return -1;
+            }
+            if (badcolour(S, o)) {
+                return -4;
+            }
+            n++;
         }
-        if (badcolour(S, o)) {
-            return -4;
-        }
-        n++;
     }
     for (i = 0; i < S->symcap; i++) {
         lisp_Symbol *s;
@@ -909,8 +1026,12 @@ int lisp_verify(lisp_State *S) {
             if (s->h.type != LISP_TSYMBOL) {
                 return -2;
             }
-            if (S->gcstate != GCSpropagate && s->h.marked != S->curwhite) {
+            if (S->gcstate == GCSpause && s->h.marked != S->curwhite) {
                 return -4;
+            }
+            if (S->gcstate == GCSpropagate && s->h.marked == LISP_BLACK &&
+                s->value.tag != LISP_TUNBOUND && isheap(s->value) && iswhite(s->value.u.o)) {
+                return -4; /* a traversed global holds an unmarked value */
             }
             n++;
         }

@@ -281,7 +281,9 @@ static lisp_Value cfun_pq_push(lisp_State *S, int argc, lisp_Value *argv) {
         i = parent;
     }
     q->e[i] = x;
-    lispC_barrier(S, &q->h, x.val); /* sifts only move what was marked */
+    /* the sift moved entries to higher places only: one the collector has
+    ** not reached (at or past its cursor, gcpos) stays past it */
+    lispC_barrier(S, &q->h, x.val);
     return lisp_int(q->len);
 }
 
@@ -319,10 +321,13 @@ static lisp_Value cfun_pq_pop(lisp_State *S, int argc, lisp_Value *argv) {
             break;
         }
         q->e[i] = q->e[c];
+        /* moved up, maybe before the collector's cursor (gcpos) */
+        lispC_barrier(S, &q->h, q->e[i].val);
         i = c;
     }
     if (q->len > 0) {
         q->e[i] = x;
+        lispC_barrier(S, &q->h, x.val);
     }
     q->e[q->len].val = lisp_nil(); /* no stale reference past the end */
     return top;

@@ -191,7 +191,7 @@ lisp_Value lisp_map(lisp_State *S, int64_t cap) {
     lisp_Value v;
     (void)cap;
     m->e = NULL;
-    m->cap = m->count = m->used = 0;
+    m->cap = m->count = m->used = m->gcpos = 0;
     v = lisp_obj(&m->h, LISP_TMAP);
     lispE_push(S, v);
     return v;
@@ -201,7 +201,7 @@ lisp_Value lispO_newpq(lisp_State *S, int64_t cap) {
     lisp_Pq *q = (lisp_Pq *)lispC_newobj(S, LISP_TPQ, sizeof(lisp_Pq));
     lisp_Value v;
     q->e = NULL;
-    q->len = q->cap = 0;
+    q->len = q->cap = q->gcpos = 0;
     q->nextseq = 0;
     v = lisp_obj(&q->h, LISP_TPQ);
     lispE_push(S, v);
@@ -629,6 +629,7 @@ static void rehash(lisp_State *S, lisp_Map *m, int64_t ncap) {
     m->e = ne;
     m->cap = ncap;
     m->used = m->count;
+    m->gcpos = 0; /* entries move: a traversal in progress starts again */
     for (i = 0; i < ocap; i++) {
         if (old[i].hash >= 2) {
             *findslot(m, old[i].key, old[i].hash) = old[i];

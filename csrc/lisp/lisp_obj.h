@@ -3,7 +3,8 @@
 ** csrc/lisp/ and lua_test.c).  See LICENSE for copyright.
 **
 ** Every heap object starts with the common header {next, type, marked,
-** col, line}.  'next' links all collectable objects of a state in 'allgc',
+** col, line}.  'next' links all collectable objects of a state in 'allgc'
+** (LISP_GCLISTS lists),
 ** except symbols, which live in the intern table and are swept from there.
 ** 'line'/'col' are the source position of a cons read by the reader (zero
 ** otherwise); they cost nothing because they fill the header's padding.
@@ -80,6 +81,7 @@ typedef struct lisp_Map {
     int64_t cap;   /* power of two, or 0 */
     int64_t count; /* live entries */
     int64_t used;  /* live + deleted */
+    int64_t gcpos; /* marking: slots before this are traversed (lisp_gc.c) */
 } lisp_Map;
 
 typedef struct lisp_Rng {
@@ -101,6 +103,7 @@ typedef struct lisp_Pq {
     lisp_PqEntry *e;
     int64_t len, cap;
     uint64_t nextseq;
+    int64_t gcpos; /* marking: entries before this are traversed (lisp_gc.c) */
 } lisp_Pq;
 
 typedef struct lisp_Udata {
@@ -154,6 +157,7 @@ typedef struct lisp_Closure {
 #define LISP_WHITES (LISP_WHITE0 | LISP_WHITE1)
 #define iswhite(o) ((o)->marked & LISP_WHITES)
 #define LISP_GCCACHE_N 9 /* blocks of 8, 16, ..., 64 bytes */
+#define LISP_GCLISTS 9   /* allgc lists: the udata, then 8 swept side by side (lisp_gc.c) */
 
 /* GC states (S->gcstate). */
 enum { GCSpause, GCSpropagate, GCSsweep };
@@ -164,8 +168,9 @@ enum { GCSpause, GCSpropagate, GCSsweep };
 ** already have been traversed, so a white 'v' is marked now (Dijkstra's
 ** barrier): the collector never sees a traversed object pointing at an
 ** unmarked one.  New objects are white, so the stores that initialise
-** them need no barrier; symbols' values, udata contents and the value
-** stack are rescanned at the end of marking and need none either.
+** them need no barrier; udata contents and the value stack are rescanned
+** at the end of marking and need none either.  A global's value has its
+** own barrier (lispS_setvalue).
 ** Outside marking the cost is one load and one predictable branch. */
 void lispC_barrierslow(lisp_State *S, lisp_Object *o, lisp_Object *v);
 #define lispC_barrier(S, obj, val)                                        \
@@ -225,7 +230,8 @@ struct lisp_State {
     lisp_Symbol **symtab;
     size_t symcap, symcount;
     /* gc (lisp_gc.c's header comment: states, colours, pacing) */
-    lisp_Object *allgc;
+    lisp_Object *allgc[LISP_GCLISTS]; /* [0] the udata, the others every other object but symbols, in turn */
+    unsigned allgcnext;                /* the list of the next new object */
     size_t gcbytes;   /* Lisp heap bytes, objects and their payloads */
     size_t threshold; /* lispC_newobj calls the collector past this */
     size_t gcpause;   /* GCSpause: the next cycle starts at this size */
@@ -233,7 +239,9 @@ struct lisp_State {
     uint8_t gcstate;  /* GCS* */
     uint8_t curwhite; /* LISP_WHITE0 or LISP_WHITE1 */
     uint8_t gcmarking; /* gcstate == GCSpropagate: barriers are on */
-    lisp_Object **sweepgc; /* GCSsweep: the next link to sweep in allgc */
+    uint8_t gcremarks; /* GCSpropagate: rounds of remarkstack this cycle */
+    lisp_Object **sweepgc[LISP_GCLISTS]; /* GCSsweep: the next link to sweep in each list */
+    size_t sweepsym;                      /* GCSsweep: the next symtab bucket to sweep */
     uint64_t cycle_objects0; /* nobjects when the cycle started */
     int64_t cycle_mark_ns, cycle_sweep_ns;
     int gc_stress, gc_running;
@@ -245,7 +253,7 @@ struct lisp_State {
     uint64_t nobjects, total_objects, freed_objects, live_after_gc, collections;
     uint64_t forced_collections; /* lisp_gc calls that collected (muesli-bt's count) */
     int64_t pause_last, pause_max, pause_total; /* of every step (pause) */
-    int64_t pause_cpu0, pause_cpu_max; /* thread CPU time: at the pause's start, longest */
+    int64_t pause_cpu0, pause_cpu_max, pause_cpu_total; /* thread CPU time: at the pause's start, longest, sum */
     uint64_t steps;   /* pauses: steps and full collections */
     hist_Hist pauses; /* GC pause durations, HIST_FINE */
     uint32_t *pausebuckets;
@@ -254,7 +262,8 @@ struct lisp_State {
     lisp_Object **grayagain; /* udata traversed while marking: again at atomic */
     size_t ngrayagain, capgrayagain;
     int grayoverflow;
-    void *cache[LISP_GCCACHE_N]; /* freed small blocks by size/8 (lisp_gc.c) */
+    void *cache[LISP_GCCACHE_N];     /* freed small blocks by size/8, a FIFO queue (lisp_gc.c) */
+    void *cachetail[LISP_GCCACHE_N]; /* the last block of each queue */
     size_t cachebytes;
     void (*markhook)(lisp_State *S, void *ud);
     void (*primfree)(lisp_State *S, int64_t ud);
@@ -293,12 +302,25 @@ void lispO_growpq(lisp_State *S, lisp_Pq *q, int64_t need);
 int lispS_init(lisp_State *S);
 void lispS_free(lisp_State *S);
 lisp_Symbol *lispS_intern(lisp_State *S, const char *s, size_t n);
-/* Free the symbols of the dead white (after the whites swap at the end of
-** marking); the others get the current white. */
-void lispS_sweep(lisp_State *S);
-/* Mark the bound and fixed symbols; 'values': their values too, even of
-** symbols already traversed (globals are stored without a barrier). */
-void lispS_markbound(lisp_State *S, int values);
+/* Sweep the intern table from bucket S->sweepsym for up to 'work' units
+** (two per symbol): free the symbols of the dead white (the whites swapped
+** at the end of marking), give the others the current white.  Returns the
+** work left; S->sweepsym == S->symcap when the table is done. */
+int64_t lispS_sweep(lisp_State *S, int64_t work);
+/* Mark the bound and fixed symbols (the start of a cycle). */
+void lispS_markbound(lisp_State *S);
+/* Store 'v' as global 's''s value, with the barrier: while marking, 's' is
+** marked (a symbol bound after the cycle's start was no root of it) and so
+** is 'v' (a traversed symbol never points at an unmarked value). */
+#define lispS_setvalue(S, s, v)                              \
+    do {                                                     \
+        lisp_Symbol *s_ = (s);                               \
+        s_->value = (v);                                     \
+        if (lispbt_unlikely((S)->gcmarking)) {               \
+            lispC_markobj((S), &s_->h);                      \
+            lispC_mark((S), s_->value);                      \
+        }                                                    \
+    } while (0)
 
 /* lisp_gc.c */
 void lispC_mark(lisp_State *S, lisp_Value v);

@@ -85,7 +85,7 @@ static void openlibs(lisp_State *S, void *ud) {
             p->ud = 0;
             v = lisp_obj(&p->h, LISP_TPRIM);
             lispE_push(S, v);
-            lispS_intern(S, r->name, strlen(r->name))->value = v;
+            lispS_setvalue(S, lispS_intern(S, r->name, strlen(r->name)), v);
             S->top--;
         }
     }
@@ -94,8 +94,8 @@ static void openlibs(lisp_State *S, void *ud) {
     }
     /* as muesli-bt: variables bound to the booleans (#t and #f are the
     ** literals; a program may redefine these names) */
-    lispS_intern(S, "true", 4)->value = lisp_bool(1);
-    lispS_intern(S, "false", 5)->value = lisp_bool(0);
+    lispS_setvalue(S, lispS_intern(S, "true", 4), lisp_bool(1));
+    lispS_setvalue(S, lispS_intern(S, "false", 5), lisp_bool(0));
 }
 
 lisp_State *lisp_new(mem_Heap *M, const lisp_Opts *o, void *host, const lisp_Reg *const *libs) {
@@ -222,7 +222,7 @@ lisp_Value *lisp_at(lisp_State *S, int idx) {
 
 void lisp_setglobal(lisp_State *S, const char *name, lisp_Value v) {
     lispE_push(S, v); /* interning may collect */
-    lispS_intern(S, name, strlen(name))->value = v;
+    lispS_setvalue(S, lispS_intern(S, name, strlen(name)), v);
     S->top--;
 }
 
@@ -419,6 +419,7 @@ void lisp_heapstats_text(lisp_State *S, sbuf *b) {
     sbuf_printf(b, "gc last pause ns: %lld\n", (long long)h.gc_last_pause_ns);
     sbuf_printf(b, "gc max pause ns: %lld\n", (long long)h.gc_max_pause_ns);
     sbuf_printf(b, "gc max pause cpu ns: %lld\n", (long long)h.gc_max_pause_cpu_ns);
+    sbuf_printf(b, "gc total pause cpu ns: %lld\n", (long long)h.gc_total_pause_cpu_ns);
     sbuf_printf(b, "gc pauses: %llu\n", (unsigned long long)h.gc_pauses);
     {
         hist_Summary p;

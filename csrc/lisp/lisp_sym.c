@@ -4,9 +4,12 @@
 ** Symbols are interned per state and compared by pointer.  The table is
 ** weak: a symbol that is unmarked, unbound and not 'fixed' is freed by
 ** lispS_sweep.  Symbols are not on the 'allgc' list; the table is their
-** only index.  Bound symbols (globals) are roots (lispS_markbound); a
-** global's value is stored without a write barrier, because the end of
-** every marking marks every bound symbol's value again.
+** only index.  The symbols bound when a cycle starts are its roots
+** (lispS_markbound); a global is stored with a barrier (lispS_setvalue,
+** lisp_obj.h) that marks the symbol and the value while marking, so the
+** end of marking looks at no symbol again.  The table is swept in steps
+** after the end of marking (lispS_sweep); a dead symbol interned again
+** before its bucket is swept is revived (nothing points at it).
 */
 #include "conf.h"
 
@@ -56,6 +59,9 @@ static void resize(lisp_State *S) {
     mem_free(S->M, S->symtab, sizeof(lisp_Symbol *) * S->symcap);
     S->symtab = nt;
     S->symcap = ncap;
+    if (S->gcstate == GCSsweep) {
+        S->sweepsym = 0; /* the buckets moved: again from the first (swept ones stay) */
+    }
 }
 
 lisp_Symbol *lispS_intern(lisp_State *S, const char *str, size_t n) {
@@ -64,6 +70,9 @@ lisp_Symbol *lispS_intern(lisp_State *S, const char *str, size_t n) {
     lisp_Symbol *s;
     for (s = S->symtab[i]; s; s = s->hnext) {
         if (s->hash == h && s->len == n && memcmp(s->name, str, n) == 0) {
+            if (S->gcstate == GCSsweep && (s->h.marked & (S->curwhite ^ LISP_WHITES))) {
+                s->h.marked = S->curwhite; /* dead, not swept yet: alive again */
+            }
             return s;
         }
     }
@@ -87,26 +96,24 @@ lisp_Symbol *lispS_intern(lisp_State *S, const char *str, size_t n) {
     return s;
 }
 
-void lispS_markbound(lisp_State *S, int values) {
+void lispS_markbound(lisp_State *S) {
     size_t i;
     for (i = 0; i < S->symcap; i++) {
         lisp_Symbol *s;
         for (s = S->symtab[i]; s; s = s->hnext) {
             if (s->fixed || s->value.tag != LISP_TUNBOUND) {
                 lispC_markobj(S, &s->h);
-                if (values && s->value.tag != LISP_TUNBOUND) {
-                    lispC_mark(S, s->value);
-                }
             }
         }
     }
 }
 
-void lispS_sweep(lisp_State *S) {
+int64_t lispS_sweep(lisp_State *S, int64_t work) {
     size_t i;
     uint8_t dead = S->curwhite ^ LISP_WHITES; /* called after the whites swap */
-    for (i = 0; i < S->symcap; i++) {
+    for (i = S->sweepsym; i < S->symcap && work > 0; i++) {
         lisp_Symbol **p = &S->symtab[i];
+        work -= 1;
         while (*p) {
             lisp_Symbol *s = *p;
             if (s->h.marked & dead) {
@@ -121,6 +128,9 @@ void lispS_sweep(lisp_State *S) {
                 s->h.marked = S->curwhite;
                 p = &s->hnext;
             }
+            work -= 2;
         }
     }
+    S->sweepsym = i;
+    return work;
 }

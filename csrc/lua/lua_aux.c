@@ -941,6 +941,7 @@ void lx_pushheap(lua_State *L, lisp_State *S) {
     F("gc_last_pause_ns", h.gc_last_pause_ns);
     F("gc_max_pause_ns", h.gc_max_pause_ns);
     F("gc_max_pause_cpu_ns", h.gc_max_pause_cpu_ns);
+    F("gc_total_pause_cpu_ns", h.gc_total_pause_cpu_ns);
     F("gc_total_pause_ns", h.gc_total_pause_ns);
     F("gc_pauses", h.gc_pauses);
     lua_pushstring(L, h.gc_state);
