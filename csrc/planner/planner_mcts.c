@@ -53,6 +53,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "planner_mcts.h"
 #include "rng.h"
@@ -139,7 +142,8 @@ typedef struct Search {
     int sampler;
     double gamma;
     double c;
-    double qmin, qmax, qscale;
+    double qmin, qmax;
+    double qspread;                 /* qmax - qmin, or 1 while under 1e-12 */
     double lo[MCTS_MAX_ACTION];
     double width[MCTS_MAX_ACTION];
     double sd[MCTS_MAX_ACTION];     /* gaussian sampler spread */
@@ -1114,28 +1118,55 @@ static double rollout(Search *S, const double *s0, int steps) {
 
 /* The slot (in 'kids') of the child of 'parent' with the best UCB score
 ** (first wins ties).  Reads only the parent's slice of cached q and
-** 1/sqrt(visits); the maxima are kept with conditional moves. */
+** 1/sqrt(visits).  Two maxima are kept, of the even and of the odd slots
+** (two lanes of one SSE2 register where there is SSE2: branch-free, as the
+** best child changes at random points of the scan), then merged so ties
+** still go to the earliest slot; both forms compute the same scores. */
 static int32_t select_child(const Search *S, int32_t parent) {
     const mcts_Planner *P = S->P;
     const Node *pn = &P->nodes[parent];
-    double cs = S->c * sqrt_log(P, pn->visits);
-    double qs = S->qscale;
+    /* Qn + c sqrt(ln N) / sqrt(n) with Qn = (q - qmin) / spread is largest
+    ** for the child with the largest q + c sqrt(ln N) spread / sqrt(n) */
+    double cs = S->c * sqrt_log(P, pn->visits) * S->qspread;
     const Kid *kid = P->kids + pn->koff;
-    /* two interleaved maxima (even and odd slots) halve the dependency
-    ** chain of the scan; ties still go to the earliest slot */
-    double b0 = -DBL_MAX, b1 = -DBL_MAX;
-    int32_t j0 = 0, j1 = 1, j, n = pn->nchildren;
+    double b0, b1;
+    int32_t j0, j1, j, n = pn->nchildren;
+#if defined(__SSE2__)
+    __m128d vb = _mm_set1_pd(-DBL_MAX), vcs = _mm_set1_pd(cs);
+    __m128d vj = _mm_set_pd(1.0, 0.0), vbest = vj, two = _mm_set1_pd(2.0);
     for (j = 0; j + 1 < n; j += 2) {
-        double s0 = kid[j].q * qs + cs * kid[j].isq;
-        double s1 = kid[j + 1].q * qs + cs * kid[j + 1].isq;
-        int g0 = s0 > b0, g1 = s1 > b1;
-        j0 = g0 ? j : j0;
-        b0 = g0 ? s0 : b0;
-        j1 = g1 ? j + 1 : j1;
-        b1 = g1 ? s1 : b1;
+        __m128d q = _mm_loadh_pd(_mm_load_sd(&kid[j].q), &kid[j + 1].q);
+        __m128d w = _mm_loadh_pd(_mm_load_sd(&kid[j].isq), &kid[j + 1].isq);
+        __m128d sc = _mm_add_pd(q, _mm_mul_pd(vcs, w));
+        __m128d gt = _mm_cmpgt_pd(sc, vb);
+        vb = _mm_max_pd(sc, vb); /* sc > vb ? sc : vb */
+        vbest = _mm_or_pd(_mm_and_pd(gt, vj), _mm_andnot_pd(gt, vbest));
+        vj = _mm_add_pd(vj, two);
     }
+    b0 = _mm_cvtsd_f64(vb);
+    b1 = _mm_cvtsd_f64(_mm_unpackhi_pd(vb, vb));
+    j0 = (int32_t)_mm_cvtsd_f64(vbest);
+    j1 = (int32_t)_mm_cvtsd_f64(_mm_unpackhi_pd(vbest, vbest));
+#else
+    b0 = -DBL_MAX;
+    b1 = -DBL_MAX;
+    j0 = 0;
+    j1 = 1;
+    for (j = 0; j + 1 < n; j += 2) {
+        double s0 = kid[j].q + cs * kid[j].isq;
+        double s1 = kid[j + 1].q + cs * kid[j + 1].isq;
+        if (s0 > b0) {
+            b0 = s0;
+            j0 = j;
+        }
+        if (s1 > b1) {
+            b1 = s1;
+            j1 = j + 1;
+        }
+    }
+#endif
     if (j < n) {
-        double s0 = kid[j].q * qs + cs * kid[j].isq;
+        double s0 = kid[j].q + cs * kid[j].isq;
         if (s0 > b0) {
             b0 = s0;
             j0 = j;
@@ -1204,7 +1235,7 @@ static void iterate(Search *S) {
             if (n->q > S->qmax) {
                 S->qmax = n->q;
             }
-            S->qscale = S->qmax - S->qmin > 1e-12 ? 1.0 / (S->qmax - S->qmin) : 1.0;
+            S->qspread = S->qmax - S->qmin > 1e-12 ? S->qmax - S->qmin : 1.0;
         }
     }
     nodes[0].visits++;
@@ -1321,7 +1352,7 @@ static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const dou
     S.c = req->c_ucb;
     S.qmin = DBL_MAX;
     S.qmax = -DBL_MAX;
-    S.qscale = 1.0;
+    S.qspread = 1.0;
     for (i = 0; i < S.adim; i++) {
         S.lo[i] = lo ? lo[i] : S.m->action_lo[i];
         S.width[i] = (hi ? hi[i] : S.m->action_hi[i]) - S.lo[i];
