@@ -910,13 +910,30 @@ static inline uint64_t next64(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t
 static void pool_draw(Search *S, double *d, int rows) {
     int A = S->adim, j, i;
     uint64_t s0 = S->R.s[0], s1 = S->R.s[1], s2 = S->R.s[2], s3 = S->R.s[3];
-    if (A == 1) {
-        double lo = S->lo[0], w = S->width[0] * 0x1.0p-32;
-        for (j = 0; j < rows; j += 2) {
+    if (A <= 2) {
+        /* one draw per two values: lanes (lo, w) of dimension 0 twice, or
+        ** of dimensions 0 and 1 */
+#if defined(__SSE2__)
+        __m128d lo = _mm_set_pd(S->lo[A - 1], S->lo[0]);
+        __m128d w = _mm_set_pd(S->width[A - 1] * 0x1.0p-32, S->width[0] * 0x1.0p-32);
+        __m128d off = _mm_set1_pd(2147483648.0);
+        __m128i flip = _mm_set1_epi32(INT32_MIN);
+        for (j = 0; j < rows * A; j += 2) {
             uint64_t r = next64(&s0, &s1, &s2, &s3);
-            d[j] = lo + w * (double)(uint32_t)r;
-            d[j + 1] = lo + w * (double)(uint32_t)(r >> 32);
+            /* both 32-bit halves as doubles, exactly: (h - 2^31) as int32, + 2^31 */
+            __m128i h = _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(const void *)&r), flip);
+            __m128d u = _mm_add_pd(_mm_cvtepi32_pd(h), off);
+            _mm_storeu_pd(d + j, _mm_add_pd(lo, _mm_mul_pd(w, u)));
         }
+#else
+        double lo0 = S->lo[0], w0 = S->width[0] * 0x1.0p-32;
+        double lo1 = S->lo[A - 1], w1 = S->width[A - 1] * 0x1.0p-32;
+        for (j = 0; j < rows * A; j += 2) {
+            uint64_t r = next64(&s0, &s1, &s2, &s3);
+            d[j] = lo0 + w0 * (double)(uint32_t)r;
+            d[j + 1] = lo1 + w1 * (double)(uint32_t)(r >> 32);
+        }
+#endif
     } else {
         double w[MCTS_MAX_ACTION];
         for (i = 0; i < A; i++) {
