@@ -21,22 +21,24 @@
 ** ----------
 **   - Nodes live in one index-linked array (the arena); node 0 is the root.
 **     A node's children are listed, oldest first, in its slice
-**     kids[koff .. koff + nchildren) of one shared index pool; a full slice
-**     is copied to a slice twice as large at the end of the pool (the old
-**     one is abandoned until the next call), so UCB selection scans a plain
-**     array instead of chasing sibling links.  Indices, never pointers, are
+**     kids[koff .. koff + nchildren) of one shared pool of Kid slots (the
+**     child's index and a copy of its q and 1/sqrt(visits), written at
+**     back-up); a full slice is copied to a slice twice as large at the end
+**     of the pool (the old one is abandoned until the next call), so UCB
+**     selection scans one plain array instead of chasing indices.  Indices, never pointers, are
 **     kept across an allocation, since growing the arena or pool moves it.
 **   - Every child has visits >= 1 once its creating iteration has backed
 **     up, which is before any later selection looks at it.  The root's
 **     visits equal the completed iterations.
 **   - Dynamics are deterministic (planner_models.c), so a node's state is
 **     computed once, when it is created, and stored beside it.
-**   - All randomness comes from one rng_State seeded from the request seed,
-**     and the clock only decides *when* to stop.  Hence a search stopped by
+**   - All randomness comes from one rng_State seeded from the request seed
+**     (the uniform actions through the pool of pre-drawn rows, see
+**     pool_ensure), and the clock only decides *when* to stop.  Hence a search stopped by
 **     iters_max replays bit for bit; one stopped by budget_ms may not.
 **   - After warm-up nothing allocates: the arena (nodes + states + actions),
-**     the path stack, the sqrt/log table and the widening-threshold cache
-**     belong to the mcts_Planner and are reused by every call.  The arena
+**     the path stack, the sqrt/log table, the widening-threshold cache and
+**     the action pool belong to the mcts_Planner and are reused by every call.  The arena
 **     only grows (by doubling, up to 'node_limit'); when it cannot grow the
 **     search goes on without adding nodes.
 **   - No division, log or pow in the common path: sqrt(ln n) and 1/sqrt(n)
@@ -51,6 +53,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "planner_mcts.h"
 #include "rng.h"
@@ -68,6 +73,13 @@
 /* Pool slots per node that always suffice: a parent's slices 4, 8, ..., C
 ** add up to < 2C <= 4 * children (or 4), so the pool needs < 8 per node. */
 #define KIDS_PER_NODE 8
+/* The pool of random actions (uniform sampler, random rollouts): a rollout
+** takes at most POOL_SEG rows at once; a refill draws POOL_FIRST rows on
+** a call's first refill, twice as many on each next one, up to POOL_FILL. */
+#define POOL_SEG 64
+#define POOL_FIRST 32
+#define POOL_FILL 256
+#define POOL_ROWS (POOL_FILL + POOL_SEG)
 /* Clock checks: a batch of iterations lasts at most this long. */
 #define CHECK_SLICE_NS 50000
 #define CHECK_BATCH_MAX 1024
@@ -83,6 +95,17 @@ typedef struct Node {
     int32_t terminal;      /* the edge into this node ended the episode */
 } Node;
 
+/* One slot of a parent's child list.  Beside the child's index it caches
+** what UCB selection reads of the child (its q and 1/sqrt(visits), written
+** at back-up), so the scan reads one contiguous array instead of following
+** each index into the arena. */
+typedef struct Kid {
+    double q;              /* = nodes[node].q */
+    double isq;            /* = 1/sqrt(nodes[node].visits) (inv_sqrt) */
+    int32_t node;
+    int32_t pad;
+} Kid;
+
 #define NODE_BYTES \
     (sizeof(Node) + sizeof(double) * (MCTS_MAX_STATE + MCTS_MAX_ACTION))
 
@@ -95,15 +118,17 @@ struct mcts_Planner {
     int32_t cap;           /* nodes the block can hold */
     int32_t n;             /* nodes in use by the current search */
     int32_t limit;         /* most nodes the arena may hold */
-    int32_t *kids;         /* child index lists, one slice per parent */
+    Kid *kids;             /* child lists, one slice per parent */
     int32_t kids_cap;      /* slots in 'kids' */
     int32_t kids_n;        /* slots handed out by the current search */
-    int32_t *path;         /* node indices root..leaf of one iteration */
+    int32_t *path;         /* root..leaf of one iteration: path[2d] the node at
+                           ** depth d, path[2d+1] its slot in 'kids' */
     int path_cap;
     double *tbl;           /* tbl[2n] = sqrt(ln n), tbl[2n+1] = 1/sqrt(n) */
     int32_t *thr;          /* thr[c] = widen_at for a node with c children */
     int thr_filled;        /* entries of 'thr' valid for (thr_k, thr_alpha) */
     double thr_k, thr_alpha;
+    double pool[POOL_ROWS * MCTS_MAX_ACTION]; /* random actions, rows of action_dim */
 };
 
 /* Per-call search state; lives on the C stack of mcts_run. */
@@ -117,10 +142,13 @@ typedef struct Search {
     int sampler;
     double gamma;
     double c;
-    double qmin, qmax, qscale;
+    double qmin, qmax;
+    double qspread;                 /* qmax - qmin, or 1 while under 1e-12 */
     double lo[MCTS_MAX_ACTION];
     double width[MCTS_MAX_ACTION];
     double sd[MCTS_MAX_ACTION];     /* gaussian sampler spread */
+    int pool_pos, pool_n;           /* rows of P->pool used, drawn */
+    int pool_fill;                  /* rows the next refill draws */
     int full;                       /* the arena cannot grow any more */
     int failed;                     /* a model step returned -1 */
     int64_t widen_added;
@@ -629,8 +657,8 @@ void mcts_free(mcts_Planner *P) {
     }
     M = P->M;
     mem_free(M, P->block, (size_t)P->cap * NODE_BYTES);
-    mem_free(M, P->path, sizeof(int32_t) * (size_t)P->path_cap);
-    mem_free(M, P->kids, sizeof(int32_t) * (size_t)P->kids_cap);
+    mem_free(M, P->path, sizeof(int32_t) * 2 * (size_t)P->path_cap);
+    mem_free(M, P->kids, sizeof(Kid) * (size_t)P->kids_cap);
     mem_free(M, P->tbl, sizeof(double) * 2 * TBL_N);
     mem_free(M, P->thr, sizeof(int32_t) * THR_N);
     mem_free(M, P, sizeof *P);
@@ -684,8 +712,8 @@ static int path_reserve(mcts_Planner *P, int depth) {
     if (need <= P->path_cap) {
         return 0;
     }
-    np = mem_realloc(P->M, P->path, sizeof(int32_t) * (size_t)P->path_cap,
-                     sizeof(int32_t) * (size_t)need);
+    np = mem_realloc(P->M, P->path, sizeof(int32_t) * 2 * (size_t)P->path_cap,
+                     sizeof(int32_t) * 2 * (size_t)need);
     if (np == NULL) {
         return -1;
     }
@@ -709,7 +737,7 @@ static int32_t node_new(mcts_Planner *P) {
 ** pool.  0, or -1 when out of memory or too large. */
 static int kids_grow(mcts_Planner *P, int64_t need) {
     int64_t want = P->kids_cap > 0 ? P->kids_cap : KIDS_POOL_MIN;
-    int32_t *nk;
+    Kid *nk;
     if (need <= P->kids_cap) {
         return 0;
     }
@@ -719,8 +747,8 @@ static int kids_grow(mcts_Planner *P, int64_t need) {
     if (want > INT32_MAX / 2) {
         return -1;
     }
-    nk = mem_realloc(P->M, P->kids, sizeof(int32_t) * (size_t)P->kids_cap,
-                     sizeof(int32_t) * (size_t)want);
+    nk = mem_realloc(P->M, P->kids, sizeof(Kid) * (size_t)P->kids_cap,
+                     sizeof(Kid) * (size_t)want);
     if (nk == NULL) {
         return -1;
     }
@@ -742,7 +770,7 @@ static int kids_reserve(mcts_Planner *P, int32_t parent) {
         return -1;
     }
     if (pn->nchildren > 0) {
-        memcpy(P->kids + P->kids_n, P->kids + pn->koff, sizeof(int32_t) * (size_t)pn->nchildren);
+        memcpy(P->kids + P->kids_n, P->kids + pn->koff, sizeof(Kid) * (size_t)pn->nchildren);
     }
     pn->koff = P->kids_n;
     pn->kcap = ncap;
@@ -774,8 +802,8 @@ void mcts_set_node_limit(mcts_Planner *P, int32_t n) {
 }
 
 size_t mcts_arena_bytes(const mcts_Planner *P) {
-    return (size_t)P->cap * NODE_BYTES + sizeof(int32_t) * (size_t)P->path_cap +
-           sizeof(int32_t) * (size_t)P->kids_cap +
+    return (size_t)P->cap * NODE_BYTES + sizeof(int32_t) * 2 * (size_t)P->path_cap +
+           sizeof(Kid) * (size_t)P->kids_cap +
            sizeof(double) * 2 * TBL_N + sizeof(int32_t) * THR_N + sizeof *P;
 }
 
@@ -850,17 +878,105 @@ static inline double clampd(double x, double lo, double hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
-/* rng_uniform of rng.c, inlined for the rollout loop (same sequence). */
-static inline double uniform(rng_State *R) {
-    uint64_t *s = R->s;
-    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = (s[3] << 45) | (s[3] >> 19);
-    return (double)(result >> 11) * 0x1.0p-53;
+/* rng_next of rng.c (xoshiro256**) on a state kept in locals, inlined for
+** the pool's refill loop. */
+static inline uint64_t next64(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t *s3) {
+    uint64_t x = *s1 * 5, result = ((x << 7) | (x >> 57)) * 9, t = *s1 << 17;
+    *s2 ^= *s0;
+    *s3 ^= *s1;
+    *s1 ^= *s2;
+    *s0 ^= *s3;
+    *s2 ^= t;
+    *s3 = (*s3 << 45) | (*s3 >> 19);
+    return result;
+}
+
+/*
+** The random actions of the uniform sampler and of random rollouts come
+** from one pool of pre-drawn rows (action_dim values each) in P->pool,
+** taken in order.  Each 64-bit draw gives two uniforms, its low then its
+** high 32 bits u (the action value lo + width * u / 2^32), so the
+** generator's serial chain runs once per two values, and the rows are
+** drawn by a loop of a fixed count instead of one loop per rollout.
+** The rows drawn depend only on how many were taken before, so the stream
+** is fixed by the seed.  pool_ensure(S, n) is called before taking up to
+** n rows, with the same n whichever path takes them (the batched and the
+** step-by-step rollout), so a refill falls at the same point of the
+** search on both and the gaussian sampler's direct draws (rng_normal)
+** interleave with refills the same way.
+*/
+
+/* Draw 'rows' (even) rows into 'd'. */
+static void pool_draw(Search *S, double *d, int rows) {
+    int A = S->adim, j, i;
+    uint64_t s0 = S->R.s[0], s1 = S->R.s[1], s2 = S->R.s[2], s3 = S->R.s[3];
+    if (A <= 2) {
+        /* one draw per two values: lanes (lo, w) of dimension 0 twice, or
+        ** of dimensions 0 and 1 */
+#if defined(__SSE2__)
+        __m128d lo = _mm_set_pd(S->lo[A - 1], S->lo[0]);
+        __m128d w = _mm_set_pd(S->width[A - 1] * 0x1.0p-32, S->width[0] * 0x1.0p-32);
+        __m128d off = _mm_set1_pd(2147483648.0);
+        __m128i flip = _mm_set1_epi32(INT32_MIN);
+        for (j = 0; j < rows * A; j += 2) {
+            uint64_t r = next64(&s0, &s1, &s2, &s3);
+            /* both 32-bit halves as doubles, exactly: (h - 2^31) as int32, + 2^31 */
+            __m128i h = _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(const void *)&r), flip);
+            __m128d u = _mm_add_pd(_mm_cvtepi32_pd(h), off);
+            _mm_storeu_pd(d + j, _mm_add_pd(lo, _mm_mul_pd(w, u)));
+        }
+#else
+        double lo0 = S->lo[0], w0 = S->width[0] * 0x1.0p-32;
+        double lo1 = S->lo[A - 1], w1 = S->width[A - 1] * 0x1.0p-32;
+        for (j = 0; j < rows * A; j += 2) {
+            uint64_t r = next64(&s0, &s1, &s2, &s3);
+            d[j] = lo0 + w0 * (double)(uint32_t)r;
+            d[j + 1] = lo1 + w1 * (double)(uint32_t)(r >> 32);
+        }
+#endif
+    } else {
+        double w[MCTS_MAX_ACTION];
+        for (i = 0; i < A; i++) {
+            w[i] = S->width[i] * 0x1.0p-32;
+        }
+        i = 0;
+        for (j = 0; j < rows * A; j += 2) {
+            uint64_t r = next64(&s0, &s1, &s2, &s3);
+            int i1 = i + 1 == A ? 0 : i + 1;
+            d[j] = S->lo[i] + w[i] * (double)(uint32_t)r;
+            d[j + 1] = S->lo[i1] + w[i1] * (double)(uint32_t)(r >> 32);
+            i = i1 + 1 == A ? 0 : i1 + 1;
+        }
+    }
+    S->R.s[0] = s0;
+    S->R.s[1] = s1;
+    S->R.s[2] = s2;
+    S->R.s[3] = s3;
+}
+
+/* Make at least 'n' (<= POOL_SEG) untaken rows available. */
+static inline void pool_ensure(Search *S, int n) {
+    if (S->pool_n - S->pool_pos < n) {
+        double *pool = S->P->pool;
+        int A = S->adim, keep = (S->pool_n - S->pool_pos) * A, i, fill = S->pool_fill;
+        if (fill < n) {
+            fill = (n + 1) & ~1;
+        }
+        for (i = 0; i < keep; i++) {
+            pool[i] = pool[S->pool_pos * A + i];
+        }
+        pool_draw(S, pool + keep, fill);
+        S->pool_n = keep / A + fill;
+        S->pool_pos = 0;
+        if (fill < POOL_FILL) {
+            S->pool_fill = fill * 2;
+        }
+    }
+}
+
+/* The next untaken row (after pool_ensure). */
+static inline const double *pool_take(Search *S) {
+    return S->P->pool + (size_t)(S->pool_pos++) * (size_t)S->adim;
 }
 
 /* Draw a new action for widening node 'parent' into 'a'. */
@@ -875,11 +991,11 @@ static void sample_action(Search *S, int32_t parent, double *a) {
         } else {
             /* no heuristic: around the most visited child, else mid-range */
             const Node *pn = &P->nodes[parent];
-            const int32_t *kid = P->kids + pn->koff;
+            const Kid *kid = P->kids + pn->koff;
             int32_t best = -1, j;
             for (j = 0; j < pn->nchildren; j++) {
-                if (best < 0 || P->nodes[kid[j]].visits > P->nodes[best].visits) {
-                    best = kid[j];
+                if (best < 0 || P->nodes[kid[j].node].visits > P->nodes[best].visits) {
+                    best = kid[j].node;
                 }
             }
             for (i = 0; i < S->adim; i++) {
@@ -893,18 +1009,24 @@ static void sample_action(Search *S, int32_t parent, double *a) {
         }
         return;
     }
-    for (i = 0; i < S->adim; i++) {
-        a[i] = S->lo[i] + S->width[i] * uniform(&S->R);
+    pool_ensure(S, 1);
+    {
+        const double *u = pool_take(S);
+        for (i = 0; i < S->adim; i++) {
+            a[i] = u[i];
+        }
     }
 }
 
-/* Add one child to 'parent'; returns its index or -1 when the arena is
-** full (then S->full is set).  Moves the arena. */
-static int32_t expand(Search *S, int32_t parent) {
+/* Add one child to 'parent'; returns its index (and its slot in 'kids'
+** in *slot) or -1 when the arena is full (then S->full is set).  Moves
+** the arena. */
+static int32_t expand(Search *S, int32_t parent, int32_t *slot) {
     mcts_Planner *P = S->P;
     const mcts_Model *m = S->m;
     int32_t c;
     Node *pn, *cn;
+    Kid *k;
     double *a;
     double r;
     int term;
@@ -931,53 +1053,38 @@ static int32_t expand(Search *S, int32_t parent) {
     cn->nchildren = 0;
     cn->widen_at = 0;
     cn->terminal = term;
-    P->kids[pn->koff + pn->nchildren] = c;
+    *slot = pn->koff + pn->nchildren;
+    k = &P->kids[*slot];
+    k->q = 0.0;
+    k->isq = inv_sqrt(P, 0);
+    k->node = c;
+    k->pad = 0;
     pn->nchildren++;
     pn->widen_at = widen_at(P, pn->nchildren);
     S->widen_added++;
     return c;
 }
 
-/* rollout's chunk of random actions: drawn before a batched rollout of
-** up to RCHUNK steps (mcts_Model.rollout). */
-#define RCHUNK 32
-
 /* Random rollout of at most 'steps' (>= 1) steps from 's0' with a model
-** that has a batched rollout: RCHUNK actions are drawn, then rolled out in
-** one call.  When the rollout ends inside a chunk, the generator is set
-** back to the chunk's start and advanced by the draws of the steps taken,
-** so the random stream (and every result) is the one of drawing each
-** action just before its step. */
+** that has a batched rollout: segments of up to POOL_SEG actions straight
+** from the pool, one call each. */
 static double rollout_batched(Search *S, const double *s0, int steps) {
     const mcts_Model *m = S->m;
-    double x[MCTS_MAX_STATE], a[RCHUNK * MCTS_MAX_ACTION], g = 0.0, disc = 1.0;
-    int t = 0, term = 0, A = S->adim, j, k;
-    memcpy(x, s0, sizeof(double) * (size_t)S->sdim);
+    double x[MCTS_MAX_STATE], g = 0.0, disc = 1.0;
+    int t = 0, term = 0, k, i;
+    for (i = 0; i < S->sdim; i++) {
+        x[i] = s0[i];
+    }
     while (t < steps && !term) {
-        int n = steps - t < RCHUNK ? steps - t : RCHUNK;
-        rng_State R0 = S->R;
-        if (A == 1) {
-            double lo = S->lo[0], w = S->width[0];
-            for (j = 0; j < n; j++) {
-                a[j] = lo + w * uniform(&S->R);
-            }
-        } else {
-            for (j = 0; j < n * A; j++) {
-                int i = j % A;
-                a[j] = S->lo[i] + S->width[i] * uniform(&S->R);
-            }
-        }
-        k = m->rollout(m, x, a, n, S->gamma, &g, &disc, &term);
+        int n = steps - t < POOL_SEG ? steps - t : POOL_SEG;
+        pool_ensure(S, n);
+        k = m->rollout(m, x, S->P->pool + (size_t)S->pool_pos * (size_t)S->adim, n, S->gamma,
+                       &g, &disc, &term);
         if (k < 0) {
             S->failed = 1;
             break;
         }
-        if (k < n) { /* ended early: only k steps' draws were used */
-            S->R = R0;
-            for (j = 0; j < k * A; j++) {
-                (void)uniform(&S->R);
-            }
-        }
+        S->pool_pos += k;
         t += k;
     }
     return g;
@@ -990,23 +1097,26 @@ static double rollout(Search *S, const double *s0, int steps) {
     double a[MCTS_MAX_ACTION];
     double g = 0.0, disc = 1.0, r;
     double *cur = buf[0], *nxt = buf[1], *tmp;
-    int t, i, term;
+    int t, term, heur = S->rollout == MCTS_ROLLOUT_HEURISTIC;
     if (steps <= 0) {
         return 0.0;
     }
-    if (m->rollout != NULL && S->rollout != MCTS_ROLLOUT_HEURISTIC) {
+    if (m->rollout != NULL && !heur) {
         return rollout_batched(S, s0, steps);
     }
     memcpy(cur, s0, sizeof(double) * (size_t)S->sdim);
     for (t = 0; t < steps; t++) {
-        if (S->rollout == MCTS_ROLLOUT_HEURISTIC) {
+        const double *u;
+        if (heur) {
             m->heuristic_action(m, cur, a);
+            u = a;
         } else {
-            for (i = 0; i < S->adim; i++) {
-                a[i] = S->lo[i] + S->width[i] * uniform(&S->R);
+            if (t % POOL_SEG == 0) { /* as rollout_batched does per segment */
+                pool_ensure(S, steps - t < POOL_SEG ? steps - t : POOL_SEG);
             }
+            u = pool_take(S);
         }
-        term = m->step(m, cur, a, nxt, &r);
+        term = m->step(m, cur, u, nxt, &r);
         if (term < 0) {
             S->failed = 1;
             break;
@@ -1023,23 +1133,45 @@ static double rollout(Search *S, const double *s0, int steps) {
     return g;
 }
 
-/* The child of 'parent' with the best UCB score (first wins ties). */
+/* The slot (in 'kids') of the child of 'parent' with the best UCB score
+** (first wins ties).  Reads only the parent's slice of cached q and
+** 1/sqrt(visits).  Two maxima are kept, of the even and of the odd slots
+** (two lanes of one SSE2 register where there is SSE2: branch-free, as the
+** best child changes at random points of the scan), then merged so ties
+** still go to the earliest slot; both forms compute the same scores. */
 static int32_t select_child(const Search *S, int32_t parent) {
     const mcts_Planner *P = S->P;
-    const Node *nodes = P->nodes;
-    const Node *pn = &nodes[parent];
-    double cs = S->c * sqrt_log(P, pn->visits);
-    double qs = S->qscale;
-    const int32_t *kid = P->kids + pn->koff;
-    /* two interleaved maxima (even and odd slots) halve the dependency
-    ** chain of the scan; ties still go to the earliest slot */
-    double b0 = -DBL_MAX, b1 = -DBL_MAX;
-    int32_t j0 = 0, j1 = 1, j, n = pn->nchildren;
+    const Node *pn = &P->nodes[parent];
+    /* Qn + c sqrt(ln N) / sqrt(n) with Qn = (q - qmin) / spread is largest
+    ** for the child with the largest q + c sqrt(ln N) spread / sqrt(n) */
+    double cs = S->c * sqrt_log(P, pn->visits) * S->qspread;
+    const Kid *kid = P->kids + pn->koff;
+    double b0, b1;
+    int32_t j0, j1, j, n = pn->nchildren;
+#if defined(__SSE2__)
+    __m128d vb = _mm_set1_pd(-DBL_MAX), vcs = _mm_set1_pd(cs);
+    __m128d vj = _mm_set_pd(1.0, 0.0), vbest = vj, two = _mm_set1_pd(2.0);
     for (j = 0; j + 1 < n; j += 2) {
-        const Node *c0 = &nodes[kid[j]];
-        const Node *c1 = &nodes[kid[j + 1]];
-        double s0 = c0->q * qs + cs * inv_sqrt(P, c0->visits);
-        double s1 = c1->q * qs + cs * inv_sqrt(P, c1->visits);
+        __m128d q = _mm_loadh_pd(_mm_load_sd(&kid[j].q), &kid[j + 1].q);
+        __m128d w = _mm_loadh_pd(_mm_load_sd(&kid[j].isq), &kid[j + 1].isq);
+        __m128d sc = _mm_add_pd(q, _mm_mul_pd(vcs, w));
+        __m128d gt = _mm_cmpgt_pd(sc, vb);
+        vb = _mm_max_pd(sc, vb); /* sc > vb ? sc : vb */
+        vbest = _mm_or_pd(_mm_and_pd(gt, vj), _mm_andnot_pd(gt, vbest));
+        vj = _mm_add_pd(vj, two);
+    }
+    b0 = _mm_cvtsd_f64(vb);
+    b1 = _mm_cvtsd_f64(_mm_unpackhi_pd(vb, vb));
+    j0 = (int32_t)_mm_cvtsd_f64(vbest);
+    j1 = (int32_t)_mm_cvtsd_f64(_mm_unpackhi_pd(vbest, vbest));
+#else
+    b0 = -DBL_MAX;
+    b1 = -DBL_MAX;
+    j0 = 0;
+    j1 = 1;
+    for (j = 0; j + 1 < n; j += 2) {
+        double s0 = kid[j].q + cs * kid[j].isq;
+        double s1 = kid[j + 1].q + cs * kid[j + 1].isq;
         if (s0 > b0) {
             b0 = s0;
             j0 = j;
@@ -1049,9 +1181,9 @@ static int32_t select_child(const Search *S, int32_t parent) {
             j1 = j + 1;
         }
     }
+#endif
     if (j < n) {
-        const Node *c0 = &nodes[kid[j]];
-        double s0 = c0->q * qs + cs * inv_sqrt(P, c0->visits);
+        double s0 = kid[j].q + cs * kid[j].isq;
         if (s0 > b0) {
             b0 = s0;
             j0 = j;
@@ -1060,7 +1192,7 @@ static int32_t select_child(const Search *S, int32_t parent) {
     if (b1 > b0 || (b1 == b0 && j1 < j0)) {
         j0 = j1;
     }
-    return kid[j0];
+    return pn->koff + j0;
 }
 
 /* One iteration: select, maybe widen, roll out, back up. */
@@ -1072,15 +1204,18 @@ static void iterate(Search *S) {
     double g = 0.0;
     Node *nodes;
     path[0] = 0;
+    path[1] = -1;
     for (;;) {
         const Node *n = &P->nodes[cur];
         if (n->terminal || depth >= S->max_depth) {
             break;
         }
         if (n->visits >= n->widen_at && !S->full) {
-            int32_t c = expand(S, cur);   /* may move the arena */
+            int32_t slot, c = expand(S, cur, &slot);   /* may move the arena */
             if (c >= 0) {
-                path[++depth] = c;
+                ++depth;
+                path[2 * depth] = c;
+                path[2 * depth + 1] = slot;
                 if (!P->nodes[c].terminal) {
                     g = rollout(S, state_at(S, c), S->max_depth - depth);
                 }
@@ -1092,16 +1227,24 @@ static void iterate(Search *S) {
             g = rollout(S, state_at(S, cur), S->max_depth - depth);
             break;
         }
-        cur = select_child(S, cur);
-        path[++depth] = cur;
+        {
+            int32_t slot = select_child(S, cur);
+            cur = P->kids[slot].node;
+            ++depth;
+            path[2 * depth] = cur;
+            path[2 * depth + 1] = slot;
+        }
     }
     /* back up; the root (path[0]) only counts the visit */
     nodes = P->nodes;
     for (i = depth; i >= 1; i--) {
-        Node *n = &nodes[path[i]];
+        Node *n = &nodes[path[2 * i]];
+        Kid *k = &P->kids[path[2 * i + 1]];
         g = n->reward + S->gamma * g;
         n->visits++;
         n->q += (g - n->q) / n->visits;
+        k->q = n->q;
+        k->isq = inv_sqrt(P, n->visits);
         if (n->q < S->qmin || n->q > S->qmax) {
             if (n->q < S->qmin) {
                 S->qmin = n->q;
@@ -1109,7 +1252,7 @@ static void iterate(Search *S) {
             if (n->q > S->qmax) {
                 S->qmax = n->q;
             }
-            S->qscale = S->qmax - S->qmin > 1e-12 ? 1.0 / (S->qmax - S->qmin) : 1.0;
+            S->qspread = S->qmax - S->qmin > 1e-12 ? S->qmax - S->qmin : 1.0;
         }
     }
     nodes[0].visits++;
@@ -1136,7 +1279,7 @@ static void collect(Search *S, const mcts_Request *req, mcts_Result *res) {
     int nt = 0, j, d;
     int32_t i, k;
     for (k = 0; k < nodes[0].nchildren; k++) {
-        i = P->kids[nodes[0].koff + k];
+        i = P->kids[nodes[0].koff + k].node;
         /* insertion into the sorted 'top' array of at most 'want' */
         if (nt == want && !better(nodes, i, top[nt - 1])) {
             continue;
@@ -1226,7 +1369,7 @@ static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const dou
     S.c = req->c_ucb;
     S.qmin = DBL_MAX;
     S.qmax = -DBL_MAX;
-    S.qscale = 1.0;
+    S.qspread = 1.0;
     for (i = 0; i < S.adim; i++) {
         S.lo[i] = lo ? lo[i] : S.m->action_lo[i];
         S.width[i] = (hi ? hi[i] : S.m->action_hi[i]) - S.lo[i];
@@ -1238,6 +1381,9 @@ static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const dou
     S.depth_sum = 0;
     S.depth_max = 0;
     rng_seed(&S.R, req->seed);
+    S.pool_pos = 0;
+    S.pool_n = 0;
+    S.pool_fill = POOL_FIRST;
     if (P->thr_k != req->pw_k || P->thr_alpha != req->pw_alpha) {
         P->thr_k = req->pw_k;
         P->thr_alpha = req->pw_alpha;

@@ -258,12 +258,43 @@ void mcts_model_clamp(const mcts_Model *m, const double *a, double *out) {
 ** (mcts_RolloutFn) as a loop over its own step function, inlined (the
 ** step functions are LISPBT_INLINE): the same arithmetic in the same order
 ** as calling 'step' n times, without an indirect call per step.  SDIM is
-** the state length, 0 for the per-call m->state_dim. */
+** the state length, 0 for the per-call m->state_dim.  With a fixed SDIM
+** the state lives in two local arrays of constant size, copied after each
+** step, which the compiler keeps in registers: no store and reload of the
+** state per step (the buffers swapped by pointer otherwise). */
 #define MODEL_ROLLOUT(name, stepfn, SDIM)                                                      \
     static int name(const mcts_Model *m, double *x, const double *U, int n, double gamma,      \
                     double *ret, double *disc, int *term) {                                    \
         double buf[MCTS_MAX_STATE], *cur = x, *nxt = buf, *tmp, r, g = *ret, d = *disc;       \
         int t, k = 0, A = m->action_dim, sd = (SDIM) > 0 ? (SDIM) : m->state_dim, i;           \
+        if ((SDIM) > 0) {                                                                      \
+            double c[(SDIM) > 0 ? (SDIM) : 1], nx[(SDIM) > 0 ? (SDIM) : 1];                    \
+            for (i = 0; i < sd; i++) {                                                         \
+                c[i] = x[i];                                                                   \
+            }                                                                                  \
+            for (t = 0; t < n;) {                                                              \
+                k = stepfn(m, c, U + t * A, nx, &r);                                           \
+                if (k < 0) {                                                                   \
+                    return -1;                                                                 \
+                }                                                                              \
+                g += d * r;                                                                    \
+                d *= gamma;                                                                    \
+                for (i = 0; i < sd; i++) {                                                     \
+                    c[i] = nx[i];                                                              \
+                }                                                                              \
+                t++;                                                                           \
+                if (k) {                                                                       \
+                    break;                                                                     \
+                }                                                                              \
+            }                                                                                  \
+            for (i = 0; i < sd; i++) {                                                         \
+                x[i] = c[i];                                                                   \
+            }                                                                                  \
+            *ret = g;                                                                          \
+            *disc = d;                                                                         \
+            *term = k;                                                                         \
+            return t;                                                                          \
+        }                                                                                      \
         for (t = 0; t < n;) {                                                                  \
             k = stepfn(m, cur, U + t * A, nxt, &r);                                            \
             if (k < 0) {                                                                       \

@@ -328,7 +328,9 @@ static void test_host(void) {
 /* A model's batched rollout (mcts_Model.rollout) changes no result: each
 ** built-in model with it and a copy without it (every step through 'step')
 ** give the same bits on every backend, including a rollout that ends at
-** a terminal step (toy-1d from 0.5: the goal within reach). */
+** a terminal step (toy-1d from 0.5: the goal within reach).  MCTS also
+** with the gaussian sampler (its draws interleave with the refills of the
+** random-action pool) and rollouts longer than one pool segment. */
 static void test_rollout_hook(void) {
     static const double toy[1] = {0.5};
     static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
@@ -338,7 +340,7 @@ static void test_rollout_hook(void) {
     static const int lens[3] = {1, 6, 5};
     mem_Heap M;
     plan_Planner *P;
-    int i, b;
+    int i, b, v;
     mem_init(&M);
     P = plan_new(&M);
     CHECK(P != NULL);
@@ -347,10 +349,11 @@ static void test_rollout_hook(void) {
         mcts_Model plain = *m;
         CHECK(m != NULL && m->rollout != NULL);
         plain.rollout = NULL;
-        for (b = PLAN_MCTS; b <= PLAN_MPPI; b++) {
+        for (v = 0; v < 3; v++) {
             plan_Request q;
             plan_Result r1, r2;
             int d;
+            b = v < 2 ? PLAN_MCTS : PLAN_MPPI;
             plan_request_defaults(&q);
             q.backend = b;
             snprintf(q.model_service, sizeof q.model_service, "%s", names[i]);
@@ -361,6 +364,11 @@ static void test_rollout_hook(void) {
             q.seed = 7;
             q.top_k = 3;
             q.mcts.rollout_policy = MCTS_ROLLOUT_RANDOM;
+            if (v == 1) {
+                q.mcts.action_sampler = MCTS_SAMPLER_GAUSSIAN;
+                q.mcts.max_depth = 150;
+                q.horizon = 150;
+            }
             q.smoothness_weight = 0.1;
             plan_run(P, m, &q, &r1);
             plan_run(P, &plain, &q, &r2);
