@@ -21,12 +21,15 @@
 ** ----------
 **   - Nodes live in one index-linked array (the arena); node 0 is the root.
 **     A node's children are listed, oldest first, in its slice
-**     kids[koff .. koff + nchildren) of one shared pool of Kid slots (the
-**     child's index and a copy of its q and 1/sqrt(visits), written at
-**     back-up); a full slice is copied to a slice twice as large at the end
-**     of the pool (the old one is abandoned until the next call), so UCB
-**     selection scans one plain array instead of chasing indices.  Indices, never pointers, are
-**     kept across an allocation, since growing the arena or pool moves it.
+**     [koff .. koff + nchildren) of one shared pool of slots, three
+**     parallel arrays: knode (the child's index), kq and kisq (a copy of
+**     its q and 1/sqrt(visits), written at back-up).  A node gets a slice
+**     of KIDS_MIN slots when it is created; a full slice is copied to a
+**     slice twice as large at the end of the pool (the old one is
+**     abandoned until the next call); free slots score -DBL_MAX.  So UCB
+**     selection scans two plain arrays instead of chasing indices.
+**     Indices, never pointers, are kept across an allocation, since
+**     growing the arena or pool moves it.
 **   - Every child has visits >= 1 once its creating iteration has backed
 **     up, which is before any later selection looks at it.  The root's
 **     visits equal the completed iterations.
@@ -70,8 +73,9 @@
 /* First child slice of a node, and initial size of the kids pool. */
 #define KIDS_MIN 4
 #define KIDS_POOL_MIN 1024
-/* Pool slots per node that always suffice: a parent's slices 4, 8, ..., C
-** add up to < 2C <= 4 * children (or 4), so the pool needs < 8 per node. */
+/* Pool slots per node that always suffice: a node's slices 4, 8, ..., C
+** add up to < 2C <= 4 * children (or 4 with fewer than 4 children), so
+** the pool needs < 8 per node. */
 #define KIDS_PER_NODE 8
 /* The pool of random actions (uniform sampler, random rollouts): a rollout
 ** takes at most POOL_SEG rows at once; a refill draws POOL_FIRST rows on
@@ -95,16 +99,13 @@ typedef struct Node {
     int32_t terminal;      /* the edge into this node ended the episode */
 } Node;
 
-/* One slot of a parent's child list.  Beside the child's index it caches
-** what UCB selection reads of the child (its q and 1/sqrt(visits), written
-** at back-up), so the scan reads one contiguous array instead of following
-** each index into the arena. */
-typedef struct Kid {
-    double q;              /* = nodes[node].q */
-    double isq;            /* = 1/sqrt(nodes[node].visits) (inv_sqrt) */
-    int32_t node;
-    int32_t pad;
-} Kid;
+/* A slot of a parent's child list is one index into three parallel
+** arrays of the kids pool (struct of arrays): the child's index, and a
+** cache of what UCB selection reads of the child (its q and
+** 1/sqrt(visits), written at back-up), so the scan reads two contiguous
+** arrays of doubles (two aligned loads per two children) instead of
+** following each index into the arena. */
+#define KID_BYTES (2 * sizeof(double) + sizeof(int32_t))
 
 #define NODE_BYTES \
     (sizeof(Node) + sizeof(double) * (MCTS_MAX_STATE + MCTS_MAX_ACTION))
@@ -118,8 +119,11 @@ struct mcts_Planner {
     int32_t cap;           /* nodes the block can hold */
     int32_t n;             /* nodes in use by the current search */
     int32_t limit;         /* most nodes the arena may hold */
-    Kid *kids;             /* child lists, one slice per parent */
-    int32_t kids_cap;      /* slots in 'kids' */
+    void *kblock;          /* one allocation: kq | kisq | knode */
+    double *kq;            /* kq[slot] = nodes[knode[slot]].q */
+    double *kisq;          /* kisq[slot] = 1/sqrt(visits of knode[slot]) */
+    int32_t *knode;        /* child lists, one slice per parent */
+    int32_t kids_cap;      /* slots in the three arrays */
     int32_t kids_n;        /* slots handed out by the current search */
     int32_t *path;         /* root..leaf of one iteration: path[2d] the node at
                            ** depth d, path[2d+1] its slot in 'kids' */
@@ -658,7 +662,7 @@ void mcts_free(mcts_Planner *P) {
     M = P->M;
     mem_free(M, P->block, (size_t)P->cap * NODE_BYTES);
     mem_free(M, P->path, sizeof(int32_t) * 2 * (size_t)P->path_cap);
-    mem_free(M, P->kids, sizeof(Kid) * (size_t)P->kids_cap);
+    mem_free(M, P->kblock, KID_BYTES * (size_t)P->kids_cap);
     mem_free(M, P->tbl, sizeof(double) * 2 * TBL_N);
     mem_free(M, P->thr, sizeof(int32_t) * THR_N);
     mem_free(M, P, sizeof *P);
@@ -737,7 +741,7 @@ static int32_t node_new(mcts_Planner *P) {
 ** pool.  0, or -1 when out of memory or too large. */
 static int kids_grow(mcts_Planner *P, int64_t need) {
     int64_t want = P->kids_cap > 0 ? P->kids_cap : KIDS_POOL_MIN;
-    Kid *nk;
+    char *nb;
     if (need <= P->kids_cap) {
         return 0;
     }
@@ -747,35 +751,73 @@ static int kids_grow(mcts_Planner *P, int64_t need) {
     if (want > INT32_MAX / 2) {
         return -1;
     }
-    nk = mem_realloc(P->M, P->kids, sizeof(Kid) * (size_t)P->kids_cap,
-                     sizeof(Kid) * (size_t)want);
-    if (nk == NULL) {
+    nb = mem_alloc(P->M, KID_BYTES * (size_t)want);
+    if (nb == NULL) {
         return -1;
     }
-    P->kids = nk;
+    if (P->kblock != NULL) {
+        /* the slots handed out so far, region by region */
+        memcpy(nb, P->kq, sizeof(double) * (size_t)P->kids_n);
+        memcpy(nb + sizeof(double) * (size_t)want, P->kisq, sizeof(double) * (size_t)P->kids_n);
+        memcpy(nb + 2 * sizeof(double) * (size_t)want, P->knode,
+               sizeof(int32_t) * (size_t)P->kids_n);
+        mem_free(P->M, P->kblock, KID_BYTES * (size_t)P->kids_cap);
+    }
+    P->kblock = nb;
+    P->kq = (double *)(void *)nb;
+    P->kisq = (double *)(void *)(nb + sizeof(double) * (size_t)want);
+    P->knode = (int32_t *)(void *)(nb + 2 * sizeof(double) * (size_t)want);
     P->kids_cap = (int32_t)want;
     return 0;
 }
 
+/* Set free slots [from, to) of the slice at 'off': they can never win a
+** UCB scan (see select_child). */
+static void kids_pad(mcts_Planner *P, int32_t off, int32_t from, int32_t to) {
+    int32_t i;
+    for (i = from; i < to; i++) {
+        P->kq[off + i] = -DBL_MAX;
+        P->kisq[off + i] = 0.0;
+    }
+}
+
 /* Make room for one more child of 'parent' in the kids pool, moving its
-** slice to a slice twice as large when full.  Moves the pool.  0 or -1. */
+** slice to a slice twice as large when full, and for that child's first
+** slice (kids_first).  Moves the pool.  0 or -1.  A node gets its first
+** slice when it is created, so the test below is rarely false (at 4, 8,
+** 16, ... children): it used to be false for every node's first child,
+** a mispredicted branch in most iterations. */
 static int kids_reserve(mcts_Planner *P, int32_t parent) {
     Node *pn = &P->nodes[parent];
     int32_t ncap;
     if (pn->nchildren < pn->kcap) {
-        return 0;
+        return P->kids_n + KIDS_MIN <= P->kids_cap
+                   ? 0
+                   : kids_grow(P, (int64_t)P->kids_n + KIDS_MIN);
     }
     ncap = pn->kcap > 0 ? pn->kcap * 2 : KIDS_MIN;
-    if (kids_grow(P, (int64_t)P->kids_n + ncap) != 0) {
+    if (kids_grow(P, (int64_t)P->kids_n + ncap + KIDS_MIN) != 0) {
         return -1;
     }
     if (pn->nchildren > 0) {
-        memcpy(P->kids + P->kids_n, P->kids + pn->koff, sizeof(Kid) * (size_t)pn->nchildren);
+        memcpy(P->kq + P->kids_n, P->kq + pn->koff, sizeof(double) * (size_t)pn->nchildren);
+        memcpy(P->kisq + P->kids_n, P->kisq + pn->koff, sizeof(double) * (size_t)pn->nchildren);
+        memcpy(P->knode + P->kids_n, P->knode + pn->koff,
+               sizeof(int32_t) * (size_t)pn->nchildren);
     }
     pn->koff = P->kids_n;
     pn->kcap = ncap;
+    kids_pad(P, pn->koff, pn->nchildren, ncap);
     P->kids_n += ncap;
     return 0;
+}
+
+/* Give a new node its first slice (room made by kids_reserve). */
+static void kids_first(mcts_Planner *P, Node *cn) {
+    cn->koff = P->kids_n;
+    cn->kcap = KIDS_MIN;
+    kids_pad(P, cn->koff, 0, KIDS_MIN);
+    P->kids_n += KIDS_MIN;
 }
 
 int mcts_reserve(mcts_Planner *P, int64_t nodes, int depth) {
@@ -803,7 +845,7 @@ void mcts_set_node_limit(mcts_Planner *P, int32_t n) {
 
 size_t mcts_arena_bytes(const mcts_Planner *P) {
     return (size_t)P->cap * NODE_BYTES + sizeof(int32_t) * 2 * (size_t)P->path_cap +
-           sizeof(Kid) * (size_t)P->kids_cap +
+           KID_BYTES * (size_t)P->kids_cap +
            sizeof(double) * 2 * TBL_N + sizeof(int32_t) * THR_N + sizeof *P;
 }
 
@@ -991,11 +1033,11 @@ static void sample_action(Search *S, int32_t parent, double *a) {
         } else {
             /* no heuristic: around the most visited child, else mid-range */
             const Node *pn = &P->nodes[parent];
-            const Kid *kid = P->kids + pn->koff;
+            const int32_t *kid = P->knode + pn->koff;
             int32_t best = -1, j;
             for (j = 0; j < pn->nchildren; j++) {
-                if (best < 0 || P->nodes[kid[j].node].visits > P->nodes[best].visits) {
-                    best = kid[j].node;
+                if (best < 0 || P->nodes[kid[j]].visits > P->nodes[best].visits) {
+                    best = kid[j];
                 }
             }
             for (i = 0; i < S->adim; i++) {
@@ -1026,7 +1068,6 @@ static int32_t expand(Search *S, int32_t parent, int32_t *slot) {
     const mcts_Model *m = S->m;
     int32_t c;
     Node *pn, *cn;
-    Kid *k;
     double *a;
     double r;
     int term;
@@ -1048,17 +1089,14 @@ static int32_t expand(Search *S, int32_t parent, int32_t *slot) {
     cn->q = 0.0;
     cn->reward = r;
     cn->visits = 0;
-    cn->koff = 0;
-    cn->kcap = 0;
+    kids_first(P, cn);
     cn->nchildren = 0;
     cn->widen_at = 0;
     cn->terminal = term;
     *slot = pn->koff + pn->nchildren;
-    k = &P->kids[*slot];
-    k->q = 0.0;
-    k->isq = inv_sqrt(P, 0);
-    k->node = c;
-    k->pad = 0;
+    P->kq[*slot] = 0.0;
+    P->kisq[*slot] = inv_sqrt(P, 0);
+    P->knode[*slot] = c;
     pn->nchildren++;
     pn->widen_at = widen_at(P, pn->nchildren);
     S->widen_added++;
@@ -1145,15 +1183,18 @@ static int32_t select_child(const Search *S, int32_t parent) {
     /* Qn + c sqrt(ln N) / sqrt(n) with Qn = (q - qmin) / spread is largest
     ** for the child with the largest q + c sqrt(ln N) spread / sqrt(n) */
     double cs = S->c * sqrt_log(P, pn->visits) * S->qspread;
-    const Kid *kid = P->kids + pn->koff;
+    const double *kq = P->kq + pn->koff, *kisq = P->kisq + pn->koff;
     double b0, b1;
     int32_t j0, j1, j, n = pn->nchildren;
 #if defined(__SSE2__)
     __m128d vb = _mm_set1_pd(-DBL_MAX), vcs = _mm_set1_pd(cs);
     __m128d vj = _mm_set_pd(1.0, 0.0), vbest = vj, two = _mm_set1_pd(2.0);
-    for (j = 0; j + 1 < n; j += 2) {
-        __m128d q = _mm_loadh_pd(_mm_load_sd(&kid[j].q), &kid[j + 1].q);
-        __m128d w = _mm_loadh_pd(_mm_load_sd(&kid[j].isq), &kid[j + 1].isq);
+    /* a slice's capacity is even and its free slots score -DBL_MAX (never
+    ** above vb), so an odd count scans its free slot in the last pair */
+    for (j = 0; j < n; j += 2) {
+        /* unaligned loads: the heap's allocator need not align to 16 */
+        __m128d q = _mm_loadu_pd(kq + j);
+        __m128d w = _mm_loadu_pd(kisq + j);
         __m128d sc = _mm_add_pd(q, _mm_mul_pd(vcs, w));
         __m128d gt = _mm_cmpgt_pd(sc, vb);
         vb = _mm_max_pd(sc, vb); /* sc > vb ? sc : vb */
@@ -1170,8 +1211,8 @@ static int32_t select_child(const Search *S, int32_t parent) {
     j0 = 0;
     j1 = 1;
     for (j = 0; j + 1 < n; j += 2) {
-        double s0 = kid[j].q + cs * kid[j].isq;
-        double s1 = kid[j + 1].q + cs * kid[j + 1].isq;
+        double s0 = kq[j] + cs * kisq[j];
+        double s1 = kq[j + 1] + cs * kisq[j + 1];
         if (s0 > b0) {
             b0 = s0;
             j0 = j;
@@ -1181,16 +1222,19 @@ static int32_t select_child(const Search *S, int32_t parent) {
             j1 = j + 1;
         }
     }
-#endif
     if (j < n) {
-        double s0 = kid[j].q + cs * kid[j].isq;
+        double s0 = kq[j] + cs * kisq[j];
         if (s0 > b0) {
             b0 = s0;
             j0 = j;
         }
     }
-    if (b1 > b0 || (b1 == b0 && j1 < j0)) {
-        j0 = j1;
+#endif
+    /* the odd slots' best wins if higher, or equal and earlier; without
+    ** a branch (which lane wins is random) */
+    {
+        int32_t take = (int32_t)((b1 > b0) | ((b1 == b0) & (j1 < j0)));
+        j0 ^= (j0 ^ j1) & -take;
     }
     return pn->koff + j0;
 }
@@ -1229,7 +1273,7 @@ static void iterate(Search *S) {
         }
         {
             int32_t slot = select_child(S, cur);
-            cur = P->kids[slot].node;
+            cur = P->knode[slot];
             ++depth;
             path[2 * depth] = cur;
             path[2 * depth + 1] = slot;
@@ -1239,12 +1283,12 @@ static void iterate(Search *S) {
     nodes = P->nodes;
     for (i = depth; i >= 1; i--) {
         Node *n = &nodes[path[2 * i]];
-        Kid *k = &P->kids[path[2 * i + 1]];
+        int32_t k = path[2 * i + 1];
         g = n->reward + S->gamma * g;
         n->visits++;
         n->q += (g - n->q) / n->visits;
-        k->q = n->q;
-        k->isq = inv_sqrt(P, n->visits);
+        P->kq[k] = n->q;
+        P->kisq[k] = inv_sqrt(P, n->visits);
         if (n->q < S->qmin || n->q > S->qmax) {
             if (n->q < S->qmin) {
                 S->qmin = n->q;
@@ -1279,7 +1323,7 @@ static void collect(Search *S, const mcts_Request *req, mcts_Result *res) {
     int nt = 0, j, d;
     int32_t i, k;
     for (k = 0; k < nodes[0].nchildren; k++) {
-        i = P->kids[nodes[0].koff + k].node;
+        i = P->knode[nodes[0].koff + k];
         /* insertion into the sorted 'top' array of at most 'want' */
         if (nt == want && !better(nodes, i, top[nt - 1])) {
             continue;
