@@ -115,6 +115,15 @@
 #if !defined(SCHED_SPIN_NS)
 #define SCHED_SPIN_NS 20000
 #endif
+/* Without spare CPUs a worker still spins this long (about what a futex
+** sleep plus the wake on the next submit cost on these VMs, so at most
+** twice the cost of sleeping at once): sleeping at once let a fast worker
+** sleep after every job, so every submit paid a futex wake, which made the
+** owner slow enough that the workers always drained the queue: a stable
+** state ~10x slower than the one where the queue never empties. */
+#if !defined(SCHED_SPIN_SHORT_NS)
+#define SCHED_SPIN_SHORT_NS 4000
+#endif
 
 /* First chunk of job records, and the cap of the doubling. */
 #define CHUNK_MIN 32
@@ -240,7 +249,7 @@ struct sched_Pool {
     size_t tabcount;
     int tabbits;
     int nworkers;  /* requested */
-    int64_t spin_ns; /* SCHED_SPIN_NS, or 0 without spare CPUs */
+    int64_t spin_ns; /* SCHED_SPIN_NS, or SCHED_SPIN_SHORT_NS without spare CPUs */
     int nthreads;  /* actually started */
     Worker *workers; /* nworkers blocks, then the owner's block for waits */
     sched_Job **heap; /* waits by deadline (invariant 8) */
@@ -251,14 +260,20 @@ struct sched_Pool {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     sched_Job *qhead, *qtail;
-    _Atomic int nidle;    /* workers waiting on 'work_cv' (written under 'mu') */
     int nwake;            /* signals sent and not yet consumed */
-    _Atomic size_t qlen;  /* queued jobs (both lists); RMW by owner and workers */
-    char pad3[64];
-    /* --- submissions: a lock-free LIFO stack the owner pushes on and a
-    ** worker (or the owner, under 'mu') empties at once into the FIFO --- */
-    _Atomic(sched_Job *) incoming;
     _Atomic int stopping; /* written under 'mu' */
+    char pad3[64];
+    /* read by the owner at every submit, written only when a worker goes
+    ** to sleep or wakes: on a line of its own, so the owner's reads do not
+    ** pull the mutex's line away from the workers */
+    _Atomic int nidle; /* workers waiting on 'work_cv' (written under 'mu') */
+    char pad4[64];
+    /* --- submissions: a lock-free LIFO stack the owner pushes on and a
+    ** worker (or the owner, under 'mu') empties at once into the FIFO;
+    ** with the count, which the owner raises at each submit (RMW by owner
+    ** and workers) --- */
+    _Atomic(sched_Job *) incoming;
+    _Atomic size_t qlen; /* queued jobs (stack and FIFO) */
     char pad2[64];
     /* --- sleepers --------------------------------------------------- */
     pthread_mutex_t sleep_mu;
@@ -883,6 +898,8 @@ sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
     P->nworkers = workers;
     if (sysconf(_SC_NPROCESSORS_ONLN) >= workers + 2) {
         P->spin_ns = SCHED_SPIN_NS;
+    } else {
+        P->spin_ns = SCHED_SPIN_SHORT_NS;
     }
     atomic_init(&P->qlen, 0);
     atomic_init(&P->nidle, 0);
