@@ -6,6 +6,7 @@
 **   cc -std=c11 -O2 -Icsrc -Icsrc/base -Icsrc/sched csrc/base/mem.c csrc/base/sbuf.c csrc/sched/sched.c \
 **      bench/sched_bench.c -lpthread -lm -o sched_bench
 ** Output: one 'name value unit' line per figure.
+** With the argument 'throughput' it runs only the throughput figures.
 **
 **   throughput      2 workers, trivial jobs, submit -> complete -> release,
 **                   with up to 'WINDOW' jobs in flight (target >= 1e6/s);

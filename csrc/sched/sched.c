@@ -33,9 +33,11 @@
 **    while more work is queued wakes the
 **    next sleeper itself (a wake chain, which batches wakeups).  When the
 **    machine has a spare CPU per worker plus one for the owner, a worker
-**    that finds the queue empty first spins briefly on the atomic 'qlen',
-**    which keeps short gaps between submits free of syscalls; without spare
-**    CPUs a spinner would only steal the owner's CPU, so it sleeps at once.
+**    that finds the queue empty first spins on the atomic 'qlen' for
+**    SCHED_SPIN_NS, which keeps short gaps between submits free of
+**    syscalls; without spare CPUs it spins only SCHED_SPIN_SHORT_NS (about
+**    the cost of a futex sleep and wake), which still stops the pool from
+**    settling into a worker sleep and a futex wake per job.
 **
 ** 3. Status is an atomic int and the only channel by which a worker
 **    publishes a record.  Transitions and who makes them:
