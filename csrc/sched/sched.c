@@ -13,16 +13,31 @@
 **
 ** 2. One mutex 'mu' guards the FIFO queue (doubly linked through 'next' and
 **    'prev', so a queued job can be unlinked in O(1) by a cancel), the idle
-**    count and the stop flag.  Critical sections are a handful of pointer
-**    moves: submit links one record, a worker unlinks one.  Condition
-**    signals are sent after unlocking and only when a worker is asleep and
-**    not already being woken ('nidle' > 'nwake'), so a steady stream costs
-**    no futex call; a worker that pops while more work is queued wakes the
+**    count and the stop flag.  The owner does not take it to submit: it
+**    pushes the record on 'incoming', a lock-free LIFO stack (one CAS; only
+**    it pushes, and consumers take the whole stack with one exchange, so
+**    there is no ABA), and whoever holds 'mu' and needs the queue (a worker
+**    about to pop or sleep, a cancel of a queued job, sched_free) first
+**    drains the stack into the FIFO's tail, reversed, so the order is the
+**    submission order.  Before, each submit locked 'mu': with the owner
+**    and two workers on two CPUs, a worker preempted inside its pop made
+**    the owner block on the mutex, and the pool fell into a lock convoy
+**    (every lock and unlock a futex call and a context switch) that ran
+**    ~10x slower and did not recover (bench/README.md, scheduler).
+**    Condition signals are sent after unlocking and only when a worker is
+**    asleep and not already being woken ('nidle' > 'nwake'), so a steady
+**    stream costs no futex call; the owner looks at 'nidle' without the
+**    lock and takes 'mu' only when a worker may be asleep (a Dekker
+**    handshake: it pushes then loads 'nidle', an idling worker raises
+**    'nidle' then loads 'incoming', all seq_cst).  A worker that pops
+**    while more work is queued wakes the
 **    next sleeper itself (a wake chain, which batches wakeups).  When the
 **    machine has a spare CPU per worker plus one for the owner, a worker
-**    that finds the queue empty first spins briefly on the atomic 'qlen',
-**    which keeps short gaps between submits free of syscalls; without spare
-**    CPUs a spinner would only steal the owner's CPU, so it sleeps at once.
+**    that finds the queue empty first spins on the atomic 'qlen' for
+**    SCHED_SPIN_NS, which keeps short gaps between submits free of
+**    syscalls; without spare CPUs it spins only SCHED_SPIN_SHORT_NS (about
+**    the cost of a futex sleep and wake), which still stops the pool from
+**    settling into a worker sleep and a futex wake per job.
 **
 ** 3. Status is an atomic int and the only channel by which a worker
 **    publishes a record.  Transitions and who makes them:
@@ -101,6 +116,15 @@
 ** spinner would steal the CPU the owner needs to submit: measured slower). */
 #if !defined(SCHED_SPIN_NS)
 #define SCHED_SPIN_NS 20000
+#endif
+/* Without spare CPUs a worker still spins this long (about what a futex
+** sleep plus the wake on the next submit cost on these VMs, so at most
+** twice the cost of sleeping at once): sleeping at once let a fast worker
+** sleep after every job, so every submit paid a futex wake, which made the
+** owner slow enough that the workers always drained the queue: a stable
+** state ~10x slower than the one where the queue never empties. */
+#if !defined(SCHED_SPIN_SHORT_NS)
+#define SCHED_SPIN_SHORT_NS 4000
 #endif
 
 /* First chunk of job records, and the cap of the doubling. */
@@ -227,7 +251,7 @@ struct sched_Pool {
     size_t tabcount;
     int tabbits;
     int nworkers;  /* requested */
-    int64_t spin_ns; /* SCHED_SPIN_NS, or 0 without spare CPUs */
+    int64_t spin_ns; /* SCHED_SPIN_NS, or SCHED_SPIN_SHORT_NS without spare CPUs */
     int nthreads;  /* actually started */
     Worker *workers; /* nworkers blocks, then the owner's block for waits */
     sched_Job **heap; /* waits by deadline (invariant 8) */
@@ -238,10 +262,20 @@ struct sched_Pool {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     sched_Job *qhead, *qtail;
-    int nidle;            /* workers waiting on 'work_cv' */
     int nwake;            /* signals sent and not yet consumed */
-    _Atomic size_t qlen;  /* written under 'mu', read by spinners/stats */
     _Atomic int stopping; /* written under 'mu' */
+    char pad3[64];
+    /* read by the owner at every submit, written only when a worker goes
+    ** to sleep or wakes: on a line of its own, so the owner's reads do not
+    ** pull the mutex's line away from the workers */
+    _Atomic int nidle; /* workers waiting on 'work_cv' (written under 'mu') */
+    char pad4[64];
+    /* --- submissions: a lock-free LIFO stack the owner pushes on and a
+    ** worker (or the owner, under 'mu') empties at once into the FIFO;
+    ** with the count, which the owner raises at each submit (RMW by owner
+    ** and workers) --- */
+    _Atomic(sched_Job *) incoming;
+    _Atomic size_t qlen; /* queued jobs (stack and FIFO) */
     char pad2[64];
     /* --- sleepers --------------------------------------------------- */
     pthread_mutex_t sleep_mu;
@@ -557,13 +591,42 @@ static void q_unlink(sched_Pool *P, sched_Job *j) {
         P->qtail = j->prev;
     }
     j->next = j->prev = NULL;
-    STORE(P->qlen, LOAD(P->qlen) - 1);
+    atomic_fetch_sub_explicit(&P->qlen, 1, RLX);
+}
+
+/* Move every submission on the 'incoming' stack to the FIFO's tail, in
+** submission order (under 'mu').  The exchange acquires the owner's
+** writes to the records (its push is a release). */
+static void q_drain(sched_Pool *P) {
+    sched_Job *j, *rev = NULL;
+    if (atomic_load(&P->incoming) == NULL) { /* seq_cst: see sched_submit */
+        return;
+    }
+    j = atomic_exchange_explicit(&P->incoming, NULL, ACQ);
+    while (j != NULL) { /* newest first: reverse */
+        sched_Job *n = j->next;
+        j->next = rev;
+        rev = j;
+        j = n;
+    }
+    for (j = rev; j != NULL; j = rev) {
+        rev = j->next;
+        j->next = NULL;
+        j->prev = P->qtail;
+        if (P->qtail != NULL) {
+            P->qtail->next = j;
+        } else {
+            P->qhead = j;
+        }
+        P->qtail = j;
+    }
 }
 
 /* Whether a sleeping worker should be signalled for queued work; the
 ** caller signals 'work_cv' after unlocking 'mu'. */
 static int want_wake(sched_Pool *P) {
-    if (P->qhead != NULL && P->nidle > P->nwake) {
+    if ((P->qhead != NULL || atomic_load_explicit(&P->incoming, RLX) != NULL) &&
+        LOAD(P->nidle) > P->nwake) {
         P->nwake++;
         return 1;
     }
@@ -585,6 +648,7 @@ static void flag_cancel(sched_Pool *P, sched_Job *j) {
 static int cancel_queued(sched_Pool *P, sched_Job *j) {
     int done = 0;
     pthread_mutex_lock(&P->mu);
+    q_drain(P); /* a queued job is now in the FIFO */
     if (atomic_load_explicit(&j->status, RLX) == SCHED_QUEUED) {
         q_unlink(P, j);
         j->end_ns = stamp_now(P);
@@ -691,7 +755,11 @@ static void *worker_main(void *ud) {
     sched_Pool *P = w->P;
     pthread_mutex_lock(&P->mu);
     for (;;) {
-        sched_Job *j = P->qhead;
+        sched_Job *j;
+        if (P->qhead == NULL) {
+            q_drain(P);
+        }
+        j = P->qhead;
         if (j != NULL) {
             int64_t now = stamp_peek(P), qd;
             int wake;
@@ -726,10 +794,19 @@ static void *worker_main(void *ud) {
             continue;
         }
         pthread_mutex_lock(&P->mu);
+        q_drain(P);
         if (P->qhead == NULL && !LOAD(P->stopping)) {
-            P->nidle++;
+            /* Dekker with sched_submit: we store 'nidle' then load
+            ** 'incoming'; it pushes then loads 'nidle' (all seq_cst), so
+            ** either we see its job or it sees us idle and signals under
+            ** 'mu' (after our wait has begun). */
+            atomic_fetch_add(&P->nidle, 1);
+            if (atomic_load(&P->incoming) != NULL) {
+                atomic_fetch_sub(&P->nidle, 1);
+                continue;
+            }
             pthread_cond_wait(&P->work_cv, &P->mu);
-            P->nidle--;
+            atomic_fetch_sub(&P->nidle, 1);
             if (P->nwake > 0) {
                 P->nwake--;
             }
@@ -823,8 +900,12 @@ sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
     P->nworkers = workers;
     if (sysconf(_SC_NPROCESSORS_ONLN) >= workers + 2) {
         P->spin_ns = SCHED_SPIN_NS;
+    } else {
+        P->spin_ns = SCHED_SPIN_SHORT_NS;
     }
     atomic_init(&P->qlen, 0);
+    atomic_init(&P->nidle, 0);
+    atomic_init(&P->incoming, NULL);
     atomic_init(&P->stopping, 0);
     rc = init_sync(P);
     if (rc != 0) {
@@ -899,6 +980,7 @@ void sched_free(sched_Pool *P) {
     /* 1. stop: cancel the queue, forbid further pops, wake the sleepers */
     pthread_mutex_lock(&P->mu);
     STORE(P->stopping, 1);
+    q_drain(P);
     while (P->qhead != NULL) {
         sched_Job *j = P->qhead;
         q_unlink(P, j);
@@ -959,21 +1041,22 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
     tab_put(P, j);
     P->nsubmitted++;
     j->submit_ns = stamp_now(P); /* before the job is visible: submit <= start */
-    /* publish: the mutex orders every write above before the pop */
-    pthread_mutex_lock(&P->mu);
-    j->next = NULL;
-    j->prev = P->qtail;
-    if (P->qtail != NULL) {
-        P->qtail->next = j;
-    } else {
-        P->qhead = j;
+    /* publish without 'mu': push on 'incoming' (seq_cst: it orders every
+    ** write above before the drain's acquire, and takes part in the Dekker
+    ** handshake with an idling worker); the count first, so it never dips
+    ** below the jobs a worker can see */
+    atomic_fetch_add_explicit(&P->qlen, 1, RLX);
+    j->prev = NULL;
+    j->next = atomic_load_explicit(&P->incoming, RLX);
+    while (!atomic_compare_exchange_weak(&P->incoming, &j->next, j)) {
     }
-    P->qtail = j;
-    STORE(P->qlen, LOAD(P->qlen) + 1);
-    wake = want_wake(P);
-    pthread_mutex_unlock(&P->mu);
-    if (wake) {
-        pthread_cond_signal(&P->work_cv);
+    if (atomic_load(&P->nidle) > 0) { /* a worker may sleep: wake under 'mu' */
+        pthread_mutex_lock(&P->mu);
+        wake = want_wake(P);
+        pthread_mutex_unlock(&P->mu);
+        if (wake) {
+            pthread_cond_signal(&P->work_cv);
+        }
     }
     return j->id;
 }
