@@ -7,6 +7,8 @@
 -- and hosts handled, and nothing allocated in the steady state (C heap,
 -- Lisp heap, Lua heap).
 local lispbt = require("lispbt")
+package.path = "./spec/?.lua;" .. package.path
+local T = require("support.bt_helpers")
 
 local SRC = "(seq (act always-success) (act always-success))"
 local FLIP = "(seq (act running-then-success 1) (act always-success))"
@@ -50,19 +52,8 @@ describe("tree:group", function()
   end)
 
   it("ticks like a loop over inst:tick(), over many chunks, an instance twice", function()
-    local tree = host:compile("(sel (seq (cond bb-has run) (running)) (cond bb-has ok))")
-    local insts, want = {}, {}
-    for i = 1, 200 do
-      insts[i] = tree:instance()
-      if i % 3 == 0 then
-        insts[i]:put("ok", true)
-      elseif i % 7 == 0 then
-        insts[i]:put("run", true)
-      end
-      want[i] = i % 3 == 0 and "success" or i % 7 == 0 and "running" or "failure"
-    end
-    insts[201] = insts[1]
-    want[201] = "failure"
+    local tree = host:compile(T.MIXED_SRC)
+    local insts, want = T.mixed_batch(tree) -- insts[201] is insts[1]: ticked twice, in order
     local g = tree:group(insts)
     for round = 1, 3 do
       assert.are.same(want, g:tick())

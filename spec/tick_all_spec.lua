@@ -4,6 +4,8 @@
 -- not stop the others, checks of every argument before the first tick, and
 -- no allocation in the steady state.
 local lispbt = require("lispbt")
+package.path = "./spec/?.lua;" .. package.path
+local T = require("support.bt_helpers")
 
 local SRC = "(seq (act always-success) (act always-success))"
 
@@ -33,19 +35,8 @@ describe("tree:tick_all", function()
   end)
 
   it("a batch longer than the engine's chunks (64) and its reads (32): every status in place", function()
-    local tree = host:compile("(sel (seq (cond bb-has run) (running)) (cond bb-has ok))")
-    local insts, want = {}, {}
-    for i = 1, 200 do
-      insts[i] = tree:instance()
-      if i % 3 == 0 then
-        insts[i]:put("ok", true)
-      elseif i % 7 == 0 then
-        insts[i]:put("run", true)
-      end
-      want[i] = i % 3 == 0 and "success" or i % 7 == 0 and "running" or "failure"
-    end
-    insts[201] = insts[1] -- the same instance twice: ticked twice, in order
-    want[201] = "failure"
+    local tree = host:compile(T.MIXED_SRC)
+    local insts, want = T.mixed_batch(tree) -- insts[201] is insts[1]: ticked twice, in order
     for round = 1, 2 do
       assert.are.same(want, tree:tick_all(insts))
       assert.are.equal(2 * round, insts[1]:stats().tick_count)

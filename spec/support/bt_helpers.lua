@@ -117,6 +117,26 @@ function M.err(f, ...)
   return tostring(e)
 end
 
+-- A batch of 201 instances of 'tree' (whose source must be MIXED_SRC) with
+-- mixed outcomes, the first instance repeated at the end (ticked twice, in
+-- order), and the statuses a tick of each gives.
+M.MIXED_SRC = "(sel (seq (cond bb-has run) (running)) (cond bb-has ok))"
+function M.mixed_batch(tree)
+  local insts, want = {}, {}
+  for i = 1, 200 do
+    insts[i] = tree:instance()
+    if i % 3 == 0 then
+      insts[i]:put("ok", true)
+    elseif i % 7 == 0 then
+      insts[i]:put("run", true)
+    end
+    want[i] = i % 3 == 0 and "success" or i % 7 == 0 and "running" or "failure"
+  end
+  insts[201] = insts[1]
+  want[201] = "failure"
+  return insts, want
+end
+
 -- JSON decoding: lua-cjson, the one JSON decoder of the specs (the C tests
 -- validate with spec/c/ctest_json.h).  .ci/deps installs it; without it
 -- every spec that reads JSON fails at require instead of passing on a
