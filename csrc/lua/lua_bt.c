@@ -260,13 +260,18 @@ static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) 
     return 1;
 }
 
+/* The fast instance test: a full userdata of our size carrying the
+** instance tag at 'idx' (only C code writes userdata memory; lua_rawlen of
+** a light userdata is 0); 'u' is lua_touserdata of it.  Not an instance
+** here: the caller falls back on the standard check (odd metatables, the
+** standard message). */
+static LISPBT_INLINE int fastinst(lua_State *L, int idx, const lx_Value *u) {
+    return u != NULL && lua_rawlen(L, idx) == sizeof(lx_Value) && u->kind == LX_KINST;
+}
+
 static int inst_tick(lua_State *L) {
     lx_Value *u = lua_touserdata(L, 1);
-    /* fast type check: a full userdata of our size carrying the instance
-    ** tag (only C code writes userdata memory; lua_rawlen of a light
-    ** userdata is 0), else the standard check, which raises the standard
-    ** message */
-    if (u == NULL || lua_rawlen(L, 1) != sizeof(lx_Value) || u->kind != LX_KINST) {
+    if (!fastinst(L, 1, u)) {
         u = lx_checkvalue(L, 1, LX_INST, "tick");
     }
     return tickon(L, u, 1, 2);
@@ -295,7 +300,7 @@ static int inst_ticker(lua_State *L) {
 ** its host, else NULL and the reason in '*why'. */
 static lx_Value *batchinst(lua_State *L, int idx, const lx_Value *t, const char **why) {
     lx_Value *u = lua_touserdata(L, idx);
-    if (u == NULL || lua_rawlen(L, idx) != sizeof(lx_Value) || u->kind != LX_KINST) {
+    if (!fastinst(L, idx, u)) {
         u = lx_testvalue(L, idx, LX_INST); /* the standard check, for odd metatables */
         if (u == NULL) {
             *why = "is not an instance";
@@ -405,6 +410,16 @@ static int slowtick(lua_State *L, Batch *b, lua_Integer k) {
     return st;
 }
 
+/* inputs[k] at the top of the stack must be a table or false (no input):
+** else raise "FNAME: bad argument #INIDX (inputs[k] is a T, ...)". */
+static void checkinput(lua_State *L, int ty, const char *fname, int inidx, lua_Integer k) {
+    if (ty != LUA_TTABLE && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
+        lx_argerror(L, fname, inidx,
+                    lua_pushfstring(L, "inputs[%d] is a %s, expected a table or false", (int)k,
+                                    lx_typename(L, -1)));
+    }
+}
+
 /* ---- instance groups ---- */
 
 /* tree:group(instances): the instances of one tree, checked and pinned
@@ -453,13 +468,7 @@ static int tickgroup(lua_State *L, lx_Group *g, int gidx, int inidx, const char 
                                                (int)n));
         }
         for (k = 1; k <= n; k++) {
-            int ty = lua_rawgeti(L, inidx, k);
-            if (ty != LUA_TTABLE && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
-                return lx_argerror(L, fname, inidx,
-                                   lua_pushfstring(L, "inputs[%d] is a %s, expected a table or "
-                                                      "false",
-                                                   (int)k, lx_typename(L, -1)));
-            }
+            checkinput(L, lua_rawgeti(L, inidx, k), fname, inidx, k);
             lua_pop(L, 1);
         }
     }
@@ -772,8 +781,7 @@ static int tree_tick_all(lua_State *L) {
         }
         lua_rawgeti(L, 2, k);
         u = lua_touserdata(L, -1);
-        if (u == NULL || lua_rawlen(L, -1) != sizeof(lx_Value) || u->kind != LX_KINST ||
-            u->X != X || u->pin < 0 || bt_inst_def(u->p) != t->p) { /* the slow check */
+        if (!fastinst(L, -1, u) || u->X != X || u->pin < 0 || bt_inst_def(u->p) != t->p) { /* the slow check */
             if ((u = batchinst(L, lua_gettop(L), t, &why)) == NULL) {
                 return lx_argerror(L, fname, 2,
                                    lua_pushfstring(L, "instances[%d] %s", (int)k, why));
@@ -781,13 +789,7 @@ static int tree_tick_all(lua_State *L) {
         }
         X->batch[k - 1] = u->p;
         if (hasin) {
-            int ty = lua_rawgeti(L, 3, k);
-            if (ty != LUA_TTABLE && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
-                return lx_argerror(L, fname, 3,
-                                   lua_pushfstring(L, "inputs[%d] is a %s, expected a table or "
-                                                      "false",
-                                                   (int)k, lx_typename(L, -1)));
-            }
+            checkinput(L, lua_rawgeti(L, 3, k), fname, 3, k);
             lua_pop(L, 1);
         }
     }
