@@ -1,1 +1,0 @@
-(quote ("mode" 1 #t))
