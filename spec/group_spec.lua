@@ -5,7 +5,8 @@
 -- (an entry written only when its status changed), g:tick_counts() and
 -- g:counts() giving the four counts, per-instance errors, closed instances
 -- and hosts handled, and nothing allocated in the steady state (C heap,
--- Lisp heap, Lua heap).
+-- Lisp heap, Lua heap).  What every batch API shares (same results as a
+-- loop, inputs, leaf order, per-instance errors) is in batch_spec.lua.
 local lispbt = require("lispbt")
 package.path = "./spec/?.lua;" .. package.path
 local T = require("support.bt_helpers")
@@ -49,25 +50,6 @@ describe("tree:group", function()
     end
     assert.are.equal(0, #tree:group({}))
     assert.are.same({}, tree:group({}):tick())
-  end)
-
-  it("ticks like a loop over inst:tick(), over many chunks, an instance twice", function()
-    local tree = host:compile(T.MIXED_SRC)
-    local insts, want = T.mixed_batch(tree) -- insts[201] is insts[1]: ticked twice, in order
-    local g = tree:group(insts)
-    for round = 1, 3 do
-      assert.are.same(want, g:tick())
-      assert.are.equal(2 * round, insts[1]:stats().tick_count)
-      assert.are.equal(round, insts[200]:stats().tick_count)
-    end
-    local s, f, r, e = g:counts()
-    local ws, wf, wr = 0, 0, 0
-    for i = 1, 201 do
-      ws = ws + (want[i] == "success" and 1 or 0)
-      wf = wf + (want[i] == "failure" and 1 or 0)
-      wr = wr + (want[i] == "running" and 1 or 0)
-    end
-    assert.are.same({ ws, wf, wr, 0 }, { s, f, r, e })
   end)
 
   it("returns its own table every time, whichever spelling ticks it", function()
@@ -127,37 +109,6 @@ describe("tree:group", function()
     assert.are.equal(1, insts[1]:get("go"))
     assert.is_nil(insts[2]:get("go"))
     assert.are.same({ 2, 1, 0, 0 }, { g:tick_counts({ false, false, false }) })
-  end)
-
-  it("runs Lua leaves in instance order", function()
-    local seen = {}
-    host:register_action("who", function(ctx)
-      seen[#seen + 1] = ctx:get("id")
-      return true
-    end)
-    local tree, insts = make("(act who)", 4)
-    for i = 1, 4 do
-      insts[i]:put("id", i)
-    end
-    local g = tree:group(insts)
-    assert.are.same({ "success", "success", "success", "success" }, g:tick())
-    assert.are.same({ 1, 2, 3, 4 }, seen)
-  end)
-
-  it("a leaf error fails its own instance only", function()
-    local n = 0
-    host:register_action("raise-on-2", function()
-      n = n + 1
-      if n == 2 then
-        error("leaf failed")
-      end
-      return true
-    end)
-    local tree, insts = make("(act raise-on-2)", 3)
-    local st, errs = tree:group(insts):tick()
-    assert.are.same({ "success", "failure", "success" }, st)
-    assert.is_nil(errs)
-    assert.are.equal(1, insts[2]:stats().errors)
   end)
 
   it("a bad input table fails its instance only", function()

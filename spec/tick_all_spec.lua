@@ -2,7 +2,9 @@
 -- host.bt.tick_all and (bt.tick-all def insts [inputs]): same results as
 -- ticking one by one, a reused statuses table, per-instance errors that do
 -- not stop the others, checks of every argument before the first tick, and
--- no allocation in the steady state.
+-- no allocation in the steady state.  What every batch API shares (same
+-- results as a loop, inputs, leaf order, per-instance errors) is in
+-- batch_spec.lua.
 local lispbt = require("lispbt")
 package.path = "./spec/?.lua;" .. package.path
 local T = require("support.bt_helpers")
@@ -34,16 +36,6 @@ describe("tree:tick_all", function()
     end
   end)
 
-  it("a batch longer than the engine's chunks (64) and its reads (32): every status in place", function()
-    local tree = host:compile(T.MIXED_SRC)
-    local insts, want = T.mixed_batch(tree) -- insts[201] is insts[1]: ticked twice, in order
-    for round = 1, 2 do
-      assert.are.same(want, tree:tick_all(insts))
-      assert.are.equal(2 * round, insts[1]:stats().tick_count)
-      assert.are.equal(round, insts[200]:stats().tick_count)
-    end
-  end)
-
   it("returns the same statuses table every call, cut to the batch", function()
     local tree = host:compile(SRC)
     local insts = { tree:instance(), tree:instance(), tree:instance() }
@@ -63,47 +55,6 @@ describe("tree:tick_all", function()
     local st = host.bt.tick_all(tree, insts)
     assert.are.same({ "success", "success" }, st)
     assert.are.equal(st, tree:tick_all(insts))
-  end)
-
-  it("writes inputs[k] before ticking instance k; false is no input", function()
-    local tree = host:compile("(cond bb-has go)")
-    local insts = { tree:instance(), tree:instance(), tree:instance() }
-    local st = tree:tick_all(insts, { { go = 1 }, false, { go = true } })
-    assert.are.same({ "success", "failure", "success" }, st)
-    assert.are.equal(1, insts[1]:get("go"))
-    assert.is_nil(insts[2]:get("go"))
-  end)
-
-  it("runs Lua leaves in instance order", function()
-    local seen = {}
-    host:register_action("who", function()
-      seen[#seen + 1] = #seen + 1
-      return true
-    end)
-    local tree = host:compile("(act who)")
-    local insts = {}
-    for i = 1, 4 do
-      insts[i] = tree:instance()
-    end
-    tree:tick_all(insts)
-    assert.are.same({ 1, 2, 3, 4 }, seen)
-  end)
-
-  it("a leaf error fails its own instance only", function()
-    local n = 0
-    host:register_action("raise-on-2", function()
-      n = n + 1
-      if n == 2 then
-        error("leaf failed")
-      end
-      return true
-    end)
-    local tree = host:compile("(act raise-on-2)")
-    local insts = { tree:instance(), tree:instance(), tree:instance() }
-    local st, errs = tree:tick_all(insts)
-    assert.are.same({ "success", "failure", "success" }, st)
-    assert.is_nil(errs)
-    assert.are.equal(1, insts[2]:stats().errors)
   end)
 
   it("an instance that cannot be ticked gives false and a message; the others tick", function()
@@ -130,16 +81,6 @@ describe("tree:tick_all", function()
     assert.matches("tick_all: instances%[1%]: the instance is already ticking", ierr[1])
     assert.is_nil(ierr[2])
     assert.are_not.equal(st, ist) -- the nested call got a table of its own
-  end)
-
-  it("a bad input table fails its instance only", function()
-    local tree = host:compile("(cond bb-has go)")
-    local insts = { tree:instance(), tree:instance() }
-    local st, errs = tree:tick_all(insts, { { [""] = 1 }, { go = 1 } })
-    assert.are.equal(false, st[1])
-    assert.are.equal("success", st[2])
-    assert.matches("tick_all: inputs%[1%]: .*blackboard key must not be empty", errs[1])
-    assert.are.equal(0, insts[1]:stats().tick_count)
   end)
 
   describe("checks every argument before the first tick", function()
