@@ -90,16 +90,25 @@ end
 -- ---------------------------------------------------------------------------
 -- callgrind kernels (bench/callgrind.sh bt_counters 10000, ...)
 
-local function bt_kernel(name, src, level, trace, desc)
+-- Ticks inst:tick() on the lispbt side, or the function of inst:ticker()
+-- when 'ticker' is set; refbt's tick on the Lua side.
+local function bt_kernel(name, src, level, trace, desc, ticker)
     B.kernel(name, {
         desc = desc, n = 10000,
         setup = function()
             local h = newhost()
-            return {h = h, inst = instance(h, src, level, trace),
+            local inst = instance(h, src, level, trace)
+            return {h = h, inst = inst, tick = ticker and inst:ticker(),
                     ref = refbt.instance(refbt.compile(src, refreg()))}
         end,
         sides = {
-            lisp = function(ctx, n)
+            lisp = ticker and function(ctx, n)
+                local tick = ctx.tick
+                for _ = 1, n do
+                    tick()
+                end
+                return n
+            end or function(ctx, n)
                 local inst = ctx.inst
                 for _ = 1, n do
                     inst:tick()
@@ -122,31 +131,8 @@ bt_kernel("bt_counters", SEQ255, "counters", false, "n ticks of seq-255, counter
 bt_kernel("bt_timing", SEQ255, "timing", false, "n ticks of seq-255, timing level")
 bt_kernel("bt_trace", SEQ255, "timing", true, "n ticks of seq-255, timing, trace ring full")
 bt_kernel("bt_tick1", "(act always-success)", "timing", false, "n inst:tick() of a 1-leaf tree")
-B.kernel("bt_ticker", {
-    desc = "n calls of inst:ticker()'s function, 1-leaf tree, timing level", n = 10000,
-    setup = function()
-        local h = newhost()
-        local src = "(act always-success)"
-        return {h = h, tick = instance(h, src, "timing"):ticker(),
-                ref = refbt.instance(refbt.compile(src, refreg()))}
-    end,
-    sides = {
-        lisp = function(ctx, n)
-            local tick = ctx.tick
-            for _ = 1, n do
-                tick()
-            end
-            return n
-        end,
-        lua = function(ctx, n)
-            local tick = ctx.ref.tick
-            for _ = 1, n do
-                tick()
-            end
-            return n
-        end,
-    },
-})
+bt_kernel("bt_ticker", "(act always-success)", "timing", false,
+          "n calls of inst:ticker()'s function, 1-leaf tree, timing level", true)
 bt_kernel("bt_lualeaf", "(act lua-noop)", "timing", false, "n ticks of (act lua-noop)")
 bt_kernel("bt_lualeaf255", "(seq " .. rep("(act lua-noop)", 255) .. ")", "timing", false,
           "n ticks of a seq of 255 (act lua-noop)")
