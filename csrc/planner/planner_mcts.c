@@ -72,6 +72,9 @@
 #define ARENA_MIN 256
 /* First child slice of a node, and initial size of the kids pool. */
 #define KIDS_MIN 4
+#if KIDS_MIN != 4
+#error "kids_first writes a first slice of 4 slots"
+#endif
 #define KIDS_POOL_MIN 1024
 /* Pool slots per node that always suffice: a node's slices 4, 8, ..., C
 ** add up to < 2C <= 4 * children (or 4 with fewer than 4 children), so
@@ -812,12 +815,23 @@ static int kids_reserve(mcts_Planner *P, int32_t parent) {
     return 0;
 }
 
-/* Give a new node its first slice (room made by kids_reserve). */
+/* Give a new node its first slice (room made by kids_reserve), all free.
+** Once per iteration, so the KIDS_MIN (4) free slots are written by four
+** stores rather than by kids_pad's loop. */
 static void kids_first(mcts_Planner *P, Node *cn) {
-    cn->koff = P->kids_n;
+    int32_t off = P->kids_n;
+#if defined(__SSE2__)
+    __m128d lo = _mm_set1_pd(-DBL_MAX), zero = _mm_setzero_pd();
+    _mm_storeu_pd(P->kq + off, lo);
+    _mm_storeu_pd(P->kq + off + 2, lo);
+    _mm_storeu_pd(P->kisq + off, zero);
+    _mm_storeu_pd(P->kisq + off + 2, zero);
+#else
+    kids_pad(P, off, 0, KIDS_MIN);
+#endif
+    cn->koff = off;
     cn->kcap = KIDS_MIN;
-    kids_pad(P, cn->koff, 0, KIDS_MIN);
-    P->kids_n += KIDS_MIN;
+    P->kids_n = off + KIDS_MIN;
 }
 
 int mcts_reserve(mcts_Planner *P, int64_t nodes, int depth) {
@@ -1173,10 +1187,11 @@ static double rollout(Search *S, const double *s0, int steps) {
 
 /* The slot (in 'kids') of the child of 'parent' with the best UCB score
 ** (first wins ties).  Reads only the parent's slice of cached q and
-** 1/sqrt(visits).  Two maxima are kept, of the even and of the odd slots
-** (two lanes of one SSE2 register where there is SSE2: branch-free, as the
+** 1/sqrt(visits).  Where there is SSE2, two maxima are kept, of the even
+** and of the odd slots (the two lanes of one register: branch-free, as the
 ** best child changes at random points of the scan), then merged so ties
-** still go to the earliest slot; both forms compute the same scores. */
+** still go to the earliest slot; elsewhere a scalar loop computes the same
+** scores and picks the same slot. */
 static int32_t select_child(const Search *S, int32_t parent) {
     const mcts_Planner *P = S->P;
     const Node *pn = &P->nodes[parent];
@@ -1184,58 +1199,47 @@ static int32_t select_child(const Search *S, int32_t parent) {
     ** for the child with the largest q + c sqrt(ln N) spread / sqrt(n) */
     double cs = S->c * sqrt_log(P, pn->visits) * S->qspread;
     const double *kq = P->kq + pn->koff, *kisq = P->kisq + pn->koff;
-    double b0, b1;
-    int32_t j0, j1, j, n = pn->nchildren;
+    int32_t j0, j, n = pn->nchildren;
 #if defined(__SSE2__)
     __m128d vb = _mm_set1_pd(-DBL_MAX), vcs = _mm_set1_pd(cs);
     __m128d vj = _mm_set_pd(1.0, 0.0), vbest = vj, two = _mm_set1_pd(2.0);
+    double b0, b1;
+    int32_t j1;
     /* a slice's capacity is even and its free slots score -DBL_MAX (never
     ** above vb), so an odd count scans its free slot in the last pair */
     for (j = 0; j < n; j += 2) {
         /* unaligned loads: the heap's allocator need not align to 16 */
-        __m128d q = _mm_loadu_pd(kq + j);
-        __m128d w = _mm_loadu_pd(kisq + j);
-        __m128d sc = _mm_add_pd(q, _mm_mul_pd(vcs, w));
+        __m128d sc = _mm_add_pd(_mm_loadu_pd(kq + j), _mm_mul_pd(vcs, _mm_loadu_pd(kisq + j)));
         __m128d gt = _mm_cmpgt_pd(sc, vb);
-        vb = _mm_max_pd(sc, vb); /* sc > vb ? sc : vb */
-        vbest = _mm_or_pd(_mm_and_pd(gt, vj), _mm_andnot_pd(gt, vbest));
+        /* vb > sc ? vb : sc, the same value as sc > vb ? sc : vb (scores
+        ** are never NaN), with vb in place: no register copy */
+        vb = _mm_max_pd(vb, sc);
+        vbest = _mm_xor_pd(vbest, _mm_and_pd(gt, _mm_xor_pd(vbest, vj))); /* gt ? vj : vbest */
         vj = _mm_add_pd(vj, two);
     }
     b0 = _mm_cvtsd_f64(vb);
     b1 = _mm_cvtsd_f64(_mm_unpackhi_pd(vb, vb));
     j0 = (int32_t)_mm_cvtsd_f64(vbest);
     j1 = (int32_t)_mm_cvtsd_f64(_mm_unpackhi_pd(vbest, vbest));
-#else
-    b0 = -DBL_MAX;
-    b1 = -DBL_MAX;
-    j0 = 0;
-    j1 = 1;
-    for (j = 0; j + 1 < n; j += 2) {
-        double s0 = kq[j] + cs * kisq[j];
-        double s1 = kq[j + 1] + cs * kisq[j + 1];
-        if (s0 > b0) {
-            b0 = s0;
-            j0 = j;
-        }
-        if (s1 > b1) {
-            b1 = s1;
-            j1 = j + 1;
-        }
-    }
-    if (j < n) {
-        double s0 = kq[j] + cs * kisq[j];
-        if (s0 > b0) {
-            b0 = s0;
-            j0 = j;
-        }
-    }
-#endif
     /* the odd slots' best wins if higher, or equal and earlier; without
     ** a branch (which lane wins is random) */
     {
         int32_t take = (int32_t)((b1 > b0) | ((b1 == b0) & (j1 < j0)));
         j0 ^= (j0 ^ j1) & -take;
     }
+#else
+    {
+        double b = -DBL_MAX;
+        j0 = 0;
+        for (j = 0; j < n; j++) {
+            double sc = kq[j] + cs * kisq[j];
+            if (sc > b) {
+                b = sc;
+                j0 = j;
+            }
+        }
+    }
+#endif
     return pn->koff + j0;
 }
 
