@@ -146,6 +146,7 @@ typedef struct Search {
     int sdim, adim;
     int max_depth;
     int rollout;
+    int batched;                    /* random rollouts through m->rollout */
     int sampler;
     double gamma;
     double c;
@@ -1120,7 +1121,7 @@ static int32_t expand(Search *S, int32_t parent, int32_t *slot) {
 /* Random rollout of at most 'steps' (>= 1) steps from 's0' with a model
 ** that has a batched rollout: segments of up to POOL_SEG actions straight
 ** from the pool, one call each. */
-static double rollout_batched(Search *S, const double *s0, int steps) {
+static LISPBT_INLINE double rollout_batched(Search *S, const double *s0, int steps) {
     const mcts_Model *m = S->m;
     double x[MCTS_MAX_STATE], g = 0.0, disc = 1.0;
     int t = 0, term = 0, k, i;
@@ -1153,7 +1154,7 @@ static double rollout(Search *S, const double *s0, int steps) {
     if (steps <= 0) {
         return 0.0;
     }
-    if (m->rollout != NULL && !heur) {
+    if (S->batched) {
         return rollout_batched(S, s0, steps);
     }
     memcpy(cur, s0, sizeof(double) * (size_t)S->sdim);
@@ -1183,6 +1184,15 @@ static double rollout(Search *S, const double *s0, int steps) {
         nxt = tmp;
     }
     return g;
+}
+
+/* The rollout of iterate: a model's batched rollout is called from here
+** (inlined into the search loop: no call of rollout() per iteration). */
+static LISPBT_INLINE double rollout_from(Search *S, const double *s0, int steps) {
+    if (S->batched && steps > 0) {
+        return rollout_batched(S, s0, steps);
+    }
+    return rollout(S, s0, steps);
 }
 
 /* The slot (in 'kids') of the child of 'parent' with the best UCB score
@@ -1265,14 +1275,14 @@ static void iterate(Search *S) {
                 path[2 * depth] = c;
                 path[2 * depth + 1] = slot;
                 if (!P->nodes[c].terminal) {
-                    g = rollout(S, state_at(S, c), S->max_depth - depth);
+                    g = rollout_from(S, state_at(S, c), S->max_depth - depth);
                 }
                 break;
             }
             n = &P->nodes[cur];
         }
         if (n->nchildren == 0) {
-            g = rollout(S, state_at(S, cur), S->max_depth - depth);
+            g = rollout_from(S, state_at(S, cur), S->max_depth - depth);
             break;
         }
         {
@@ -1412,6 +1422,7 @@ static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const dou
     if (S.rollout == MCTS_ROLLOUT_MODEL) {
         S.rollout = m->heuristic_action != NULL ? MCTS_ROLLOUT_HEURISTIC : MCTS_ROLLOUT_RANDOM;
     }
+    S.batched = m->rollout != NULL && S.rollout != MCTS_ROLLOUT_HEURISTIC;
     S.sampler = req->action_sampler;
     S.gamma = req->gamma;
     S.c = req->c_ucb;
