@@ -36,8 +36,9 @@
 **   - Dynamics are deterministic (planner_models.c), so a node's state is
 **     computed once, when it is created, and stored beside it.
 **   - All randomness comes from one rng_State seeded from the request seed
-**     (the uniform actions through the pool of pre-drawn rows, see
-**     pool_ensure), and the clock only decides *when* to stop.  Hence a search stopped by
+**     (the uniform actions through the pool of pre-drawn rows, whose four
+**     streams it seeds, see pool_draw), and the clock only decides *when*
+**     to stop.  Hence a search stopped by
 **     iters_max replays bit for bit; one stopped by budget_ms may not.
 **   - After warm-up nothing allocates: the arena (nodes + states + actions),
 **     the path stack, the sqrt/log table, the widening-threshold cache and
