@@ -1176,9 +1176,9 @@ static int32_t expand(Search *S, int32_t parent, int32_t *slot) {
     cn->nchildren = 0;
     cn->widen_at = 0;
     cn->terminal = term;
+    /* the slot's kq and kisq are written by this iteration's back-up,
+    ** before any scan of this parent reads them */
     *slot = pn->koff + pn->nchildren;
-    P->kq[*slot] = 0.0;
-    P->kisq[*slot] = inv_sqrt(P, 0);
     P->knode[*slot] = c;
     pn->nchildren++;
     pn->widen_at = widen_at(P, pn->nchildren);
@@ -1361,24 +1361,29 @@ static void iterate(Search *S) {
             path[2 * depth + 1] = slot;
         }
     }
-    /* back up; the root (path[0]) only counts the visit */
+    /* back up; the root (path[0]) only counts the visit.  gamma and the q
+    ** range in locals: the stores into the nodes could alias S's fields */
     nodes = P->nodes;
-    for (i = depth; i >= 1; i--) {
-        Node *n = &nodes[path[2 * i]];
-        int32_t k = path[2 * i + 1];
-        g = n->reward + S->gamma * g;
-        n->visits++;
-        n->q += (g - n->q) / n->visits;
-        P->kq[k] = n->q;
-        P->kisq[k] = inv_sqrt(P, n->visits);
-        if (n->q < S->qmin || n->q > S->qmax) {
-            if (n->q < S->qmin) {
-                S->qmin = n->q;
+    {
+        double gamma = S->gamma, qmin = S->qmin, qmax = S->qmax;
+        double *kq = P->kq, *kisq = P->kisq;
+        for (i = depth; i >= 1; i--) {
+            Node *n = &nodes[path[2 * i]];
+            int32_t k = path[2 * i + 1], v = n->visits + 1;
+            double q = n->q;
+            g = n->reward + gamma * g;
+            q += (g - q) / v;
+            n->visits = v;
+            n->q = q;
+            kq[k] = q;
+            kisq[k] = inv_sqrt(P, v);
+            if (q < qmin || q > qmax) {
+                qmin = q < qmin ? q : qmin;
+                qmax = q > qmax ? q : qmax;
+                S->qmin = qmin;
+                S->qmax = qmax;
+                S->qspread = qmax - qmin > 1e-12 ? qmax - qmin : 1.0;
             }
-            if (n->q > S->qmax) {
-                S->qmax = n->q;
-            }
-            S->qspread = S->qmax - S->qmin > 1e-12 ? S->qmax - S->qmin : 1.0;
         }
     }
     nodes[0].visits++;
