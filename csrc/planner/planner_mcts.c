@@ -1292,7 +1292,9 @@ static int32_t select_child(const Search *S, int32_t parent) {
         /* vb > sc ? vb : sc, the same value as sc > vb ? sc : vb (scores
         ** are never NaN), with vb in place: no register copy */
         vb = _mm_max_pd(vb, sc);
-        vbest = _mm_xor_pd(vbest, _mm_and_pd(gt, _mm_xor_pd(vbest, vj))); /* gt ? vj : vbest */
+        /* gt ? vj : vbest: this pair's slots are above any kept before,
+        ** so the larger of vbest and (gt & vj) (0 where gt is not set) */
+        vbest = _mm_max_pd(vbest, _mm_and_pd(gt, vj));
         vj = _mm_add_pd(vj, two);
     }
     b0 = _mm_cvtsd_f64(vb);
