@@ -1062,20 +1062,49 @@ static void pool_draw(Search *S, double *d, int rows) {
         return;
     }
 #endif
-    i = 0; /* the dimension of d[j] */
-    for (j = 0; j < n; j += POOL_BLOCK) {
-        uint64_t r[4];
-        static const int order[4] = {0, 2, 1, 3};
-        for (k = 0; k < 4; k++) { /* lane k */
-            r[k] = next64(&L[k], &L[4 + k], &L[8 + k], &L[12 + k]);
+    /* lane by lane, its state in locals: lane k's draw of block b is the
+    ** pair d[8b + 2 pos[k]], d[8b + 2 pos[k] + 1] */
+    for (k = 0; k < 4; k++) {
+        static const int pos[4] = {0, 2, 1, 3};
+        uint64_t s0 = L[k], s1 = L[4 + k], s2 = L[8 + k], s3 = L[12 + k];
+        double *o = d + 2 * pos[k];
+        if (A <= 2) {
+            /* the pair's dimensions are 0 and A - 1 (even offsets) */
+#if defined(__SSE2__)
+            __m128d vlo = _mm_set_pd(lo[A - 1], lo[0]), vw = _mm_set_pd(w[A - 1], w[0]);
+            __m128d two52 = _mm_set1_pd(0x1.0p52);
+            __m128i magic = _mm_set1_epi32(0x43300000); /* high word of 2^52 */
+            for (j = 0; j < n; j += POOL_BLOCK) {
+                uint64_t r = next64(&s0, &s1, &s2, &s3);
+                /* both 32-bit halves as doubles, exactly, as pool_draw_avx2 */
+                __m128i h = _mm_unpacklo_epi32(
+                    _mm_loadl_epi64((const __m128i *)(const void *)&r), magic);
+                __m128d u = _mm_sub_pd(_mm_castsi128_pd(h), two52);
+                _mm_storeu_pd(o + j, _mm_add_pd(vlo, _mm_mul_pd(vw, u)));
+            }
+#else
+            for (j = 0; j < n; j += POOL_BLOCK) {
+                uint64_t r = next64(&s0, &s1, &s2, &s3);
+                o[j] = lo[0] + w[0] * (double)(uint32_t)r;
+                o[j + 1] = lo[A - 1] + w[A - 1] * (double)(uint32_t)(r >> 32);
+            }
+#endif
+        } else {
+            i = 2 * pos[k] % A; /* the dimension of o[j] */
+            for (j = 0; j < n; j += POOL_BLOCK) {
+                uint64_t r = next64(&s0, &s1, &s2, &s3);
+                int i1 = i + 1 == A ? 0 : i + 1;
+                o[j] = lo[i] + w[i] * (double)(uint32_t)r;
+                o[j + 1] = lo[i1] + w[i1] * (double)(uint32_t)(r >> 32);
+                for (i += POOL_BLOCK; i >= A;) {
+                    i -= A;
+                }
+            }
         }
-        for (k = 0; k < 4; k++) {
-            uint64_t x = r[order[k]];
-            int i1 = i + 1 == A ? 0 : i + 1;
-            d[j + 2 * k] = lo[i] + w[i] * (double)(uint32_t)x;
-            d[j + 2 * k + 1] = lo[i1] + w[i1] * (double)(uint32_t)(x >> 32);
-            i = i1 + 1 == A ? 0 : i1 + 1;
-        }
+        L[k] = s0;
+        L[4 + k] = s1;
+        L[8 + k] = s2;
+        L[12 + k] = s3;
     }
 }
 
