@@ -36,8 +36,9 @@
 **   - Dynamics are deterministic (planner_models.c), so a node's state is
 **     computed once, when it is created, and stored beside it.
 **   - All randomness comes from one rng_State seeded from the request seed
-**     (the uniform actions through the pool of pre-drawn rows, see
-**     pool_ensure), and the clock only decides *when* to stop.  Hence a search stopped by
+**     (the uniform actions through the pool of pre-drawn rows, whose four
+**     streams it seeds, see pool_draw), and the clock only decides *when*
+**     to stop.  Hence a search stopped by
 **     iters_max replays bit for bit; one stopped by budget_ms may not.
 **   - After warm-up nothing allocates: the arena (nodes + states + actions),
 **     the path stack, the sqrt/log table, the widening-threshold cache and
@@ -59,6 +60,14 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+/* The action pool's AVX2 refill, chosen at run time (gcc and clang on
+** x86-64; see pool_draw). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(LISPBT_NO_AVX2)
+#define LISPBT_POOL_AVX2 1
+#include <immintrin.h>
+#else
+#define LISPBT_POOL_AVX2 0
+#endif
 
 #include "planner_mcts.h"
 #include "rng.h"
@@ -72,6 +81,9 @@
 #define ARENA_MIN 256
 /* First child slice of a node, and initial size of the kids pool. */
 #define KIDS_MIN 4
+#if KIDS_MIN != 4
+#error "kids_first writes a first slice of 4 slots"
+#endif
 #define KIDS_POOL_MIN 1024
 /* Pool slots per node that always suffice: a node's slices 4, 8, ..., C
 ** add up to < 2C <= 4 * children (or 4 with fewer than 4 children), so
@@ -132,6 +144,7 @@ struct mcts_Planner {
     int32_t *thr;          /* thr[c] = widen_at for a node with c children */
     int thr_filled;        /* entries of 'thr' valid for (thr_k, thr_alpha) */
     double thr_k, thr_alpha;
+    int avx2;              /* pool refills by pool_draw_avx2 */
     double pool[POOL_ROWS * MCTS_MAX_ACTION]; /* random actions, rows of action_dim */
 };
 
@@ -140,9 +153,11 @@ typedef struct Search {
     mcts_Planner *P;
     const mcts_Model *m;
     rng_State R;
+    uint64_t lanes[16];             /* the pool's four xoshiro256** states */
     int sdim, adim;
     int max_depth;
     int rollout;
+    int batched;                    /* random rollouts through m->rollout */
     int sampler;
     double gamma;
     double c;
@@ -648,6 +663,7 @@ mcts_Planner *mcts_new(mem_Heap *M) {
         P->tbl[2 * i + 1] = 1.0 / sqrt((double)i);
     }
     P->thr_filled = 0;
+    mcts_set_portable(P, 0);
     return P;
 fail:
     mcts_free(P);
@@ -812,12 +828,23 @@ static int kids_reserve(mcts_Planner *P, int32_t parent) {
     return 0;
 }
 
-/* Give a new node its first slice (room made by kids_reserve). */
+/* Give a new node its first slice (room made by kids_reserve), all free.
+** Once per iteration, so the KIDS_MIN (4) free slots are written by four
+** stores rather than by kids_pad's loop. */
 static void kids_first(mcts_Planner *P, Node *cn) {
-    cn->koff = P->kids_n;
+    int32_t off = P->kids_n;
+#if defined(__SSE2__)
+    __m128d lo = _mm_set1_pd(-DBL_MAX), zero = _mm_setzero_pd();
+    _mm_storeu_pd(P->kq + off, lo);
+    _mm_storeu_pd(P->kq + off + 2, lo);
+    _mm_storeu_pd(P->kisq + off, zero);
+    _mm_storeu_pd(P->kisq + off + 2, zero);
+#else
+    kids_pad(P, off, 0, KIDS_MIN);
+#endif
+    cn->koff = off;
     cn->kcap = KIDS_MIN;
-    kids_pad(P, cn->koff, 0, KIDS_MIN);
-    P->kids_n += KIDS_MIN;
+    P->kids_n = off + KIDS_MIN;
 }
 
 int mcts_reserve(mcts_Planner *P, int64_t nodes, int depth) {
@@ -841,6 +868,15 @@ int mcts_reserve(mcts_Planner *P, int64_t nodes, int depth) {
 
 void mcts_set_node_limit(mcts_Planner *P, int32_t n) {
     P->limit = n < 16 ? 16 : n;
+}
+
+void mcts_set_portable(mcts_Planner *P, int on) {
+#if LISPBT_POOL_AVX2
+    P->avx2 = !on && __builtin_cpu_supports("avx2");
+#else
+    (void)on;
+    P->avx2 = 0;
+#endif
 }
 
 size_t mcts_arena_bytes(const mcts_Planner *P) {
@@ -936,64 +972,140 @@ static inline uint64_t next64(uint64_t *s0, uint64_t *s1, uint64_t *s2, uint64_t
 /*
 ** The random actions of the uniform sampler and of random rollouts come
 ** from one pool of pre-drawn rows (action_dim values each) in P->pool,
-** taken in order.  Each 64-bit draw gives two uniforms, its low then its
-** high 32 bits u (the action value lo + width * u / 2^32), so the
-** generator's serial chain runs once per two values, and the rows are
-** drawn by a loop of a fixed count instead of one loop per rollout.
-** The rows drawn depend only on how many were taken before, so the stream
-** is fixed by the seed.  pool_ensure(S, n) is called before taking up to
-** n rows, with the same n whichever path takes them (the batched and the
-** step-by-step rollout), so a refill falls at the same point of the
-** search on both and the gaussian sampler's direct draws (rng_normal)
-** interleave with refills the same way.
+** taken in order.  The rows are drawn from four xoshiro256** streams (the
+** lanes), seeded from the search's generator at the start of the call,
+** in blocks of eight values: one 64-bit draw of each lane, giving two
+** uniforms each, its low then its high 32 bits u (the action value
+** lo + width * u / 2^32), in the lane order 0, 2, 1, 3 (the order in which
+** an AVX2 register holds them after widening).  Four lanes are four
+** independent serial chains, and where the CPU has AVX2 one vector
+** instruction steps all four: a value costs about a third of the
+** instructions of one stream drawn 64 bits at a time.  Without AVX2
+** (or with mcts_set_portable) the same lanes are stepped one by one, and
+** the values are the same bits.  The rows drawn depend only on how many
+** were taken before, so the stream is fixed by the seed.
+** pool_ensure(S, n) is called before taking up to n rows, with the same n
+** whichever path takes them (the batched and the step-by-step rollout), so
+** a refill falls at the same point of the search on both and the gaussian
+** sampler's direct draws (rng_normal, on the search's generator) interleave
+** with refills the same way.
 */
 
-/* Draw 'rows' (even) rows into 'd'. */
-static void pool_draw(Search *S, double *d, int rows) {
-    int A = S->adim, j, i;
-    uint64_t s0 = S->R.s[0], s1 = S->R.s[1], s2 = S->R.s[2], s3 = S->R.s[3];
-    if (A <= 2) {
-        /* one draw per two values: lanes (lo, w) of dimension 0 twice, or
-        ** of dimensions 0 and 1 */
-#if defined(__SSE2__)
-        __m128d lo = _mm_set_pd(S->lo[A - 1], S->lo[0]);
-        __m128d w = _mm_set_pd(S->width[A - 1] * 0x1.0p-32, S->width[0] * 0x1.0p-32);
-        __m128d off = _mm_set1_pd(2147483648.0);
-        __m128i flip = _mm_set1_epi32(INT32_MIN);
-        for (j = 0; j < rows * A; j += 2) {
-            uint64_t r = next64(&s0, &s1, &s2, &s3);
-            /* both 32-bit halves as doubles, exactly: (h - 2^31) as int32, + 2^31 */
-            __m128i h = _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(const void *)&r), flip);
-            __m128d u = _mm_add_pd(_mm_cvtepi32_pd(h), off);
-            _mm_storeu_pd(d + j, _mm_add_pd(lo, _mm_mul_pd(w, u)));
-        }
-#else
-        double lo0 = S->lo[0], w0 = S->width[0] * 0x1.0p-32;
-        double lo1 = S->lo[A - 1], w1 = S->width[A - 1] * 0x1.0p-32;
-        for (j = 0; j < rows * A; j += 2) {
-            uint64_t r = next64(&s0, &s1, &s2, &s3);
-            d[j] = lo0 + w0 * (double)(uint32_t)r;
-            d[j + 1] = lo1 + w1 * (double)(uint32_t)(r >> 32);
-        }
-#endif
-    } else {
-        double w[MCTS_MAX_ACTION];
-        for (i = 0; i < A; i++) {
-            w[i] = S->width[i] * 0x1.0p-32;
-        }
-        i = 0;
-        for (j = 0; j < rows * A; j += 2) {
-            uint64_t r = next64(&s0, &s1, &s2, &s3);
-            int i1 = i + 1 == A ? 0 : i + 1;
-            d[j] = S->lo[i] + w[i] * (double)(uint32_t)r;
-            d[j + 1] = S->lo[i1] + w[i1] * (double)(uint32_t)(r >> 32);
-            i = i1 + 1 == A ? 0 : i1 + 1;
-        }
+/* Values per block of the four lanes. */
+#define POOL_BLOCK 8
+
+/* Lane k's state word w is S->lanes[4 * w + k]. */
+static void lanes_seed(Search *S) {
+    int i;
+    for (i = 0; i < 16; i++) {
+        S->lanes[i] = rng_next(&S->R);
     }
-    S->R.s[0] = s0;
-    S->R.s[1] = s1;
-    S->R.s[2] = s2;
-    S->R.s[3] = s3;
+}
+
+#if LISPBT_POOL_AVX2
+/* 'n' (a multiple of 8) values into 'd', action_dim 1 or 2: lo[i], w[i]
+** (width / 2^32) are the bounds of the value at d[4k + i]. */
+__attribute__((target("avx2"))) static void pool_draw_avx2(uint64_t *lanes, double *d, int n,
+                                                           const double *lo, const double *w) {
+    __m256i s0 = _mm256_loadu_si256((const __m256i *)(const void *)lanes);
+    __m256i s1 = _mm256_loadu_si256((const __m256i *)(const void *)(lanes + 4));
+    __m256i s2 = _mm256_loadu_si256((const __m256i *)(const void *)(lanes + 8));
+    __m256i s3 = _mm256_loadu_si256((const __m256i *)(const void *)(lanes + 12));
+    __m256i magic = _mm256_set1_epi32(0x43300000); /* high word of 2^52 */
+    __m256d two52 = _mm256_set1_pd(0x1.0p52), vlo = _mm256_loadu_pd(lo), vw = _mm256_loadu_pd(w);
+    int j;
+    for (j = 0; j < n; j += POOL_BLOCK) {
+        /* xoshiro256** on the four lanes, as next64 */
+        __m256i x = _mm256_add_epi64(s1, _mm256_slli_epi64(s1, 2));
+        __m256i r = _mm256_or_si256(_mm256_slli_epi64(x, 7), _mm256_srli_epi64(x, 57));
+        __m256i t = _mm256_slli_epi64(s1, 17);
+        __m256d u0, u1;
+        r = _mm256_add_epi64(r, _mm256_slli_epi64(r, 3));
+        s2 = _mm256_xor_si256(s2, s0);
+        s3 = _mm256_xor_si256(s3, s1);
+        s1 = _mm256_xor_si256(s1, s2);
+        s0 = _mm256_xor_si256(s0, s3);
+        s2 = _mm256_xor_si256(s2, t);
+        s3 = _mm256_or_si256(_mm256_slli_epi64(s3, 45), _mm256_srli_epi64(s3, 19));
+        /* each 32-bit half as a double, exactly: below the high word of
+        ** 2^52 it is the double 2^52 + u; unpacklo takes the halves of
+        ** lanes 0 and 2, unpackhi those of lanes 1 and 3 */
+        u0 = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_unpacklo_epi32(r, magic)), two52);
+        u1 = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_unpackhi_epi32(r, magic)), two52);
+        _mm256_storeu_pd(d + j, _mm256_add_pd(vlo, _mm256_mul_pd(vw, u0)));
+        _mm256_storeu_pd(d + j + 4, _mm256_add_pd(vlo, _mm256_mul_pd(vw, u1)));
+    }
+    _mm256_storeu_si256((__m256i *)(void *)lanes, s0);
+    _mm256_storeu_si256((__m256i *)(void *)(lanes + 4), s1);
+    _mm256_storeu_si256((__m256i *)(void *)(lanes + 8), s2);
+    _mm256_storeu_si256((__m256i *)(void *)(lanes + 12), s3);
+}
+#endif
+
+/* Draw 'rows' rows (rows * action_dim a multiple of POOL_BLOCK) into 'd'. */
+static void pool_draw(Search *S, double *d, int rows) {
+    int A = S->adim, n = rows * A, j, i, k;
+    uint64_t *L = S->lanes;
+    double lo[MCTS_MAX_ACTION], w[MCTS_MAX_ACTION];
+    for (i = 0; i < A; i++) {
+        lo[i] = S->lo[i];
+        w[i] = S->width[i] * 0x1.0p-32;
+    }
+#if LISPBT_POOL_AVX2
+    if (A <= 2 && S->P->avx2) {
+        double lo4[4], w4[4];
+        for (i = 0; i < 4; i++) {
+            lo4[i] = lo[i % A];
+            w4[i] = w[i % A];
+        }
+        pool_draw_avx2(L, d, n, lo4, w4);
+        return;
+    }
+#endif
+    /* lane by lane, its state in locals: lane k's draw of block b is the
+    ** pair d[8b + 2 pos[k]], d[8b + 2 pos[k] + 1] */
+    for (k = 0; k < 4; k++) {
+        static const int pos[4] = {0, 2, 1, 3};
+        uint64_t s0 = L[k], s1 = L[4 + k], s2 = L[8 + k], s3 = L[12 + k];
+        double *o = d + 2 * pos[k];
+        if (A <= 2) {
+            /* the pair's dimensions are 0 and A - 1 (even offsets) */
+#if defined(__SSE2__)
+            __m128d vlo = _mm_set_pd(lo[A - 1], lo[0]), vw = _mm_set_pd(w[A - 1], w[0]);
+            __m128d two52 = _mm_set1_pd(0x1.0p52);
+            __m128i magic = _mm_set1_epi32(0x43300000); /* high word of 2^52 */
+            for (j = 0; j < n; j += POOL_BLOCK) {
+                uint64_t r = next64(&s0, &s1, &s2, &s3);
+                /* both 32-bit halves as doubles, exactly, as pool_draw_avx2 */
+                __m128i h = _mm_unpacklo_epi32(
+                    _mm_loadl_epi64((const __m128i *)(const void *)&r), magic);
+                __m128d u = _mm_sub_pd(_mm_castsi128_pd(h), two52);
+                _mm_storeu_pd(o + j, _mm_add_pd(vlo, _mm_mul_pd(vw, u)));
+            }
+#else
+            for (j = 0; j < n; j += POOL_BLOCK) {
+                uint64_t r = next64(&s0, &s1, &s2, &s3);
+                o[j] = lo[0] + w[0] * (double)(uint32_t)r;
+                o[j + 1] = lo[A - 1] + w[A - 1] * (double)(uint32_t)(r >> 32);
+            }
+#endif
+        } else {
+            i = 2 * pos[k] % A; /* the dimension of o[j] */
+            for (j = 0; j < n; j += POOL_BLOCK) {
+                uint64_t r = next64(&s0, &s1, &s2, &s3);
+                int i1 = i + 1 == A ? 0 : i + 1;
+                o[j] = lo[i] + w[i] * (double)(uint32_t)r;
+                o[j + 1] = lo[i1] + w[i1] * (double)(uint32_t)(r >> 32);
+                for (i += POOL_BLOCK; i >= A;) {
+                    i -= A;
+                }
+            }
+        }
+        L[k] = s0;
+        L[4 + k] = s1;
+        L[8 + k] = s2;
+        L[12 + k] = s3;
+    }
 }
 
 /* Make at least 'n' (<= POOL_SEG) untaken rows available. */
@@ -1002,7 +1114,7 @@ static inline void pool_ensure(Search *S, int n) {
         double *pool = S->P->pool;
         int A = S->adim, keep = (S->pool_n - S->pool_pos) * A, i, fill = S->pool_fill;
         if (fill < n) {
-            fill = (n + 1) & ~1;
+            fill = (n + POOL_BLOCK - 1) & ~(POOL_BLOCK - 1); /* a whole block, any action_dim */
         }
         for (i = 0; i < keep; i++) {
             pool[i] = pool[S->pool_pos * A + i];
@@ -1093,9 +1205,9 @@ static int32_t expand(Search *S, int32_t parent, int32_t *slot) {
     cn->nchildren = 0;
     cn->widen_at = 0;
     cn->terminal = term;
+    /* the slot's kq and kisq are written by this iteration's back-up,
+    ** before any scan of this parent reads them */
     *slot = pn->koff + pn->nchildren;
-    P->kq[*slot] = 0.0;
-    P->kisq[*slot] = inv_sqrt(P, 0);
     P->knode[*slot] = c;
     pn->nchildren++;
     pn->widen_at = widen_at(P, pn->nchildren);
@@ -1106,7 +1218,7 @@ static int32_t expand(Search *S, int32_t parent, int32_t *slot) {
 /* Random rollout of at most 'steps' (>= 1) steps from 's0' with a model
 ** that has a batched rollout: segments of up to POOL_SEG actions straight
 ** from the pool, one call each. */
-static double rollout_batched(Search *S, const double *s0, int steps) {
+static LISPBT_INLINE double rollout_batched(Search *S, const double *s0, int steps) {
     const mcts_Model *m = S->m;
     double x[MCTS_MAX_STATE], g = 0.0, disc = 1.0;
     int t = 0, term = 0, k, i;
@@ -1139,7 +1251,7 @@ static double rollout(Search *S, const double *s0, int steps) {
     if (steps <= 0) {
         return 0.0;
     }
-    if (m->rollout != NULL && !heur) {
+    if (S->batched) {
         return rollout_batched(S, s0, steps);
     }
     memcpy(cur, s0, sizeof(double) * (size_t)S->sdim);
@@ -1171,12 +1283,22 @@ static double rollout(Search *S, const double *s0, int steps) {
     return g;
 }
 
+/* The rollout of iterate: a model's batched rollout is called from here
+** (inlined into the search loop: no call of rollout() per iteration). */
+static LISPBT_INLINE double rollout_from(Search *S, const double *s0, int steps) {
+    if (S->batched && steps > 0) {
+        return rollout_batched(S, s0, steps);
+    }
+    return rollout(S, s0, steps);
+}
+
 /* The slot (in 'kids') of the child of 'parent' with the best UCB score
 ** (first wins ties).  Reads only the parent's slice of cached q and
-** 1/sqrt(visits).  Two maxima are kept, of the even and of the odd slots
-** (two lanes of one SSE2 register where there is SSE2: branch-free, as the
+** 1/sqrt(visits).  Where there is SSE2, two maxima are kept, of the even
+** and of the odd slots (the two lanes of one register: branch-free, as the
 ** best child changes at random points of the scan), then merged so ties
-** still go to the earliest slot; both forms compute the same scores. */
+** still go to the earliest slot; elsewhere a scalar loop computes the same
+** scores and picks the same slot. */
 static int32_t select_child(const Search *S, int32_t parent) {
     const mcts_Planner *P = S->P;
     const Node *pn = &P->nodes[parent];
@@ -1184,58 +1306,49 @@ static int32_t select_child(const Search *S, int32_t parent) {
     ** for the child with the largest q + c sqrt(ln N) spread / sqrt(n) */
     double cs = S->c * sqrt_log(P, pn->visits) * S->qspread;
     const double *kq = P->kq + pn->koff, *kisq = P->kisq + pn->koff;
-    double b0, b1;
-    int32_t j0, j1, j, n = pn->nchildren;
+    int32_t j0, j, n = pn->nchildren;
 #if defined(__SSE2__)
     __m128d vb = _mm_set1_pd(-DBL_MAX), vcs = _mm_set1_pd(cs);
     __m128d vj = _mm_set_pd(1.0, 0.0), vbest = vj, two = _mm_set1_pd(2.0);
+    double b0, b1;
+    int32_t j1;
     /* a slice's capacity is even and its free slots score -DBL_MAX (never
     ** above vb), so an odd count scans its free slot in the last pair */
     for (j = 0; j < n; j += 2) {
         /* unaligned loads: the heap's allocator need not align to 16 */
-        __m128d q = _mm_loadu_pd(kq + j);
-        __m128d w = _mm_loadu_pd(kisq + j);
-        __m128d sc = _mm_add_pd(q, _mm_mul_pd(vcs, w));
+        __m128d sc = _mm_add_pd(_mm_loadu_pd(kq + j), _mm_mul_pd(vcs, _mm_loadu_pd(kisq + j)));
         __m128d gt = _mm_cmpgt_pd(sc, vb);
-        vb = _mm_max_pd(sc, vb); /* sc > vb ? sc : vb */
-        vbest = _mm_or_pd(_mm_and_pd(gt, vj), _mm_andnot_pd(gt, vbest));
+        /* vb > sc ? vb : sc, the same value as sc > vb ? sc : vb (scores
+        ** are never NaN), with vb in place: no register copy */
+        vb = _mm_max_pd(vb, sc);
+        /* gt ? vj : vbest: this pair's slots are above any kept before,
+        ** so the larger of vbest and (gt & vj) (0 where gt is not set) */
+        vbest = _mm_max_pd(vbest, _mm_and_pd(gt, vj));
         vj = _mm_add_pd(vj, two);
     }
     b0 = _mm_cvtsd_f64(vb);
     b1 = _mm_cvtsd_f64(_mm_unpackhi_pd(vb, vb));
     j0 = (int32_t)_mm_cvtsd_f64(vbest);
     j1 = (int32_t)_mm_cvtsd_f64(_mm_unpackhi_pd(vbest, vbest));
-#else
-    b0 = -DBL_MAX;
-    b1 = -DBL_MAX;
-    j0 = 0;
-    j1 = 1;
-    for (j = 0; j + 1 < n; j += 2) {
-        double s0 = kq[j] + cs * kisq[j];
-        double s1 = kq[j + 1] + cs * kisq[j + 1];
-        if (s0 > b0) {
-            b0 = s0;
-            j0 = j;
-        }
-        if (s1 > b1) {
-            b1 = s1;
-            j1 = j + 1;
-        }
-    }
-    if (j < n) {
-        double s0 = kq[j] + cs * kisq[j];
-        if (s0 > b0) {
-            b0 = s0;
-            j0 = j;
-        }
-    }
-#endif
     /* the odd slots' best wins if higher, or equal and earlier; without
     ** a branch (which lane wins is random) */
     {
         int32_t take = (int32_t)((b1 > b0) | ((b1 == b0) & (j1 < j0)));
         j0 ^= (j0 ^ j1) & -take;
     }
+#else
+    {
+        double b = -DBL_MAX;
+        j0 = 0;
+        for (j = 0; j < n; j++) {
+            double sc = kq[j] + cs * kisq[j];
+            if (sc > b) {
+                b = sc;
+                j0 = j;
+            }
+        }
+    }
+#endif
     return pn->koff + j0;
 }
 
@@ -1261,14 +1374,14 @@ static void iterate(Search *S) {
                 path[2 * depth] = c;
                 path[2 * depth + 1] = slot;
                 if (!P->nodes[c].terminal) {
-                    g = rollout(S, state_at(S, c), S->max_depth - depth);
+                    g = rollout_from(S, state_at(S, c), S->max_depth - depth);
                 }
                 break;
             }
             n = &P->nodes[cur];
         }
         if (n->nchildren == 0) {
-            g = rollout(S, state_at(S, cur), S->max_depth - depth);
+            g = rollout_from(S, state_at(S, cur), S->max_depth - depth);
             break;
         }
         {
@@ -1279,24 +1392,29 @@ static void iterate(Search *S) {
             path[2 * depth + 1] = slot;
         }
     }
-    /* back up; the root (path[0]) only counts the visit */
+    /* back up; the root (path[0]) only counts the visit.  gamma and the q
+    ** range in locals: the stores into the nodes could alias S's fields */
     nodes = P->nodes;
-    for (i = depth; i >= 1; i--) {
-        Node *n = &nodes[path[2 * i]];
-        int32_t k = path[2 * i + 1];
-        g = n->reward + S->gamma * g;
-        n->visits++;
-        n->q += (g - n->q) / n->visits;
-        P->kq[k] = n->q;
-        P->kisq[k] = inv_sqrt(P, n->visits);
-        if (n->q < S->qmin || n->q > S->qmax) {
-            if (n->q < S->qmin) {
-                S->qmin = n->q;
+    {
+        double gamma = S->gamma, qmin = S->qmin, qmax = S->qmax;
+        double *kq = P->kq, *kisq = P->kisq;
+        for (i = depth; i >= 1; i--) {
+            Node *n = &nodes[path[2 * i]];
+            int32_t k = path[2 * i + 1], v = n->visits + 1;
+            double q = n->q;
+            g = n->reward + gamma * g;
+            q += (g - q) / v;
+            n->visits = v;
+            n->q = q;
+            kq[k] = q;
+            kisq[k] = inv_sqrt(P, v);
+            if (q < qmin || q > qmax) {
+                qmin = q < qmin ? q : qmin;
+                qmax = q > qmax ? q : qmax;
+                S->qmin = qmin;
+                S->qmax = qmax;
+                S->qspread = qmax - qmin > 1e-12 ? qmax - qmin : 1.0;
             }
-            if (n->q > S->qmax) {
-                S->qmax = n->q;
-            }
-            S->qspread = S->qmax - S->qmin > 1e-12 ? S->qmax - S->qmin : 1.0;
         }
     }
     nodes[0].visits++;
@@ -1408,6 +1526,7 @@ static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const dou
     if (S.rollout == MCTS_ROLLOUT_MODEL) {
         S.rollout = m->heuristic_action != NULL ? MCTS_ROLLOUT_HEURISTIC : MCTS_ROLLOUT_RANDOM;
     }
+    S.batched = m->rollout != NULL && S.rollout != MCTS_ROLLOUT_HEURISTIC;
     S.sampler = req->action_sampler;
     S.gamma = req->gamma;
     S.c = req->c_ucb;
@@ -1425,6 +1544,7 @@ static int run(mcts_Planner *P, const mcts_Model *m, const double *lo, const dou
     S.depth_sum = 0;
     S.depth_max = 0;
     rng_seed(&S.R, req->seed);
+    lanes_seed(&S);
     S.pool_pos = 0;
     S.pool_n = 0;
     S.pool_fill = POOL_FIRST;

@@ -296,6 +296,11 @@ void mcts_free(mcts_Planner *P);
 ** memory (the planner stays usable). */
 int mcts_reserve(mcts_Planner *P, int64_t nodes, int depth);
 
+/* With 'on', draw random actions without the CPU-specific (AVX2) code
+** even where the CPU has it; the results are the same bits either way
+** (for tests, spec/c/test_plan.c).  Off by default. */
+void mcts_set_portable(mcts_Planner *P, int on);
+
 /* Cap the arena at 'n' nodes (values below 16 become 16; default
 ** MCTS_DEFAULT_NODE_LIMIT).  Does not shrink an arena already grown.
 ** A search that fills the arena keeps iterating without growing the tree. */

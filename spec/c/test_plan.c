@@ -395,12 +395,67 @@ static void test_rollout_hook(void) {
     plan_free(P);
 }
 
+/* The action pool's refill gives the same bits with and without its
+** AVX2 code (mcts_set_portable; where the CPU has no AVX2 both runs take
+** the portable code): MCTS on every built-in model, both samplers, short
+** and long rollouts. */
+static void test_pool_portable(void) {
+    static const double toy[1] = {0.0};
+    static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
+    static const double uni[5] = {0.0, 0.0, 0.0, 1.0, 0.5};
+    static const char *const names[3] = {"toy-1d", "ptz-track", "toy-unicycle"};
+    const double *states[3] = {toy, ptz, uni};
+    static const int lens[3] = {1, 6, 5};
+    mem_Heap M;
+    plan_Planner *P;
+    int i, v, d;
+    mem_init(&M);
+    P = plan_new(&M);
+    CHECK(P != NULL);
+    for (i = 0; i < 3; i++) {
+        const mcts_Model *m = plan_builtin_find(names[i]);
+        for (v = 0; v < 4; v++) {
+            plan_Request q;
+            plan_Result r1, r2;
+            plan_request_defaults(&q);
+            q.backend = PLAN_MCTS;
+            snprintf(q.model_service, sizeof q.model_service, "%s", names[i]);
+            memcpy(q.state, states[i], sizeof(double) * (size_t)lens[i]);
+            q.state_len = lens[i];
+            q.budget_ms = 600000;
+            q.work_max = 200;
+            q.seed = (uint64_t)(11 + v);
+            q.top_k = 3;
+            q.mcts.rollout_policy = MCTS_ROLLOUT_RANDOM;
+            q.mcts.action_sampler = (v & 1) ? MCTS_SAMPLER_GAUSSIAN : MCTS_SAMPLER_UNIFORM;
+            q.mcts.max_depth = (v & 2) ? 150 : 20;
+            mcts_set_portable(plan_mcts(P), 0);
+            plan_run(P, m, &q, &r1);
+            mcts_set_portable(plan_mcts(P), 1);
+            plan_run(P, m, &q, &r2);
+            CHECK(r1.status == MCTS_OK && r2.status == MCTS_OK);
+            CHECK(r1.adim == r2.adim && r1.work_done == r2.work_done);
+            for (d = 0; d < r1.adim; d++) {
+                CHECK(r1.u[d] == r2.u[d]);
+            }
+            CHECK(r1.confidence == r2.confidence && r1.value_est == r2.value_est);
+            CHECK(r1.top_n == r2.top_n && r1.top_n > 0);
+            for (d = 0; d < r1.top_n; d++) {
+                CHECK(r1.top[d].visits == r2.top[d].visits && r1.top[d].q == r2.top[d].q);
+            }
+        }
+    }
+    mcts_set_portable(plan_mcts(P), 0);
+    plan_free(P);
+}
+
 int main(void) {
     test_host();
     test_register();
     test_backends();
     test_determinism_and_work();
     test_rollout_hook();
+    test_pool_portable();
     test_errors();
     return ctest_done();
 }
