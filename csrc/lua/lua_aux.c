@@ -206,28 +206,8 @@ void lx_flushdead(lua_State *L, lx_Host *X) {
     lua_pop(L, 3);
 }
 
-void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
-            void *ud) {
-    lua_State *oldL = X->L, *oldcbL = X->cbL;
-    const char *oldname = X->fname;
-    const void *oldcbtab = X->cbtab;
-    int st, oldcbidx = X->cbidx;
-    X->L = L;
-    X->fname = fname;
-    X->running++;
-    X->cbidx = 0; /* this frame's callback slot, if any (cbtable) */
-    {
-        /* allocation failures outside any builtin name the Lua function */
-        const char *oldf = lisp_setfname(X->S, fname);
-        st = lisp_pcall(X->S, f, ud);
-        lisp_setfname(X->S, oldf);
-    }
-    X->running--;
-    X->L = oldL;
-    X->fname = oldname;
-    X->cbL = oldcbL;
-    X->cbidx = oldcbidx;
-    X->cbtab = oldcbtab;
+/* lx_leave's rare part: dead keys to flush, or an error to raise. */
+void lx_leaveslow(lua_State *L, lx_Host *X, int st) {
     if (X->running == 0 && X->ndead != 0) {
         lx_flushdead(L, X);
     }
@@ -235,6 +215,20 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
         lua_pushstring(L, lisp_errmsg(X->S));
         lua_error(L);
     }
+}
+
+void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
+            void *ud) {
+    lx_Entry e;
+    int st;
+    lx_enter(L, X, fname, &e);
+    {
+        /* allocation failures outside any builtin name the Lua function */
+        const char *oldf = lisp_setfname(X->S, fname);
+        st = lisp_pcall(X->S, f, ud);
+        lisp_setfname(X->S, oldf);
+    }
+    lx_leave(L, X, &e, st);
 }
 
 /* ---- Lisp values as userdata ---- */

@@ -188,6 +188,42 @@ void lx_flushdead(lua_State *L, lx_Host *X);
 ** propagates (the lines before it are consumed).  Returns the count. */
 int lx_deliverlines(lua_State *L, lx_Host *X, int hidx);
 
+/* An entry from Lua into host 'X': lx_enter sets the running Lua state
+** 'L', the Lua function's name 'fname' and no callback slot (cbtable),
+** saving the caller's in 'e'; lx_leave restores them, flushes dead keys
+** once the outermost entry ends, and raises the Lisp error if 'st' (the
+** status of the protected call in between) is not LISP_OK.  lx_run is
+** lx_enter, lisp_pcall, lx_leave; hot entries inline the pair. */
+typedef struct lx_Entry {
+    lua_State *L, *cbL;
+    const char *fname;
+    const void *cbtab;
+    int cbidx;
+} lx_Entry;
+static LISPBT_INLINE void lx_enter(lua_State *L, lx_Host *X, const char *fname, lx_Entry *e) {
+    e->L = X->L;
+    e->cbL = X->cbL;
+    e->fname = X->fname;
+    e->cbtab = X->cbtab;
+    e->cbidx = X->cbidx;
+    X->L = L;
+    X->fname = fname;
+    X->running++;
+    X->cbidx = 0; /* this frame's callback slot, if any (cbtable) */
+}
+void lx_leaveslow(lua_State *L, lx_Host *X, int st);
+static LISPBT_INLINE void lx_leave(lua_State *L, lx_Host *X, const lx_Entry *e, int st) {
+    X->running--;
+    X->L = e->L;
+    X->fname = e->fname;
+    X->cbL = e->cbL;
+    X->cbidx = e->cbidx;
+    X->cbtab = e->cbtab;
+    if (lispbt_unlikely(st != LISP_OK || (X->running == 0 && X->ndead != 0))) {
+        lx_leaveslow(L, X, st);
+    }
+}
+
 /* Run f(S, ud) protected for host 'X'; on error raise it in Lua (the Lisp
 ** message, positioned).  'fname' (static or outliving the call) names the
 ** Lua function for conversion errors ("set: table is cyclic"). */
