@@ -88,7 +88,8 @@ typedef struct lx_Host {
     lx_TickCache tc; /* Lua leaf cache of the inst:tick running */
     lua_State *cbL;  /* Lisp->Lua calls (lx_callback): the callback table is */
     int cbidx;       /* at stack slot cbidx of cbL if that slot still holds */
-    const void *cbtab; /* the table cbtab (checked before each use) */
+    const void *cbtab; /* the table cbtab (checked before each use); */
+    int cbroom;      /* that frame's stack is ensured up to slot cbroom */
     int kind;        /* LX_KHOST, for lx_checkhost's fast type check */
     int64_t cbnext;  /* next key in the callback table */
     int64_t *dead;   /* callback keys of collected primitives and -ids of */
@@ -198,7 +199,7 @@ typedef struct lx_Entry {
     lua_State *L, *cbL;
     const char *fname;
     const void *cbtab;
-    int cbidx;
+    int cbidx, cbroom;
 } lx_Entry;
 static LISPBT_INLINE void lx_enter(lua_State *L, lx_Host *X, const char *fname, lx_Entry *e) {
     e->L = X->L;
@@ -206,6 +207,7 @@ static LISPBT_INLINE void lx_enter(lua_State *L, lx_Host *X, const char *fname, 
     e->fname = X->fname;
     e->cbtab = X->cbtab;
     e->cbidx = X->cbidx;
+    e->cbroom = X->cbroom;
     X->L = L;
     X->fname = fname;
     X->running++;
@@ -218,10 +220,48 @@ static LISPBT_INLINE void lx_leave(lua_State *L, lx_Host *X, const lx_Entry *e, 
     X->fname = e->fname;
     X->cbL = e->cbL;
     X->cbidx = e->cbidx;
+    X->cbroom = e->cbroom;
     X->cbtab = e->cbtab;
     if (lispbt_unlikely(st != LISP_OK || (X->running == 0 && X->ndead != 0))) {
         lx_leaveslow(L, X, st);
     }
+}
+
+/* A tick run from Lua (inst:tick, a batch's instance) of instance 'I'
+** on Lua state 'L', its instance userdata at stack slot 'instidx':
+** lx_tickenter sets the running Lua state, a fresh Lua-leaf cache (X->tc,
+** see calllua in lua_bt.c) and no callback slot, saving the caller's in
+** 'e' (a tick may run inside another: a Lua leaf that ticks);
+** lx_tickleave restores them.  X->running is the caller's business. */
+typedef struct lx_TickEntry {
+    lua_State *L, *cbL;
+    const void *cbtab;
+    int cbidx, cbroom;
+    lx_TickCache tc;
+} lx_TickEntry;
+static LISPBT_INLINE void lx_tickenter(lua_State *L, lx_Host *X, void *I, int instidx,
+                                       lx_TickEntry *e) {
+    e->L = X->L;
+    e->cbL = X->cbL;
+    e->cbtab = X->cbtab;
+    e->cbidx = X->cbidx;
+    e->cbroom = X->cbroom;
+    e->tc = X->tc;
+    X->L = L;
+    X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
+    X->tc.L = L;
+    X->tc.I = I;
+    X->tc.running = X->running;
+    X->tc.cbidx = X->tc.ctxidx = 0;
+    X->tc.instidx = instidx;
+}
+static LISPBT_INLINE void lx_tickleave(lx_Host *X, const lx_TickEntry *e) {
+    X->L = e->L;
+    X->cbL = e->cbL;
+    X->cbtab = e->cbtab;
+    X->cbidx = e->cbidx;
+    X->cbroom = e->cbroom;
+    X->tc = e->tc;
 }
 
 /* Run f(S, ud) protected for host 'X'; on error raise it in Lua (the Lisp

@@ -199,7 +199,6 @@ static void doinput(lisp_State *S, void *ud) {
 static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) {
     lx_Host *X = u->X;
     bt_Inst *I = u->p;
-    lua_State *oldL;
     int st;
     if (X->S == NULL || u->pin < 0) {
         return lx_error(L, "tick", X->S == NULL ? "host is closed" : "instance is closed");
@@ -219,30 +218,16 @@ static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) 
         lx_run(L, X, "tick", doinput, &a);
         lua_settop(L, inidx - 1);
     }
-    oldL = X->L;
-    X->L = L;
     X->running++;
     {
         /* Lua leaves of this tick may keep the callback table and ctx in
         ** this frame's stack slots (calllua) */
-        lx_TickCache saved = X->tc;
-        lua_State *cbL = X->cbL;
-        const void *cbtab = X->cbtab;
-        int cbidx = X->cbidx;
-        X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
-        X->tc.L = L;
-        X->tc.I = I;
-        X->tc.running = X->running;
-        X->tc.cbidx = X->tc.ctxidx = 0;
-        X->tc.instidx = uidx;
+        lx_TickEntry e;
+        lx_tickenter(L, X, I, uidx, &e);
         st = bt_tick(I);
-        X->tc = saved;
-        X->cbL = cbL;
-        X->cbidx = cbidx;
-        X->cbtab = cbtab;
+        lx_tickleave(X, &e);
     }
     X->running--;
-    X->L = oldL;
     if (X->running == 0 && X->ndead) {
         lx_flushdead(L, X);
     }
@@ -390,17 +375,10 @@ static int slowtick(lua_State *L, Batch *b, lua_Integer k) {
         }
     }
     {
-        lua_State *oldL = X->L;
-        lx_TickCache saved = X->tc;
-        X->L = L;
-        X->tc.L = L;
-        X->tc.I = I;
-        X->tc.running = X->running;
-        X->tc.cbidx = X->tc.ctxidx = 0;
-        X->tc.instidx = b->base + 1;
+        lx_TickEntry e;
+        lx_tickenter(L, X, I, b->base + 1, &e);
         st = bt_tick_chain(I, &b->cyc);
-        X->tc = saved;
-        X->L = oldL;
+        lx_tickleave(X, &e);
     }
     if (st < 0) {
         batcherror(L, b->residx, b->erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
