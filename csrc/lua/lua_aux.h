@@ -18,6 +18,7 @@
 **                              builtin namespace (host.bt, ...), 3 = the
 **                              Lua state of instances (ctx), by id,
 **                              4 = the names cached by host:call
+**                              (and the status strings of stname)
 **   lispbt.value     lx_Value  an opaque Lisp value (closure, primitive,
 **                              improper pair, rng, ...): pinned in its host
 **   lispbt.tree      lx_Value  a compiled bt_def
@@ -105,6 +106,10 @@ typedef struct lx_Host {
     const void *cname[LX_CALLCACHE];
     lisp_Value csym[LX_CALLCACHE];
     int cpin[LX_CALLCACHE];
+    /* the bytes of the interned Lua strings "success", "failure",
+    ** "running" (by status; kept in uservalue 4): a Lua leaf's result is
+    ** one of them when lua_tostring returns the same pointer */
+    const char *stname[4];
 } lx_Host;
 
 /* lx_Value.kind: which metatable the userdata got (for fast checks on hot

@@ -39,13 +39,14 @@
 #include "lua_aux.h"
 #include "sched.h"
 
+/* The ctx of a Lua leaf call: 'c' is the engine's leaf context of the
+** call running (node, tick, leaf name are read from it on demand), valid
+** while 'active'. */
 typedef struct lx_Ctx {
     bt_Inst *I;
-    int32_t node;
-    int64_t tick;
+    const bt_Ctx *c;
     int halted;
     int active;
-    const char *name;
 } lx_Ctx;
 
 /* ---- checks ---- */
@@ -1130,7 +1131,7 @@ static int simpleargs(const bt_Ctx *c) {
 ** success); an action must return a status string, a boolean or nil. */
 static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
-    lx_Host *X = instx(I);
+    lx_Host *X = lx_hostof(host_of(c->S));
     lua_State *L = X->L;
     int top, cbidx, ctxidx, st, i, status, rt, room;
     int cached = X->tc.L == L && X->tc.I == I && X->tc.running == X->running;
@@ -1203,10 +1204,8 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     }
 call:
     x->I = I;
-    x->node = c->node;
-    x->tick = c->tick;
+    x->c = c;
     x->halted = halting;
-    x->name = c->a->leaf->cname;
     x->active = 1;
     lua_rawgeti(L, cbidx, key);
     lua_pushvalue(L, ctxidx);
@@ -1245,7 +1244,11 @@ call:
     } else if (rt == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(L, -1, &len);
-        st = bt_status_parse(s, len);
+        /* the interned status strings by address, else by bytes */
+        st = s == X->stname[BT_SUCCESS]   ? BT_SUCCESS
+             : s == X->stname[BT_RUNNING] ? BT_RUNNING
+             : s == X->stname[BT_FAILURE] ? BT_FAILURE
+                                          : bt_status_parse(s, len);
         if (st < 0) {
             st = bt_leaf_error(c, "returned \"%.40s\" (expected \"success\", \"failure\", "
                                   "\"running\" or a boolean)",
@@ -1335,7 +1338,7 @@ static int ctx_get(lua_State *L) {
     lx_Ctx *x = checkctx(L, "get");
     lx_Host *X = instx(x->I);
     lisp_Value v;
-    if (!bt_bb_get(x->I, findkey(L, X, 2, "get"), &v, x->node)) {
+    if (!bt_bb_get(x->I, findkey(L, X, 2, "get"), &v, x->c->node)) {
         lua_pushnil(L);
         return 1;
     }
@@ -1345,25 +1348,26 @@ static int ctx_get(lua_State *L) {
 
 static int ctx_put(lua_State *L) {
     lx_Ctx *x = checkctx(L, "put");
-    return putkv(L, x->I, x->node, x->name, "put");
+    return putkv(L, x->I, x->c->node, x->c->a->leaf->cname, "put");
 }
 
 /* ctx.memory: the table of this node, renewed when its memory generation
 ** changed (halt or reset cleared the node). */
 static void pushmemory(lua_State *L, lx_Ctx *x) {
-    uint32_t gen = bt_inst_mem(x->I, x->node)->gen;
+    int32_t node = x->c->node;
+    uint32_t gen = bt_inst_mem(x->I, node)->gen;
     lua_getiuservalue(L, 1, 1);
-    if (lua_rawgeti(L, -1, 2 * (lua_Integer)x->node + 2) == LUA_TNUMBER &&
+    if (lua_rawgeti(L, -1, 2 * (lua_Integer)node + 2) == LUA_TNUMBER &&
         (uint32_t)lua_tointeger(L, -1) == gen &&
-        lua_rawgeti(L, -2, 2 * (lua_Integer)x->node + 1) == LUA_TTABLE) {
+        lua_rawgeti(L, -2, 2 * (lua_Integer)node + 1) == LUA_TTABLE) {
         return;
     }
     lua_settop(L, 3);
     lua_newtable(L);
     lua_pushvalue(L, -1);
-    lua_rawseti(L, 3, 2 * (lua_Integer)x->node + 1);
+    lua_rawseti(L, 3, 2 * (lua_Integer)node + 1);
     lua_pushinteger(L, gen);
-    lua_rawseti(L, 3, 2 * (lua_Integer)x->node + 2);
+    lua_rawseti(L, 3, 2 * (lua_Integer)node + 2);
 }
 
 /* ctx fields, by id: ctx_index finds the id of a key in the table of
@@ -1389,9 +1393,9 @@ static int ctx_index(lua_State *L) {
         case CTX_GET: lua_pushcfunction(L, ctx_get); break;
         case CTX_PUT: lua_pushcfunction(L, ctx_put); break;
         case CTX_MEMORY: pushmemory(L, x); break;
-        case CTX_TICK: lua_pushinteger(L, x->tick); break;
-        case CTX_NODE: lua_pushinteger(L, x->node); break;
-        case CTX_NAME: lua_pushstring(L, x->name); break;
+        case CTX_TICK: lua_pushinteger(L, x->c->tick); break;
+        case CTX_NODE: lua_pushinteger(L, x->c->node); break;
+        case CTX_NAME: lua_pushstring(L, x->c->a->leaf->cname); break;
         case CTX_HALTED: lua_pushboolean(L, x->halted); break;
         default: lua_pushnil(L); break;
     }

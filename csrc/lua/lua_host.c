@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bt.h"
 #include "lua_aux.h"
 #include "obs_events.h"
 #include "sbuf.h"
@@ -299,6 +300,14 @@ static void newhost(lua_State *L, int hasopts) {
     lua_pop(L, 2);
     lua_setiuservalue(L, -2, 2);
     lua_newtable(L); /* uservalue 4: names of the host:call cache (callcache) */
+    {
+        int st;
+        for (st = BT_SUCCESS; st <= BT_RUNNING; st++) { /* and the status strings */
+            lua_pushstring(L, bt_status_name(st));
+            X->stname[st] = lua_tostring(L, -1);
+            lua_rawsetp(L, -2, &X->stname[st]);
+        }
+    }
     lua_setiuservalue(L, -2, 4);
     lua_newtable(L); /* uservalue 3: Lua state of instances (ctx), by id */
     lua_setiuservalue(L, -2, 3);
