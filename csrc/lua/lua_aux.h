@@ -86,7 +86,8 @@ typedef struct lx_Host {
     lua_State *L;    /* the Lua state running this host now, else NULL */
     int running;     /* nesting of entries from Lua (close refused) */
     const char *fname; /* the Lua function running, for messages */
-    lx_TickCache tc; /* Lua leaf cache of the inst:tick running */
+    lx_TickCache *tc; /* Lua leaf cache of the tick running from Lua (in its
+                      ** lx_TickEntry), else NULL */
     lua_State *cbL;  /* Lisp->Lua calls (lx_callback): the callback table is */
     int cbidx;       /* at stack slot cbidx of cbL if that slot still holds */
     const void *cbtab; /* the table cbtab (checked before each use); */
@@ -234,15 +235,17 @@ static LISPBT_INLINE void lx_leave(lua_State *L, lx_Host *X, const lx_Entry *e, 
 
 /* A tick run from Lua (inst:tick, a batch's instance) of instance 'I'
 ** on Lua state 'L', its instance userdata at stack slot 'instidx':
-** lx_tickenter sets the running Lua state, a fresh Lua-leaf cache (X->tc,
-** see calllua in lua_bt.c) and no callback slot, saving the caller's in
-** 'e' (a tick may run inside another: a Lua leaf that ticks);
+** lx_tickenter sets the running Lua state, a fresh Lua-leaf cache in 'e'
+** (X->tc points to it; see calllua in lua_bt.c) and no callback slot,
+** saving the caller's in 'e' (a tick may run inside another: a Lua leaf
+** that ticks);
 ** lx_tickleave restores them.  X->running is the caller's business. */
 typedef struct lx_TickEntry {
     lua_State *L, *cbL;
     const void *cbtab;
     int cbidx, cbroom;
-    lx_TickCache tc;
+    lx_TickCache *oldtc;
+    lx_TickCache tc; /* this tick's: X->tc points here while it runs */
 } lx_TickEntry;
 static LISPBT_INLINE void lx_tickenter(lua_State *L, lx_Host *X, void *I, int instidx,
                                        lx_TickEntry *e) {
@@ -251,14 +254,15 @@ static LISPBT_INLINE void lx_tickenter(lua_State *L, lx_Host *X, void *I, int in
     e->cbtab = X->cbtab;
     e->cbidx = X->cbidx;
     e->cbroom = X->cbroom;
-    e->tc = X->tc;
+    e->oldtc = X->tc;
     X->L = L;
     X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
-    X->tc.L = L;
-    X->tc.I = I;
-    X->tc.running = X->running;
-    X->tc.cbidx = X->tc.ctxidx = 0;
-    X->tc.instidx = instidx;
+    e->tc.L = L;
+    e->tc.I = I;
+    e->tc.running = X->running;
+    e->tc.cbidx = e->tc.ctxidx = 0;
+    e->tc.instidx = instidx;
+    X->tc = &e->tc;
 }
 static LISPBT_INLINE void lx_tickleave(lx_Host *X, const lx_TickEntry *e) {
     X->L = e->L;
@@ -266,7 +270,7 @@ static LISPBT_INLINE void lx_tickleave(lx_Host *X, const lx_TickEntry *e) {
     X->cbtab = e->cbtab;
     X->cbidx = e->cbidx;
     X->cbroom = e->cbroom;
-    X->tc = e->tc;
+    X->tc = e->oldtc;
 }
 
 /* Run f(S, ud) protected for host 'X'; on error raise it in Lua (the Lisp

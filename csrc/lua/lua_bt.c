@@ -1129,38 +1129,39 @@ static int simpleargs(const bt_Ctx *c) {
 /* Call Lua function 'key' for leaf context 'c'; returns a BT status.
 ** A condition (or a halt callback) is tested for truth (SPEC §3: truthy =
 ** success); an action must return a status string, a boolean or nil. */
-static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
+static LISPBT_INLINE int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
     lx_Host *X = lx_hostof(host_of(c->S));
     lua_State *L = X->L;
     int top, cbidx, ctxidx, st, i, status, rt, room;
-    int cached = X->tc.L == L && X->tc.I == I && X->tc.running == X->running;
+    lx_TickCache *tc = X->tc;
+    int cached = tc != NULL && tc->L == L && tc->I == I && tc->running == X->running;
     lx_Ctx *x;
     if (L == NULL) {
         return bt_leaf_error(c, "no running Lua state to call the Lua leaf");
     }
     top = lua_gettop(L);
-    if (cached && X->tc.cbidx && top + c->a->nargs + 4 <= X->tc.roomtop) {
+    if (cached && tc->cbidx && top + c->a->nargs + 4 <= tc->roomtop) {
         /* a later Lua leaf of this inst:tick: the slots, the ctx and the
         ** stack room of the first (the stack above our frame's top is
         ** ensured once: Lua never shrinks a frame's reserved room) */
-        cbidx = X->tc.cbidx;
-        ctxidx = X->tc.ctxidx;
-        x = X->tc.ctx;
+        cbidx = tc->cbidx;
+        ctxidx = tc->ctxidx;
+        x = tc->ctx;
         goto call;
     }
     if (!lua_checkstack(L, c->a->nargs + 12)) {
         return bt_leaf_error(c, "Lua stack overflow");
     }
     room = top + c->a->nargs + 12; /* the stack is ensured up to here */
-    if (cached && X->tc.cbidx) { /* a later Lua leaf of this inst:tick */
-        cbidx = X->tc.cbidx;
-        ctxidx = X->tc.ctxidx;
-        if (room > X->tc.roomtop) {
-            X->tc.roomtop = room;
+    if (cached && tc->cbidx) { /* a later Lua leaf of this inst:tick */
+        cbidx = tc->cbidx;
+        ctxidx = tc->ctxidx;
+        if (room > tc->roomtop) {
+            tc->roomtop = room;
         }
-    } else if (cached && lua_getiuservalue(L, X->tc.instidx, 2) == LUA_TUSERDATA) {
-        /* inst:tick's instance userdata (X->tc.instidx) caches its ctx */
+    } else if (cached && lua_getiuservalue(L, tc->instidx, 2) == LUA_TUSERDATA) {
+        /* inst:tick's instance userdata (tc->instidx) caches its ctx */
         ctxidx = top + 1;
         lua_getiuservalue(L, ctxidx, 2); /* callbacks */
         cbidx = top + 2;
@@ -1191,15 +1192,15 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
         cbidx = lua_gettop(L);
         if (cached) { /* remember the ctx on the instance userdata */
             lua_pushvalue(L, ctxidx);
-            lua_setiuservalue(L, X->tc.instidx, 2);
+            lua_setiuservalue(L, tc->instidx, 2);
         }
     }
     x = lua_touserdata(L, ctxidx);
-    if (cached && !X->tc.cbidx) { /* keep the slots for this tick's later Lua leaves */
-        X->tc.cbidx = cbidx;
-        X->tc.ctxidx = ctxidx;
-        X->tc.ctx = x;
-        X->tc.roomtop = room; /* later leaves need no check up to here */
+    if (cached && !tc->cbidx) { /* keep the slots for this tick's later Lua leaves */
+        tc->cbidx = cbidx;
+        tc->ctxidx = ctxidx;
+        tc->ctx = x;
+        tc->roomtop = room; /* later leaves need no check up to here */
         top = cbidx;
     }
 call:
