@@ -804,6 +804,7 @@ static lisp_Value resultslow(lua_State *L, lx_Host *X) {
     }
 }
 
+/* resultslow with an integer, the commonest result, first and inline. */
 static LISPBT_INLINE lisp_Value resultvalue(lua_State *L, lx_Host *X) {
     if (lua_isinteger(L, -1)) { /* the commonest result first */
         return lisp_int(lua_tointegerx(L, -1, NULL));
