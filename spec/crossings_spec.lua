@@ -238,3 +238,88 @@ describe("Lua leaves within one tick", function()
     assert.are.equal("failure", inst2:tick())
   end)
 end)
+
+describe("host:call's immediate-argument path (lisp_pcallsym)", function()
+  it("takes 0 to 6 immediate arguments, and 7 or any other value on the general path", function()
+    local h <close> = lispbt.new({workers = 0})
+    h:eval("(define (args . xs) xs) (define (n . xs) (length xs))")
+    assert.is_nil(h:call("args"))                            -- the empty list is nil
+    assert.is_nil(h:call("args"))                            -- cached name, no argument
+    for k = 1, 8 do
+      local xs = {}
+      for i = 1, k do xs[i] = i end
+      assert.are.equal(k, h:call("n", table.unpack(xs)))
+      assert.are.same(xs, h:call("args", table.unpack(xs)))  -- a heap result, converted
+    end
+    assert.are.same({1, 2.5, true, false}, h:call("args", 1, 2.5, true, false))
+    assert.are.equal(3, h:call("n", nil, 1, nil))
+    assert.are.equal(math.type(h:call("n", 1.0)), "integer")
+    assert.are.same({"s", 1}, h:call("args", "s", 1))       -- a string: the general path
+  end)
+
+  it("keeps a heap result rooted until it is converted, under gc_stress", function()
+    local h <close> = lispbt.new({workers = 0, gc_stress = true})
+    h:eval("(define (mk a b) (list a (list b b) (vec.make 2 a)))")
+    for i = 1, 20 do
+      local r = h:call("mk", i, i + 0.5)
+      assert.are.equal(i, r[1])
+      assert.are.same({i + 0.5, i + 0.5}, r[2])
+    end
+  end)
+
+  it("raises Lisp errors as Lua errors and leaves the host usable, at every nesting", function()
+    local h <close> = lispbt.new({workers = 0})
+    h:eval("(define (add a b) (+ a b)) (define (bad x . more) (car x)) (define (deep n) (if (= n 0) (bad 1) (+ 1 (deep (- n 1)))))")
+    h:register_builtin("viacall", function(name, x) return h:call(name, x, 1) end)
+    h:register_builtin("guarded", function(x)
+      local ok, err = pcall(h.call, h, "bad", x)      -- a Lisp error inside, caught in Lua
+      assert(not ok and err:match("car: expected a cons"))
+      return h:call("add", x, 1)
+    end)
+    h:eval("(define (outer x) (+ (viacall \"add\" x) (guarded x)))")
+    for i = 1, 200 do
+      local ok, err = pcall(h.call, h, "deep", 50)
+      assert.is_false(ok)
+      assert.matches("car: expected a cons", err)
+      ok, err = pcall(h.call, h, "outer", "x")        -- the general path, a conversion
+      assert.is_false(ok)
+      assert.are.equal(2 * (i + 1), h:call("outer", i))
+      ok, err = pcall(h.call, h, "viacall", "bad", i) -- Lisp -> Lua -> Lisp error -> Lisp error
+      assert.is_false(ok)
+      assert.matches("viacall: .*car: expected a cons", err)
+    end
+    assert.are.equal(3, h:call("add", 1, 2))
+  end)
+
+  it("a raising Lua builtin inside a Lisp leaf fails the node, the tick and the call go on", function()
+    local h <close> = lispbt.new({workers = 0})
+    h:register_builtin("boom", function(x) error("boom " .. x, 0) end)
+    h:eval([[
+      (bt.register-action 'lisp-boom (lambda (i) (boom 7)))
+      (define t (bt.compile '(sel (act lisp-boom) (act always-success))))
+      (define inst (bt.new-instance t))
+      (define (tickit n) (if (= n 0) (bt.tick inst) (begin (bt.tick inst) (tickit (- n 1)))))
+    ]])
+    for _ = 1, 3 do
+      assert.are.equal("success", tostring(h:call("tickit", 5)))
+    end
+    assert.matches("boom 7", h:logs(1)[1].msg)
+  end)
+end)
+
+describe("Lua leaves: status strings and ctx fields", function()
+  it("matches status strings made at run time and reads ctx fields of the running leaf", function()
+    local h <close> = lispbt.new({workers = 0})
+    local got = {}
+    h:register_action("st", function(ctx, s)
+      got[#got + 1] = ctx.name .. "@" .. ctx.node .. "#" .. ctx.tick
+      return (s == 1 and "succ" or s == 2 and "runn" or "fail") .. (s == 1 and "ess" or s == 2 and "ing" or "ure")
+    end)
+    h:register_action("long", function() return ("success"):rep(2):sub(1, 7) end)
+    h:register_action("nope", function() return "Success" end)
+    local inst = h:compile("(seq (act st 1) (act long) (sel (act nope) (act st 3) (act st 2)))"):instance()
+    assert.are.equal("running", inst:tick())
+    assert.are.same({"st@1#1", "st@5#1", "st@6#1"}, got)
+    assert.matches("returned \"Success\"", h:logs(1)[1].msg)
+  end)
+end)

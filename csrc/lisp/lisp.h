@@ -310,6 +310,17 @@ int lisp_symget(lisp_Value sym, lisp_Value *out);
 ** error f raised.  On error the stack is restored to its height at entry
 ** and the message is in lisp_errmsg(S).  Never raises; nests. */
 int lisp_pcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud);
+/* Protected call of the procedure bound to symbol 'sym' (a value of
+** lisp_intern) with the 'nargs' values 'argv': lisp_pcall of lisp_call
+** in one step, for an embedder's hot entry (no callback, no pushes by
+** the caller).  The values of 'argv' must be reachable otherwise or be
+** immediates (nil, booleans, numbers): they are not rooted before the
+** call.  Allocation failures outside any builtin name 'fname', as does
+** an unbound symbol ("FNAME: unbound symbol: NAME").  Returns LISP_OK with
+** the result in '*out' and pushed (the caller restores the stack top), or
+** the error's status with the stack restored, as lisp_pcall. */
+int lisp_pcallsym(lisp_State *S, lisp_Value sym, const char *fname, int nargs,
+                  const lisp_Value *argv, lisp_Value *out);
 /* The message of the last error, owned by the state (overwritten by the
 ** next error). */
 const char *lisp_errmsg(lisp_State *S);

@@ -119,14 +119,10 @@ const char *lisp_errmsg(lisp_State *S) {
 /* ---- protected calls ---- */
 
 /* Compute the lowest C stack address eval may use on this thread. */
-static void setcstacklimit(lisp_State *S) {
+static void setcstacklimit(lisp_State *S, uintptr_t self) {
     pthread_attr_t attr;
     void *addr;
     size_t size;
-    uintptr_t self = (uintptr_t)pthread_self();
-    if (S->cstack_limit && S->cstack_thread == self) {
-        return;
-    }
     S->cstack_thread = self;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
         if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
@@ -142,6 +138,15 @@ static void setcstacklimit(lisp_State *S) {
     }
 }
 
+/* At an outermost entry (S->nest == 0): the C stack limit of the thread
+** entering (computed once per thread change). */
+static LISPBT_INLINE void entrycstack(lisp_State *S) {
+    uintptr_t self = (uintptr_t)pthread_self();
+    if (lispbt_unlikely(S->cstack_limit == NULL || S->cstack_thread != self)) {
+        setcstacklimit(S, self);
+    }
+}
+
 int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) {
     lispE_Jmp j;
     lisp_Value *top = S->top;
@@ -151,7 +156,7 @@ int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) 
     j.prev = S->jmp;
     j.status = LISP_OK;
     if (S->nest == 0) {
-        setcstacklimit(S);
+        entrycstack(S);
     }
     S->cur = NULL; /* errors inside name their own call sites, not the caller's */
     S->nest++;
@@ -296,6 +301,54 @@ lisp_Value lispE_call(lisp_State *S, lisp_Value *fp, int nargs) {
 
 lisp_Value lisp_call(lisp_State *S, int fidx, int nargs) {
     return lispE_call(S, S->stack + fidx, nargs);
+}
+
+/* lispE_rawpcall with lispE_call of the global's value inlined (the saved
+** state and the restore on error are the same). */
+int lisp_pcallsym(lisp_State *S, lisp_Value sym, const char *fname, int nargs,
+                  const lisp_Value *argv, lisp_Value *out) {
+    lispE_Jmp j;
+    lisp_Value *top = S->top;
+    int depth = S->depth;
+    const lispK_Code *cur = S->cur;
+    const char *ofname = S->fname;
+    j.prev = S->jmp;
+    j.status = LISP_OK;
+    if (S->nest == 0) {
+        entrycstack(S);
+    }
+    S->cur = NULL;
+    S->nest++;
+    S->jmp = &j;
+    S->fname = fname;
+    if (setjmp(j.b) == 0) {
+        lisp_Symbol *s = AS(lisp_Symbol, sym);
+        lisp_Value *fp = S->top, r;
+        int i;
+        if (lispbt_unlikely(s->value.tag == LISP_TUNBOUND)) {
+            lisp_error(S, "%s: unbound symbol: %s", fname, s->name);
+        }
+        if (lispbt_unlikely(fp + nargs + 1 >= S->stack_last)) {
+            lisp_error(S, "stack overflow");
+        }
+        fp[0] = s->value;
+        for (i = 0; i < nargs; i++) {
+            fp[i + 1] = argv[i];
+        }
+        S->top = fp + nargs + 1;
+        r = docall(S, fp, nargs); /* returns with S->top == fp */
+        *S->top++ = r;
+        *out = r;
+    }
+    S->jmp = j.prev;
+    S->nest--;
+    S->cur = cur;
+    S->fname = ofname;
+    if (j.status != LISP_OK) {
+        S->top = top;
+        S->depth = depth;
+    }
+    return j.status;
 }
 
 lisp_Value lispE_runproto(lisp_State *S, lisp_Proto *p) {

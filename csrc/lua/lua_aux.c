@@ -206,28 +206,8 @@ void lx_flushdead(lua_State *L, lx_Host *X) {
     lua_pop(L, 3);
 }
 
-void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
-            void *ud) {
-    lua_State *oldL = X->L, *oldcbL = X->cbL;
-    const char *oldname = X->fname;
-    const void *oldcbtab = X->cbtab;
-    int st, oldcbidx = X->cbidx;
-    X->L = L;
-    X->fname = fname;
-    X->running++;
-    X->cbidx = 0; /* this frame's callback slot, if any (cbtable) */
-    {
-        /* allocation failures outside any builtin name the Lua function */
-        const char *oldf = lisp_setfname(X->S, fname);
-        st = lisp_pcall(X->S, f, ud);
-        lisp_setfname(X->S, oldf);
-    }
-    X->running--;
-    X->L = oldL;
-    X->fname = oldname;
-    X->cbL = oldcbL;
-    X->cbidx = oldcbidx;
-    X->cbtab = oldcbtab;
+/* lx_leave's rare part: dead keys to flush, or an error to raise. */
+void lx_leaveslow(lua_State *L, lx_Host *X, int st) {
     if (X->running == 0 && X->ndead != 0) {
         lx_flushdead(L, X);
     }
@@ -235,6 +215,20 @@ void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S
         lua_pushstring(L, lisp_errmsg(X->S));
         lua_error(L);
     }
+}
+
+void lx_run(lua_State *L, lx_Host *X, const char *fname, void (*f)(lisp_State *S, void *ud),
+            void *ud) {
+    lx_Entry e;
+    int st;
+    lx_enter(L, X, fname, &e);
+    {
+        /* allocation failures outside any builtin name the Lua function */
+        const char *oldf = lisp_setfname(X->S, fname);
+        st = lisp_pcall(X->S, f, ud);
+        lisp_setfname(X->S, oldf);
+    }
+    lx_leave(L, X, &e, st);
 }
 
 /* ---- Lisp values as userdata ---- */
@@ -790,18 +784,14 @@ static int cbtable(lua_State *L, lx_Host *X) {
     X->cbL = L;
     X->cbidx = idx;
     X->cbtab = lua_topointer(L, idx);
+    X->cbroom = idx + 5; /* callback() ensured nargs + 6 slots above idx - 1 */
     return idx;
 }
 
 /* Lua's value at the top as a Lisp value: numbers, booleans and nil
 ** directly, anything else converted (and pushed on the Lisp stack). */
-static lisp_Value resultvalue(lua_State *L, lx_Host *X) {
+static lisp_Value resultslow(lua_State *L, lx_Host *X) {
     lisp_State *S = X->S;
-    int isnum;
-    lua_Integer i = lua_tointegerx(L, -1, &isnum);
-    if (isnum && lua_isinteger(L, -1)) { /* the commonest result first */
-        return lisp_int(i);
-    }
     switch (lua_type(L, -1)) {
         case LUA_TNIL: return lisp_nil();
         case LUA_TBOOLEAN: return lisp_bool(lua_toboolean(L, -1));
@@ -812,6 +802,14 @@ static lisp_Value resultvalue(lua_State *L, lx_Host *X) {
             lx_tolisp(L, X, -1);
             return *lisp_at(S, lisp_gettop(S) - 1);
     }
+}
+
+/* resultslow with an integer, the commonest result, first and inline. */
+static LISPBT_INLINE lisp_Value resultvalue(lua_State *L, lx_Host *X) {
+    if (lua_isinteger(L, -1)) { /* the commonest result first */
+        return lisp_int(lua_tointegerx(L, -1, NULL));
+    }
+    return resultslow(L, X);
 }
 
 /* The Lua function's error (at the top of L) as a Lisp error naming the
@@ -896,7 +894,12 @@ lisp_Value lx_luaprim(lisp_State *S, int argc, lisp_Value *argv) {
         ** already on the stack: as callback() without the loops */
         lua_State *L = X->L;
         int top = lua_gettop(L), status;
-        if (X->cbidx <= top && lua_checkstack(L, 7) && lua_topointer(L, X->cbidx) == X->cbtab) {
+        /* the function and the argument: room below X->cbroom was ensured
+        ** in this frame (entries reset the slot, so it is this frame's) */
+        if (top + 2 > X->cbroom && lua_checkstack(L, 7)) {
+            X->cbroom = top + 7;
+        }
+        if (X->cbidx <= top && top + 2 <= X->cbroom && lua_topointer(L, X->cbidx) == X->cbtab) {
             lisp_Value r;
             lua_rawgeti(L, X->cbidx, key);
             if (argv[0].tag == LISP_TINT) {

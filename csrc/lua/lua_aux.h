@@ -18,6 +18,7 @@
 **                              builtin namespace (host.bt, ...), 3 = the
 **                              Lua state of instances (ctx), by id,
 **                              4 = the names cached by host:call
+**                              (and the status strings of stname)
 **   lispbt.value     lx_Value  an opaque Lisp value (closure, primitive,
 **                              improper pair, rng, ...): pinned in its host
 **   lispbt.tree      lx_Value  a compiled bt_def
@@ -85,10 +86,12 @@ typedef struct lx_Host {
     lua_State *L;    /* the Lua state running this host now, else NULL */
     int running;     /* nesting of entries from Lua (close refused) */
     const char *fname; /* the Lua function running, for messages */
-    lx_TickCache tc; /* Lua leaf cache of the inst:tick running */
+    lx_TickCache *tc; /* Lua leaf cache of the tick running from Lua (in its
+                      ** lx_TickEntry), else NULL */
     lua_State *cbL;  /* Lisp->Lua calls (lx_callback): the callback table is */
     int cbidx;       /* at stack slot cbidx of cbL if that slot still holds */
-    const void *cbtab; /* the table cbtab (checked before each use) */
+    const void *cbtab; /* the table cbtab (checked before each use); */
+    int cbroom;      /* that frame's stack is ensured up to slot cbroom */
     int kind;        /* LX_KHOST, for lx_checkhost's fast type check */
     int64_t cbnext;  /* next key in the callback table */
     int64_t *dead;   /* callback keys of collected primitives and -ids of */
@@ -104,6 +107,10 @@ typedef struct lx_Host {
     const void *cname[LX_CALLCACHE];
     lisp_Value csym[LX_CALLCACHE];
     int cpin[LX_CALLCACHE];
+    /* the bytes of the interned Lua strings "success", "failure",
+    ** "running" (by status; kept in uservalue 4): a Lua leaf's result is
+    ** one of them when lua_tostring returns the same pointer */
+    const char *stname[4];
 } lx_Host;
 
 /* lx_Value.kind: which metatable the userdata got (for fast checks on hot
@@ -187,6 +194,84 @@ void lx_flushdead(lua_State *L, lx_Host *X);
 ** first (lua_host.c).  Host at stack index 'hidx'.  The listener's error
 ** propagates (the lines before it are consumed).  Returns the count. */
 int lx_deliverlines(lua_State *L, lx_Host *X, int hidx);
+
+/* An entry from Lua into host 'X': lx_enter sets the running Lua state
+** 'L', the Lua function's name 'fname' and no callback slot (cbtable),
+** saving the caller's in 'e'; lx_leave restores them, flushes dead keys
+** once the outermost entry ends, and raises the Lisp error if 'st' (the
+** status of the protected call in between) is not LISP_OK.  lx_run is
+** lx_enter, lisp_pcall, lx_leave; hot entries inline the pair. */
+typedef struct lx_Entry {
+    lua_State *L, *cbL;
+    const char *fname;
+    const void *cbtab;
+    int cbidx, cbroom;
+} lx_Entry;
+static LISPBT_INLINE void lx_enter(lua_State *L, lx_Host *X, const char *fname, lx_Entry *e) {
+    e->L = X->L;
+    e->cbL = X->cbL;
+    e->fname = X->fname;
+    e->cbtab = X->cbtab;
+    e->cbidx = X->cbidx;
+    e->cbroom = X->cbroom;
+    X->L = L;
+    X->fname = fname;
+    X->running++;
+    X->cbidx = 0; /* this frame's callback slot, if any (cbtable) */
+}
+void lx_leaveslow(lua_State *L, lx_Host *X, int st);
+static LISPBT_INLINE void lx_leave(lua_State *L, lx_Host *X, const lx_Entry *e, int st) {
+    X->running--;
+    X->L = e->L;
+    X->fname = e->fname;
+    X->cbL = e->cbL;
+    X->cbidx = e->cbidx;
+    X->cbroom = e->cbroom;
+    X->cbtab = e->cbtab;
+    if (lispbt_unlikely(st != LISP_OK || (X->running == 0 && X->ndead != 0))) {
+        lx_leaveslow(L, X, st);
+    }
+}
+
+/* A tick run from Lua (inst:tick, a batch's instance) of instance 'I'
+** on Lua state 'L', its instance userdata at stack slot 'instidx':
+** lx_tickenter sets the running Lua state, a fresh Lua-leaf cache in 'e'
+** (X->tc points to it; see calllua in lua_bt.c) and no callback slot,
+** saving the caller's in 'e' (a tick may run inside another: a Lua leaf
+** that ticks);
+** lx_tickleave restores them.  X->running is the caller's business. */
+typedef struct lx_TickEntry {
+    lua_State *L, *cbL;
+    const void *cbtab;
+    int cbidx, cbroom;
+    lx_TickCache *oldtc;
+    lx_TickCache tc; /* this tick's: X->tc points here while it runs */
+} lx_TickEntry;
+static LISPBT_INLINE void lx_tickenter(lua_State *L, lx_Host *X, void *I, int instidx,
+                                       lx_TickEntry *e) {
+    e->L = X->L;
+    e->cbL = X->cbL;
+    e->cbtab = X->cbtab;
+    e->cbidx = X->cbidx;
+    e->cbroom = X->cbroom;
+    e->oldtc = X->tc;
+    X->L = L;
+    X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
+    e->tc.L = L;
+    e->tc.I = I;
+    e->tc.running = X->running;
+    e->tc.cbidx = e->tc.ctxidx = 0;
+    e->tc.instidx = instidx;
+    X->tc = &e->tc;
+}
+static LISPBT_INLINE void lx_tickleave(lx_Host *X, const lx_TickEntry *e) {
+    X->L = e->L;
+    X->cbL = e->cbL;
+    X->cbtab = e->cbtab;
+    X->cbidx = e->cbidx;
+    X->cbroom = e->cbroom;
+    X->tc = e->oldtc;
+}
 
 /* Run f(S, ud) protected for host 'X'; on error raise it in Lua (the Lisp
 ** message, positioned).  'fname' (static or outliving the call) names the

@@ -39,13 +39,14 @@
 #include "lua_aux.h"
 #include "sched.h"
 
+/* The ctx of a Lua leaf call: 'c' is the engine's leaf context of the
+** call running (node, tick, leaf name are read from it on demand), valid
+** while 'active'. */
 typedef struct lx_Ctx {
     bt_Inst *I;
-    int32_t node;
-    int64_t tick;
+    const bt_Ctx *c;
     int halted;
     int active;
-    const char *name;
 } lx_Ctx;
 
 /* ---- checks ---- */
@@ -199,7 +200,6 @@ static void doinput(lisp_State *S, void *ud) {
 static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) {
     lx_Host *X = u->X;
     bt_Inst *I = u->p;
-    lua_State *oldL;
     int st;
     if (X->S == NULL || u->pin < 0) {
         return lx_error(L, "tick", X->S == NULL ? "host is closed" : "instance is closed");
@@ -219,30 +219,16 @@ static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) 
         lx_run(L, X, "tick", doinput, &a);
         lua_settop(L, inidx - 1);
     }
-    oldL = X->L;
-    X->L = L;
     X->running++;
     {
         /* Lua leaves of this tick may keep the callback table and ctx in
         ** this frame's stack slots (calllua) */
-        lx_TickCache saved = X->tc;
-        lua_State *cbL = X->cbL;
-        const void *cbtab = X->cbtab;
-        int cbidx = X->cbidx;
-        X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
-        X->tc.L = L;
-        X->tc.I = I;
-        X->tc.running = X->running;
-        X->tc.cbidx = X->tc.ctxidx = 0;
-        X->tc.instidx = uidx;
+        lx_TickEntry e;
+        lx_tickenter(L, X, I, uidx, &e);
         st = bt_tick(I);
-        X->tc = saved;
-        X->cbL = cbL;
-        X->cbidx = cbidx;
-        X->cbtab = cbtab;
+        lx_tickleave(X, &e);
     }
     X->running--;
-    X->L = oldL;
     if (X->running == 0 && X->ndead) {
         lx_flushdead(L, X);
     }
@@ -390,17 +376,10 @@ static int slowtick(lua_State *L, Batch *b, lua_Integer k) {
         }
     }
     {
-        lua_State *oldL = X->L;
-        lx_TickCache saved = X->tc;
-        X->L = L;
-        X->tc.L = L;
-        X->tc.I = I;
-        X->tc.running = X->running;
-        X->tc.cbidx = X->tc.ctxidx = 0;
-        X->tc.instidx = b->base + 1;
+        lx_TickEntry e;
+        lx_tickenter(L, X, I, b->base + 1, &e);
         st = bt_tick_chain(I, &b->cyc);
-        X->tc = saved;
-        X->L = oldL;
+        lx_tickleave(X, &e);
     }
     if (st < 0) {
         batcherror(L, b->residx, b->erridx, fname, k, "%s: instances[%d]: %s", bt_busy_text(st));
@@ -1150,38 +1129,39 @@ static int simpleargs(const bt_Ctx *c) {
 /* Call Lua function 'key' for leaf context 'c'; returns a BT status.
 ** A condition (or a halt callback) is tested for truth (SPEC §3: truthy =
 ** success); an action must return a status string, a boolean or nil. */
-static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
+static LISPBT_INLINE int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
     bt_Inst *I = c->I;
-    lx_Host *X = instx(I);
+    lx_Host *X = lx_hostof(host_of(c->S));
     lua_State *L = X->L;
     int top, cbidx, ctxidx, st, i, status, rt, room;
-    int cached = X->tc.L == L && X->tc.I == I && X->tc.running == X->running;
+    lx_TickCache *tc = X->tc;
+    int cached = tc != NULL && tc->L == L && tc->I == I && tc->running == X->running;
     lx_Ctx *x;
     if (L == NULL) {
         return bt_leaf_error(c, "no running Lua state to call the Lua leaf");
     }
     top = lua_gettop(L);
-    if (cached && X->tc.cbidx && top + c->a->nargs + 4 <= X->tc.roomtop) {
+    if (cached && tc->cbidx && top + c->a->nargs + 4 <= tc->roomtop) {
         /* a later Lua leaf of this inst:tick: the slots, the ctx and the
         ** stack room of the first (the stack above our frame's top is
         ** ensured once: Lua never shrinks a frame's reserved room) */
-        cbidx = X->tc.cbidx;
-        ctxidx = X->tc.ctxidx;
-        x = X->tc.ctx;
+        cbidx = tc->cbidx;
+        ctxidx = tc->ctxidx;
+        x = tc->ctx;
         goto call;
     }
     if (!lua_checkstack(L, c->a->nargs + 12)) {
         return bt_leaf_error(c, "Lua stack overflow");
     }
     room = top + c->a->nargs + 12; /* the stack is ensured up to here */
-    if (cached && X->tc.cbidx) { /* a later Lua leaf of this inst:tick */
-        cbidx = X->tc.cbidx;
-        ctxidx = X->tc.ctxidx;
-        if (room > X->tc.roomtop) {
-            X->tc.roomtop = room;
+    if (cached && tc->cbidx) { /* a later Lua leaf of this inst:tick */
+        cbidx = tc->cbidx;
+        ctxidx = tc->ctxidx;
+        if (room > tc->roomtop) {
+            tc->roomtop = room;
         }
-    } else if (cached && lua_getiuservalue(L, X->tc.instidx, 2) == LUA_TUSERDATA) {
-        /* inst:tick's instance userdata (X->tc.instidx) caches its ctx */
+    } else if (cached && lua_getiuservalue(L, tc->instidx, 2) == LUA_TUSERDATA) {
+        /* inst:tick's instance userdata (tc->instidx) caches its ctx */
         ctxidx = top + 1;
         lua_getiuservalue(L, ctxidx, 2); /* callbacks */
         cbidx = top + 2;
@@ -1212,23 +1192,21 @@ static int calllua(bt_Ctx *c, int64_t key, int halting, int iscond) {
         cbidx = lua_gettop(L);
         if (cached) { /* remember the ctx on the instance userdata */
             lua_pushvalue(L, ctxidx);
-            lua_setiuservalue(L, X->tc.instidx, 2);
+            lua_setiuservalue(L, tc->instidx, 2);
         }
     }
     x = lua_touserdata(L, ctxidx);
-    if (cached && !X->tc.cbidx) { /* keep the slots for this tick's later Lua leaves */
-        X->tc.cbidx = cbidx;
-        X->tc.ctxidx = ctxidx;
-        X->tc.ctx = x;
-        X->tc.roomtop = room; /* later leaves need no check up to here */
+    if (cached && !tc->cbidx) { /* keep the slots for this tick's later Lua leaves */
+        tc->cbidx = cbidx;
+        tc->ctxidx = ctxidx;
+        tc->ctx = x;
+        tc->roomtop = room; /* later leaves need no check up to here */
         top = cbidx;
     }
 call:
     x->I = I;
-    x->node = c->node;
-    x->tick = c->tick;
+    x->c = c;
     x->halted = halting;
-    x->name = c->a->leaf->cname;
     x->active = 1;
     lua_rawgeti(L, cbidx, key);
     lua_pushvalue(L, ctxidx);
@@ -1267,7 +1245,11 @@ call:
     } else if (rt == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(L, -1, &len);
-        st = bt_status_parse(s, len);
+        /* the interned status strings by address, else by bytes */
+        st = s == X->stname[BT_SUCCESS]   ? BT_SUCCESS
+             : s == X->stname[BT_RUNNING] ? BT_RUNNING
+             : s == X->stname[BT_FAILURE] ? BT_FAILURE
+                                          : bt_status_parse(s, len);
         if (st < 0) {
             st = bt_leaf_error(c, "returned \"%.40s\" (expected \"success\", \"failure\", "
                                   "\"running\" or a boolean)",
@@ -1357,7 +1339,7 @@ static int ctx_get(lua_State *L) {
     lx_Ctx *x = checkctx(L, "get");
     lx_Host *X = instx(x->I);
     lisp_Value v;
-    if (!bt_bb_get(x->I, findkey(L, X, 2, "get"), &v, x->node)) {
+    if (!bt_bb_get(x->I, findkey(L, X, 2, "get"), &v, x->c->node)) {
         lua_pushnil(L);
         return 1;
     }
@@ -1367,25 +1349,26 @@ static int ctx_get(lua_State *L) {
 
 static int ctx_put(lua_State *L) {
     lx_Ctx *x = checkctx(L, "put");
-    return putkv(L, x->I, x->node, x->name, "put");
+    return putkv(L, x->I, x->c->node, x->c->a->leaf->cname, "put");
 }
 
 /* ctx.memory: the table of this node, renewed when its memory generation
 ** changed (halt or reset cleared the node). */
 static void pushmemory(lua_State *L, lx_Ctx *x) {
-    uint32_t gen = bt_inst_mem(x->I, x->node)->gen;
+    int32_t node = x->c->node;
+    uint32_t gen = bt_inst_mem(x->I, node)->gen;
     lua_getiuservalue(L, 1, 1);
-    if (lua_rawgeti(L, -1, 2 * (lua_Integer)x->node + 2) == LUA_TNUMBER &&
+    if (lua_rawgeti(L, -1, 2 * (lua_Integer)node + 2) == LUA_TNUMBER &&
         (uint32_t)lua_tointeger(L, -1) == gen &&
-        lua_rawgeti(L, -2, 2 * (lua_Integer)x->node + 1) == LUA_TTABLE) {
+        lua_rawgeti(L, -2, 2 * (lua_Integer)node + 1) == LUA_TTABLE) {
         return;
     }
     lua_settop(L, 3);
     lua_newtable(L);
     lua_pushvalue(L, -1);
-    lua_rawseti(L, 3, 2 * (lua_Integer)x->node + 1);
+    lua_rawseti(L, 3, 2 * (lua_Integer)node + 1);
     lua_pushinteger(L, gen);
-    lua_rawseti(L, 3, 2 * (lua_Integer)x->node + 2);
+    lua_rawseti(L, 3, 2 * (lua_Integer)node + 2);
 }
 
 /* ctx fields, by id: ctx_index finds the id of a key in the table of
@@ -1411,9 +1394,9 @@ static int ctx_index(lua_State *L) {
         case CTX_GET: lua_pushcfunction(L, ctx_get); break;
         case CTX_PUT: lua_pushcfunction(L, ctx_put); break;
         case CTX_MEMORY: pushmemory(L, x); break;
-        case CTX_TICK: lua_pushinteger(L, x->tick); break;
-        case CTX_NODE: lua_pushinteger(L, x->node); break;
-        case CTX_NAME: lua_pushstring(L, x->name); break;
+        case CTX_TICK: lua_pushinteger(L, x->c->tick); break;
+        case CTX_NODE: lua_pushinteger(L, x->c->node); break;
+        case CTX_NAME: lua_pushstring(L, x->c->a->leaf->cname); break;
         case CTX_HALTED: lua_pushboolean(L, x->halted); break;
         default: lua_pushnil(L); break;
     }

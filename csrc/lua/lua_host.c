@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bt.h"
 #include "lua_aux.h"
 #include "obs_events.h"
 #include "sbuf.h"
@@ -299,6 +300,14 @@ static void newhost(lua_State *L, int hasopts) {
     lua_pop(L, 2);
     lua_setiuservalue(L, -2, 2);
     lua_newtable(L); /* uservalue 4: names of the host:call cache (callcache) */
+    {
+        int st;
+        for (st = BT_SUCCESS; st <= BT_RUNNING; st++) { /* and the status strings */
+            lua_pushstring(L, bt_status_name(st));
+            X->stname[st] = lua_tostring(L, -1);
+            lua_rawsetp(L, -2, &X->stname[st]);
+        }
+    }
     lua_setiuservalue(L, -2, 4);
     lua_newtable(L); /* uservalue 3: Lua state of instances (ctx), by id */
     lua_setiuservalue(L, -2, 3);
@@ -487,17 +496,80 @@ static int host_set(lua_State *L) {
     return 0;
 }
 
+/* Pushes Lisp immediate 'r' (nil, boolean or number) as a Lua value;
+** returns 0 (nothing pushed) for any other value. */
+static LISPBT_INLINE int pushimmediate(lua_State *L, lisp_Value r) {
+    switch (r.tag) {
+        case LISP_TNIL: lua_pushnil(L); return 1;
+        case LISP_TBOOL: lua_pushboolean(L, r.u.b); return 1;
+        case LISP_TINT: lua_pushinteger(L, r.u.i); return 1;
+        case LISP_TFLOAT: lua_pushnumber(L, r.u.f); return 1;
+        default: return 0;
+    }
+}
+
+/* Most arguments of host:call's fast path. */
+#define FASTARGS 6
+
+/* host:call's common shape: a cached name and up to FASTARGS arguments,
+** each nil, a boolean or a number: the arguments are read into a C array
+** before the engine is entered (nothing here can raise), then one
+** lisp_pcallsym, without the general path's conversions on the Lisp
+** stack.  Returns -1 if the call has another shape (nothing done). */
+static LISPBT_INLINE int fastcall(lua_State *L, lx_Host *X, lisp_Value sym) {
+    lisp_Value argv[FASTARGS], r;
+    lisp_State *S = X->S;
+    int nargs = lua_gettop(L) - 2, i, st, top;
+    lx_Entry e;
+    if (nargs > FASTARGS) {
+        return -1;
+    }
+    for (i = 0; i < nargs; i++) {
+        int idx = i + 3;
+        if (lua_isinteger(L, idx)) { /* the commonest argument first */
+            argv[i] = lisp_int(lua_tointegerx(L, idx, NULL));
+            continue;
+        }
+        switch (lua_type(L, idx)) {
+            case LUA_TNUMBER: argv[i] = lisp_float(lua_tonumberx(L, idx, NULL)); break;
+            case LUA_TBOOLEAN: argv[i] = lisp_bool(lua_toboolean(L, idx)); break;
+            case LUA_TNIL: argv[i] = lisp_nil(); break;
+            default: return -1;
+        }
+    }
+    top = lisp_gettop(S);
+    lx_enter(L, X, "call", &e);
+    st = lisp_pcallsym(S, sym, "call", nargs, argv, &r);
+    lx_leave(L, X, &e, st); /* raises the Lisp error */
+    if (!pushimmediate(L, r)) {
+        lx_pushlisp(L, X, r, "call"); /* r is on the Lisp stack until settop */
+    }
+    lisp_settop(S, top);
+    return 1;
+}
+
 static int host_call(lua_State *L) {
     GlobalArgs a;
     int top, slot;
     /* the name's string object (NULL if not collectable): one API call */
     const void *s = lua_topointer(L, 2);
-    a.X = lx_checkhost(L, 1, "call");
+    lx_Host *X = lua_touserdata(L, 1);
+    /* lx_checkhost's test inline; the call for the message */
+    if (X == NULL || lua_rawlen(L, 1) != sizeof(lx_Host) || X->kind != LX_KHOST || X->S == NULL) {
+        X = lx_checkhost(L, 1, "call");
+    }
+    slot = callslot(s);
+    if (s != NULL && X->cname[slot] == s) { /* the same string: its symbol */
+        int n = fastcall(L, X, X->csym[slot]);
+        if (n >= 0) {
+            return n;
+        }
+    }
+    a.X = X;
     a.L = L;
     a.sym = lisp_nil();
-    slot = callslot(s);
-    if (s != NULL && a.X->cname[slot] == s) { /* the same string: its symbol */
-        a.sym = a.X->csym[slot];
+    if (s != NULL && X->cname[slot] == s) {
+        a.sym = X->csym[slot];
     } else {
         a.name = lx_checkname(L, 2, "call", "name", NULL); /* converts a number in place */
         s = lua_topointer(L, 2);
@@ -507,12 +579,8 @@ static int host_call(lua_State *L) {
     a.nargs = lua_gettop(L) - 2;
     top = lisp_gettop(a.X->S);
     lx_run(L, a.X, "call", docallglobal, &a);
-    switch (a.r.tag) { /* immediates directly */
-        case LISP_TNIL: lua_pushnil(L); break;
-        case LISP_TBOOL: lua_pushboolean(L, a.r.u.b); break;
-        case LISP_TINT: lua_pushinteger(L, a.r.u.i); break;
-        case LISP_TFLOAT: lua_pushnumber(L, a.r.u.f); break;
-        default: lx_pushlisp(L, a.X, a.r, "call"); break;
+    if (!pushimmediate(L, a.r)) {
+        lx_pushlisp(L, a.X, a.r, "call");
     }
     if (a.X->cname[slot] != s) {
         callcache(L, a.X, s, a.sym); /* a.sym is on the Lisp stack until settop */
