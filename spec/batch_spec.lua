@@ -100,7 +100,7 @@ for _, way in ipairs(WAYS) do
       local st, errs = tick(host, tree, insts, { { [""] = 1 }, { go = 1 } })
       assert.are.equal(false, st[1])
       assert.are.equal("success", st[2])
-      assert.matches(fname .. ": inputs%[1%]: .*blackboard key must not be empty", errs[1])
+      assert.matches("^" .. fname .. ": inputs%[1%]: blackboard key must not be empty$", errs[1])
       assert.are.equal(0, insts[1]:stats().tick_count)
     end)
   end)

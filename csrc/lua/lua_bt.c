@@ -32,6 +32,7 @@
 #include "conf.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bt.h"
@@ -146,7 +147,17 @@ typedef struct InputArgs {
     lx_Host *X;
     bt_Inst *I;
     int idx;
+    int batch; /* inputs[k] of a batch: the caller names the argument */
 } InputArgs;
+
+/* Raise 'why' about the input table: "FNAME: bad argument #1 (WHY)", or
+** the bare WHY for a batch, which prefixes "FNAME: inputs[k]: ". */
+static LISPBT_NORETURN void inputerror(lisp_State *S, const InputArgs *a, const char *why) {
+    if (a->batch) {
+        lisp_error(S, "%s", why);
+    }
+    lisp_error(S, "%s: bad argument #1 (%s)", a->X->fname, why);
+}
 
 /* Write every key/value of the table at a->idx to the blackboard. */
 static void doinput(lisp_State *S, void *ud) {
@@ -165,16 +176,16 @@ static void doinput(lisp_State *S, void *ud) {
             s = lua_tolstring(L, -2, &n);
         }
         if (s == NULL) {
-            const char *t = lua_typename(L, lua_type(L, -2));
+            char why[80];
+            snprintf(why, sizeof why, "blackboard keys must be strings or symbols, got a %s key",
+                     lua_typename(L, lua_type(L, -2)));
             lua_pop(L, 2);
-            lisp_error(S, "%s: bad argument #1 (blackboard keys must be strings or symbols, got "
-                          "a %s key)",
-                       a->X->fname, t);
+            inputerror(S, a, why);
         }
         if (n == 0 || memchr(s, '\0', n) != NULL) {
             lua_pop(L, 2);
-            lisp_error(S, "%s: bad argument #1 (blackboard key %s)", a->X->fname,
-                       n == 0 ? "must not be empty" : "contains a NUL byte");
+            inputerror(S, a,
+                       n == 0 ? "blackboard key must not be empty" : "blackboard key contains a NUL byte");
         }
         key = -1;
         if (lua_type(L, -2) == LUA_TSTRING) { /* known keys: no allocation */
@@ -216,6 +227,7 @@ static LISPBT_INLINE int tickon(lua_State *L, lx_Value *u, int uidx, int inidx) 
         a.X = X;
         a.I = I;
         a.idx = inidx;
+        a.batch = 0;
         lx_run(L, X, "tick", doinput, &a);
         lua_settop(L, inidx - 1);
     }
@@ -363,6 +375,7 @@ static int slowtick(lua_State *L, Batch *b, lua_Integer k) {
         a.X = X;
         a.I = I;
         a.idx = b->base + 2;
+        a.batch = 1;
         X->L = L;
         X->fname = fname;
         rc = lisp_pcall(X->S, doinput, &a);
