@@ -147,32 +147,50 @@ static LISPBT_INLINE void entrycstack(lisp_State *S) {
     }
 }
 
-int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) {
+/* What a protected call saves at entry and restores on the way out (the
+** stack top and depth only after an error). */
+typedef struct Protect {
     lispE_Jmp j;
-    lisp_Value *top = S->top;
-    int depth = S->depth;
-    const lispK_Code *cur = S->cur;
-    const char *fname = S->fname;
-    j.prev = S->jmp;
-    j.status = LISP_OK;
+    lisp_Value *top;
+    int depth;
+    const lispK_Code *cur;
+    const char *fname;
+} Protect;
+
+static LISPBT_INLINE void protenter(lisp_State *S, Protect *p) {
+    p->top = S->top;
+    p->depth = S->depth;
+    p->cur = S->cur;
+    p->fname = S->fname;
+    p->j.prev = S->jmp;
+    p->j.status = LISP_OK;
     if (S->nest == 0) {
         entrycstack(S);
     }
     S->cur = NULL; /* errors inside name their own call sites, not the caller's */
     S->nest++;
-    S->jmp = &j;
-    if (setjmp(j.b) == 0) {
+    S->jmp = &p->j;
+}
+
+static LISPBT_INLINE int protleave(lisp_State *S, const Protect *p) {
+    S->jmp = p->j.prev;
+    S->nest--;
+    S->cur = p->cur;
+    S->fname = p->fname;
+    if (p->j.status != LISP_OK) {
+        S->top = p->top;
+        S->depth = p->depth;
+    }
+    return p->j.status;
+}
+
+int lispE_rawpcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) {
+    Protect p;
+    protenter(S, &p);
+    if (setjmp(p.j.b) == 0) {
         f(S, ud);
     }
-    S->jmp = j.prev;
-    S->nest--;
-    S->cur = cur;
-    S->fname = fname;
-    if (j.status != LISP_OK) {
-        S->top = top;
-        S->depth = depth;
-    }
-    return j.status;
+    return protleave(S, &p);
 }
 
 int lisp_pcall(lisp_State *S, void (*f)(lisp_State *S, void *ud), void *ud) {
@@ -303,25 +321,13 @@ lisp_Value lisp_call(lisp_State *S, int fidx, int nargs) {
     return lispE_call(S, S->stack + fidx, nargs);
 }
 
-/* lispE_rawpcall with lispE_call of the global's value inlined (the saved
-** state and the restore on error are the same). */
+/* lispE_rawpcall with lispE_call of the global's value inlined. */
 int lisp_pcallsym(lisp_State *S, lisp_Value sym, const char *fname, int nargs,
                   const lisp_Value *argv, lisp_Value *out) {
-    lispE_Jmp j;
-    lisp_Value *top = S->top;
-    int depth = S->depth;
-    const lispK_Code *cur = S->cur;
-    const char *ofname = S->fname;
-    j.prev = S->jmp;
-    j.status = LISP_OK;
-    if (S->nest == 0) {
-        entrycstack(S);
-    }
-    S->cur = NULL;
-    S->nest++;
-    S->jmp = &j;
+    Protect p;
+    protenter(S, &p);
     S->fname = fname;
-    if (setjmp(j.b) == 0) {
+    if (setjmp(p.j.b) == 0) {
         lisp_Symbol *s = AS(lisp_Symbol, sym);
         lisp_Value *fp = S->top, r;
         int i;
@@ -340,15 +346,7 @@ int lisp_pcallsym(lisp_State *S, lisp_Value sym, const char *fname, int nargs,
         *S->top++ = r;
         *out = r;
     }
-    S->jmp = j.prev;
-    S->nest--;
-    S->cur = cur;
-    S->fname = ofname;
-    if (j.status != LISP_OK) {
-        S->top = top;
-        S->depth = depth;
-    }
-    return j.status;
+    return protleave(S, &p);
 }
 
 lisp_Value lispE_runproto(lisp_State *S, lisp_Proto *p) {
