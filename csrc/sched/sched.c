@@ -110,6 +110,19 @@
 
 /* Status of a record on the free or zombie list (never seen by users). */
 #define SCHED_FREE 5
+/* Claimed by a worker that is stamping its start: shown as RUNNING by
+** sched_try_result; sched_info waits the few instructions until it is. */
+#define SCHED_STARTING 6
+
+/* The status word: job id and status in one atomic, so that a worker
+** holding a stale ring entry cannot claim a recycled record (invariant 2). */
+#define SW(id, st) (((uint64_t)(id) << 3) | (uint64_t)(st))
+#define SW_ST(w) ((int)((w)&7))
+
+/* Ring entries (a power of two); more queued jobs overflow to the FIFO. */
+#if !defined(SCHED_RING)
+#define SCHED_RING 4096
+#endif
 
 /* Workers spin this long on an empty queue before sleeping, when the
 ** machine has a spare CPU for each of them and for the owner (otherwise a
@@ -208,12 +221,19 @@ typedef struct sched_Job {
     ** the status store that publishes them */
     int64_t start_ns, end_ns;
     int result, timed_out;
-    _Atomic int status;
+    _Atomic uint64_t sw; /* SW(id, status) */
+    int inring;          /* owner-only: queued through the ring */
     sched_Cancel cancel;
     /* waits only (fn == NULL), owner-only: deadline and heap slot */
     int64_t wait_until;
     size_t heapidx;
 } sched_Job;
+
+/* A ring entry: the record and the id it held when it was queued. */
+typedef struct RingSlot {
+    _Atomic(sched_Job *) job;
+    _Atomic uint64_t id;
+} RingSlot;
 
 typedef struct Chunk {
     struct Chunk *next;
@@ -275,8 +295,19 @@ struct sched_Pool {
     ** with the count, which the owner raises at each submit (RMW by owner
     ** and workers) --- */
     _Atomic(sched_Job *) incoming;
-    _Atomic size_t qlen; /* queued jobs (stack and FIFO) */
+    _Atomic size_t novf; /* jobs on the stack or in the FIFO */
     char pad2[64];
+    /* --- the ring (invariant 2): entries [rhead, rtail) ------------- */
+    RingSlot *ring;
+    uint64_t ringmask;
+    uint64_t rtail_own; /* owner-only copy of 'rtail' */
+    uint64_t nwaitsub;  /* owner-only: waits submitted */
+    int ovf;            /* owner-only: submits go to the stack until it drains */
+    char pad5[64];
+    _Atomic uint64_t rtail; /* written by the owner only */
+    char pad6[64];
+    _Atomic uint64_t rhead; /* advanced by the workers (CAS) */
+    char pad7[64];
     /* --- sleepers --------------------------------------------------- */
     pthread_mutex_t sleep_mu;
     pthread_cond_t sleep_cv; /* monotonic clock */
@@ -328,6 +359,21 @@ static int64_t stamp_peek(const sched_Pool *P) {
 static int64_t deadline(int64_t now, int64_t ns) {
     int64_t r;
     return __builtin_add_overflow(now, ns, &r) ? INT64_MAX : r;
+}
+
+/* Status part of the word, with its ordering. */
+static int job_st(const sched_Job *j, memory_order mo) {
+    return SW_ST(atomic_load_explicit(&((sched_Job *)j)->sw, mo));
+}
+
+static int is_terminal(int st) {
+    return st >= SCHED_DONE && st <= SCHED_CANCELLED;
+}
+
+/* What sched_try_result shows: a job whose start is being stamped has
+** started (a cancel of it answers SCHED_CANCEL_PENDING). */
+static int st_public(int st) {
+    return st == SCHED_STARTING ? SCHED_RUNNING : st;
 }
 
 /* ---------------------------------------------------------------------
@@ -419,10 +465,9 @@ static void reap_zombies(sched_Pool *P) {
     sched_Job **pp = &P->zombies;
     while (*pp != NULL) {
         sched_Job *j = *pp;
-        int st = atomic_load_explicit(&j->status, ACQ);
-        if (st >= SCHED_DONE) {
+        if (is_terminal(job_st(j, ACQ))) {
             *pp = j->next;
-            atomic_store_explicit(&j->status, SCHED_FREE, RLX);
+            atomic_store_explicit(&j->sw, SW(0, SCHED_FREE), RLX);
             j->next = P->freelist;
             P->freelist = j;
         } else {
@@ -451,7 +496,7 @@ static sched_Job *record_get(sched_Pool *P) {
         P->chunks = c;
         P->nrecords += n;
         for (i = n; i-- > 0;) {
-            atomic_init(&c->jobs[i].status, SCHED_FREE);
+            atomic_init(&c->jobs[i].sw, SW(0, SCHED_FREE));
             atomic_init(&c->jobs[i].cancel.flag, 0);
             c->jobs[i].cancel.P = P;
             c->jobs[i].next = P->freelist;
@@ -465,7 +510,7 @@ static sched_Job *record_get(sched_Pool *P) {
 
 static void record_put(sched_Pool *P, sched_Job *j) {
     j->id = 0;
-    atomic_store_explicit(&j->status, SCHED_FREE, RLX);
+    atomic_store_explicit(&j->sw, SW(0, SCHED_FREE), RLX);
     j->next = P->freelist;
     P->freelist = j;
 }
@@ -543,7 +588,7 @@ static void wait_end(sched_Pool *P, sched_Job *j, int st, int64_t end) {
     W_MIN(w->rt_min, rt < 0 ? 0 : rt);
     W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
     j->end_ns = end;
-    atomic_store_explicit(&j->status, st, REL);
+    atomic_store_explicit(&j->sw, SW(j->id, st), REL);
 }
 
 /* Every wait due by 'now' ends DONE, at its deadline. */
@@ -591,7 +636,7 @@ static void q_unlink(sched_Pool *P, sched_Job *j) {
         P->qtail = j->prev;
     }
     j->next = j->prev = NULL;
-    atomic_fetch_sub_explicit(&P->qlen, 1, RLX);
+    atomic_fetch_sub_explicit(&P->novf, 1, RLX);
 }
 
 /* Move every submission on the 'incoming' stack to the FIFO's tail, in
@@ -625,7 +670,8 @@ static void q_drain(sched_Pool *P) {
 /* Whether a sleeping worker should be signalled for queued work; the
 ** caller signals 'work_cv' after unlocking 'mu'. */
 static int want_wake(sched_Pool *P) {
-    if ((P->qhead != NULL || atomic_load_explicit(&P->incoming, RLX) != NULL) &&
+    if ((P->qhead != NULL || atomic_load_explicit(&P->incoming, RLX) != NULL ||
+         LOAD(P->rtail) != LOAD(P->rhead)) &&
         LOAD(P->nidle) > P->nwake) {
         P->nwake++;
         return 1;
@@ -644,18 +690,30 @@ static void flag_cancel(sched_Pool *P, sched_Job *j) {
 }
 
 /* Cancel 'j' if it is still queued: 1 if so (now CANCELLED, counted),
-** 0 if a worker got it first (it is then running or terminal). */
+** 0 if a worker got it first (it is then starting, running or terminal).
+** A ring job is decided by one CAS on its status word against the
+** workers' claim; its ring entry stays, and the worker that reaches it
+** fails its own CAS and skips it.  A FIFO job is unlinked under 'mu'. */
 static int cancel_queued(sched_Pool *P, sched_Job *j) {
     int done = 0;
-    pthread_mutex_lock(&P->mu);
-    q_drain(P); /* a queued job is now in the FIFO */
-    if (atomic_load_explicit(&j->status, RLX) == SCHED_QUEUED) {
-        q_unlink(P, j);
-        j->end_ns = stamp_now(P);
-        atomic_store_explicit(&j->status, SCHED_CANCELLED, REL);
-        done = 1;
+    if (j->inring) {
+        uint64_t w = SW(j->id, SCHED_QUEUED);
+        done = atomic_compare_exchange_strong_explicit(&j->sw, &w, SW(j->id, SCHED_CANCELLED),
+                                                       memory_order_acq_rel, ACQ);
+        if (done) {
+            j->end_ns = stamp_now(P); /* owner-only reader, no worker touches it now */
+        }
+    } else {
+        pthread_mutex_lock(&P->mu);
+        q_drain(P); /* a queued job is now in the FIFO */
+        if (job_st(j, RLX) == SCHED_QUEUED) {
+            q_unlink(P, j);
+            j->end_ns = stamp_now(P);
+            atomic_store_explicit(&j->sw, SW(j->id, SCHED_CANCELLED), REL);
+            done = 1;
+        }
+        pthread_mutex_unlock(&P->mu);
     }
-    pthread_mutex_unlock(&P->mu);
     if (done) {
         P->ncancelq++;
     }
@@ -664,20 +722,20 @@ static int cancel_queued(sched_Pool *P, sched_Job *j) {
 
 /* Shared by sched_cancel, sched_cancel_owner and sched_release. */
 static int cancel_job(sched_Pool *P, sched_Job *j) {
-    int st = atomic_load_explicit(&j->status, ACQ);
+    int st = job_st(j, ACQ);
     if (j->fn == NULL) { /* a wait: owner-only, ends at once */
         if (st != SCHED_RUNNING) {
             return SCHED_CANCEL_NOOP;
         }
         cancel_wait(P, j);
-        st = atomic_load_explicit(&j->status, RLX);
+        st = job_st(j, RLX);
         return st == SCHED_CANCELLED ? SCHED_CANCEL_DEQUEUED : SCHED_CANCEL_NOOP;
     }
     if (st == SCHED_QUEUED && cancel_queued(P, j)) {
         return SCHED_CANCEL_DEQUEUED;
     }
-    st = atomic_load_explicit(&j->status, ACQ);
-    if (st == SCHED_RUNNING) {
+    st = job_st(j, ACQ);
+    if (st == SCHED_RUNNING || st == SCHED_STARTING) {
         flag_cancel(P, j);
         return SCHED_CANCEL_PENDING;
     }
@@ -697,7 +755,8 @@ static int spin_for_work(sched_Pool *P) {
         return 0;
     }
     for (i = 0;; i++) {
-        if (LOAD(P->qlen) != 0 || LOAD(P->stopping)) {
+        if (LOAD(P->rtail) != LOAD(P->rhead) || LOAD(P->novf) != 0 ||
+            LOAD(P->stopping)) {
             return 1;
         }
         if ((i & 63) == 0) {
@@ -714,7 +773,7 @@ static int spin_for_work(sched_Pool *P) {
 
 /* Run 'j' (already RUNNING, started at 'start') and publish its outcome;
 ** the final status store is the last access to 'j'. */
-static void run_job(Worker *w, sched_Job *j, int64_t start) {
+static void run_job(Worker *w, sched_Job *j, uint64_t id, int64_t start) {
     int rc, flag, st, tout = 0;
     int64_t end, rt;
     rc = j->fn(j->arg, &j->cancel);
@@ -747,72 +806,127 @@ static void run_job(Worker *w, sched_Job *j, int64_t start) {
     j->result = rc;
     j->timed_out = tout;
     j->end_ns = end;
-    atomic_store_explicit(&j->status, st, REL);
+    atomic_store_explicit(&j->sw, SW(id, st), REL);
+}
+
+/* Claim the oldest ring entry whose job is still queued, or NULL if the
+** ring is empty.  The head CAS takes the entry (release: our reads of the
+** slot come before the owner may reuse it); the status CAS (id, QUEUED)
+** -> (id, STARTING) takes the job.  If that fails the job was cancelled
+** while queued (its record may even hold a newer job by now): skip it. */
+static sched_Job *ring_pop(sched_Pool *P, uint64_t *idp) {
+    uint64_t h = atomic_load_explicit(&P->rhead, RLX);
+    for (;;) {
+        uint64_t t = atomic_load_explicit(&P->rtail, ACQ), id, want;
+        RingSlot *s;
+        sched_Job *j;
+        if (h == t) {
+            return NULL;
+        }
+        s = &P->ring[h & P->ringmask];
+        j = atomic_load_explicit(&s->job, RLX);
+        id = atomic_load_explicit(&s->id, RLX);
+        if (!atomic_compare_exchange_weak_explicit(&P->rhead, &h, h + 1, REL, RLX)) {
+            continue; /* another worker took it; 'h' is reloaded */
+        }
+        h++;
+        want = SW(id, SCHED_QUEUED);
+        if (atomic_compare_exchange_strong_explicit(&j->sw, &want, SW(id, SCHED_STARTING),
+                                                    ACQ, RLX)) {
+            *idp = id;
+            return j;
+        }
+    }
+}
+
+/* Pop the FIFO's head (under 'mu'), or NULL.  A FIFO job is cancelled
+** only under 'mu', by unlinking it, so the head is still queued. */
+static sched_Job *fifo_pop(sched_Pool *P, uint64_t *idp) {
+    sched_Job *j;
+    q_drain(P);
+    j = P->qhead;
+    if (j == NULL) {
+        return NULL;
+    }
+    q_unlink(P, j);
+    *idp = j->id;
+    /* release: the unlink's writes to 'next' and 'prev' come before the
+    ** owner, seeing STARTING, may put the record on the zombie list */
+    atomic_store_explicit(&j->sw, SW(j->id, SCHED_STARTING), REL);
+    return j;
+}
+
+/* Job 'j' (STARTING, claimed by this worker as 'id'): stamp, publish
+** RUNNING, run, publish the outcome. */
+static void start_job(Worker *w, sched_Job *j, uint64_t id) {
+    int64_t now = stamp_peek(w->P), qd;
+    j->start_ns = now;
+    j->cancel.deadline_ns = j->timeout_ns > 0 ? deadline(now, j->timeout_ns) : 0;
+    STORE(w->busy, 1);
+    atomic_store_explicit(&j->sw, SW(id, SCHED_RUNNING), REL);
+    qd = now - j->submit_ns;
+    W_INC(w->nstarted);
+    W_INC(w->qd.b[hist_index(qd)]);
+    STORE(w->qd_last, qd);
+    STORE(w->qd_last_at, now);
+    W_MAX(w->qd_max, qd);
+    W_MIN(w->qd_min, qd < 0 ? 0 : qd);
+    W_ADD(w->qd_sum, qd < 0 ? 0 : qd);
+    run_job(w, j, id, now);
+}
+
+/* Whether any job may be queued (seq_cst loads: the sleeper's side of the
+** Dekker handshake with sched_submit).  Under 'mu'. */
+static int has_work(sched_Pool *P) {
+    return atomic_load(&P->rtail) != atomic_load(&P->rhead) ||
+           atomic_load(&P->incoming) != NULL || P->qhead != NULL;
 }
 
 static void *worker_main(void *ud) {
     Worker *w = ud;
     sched_Pool *P = w->P;
-    pthread_mutex_lock(&P->mu);
     for (;;) {
-        sched_Job *j;
-        if (P->qhead == NULL) {
-            q_drain(P);
-        }
-        j = P->qhead;
-        if (j != NULL) {
-            int64_t now = stamp_peek(P), qd;
-            int wake;
-            q_unlink(P, j);
-            j->start_ns = now;
-            j->cancel.deadline_ns = j->timeout_ns > 0 ? deadline(now, j->timeout_ns) : 0;
-            STORE(w->busy, 1);
-            atomic_store_explicit(&j->status, SCHED_RUNNING, REL);
-            wake = want_wake(P);
+        uint64_t id = 0;
+        sched_Job *j = ring_pop(P, &id);
+        if (j == NULL && LOAD(P->novf) != 0) {
+            int wake = 0;
+            pthread_mutex_lock(&P->mu);
+            j = fifo_pop(P, &id);
+            if (j != NULL) {
+                wake = want_wake(P); /* more queued: pass the wake on */
+            }
             pthread_mutex_unlock(&P->mu);
             if (wake) {
                 pthread_cond_signal(&P->work_cv);
             }
-            qd = now - j->submit_ns;
-            W_INC(w->nstarted);
-            W_INC(w->qd.b[hist_index(qd)]);
-            STORE(w->qd_last, qd);
-            STORE(w->qd_last_at, now);
-            W_MAX(w->qd_max, qd);
-            W_MIN(w->qd_min, qd < 0 ? 0 : qd);
-            W_ADD(w->qd_sum, qd < 0 ? 0 : qd);
-            run_job(w, j, now);
-            pthread_mutex_lock(&P->mu);
+        }
+        if (j != NULL) {
+            start_job(w, j, id);
             continue;
         }
         if (LOAD(P->stopping)) {
             break;
         }
-        pthread_mutex_unlock(&P->mu);
         if (spin_for_work(P)) {
-            pthread_mutex_lock(&P->mu);
             continue;
         }
         pthread_mutex_lock(&P->mu);
-        q_drain(P);
-        if (P->qhead == NULL && !LOAD(P->stopping)) {
-            /* Dekker with sched_submit: we store 'nidle' then load
-            ** 'incoming'; it pushes then loads 'nidle' (all seq_cst), so
-            ** either we see its job or it sees us idle and signals under
-            ** 'mu' (after our wait has begun). */
+        if (!LOAD(P->stopping)) {
+            /* Dekker with sched_submit: we raise 'nidle' then look at the
+            ** ring and the stack; it publishes then loads 'nidle' (all
+            ** seq_cst), so either we see its job or it sees us idle and
+            ** signals under 'mu' (after our wait has begun). */
             atomic_fetch_add(&P->nidle, 1);
-            if (atomic_load(&P->incoming) != NULL) {
-                atomic_fetch_sub(&P->nidle, 1);
-                continue;
+            if (!has_work(P)) {
+                pthread_cond_wait(&P->work_cv, &P->mu);
+                if (P->nwake > 0) {
+                    P->nwake--;
+                }
             }
-            pthread_cond_wait(&P->work_cv, &P->mu);
             atomic_fetch_sub(&P->nidle, 1);
-            if (P->nwake > 0) {
-                P->nwake--;
-            }
         }
+        pthread_mutex_unlock(&P->mu);
     }
-    pthread_mutex_unlock(&P->mu);
     return NULL;
 }
 
@@ -835,6 +949,9 @@ static void pool_destroy(sched_Pool *P) {
     }
     mem_free(M, P->tab, P->tabcap * sizeof *P->tab);
     mem_free(M, P->heap, P->capheap * sizeof *P->heap);
+    if (P->ring != NULL) {
+        mem_free(M, P->ring, (size_t)(P->ringmask + 1) * sizeof *P->ring);
+    }
     if (P->workers != NULL) {
         mem_free(M, P->workers, (size_t)(P->nworkers + 1) * sizeof(Worker));
     }
@@ -903,13 +1020,25 @@ sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
     } else {
         P->spin_ns = SCHED_SPIN_SHORT_NS;
     }
-    atomic_init(&P->qlen, 0);
+    atomic_init(&P->novf, 0);
+    atomic_init(&P->rtail, 0);
+    atomic_init(&P->rhead, 0);
     atomic_init(&P->nidle, 0);
     atomic_init(&P->incoming, NULL);
     atomic_init(&P->stopping, 0);
     rc = init_sync(P);
     if (rc != 0) {
         goto fail;
+    }
+    P->ring = mem_alloc(M, SCHED_RING * sizeof *P->ring);
+    if (P->ring == NULL) {
+        rc = SCHED_ENOMEM;
+        goto fail;
+    }
+    P->ringmask = SCHED_RING - 1;
+    for (i = 0; i < SCHED_RING; i++) {
+        atomic_init(&P->ring[i].job, NULL);
+        atomic_init(&P->ring[i].id, 0);
     }
     P->workers = mem_calloc(M, (size_t)(workers + 1) * sizeof(Worker));
     if (P->workers == NULL) {
@@ -977,7 +1106,9 @@ void sched_free(sched_Pool *P) {
         heap_remove(P, j);
         wait_end(P, j, SCHED_CANCELLED, now);
     }
-    /* 1. stop: cancel the queue, forbid further pops, wake the sleepers */
+    /* 1. stop: cancel the FIFO, forbid further pops, wake the sleepers,
+    **    then cancel the ring's queued jobs (a worker may still win the
+    **    CAS for some: those are then running, and step 2 flags them) */
     pthread_mutex_lock(&P->mu);
     STORE(P->stopping, 1);
     q_drain(P);
@@ -985,18 +1116,29 @@ void sched_free(sched_Pool *P) {
         sched_Job *j = P->qhead;
         q_unlink(P, j);
         j->end_ns = now;
-        atomic_store_explicit(&j->status, SCHED_CANCELLED, REL);
+        atomic_store_explicit(&j->sw, SW(j->id, SCHED_CANCELLED), REL);
         P->ncancelq++;
     }
     pthread_mutex_unlock(&P->mu);
     pthread_cond_broadcast(&P->work_cv);
+    for (c = P->chunks; c != NULL; c = c->next) {
+        for (i = 0; i < c->n; i++) {
+            sched_Job *j = &c->jobs[i];
+            uint64_t w = atomic_load_explicit(&j->sw, ACQ);
+            if (SW_ST(w) == SCHED_QUEUED && j->inring &&
+                atomic_compare_exchange_strong(&j->sw, &w, SW(w >> 3, SCHED_CANCELLED))) {
+                j->end_ns = now;
+                P->ncancelq++;
+            }
+        }
+    }
     /* 2. flag every running job (released ones included), then one
     **    broadcast wakes all of them out of sched_sleep_ns */
     for (c = P->chunks; c != NULL; c = c->next) {
         for (i = 0; i < c->n; i++) {
             sched_Job *j = &c->jobs[i];
-            if (atomic_load_explicit(&j->status, ACQ) ==
-                SCHED_RUNNING) {
+            int st = job_st(j, ACQ);
+            if (st == SCHED_RUNNING || st == SCHED_STARTING) {
                 int zero = 0;
                 atomic_compare_exchange_strong(&j->cancel.flag, &zero,
                                                SCHED_STOP_CANCEL);
@@ -1037,18 +1179,31 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
     j->result = j->timed_out = 0;
     j->cancel.deadline_ns = 0;
     atomic_store_explicit(&j->cancel.flag, 0, RLX);
-    atomic_store_explicit(&j->status, SCHED_QUEUED, RLX);
+    atomic_store_explicit(&j->sw, SW(j->id, SCHED_QUEUED), RLX);
     tab_put(P, j);
     P->nsubmitted++;
     j->submit_ns = stamp_now(P); /* before the job is visible: submit <= start */
-    /* publish without 'mu': push on 'incoming' (seq_cst: it orders every
-    ** write above before the drain's acquire, and takes part in the Dekker
-    ** handshake with an idling worker); the count first, so it never dips
-    ** below the jobs a worker can see */
-    atomic_fetch_add_explicit(&P->qlen, 1, RLX);
-    j->prev = NULL;
-    j->next = atomic_load_explicit(&P->incoming, RLX);
-    while (!atomic_compare_exchange_weak(&P->incoming, &j->next, j)) {
+    /* publish without 'mu' (every store seq_cst: it orders the writes
+    ** above before a worker's acquire, and takes part in the Dekker
+    ** handshake with an idling worker).  The ring unless it is full; then
+    ** the stack, until every job on it has been popped, so that jobs still
+    ** start in submission order. */
+    if (P->ovf && LOAD(P->novf) == 0) {
+        P->ovf = 0;
+    }
+    j->inring = !P->ovf && P->rtail_own - atomic_load_explicit(&P->rhead, ACQ) <= P->ringmask;
+    if (j->inring) {
+        RingSlot *s = &P->ring[P->rtail_own & P->ringmask];
+        atomic_store_explicit(&s->job, j, RLX);
+        atomic_store_explicit(&s->id, j->id, RLX);
+        atomic_store(&P->rtail, ++P->rtail_own);
+    } else {
+        P->ovf = 1;
+        atomic_fetch_add_explicit(&P->novf, 1, RLX); /* before a worker can pop it */
+        j->prev = NULL;
+        j->next = atomic_load_explicit(&P->incoming, RLX);
+        while (!atomic_compare_exchange_weak(&P->incoming, &j->next, j)) {
+        }
     }
     if (atomic_load(&P->nidle) > 0) { /* a worker may sleep: wake under 'mu' */
         pthread_mutex_lock(&P->mu);
@@ -1100,9 +1255,11 @@ uint64_t sched_submit_wait(sched_Pool *P, const char *name, int64_t delay_ns, ui
     j->cancel.deadline_ns = 0;
     j->wait_until = deadline(now, delay_ns > 0 ? delay_ns : 0);
     atomic_store_explicit(&j->cancel.flag, 0, RLX);
-    atomic_store_explicit(&j->status, SCHED_RUNNING, RLX);
+    atomic_store_explicit(&j->sw, SW(j->id, SCHED_RUNNING), RLX);
+    j->inring = 0;
     tab_put(P, j);
     P->nsubmitted++;
+    P->nwaitsub++;
     W_INC(w->nstarted); /* it starts now: a queue delay of 0 */
     W_INC(w->qd.b[0]);
     STORE(w->qd_last, 0);
@@ -1127,7 +1284,11 @@ int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
     if (j->fn == NULL) {
         poll_waits(P);
     }
-    st = atomic_load_explicit(&j->status, ACQ);
+    st = job_st(j, ACQ);
+    while (st == SCHED_STARTING) { /* its worker is between two stores */
+        sched_yield();
+        st = job_st(j, ACQ);
+    }
     out->id = j->id;
     out->name = j->name;
     out->owner = j->owner;
@@ -1159,7 +1320,7 @@ int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
     if (j->fn == NULL) {
         poll_waits(P);
     }
-    st = atomic_load_explicit(&j->status, ACQ);
+    st = st_public(job_st(j, ACQ));
     if (st >= SCHED_DONE && result != NULL) {
         *result = j->result;
     }
@@ -1266,7 +1427,14 @@ void sched_stats(sched_Pool *P, sched_Stats *out) {
     memset(out, 0, sizeof *out);
     out->submitted = P->nsubmitted;
     out->cancelled = P->ncancelq;
-    out->queued = LOAD(P->qlen);
+    {
+        /* queued = function jobs submitted - cancelled while queued - started */
+        uint64_t left = P->nsubmitted - P->nwaitsub - P->ncancelq;
+        for (w = 0; w < P->nworkers; w++) {
+            left -= LOAD(P->workers[w].nstarted);
+        }
+        out->queued = left; /* each start counted was a submit not cancelled */
+    }
     out->workers = (uint64_t)P->nworkers;
     out->running = P->nheap;
     for (w = 0; w <= P->nworkers; w++) { /* the workers, then the waits' block */
