@@ -140,6 +140,22 @@
 #define SCHED_SPIN_SHORT_NS 4000
 #endif
 
+/* With some workers awake, the owner wakes a sleeper only once the ring's
+** head has stood still this long (as seen at its submits and polls) while
+** jobs were queued: the awake workers are then all inside jobs.  Waking on
+** every submit while a worker slept cost a futex wake and a spin of the
+** woken worker per few jobs on a 2-CPU machine. */
+#if !defined(SCHED_STUCK_NS)
+#define SCHED_STUCK_NS 5000
+#endif
+
+/* A worker that goes to sleep while another is awake wakes up after this
+** long to look at the ring: a job queued behind the awake workers' jobs
+** then starts even if the owner never looks again (maybe_wake). */
+#if !defined(SCHED_NAP_NS)
+#define SCHED_NAP_NS 1000000
+#endif
+
 /* First chunk of job records, and the cap of the doubling. */
 #define CHUNK_MIN 32
 #define CHUNK_MAX 1024
@@ -301,6 +317,9 @@ struct sched_Pool {
     RingSlot *ring;
     uint64_t ringmask;
     uint64_t rtail_own; /* owner-only copy of 'rtail' */
+    uint64_t head_seen; /* owner-only: 'rhead' at its last look (maybe_wake) */
+    uint64_t head_room; /* owner-only: an older 'rhead', for the full test */
+    int64_t stuck_ns;   /* owner-only: when 'head_seen' was first seen again, or 0 */
     uint64_t nwaitsub;  /* owner-only: waits submitted */
     int ovf;            /* owner-only: submits go to the stack until it drains */
     char pad5[64];
@@ -679,6 +698,47 @@ static int want_wake(sched_Pool *P) {
     return 0;
 }
 
+/* Owner: after a submit, and at a poll of a queued job, wake a sleeping
+** worker if queued jobs might otherwise wait for one: when every worker
+** sleeps, when jobs overflowed to the FIFO, or when some are awake but the
+** ring's head has not moved for SCHED_STUCK_NS while jobs were queued (all
+** awake workers are inside jobs).  A worker that is awake and not inside
+** a job reaches the ring before it sleeps (the Dekker handshake: the
+** owner's seq_cst publish then load of 'nidle', against the worker's
+** seq_cst raise of 'nidle' then look at the ring), so in a steady stream
+** that one worker keeps up with, the others sleep and no submit makes a
+** system call or takes 'mu'. */
+static void maybe_wake(sched_Pool *P) {
+    int idle = atomic_load(&P->nidle), wake;
+    if (idle == 0) {
+        return;
+    }
+    if (idle < P->nthreads && LOAD(P->novf) == 0) {
+        uint64_t h = atomic_load_explicit(&P->rhead, RLX);
+        int64_t now;
+        if (h != P->head_seen || h == P->rtail_own) { /* progress, or nothing queued */
+            P->head_seen = h;
+            P->stuck_ns = 0;
+            return;
+        }
+        now = lispbt_now_ns();
+        if (P->stuck_ns == 0) {
+            P->stuck_ns = now;
+            return;
+        }
+        if (now - P->stuck_ns < SCHED_STUCK_NS) {
+            return;
+        }
+        P->stuck_ns = now; /* at most one wake per period */
+    }
+    pthread_mutex_lock(&P->mu);
+    wake = want_wake(P);
+    pthread_mutex_unlock(&P->mu);
+    if (wake) {
+        pthread_cond_signal(&P->work_cv);
+    }
+}
+
 /* Set the cancel flag of a running job (first reason wins) and wake the
 ** sleepers so that one notices at once. */
 static void flag_cancel(sched_Pool *P, sched_Job *j) {
@@ -916,14 +976,25 @@ static void *worker_main(void *ud) {
             ** ring and the stack; it publishes then loads 'nidle' (all
             ** seq_cst), so either we see its job or it sees us idle and
             ** signals under 'mu' (after our wait has begun). */
-            atomic_fetch_add(&P->nidle, 1);
+            int idle = atomic_fetch_add(&P->nidle, 1) + 1;
             if (!has_work(P)) {
-                pthread_cond_wait(&P->work_cv, &P->mu);
+                if (idle < P->nworkers) { /* others awake: nap (SCHED_NAP_NS) */
+                    int64_t until = deadline(lispbt_now_ns(), SCHED_NAP_NS);
+                    struct timespec ts;
+                    ts.tv_sec = (time_t)(until / 1000000000);
+                    ts.tv_nsec = (long)(until % 1000000000);
+                    pthread_cond_timedwait(&P->work_cv, &P->mu, &ts);
+                } else {
+                    pthread_cond_wait(&P->work_cv, &P->mu);
+                }
                 if (P->nwake > 0) {
                     P->nwake--;
                 }
             }
-            atomic_fetch_sub(&P->nidle, 1);
+            idle = atomic_fetch_sub(&P->nidle, 1) - 1;
+            if (P->nwake > idle) { /* a signal raced with a nap's timeout */
+                P->nwake = idle;
+            }
         }
         pthread_mutex_unlock(&P->mu);
     }
@@ -983,12 +1054,12 @@ static int init_sync(sched_Pool *P) {
 #endif
     P->mu_ok = pthread_mutex_init(&P->mu, &ma) == 0;
     pthread_mutexattr_destroy(&ma);
-    P->work_cv_ok = pthread_cond_init(&P->work_cv, NULL) == 0;
     P->sleep_mu_ok = pthread_mutex_init(&P->sleep_mu, NULL) == 0;
     if (pthread_condattr_init(&ca) != 0) {
         return SCHED_ETHREAD;
     }
     rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    P->work_cv_ok = rc == 0 && pthread_cond_init(&P->work_cv, &ca) == 0;
     P->sleep_cv_ok = rc == 0 && pthread_cond_init(&P->sleep_cv, &ca) == 0;
     pthread_condattr_destroy(&ca);
     if (!P->mu_ok || !P->work_cv_ok || !P->sleep_mu_ok || !P->sleep_cv_ok) {
@@ -1161,7 +1232,6 @@ void sched_free(sched_Pool *P) {
 uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
                       int64_t timeout_ns, uint64_t owner) {
     sched_Job *j;
-    int wake;
     if (fn == NULL || tab_reserve(P) != 0) {
         return 0;
     }
@@ -1191,7 +1261,12 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
     if (P->ovf && LOAD(P->novf) == 0) {
         P->ovf = 0;
     }
-    j->inring = !P->ovf && P->rtail_own - atomic_load_explicit(&P->rhead, ACQ) <= P->ringmask;
+    if (!P->ovf && P->rtail_own - P->head_room > P->ringmask) {
+        /* looks full: read the real head (acquire: the workers' reads of
+        ** the entries we are about to reuse came before) */
+        P->head_room = atomic_load_explicit(&P->rhead, ACQ);
+    }
+    j->inring = !P->ovf && P->rtail_own - P->head_room <= P->ringmask;
     if (j->inring) {
         RingSlot *s = &P->ring[P->rtail_own & P->ringmask];
         atomic_store_explicit(&s->job, j, RLX);
@@ -1205,14 +1280,7 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
         while (!atomic_compare_exchange_weak(&P->incoming, &j->next, j)) {
         }
     }
-    if (atomic_load(&P->nidle) > 0) { /* a worker may sleep: wake under 'mu' */
-        pthread_mutex_lock(&P->mu);
-        wake = want_wake(P);
-        pthread_mutex_unlock(&P->mu);
-        if (wake) {
-            pthread_cond_signal(&P->work_cv);
-        }
-    }
+    maybe_wake(P);
     return j->id;
 }
 
@@ -1289,6 +1357,9 @@ int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
         sched_yield();
         st = job_st(j, ACQ);
     }
+    if (st == SCHED_QUEUED) {
+        maybe_wake(P);
+    }
     out->id = j->id;
     out->name = j->name;
     out->owner = j->owner;
@@ -1323,6 +1394,8 @@ int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
     st = st_public(job_st(j, ACQ));
     if (st >= SCHED_DONE && result != NULL) {
         *result = j->result;
+    } else if (st == SCHED_QUEUED) {
+        maybe_wake(P);
     }
     return st;
 }
@@ -1424,6 +1497,7 @@ void sched_stats(sched_Pool *P, sched_Stats *out) {
     int64_t qd_at = -1, rt_at = -1, q[4], qd_min = INT64_MAX, rt_min = INT64_MAX;
     int w;
     poll_waits(P);
+    maybe_wake(P);
     memset(out, 0, sizeof *out);
     out->submitted = P->nsubmitted;
     out->cancelled = P->ncancelq;
