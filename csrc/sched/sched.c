@@ -11,47 +11,64 @@
 **    outcome; they never call mem_*, never look a job up by id and never
 **    recycle a record.
 **
-** 2. One mutex 'mu' guards the FIFO queue (doubly linked through 'next' and
-**    'prev', so a queued job can be unlinked in O(1) by a cancel), the idle
-**    count and the stop flag.  The owner does not take it to submit: it
-**    pushes the record on 'incoming', a lock-free LIFO stack (one CAS; only
-**    it pushes, and consumers take the whole stack with one exchange, so
-**    there is no ABA), and whoever holds 'mu' and needs the queue (a worker
-**    about to pop or sleep, a cancel of a queued job, sched_free) first
-**    drains the stack into the FIFO's tail, reversed, so the order is the
-**    submission order.  Before, each submit locked 'mu': with the owner
-**    and two workers on two CPUs, a worker preempted inside its pop made
-**    the owner block on the mutex, and the pool fell into a lock convoy
-**    (every lock and unlock a futex call and a context switch) that ran
-**    ~10x slower and did not recover (bench/README.md, scheduler).
-**    Condition signals are sent after unlocking and only when a worker is
-**    asleep and not already being woken ('nidle' > 'nwake'), so a steady
-**    stream costs no futex call; the owner looks at 'nidle' without the
-**    lock and takes 'mu' only when a worker may be asleep (a Dekker
-**    handshake: it pushes then loads 'nidle', an idling worker raises
-**    'nidle' then loads 'incoming', all seq_cst).  A worker that pops
-**    while more work is queued wakes the
-**    next sleeper itself (a wake chain, which batches wakeups).  When the
-**    machine has a spare CPU per worker plus one for the owner, a worker
-**    that finds the queue empty first spins on the atomic 'qlen' for
-**    SCHED_SPIN_NS, which keeps short gaps between submits free of
-**    syscalls; without spare CPUs it spins only SCHED_SPIN_SHORT_NS (about
-**    the cost of a futex sleep and wake), which still stops the pool from
-**    settling into a worker sleep and a futex wake per job.
+** 2. Function jobs queue in a bounded ring of (record, id) entries
+**    (SCHED_RING), single producer (the owner) and lock-free consumers:
+**    a worker takes the entry at 'rhead' with one CAS on 'rhead', then the
+**    job with a CAS of its status word (id, QUEUED) -> (id, STARTING)
+**    (invariant 3).  A cancel of a queued ring job is the owner's CAS
+**    (id, QUEUED) -> (id, CANCELLED) on the same word, so exactly one side
+**    wins: a cancelled job never runs, a claimed one reports "started".
+**    The entry stays in the ring; the worker that reaches it fails its CAS
+**    and skips it.  The id in the word is what makes that safe: the
+**    cancelled record may have been released and reused for a newer job
+**    whose word holds another id.  The owner reuses an entry only after
+**    an acquire-load of 'rhead' has shown it taken (a worker's CAS on
+**    'rhead' is a release, after its reads of the entry).
+**    When the ring is full the owner pushes on 'incoming', a lock-free
+**    LIFO stack (one CAS; only it pushes, consumers take the whole stack
+**    with one exchange: no ABA), and keeps doing so until every job on it
+**    has been popped ('novf'), so jobs start in submission order.  One
+**    mutex 'mu' guards the FIFO that the stack drains into (doubly linked
+**    through 'next' and 'prev', so a cancel unlinks in O(1)), the sleeper
+**    bookkeeping and the stop flag; a worker pops the FIFO only when the
+**    ring is empty.  (Before the ring, every pop took 'mu'; before the
+**    stack, every submit did, and a worker preempted inside its pop made
+**    the pool fall into a lock convoy ~10x slower: bench/README.md.)
+**    Sleeping and waking: a worker that finds nothing spins first, if it
+**    is the last awake worker (SCHED_SPIN_NS with pause instructions when
+**    the machine has a spare CPU per worker plus one for the owner, else
+**    SCHED_SPIN_SHORT_NS calling sched_yield, so that an owner waiting for
+**    this CPU runs), then sleeps on 'work_cv' -- for at most SCHED_NAP_NS
+**    while another worker is awake.  The owner wakes a sleeper (maybe_wake)
+**    only when every worker sleeps, when jobs overflowed, or when the
+**    ring's head has not moved for SCHED_STUCK_NS while jobs were queued,
+**    checked at its submits and polls; signals go after unlocking and only
+**    while 'nidle' > 'nwake'.  No wakeup is lost: the owner publishes then
+**    loads 'nidle', a worker about to sleep raises 'nidle' then looks at
+**    the ring and the stack (all seq_cst, a Dekker handshake), so either
+**    the worker sees the job or the owner sees it idle; an awake worker
+**    that is inside a job is covered by the head check and the nap.  So a
+**    stream that one worker keeps up with takes no lock and makes no
+**    system call per job.
 **
-** 3. Status is an atomic int and the only channel by which a worker
-**    publishes a record.  Transitions and who makes them:
-**        QUEUED  -> RUNNING            worker, under 'mu' (pop)
-**        QUEUED  -> CANCELLED          owner, under 'mu' (unlink)
-**        RUNNING -> DONE|FAILED|CANCELLED   worker, no lock
-**        terminal -> FREE              owner (sched_release / zombie reap)
-**    A worker stores 'start_ns' before the release-store of RUNNING, and
-**    'end_ns', 'result', 'timed_out' and its statistics before the
-**    release-store of the terminal status, which is the last access it
-**    ever makes to the record.  The owner reads those fields only after an
-**    acquire-load has shown the matching status.  Hence sched_info and
-**    sched_try_result are lock-free, and a record whose terminal status the
-**    owner has seen may be recycled: no worker will touch it again.
+** 3. Status lives in one atomic word with the job's id, SW(id, status),
+**    the only channel by which a worker publishes a record.  Transitions:
+**        QUEUED   -> STARTING           worker, CAS (ring) or under 'mu' (FIFO)
+**        QUEUED   -> CANCELLED          owner, CAS (ring) or under 'mu' (FIFO)
+**        STARTING -> RUNNING            worker, after stamping 'start_ns'
+**        RUNNING  -> DONE|FAILED|CANCELLED   worker, no lock
+**        terminal -> FREE               owner (sched_release / zombie reap)
+**    STARTING lasts a few stores; users see it as RUNNING (a cancel
+**    answers SCHED_CANCEL_PENDING), and sched_info, which must report
+**    'start_ns', yields until it is RUNNING.  A worker stores 'start_ns'
+**    before the release-store of RUNNING, and 'end_ns', 'result',
+**    'timed_out' and its statistics before the release-store of the
+**    terminal status, which is the last access it ever makes to the
+**    record.  The owner reads those fields only after an acquire-load has
+**    shown the matching status.  Hence sched_info and sched_try_result are
+**    lock-free, and a record whose terminal status the owner has seen may
+**    be recycled: no worker will touch it again (a stale ring entry only
+**    leads to a failing CAS on the word).
 **
 ** 4. Release of a job that is still running cannot recycle its record (a
 **    worker holds it), so the record goes on the 'zombies' list, marked
@@ -90,9 +107,12 @@
 **
 ** 7. Statistics live per worker (a single writer each: relaxed atomic
 **    loads and stores, no read-modify-write, no shared cache line), plus
-**    two owner-only counters ('nsubmitted', 'ncancelq').  sched_stats sums
-**    them; a worker updates its block before publishing the terminal status,
-**    so once the owner has seen every job terminal the sums are exact.
+**    owner-only counters ('nsubmitted', 'nwaitsub', 'ncancelq').
+**    sched_stats sums them; a worker updates its block before publishing
+**    the terminal status, so once the owner has seen every job terminal
+**    the sums are exact.  'queued' is computed (function jobs submitted,
+**    less those cancelled while queued, less those started), so no counter
+**    is shared by the owner and the workers.
 **    Latencies go to fixed log-linear histograms (128 sub-buckets per power
 **    of two, values 0 .. 2^41 ns), allocated once with the worker blocks.
 */
@@ -1365,7 +1385,7 @@ uint64_t sched_submit_wait(sched_Pool *P, const char *name, int64_t delay_ns, ui
 int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
     size_t i = tab_find(P, id);
     const sched_Job *j;
-    int st;
+    int st, spins;
     if (i == (size_t)-1) {
         return SCHED_EUNKNOWN;
     }
@@ -1374,12 +1394,13 @@ int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
         poll_waits(P);
     }
     st = job_st(j, ACQ);
-    while (st == SCHED_STARTING) { /* its worker is between two stores */
-        sched_yield();
+    for (spins = 0; st == SCHED_STARTING; spins++) { /* its worker is between two stores */
+        if (spins < 1000) {
+            cpu_relax();
+        } else {
+            sched_yield(); /* that worker lost its CPU in the window */
+        }
         st = job_st(j, ACQ);
-    }
-    if (st == SCHED_QUEUED) {
-        maybe_wake(P);
     }
     out->id = j->id;
     out->name = j->name;
@@ -1400,7 +1421,9 @@ int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
     return 0;
 }
 
-/* Contract in sched.h.  The per-tick poll: one table probe, one acquire. */
+/* Contract in sched.h.  The per-tick poll: one table probe, one acquire;
+** for a queued job also maybe_wake (no lock or system call unless a
+** sleeping worker must be woken). */
 int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
     size_t i = tab_find(P, id);
     const sched_Job *j;
@@ -1518,7 +1541,6 @@ void sched_stats(sched_Pool *P, sched_Stats *out) {
     int64_t qd_at = -1, rt_at = -1, q[4], qd_min = INT64_MAX, rt_min = INT64_MAX;
     int w;
     poll_waits(P);
-    maybe_wake(P);
     memset(out, 0, sizeof *out);
     out->submitted = P->nsubmitted;
     out->cancelled = P->ncancelq;
