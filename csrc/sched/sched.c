@@ -324,7 +324,7 @@ struct sched_Pool {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     sched_Job *qhead, *qtail;
-    int nwake;            /* signals sent and not yet consumed */
+    _Atomic int nwake;    /* signals sent and not yet consumed (written under 'mu') */
     _Atomic int stopping; /* written under 'mu' */
     char pad3[64];
     /* read by the owner at every submit, written only when a worker goes
@@ -717,8 +717,8 @@ static void q_drain(sched_Pool *P) {
 static int want_wake(sched_Pool *P) {
     if ((P->qhead != NULL || atomic_load_explicit(&P->incoming, RLX) != NULL ||
          LOAD(P->rtail) != LOAD(P->rhead)) &&
-        LOAD(P->nidle) > P->nwake) {
-        P->nwake++;
+        LOAD(P->nidle) > LOAD(P->nwake)) {
+        STORE(P->nwake, LOAD(P->nwake) + 1);
         return 1;
     }
     return 0;
@@ -736,8 +736,8 @@ static int want_wake(sched_Pool *P) {
 ** system call or takes 'mu'. */
 static void maybe_wake(sched_Pool *P) {
     int idle = atomic_load(&P->nidle), wake;
-    if (idle == 0) {
-        return;
+    if (idle == 0 || LOAD(P->nwake) > 0) {
+        return; /* every worker awake, or one is being woken and will look */
     }
     if (idle < P->nthreads && LOAD(P->novf) == 0) {
         uint64_t h = atomic_load_explicit(&P->rhead, RLX);
@@ -1027,13 +1027,13 @@ static void *worker_main(void *ud) {
                 } else {
                     pthread_cond_wait(&P->work_cv, &P->mu);
                 }
-                if (P->nwake > 0) {
-                    P->nwake--;
+                if (LOAD(P->nwake) > 0) {
+                    STORE(P->nwake, LOAD(P->nwake) - 1);
                 }
             }
             idle = atomic_fetch_sub(&P->nidle, 1) - 1;
-            if (P->nwake > idle) { /* a signal raced with a nap's timeout */
-                P->nwake = idle;
+            if (LOAD(P->nwake) > idle) { /* a signal raced with a nap's timeout */
+                STORE(P->nwake, idle);
             }
         }
         pthread_mutex_unlock(&P->mu);
@@ -1136,6 +1136,7 @@ sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
     atomic_init(&P->rtail, 0);
     atomic_init(&P->rhead, 0);
     atomic_init(&P->nidle, 0);
+    atomic_init(&P->nwake, 0);
     atomic_init(&P->incoming, NULL);
     atomic_init(&P->stopping, 0);
     rc = init_sync(P);
