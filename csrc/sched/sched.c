@@ -311,11 +311,11 @@ struct sched_Pool {
     size_t tabcap;   /* power of two, or 0 */
     size_t tabcount;
     int tabbits;
-    int nworkers;  /* requested */
-    int64_t spin_ns; /* SCHED_SPIN_NS, or SCHED_SPIN_SHORT_NS without spare CPUs */
-    int spin_yield;  /* no spare CPUs: spin with sched_yield, not pause */
-    int nthreads;  /* actually started */
-    Worker *workers; /* nworkers blocks, then the owner's block for waits */
+    int nworkers;     /* requested */
+    int64_t spin_ns;  /* SCHED_SPIN_NS, or SCHED_SPIN_SHORT_NS without spare CPUs */
+    int spin_yield;   /* no spare CPUs: spin with sched_yield, not pause */
+    int nthreads;     /* actually started */
+    Worker *workers;  /* nworkers blocks, then the owner's block for waits */
     sched_Job **heap; /* waits by deadline (invariant 8) */
     size_t nheap, capheap;
     int mu_ok, work_cv_ok, sleep_mu_ok, sleep_cv_ok;
@@ -841,8 +841,7 @@ static int spin_for_work(sched_Pool *P) {
         return 0;
     }
     for (i = 0;; i++) {
-        if (LOAD(P->rtail) != LOAD(P->rhead) || LOAD(P->novf) != 0 ||
-            LOAD(P->stopping)) {
+        if (LOAD(P->rtail) != LOAD(P->rhead) || LOAD(P->novf) != 0 || LOAD(P->stopping)) {
             return 1;
         }
         if (P->spin_yield) { /* give this CPU to the owner if it waits for one */
@@ -927,8 +926,8 @@ static sched_Job *ring_pop(sched_Pool *P, uint64_t *idp) {
         }
         h++;
         want = SW(id, SCHED_QUEUED);
-        if (atomic_compare_exchange_strong_explicit(&j->sw, &want, SW(id, SCHED_STARTING),
-                                                    ACQ, RLX)) {
+        if (atomic_compare_exchange_strong_explicit(&j->sw, &want, SW(id, SCHED_STARTING), ACQ,
+                                                    RLX)) {
             *idp = id;
             return j;
         }
@@ -974,8 +973,8 @@ static void start_job(Worker *w, sched_Job *j, uint64_t id) {
 /* Whether any job may be queued (seq_cst loads: the sleeper's side of the
 ** Dekker handshake with sched_submit).  Under 'mu'. */
 static int has_work(sched_Pool *P) {
-    return atomic_load(&P->rtail) != atomic_load(&P->rhead) ||
-           atomic_load(&P->incoming) != NULL || P->qhead != NULL;
+    return atomic_load(&P->rtail) != atomic_load(&P->rhead) || atomic_load(&P->incoming) != NULL ||
+           P->qhead != NULL;
 }
 
 static void *worker_main(void *ud) {
