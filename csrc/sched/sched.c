@@ -40,14 +40,15 @@
 **    SCHED_SPIN_SHORT_NS calling sched_yield, so that an owner waiting for
 **    this CPU runs), then sleeps on 'work_cv' -- for at most SCHED_NAP_NS
 **    while another worker is awake.  The owner wakes a sleeper (maybe_wake)
-**    only when every worker sleeps, when jobs overflowed, or when the
-**    ring's head has not moved for SCHED_STUCK_NS while jobs were queued,
-**    checked at its submits and polls; signals go after unlocking and only
-**    while 'nidle' > 'nwake'.  No wakeup is lost: the owner publishes then
-**    loads 'nidle', a worker about to sleep raises 'nidle' then looks at
-**    the ring and the stack (all seq_cst, a Dekker handshake), so either
-**    the worker sees the job or the owner sees it idle; an awake worker
-**    that is inside a job is covered by the head check and the nap.  So a
+**    only when every worker sleeps, when jobs overflowed, or when jobs are
+**    queued and every awake worker is inside a job it started at least
+**    SCHED_STUCK_NS ago, checked at its submits and polls; signals go after
+**    unlocking and only while 'nidle' > 'nwake'.  No wakeup is lost: the
+**    owner publishes then loads 'nidle', a worker about to sleep raises
+**    'nidle' then looks at the ring and the stack (all seq_cst, a Dekker
+**    handshake), so either the worker sees the job or the owner sees it
+**    idle; a worker that claims a long job just after the owner looked is
+**    covered by the owner's next look and by the nap.  So a
 **    stream that one worker keeps up with takes no lock and makes no
 **    system call per job.
 **
@@ -165,11 +166,12 @@
 #define SCHED_SPIN_SHORT_NS 4000
 #endif
 
-/* With some workers awake, the owner wakes a sleeper only once the ring's
-** head has stood still this long (as seen at its submits and polls) while
-** jobs were queued: the awake workers are then all inside jobs.  Waking on
-** every submit while a worker slept cost a futex wake and a spin of the
-** woken worker per few jobs on a 2-CPU machine. */
+/* With some workers awake, the owner wakes a sleeper for queued jobs only
+** when every awake worker is inside a job it started at least this long
+** ago (as seen at the owner's submits and polls): a worker in a short job
+** takes the next one itself.  Waking on every submit while a worker slept
+** cost a futex wake and a spin of the woken worker per few jobs on a
+** 2-CPU machine. */
 #if !defined(SCHED_STUCK_NS)
 #define SCHED_STUCK_NS 5000
 #endif
@@ -293,6 +295,10 @@ typedef struct Worker {
     _Atomic int64_t rt_last, rt_last_at, rt_max;
     _Atomic int64_t qd_min, qd_sum, rt_min, rt_sum; /* of the samples clamped to >= 0 */
     char pad[64]; /* keep the hot counters off the neighbour's lines */
+    /* the start stamp of the job it runs, 0 between jobs: the owner reads
+    ** it at submits (maybe_wake), so it has a line of its own */
+    _Atomic int64_t since;
+    char pad3[64 - sizeof(int64_t)];
     Hist qd, rt;
 } Worker;
 
@@ -343,9 +349,7 @@ struct sched_Pool {
     RingSlot *ring;
     uint64_t ringmask;
     uint64_t rtail_own; /* owner-only copy of 'rtail' */
-    uint64_t head_seen; /* owner-only: 'rhead' at its last look (maybe_wake) */
     uint64_t head_room; /* owner-only: an older 'rhead', for the full test */
-    int64_t stuck_ns;   /* owner-only: when 'head_seen' was first seen again, or 0 */
     uint64_t nwaitsub;  /* owner-only: waits submitted */
     int ovf;            /* owner-only: submits go to the stack until it drains */
     char pad5[64];
@@ -726,36 +730,36 @@ static int want_wake(sched_Pool *P) {
 
 /* Owner: after a submit, and at a poll of a queued job, wake a sleeping
 ** worker if queued jobs might otherwise wait for one: when every worker
-** sleeps, when jobs overflowed to the FIFO, or when some are awake but the
-** ring's head has not moved for SCHED_STUCK_NS while jobs were queued (all
-** awake workers are inside jobs).  A worker that is awake and not inside
-** a job reaches the ring before it sleeps (the Dekker handshake: the
+** sleeps, when jobs overflowed to the FIFO, or when every awake worker is
+** inside a job it started at least SCHED_STUCK_NS before 'now' (a stamp,
+** or 0 to read one if needed).  A worker that is awake and not inside a
+** job reaches the ring before it sleeps (the Dekker handshake: the
 ** owner's seq_cst publish then load of 'nidle', against the worker's
 ** seq_cst raise of 'nidle' then look at the ring), so in a steady stream
 ** that one worker keeps up with, the others sleep and no submit makes a
 ** system call or takes 'mu'. */
-static void maybe_wake(sched_Pool *P) {
+static void maybe_wake(sched_Pool *P, int64_t now) {
     int idle = atomic_load(&P->nidle), wake;
     if (idle == 0 || LOAD(P->nwake) > 0) {
         return; /* every worker awake, or one is being woken and will look */
     }
     if (idle < P->nthreads && LOAD(P->novf) == 0) {
-        uint64_t h = atomic_load_explicit(&P->rhead, RLX);
-        int64_t now;
-        if (h != P->head_seen || h == P->rtail_own) { /* progress, or nothing queued */
-            P->head_seen = h;
-            P->stuck_ns = 0;
-            return;
+        int k, stuck = 0;
+        if (atomic_load_explicit(&P->rhead, RLX) == P->rtail_own) {
+            return; /* nothing queued */
         }
-        now = lispbt_now_ns();
-        if (P->stuck_ns == 0) {
-            P->stuck_ns = now;
-            return;
+        for (k = 0; k < P->nthreads; k++) {
+            int64_t since = LOAD(P->workers[k].since);
+            if (since != 0) {
+                if (now == 0) {
+                    now = stamp_peek(P);
+                }
+                stuck += now - since >= SCHED_STUCK_NS;
+            }
         }
-        if (now - P->stuck_ns < SCHED_STUCK_NS) {
-            return;
+        if (stuck < P->nthreads - idle) {
+            return; /* an awake worker is free or in a short job: it takes them */
         }
-        P->stuck_ns = now; /* at most one wake per period */
     }
     pthread_mutex_lock(&P->mu);
     wake = want_wake(P);
@@ -898,6 +902,7 @@ static void run_job(Worker *w, sched_Job *j, uint64_t id, int64_t start) {
     W_MIN(w->rt_min, rt < 0 ? 0 : rt);
     W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
     STORE(w->busy, 0);
+    STORE(w->since, 0);
     j->result = rc;
     j->timed_out = tout;
     j->end_ns = end;
@@ -957,6 +962,7 @@ static void start_job(Worker *w, sched_Job *j, uint64_t id) {
     int64_t now = stamp_peek(w->P), qd;
     j->start_ns = now;
     j->cancel.deadline_ns = j->timeout_ns > 0 ? deadline(now, j->timeout_ns) : 0;
+    STORE(w->since, now != 0 ? now : 1);
     STORE(w->busy, 1);
     atomic_store_explicit(&j->sw, SW(id, SCHED_RUNNING), REL);
     qd = now - j->submit_ns;
@@ -1321,7 +1327,7 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
         while (!atomic_compare_exchange_weak(&P->incoming, &j->next, j)) {
         }
     }
-    maybe_wake(P);
+    maybe_wake(P, j->submit_ns);
     return j->id;
 }
 
@@ -1439,7 +1445,7 @@ int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
     if (st >= SCHED_DONE && result != NULL) {
         *result = j->result;
     } else if (st == SCHED_QUEUED) {
-        maybe_wake(P);
+        maybe_wake(P, 0);
     }
     return st;
 }

@@ -9,8 +9,8 @@
 ** sched_sleep_ns and sched_job_sleep_ms.  The owner-side polls
 ** (sched_info, sched_try_result) take no lock and make no system call,
 ** with two rare exceptions: a poll of a queued job wakes a sleeping worker
-** (one futex wake, under the pool mutex) if no worker has taken a job for
-** 5 us while jobs were queued, as a submit would; and sched_info yields
+** (one futex wake, under the pool mutex) if every awake worker is inside
+** a job it started at least 5 us before, as a submit would; and sched_info yields
 ** the CPU if the worker that just claimed the job lost its CPU before
 ** stamping the start.
 **
