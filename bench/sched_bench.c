@@ -23,6 +23,9 @@
 **                   queue delay includes the futex wake
 **   cancel_wake_*   a job sleeping in sched_sleep_ns is cancelled: time
 **                   from sched_cancel to the job's end (p50 and max of 101)
+**   behind_long_*   2 workers, one inside an hour-long job, the other
+**                   asleep: queue delay of a trivial job submitted then
+**                   (p50 and max of 101; a sleeper must be woken for it)
 **   free_1000_*     sched_free of a 2-worker pool with two sleepers running
 **                   and 1000 jobs queued (median and max of RUNS)
 **   waits_10000_*   10,000 waits (sched_submit_wait, the async-sleep-ms job)
@@ -273,6 +276,35 @@ static void bench_cancel_wake(void) {
     sched_free(P);
 }
 
+static void bench_behind_long(void) {
+    enum { N = 101 };
+    mem_Heap M;
+    sched_Pool *P;
+    double us[N];
+    uint64_t longid;
+    int i;
+    mem_init(&M);
+    P = make_pool(&M, 2);
+    longid = sched_submit(P, "sleep", job_sleep_hour, NULL, 0, 0);
+    wait_running(P, longid);
+    for (i = 0; i < N; i++) {
+        sched_JobInfo ji;
+        uint64_t id;
+        nap_ns(3000000); /* the free worker goes to sleep (its nap is 1 ms) */
+        id = sched_submit(P, "trivial", job_trivial, NULL, 0, 0);
+        while (sched_try_result(P, id, NULL) < SCHED_DONE) {
+            nap_ns(10000);
+        }
+        sched_info(P, id, &ji);
+        us[i] = (double)(ji.start_ns - ji.submit_ns) * 1e-3;
+        sched_release(P, id);
+    }
+    qsort(us, N, sizeof us[0], cmpdouble);
+    printf("behind_long_delay_p50 %.1f us\n", us[N / 2]);
+    printf("behind_long_delay_max %.1f us\n", us[N - 1]);
+    sched_free(P);
+}
+
 static void bench_free(void) {
     double ms[RUNS];
     int r, i;
@@ -362,6 +394,7 @@ int main(int argc, char **argv) {
     bench_stream("heavy", 2000, STEADY_NS, 0);
     bench_stream("sparse", 1000000, 0, SPARSE_JOBS);
     bench_cancel_wake();
+    bench_behind_long();
     bench_free();
     return 0;
 }

@@ -11,47 +11,65 @@
 **    outcome; they never call mem_*, never look a job up by id and never
 **    recycle a record.
 **
-** 2. One mutex 'mu' guards the FIFO queue (doubly linked through 'next' and
-**    'prev', so a queued job can be unlinked in O(1) by a cancel), the idle
-**    count and the stop flag.  The owner does not take it to submit: it
-**    pushes the record on 'incoming', a lock-free LIFO stack (one CAS; only
-**    it pushes, and consumers take the whole stack with one exchange, so
-**    there is no ABA), and whoever holds 'mu' and needs the queue (a worker
-**    about to pop or sleep, a cancel of a queued job, sched_free) first
-**    drains the stack into the FIFO's tail, reversed, so the order is the
-**    submission order.  Before, each submit locked 'mu': with the owner
-**    and two workers on two CPUs, a worker preempted inside its pop made
-**    the owner block on the mutex, and the pool fell into a lock convoy
-**    (every lock and unlock a futex call and a context switch) that ran
-**    ~10x slower and did not recover (bench/README.md, scheduler).
-**    Condition signals are sent after unlocking and only when a worker is
-**    asleep and not already being woken ('nidle' > 'nwake'), so a steady
-**    stream costs no futex call; the owner looks at 'nidle' without the
-**    lock and takes 'mu' only when a worker may be asleep (a Dekker
-**    handshake: it pushes then loads 'nidle', an idling worker raises
-**    'nidle' then loads 'incoming', all seq_cst).  A worker that pops
-**    while more work is queued wakes the
-**    next sleeper itself (a wake chain, which batches wakeups).  When the
-**    machine has a spare CPU per worker plus one for the owner, a worker
-**    that finds the queue empty first spins on the atomic 'qlen' for
-**    SCHED_SPIN_NS, which keeps short gaps between submits free of
-**    syscalls; without spare CPUs it spins only SCHED_SPIN_SHORT_NS (about
-**    the cost of a futex sleep and wake), which still stops the pool from
-**    settling into a worker sleep and a futex wake per job.
+** 2. Function jobs queue in a bounded ring of (record, id) entries
+**    (SCHED_RING), single producer (the owner) and lock-free consumers:
+**    a worker takes the entry at 'rhead' with one CAS on 'rhead', then the
+**    job with a CAS of its status word (id, QUEUED) -> (id, STARTING)
+**    (invariant 3).  A cancel of a queued ring job is the owner's CAS
+**    (id, QUEUED) -> (id, CANCELLED) on the same word, so exactly one side
+**    wins: a cancelled job never runs, a claimed one reports "started".
+**    The entry stays in the ring; the worker that reaches it fails its CAS
+**    and skips it.  The id in the word is what makes that safe: the
+**    cancelled record may have been released and reused for a newer job
+**    whose word holds another id.  The owner reuses an entry only after
+**    an acquire-load of 'rhead' has shown it taken (a worker's CAS on
+**    'rhead' is a release, after its reads of the entry).
+**    When the ring is full the owner pushes on 'incoming', a lock-free
+**    LIFO stack (one CAS; only it pushes, consumers take the whole stack
+**    with one exchange: no ABA), and keeps doing so until every job on it
+**    has been popped ('novf'), so jobs start in submission order.  One
+**    mutex 'mu' guards the FIFO that the stack drains into (doubly linked
+**    through 'next' and 'prev', so a cancel unlinks in O(1)), the sleeper
+**    bookkeeping and the stop flag; a worker pops the FIFO only when the
+**    ring is empty.  (Before the ring, every pop took 'mu'; before the
+**    stack, every submit did, and a worker preempted inside its pop made
+**    the pool fall into a lock convoy ~10x slower: bench/README.md.)
+**    Sleeping and waking: a worker that finds nothing spins first, if it
+**    is the last awake worker (SCHED_SPIN_NS with pause instructions when
+**    the machine has a spare CPU per worker plus one for the owner, else
+**    SCHED_SPIN_SHORT_NS calling sched_yield, so that an owner waiting for
+**    this CPU runs), then sleeps on 'work_cv' -- for at most SCHED_NAP_NS
+**    while another worker is awake.  The owner wakes a sleeper (maybe_wake)
+**    only when every worker sleeps, when jobs overflowed, or when jobs are
+**    queued and every awake worker is inside a job it started at least
+**    SCHED_STUCK_NS ago, checked at its submits and polls; signals go after
+**    unlocking and only while 'nidle' > 'nwake'.  No wakeup is lost: the
+**    owner publishes then loads 'nidle', a worker about to sleep raises
+**    'nidle' then looks at the ring and the stack (all seq_cst, a Dekker
+**    handshake), so either the worker sees the job or the owner sees it
+**    idle; a worker that claims a long job just after the owner looked is
+**    covered by the owner's next look and by the nap.  So a
+**    stream that one worker keeps up with takes no lock and makes no
+**    system call per job.
 **
-** 3. Status is an atomic int and the only channel by which a worker
-**    publishes a record.  Transitions and who makes them:
-**        QUEUED  -> RUNNING            worker, under 'mu' (pop)
-**        QUEUED  -> CANCELLED          owner, under 'mu' (unlink)
-**        RUNNING -> DONE|FAILED|CANCELLED   worker, no lock
-**        terminal -> FREE              owner (sched_release / zombie reap)
-**    A worker stores 'start_ns' before the release-store of RUNNING, and
-**    'end_ns', 'result', 'timed_out' and its statistics before the
-**    release-store of the terminal status, which is the last access it
-**    ever makes to the record.  The owner reads those fields only after an
-**    acquire-load has shown the matching status.  Hence sched_info and
-**    sched_try_result are lock-free, and a record whose terminal status the
-**    owner has seen may be recycled: no worker will touch it again.
+** 3. Status lives in one atomic word with the job's id, SW(id, status),
+**    the only channel by which a worker publishes a record.  Transitions:
+**        QUEUED   -> STARTING           worker, CAS (ring) or under 'mu' (FIFO)
+**        QUEUED   -> CANCELLED          owner, CAS (ring) or under 'mu' (FIFO)
+**        STARTING -> RUNNING            worker, after stamping 'start_ns'
+**        RUNNING  -> DONE|FAILED|CANCELLED   worker, no lock
+**        terminal -> FREE               owner (sched_release / zombie reap)
+**    STARTING lasts a few stores; users see it as RUNNING (a cancel
+**    answers SCHED_CANCEL_PENDING), and sched_info, which must report
+**    'start_ns', yields until it is RUNNING.  A worker stores 'start_ns'
+**    before the release-store of RUNNING, and 'end_ns', 'result',
+**    'timed_out' and its statistics before the release-store of the
+**    terminal status, which is the last access it ever makes to the
+**    record.  The owner reads those fields only after an acquire-load has
+**    shown the matching status.  Hence sched_info and sched_try_result are
+**    lock-free, and a record whose terminal status the owner has seen may
+**    be recycled: no worker will touch it again (a stale ring entry only
+**    leads to a failing CAS on the word).
 **
 ** 4. Release of a job that is still running cannot recycle its record (a
 **    worker holds it), so the record goes on the 'zombies' list, marked
@@ -90,9 +108,12 @@
 **
 ** 7. Statistics live per worker (a single writer each: relaxed atomic
 **    loads and stores, no read-modify-write, no shared cache line), plus
-**    two owner-only counters ('nsubmitted', 'ncancelq').  sched_stats sums
-**    them; a worker updates its block before publishing the terminal status,
-**    so once the owner has seen every job terminal the sums are exact.
+**    owner-only counters ('nsubmitted', 'nwaitsub', 'ncancelq').
+**    sched_stats sums them; a worker updates its block before publishing
+**    the terminal status, so once the owner has seen every job terminal
+**    the sums are exact.  'queued' is computed (function jobs submitted,
+**    less those cancelled while queued, less those started), so no counter
+**    is shared by the owner and the workers.
 **    Latencies go to fixed log-linear histograms (128 sub-buckets per power
 **    of two, values 0 .. 2^41 ns), allocated once with the worker blocks.
 */
@@ -110,6 +131,19 @@
 
 /* Status of a record on the free or zombie list (never seen by users). */
 #define SCHED_FREE 5
+/* Claimed by a worker that is stamping its start: shown as RUNNING by
+** sched_try_result; sched_info waits the few instructions until it is. */
+#define SCHED_STARTING 6
+
+/* The status word: job id and status in one atomic, so that a worker
+** holding a stale ring entry cannot claim a recycled record (invariant 2). */
+#define SW(id, st) (((uint64_t)(id) << 3) | (uint64_t)(st))
+#define SW_ST(w) ((int)((w)&7))
+
+/* Ring entries (a power of two); more queued jobs overflow to the FIFO. */
+#if !defined(SCHED_RING)
+#define SCHED_RING 4096
+#endif
 
 /* Workers spin this long on an empty queue before sleeping, when the
 ** machine has a spare CPU for each of them and for the owner (otherwise a
@@ -122,9 +156,31 @@
 ** twice the cost of sleeping at once): sleeping at once let a fast worker
 ** sleep after every job, so every submit paid a futex wake, which made the
 ** owner slow enough that the workers always drained the queue: a stable
-** state ~10x slower than the one where the queue never empties. */
+** state ~10x slower than the one where the queue never empties.  This
+** spin calls sched_yield between looks: with the owner runnable on the
+** same CPU (3 threads on 2 CPUs) it runs at once and submits, instead of
+** waiting out the spin or paying a futex wake after it; with nothing else
+** runnable the yield returns at once.  Measured 2x the throughput of a
+** pause loop on the 2-CPU VM (bench/README.md, item 6). */
 #if !defined(SCHED_SPIN_SHORT_NS)
 #define SCHED_SPIN_SHORT_NS 4000
+#endif
+
+/* With some workers awake, the owner wakes a sleeper for queued jobs only
+** when every awake worker is inside a job it started at least this long
+** ago (as seen at the owner's submits and polls): a worker in a short job
+** takes the next one itself.  Waking on every submit while a worker slept
+** cost a futex wake and a spin of the woken worker per few jobs on a
+** 2-CPU machine. */
+#if !defined(SCHED_STUCK_NS)
+#define SCHED_STUCK_NS 5000
+#endif
+
+/* A worker that goes to sleep while another is awake wakes up after this
+** long to look at the ring: a job queued behind the awake workers' jobs
+** then starts even if the owner never looks again (maybe_wake). */
+#if !defined(SCHED_NAP_NS)
+#define SCHED_NAP_NS 1000000
 #endif
 
 /* First chunk of job records, and the cap of the doubling. */
@@ -208,12 +264,19 @@ typedef struct sched_Job {
     ** the status store that publishes them */
     int64_t start_ns, end_ns;
     int result, timed_out;
-    _Atomic int status;
+    _Atomic uint64_t sw; /* SW(id, status) */
+    int inring;          /* owner-only: queued through the ring */
     sched_Cancel cancel;
     /* waits only (fn == NULL), owner-only: deadline and heap slot */
     int64_t wait_until;
     size_t heapidx;
 } sched_Job;
+
+/* A ring entry: the record and the id it held when it was queued. */
+typedef struct RingSlot {
+    _Atomic(sched_Job *) job;
+    _Atomic uint64_t id;
+} RingSlot;
 
 typedef struct Chunk {
     struct Chunk *next;
@@ -232,6 +295,10 @@ typedef struct Worker {
     _Atomic int64_t rt_last, rt_last_at, rt_max;
     _Atomic int64_t qd_min, qd_sum, rt_min, rt_sum; /* of the samples clamped to >= 0 */
     char pad[64]; /* keep the hot counters off the neighbour's lines */
+    /* the start stamp of the job it runs, 0 between jobs: the owner reads
+    ** it at submits (maybe_wake), so it has a line of its own */
+    _Atomic int64_t since;
+    char pad3[64 - sizeof(int64_t)];
     Hist qd, rt;
 } Worker;
 
@@ -250,10 +317,11 @@ struct sched_Pool {
     size_t tabcap;   /* power of two, or 0 */
     size_t tabcount;
     int tabbits;
-    int nworkers;  /* requested */
-    int64_t spin_ns; /* SCHED_SPIN_NS, or SCHED_SPIN_SHORT_NS without spare CPUs */
-    int nthreads;  /* actually started */
-    Worker *workers; /* nworkers blocks, then the owner's block for waits */
+    int nworkers;     /* requested */
+    int64_t spin_ns;  /* SCHED_SPIN_NS, or SCHED_SPIN_SHORT_NS without spare CPUs */
+    int spin_yield;   /* no spare CPUs: spin with sched_yield, not pause */
+    int nthreads;     /* actually started */
+    Worker *workers;  /* nworkers blocks, then the owner's block for waits */
     sched_Job **heap; /* waits by deadline (invariant 8) */
     size_t nheap, capheap;
     int mu_ok, work_cv_ok, sleep_mu_ok, sleep_cv_ok;
@@ -262,7 +330,7 @@ struct sched_Pool {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     sched_Job *qhead, *qtail;
-    int nwake;            /* signals sent and not yet consumed */
+    _Atomic int nwake;    /* signals sent and not yet consumed (written under 'mu') */
     _Atomic int stopping; /* written under 'mu' */
     char pad3[64];
     /* read by the owner at every submit, written only when a worker goes
@@ -275,8 +343,20 @@ struct sched_Pool {
     ** with the count, which the owner raises at each submit (RMW by owner
     ** and workers) --- */
     _Atomic(sched_Job *) incoming;
-    _Atomic size_t qlen; /* queued jobs (stack and FIFO) */
+    _Atomic size_t novf; /* jobs on the stack or in the FIFO */
     char pad2[64];
+    /* --- the ring (invariant 2): entries [rhead, rtail) ------------- */
+    RingSlot *ring;
+    uint64_t ringmask;
+    uint64_t rtail_own; /* owner-only copy of 'rtail' */
+    uint64_t head_room; /* owner-only: an older 'rhead', for the full test */
+    uint64_t nwaitsub;  /* owner-only: waits submitted */
+    int ovf;            /* owner-only: submits go to the stack until it drains */
+    char pad5[64];
+    _Atomic uint64_t rtail; /* written by the owner only */
+    char pad6[64];
+    _Atomic uint64_t rhead; /* advanced by the workers (CAS) */
+    char pad7[64];
     /* --- sleepers --------------------------------------------------- */
     pthread_mutex_t sleep_mu;
     pthread_cond_t sleep_cv; /* monotonic clock */
@@ -328,6 +408,21 @@ static int64_t stamp_peek(const sched_Pool *P) {
 static int64_t deadline(int64_t now, int64_t ns) {
     int64_t r;
     return __builtin_add_overflow(now, ns, &r) ? INT64_MAX : r;
+}
+
+/* Status part of the word, with its ordering. */
+static int job_st(const sched_Job *j, memory_order mo) {
+    return SW_ST(atomic_load_explicit(&((sched_Job *)j)->sw, mo));
+}
+
+static int is_terminal(int st) {
+    return st >= SCHED_DONE && st <= SCHED_CANCELLED;
+}
+
+/* What sched_try_result shows: a job whose start is being stamped has
+** started (a cancel of it answers SCHED_CANCEL_PENDING). */
+static int st_public(int st) {
+    return st == SCHED_STARTING ? SCHED_RUNNING : st;
 }
 
 /* ---------------------------------------------------------------------
@@ -419,10 +514,9 @@ static void reap_zombies(sched_Pool *P) {
     sched_Job **pp = &P->zombies;
     while (*pp != NULL) {
         sched_Job *j = *pp;
-        int st = atomic_load_explicit(&j->status, ACQ);
-        if (st >= SCHED_DONE) {
+        if (is_terminal(job_st(j, ACQ))) {
             *pp = j->next;
-            atomic_store_explicit(&j->status, SCHED_FREE, RLX);
+            atomic_store_explicit(&j->sw, SW(0, SCHED_FREE), RLX);
             j->next = P->freelist;
             P->freelist = j;
         } else {
@@ -451,7 +545,7 @@ static sched_Job *record_get(sched_Pool *P) {
         P->chunks = c;
         P->nrecords += n;
         for (i = n; i-- > 0;) {
-            atomic_init(&c->jobs[i].status, SCHED_FREE);
+            atomic_init(&c->jobs[i].sw, SW(0, SCHED_FREE));
             atomic_init(&c->jobs[i].cancel.flag, 0);
             c->jobs[i].cancel.P = P;
             c->jobs[i].next = P->freelist;
@@ -465,7 +559,7 @@ static sched_Job *record_get(sched_Pool *P) {
 
 static void record_put(sched_Pool *P, sched_Job *j) {
     j->id = 0;
-    atomic_store_explicit(&j->status, SCHED_FREE, RLX);
+    atomic_store_explicit(&j->sw, SW(0, SCHED_FREE), RLX);
     j->next = P->freelist;
     P->freelist = j;
 }
@@ -543,7 +637,7 @@ static void wait_end(sched_Pool *P, sched_Job *j, int st, int64_t end) {
     W_MIN(w->rt_min, rt < 0 ? 0 : rt);
     W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
     j->end_ns = end;
-    atomic_store_explicit(&j->status, st, REL);
+    atomic_store_explicit(&j->sw, SW(j->id, st), REL);
 }
 
 /* Every wait due by 'now' ends DONE, at its deadline. */
@@ -591,7 +685,7 @@ static void q_unlink(sched_Pool *P, sched_Job *j) {
         P->qtail = j->prev;
     }
     j->next = j->prev = NULL;
-    atomic_fetch_sub_explicit(&P->qlen, 1, RLX);
+    atomic_fetch_sub_explicit(&P->novf, 1, RLX);
 }
 
 /* Move every submission on the 'incoming' stack to the FIFO's tail, in
@@ -625,12 +719,54 @@ static void q_drain(sched_Pool *P) {
 /* Whether a sleeping worker should be signalled for queued work; the
 ** caller signals 'work_cv' after unlocking 'mu'. */
 static int want_wake(sched_Pool *P) {
-    if ((P->qhead != NULL || atomic_load_explicit(&P->incoming, RLX) != NULL) &&
-        LOAD(P->nidle) > P->nwake) {
-        P->nwake++;
+    if ((P->qhead != NULL || atomic_load_explicit(&P->incoming, RLX) != NULL ||
+         LOAD(P->rtail) != LOAD(P->rhead)) &&
+        LOAD(P->nidle) > LOAD(P->nwake)) {
+        STORE(P->nwake, LOAD(P->nwake) + 1);
         return 1;
     }
     return 0;
+}
+
+/* Owner: after a submit, and at a poll of a queued job, wake a sleeping
+** worker if queued jobs might otherwise wait for one: when every worker
+** sleeps, when jobs overflowed to the FIFO, or when every awake worker is
+** inside a job it started at least SCHED_STUCK_NS before 'now' (a stamp,
+** or 0 to read one if needed).  A worker that is awake and not inside a
+** job reaches the ring before it sleeps (the Dekker handshake: the
+** owner's seq_cst publish then load of 'nidle', against the worker's
+** seq_cst raise of 'nidle' then look at the ring), so in a steady stream
+** that one worker keeps up with, the others sleep and no submit makes a
+** system call or takes 'mu'. */
+static void maybe_wake(sched_Pool *P, int64_t now) {
+    int idle = atomic_load(&P->nidle), wake;
+    if (idle == 0 || LOAD(P->nwake) > 0) {
+        return; /* every worker awake, or one is being woken and will look */
+    }
+    if (idle < P->nthreads && LOAD(P->novf) == 0) {
+        int k, stuck = 0;
+        if (atomic_load_explicit(&P->rhead, RLX) == P->rtail_own) {
+            return; /* nothing queued */
+        }
+        for (k = 0; k < P->nthreads; k++) {
+            int64_t since = LOAD(P->workers[k].since);
+            if (since != 0) {
+                if (now == 0) {
+                    now = stamp_peek(P);
+                }
+                stuck += now - since >= SCHED_STUCK_NS;
+            }
+        }
+        if (stuck < P->nthreads - idle) {
+            return; /* an awake worker is free or in a short job: it takes them */
+        }
+    }
+    pthread_mutex_lock(&P->mu);
+    wake = want_wake(P);
+    pthread_mutex_unlock(&P->mu);
+    if (wake) {
+        pthread_cond_signal(&P->work_cv);
+    }
 }
 
 /* Set the cancel flag of a running job (first reason wins) and wake the
@@ -644,18 +780,30 @@ static void flag_cancel(sched_Pool *P, sched_Job *j) {
 }
 
 /* Cancel 'j' if it is still queued: 1 if so (now CANCELLED, counted),
-** 0 if a worker got it first (it is then running or terminal). */
+** 0 if a worker got it first (it is then starting, running or terminal).
+** A ring job is decided by one CAS on its status word against the
+** workers' claim; its ring entry stays, and the worker that reaches it
+** fails its own CAS and skips it.  A FIFO job is unlinked under 'mu'. */
 static int cancel_queued(sched_Pool *P, sched_Job *j) {
     int done = 0;
-    pthread_mutex_lock(&P->mu);
-    q_drain(P); /* a queued job is now in the FIFO */
-    if (atomic_load_explicit(&j->status, RLX) == SCHED_QUEUED) {
-        q_unlink(P, j);
-        j->end_ns = stamp_now(P);
-        atomic_store_explicit(&j->status, SCHED_CANCELLED, REL);
-        done = 1;
+    if (j->inring) {
+        uint64_t w = SW(j->id, SCHED_QUEUED);
+        done = atomic_compare_exchange_strong_explicit(&j->sw, &w, SW(j->id, SCHED_CANCELLED),
+                                                       memory_order_acq_rel, ACQ);
+        if (done) {
+            j->end_ns = stamp_now(P); /* owner-only reader, no worker touches it now */
+        }
+    } else {
+        pthread_mutex_lock(&P->mu);
+        q_drain(P); /* a queued job is now in the FIFO */
+        if (job_st(j, RLX) == SCHED_QUEUED) {
+            q_unlink(P, j);
+            j->end_ns = stamp_now(P);
+            atomic_store_explicit(&j->sw, SW(j->id, SCHED_CANCELLED), REL);
+            done = 1;
+        }
+        pthread_mutex_unlock(&P->mu);
     }
-    pthread_mutex_unlock(&P->mu);
     if (done) {
         P->ncancelq++;
     }
@@ -664,20 +812,20 @@ static int cancel_queued(sched_Pool *P, sched_Job *j) {
 
 /* Shared by sched_cancel, sched_cancel_owner and sched_release. */
 static int cancel_job(sched_Pool *P, sched_Job *j) {
-    int st = atomic_load_explicit(&j->status, ACQ);
+    int st = job_st(j, ACQ);
     if (j->fn == NULL) { /* a wait: owner-only, ends at once */
         if (st != SCHED_RUNNING) {
             return SCHED_CANCEL_NOOP;
         }
         cancel_wait(P, j);
-        st = atomic_load_explicit(&j->status, RLX);
+        st = job_st(j, RLX);
         return st == SCHED_CANCELLED ? SCHED_CANCEL_DEQUEUED : SCHED_CANCEL_NOOP;
     }
     if (st == SCHED_QUEUED && cancel_queued(P, j)) {
         return SCHED_CANCEL_DEQUEUED;
     }
-    st = atomic_load_explicit(&j->status, ACQ);
-    if (st == SCHED_RUNNING) {
+    st = job_st(j, ACQ);
+    if (st == SCHED_RUNNING || st == SCHED_STARTING) {
         flag_cancel(P, j);
         return SCHED_CANCEL_PENDING;
     }
@@ -697,8 +845,18 @@ static int spin_for_work(sched_Pool *P) {
         return 0;
     }
     for (i = 0;; i++) {
-        if (LOAD(P->qlen) != 0 || LOAD(P->stopping)) {
+        if (LOAD(P->rtail) != LOAD(P->rhead) || LOAD(P->novf) != 0 || LOAD(P->stopping)) {
             return 1;
+        }
+        if (P->spin_yield) { /* give this CPU to the owner if it waits for one */
+            int64_t now = lispbt_now_ns();
+            if (until == 0) {
+                until = now + P->spin_ns;
+            } else if (now >= until) {
+                return 0;
+            }
+            sched_yield();
+            continue;
         }
         if ((i & 63) == 0) {
             int64_t now = lispbt_now_ns();
@@ -714,7 +872,7 @@ static int spin_for_work(sched_Pool *P) {
 
 /* Run 'j' (already RUNNING, started at 'start') and publish its outcome;
 ** the final status store is the last access to 'j'. */
-static void run_job(Worker *w, sched_Job *j, int64_t start) {
+static void run_job(Worker *w, sched_Job *j, uint64_t id, int64_t start) {
     int rc, flag, st, tout = 0;
     int64_t end, rt;
     rc = j->fn(j->arg, &j->cancel);
@@ -744,75 +902,147 @@ static void run_job(Worker *w, sched_Job *j, int64_t start) {
     W_MIN(w->rt_min, rt < 0 ? 0 : rt);
     W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
     STORE(w->busy, 0);
+    STORE(w->since, 0);
     j->result = rc;
     j->timed_out = tout;
     j->end_ns = end;
-    atomic_store_explicit(&j->status, st, REL);
+    atomic_store_explicit(&j->sw, SW(id, st), REL);
+}
+
+/* Claim the oldest ring entry whose job is still queued, or NULL if the
+** ring is empty.  The head CAS takes the entry (release: our reads of the
+** slot come before the owner may reuse it); the status CAS (id, QUEUED)
+** -> (id, STARTING) takes the job.  If that fails the job was cancelled
+** while queued (its record may even hold a newer job by now): skip it. */
+static sched_Job *ring_pop(sched_Pool *P, uint64_t *idp) {
+    uint64_t h = atomic_load_explicit(&P->rhead, RLX);
+    for (;;) {
+        uint64_t t = atomic_load_explicit(&P->rtail, ACQ), id, want;
+        RingSlot *s;
+        sched_Job *j;
+        if (h == t) {
+            return NULL;
+        }
+        s = &P->ring[h & P->ringmask];
+        j = atomic_load_explicit(&s->job, RLX);
+        id = atomic_load_explicit(&s->id, RLX);
+        if (!atomic_compare_exchange_weak_explicit(&P->rhead, &h, h + 1, REL, RLX)) {
+            continue; /* another worker took it; 'h' is reloaded */
+        }
+        h++;
+        want = SW(id, SCHED_QUEUED);
+        if (atomic_compare_exchange_strong_explicit(&j->sw, &want, SW(id, SCHED_STARTING), ACQ,
+                                                    RLX)) {
+            *idp = id;
+            return j;
+        }
+    }
+}
+
+/* Pop the FIFO's head (under 'mu'), or NULL.  A FIFO job is cancelled
+** only under 'mu', by unlinking it, so the head is still queued. */
+static sched_Job *fifo_pop(sched_Pool *P, uint64_t *idp) {
+    sched_Job *j;
+    q_drain(P);
+    j = P->qhead;
+    if (j == NULL) {
+        return NULL;
+    }
+    q_unlink(P, j);
+    *idp = j->id;
+    /* release: the unlink's writes to 'next' and 'prev' come before the
+    ** owner, seeing STARTING, may put the record on the zombie list */
+    atomic_store_explicit(&j->sw, SW(j->id, SCHED_STARTING), REL);
+    return j;
+}
+
+/* Job 'j' (STARTING, claimed by this worker as 'id'): stamp, publish
+** RUNNING, run, publish the outcome. */
+static void start_job(Worker *w, sched_Job *j, uint64_t id) {
+    int64_t now = stamp_peek(w->P), qd;
+    j->start_ns = now;
+    j->cancel.deadline_ns = j->timeout_ns > 0 ? deadline(now, j->timeout_ns) : 0;
+    STORE(w->since, now != 0 ? now : 1);
+    STORE(w->busy, 1);
+    atomic_store_explicit(&j->sw, SW(id, SCHED_RUNNING), REL);
+    qd = now - j->submit_ns;
+    W_INC(w->nstarted);
+    W_INC(w->qd.b[hist_index(qd)]);
+    STORE(w->qd_last, qd);
+    STORE(w->qd_last_at, now);
+    W_MAX(w->qd_max, qd);
+    W_MIN(w->qd_min, qd < 0 ? 0 : qd);
+    W_ADD(w->qd_sum, qd < 0 ? 0 : qd);
+    run_job(w, j, id, now);
+}
+
+/* Whether any job may be queued (seq_cst loads: the sleeper's side of the
+** Dekker handshake with sched_submit).  Under 'mu'. */
+static int has_work(sched_Pool *P) {
+    return atomic_load(&P->rtail) != atomic_load(&P->rhead) || atomic_load(&P->incoming) != NULL ||
+           P->qhead != NULL;
 }
 
 static void *worker_main(void *ud) {
     Worker *w = ud;
     sched_Pool *P = w->P;
-    pthread_mutex_lock(&P->mu);
     for (;;) {
-        sched_Job *j;
-        if (P->qhead == NULL) {
-            q_drain(P);
-        }
-        j = P->qhead;
-        if (j != NULL) {
-            int64_t now = stamp_peek(P), qd;
-            int wake;
-            q_unlink(P, j);
-            j->start_ns = now;
-            j->cancel.deadline_ns = j->timeout_ns > 0 ? deadline(now, j->timeout_ns) : 0;
-            STORE(w->busy, 1);
-            atomic_store_explicit(&j->status, SCHED_RUNNING, REL);
-            wake = want_wake(P);
+        uint64_t id = 0;
+        sched_Job *j = ring_pop(P, &id);
+        if (j == NULL && LOAD(P->novf) != 0) {
+            int wake = 0;
+            pthread_mutex_lock(&P->mu);
+            j = fifo_pop(P, &id);
+            if (j != NULL) {
+                wake = want_wake(P); /* more queued: pass the wake on */
+            }
             pthread_mutex_unlock(&P->mu);
             if (wake) {
                 pthread_cond_signal(&P->work_cv);
             }
-            qd = now - j->submit_ns;
-            W_INC(w->nstarted);
-            W_INC(w->qd.b[hist_index(qd)]);
-            STORE(w->qd_last, qd);
-            STORE(w->qd_last_at, now);
-            W_MAX(w->qd_max, qd);
-            W_MIN(w->qd_min, qd < 0 ? 0 : qd);
-            W_ADD(w->qd_sum, qd < 0 ? 0 : qd);
-            run_job(w, j, now);
-            pthread_mutex_lock(&P->mu);
+        }
+        if (j != NULL) {
+            start_job(w, j, id);
             continue;
         }
         if (LOAD(P->stopping)) {
             break;
         }
-        pthread_mutex_unlock(&P->mu);
-        if (spin_for_work(P)) {
-            pthread_mutex_lock(&P->mu);
+        /* Only the last awake worker spins: the others sleep (napping) at
+        ** once, so a stream that one worker keeps up with leaves the
+        ** other CPU to the owner; the owner wakes them if that one falls
+        ** behind (maybe_wake). */
+        if (LOAD(P->nidle) >= P->nworkers - 1 && spin_for_work(P)) {
             continue;
         }
         pthread_mutex_lock(&P->mu);
-        q_drain(P);
-        if (P->qhead == NULL && !LOAD(P->stopping)) {
-            /* Dekker with sched_submit: we store 'nidle' then load
-            ** 'incoming'; it pushes then loads 'nidle' (all seq_cst), so
-            ** either we see its job or it sees us idle and signals under
-            ** 'mu' (after our wait has begun). */
-            atomic_fetch_add(&P->nidle, 1);
-            if (atomic_load(&P->incoming) != NULL) {
-                atomic_fetch_sub(&P->nidle, 1);
-                continue;
+        if (!LOAD(P->stopping)) {
+            /* Dekker with sched_submit: we raise 'nidle' then look at the
+            ** ring and the stack; it publishes then loads 'nidle' (all
+            ** seq_cst), so either we see its job or it sees us idle and
+            ** signals under 'mu' (after our wait has begun). */
+            int idle = atomic_fetch_add(&P->nidle, 1) + 1;
+            if (!has_work(P)) {
+                if (idle < P->nworkers) { /* others awake: nap (SCHED_NAP_NS) */
+                    int64_t until = deadline(lispbt_now_ns(), SCHED_NAP_NS);
+                    struct timespec ts;
+                    ts.tv_sec = (time_t)(until / 1000000000);
+                    ts.tv_nsec = (long)(until % 1000000000);
+                    pthread_cond_timedwait(&P->work_cv, &P->mu, &ts);
+                } else {
+                    pthread_cond_wait(&P->work_cv, &P->mu);
+                }
+                if (LOAD(P->nwake) > 0) {
+                    STORE(P->nwake, LOAD(P->nwake) - 1);
+                }
             }
-            pthread_cond_wait(&P->work_cv, &P->mu);
-            atomic_fetch_sub(&P->nidle, 1);
-            if (P->nwake > 0) {
-                P->nwake--;
+            idle = atomic_fetch_sub(&P->nidle, 1) - 1;
+            if (LOAD(P->nwake) > idle) { /* a signal raced with a nap's timeout */
+                STORE(P->nwake, idle);
             }
         }
+        pthread_mutex_unlock(&P->mu);
     }
-    pthread_mutex_unlock(&P->mu);
     return NULL;
 }
 
@@ -835,6 +1065,9 @@ static void pool_destroy(sched_Pool *P) {
     }
     mem_free(M, P->tab, P->tabcap * sizeof *P->tab);
     mem_free(M, P->heap, P->capheap * sizeof *P->heap);
+    if (P->ring != NULL) {
+        mem_free(M, P->ring, (size_t)(P->ringmask + 1) * sizeof *P->ring);
+    }
     if (P->workers != NULL) {
         mem_free(M, P->workers, (size_t)(P->nworkers + 1) * sizeof(Worker));
     }
@@ -866,12 +1099,12 @@ static int init_sync(sched_Pool *P) {
 #endif
     P->mu_ok = pthread_mutex_init(&P->mu, &ma) == 0;
     pthread_mutexattr_destroy(&ma);
-    P->work_cv_ok = pthread_cond_init(&P->work_cv, NULL) == 0;
     P->sleep_mu_ok = pthread_mutex_init(&P->sleep_mu, NULL) == 0;
     if (pthread_condattr_init(&ca) != 0) {
         return SCHED_ETHREAD;
     }
     rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    P->work_cv_ok = rc == 0 && pthread_cond_init(&P->work_cv, &ca) == 0;
     P->sleep_cv_ok = rc == 0 && pthread_cond_init(&P->sleep_cv, &ca) == 0;
     pthread_condattr_destroy(&ca);
     if (!P->mu_ok || !P->work_cv_ok || !P->sleep_mu_ok || !P->sleep_cv_ok) {
@@ -902,14 +1135,28 @@ sched_Pool *sched_new(mem_Heap *M, int workers, int *err) {
         P->spin_ns = SCHED_SPIN_NS;
     } else {
         P->spin_ns = SCHED_SPIN_SHORT_NS;
+        P->spin_yield = 1;
     }
-    atomic_init(&P->qlen, 0);
+    atomic_init(&P->novf, 0);
+    atomic_init(&P->rtail, 0);
+    atomic_init(&P->rhead, 0);
     atomic_init(&P->nidle, 0);
+    atomic_init(&P->nwake, 0);
     atomic_init(&P->incoming, NULL);
     atomic_init(&P->stopping, 0);
     rc = init_sync(P);
     if (rc != 0) {
         goto fail;
+    }
+    P->ring = mem_alloc(M, SCHED_RING * sizeof *P->ring);
+    if (P->ring == NULL) {
+        rc = SCHED_ENOMEM;
+        goto fail;
+    }
+    P->ringmask = SCHED_RING - 1;
+    for (i = 0; i < SCHED_RING; i++) {
+        atomic_init(&P->ring[i].job, NULL);
+        atomic_init(&P->ring[i].id, 0);
     }
     P->workers = mem_calloc(M, (size_t)(workers + 1) * sizeof(Worker));
     if (P->workers == NULL) {
@@ -977,7 +1224,9 @@ void sched_free(sched_Pool *P) {
         heap_remove(P, j);
         wait_end(P, j, SCHED_CANCELLED, now);
     }
-    /* 1. stop: cancel the queue, forbid further pops, wake the sleepers */
+    /* 1. stop: cancel the FIFO, forbid further pops, wake the sleepers,
+    **    then cancel the ring's queued jobs (a worker may still win the
+    **    CAS for some: those are then running, and step 2 flags them) */
     pthread_mutex_lock(&P->mu);
     STORE(P->stopping, 1);
     q_drain(P);
@@ -985,18 +1234,29 @@ void sched_free(sched_Pool *P) {
         sched_Job *j = P->qhead;
         q_unlink(P, j);
         j->end_ns = now;
-        atomic_store_explicit(&j->status, SCHED_CANCELLED, REL);
+        atomic_store_explicit(&j->sw, SW(j->id, SCHED_CANCELLED), REL);
         P->ncancelq++;
     }
     pthread_mutex_unlock(&P->mu);
     pthread_cond_broadcast(&P->work_cv);
+    for (c = P->chunks; c != NULL; c = c->next) {
+        for (i = 0; i < c->n; i++) {
+            sched_Job *j = &c->jobs[i];
+            uint64_t w = atomic_load_explicit(&j->sw, ACQ);
+            if (SW_ST(w) == SCHED_QUEUED && j->inring &&
+                atomic_compare_exchange_strong(&j->sw, &w, SW(w >> 3, SCHED_CANCELLED))) {
+                j->end_ns = now;
+                P->ncancelq++;
+            }
+        }
+    }
     /* 2. flag every running job (released ones included), then one
     **    broadcast wakes all of them out of sched_sleep_ns */
     for (c = P->chunks; c != NULL; c = c->next) {
         for (i = 0; i < c->n; i++) {
             sched_Job *j = &c->jobs[i];
-            if (atomic_load_explicit(&j->status, ACQ) ==
-                SCHED_RUNNING) {
+            int st = job_st(j, ACQ);
+            if (st == SCHED_RUNNING || st == SCHED_STARTING) {
                 int zero = 0;
                 atomic_compare_exchange_strong(&j->cancel.flag, &zero,
                                                SCHED_STOP_CANCEL);
@@ -1019,7 +1279,6 @@ void sched_free(sched_Pool *P) {
 uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
                       int64_t timeout_ns, uint64_t owner) {
     sched_Job *j;
-    int wake;
     if (fn == NULL || tab_reserve(P) != 0) {
         return 0;
     }
@@ -1037,27 +1296,38 @@ uint64_t sched_submit(sched_Pool *P, const char *name, sched_Fn fn, void *arg,
     j->result = j->timed_out = 0;
     j->cancel.deadline_ns = 0;
     atomic_store_explicit(&j->cancel.flag, 0, RLX);
-    atomic_store_explicit(&j->status, SCHED_QUEUED, RLX);
+    atomic_store_explicit(&j->sw, SW(j->id, SCHED_QUEUED), RLX);
     tab_put(P, j);
     P->nsubmitted++;
     j->submit_ns = stamp_now(P); /* before the job is visible: submit <= start */
-    /* publish without 'mu': push on 'incoming' (seq_cst: it orders every
-    ** write above before the drain's acquire, and takes part in the Dekker
-    ** handshake with an idling worker); the count first, so it never dips
-    ** below the jobs a worker can see */
-    atomic_fetch_add_explicit(&P->qlen, 1, RLX);
-    j->prev = NULL;
-    j->next = atomic_load_explicit(&P->incoming, RLX);
-    while (!atomic_compare_exchange_weak(&P->incoming, &j->next, j)) {
+    /* publish without 'mu' (every store seq_cst: it orders the writes
+    ** above before a worker's acquire, and takes part in the Dekker
+    ** handshake with an idling worker).  The ring unless it is full; then
+    ** the stack, until every job on it has been popped, so that jobs still
+    ** start in submission order. */
+    if (P->ovf && LOAD(P->novf) == 0) {
+        P->ovf = 0;
     }
-    if (atomic_load(&P->nidle) > 0) { /* a worker may sleep: wake under 'mu' */
-        pthread_mutex_lock(&P->mu);
-        wake = want_wake(P);
-        pthread_mutex_unlock(&P->mu);
-        if (wake) {
-            pthread_cond_signal(&P->work_cv);
+    if (!P->ovf && P->rtail_own - P->head_room > P->ringmask) {
+        /* looks full: read the real head (acquire: the workers' reads of
+        ** the entries we are about to reuse came before) */
+        P->head_room = atomic_load_explicit(&P->rhead, ACQ);
+    }
+    j->inring = !P->ovf && P->rtail_own - P->head_room <= P->ringmask;
+    if (j->inring) {
+        RingSlot *s = &P->ring[P->rtail_own & P->ringmask];
+        atomic_store_explicit(&s->job, j, RLX);
+        atomic_store_explicit(&s->id, j->id, RLX);
+        atomic_store(&P->rtail, ++P->rtail_own);
+    } else {
+        P->ovf = 1;
+        atomic_fetch_add_explicit(&P->novf, 1, RLX); /* before a worker can pop it */
+        j->prev = NULL;
+        j->next = atomic_load_explicit(&P->incoming, RLX);
+        while (!atomic_compare_exchange_weak(&P->incoming, &j->next, j)) {
         }
     }
+    maybe_wake(P, j->submit_ns);
     return j->id;
 }
 
@@ -1100,9 +1370,11 @@ uint64_t sched_submit_wait(sched_Pool *P, const char *name, int64_t delay_ns, ui
     j->cancel.deadline_ns = 0;
     j->wait_until = deadline(now, delay_ns > 0 ? delay_ns : 0);
     atomic_store_explicit(&j->cancel.flag, 0, RLX);
-    atomic_store_explicit(&j->status, SCHED_RUNNING, RLX);
+    atomic_store_explicit(&j->sw, SW(j->id, SCHED_RUNNING), RLX);
+    j->inring = 0;
     tab_put(P, j);
     P->nsubmitted++;
+    P->nwaitsub++;
     W_INC(w->nstarted); /* it starts now: a queue delay of 0 */
     W_INC(w->qd.b[0]);
     STORE(w->qd_last, 0);
@@ -1119,7 +1391,7 @@ uint64_t sched_submit_wait(sched_Pool *P, const char *name, int64_t delay_ns, ui
 int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
     size_t i = tab_find(P, id);
     const sched_Job *j;
-    int st;
+    int st, spins;
     if (i == (size_t)-1) {
         return SCHED_EUNKNOWN;
     }
@@ -1127,7 +1399,15 @@ int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
     if (j->fn == NULL) {
         poll_waits(P);
     }
-    st = atomic_load_explicit(&j->status, ACQ);
+    st = job_st(j, ACQ);
+    for (spins = 0; st == SCHED_STARTING; spins++) { /* its worker is between two stores */
+        if (spins < 1000) {
+            cpu_relax();
+        } else {
+            sched_yield(); /* that worker lost its CPU in the window */
+        }
+        st = job_st(j, ACQ);
+    }
     out->id = j->id;
     out->name = j->name;
     out->owner = j->owner;
@@ -1147,7 +1427,9 @@ int sched_info(sched_Pool *P, uint64_t id, sched_JobInfo *out) {
     return 0;
 }
 
-/* Contract in sched.h.  The per-tick poll: one table probe, one acquire. */
+/* Contract in sched.h.  The per-tick poll: one table probe, one acquire;
+** for a queued job also maybe_wake (no lock or system call unless a
+** sleeping worker must be woken). */
 int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
     size_t i = tab_find(P, id);
     const sched_Job *j;
@@ -1159,9 +1441,11 @@ int sched_try_result(sched_Pool *P, uint64_t id, int *result) {
     if (j->fn == NULL) {
         poll_waits(P);
     }
-    st = atomic_load_explicit(&j->status, ACQ);
+    st = st_public(job_st(j, ACQ));
     if (st >= SCHED_DONE && result != NULL) {
         *result = j->result;
+    } else if (st == SCHED_QUEUED) {
+        maybe_wake(P, 0);
     }
     return st;
 }
@@ -1266,7 +1550,14 @@ void sched_stats(sched_Pool *P, sched_Stats *out) {
     memset(out, 0, sizeof *out);
     out->submitted = P->nsubmitted;
     out->cancelled = P->ncancelq;
-    out->queued = LOAD(P->qlen);
+    {
+        /* queued = function jobs submitted - cancelled while queued - started */
+        uint64_t left = P->nsubmitted - P->nwaitsub - P->ncancelq;
+        for (w = 0; w < P->nworkers; w++) {
+            left -= LOAD(P->workers[w].nstarted);
+        }
+        out->queued = left; /* each start counted was a submit not cancelled */
+    }
     out->workers = (uint64_t)P->nworkers;
     out->running = P->nheap;
     for (w = 0; w <= P->nworkers; w++) { /* the workers, then the waits' block */

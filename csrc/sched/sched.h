@@ -7,7 +7,12 @@
 ** it) and 'workers' worker threads.  Every function below is owner-only,
 ** except the three a running job calls from its worker: sched_cancelled,
 ** sched_sleep_ns and sched_job_sleep_ms.  The owner-side polls
-** (sched_info, sched_try_result) take no lock and make no system call.
+** (sched_info, sched_try_result) take no lock and make no system call,
+** with two rare exceptions: a poll of a queued job wakes a sleeping worker
+** (one futex wake, under the pool mutex) if every awake worker is inside
+** a job it started at least 5 us before, as a submit would; and sched_info yields
+** the CPU if the worker that just claimed the job lost its CPU before
+** stamping the start.
 **
 ** Jobs.  A job is 'fn(arg, c)' run once on some worker; it returns 0 for
 ** success and non-zero for failure, and polls sched_cancelled(c) (or sleeps

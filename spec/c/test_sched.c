@@ -804,12 +804,90 @@ static void test_clock(void) {
     CHECK(M.bytes == 0);
 }
 
+/* More jobs than the ring holds (SCHED_RING, 4096) queued behind a blocked
+** worker: the rest overflow to the FIFO.  Cancels hit both parts; the
+** cancelled jobs' records are released and reused by new jobs while their
+** stale ring entries are still queued.  Every job not cancelled runs once,
+** in submission order; no cancelled job runs; the books balance. */
+#define NORDER 6000
+#define NEXTRA 500
+typedef struct Order {
+    _Atomic int *seq;
+    _Atomic int at; /* start rank + 1, 0 = never ran */
+} Order;
+
+static int job_order(void *arg, const sched_Cancel *c) {
+    Order *o = arg;
+    (void)c;
+    atomic_store(&o->at, atomic_fetch_add(o->seq, 1) + 1);
+    return 0;
+}
+
+static void test_ring_overflow(void) {
+    static Order ord[NORDER + NEXTRA];
+    static uint64_t ids[NORDER + NEXTRA];
+    mem_Heap M;
+    sched_Pool *P;
+    sched_Stats s;
+    Probe blocker;
+    _Atomic int seq;
+    uint64_t b;
+    int i, last, ncancel = 0, inorder = 1, cancelled_ran = 0, ran_twice = 0;
+    mem_init(&M);
+    probe_init(&blocker);
+    atomic_init(&seq, 0);
+    P = sched_new(&M, 1, NULL);
+    b = sched_submit(P, "blocker", job_gate, &blocker, 0, 1);
+    CHECK(wait_started(P, b, WAIT_MS) == SCHED_RUNNING);
+    for (i = 0; i < NORDER + NEXTRA; i++) {
+        ord[i].seq = &seq;
+        atomic_init(&ord[i].at, 0);
+    }
+    for (i = 0; i < NORDER; i++) {
+        ids[i] = sched_submit(P, "order", job_order, &ord[i], 0, 2);
+    }
+    for (i = 3; i < NORDER; i += 7) { /* in the ring and in the FIFO */
+        CHECK(sched_cancel(P, ids[i]) == SCHED_CANCEL_DEQUEUED);
+        CHECK(sched_release(P, ids[i]) == SCHED_RELEASED);
+        ncancel++;
+    }
+    for (i = NORDER; i < NORDER + NEXTRA; i++) { /* reuse those records */
+        ids[i] = sched_submit(P, "order", job_order, &ord[i], 0, 2);
+    }
+    atomic_store(&blocker.gate, 1);
+    CHECK(wait_done(P, ids[NORDER + NEXTRA - 1], WAIT_MS) == SCHED_DONE);
+    s = wait_books(P);
+    CHECK(s.submitted == (uint64_t)(NORDER + NEXTRA + 1));
+    CHECK(s.cancelled == (uint64_t)ncancel);
+    CHECK(s.completed == (uint64_t)(NORDER + NEXTRA + 1 - ncancel));
+    CHECK(s.queued == 0);
+    last = 0;
+    for (i = 0; i < NORDER + NEXTRA; i++) {
+        int at = atomic_load(&ord[i].at);
+        if (i < NORDER && i % 7 == 3) {
+            cancelled_ran += at != 0;
+            continue;
+        }
+        if (at <= last) {
+            inorder = 0;
+        }
+        last = at;
+    }
+    ran_twice = atomic_load(&seq) != NORDER + NEXTRA - ncancel;
+    CHECK(cancelled_ran == 0);
+    CHECK(inorder);
+    CHECK(!ran_twice);
+    sched_free(P);
+    CHECK(M.bytes == 0);
+}
+
 int main(void) {
     test_names();
     test_clock();
     test_new_errors();
     test_lifecycle();
     test_cancel_before_start();
+    test_ring_overflow();
     test_cancel_running();
     test_timeout();
     test_stats_exact_and_text();
