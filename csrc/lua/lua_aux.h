@@ -201,19 +201,35 @@ int lx_deliverlines(lua_State *L, lx_Host *X, int hidx);
 ** once the outermost entry ends, and raises the Lisp error if 'st' (the
 ** status of the protected call in between) is not LISP_OK.  lx_run is
 ** lx_enter, lisp_pcall, lx_leave; hot entries inline the pair. */
-typedef struct lx_Entry {
+/* What every entry saves and restores: the running Lua state and the
+** callback slot. */
+typedef struct lx_Saved {
     lua_State *L, *cbL;
-    const char *fname;
     const void *cbtab;
     int cbidx, cbroom;
+} lx_Saved;
+static LISPBT_INLINE void lx_save(const lx_Host *X, lx_Saved *v) {
+    v->L = X->L;
+    v->cbL = X->cbL;
+    v->cbtab = X->cbtab;
+    v->cbidx = X->cbidx;
+    v->cbroom = X->cbroom;
+}
+static LISPBT_INLINE void lx_restore(lx_Host *X, const lx_Saved *v) {
+    X->L = v->L;
+    X->cbL = v->cbL;
+    X->cbtab = v->cbtab;
+    X->cbidx = v->cbidx;
+    X->cbroom = v->cbroom;
+}
+
+typedef struct lx_Entry {
+    lx_Saved v;
+    const char *fname;
 } lx_Entry;
 static LISPBT_INLINE void lx_enter(lua_State *L, lx_Host *X, const char *fname, lx_Entry *e) {
-    e->L = X->L;
-    e->cbL = X->cbL;
+    lx_save(X, &e->v);
     e->fname = X->fname;
-    e->cbtab = X->cbtab;
-    e->cbidx = X->cbidx;
-    e->cbroom = X->cbroom;
     X->L = L;
     X->fname = fname;
     X->running++;
@@ -222,12 +238,8 @@ static LISPBT_INLINE void lx_enter(lua_State *L, lx_Host *X, const char *fname, 
 void lx_leaveslow(lua_State *L, lx_Host *X, int st);
 static LISPBT_INLINE void lx_leave(lua_State *L, lx_Host *X, const lx_Entry *e, int st) {
     X->running--;
-    X->L = e->L;
+    lx_restore(X, &e->v);
     X->fname = e->fname;
-    X->cbL = e->cbL;
-    X->cbidx = e->cbidx;
-    X->cbroom = e->cbroom;
-    X->cbtab = e->cbtab;
     if (lispbt_unlikely(st != LISP_OK || (X->running == 0 && X->ndead != 0))) {
         lx_leaveslow(L, X, st);
     }
@@ -241,19 +253,13 @@ static LISPBT_INLINE void lx_leave(lua_State *L, lx_Host *X, const lx_Entry *e, 
 ** that ticks);
 ** lx_tickleave restores them.  X->running is the caller's business. */
 typedef struct lx_TickEntry {
-    lua_State *L, *cbL;
-    const void *cbtab;
-    int cbidx, cbroom;
+    lx_Saved v;
     lx_TickCache *oldtc;
     lx_TickCache tc; /* this tick's: X->tc points here while it runs */
 } lx_TickEntry;
 static LISPBT_INLINE void lx_tickenter(lua_State *L, lx_Host *X, void *I, int instidx,
                                        lx_TickEntry *e) {
-    e->L = X->L;
-    e->cbL = X->cbL;
-    e->cbtab = X->cbtab;
-    e->cbidx = X->cbidx;
-    e->cbroom = X->cbroom;
+    lx_save(X, &e->v);
     e->oldtc = X->tc;
     X->L = L;
     X->cbidx = 0; /* Lisp->Lua calls of this tick: their own slot */
@@ -265,11 +271,7 @@ static LISPBT_INLINE void lx_tickenter(lua_State *L, lx_Host *X, void *I, int in
     X->tc = &e->tc;
 }
 static LISPBT_INLINE void lx_tickleave(lx_Host *X, const lx_TickEntry *e) {
-    X->L = e->L;
-    X->cbL = e->cbL;
-    X->cbtab = e->cbtab;
-    X->cbidx = e->cbidx;
-    X->cbroom = e->cbroom;
+    lx_restore(X, &e->v);
     X->tc = e->oldtc;
 }
 

@@ -325,6 +325,50 @@ static void test_host(void) {
     host_free(H);
 }
 
+/* The three built-in models with a start state each, for the tests that
+** compare two runs of the same request. */
+static const char *const bnames[3] = {"toy-1d", "ptz-track", "toy-unicycle"};
+static const int blens[3] = {1, 6, 5};
+
+/* Request defaults for built-in model 'i' from state 'x' (toy-1d's own
+** start given apart): backend 'b', random rollouts, 'work' iterations,
+** a budget no run reaches, seed 'seed', the top 3. */
+static void samereq(plan_Request *q, int i, double toyx, int b, int work, uint64_t seed) {
+    static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
+    static const double uni[5] = {0.0, 0.0, 0.0, 1.0, 0.5};
+    plan_request_defaults(q);
+    q->backend = b;
+    snprintf(q->model_service, sizeof q->model_service, "%s", bnames[i]);
+    if (i == 0) {
+        q->state[0] = toyx;
+    } else {
+        memcpy(q->state, i == 1 ? ptz : uni, sizeof(double) * (size_t)blens[i]);
+    }
+    q->state_len = blens[i];
+    q->budget_ms = 600000;
+    q->work_max = work;
+    q->seed = seed;
+    q->top_k = 3;
+    q->mcts.rollout_policy = MCTS_ROLLOUT_RANDOM;
+}
+
+/* Two results of the same request are the same to the bit. */
+static void sameresult(const plan_Result *r1, const plan_Result *r2) {
+    int d;
+    CHECK(r1->status == MCTS_OK && r2->status == MCTS_OK);
+    CHECK(r1->adim == r2->adim && r1->work_done == r2->work_done);
+    for (d = 0; d < r1->adim; d++) {
+        CHECK(r1->u[d] == r2->u[d]);
+    }
+    CHECK(r1->confidence == r2->confidence && r1->value_est == r2->value_est);
+    CHECK(r1->cost_final == r2->cost_final);
+    CHECK(r1->top_n == r2->top_n && r1->top_n > 0);
+    for (d = 0; d < r1->top_n; d++) {
+        CHECK(r1->top[d].cost == r2->top[d].cost && r1->top[d].weight == r2->top[d].weight);
+        CHECK(r1->top[d].visits == r2->top[d].visits && r1->top[d].q == r2->top[d].q);
+    }
+}
+
 /* A model's batched rollout (mcts_Model.rollout) changes no result: each
 ** built-in model with it and a copy without it (every step through 'step')
 ** give the same bits on every backend, including a rollout that ends at
@@ -332,12 +376,6 @@ static void test_host(void) {
 ** with the gaussian sampler (its draws interleave with the refills of the
 ** random-action pool) and rollouts longer than one pool segment. */
 static void test_rollout_hook(void) {
-    static const double toy[1] = {0.5};
-    static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
-    static const double uni[5] = {0.0, 0.0, 0.0, 1.0, 0.5};
-    static const char *const names[3] = {"toy-1d", "ptz-track", "toy-unicycle"};
-    const double *states[3] = {toy, ptz, uni};
-    static const int lens[3] = {1, 6, 5};
     mem_Heap M;
     plan_Planner *P;
     int i, b, v;
@@ -345,7 +383,7 @@ static void test_rollout_hook(void) {
     P = plan_new(&M);
     CHECK(P != NULL);
     for (i = 0; i < 3; i++) {
-        const mcts_Model *m = plan_builtin_find(names[i]);
+        const mcts_Model *m = plan_builtin_find(bnames[i]);
         mcts_Model plain = *m;
         CHECK(m != NULL && m->rollout != NULL);
         plain.rollout = NULL;
@@ -354,16 +392,7 @@ static void test_rollout_hook(void) {
             plan_Result r1, r2;
             int d;
             b = v < 2 ? PLAN_MCTS : PLAN_MPPI;
-            plan_request_defaults(&q);
-            q.backend = b;
-            snprintf(q.model_service, sizeof q.model_service, "%s", names[i]);
-            memcpy(q.state, states[i], sizeof(double) * (size_t)lens[i]);
-            q.state_len = lens[i];
-            q.budget_ms = 600000;
-            q.work_max = 64;
-            q.seed = 7;
-            q.top_k = 3;
-            q.mcts.rollout_policy = MCTS_ROLLOUT_RANDOM;
+            samereq(&q, i, 0.5, b, 64, 7);
             if (v == 1) {
                 q.mcts.action_sampler = MCTS_SAMPLER_GAUSSIAN;
                 q.mcts.max_depth = 150;
@@ -372,17 +401,7 @@ static void test_rollout_hook(void) {
             q.smoothness_weight = 0.1;
             plan_run(P, m, &q, &r1);
             plan_run(P, &plain, &q, &r2);
-            CHECK(r1.status == MCTS_OK && r2.status == MCTS_OK);
-            CHECK(r1.adim == r2.adim && r1.work_done == r2.work_done);
-            for (d = 0; d < r1.adim; d++) {
-                CHECK(r1.u[d] == r2.u[d]);
-            }
-            CHECK(r1.confidence == r2.confidence && r1.value_est == r2.value_est);
-            CHECK(r1.cost_final == r2.cost_final);
-            CHECK(r1.top_n == r2.top_n && r1.top_n > 0);
-            for (d = 0; d < r1.top_n; d++) {
-                CHECK(r1.top[d].cost == r2.top[d].cost && r1.top[d].weight == r2.top[d].weight);
-            }
+            sameresult(&r1, &r2);
             if (b == PLAN_MPPI) { /* the cheapest samples, cheapest first */
                 CHECK(r1.cost_final == r1.top[0].cost);
                 for (d = 1; d < r1.top_n; d++) {
@@ -400,49 +419,25 @@ static void test_rollout_hook(void) {
 ** the portable code): MCTS on every built-in model, both samplers, short
 ** and long rollouts. */
 static void test_pool_portable(void) {
-    static const double toy[1] = {0.0};
-    static const double ptz[6] = {0.0, 0.0, 0.6, -0.3, 0.03, 0.01};
-    static const double uni[5] = {0.0, 0.0, 0.0, 1.0, 0.5};
-    static const char *const names[3] = {"toy-1d", "ptz-track", "toy-unicycle"};
-    const double *states[3] = {toy, ptz, uni};
-    static const int lens[3] = {1, 6, 5};
     mem_Heap M;
     plan_Planner *P;
-    int i, v, d;
+    int i, v;
     mem_init(&M);
     P = plan_new(&M);
     CHECK(P != NULL);
     for (i = 0; i < 3; i++) {
-        const mcts_Model *m = plan_builtin_find(names[i]);
+        const mcts_Model *m = plan_builtin_find(bnames[i]);
         for (v = 0; v < 4; v++) {
             plan_Request q;
             plan_Result r1, r2;
-            plan_request_defaults(&q);
-            q.backend = PLAN_MCTS;
-            snprintf(q.model_service, sizeof q.model_service, "%s", names[i]);
-            memcpy(q.state, states[i], sizeof(double) * (size_t)lens[i]);
-            q.state_len = lens[i];
-            q.budget_ms = 600000;
-            q.work_max = 200;
-            q.seed = (uint64_t)(11 + v);
-            q.top_k = 3;
-            q.mcts.rollout_policy = MCTS_ROLLOUT_RANDOM;
+            samereq(&q, i, 0.0, PLAN_MCTS, 200, (uint64_t)(11 + v));
             q.mcts.action_sampler = (v & 1) ? MCTS_SAMPLER_GAUSSIAN : MCTS_SAMPLER_UNIFORM;
             q.mcts.max_depth = (v & 2) ? 150 : 20;
             mcts_set_portable(plan_mcts(P), 0);
             plan_run(P, m, &q, &r1);
             mcts_set_portable(plan_mcts(P), 1);
             plan_run(P, m, &q, &r2);
-            CHECK(r1.status == MCTS_OK && r2.status == MCTS_OK);
-            CHECK(r1.adim == r2.adim && r1.work_done == r2.work_done);
-            for (d = 0; d < r1.adim; d++) {
-                CHECK(r1.u[d] == r2.u[d]);
-            }
-            CHECK(r1.confidence == r2.confidence && r1.value_est == r2.value_est);
-            CHECK(r1.top_n == r2.top_n && r1.top_n > 0);
-            for (d = 0; d < r1.top_n; d++) {
-                CHECK(r1.top[d].visits == r2.top[d].visits && r1.top[d].q == r2.top[d].q);
-            }
+            sameresult(&r1, &r2);
         }
     }
     mcts_set_portable(plan_mcts(P), 0);
