@@ -26,7 +26,8 @@
 ** that read their leaf operands (locals, constants) directly: fused
 ** compare-and-branch ifs (lispE_ifcmp*; the if node's 'op' holds the
 ** outcome mask of the comparison), fixnum operators on leaves
-** (lispE_arith2l/lk/ll), calls of globals (lispE_callg) and loops whose
+** (lispE_arith2l/lk/ll), calls of globals (lispE_callg), non-tail calls
+** of the procedure's own global (lispE_callself) and loops whose
 ** whole body is such an if with a self tail call (lispE_ifloop).  Each
 ** checks its guard (the builtin or procedure the global held at compile
 ** time) and falls back to the general evaluation of the same node.
@@ -83,6 +84,8 @@ lisp_Value lispE_lambda(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_callnode(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_callself(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_callself1(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2l(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2lk(lisp_State *S, const lispK_Code *c, lispK_Frame *F);

@@ -846,7 +846,7 @@ static lispK_Code *call(Compiler *C, lisp_Value fn, lisp_Value args, int tail) {
             c->ev = lispE_arith2l;
         }
     } else if (op == OP_NONE && !tail && c->kid[0]->ev == lispE_global) {
-        c->ev = lispE_callg;
+        c->ev = !isself(C, fn, (int)n) ? lispE_callg : n == 1 ? lispE_callself1 : lispE_callself;
     } else if (op == OP_NONE && tail && isself(C, fn, (int)n)) {
         int changed = 0;
         c->ev = lispE_selftail;

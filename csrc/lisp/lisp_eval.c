@@ -573,17 +573,54 @@ static lisp_Value __attribute__((noinline)) callprim(lisp_State *S, const lispK_
     return r;
 }
 
+/* The entry of a closure's stack frame for lispE_callg and lispE_callself:
+** callee and arguments are at fp[0..n], S->top just above them, 'need' is
+** the frame's end (checked against the stack's).  A tail call out of the
+** body continues in lispE_call. */
+static inline __attribute__((always_inline)) lisp_Value runframe(lisp_State *S,
+                                                                const lispK_Code *c,
+                                                                lisp_Value *fp, lisp_Closure *cl,
+                                                                lisp_Value *need) {
+    const lispK_Code *cur = S->cur, *body = cl->p->body;
+    lispK_Frame NF;
+    lisp_Value r;
+    S->cur = c;
+    if (lispbt_unlikely(++S->depth > S->max_depth)) {
+        S->depth--;
+        lisp_error(S, "stack overflow");
+    }
+    lispE_checkcstack(S);
+    NF.base = fp + 1;
+    NF.env = cl->env;
+    for (;;) {
+        while (S->top < need) {
+            (S->top++)->tag = LISP_TNIL;
+        }
+        r = EVAL(body, &NF);
+        if (lispbt_likely(r.tag != LISP_TTAIL)) {
+            break;
+        }
+        if (r.u.i >= 0) { /* a tail call to another procedure */
+            S->depth--;
+            r = lispE_call(S, fp, (int)r.u.i);
+            S->depth++;
+            break;
+        }
+    }
+    S->top = fp;
+    S->depth--;
+    S->cur = cur;
+    return r;
+}
+
 /* A call whose callee is a global (kid 0): when it holds a closure with
 ** a stack frame and exactly c->n parameters, the frame is entered here,
-** without the checks of the general call; anything else is lispE_callnode.
-** A tail call out of the body continues in lispE_call. */
+** without the checks of the general call; anything else is lispE_callnode. */
 lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
-    lisp_Value fn = AS(lisp_Symbol, c->kid[0]->k)->value, r;
-    const lispK_Code *cur = S->cur;
+    lisp_Value fn = AS(lisp_Symbol, c->kid[0]->k)->value;
     lisp_Closure *cl;
     lisp_Proto *p;
     lisp_Value *fp = S->top, *need;
-    lispK_Frame NF;
     int i, n = c->n;
     if (lispbt_unlikely(fn.tag != LISP_TCLOSURE)) {
         return fn.tag == LISP_TPRIM ? callprim(S, c, F, fn) : lispE_callnode(S, c, F);
@@ -599,33 +636,7 @@ lisp_Value lispE_callg(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         lisp_Value v = operand(S, c->kid[i], F);
         *S->top++ = v; /* rooted while the next argument is evaluated */
     }
-    S->cur = c;
-    if (lispbt_unlikely(++S->depth > S->max_depth)) {
-        S->depth--;
-        lisp_error(S, "stack overflow");
-    }
-    lispE_checkcstack(S);
-    NF.base = fp + 1;
-    NF.env = cl->env;
-    for (;;) {
-        while (S->top < need) {
-            (S->top++)->tag = LISP_TNIL;
-        }
-        r = EVAL(p->body, &NF);
-        if (lispbt_likely(r.tag != LISP_TTAIL)) {
-            break;
-        }
-        if (r.u.i >= 0) { /* a tail call to another procedure */
-            S->depth--;
-            r = lispE_call(S, fp, (int)r.u.i);
-            S->depth++;
-            break;
-        }
-    }
-    S->top = fp;
-    S->depth--;
-    S->cur = cur;
-    return r;
+    return runframe(S, c, fp, cl, need);
 }
 
 lisp_Value lispE_tailcall(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
@@ -855,6 +866,41 @@ lisp_Value lispE_arith2ll(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
         return r;
     }
     return arith2slow(S, c, *a, *b);
+}
+
+/* A call, not in tail position, of the global naming the procedure being
+** compiled, as (fib (- n 1)) in fib's body: the compiler checks that the
+** procedure has a stack frame, no rest parameter and c->n parameters.
+** While the global still holds the running closure (base[-1]), that is the
+** callee, so its frame is entered without looking at its proto; otherwise
+** (the global was redefined) the call is lispE_callg's.  An argument
+** (- v K) or (+ v K) is computed here, without calling its node. */
+static inline __attribute__((always_inline)) lisp_Value callself(lisp_State *S,
+                                                                const lispK_Code *c,
+                                                                lispK_Frame *F, int n) {
+    lisp_Value fn = F->base[-1], g = AS(lisp_Symbol, c->kid[0]->k)->value;
+    lisp_Closure *cl = AS(lisp_Closure, fn);
+    lisp_Value *fp = S->top, *need = fp + 1 + cl->p->framesize;
+    int i;
+    if (lispbt_unlikely(g.tag != LISP_TCLOSURE || g.u.o != fn.u.o || need >= S->stack_last)) {
+        return lispE_callg(S, c, F);
+    }
+    *S->top++ = fn;
+    for (i = 1; i <= n; i++) {
+        const lispK_Code *k = c->kid[i];
+        lisp_Value v = k->ev == lispE_arith2lk ? arith2lk(S, k, F) : operand(S, k, F);
+        *S->top++ = v; /* rooted while the next argument is evaluated */
+    }
+    return runframe(S, c, fp, cl, need);
+}
+
+lisp_Value lispE_callself(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    return callself(S, c, F, c->n);
+}
+
+/* ... with one argument (the loop above unrolled by the C compiler). */
+lisp_Value lispE_callself1(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    return callself(S, c, F, 1);
 }
 
 /* The branch of an if: a local is read here, anything else evaluated. */
