@@ -88,6 +88,7 @@ lisp_Value lispE_callself(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_callself1(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2l(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
+lisp_Value lispE_arith2e(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2lk(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_arith2ll(lisp_State *S, const lispK_Code *c, lispK_Frame *F);
 lisp_Value lispE_selftail(lisp_State *S, const lispK_Code *c, lispK_Frame *F);

@@ -845,6 +845,9 @@ static lispK_Code *call(Compiler *C, lisp_Value fn, lisp_Value args, int tail) {
         } else {
             c->ev = lispE_arith2l;
         }
+    } else if (op != OP_NONE && n == 2 && !isleaf(c->kid[1]) && c->kid[1]->ev != lispE_global &&
+               !isleaf(c->kid[2]) && c->kid[2]->ev != lispE_global) {
+        c->ev = lispE_arith2e; /* both operands run code: no operand kind checks */
     } else if (op == OP_NONE && !tail && c->kid[0]->ev == lispE_global) {
         c->ev = !isself(C, fn, (int)n) ? lispE_callg : n == 1 ? lispE_callself1 : lispE_callself;
     } else if (op == OP_NONE && tail && isself(C, fn, (int)n)) {

@@ -821,6 +821,24 @@ static inline int fixcmp(int op, int64_t x, int64_t y) {
     }
 }
 
+/* lispE_arith2 whose operands are both neither leaves nor globals (calls,
+** as in (+ (fib (- n 1)) (fib (- n 2)))): their nodes are called without
+** operand's checks. */
+lisp_Value lispE_arith2e(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
+    lisp_Value a, b, r;
+    if (lispbt_unlikely(!guardok(c))) {
+        return lispE_callnode(S, c, F);
+    }
+    a = EVAL(c->kid[1], F);
+    lispE_push(S, a); /* rooted while 'b' is evaluated */
+    b = EVAL(c->kid[2], F);
+    S->top--;
+    if (lispbt_likely(a.tag == LISP_TINT && b.tag == LISP_TINT) && fixop(c->op, a.u.i, b.u.i, &r)) {
+        return r;
+    }
+    return arith2slow(S, c, a, b);
+}
+
 /* lispE_arith2 whose operands are both leaves: no node is called, so the
 ** fixnum path is a leaf function. */
 lisp_Value lispE_arith2l(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
