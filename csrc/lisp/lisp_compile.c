@@ -585,7 +585,7 @@ static lispK_Code *ifnode(lispK_Code *c) {
             c->ev = lispE_ifcmplk;
         } else if (t->ev == lispE_arith2ll) {
             c->ev = lispE_ifcmpll;
-        } else if (t->ev == lispE_arith2 || t->ev == lispE_arith2l) {
+        } else if (t->ev == lispE_arith2 || t->ev == lispE_arith2l || t->ev == lispE_arith2e) {
             c->ev = lispE_ifcmp;
         }
     }
