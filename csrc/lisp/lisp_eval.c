@@ -897,11 +897,16 @@ static inline __attribute__((always_inline)) lisp_Value callself(lisp_State *S,
                                                                 const lispK_Code *c,
                                                                 lispK_Frame *F, int n) {
     lisp_Value fn = F->base[-1], g = AS(lisp_Symbol, c->kid[0]->k)->value;
-    lisp_Closure *cl = AS(lisp_Closure, fn);
-    lisp_Value *fp = S->top, *need = fp + 1 + cl->p->framesize;
+    lisp_Closure *cl;
+    lisp_Value *fp = S->top, *need;
     int i;
-    if (lispbt_unlikely(g.tag != LISP_TCLOSURE || g.u.o != fn.u.o || need >= S->stack_last)) {
+    if (lispbt_unlikely(g.tag != LISP_TCLOSURE || g.u.o != fn.u.o)) {
         return lispE_callg(S, c, F);
+    }
+    cl = AS(lisp_Closure, fn); /* the global's closure: a closure */
+    need = fp + 1 + cl->p->framesize;
+    if (lispbt_unlikely(need >= S->stack_last)) {
+        return lispE_callg(S, c, F); /* raises as the general call does */
     }
     *S->top++ = fn;
     for (i = 1; i <= n; i++) {
@@ -912,6 +917,7 @@ static inline __attribute__((always_inline)) lisp_Value callself(lisp_State *S,
     return runframe(S, c, fp, cl, need);
 }
 
+/* callself with c->n arguments. */
 lisp_Value lispE_callself(lisp_State *S, const lispK_Code *c, lispK_Frame *F) {
     return callself(S, c, F, c->n);
 }
