@@ -18,20 +18,27 @@
 ** the whites swap, so everything still of the old white is garbage, and
 ** the sweep frees it while objects made meanwhile (new white) live.
 **
-** A cycle: GCSpause -> (roots marked) GCSpropagate -> atomic -> GCSsweep ->
-** GCSpause.  The start marks every bound symbol; propagate and sweep run
-** in steps between mutator work.  When the gray stack runs empty, the
-** value stack and pins are marked again and propagation goes on
-** (remarkstack, at most LISPBT_GC_REMARKS rounds), so what the program
-** built on its stack meanwhile is traversed in steps.  The atomic part
-** then runs in one step: it marks the value stack, pins, primitives and the
-** host's mark hook again, re-traverses every udata traversed while marking
-** (their C contents change without a barrier), drains and swaps the
-** whites; it looks at no symbol.  So the stores that need a barrier are the
-** stores into heap objects: cons fields, vec items, map and pq entries,
-** env slots, proto constants (lispC_barrier, lisp_obj.h: a forward barrier
-** that marks the stored value when the object is not white), and global
-** values (lispS_setvalue: marks the symbol and the value).  A vec, map or
+** A cycle: GCSpause -> GCSpropagate (roots, then the gray stack) ->
+** atomic -> GCSsweep -> GCSpause.  The start marks the value stack, the
+** primitives and the host's mark hook; the roots that grow with the
+** program, the pins and the bound symbols, are scanned a chunk per step
+** (markrootstep, which argues why a root scanned late is safe), and
+** marking cannot end before they are.  Propagate and sweep run in steps
+** between mutator work.  When the gray stack runs empty, the value stack
+** is marked again and propagation goes on (remarkstack, at most
+** LISPBT_GC_REMARKS rounds), so what the program built on its stack
+** meanwhile is traversed in steps.  The atomic part then runs in one step:
+** it marks the value stack, primitives and the host's mark hook again,
+** re-traverses the udata traversed while marking whose type has no barrier
+** (their C contents change unseen: compiled trees, few), drains and swaps
+** the whites; it looks at no symbol, no pin and no BT instance.  So the
+** stores that need a barrier are the stores into heap objects: cons
+** fields, vec items, map and pq entries, env slots, proto constants
+** (lispC_barrier, lisp_obj.h: a forward barrier that marks the stored
+** value when the object is not white), global values (lispS_setvalue:
+** marks the symbol and the value), pins (lisp_pin marks the value) and
+** the contents of udata whose type sets 'barrier' (lisp_udatabarrier: BT
+** instances).  A vec, map or
 ** pq is traversed at most LISPBT_GC_VECCHUNK slots at a time (chunkend);
 ** it stays gray in between, which is why the barrier tests "not white"
 ** rather than "black".  Entries that move across the cursor are covered:
