@@ -346,7 +346,8 @@ static void markroots(lisp_State *S) {
 ** and stores somewhere else is covered where it lands: a traversed heap
 ** object's barrier (lispC_barrier), a global's (lispS_setvalue, which
 ** marks the symbol and the value whichever bucket it is in), a pin's
-** (lisp_pin marks the value), or the value stack and the udata, which the
+** (lisp_pin marks the value), a barrier-typed udata's (lisp_udatabarrier),
+** or the value stack, the host's roots and the other udata, which the
 ** atomic step scans again.  A root scanned already that gets a new value
 ** is covered by the same barriers.  So nothing reachable from the roots
 ** at the end of marking can stay white, and, unlike a snapshot barrier,
@@ -405,9 +406,10 @@ static void recoveroverflow(lisp_State *S) {
 }
 
 /* The gray stack ran empty while marking: mark the value stack again
-** (the pins have a barrier), so what the mutator built on them since the cycle began is
-** traversed in steps now rather than all in the atomic step (a list of a
-** million conses built while marking would otherwise be one long pause).
+** (the pins have a barrier), so what the mutator built on it since the
+** cycle began is traversed in steps now rather than all in the atomic step
+** (a list of a million conses built while marking would otherwise be one
+** long pause).
 ** Returns the work done; the caller propagates again if this grayed
 ** anything.  Each round has less to do (the steps outpace allocation), and
 ** after LISPBT_GC_REMARKS rounds the atomic step takes what is left. */
