@@ -271,6 +271,72 @@ describe("gc write barrier", function()
     assert.are.equal(7, h:call("car", held[7]))
   end)
 
+  -- The roots that grow with the program (pins, bound symbols) are scanned
+  -- a chunk per step at the start of a cycle (lisp_gc.c markrootstep), and
+  -- the atomic step scans neither again, nor the BT instances (bt_insttype
+  -- has a barrier).  A lost object may not show until its block is reused:
+  -- 'reuse' churns small blocks before the values are read back.
+  local function reuse(h)
+    h:gc()
+    h:eval("(define (junk n) (if (> n 0) (begin (list 1 2 3) (lambda () n) (junk (- n 1))) #t)) (junk 50000)")
+  end
+
+  it("values pinned while a cycle runs, after the pins were scanned", function()
+    local h <close> = newhost()
+    local held = {}
+    local m = interleave(h, 1500, WORK, function(i)
+      -- a closure reaches Lua as a pinned handle (a list would be copied)
+      held[i] = h:eval(string.format("(let ((v (list %d))) (lambda () v))", i))
+    end)
+    assert.is_true(m > 0)
+    assert.is_true(h:heap().collections >= 2)
+    reuse(h)
+    for i = 1, #held do
+      assert.are.same({ i }, held[i]())
+    end
+  end)
+
+  it("blackboard stores into instances traversed already", function()
+    local h <close> = newhost()
+    h:eval([[(define tree (bt (succeed))) (define insts (vec.make 0))
+      (define (mk j) (if (< j 40) (begin (vec.push! insts (bt.new-instance tree)) (mk (+ j 1))) #t))
+      (mk 0)]])
+    local exp = {}
+    local m = interleave(h, 1500, WORK, function(i)
+      h:eval(string.format("(bt.bb-put (vec.get insts %d) 'k (fresh %d))", i % 40, i))
+      exp[i % 40] = i
+    end)
+    assert.is_true(m > 0)
+    reuse(h)
+    for j, i in pairs(exp) do
+      checkfresh(h, string.format("(bt.bb-get (vec.get insts %d) 'k)", j), i)
+    end
+  end)
+
+  it("globals moved and bound while the intern table is scanned, and its resize", function()
+    local h <close> = newhost()
+    local NG, exp, seed = 300, {}, 12345
+    for k = 1, NG do
+      h:eval(string.format("(define rg%d (list %d))", k, k))
+      exp["rg" .. k] = k
+    end
+    local m = interleave(h, 1500, WORK, function(i)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      local a, b = "rg" .. (seed % NG + 1), "rg" .. (seed // NG % NG + 1)
+      if a ~= b then -- b's value into a, then a new one into b
+        h:eval(string.format("(set! %s %s) (set! %s (list %d))", a, b, b, NG + i))
+        exp[a], exp[b] = exp[b], NG + i
+      end
+      h:eval(string.format("(define new-rg%d (list %d))", i, i)) -- the table grows
+      exp["new-rg" .. i] = i
+    end)
+    assert.is_true(m > 0)
+    reuse(h)
+    for name, v in pairs(exp) do
+      assert.are.same({ v }, h:get(name))
+    end
+  end)
+
   it("a whole program under gc_stress 'incremental' stays consistent", function()
     local h <close> = lispbt.new({ workers = 0, gc_stress = "incremental" })
     h:eval([[

@@ -82,6 +82,7 @@ int bt_bb_put(bt_Inst *I, int key, lisp_Value v, int32_t node, const char *write
     }
     s = &I->bb[key];
     s->v = v;
+    lisp_udatabarrier(I->ctx.S, I, v); /* bt_insttype has 'barrier' set */
     s->set = 1;
     s->tick = I->tick;
     s->ts_ns = bt_now(I); /* one stamp for the slot and its trace event */

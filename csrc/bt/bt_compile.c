@@ -63,7 +63,7 @@ static void defmark(lisp_State *S, void *p) {
     lisp_markvalue(S, D->src);
 }
 
-const lisp_UType bt_deftype = {"bt_def", defmark, deffree};
+const lisp_UType bt_deftype = {"bt_def", defmark, deffree, 0}; /* few: traversed again at the end */
 
 typedef struct Comp {
     lisp_State *S;

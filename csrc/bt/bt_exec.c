@@ -109,7 +109,10 @@ static void instmark(lisp_State *S, void *p) {
     }
 }
 
-const lisp_UType bt_insttype = {"bt_instance", instmark, instfree};
+/* Every store of a Lisp value into an instance (its def, its blackboard
+** slots: bt_bb_put) has lisp_udatabarrier, so the atomic step need not
+** traverse the instances again: it stays short with thousands of them. */
+const lisp_UType bt_insttype = {"bt_instance", instmark, instfree, 1};
 
 /* 'n' zeroed bytes through lisp_realloc (may collect once); NULL on
 ** failure. */
@@ -137,6 +140,7 @@ lisp_Value bt_instance(lisp_State *S, lisp_Value def) {
     I->rate = E->rate;
     I->tk = lisp_tickscope(S);
     I->def = def;
+    lisp_udatabarrier(S, I, def);
     I->self = v;
     I->D = D;
     I->id = lisp_udataid(v);

@@ -99,11 +99,17 @@ typedef struct lisp_Reg {
 ** static and owned by the caller.  'name' names the printed form #<NAME ID>
 ** (ID is lisp_udataid); 'mark' marks the Lisp values the object holds (may
 ** be NULL); 'free' releases its C resources when the object is collected or
-** the state freed (may be NULL; must not allocate Lisp objects or raise). */
+** the state freed (may be NULL; must not allocate Lisp objects or raise).
+** 'barrier' 1 promises that every store of a Lisp value into the object's
+** contents is followed by lisp_udatabarrier: the collector then traverses
+** the object once per cycle, in a step; with 0 it traverses it again in the
+** atomic step at the end of marking (its contents may have changed
+** unseen), which makes that step grow with the number of such objects. */
 typedef struct lisp_UType {
     const char *name;
     void (*mark)(lisp_State *S, void *p);
     void (*free)(lisp_State *S, void *p);
+    int barrier;
 } lisp_UType;
 
 /* Options of lisp_new. */
@@ -158,6 +164,11 @@ void lisp_setprimfree(lisp_State *S, void (*f)(lisp_State *S, int64_t ud));
 /* Mark 'v' reachable; only inside a lisp_UType mark hook or the host
 ** mark hook. */
 void lisp_markvalue(lisp_State *S, lisp_Value v);
+/* The write barrier of a udata whose type has 'barrier' set: call after
+** storing 'v' into the contents of the object whose data is 'p' (the
+** pointer lisp_newudata returned).  Never raises or allocates; outside
+** marking it returns at once. */
+void lisp_udatabarrier(lisp_State *S, void *p, lisp_Value v);
 /* Hook called during marking so the host can mark values it holds (with
 ** lisp_markvalue); replaces any previous hook.  The hook must not allocate
 ** Lisp objects or raise. */

@@ -18,20 +18,27 @@
 ** the whites swap, so everything still of the old white is garbage, and
 ** the sweep frees it while objects made meanwhile (new white) live.
 **
-** A cycle: GCSpause -> (roots marked) GCSpropagate -> atomic -> GCSsweep ->
-** GCSpause.  The start marks every bound symbol; propagate and sweep run
-** in steps between mutator work.  When the gray stack runs empty, the
-** value stack and pins are marked again and propagation goes on
-** (remarkstack, at most LISPBT_GC_REMARKS rounds), so what the program
-** built on its stack meanwhile is traversed in steps.  The atomic part
-** then runs in one step: it marks the value stack, pins, primitives and the
-** host's mark hook again, re-traverses every udata traversed while marking
-** (their C contents change without a barrier), drains and swaps the
-** whites; it looks at no symbol.  So the stores that need a barrier are the
-** stores into heap objects: cons fields, vec items, map and pq entries,
-** env slots, proto constants (lispC_barrier, lisp_obj.h: a forward barrier
-** that marks the stored value when the object is not white), and global
-** values (lispS_setvalue: marks the symbol and the value).  A vec, map or
+** A cycle: GCSpause -> GCSpropagate (roots, then the gray stack) ->
+** atomic -> GCSsweep -> GCSpause.  The start marks the value stack, the
+** primitives and the host's mark hook; the roots that grow with the
+** program, the pins and the bound symbols, are scanned a chunk per step
+** (markrootstep, which argues why a root scanned late is safe), and
+** marking cannot end before they are.  Propagate and sweep run in steps
+** between mutator work.  When the gray stack runs empty, the value stack
+** is marked again and propagation goes on (remarkstack, at most
+** LISPBT_GC_REMARKS rounds), so what the program built on its stack
+** meanwhile is traversed in steps.  The atomic part then runs in one step:
+** it marks the value stack, primitives and the host's mark hook again,
+** re-traverses the udata traversed while marking whose type has no barrier
+** (their C contents change unseen: compiled trees, few), drains and swaps
+** the whites; it looks at no symbol, no pin and no BT instance.  So the
+** stores that need a barrier are the stores into heap objects: cons
+** fields, vec items, map and pq entries, env slots, proto constants
+** (lispC_barrier, lisp_obj.h: a forward barrier that marks the stored
+** value when the object is not white), global values (lispS_setvalue:
+** marks the symbol and the value), pins (lisp_pin marks the value) and
+** the contents of udata whose type sets 'barrier' (lisp_udatabarrier: BT
+** instances).  A vec, map or
 ** pq is traversed at most LISPBT_GC_VECCHUNK slots at a time (chunkend);
 ** it stays gray in between, which is why the barrier tests "not white"
 ** rather than "black".  Entries that move across the cursor are covered:
@@ -104,6 +111,11 @@
 
 #define otherwhite(S) ((uint8_t)((S)->curwhite ^ LISP_WHITES))
 
+/* The work of one root marked by the root scan (markrootstep): its object
+** is a cache miss, like a swept object (two units), and most roots are
+** pushed on the gray stack. */
+#define GC_ROOTWORK 3
+
 static void graypush(lisp_State *S, lisp_Object *o) {
     if (S->ngray == S->capgray) {
         size_t ncap = S->capgray ? S->capgray * 2 : 256;
@@ -136,12 +148,25 @@ void lispC_mark(lisp_State *S, lisp_Value v) {
 }
 
 void lisp_markvalue(lisp_State *S, lisp_Value v) {
+    if (lispbt_unlikely(S->gcverify)) { /* lisp_verify asks: does the udata hold a white value? */
+        if (isheap(v) && iswhite(v.u.o)) {
+            S->gcverify = 2;
+        }
+        return;
+    }
     lispC_mark(S, v);
 }
 
 void lispC_barrierslow(lisp_State *S, lisp_Object *o, lisp_Object *v) {
     if (!iswhite(o) && iswhite(v)) {
         lispC_markobj(S, v);
+    }
+}
+
+void lisp_udatabarrier(lisp_State *S, void *p, lisp_Value v) {
+    if (S->gcmarking && isheap(v)) {
+        lisp_Udata *u = (lisp_Udata *)(void *)((char *)p - offsetof(lisp_Udata, data));
+        lispC_barrierslow(S, &u->h, v.u.o);
     }
 }
 
@@ -173,6 +198,7 @@ static int64_t traverse(lisp_State *S, lisp_Object *o) {
             lisp_Symbol *s = (lisp_Symbol *)o;
             if (s->value.tag != LISP_TUNBOUND) {
                 lispC_mark(S, s->value);
+                work++; /* one slot, as a cons's two */
             }
             break;
         }
@@ -228,7 +254,7 @@ static int64_t traverse(lisp_State *S, lisp_Object *o) {
                 u->t->mark(S, u->data);
                 work += 16;
             }
-            if (S->gcstate == GCSpropagate) { /* its C contents have no barrier */
+            if (S->gcstate == GCSpropagate && !u->t->barrier) { /* its C contents have no barrier */
                 if (S->ngrayagain == S->capgrayagain) {
                     size_t ncap = S->capgrayagain ? S->capgrayagain * 2 : 64;
                     lisp_Object **ng = mem_realloc(S->M, S->grayagain,
@@ -287,20 +313,16 @@ static void drain(lisp_State *S) {
     }
 }
 
-/* Mark the roots.  The bound symbols only at the start of a cycle: one
-** bound or set later is marked by its barrier (lispS_setvalue), so the
-** atomic step ('atomic') does not look at the intern table. */
-static void markroots(lisp_State *S, int atomic) {
+/* Mark the roots that are marked whole, at the start of a cycle and again
+** in the atomic step: the value stack, the primitives, and the host's mark
+** hook (its roots -- the BT registry's maps and leaf names -- are few and
+** held in C without a barrier).  The pins and the bound symbols, which
+** grow with the program, are scanned in steps instead (markrootstep). */
+static void markroots(lisp_State *S) {
     lisp_Value *v;
     int i;
     for (v = S->stack; v < S->top; v++) {
         lispC_mark(S, *v);
-    }
-    for (i = 0; i < S->npins; i++) {
-        lispC_mark(S, S->pins[i]);
-    }
-    if (!atomic) {
-        lispS_markbound(S);
     }
     for (i = 0; i < LISPP_N; i++) {
         lispC_mark(S, S->prim[i]);
@@ -308,6 +330,51 @@ static void markroots(lisp_State *S, int atomic) {
     if (S->markhook) {
         S->markhook(S, S->markud);
     }
+}
+
+/* Scan the roots that grow with the program, from the cursor
+** (S->gcroots, S->gcrootpos) for up to 'work' units: the pins, then the
+** intern table's bound and fixed symbols, a bucket at a time (a root
+** costs GC_ROOTWORK units, a bucket one).  Returns
+** the work left; S->gcroots == GCRDONE when the scan is over, and only
+** then may marking end (lispC_step).
+**
+** Why a root scanned late is safe: the collector is incremental-update
+** (Dijkstra), not snapshot-at-the-beginning.  A root not scanned yet is
+** as good as gray: it will be scanned before marking ends, and whatever
+** it holds then is marked.  A value the mutator takes out of it meanwhile
+** and stores somewhere else is covered where it lands: a traversed heap
+** object's barrier (lispC_barrier), a global's (lispS_setvalue, which
+** marks the symbol and the value whichever bucket it is in), a pin's
+** (lisp_pin marks the value), a barrier-typed udata's (lisp_udatabarrier),
+** or the value stack, the host's roots and the other udata, which the
+** atomic step scans again.  A root scanned already that gets a new value
+** is covered by the same barriers.  So nothing reachable from the roots
+** at the end of marking can stay white, and, unlike a snapshot barrier,
+** the old value overwritten in a global is not kept alive for the cycle.
+** A resize of the intern table (it only doubles) moves no symbol of a
+** bucket not scanned yet behind the cursor (lisp_sym.c resize). */
+static int64_t markrootstep(lisp_State *S, int64_t work) {
+    if (S->gcroots == GCRPINS) {
+        size_t n = (size_t)S->npins;
+        while (S->gcrootpos < n && work > 0) {
+            lispC_mark(S, S->pins[S->gcrootpos++]);
+            work -= GC_ROOTWORK;
+        }
+        if (S->gcrootpos < n) {
+            return work;
+        }
+        S->gcroots = GCRSYMS;
+        S->gcrootpos = 0;
+    }
+    if (S->gcroots == GCRSYMS) {
+        work = lispS_markbound(S, work);
+        if (S->gcrootpos < S->symcap) {
+            return work;
+        }
+        S->gcroots = GCRDONE;
+    }
+    return work;
 }
 
 /* The gray stack could not grow: traverse every gray object again until
@@ -338,24 +405,21 @@ static void recoveroverflow(lisp_State *S) {
     }
 }
 
-/* The gray stack ran empty while marking: mark the value stack and the
-** pins again, so what the mutator built on them since the cycle began is
-** traversed in steps now rather than all in the atomic step (a list of a
-** million conses built while marking would otherwise be one long pause).
+/* The gray stack ran empty while marking: mark the value stack again
+** (the pins have a barrier), so what the mutator built on it since the
+** cycle began is traversed in steps now rather than all in the atomic step
+** (a list of a million conses built while marking would otherwise be one
+** long pause).
 ** Returns the work done; the caller propagates again if this grayed
 ** anything.  Each round has less to do (the steps outpace allocation), and
 ** after LISPBT_GC_REMARKS rounds the atomic step takes what is left. */
 static int64_t remarkstack(lisp_State *S) {
     lisp_Value *v;
-    int i;
     S->gcremarks++;
     for (v = S->stack; v < S->top; v++) {
         lispC_mark(S, *v);
     }
-    for (i = 0; i < S->npins; i++) {
-        lispC_mark(S, S->pins[i]);
-    }
-    return 1 + (int64_t)(S->top - S->stack) + S->npins;
+    return 1 + (int64_t)(S->top - S->stack);
 }
 
 static void startcycle(lisp_State *S) {
@@ -367,7 +431,9 @@ static void startcycle(lisp_State *S) {
     S->cycle_mark_ns = S->cycle_sweep_ns = 0;
     S->gcstate = GCSpropagate;
     S->gcmarking = 1;
-    markroots(S, 0);
+    S->gcroots = GCRPINS;
+    S->gcrootpos = 0;
+    markroots(S);
 }
 
 /* The end of marking, in one piece.  Returns the work done. */
@@ -375,7 +441,7 @@ static int64_t atomic(lisp_State *S) {
     size_t i, n;
     S->gcstate = GCSsweep; /* traverse: no more grayagain, vecs whole */
     S->gcmarking = 0;
-    markroots(S, 1);
+    markroots(S);
     drain(S);
     n = S->ngrayagain;
     for (i = 0; i < n; i++) {
@@ -389,7 +455,7 @@ static int64_t atomic(lisp_State *S) {
         S->sweepgc[i] = &S->allgc[i];
     }
     S->sweepsym = 0; /* the intern table after the lists (sweepstep) */
-    return (int64_t)(S->top - S->stack) + S->npins + (int64_t)n * 16;
+    return (int64_t)(S->top - S->stack) + (int64_t)n * 16;
 }
 
 static void endcycle(lisp_State *S, int count) {
@@ -611,7 +677,13 @@ int lispC_step(lisp_State *S, int64_t work) {
     budget = work;
     while (work > 0 && !ended) {
         if (S->gcstate == GCSpropagate) {
+            if (S->gcroots != GCRDONE) { /* the roots first, a chunk at a time */
+                work = markrootstep(S, work);
+            }
             work = propagate(S, work);
+            if (S->gcroots != GCRDONE) {
+                continue; /* the work is spent (or more roots to scan) */
+            }
             if (S->ngray == 0 && S->gcremarks < LISPBT_GC_REMARKS) {
                 work -= remarkstack(S);
             }
@@ -659,6 +731,7 @@ void lispC_fullgc(lisp_State *S) {
         endcycle(S, 0);
     }
     startcycle(S);
+    markrootstep(S, INT64_MAX);
     drain(S);
     atomic(S);
     t1 = lispbt_now_ns();
@@ -906,6 +979,9 @@ int lisp_pin(lisp_State *S, lisp_Value v) {
         h = S->npins++;
     }
     S->pins[h] = v;
+    if (S->gcmarking) { /* the barrier: the slot may be scanned already (markrootstep) */
+        lispC_mark(S, v);
+    }
     return h;
 }
 
@@ -922,14 +998,26 @@ void lisp_unpin(lisp_State *S, int h) {
 
 /* ---- verification (tests) ---- */
 
-/* Does traversed object 'o' point at a white object?  (Symbols and udata
-** are rescanned at the end of marking, so they may.) */
+/* Does traversed object 'o' point at a white object?  (Symbols are
+** checked by lisp_verify; udata without a barrier are traversed again at
+** the end of marking, so they may.) */
 static int whitechild(lisp_State *S, const lisp_Object *o) {
     int64_t i;
 #define W(v) (isheap(v) && iswhite((v).u.o))
 #define WO(p) ((p) != NULL && iswhite(p))
-    (void)S;
     switch (o->type) {
+        case LISP_TUDATA: {
+            lisp_Udata *u = (lisp_Udata *)(uintptr_t)o;
+            int white;
+            if (!u->t->barrier || !u->t->mark) {
+                return 0;
+            }
+            S->gcverify = 1; /* lisp_markvalue only looks */
+            u->t->mark(S, u->data);
+            white = S->gcverify == 2;
+            S->gcverify = 0;
+            return white;
+        }
         case LISP_TCONS: return W(((const lisp_Cons *)o)->car) || W(((const lisp_Cons *)o)->cdr);
         case LISP_TPRIM: return WO(((const lisp_Prim *)o)->nameobj);
         case LISP_TCLOSURE: {
@@ -997,7 +1085,7 @@ static int badcolour(lisp_State *S, const lisp_Object *o) {
         case GCSpause: return m != S->curwhite;
         case GCSpropagate:
             if (m == LISP_BLACK) {
-                return o->type != LISP_TSYMBOL && o->type != LISP_TUDATA && whitechild(S, o);
+                return o->type != LISP_TSYMBOL && whitechild(S, o);
             }
             return m != S->curwhite && m != 0;
         default: return m != S->curwhite && m != otherwhite(S) && m != LISP_BLACK;

@@ -161,6 +161,9 @@ typedef struct lisp_Closure {
 
 /* GC states (S->gcstate). */
 enum { GCSpause, GCSpropagate, GCSsweep };
+/* The root scan of a cycle (S->gcroots, lisp_gc.c's markrootstep): the
+** pins, then the intern table, then done. */
+enum { GCRPINS, GCRSYMS, GCRDONE };
 
 /* The write barrier: call after storing 'v' into a slot of heap object
 ** 'o' (a vec item, map entry, pq entry, cons field, env slot, proto
@@ -240,6 +243,9 @@ struct lisp_State {
     uint8_t curwhite; /* LISP_WHITE0 or LISP_WHITE1 */
     uint8_t gcmarking; /* gcstate == GCSpropagate: barriers are on */
     uint8_t gcremarks; /* GCSpropagate: rounds of remarkstack this cycle */
+    uint8_t gcroots;   /* GCSpropagate: the root set being scanned (GCR*, lisp_gc.c) */
+    size_t gcrootpos;  /* GCSpropagate: the next pin or symtab bucket to scan */
+    uint8_t gcverify;  /* lisp_verify: lisp_markvalue reports a white value (2) instead of marking */
     lisp_Object **sweepgc[LISP_GCLISTS]; /* GCSsweep: the next link to sweep in each list */
     size_t sweepsym;                      /* GCSsweep: the next symtab bucket to sweep */
     uint64_t cycle_objects0; /* nobjects when the cycle started */
@@ -307,8 +313,10 @@ lisp_Symbol *lispS_intern(lisp_State *S, const char *s, size_t n);
 ** at the end of marking), give the others the current white.  Returns the
 ** work left; S->sweepsym == S->symcap when the table is done. */
 int64_t lispS_sweep(lisp_State *S, int64_t work);
-/* Mark the bound and fixed symbols (the start of a cycle). */
-void lispS_markbound(lisp_State *S);
+/* Mark the bound and fixed symbols of the buckets from S->gcrootpos on
+** for up to 'work' units (one per bucket, three per symbol); returns the
+** work left, and S->gcrootpos == S->symcap when the table is done. */
+int64_t lispS_markbound(lisp_State *S, int64_t work);
 /* Store 'v' as global 's''s value, with the barrier: while marking, 's' is
 ** marked (a symbol bound after the cycle's start was no root of it) and so
 ** is 'v' (a traversed symbol never points at an unmarked value). */

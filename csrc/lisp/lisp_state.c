@@ -23,6 +23,9 @@
 static lisp_Symbol *fixsym(lisp_State *S, const char *name) {
     lisp_Symbol *s = lispS_intern(S, name, strlen(name));
     s->fixed = 1;
+    if (S->gcmarking) { /* a root now: its bucket may be scanned already */
+        lispC_markobj(S, &s->h);
+    }
     return s;
 }
 

@@ -4,10 +4,12 @@
 ** Symbols are interned per state and compared by pointer.  The table is
 ** weak: a symbol that is unmarked, unbound and not 'fixed' is freed by
 ** lispS_sweep.  Symbols are not on the 'allgc' list; the table is their
-** only index.  The symbols bound when a cycle starts are its roots
-** (lispS_markbound); a global is stored with a barrier (lispS_setvalue,
-** lisp_obj.h) that marks the symbol and the value while marking, so the
-** end of marking looks at no symbol again.  The table is swept in steps
+** only index.  The symbols bound when a cycle starts are its roots, marked
+** a few buckets at a time in the cycle's first steps (lispS_markbound,
+** lisp_gc.c's root scan); a global is stored with a barrier
+** (lispS_setvalue, lisp_obj.h) that marks the symbol and the value while
+** marking, so a global bound or set in a bucket already scanned is marked
+** too, and the end of marking looks at no symbol again.  The table is swept in steps
 ** after the end of marking (lispS_sweep); a dead symbol interned again
 ** before its bucket is swept is revived (nothing points at it).
 */
@@ -62,6 +64,9 @@ static void resize(lisp_State *S) {
     if (S->gcstate == GCSsweep) {
         S->sweepsym = 0; /* the buckets moved: again from the first (swept ones stay) */
     }
+    /* the root scan's cursor (lispS_markbound) stays: the table only
+    ** doubles, and a symbol of bucket i moves to i or i + the old size, so
+    ** every symbol of a bucket not scanned yet is still at or past it */
 }
 
 lisp_Symbol *lispS_intern(lisp_State *S, const char *str, size_t n) {
@@ -96,16 +101,20 @@ lisp_Symbol *lispS_intern(lisp_State *S, const char *str, size_t n) {
     return s;
 }
 
-void lispS_markbound(lisp_State *S) {
+int64_t lispS_markbound(lisp_State *S, int64_t work) {
     size_t i;
-    for (i = 0; i < S->symcap; i++) {
+    for (i = S->gcrootpos; i < S->symcap && work > 0; i++) {
         lisp_Symbol *s;
+        work -= 1;
         for (s = S->symtab[i]; s; s = s->hnext) {
             if (s->fixed || s->value.tag != LISP_TUNBOUND) {
                 lispC_markobj(S, &s->h);
             }
+            work -= 3; /* lisp_gc.c's GC_ROOTWORK */
         }
     }
+    S->gcrootpos = i;
+    return work;
 }
 
 int64_t lispS_sweep(lisp_State *S, int64_t work) {
