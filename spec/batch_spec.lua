@@ -39,12 +39,7 @@ for _, way in ipairs(WAYS) do
     end)
 
     local function make(src, n)
-      local tree = host:compile(src)
-      local insts = {}
-      for i = 1, n do
-        insts[i] = tree:instance()
-      end
-      return tree, insts
+      return T.instances(host, src, n)
     end
 
     it("ticks like a loop over inst:tick(), over many chunks, an instance twice", function()

@@ -30,12 +30,7 @@ describe("tree:group", function()
   end)
 
   local function make(src, n)
-    local tree = host:compile(src)
-    local insts = {}
-    for i = 1, n do
-      insts[i] = tree:instance()
-    end
-    return tree, insts
+    return T.instances(host, src, n)
   end
 
   it("is a lispbt.group of the instances, in order", function()

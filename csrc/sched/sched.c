@@ -836,8 +836,9 @@ static int cancel_job(sched_Pool *P, sched_Job *j) {
 ** Workers.
 ** ------------------------------------------------------------------- */
 
-/* Spin on the queue length for up to SCHED_SPIN_NS; 1 if work (or a stop)
-** showed up. */
+/* Spin on the queue length for up to P->spin_ns; 1 if work (or a stop)
+** showed up.  The clock is read at every turn when the turns yield the
+** CPU (to an owner waiting for it), else every 64 pause instructions. */
 static int spin_for_work(sched_Pool *P) {
     int64_t until = 0;
     unsigned i;
@@ -848,25 +849,19 @@ static int spin_for_work(sched_Pool *P) {
         if (LOAD(P->rtail) != LOAD(P->rhead) || LOAD(P->novf) != 0 || LOAD(P->stopping)) {
             return 1;
         }
-        if (P->spin_yield) { /* give this CPU to the owner if it waits for one */
+        if (P->spin_yield || (i & 63) == 0) {
             int64_t now = lispbt_now_ns();
             if (until == 0) {
                 until = now + P->spin_ns;
             } else if (now >= until) {
                 return 0;
             }
+        }
+        if (P->spin_yield) {
             sched_yield();
-            continue;
+        } else {
+            cpu_relax();
         }
-        if ((i & 63) == 0) {
-            int64_t now = lispbt_now_ns();
-            if (until == 0) {
-                until = now + P->spin_ns;
-            } else if (now >= until) {
-                return 0;
-            }
-        }
-        cpu_relax();
     }
 }
 

@@ -121,6 +121,16 @@ end
 -- mixed outcomes, the first instance repeated at the end (ticked twice, in
 -- order), and the statuses a tick of each gives.
 M.MIXED_SRC = "(sel (seq (cond bb-has run) (running)) (cond bb-has ok))"
+-- A tree compiled from 'src' on 'host' and 'n' instances of it.
+function M.instances(host, src, n)
+  local tree = host:compile(src)
+  local insts = {}
+  for i = 1, n do
+    insts[i] = tree:instance()
+  end
+  return tree, insts
+end
+
 function M.mixed_batch(tree)
   local insts, want = {}, {}
   for i = 1, 200 do
