@@ -368,12 +368,7 @@ static void wait_end(sched_Pool *P, sched_Job *j, int st, int64_t end) {
     } else {
         W_INC(w->ncancelled);
     }
-    W_INC(w->rt.b[hist_index(rt)]);
-    STORE(w->rt_last, rt);
-    STORE(w->rt_last_at, end);
-    W_MAX(w->rt_max, rt);
-    W_MIN(w->rt_min, rt < 0 ? 0 : rt);
-    W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
+    W_LATENCY(w, rt, rt, end);
     j->end_ns = end;
     atomic_store_explicit(&j->sw, SW(j->id, st), REL);
 }
@@ -628,12 +623,7 @@ static void run_job(Worker *w, sched_Job *j, uint64_t id, int64_t start) {
         W_INC(w->nfailed);
     }
     rt = end - start;
-    W_INC(w->rt.b[hist_index(rt)]);
-    STORE(w->rt_last, rt);
-    STORE(w->rt_last_at, end);
-    W_MAX(w->rt_max, rt);
-    W_MIN(w->rt_min, rt < 0 ? 0 : rt);
-    W_ADD(w->rt_sum, rt < 0 ? 0 : rt);
+    W_LATENCY(w, rt, rt, end);
     STORE(w->busy, 0);
     STORE(w->since, 0);
     j->result = rc;
@@ -700,12 +690,7 @@ static void start_job(Worker *w, sched_Job *j, uint64_t id) {
     atomic_store_explicit(&j->sw, SW(id, SCHED_RUNNING), REL);
     qd = now - j->submit_ns;
     W_INC(w->nstarted);
-    W_INC(w->qd.b[hist_index(qd)]);
-    STORE(w->qd_last, qd);
-    STORE(w->qd_last_at, now);
-    W_MAX(w->qd_max, qd);
-    W_MIN(w->qd_min, qd < 0 ? 0 : qd);
-    W_ADD(w->qd_sum, qd < 0 ? 0 : qd);
+    W_LATENCY(w, qd, qd, now);
     run_job(w, j, id, now);
 }
 

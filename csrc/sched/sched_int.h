@@ -273,6 +273,19 @@ struct sched_Pool {
         }                       \
     } while (0)
 #define W_ADD(x, v) STORE(x, LOAD(x) + (v))
+/* Record latency sample 'v' taken at 'at' in worker block 'w''s set
+** 'pre' (qd: queue delay, rt: run time): its histogram, last value and
+** time, max, and min and sum of the samples clamped to >= 0. */
+#define W_LATENCY(w, pre, v, at)                            \
+    do {                                                    \
+        int64_t v_ = (v);                                   \
+        W_INC((w)->pre.b[hist_index(v_)]);                  \
+        STORE((w)->pre##_last, v_);                         \
+        STORE((w)->pre##_last_at, (at));                    \
+        W_MAX((w)->pre##_max, v_);                          \
+        W_MIN((w)->pre##_min, v_ < 0 ? 0 : v_);             \
+        W_ADD((w)->pre##_sum, v_ < 0 ? 0 : v_);             \
+    } while (0)
 
 /* Run the waits whose deadline has passed (owner-only; sched.c). */
 void sched_pollwaits(sched_Pool *P);
